@@ -1,0 +1,6 @@
+/** The list of commands; each entry is one file in src/cli. Add a command by adding its register function here. */
+import type { Command } from 'commander';
+
+export type Register = (program: Command) => void;
+
+export const commands: Register[] = [];

@@ -1,0 +1,5 @@
+/** wavelm's public API. Each capability's folder exports its own index; this file gathers them. */
+export * from './util/errors.js';
+export * from './util/safetensors.js';
+export * from './util/npy.js';
+export type { AudioData, AudioInfo, SampleType, Samples } from './audio/types.js';

@@ -1,0 +1,82 @@
+/**
+ * Typed errors. Every error wavelm raises on bad input is a WavelmError with a stable `code`,
+ * so callers (and the CLI's exit-code mapping) can branch without parsing messages.
+ */
+export type ErrorCode =
+  | 'ENOENT' // a file or directory does not exist
+  | 'EFORMAT' // the bytes are not what the format says (malformed, truncated, corrupt)
+  | 'EUNSUPPORTED' // well-formed, but a variant wavelm does not handle (codec, tag, bit depth)
+  | 'ECONFIG' // an option or configuration value is invalid
+  | 'ECHECKSUM' // stored data failed its checksum
+  | 'EMISMATCH' // two things that must agree do not (model vs archive, tensor shapes)
+  | 'EINTERRUPTED'; // the user interrupted long work
+
+export class WavelmError extends Error {
+  readonly code: ErrorCode;
+  /** The file or value the error is about, when there is one. */
+  readonly subject?: string;
+  constructor(code: ErrorCode, message: string, options?: { subject?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.subject = options?.subject;
+  }
+}
+
+/** Malformed or truncated input. */
+export class FormatError extends WavelmError {
+  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+    super('EFORMAT', message, options);
+  }
+}
+
+/** Valid input in a variant that is not supported. */
+export class UnsupportedError extends WavelmError {
+  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+    super('EUNSUPPORTED', message, options);
+  }
+}
+
+/** An invalid option or configuration value. */
+export class ConfigError extends WavelmError {
+  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+    super('ECONFIG', message, options);
+  }
+}
+
+export class NotFoundError extends WavelmError {
+  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+    super('ENOENT', message, options);
+  }
+}
+
+export class ChecksumError extends WavelmError {
+  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+    super('ECHECKSUM', message, options);
+  }
+}
+
+export class MismatchError extends WavelmError {
+  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+    super('EMISMATCH', message, options);
+  }
+}
+
+/** Process exit code for an error, used by the CLI only. */
+export function exitCodeFor(err: unknown): number {
+  if (!(err instanceof WavelmError)) return 1;
+  switch (err.code) {
+    case 'ECONFIG':
+      return 2;
+    case 'ENOENT':
+      return 3;
+    case 'EFORMAT':
+    case 'EUNSUPPORTED':
+      return 4;
+    case 'ECHECKSUM':
+    case 'EMISMATCH':
+      return 5;
+    case 'EINTERRUPTED':
+      return 130;
+  }
+}

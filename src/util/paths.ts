@@ -1,0 +1,23 @@
+/** Locations inside the installed package, the same from src/ (tsx) and dist/src/ (compiled). */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let root: string | undefined;
+
+/** The folder holding wavelm's package.json. */
+export function packageRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'wavelm') return (root = dir);
+    const up = dirname(dir);
+    if (up === dir) throw new Error('wavelm: cannot locate the package root');
+    dir = up;
+  }
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSafetensors, readSafetensors, serializeSafetensors } from '../../src/util/safetensors.js';
+import { parseNpy, serializeNpy } from '../../src/util/npy.js';
+import { FormatError } from '../../src/util/errors.js';
+import { sharedPath } from '../helpers/shared.js';
+
+test('safetensors round trip keeps names, shapes and values', () => {
+  const a = new Float32Array([1, -2.5, 3e-7, 4]);
+  const b = new Int16Array([-32768, 0, 32767]);
+  const buf = serializeSafetensors({ b: { shape: [3], data: b }, a: { shape: [2, 2], data: a } }, { note: 'x' });
+  const f = parseSafetensors(buf);
+  assert.deepEqual(f.tensors.get('a')!.shape, [2, 2]);
+  assert.deepEqual(Array.from(f.tensors.get('a')!.data as Float32Array), Array.from(a));
+  assert.deepEqual(Array.from(f.tensors.get('b')!.data as Int16Array), Array.from(b));
+  assert.equal(f.metadata.note, 'x');
+});
+
+test('safetensors rejects sizes that do not fit the file', () => {
+  const buf = serializeSafetensors({ a: { shape: [4], data: new Float32Array(4) } });
+  assert.throws(() => parseSafetensors(buf.subarray(0, buf.length - 1)), FormatError);
+  const bad = buf.slice();
+  new DataView(bad.buffer).setBigUint64(0, 1n << 40n, true);
+  assert.throws(() => parseSafetensors(bad), FormatError);
+});
+
+test('reads a reference fixture', (t) => {
+  const p = sharedPath(t, 'fixtures', 'pcm-conversions', 'ramp.safetensors');
+  if (!p) return;
+  const f = readSafetensors(p);
+  assert.ok(f.tensors.size > 0);
+});
+
+test('npy round trip', () => {
+  const d = new Float32Array([1, 2, 3, 4, 5, 6]);
+  const back = parseNpy(serializeNpy(d, [2, 3]));
+  assert.deepEqual(back.shape, [2, 3]);
+  assert.deepEqual(Array.from(back.data), [1, 2, 3, 4, 5, 6]);
+});
