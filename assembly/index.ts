@@ -3,3 +3,8 @@
 export function abiVersion(): i32 {
   return 1;
 }
+/** First byte past the static data: the JS-side allocator (src/engine/wasm.ts) hands out memory from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+export { vexp, vtanh, vlog } from './mathf';

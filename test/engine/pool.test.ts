@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkerPool } from '../../src/engine/pool.js';
+import { getEngine } from '../../src/engine/wasm.js';
+
+type Task = { x: number; fail?: boolean };
+type Result = { y: number; thread: number; exp: number };
+
+test('pool runs a TS worker module under tsx, results in task order, one wasm instance per worker', async () => {
+  const pool = await WorkerPool.create<Task, Result, { offset: number }>(new URL('./pool-task.fixture.js', import.meta.url), { size: 2, init: { offset: 1 } });
+  try {
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ x: i }));
+    const out = await pool.map(tasks);
+    assert.deepEqual(out.map((r) => r.y), tasks.map((t) => t.x * t.x + 1));
+    assert.ok(new Set(out.map((r) => r.thread)).size >= 1);
+    assert.ok(out.every((r) => r.thread !== 0));
+    // the kernels in the workers give the same bits as in the main thread
+    const e = getEngine();
+    const a = e.arena();
+    const b = a.from(tasks.map((t) => t.x));
+    e.k.vexp(b.ptr, b.ptr, tasks.length);
+    const here = Array.from(e.f32(b));
+    a.dispose();
+    // vexp on 4-lane SIMD body vs scalar tail must agree bit for bit
+    assert.deepEqual(out.map((r) => r.exp), here);
+    const b2 = await pool.broadcast({ x: 3 });
+    assert.equal(b2.length, 2);
+    assert.notEqual(b2[0]!.thread, b2[1]!.thread);
+    await assert.rejects(pool.run({ x: 5, fail: true }), /bad task 5/);
+    assert.equal((await pool.run({ x: 2 })).y, 5);
+  } finally {
+    await pool.close();
+  }
+});
