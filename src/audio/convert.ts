@@ -1,0 +1,85 @@
+/** Sample-type conversions on decoded audio. Integer paths avoid float round trips where possible. */
+import type { AudioData, Samples } from './types.js';
+
+/** Full-scale divisor per sample type (uint8 is offset by 128 first). */
+export function fullScale(audio: Pick<AudioData, 'sampleType'>): number {
+  switch (audio.sampleType) {
+    case 'uint8':
+      return 128;
+    case 'int16':
+      return 32768;
+    case 'int32':
+      return 2147483648;
+    default:
+      return 1;
+  }
+}
+
+/** One Float32Array per channel, full scale 1.0 (int16 / 32768, int32 / 2^31, uint8 (x - 128) / 128). */
+export function toFloat32Channels(audio: AudioData): Float32Array[] {
+  const { channels: ch, frames } = audio;
+  const s = audio.samples;
+  const out: Float32Array[] = [];
+  const off = audio.sampleType === 'uint8' ? 128 : 0;
+  const inv = 1 / fullScale(audio);
+  for (let c = 0; c < ch; c++) {
+    const o = new Float32Array(frames);
+    if (off === 0 && inv === 1) for (let i = 0, j = c; i < frames; i++, j += ch) o[i] = s[j]!;
+    else for (let i = 0, j = c; i < frames; i++, j += ch) o[i] = (s[j]! - off) * inv;
+    out.push(o);
+  }
+  return out;
+}
+
+/** Interleaved float32, full scale 1.0. */
+export function toFloat32(audio: AudioData): Float32Array {
+  const s = audio.samples;
+  const n = audio.frames * audio.channels;
+  if (audio.sampleType === 'float32') return (s as Float32Array).slice(0, n);
+  const out = new Float32Array(n);
+  const off = audio.sampleType === 'uint8' ? 128 : 0;
+  const inv = 1 / fullScale(audio);
+  for (let i = 0; i < n; i++) out[i] = (s[i]! - off) * inv;
+  return out;
+}
+
+/**
+ * Interleaved int16. uint8: (x - 128) << 8; int32: rounded to the nearest 16-bit step (ties up, in
+ * integer arithmetic), clamped; float: x * 32768 rounded and clamped.
+ */
+export function toInt16(audio: AudioData): Int16Array {
+  const s: Samples = audio.samples;
+  const n = audio.frames * audio.channels;
+  switch (audio.sampleType) {
+    case 'int16':
+      return (s as Int16Array).slice(0, n);
+    case 'uint8': {
+      const out = new Int16Array(n);
+      for (let i = 0; i < n; i++) out[i] = (s[i]! - 128) << 8;
+      return out;
+    }
+    case 'int32': {
+      const out = new Int16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = Math.floor((s[i]! + 32768) / 65536);
+        out[i] = v > 32767 ? 32767 : v;
+      }
+      return out;
+    }
+    default: {
+      const out = new Int16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = Math.round(s[i]! * 32768);
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      return out;
+    }
+  }
+}
+
+/** A frame range [start, end) of decoded audio, sharing no memory with the input. */
+export function sliceFrames(audio: AudioData, start: number, end: number): AudioData {
+  const s = Math.max(0, Math.min(start, audio.frames));
+  const e = Math.max(s, Math.min(end, audio.frames));
+  return { ...audio, frames: e - s, samples: audio.samples.slice(s * audio.channels, e * audio.channels) };
+}

@@ -1,0 +1,153 @@
+/**
+ * Compressed formats through maintained WebAssembly decoders (@wasm-audio-decoders family):
+ * FLAC (sample-exact: decoded floats are scaled back to the stream's integers), Ogg Vorbis,
+ * Ogg Opus and MP3 (float32). The decoders are loaded lazily, so WAV-only work never pays for them.
+ */
+import { FormatError } from '../util/errors.js';
+import type { AudioData, AudioInfo } from './types.js';
+
+interface Decoded {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+  bitDepth?: number;
+  errors: { message: string }[];
+}
+
+function interleave(channels: Float32Array[], frames: number): Float32Array {
+  const ch = channels.length;
+  if (ch === 1) return channels[0]!.slice(0, frames);
+  const out = new Float32Array(frames * ch);
+  for (let c = 0; c < ch; c++) {
+    const src = channels[c]!;
+    for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = src[i]!;
+  }
+  return out;
+}
+
+function checkDecoded(d: Decoded, name: string, what: string): void {
+  if (d.samplesDecoded === 0 && d.errors.length > 0)
+    throw new FormatError(`${name}: ${what} decoding failed: ${d.errors[0]!.message}`, { subject: name });
+  if (d.channelData.length === 0 || d.sampleRate === 0)
+    throw new FormatError(`${name}: ${what} stream holds no decodable audio${d.errors[0] ? ` (${d.errors[0].message})` : ''}`, { subject: name });
+}
+
+export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ audio: AudioData; errors: string[] }> {
+  const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
+  const dec = new FLACDecoder();
+  await dec.ready;
+  let d: Decoded;
+  try {
+    d = await dec.decodeFile(bytes);
+  } catch (err) {
+    throw new FormatError(`${name}: FLAC decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+  } finally {
+    dec.free();
+  }
+  checkDecoded(d, name, 'FLAC');
+  const bits = d.bitDepth ?? 16;
+  const frames = d.samplesDecoded;
+  const ch = d.channelData.length;
+  // The decoder divides each integer sample by 2^(bits-1); floats hold up to 24 bits exactly, so
+  // multiplying back restores the stream's integers.
+  const scale = 2 ** (bits - 1);
+  let audio: AudioData;
+  if (bits <= 8) {
+    const out = new Uint8Array(frames * ch);
+    for (let c = 0; c < ch; c++) {
+      const s = d.channelData[c]!;
+      for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = Math.round(s[i]! * scale) + 128;
+    }
+    audio = { sampleRate: d.sampleRate, channels: ch, frames, sampleType: 'uint8', bitsPerSample: bits, samples: out };
+  } else if (bits <= 16) {
+    const out = new Int16Array(frames * ch);
+    const up = 2 ** (16 - bits); // 12-bit streams stay left-justified in 16 bits, like WAV
+    for (let c = 0; c < ch; c++) {
+      const s = d.channelData[c]!;
+      for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = Math.round(s[i]! * scale) * up;
+    }
+    audio = { sampleRate: d.sampleRate, channels: ch, frames, sampleType: 'int16', bitsPerSample: bits, samples: out };
+  } else {
+    const out = new Int32Array(frames * ch);
+    const up = 2 ** (32 - bits);
+    for (let c = 0; c < ch; c++) {
+      const s = d.channelData[c]!;
+      for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = Math.round(s[i]! * scale) * up;
+    }
+    audio = { sampleRate: d.sampleRate, channels: ch, frames, sampleType: 'int32', bitsPerSample: bits, samples: out };
+  }
+  return { audio, errors: d.errors.map((e) => e.message) };
+}
+
+function floatAudio(d: Decoded, bits: number): AudioData {
+  const frames = d.samplesDecoded;
+  return {
+    sampleRate: d.sampleRate,
+    channels: d.channelData.length,
+    frames,
+    sampleType: 'float32',
+    bitsPerSample: bits,
+    samples: interleave(d.channelData, frames),
+  };
+}
+
+export async function decodeVorbis(bytes: Uint8Array, name: string): Promise<AudioData> {
+  const { OggVorbisDecoder } = await import('@wasm-audio-decoders/ogg-vorbis');
+  const dec = new OggVorbisDecoder();
+  await dec.ready;
+  try {
+    const d = await dec.decodeFile(bytes);
+    checkDecoded(d, name, 'Ogg Vorbis');
+    return floatAudio(d, 32);
+  } catch (err) {
+    if (err instanceof FormatError) throw err;
+    throw new FormatError(`${name}: Ogg Vorbis decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+  } finally {
+    dec.free();
+  }
+}
+
+export async function decodeOpus(bytes: Uint8Array, name: string): Promise<AudioData> {
+  const { OggOpusDecoder } = await import('ogg-opus-decoder');
+  const dec = new OggOpusDecoder();
+  await dec.ready;
+  try {
+    const d = await dec.decodeFile(bytes);
+    checkDecoded(d, name, 'Ogg Opus');
+    return floatAudio(d, 32);
+  } catch (err) {
+    if (err instanceof FormatError) throw err;
+    throw new FormatError(`${name}: Ogg Opus decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+  } finally {
+    dec.free();
+  }
+}
+
+export async function decodeMp3(bytes: Uint8Array, name: string): Promise<AudioData> {
+  const { MPEGDecoder } = await import('mpg123-decoder');
+  const dec = new MPEGDecoder();
+  await dec.ready;
+  try {
+    const d = dec.decode(bytes);
+    checkDecoded(d, name, 'MP3');
+    return floatAudio(d, 32);
+  } catch (err) {
+    if (err instanceof FormatError) throw err;
+    throw new FormatError(`${name}: MP3 decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+  } finally {
+    dec.free();
+  }
+}
+
+/** FLAC STREAMINFO (the first metadata block) without decoding audio. */
+export function flacStreamInfo(bytes: Uint8Array, name: string, path: string): AudioInfo {
+  if (bytes.length < 42) throw new FormatError(`${name}: truncated FLAC header (${bytes.length} bytes)`, { subject: name });
+  if ((bytes[4]! & 0x7f) !== 0) throw new FormatError(`${name}: FLAC stream does not start with STREAMINFO`, { subject: name });
+  const p = 8;
+  const sampleRate = (bytes[p + 10]! << 12) | (bytes[p + 11]! << 4) | (bytes[p + 12]! >> 4);
+  const channels = ((bytes[p + 12]! >> 1) & 7) + 1;
+  const bits = (((bytes[p + 12]! & 1) << 4) | (bytes[p + 13]! >> 4)) + 1;
+  const frames = (bytes[p + 13]! & 0x0f) * 2 ** 32 + (((bytes[p + 14]! << 24) | (bytes[p + 15]! << 16) | (bytes[p + 16]! << 8) | bytes[p + 17]!) >>> 0);
+  if (sampleRate === 0) throw new FormatError(`${name}: FLAC STREAMINFO declares a sample rate of 0`, { subject: name });
+  return { path, container: 'flac', codec: 'flac', sampleRate, channels, bitsPerSample: bits, frames, durationSeconds: frames / sampleRate };
+}

@@ -1,0 +1,205 @@
+/**
+ * Audio input: any supported file, recognised by content. WAV is parsed natively (all dialects,
+ * frame-range reads without loading the file); FLAC, Ogg Vorbis, Ogg Opus and MP3 go through
+ * WebAssembly decoders. See docs/foundation.md.
+ */
+import { readFileSync } from 'node:fs';
+import { FormatError, UnsupportedError } from '../util/errors.js';
+import { decodeFlac, decodeMp3, decodeOpus, decodeVorbis, flacStreamInfo } from './decoders.js';
+import { sliceFrames } from './convert.js';
+import { id3Length, sniffFormat, type SniffedFormat } from './sniff.js';
+import { FileSource, openSource, type ByteSource } from './source.js';
+import type { AudioData, AudioInfo } from './types.js';
+import { parseWavLayout, readWavFrames, wavInfo, type ReadOptions, type WavLayout } from './wav.js';
+
+export type { AudioData, AudioInfo, SampleType, Samples } from './types.js';
+export {
+  parseWav,
+  parseWavLayout,
+  loadWavFile,
+  loadWavFileSync,
+  encodeWav,
+  readWavFrames,
+  decodeWavSamples,
+  wavSampleType,
+  swapBytes,
+  isWav,
+  type WavLayout,
+  type WavChunk,
+  type WavFormat,
+  type WavCodec,
+  type ReadOptions,
+  type EncodeWavOptions,
+} from './wav.js';
+export { toFloat32Channels, toFloat32, toInt16, sliceFrames, fullScale } from './convert.js';
+export { sniffFormat, type SniffedFormat } from './sniff.js';
+export { MemorySource, FileSource, openSource, type ByteSource } from './source.js';
+export { ULAW_TABLE, ALAW_TABLE } from './g711.js';
+
+/** Options for loadAudio. */
+export type LoadOptions = ReadOptions;
+
+const SNIFF_BYTES = 4096;
+
+/** Reads the head of a file and tells its format by content. */
+export function sniffFile(src: ByteSource): SniffedFormat {
+  const head = src.read(0, SNIFF_BYTES);
+  const id3 = id3Length(head);
+  const after = id3 > 0 && id3 < src.size ? src.read(id3, 16) : undefined;
+  return sniffFormat(head, after);
+}
+
+function notAudio(src: ByteSource, format: SniffedFormat): never {
+  const name = src.name;
+  if (src.size === 0) throw new FormatError(`${name}: empty file (0 bytes)`, { subject: name });
+  switch (format) {
+    case 'aiff':
+      throw new UnsupportedError(`${name}: AIFF files are not supported; convert to WAV or FLAC (e.g. ffmpeg -i in.aif out.wav)`, { subject: name });
+    case 'ogg-flac':
+      throw new UnsupportedError(`${name}: FLAC inside Ogg is not supported; use native .flac`, { subject: name });
+    case 'ogg':
+      throw new UnsupportedError(`${name}: Ogg stream with a codec other than Vorbis or Opus`, { subject: name });
+    default: {
+      const head = src.read(0, 4);
+      const shown = Array.from(head, (c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.')).join('');
+      throw new FormatError(
+        `${name}: not a recognised audio file (${src.size} bytes starting '${shown}'); wavelm reads WAV/RIFX/RF64, FLAC, Ogg Vorbis, Ogg Opus and MP3`,
+        { subject: name },
+      );
+    }
+  }
+}
+
+/** Loads any supported audio file (format by content sniffing), optionally a frame range of it. */
+export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<AudioData> {
+  const ranged = opts.startFrame !== undefined || opts.endFrame !== undefined;
+  const src = openSource(path, ranged ? 256 << 10 : 4 << 20);
+  try {
+    const format = sniffFile(src);
+    if (format === 'wav') return readWavFrames(src, parseWavLayout(src), opts);
+    const bytes = src instanceof FileSource ? readFileSync(path) : src.read(0, src.size);
+    let audio: AudioData;
+    switch (format) {
+      case 'flac':
+        audio = (await decodeFlac(bytes, path)).audio;
+        break;
+      case 'ogg-vorbis':
+        audio = await decodeVorbis(bytes, path);
+        break;
+      case 'ogg-opus':
+        audio = await decodeOpus(bytes, path);
+        break;
+      case 'mp3':
+        audio = await decodeMp3(bytes, path);
+        break;
+      default:
+        notAudio(src, format);
+    }
+    return ranged ? sliceFrames(audio, opts.startFrame ?? 0, opts.endFrame ?? audio.frames) : audio;
+  } finally {
+    src.close();
+  }
+}
+
+/** Container, codec, rate, channels, bits and length of an audio file. Compressed formats other than FLAC are decoded to count frames. */
+export async function readAudioInfo(path: string): Promise<AudioInfo> {
+  const src = new FileSource(path);
+  let format: SniffedFormat;
+  try {
+    format = sniffFile(src);
+    if (format === 'wav') return wavInfo(parseWavLayout(src), path);
+    if (format === 'flac' && src.read(0, 4).every((c, i) => c === 'fLaC'.charCodeAt(i))) {
+      const info = flacStreamInfo(src.read(0, 64), path, path);
+      if (info.frames > 0) return info;
+    }
+    if (format === 'unknown' || format === 'aiff' || format === 'ogg' || format === 'ogg-flac') notAudio(src, format);
+  } finally {
+    src.close();
+  }
+  const audio = await loadAudio(path);
+  const container: AudioInfo['container'] = format === 'mp3' ? 'mp3' : format === 'flac' ? 'flac' : 'ogg';
+  const codec = format === 'ogg-vorbis' ? 'vorbis' : format === 'ogg-opus' ? 'opus' : format === 'mp3' ? 'mp3' : 'flac';
+  return {
+    path,
+    container,
+    codec,
+    sampleRate: audio.sampleRate,
+    channels: audio.channels,
+    bitsPerSample: audio.bitsPerSample,
+    frames: audio.frames,
+    durationSeconds: audio.frames / audio.sampleRate,
+  };
+}
+
+/**
+ * An open audio file for windowed reading: WAV is read frame range by frame range from disk;
+ * compressed formats are decoded once and served from memory.
+ */
+export interface AudioReader {
+  readonly path: string;
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly frames: number;
+  readonly bitsPerSample: number;
+  /** Present for WAV files. */
+  readonly layout?: WavLayout;
+  read(startFrame: number, endFrame: number): AudioData;
+  close(): void;
+}
+
+export async function openAudio(path: string, opts: { allowTruncated?: boolean } = {}): Promise<AudioReader> {
+  const src = openSource(path, 1 << 20);
+  let format: SniffedFormat;
+  try {
+    format = sniffFile(src);
+    if (format === 'wav') {
+      const layout = parseWavLayout(src);
+      // Validate truncation once, up front, with the same error loadAudio gives.
+      if (layout.truncated && !opts.allowTruncated) readWavFrames(src, layout, { startFrame: 0, endFrame: 0 });
+      const f = layout.format;
+      return {
+        path,
+        sampleRate: f.sampleRate,
+        channels: f.channels,
+        frames: layout.frames,
+        bitsPerSample: f.validBits,
+        layout,
+        read: (s, e) => readWavFrames(src, layout, { startFrame: s, endFrame: e, allowTruncated: true }),
+        close: () => src.close(),
+      };
+    }
+  } catch (err) {
+    src.close();
+    throw err;
+  }
+  src.close();
+  const audio = await loadAudio(path, opts);
+  return {
+    path,
+    sampleRate: audio.sampleRate,
+    channels: audio.channels,
+    frames: audio.frames,
+    bitsPerSample: audio.bitsPerSample,
+    read: (s, e) => (s === 0 && e >= audio.frames ? audio : sliceFrames(audio, s, e)),
+    close: () => {},
+  };
+}
+
+/** Streams a file as consecutive windows of at most `windowFrames` frames. */
+export async function* streamAudio(path: string, opts: { windowFrames?: number; allowTruncated?: boolean } = {}): AsyncGenerator<AudioData> {
+  const reader = await openAudio(path, opts);
+  const w = Math.max(1, opts.windowFrames ?? 1 << 16);
+  try {
+    for (let s = 0; s < reader.frames; s += w) yield reader.read(s, Math.min(reader.frames, s + w));
+  } finally {
+    reader.close();
+  }
+}
+
+/** File extensions wavelm treats as audio when scanning folders (content still decides the format). */
+export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.bwf', '.rf64', '.flac', '.ogg', '.oga', '.opus', '.mp3'] as const;
+
+export function isAudioPath(p: string): boolean {
+  const lower = p.toLowerCase();
+  return AUDIO_EXTENSIONS.some((e) => lower.endsWith(e));
+}
