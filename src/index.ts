@@ -4,3 +4,4 @@ export * from './util/safetensors.js';
 export * from './util/npy.js';
 export type { AudioData, AudioInfo, SampleType, Samples } from './audio/types.js';
 export * from './features/index.js';
+export * from './audio/index.js';
