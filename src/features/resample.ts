@@ -10,6 +10,7 @@
  * no discarded outputs), in float64, whatever the input type.
  */
 import { ConfigError } from '../util/errors.js';
+import { polyKernel, type PolyKernel } from './simd.js';
 
 export type ResampleQuality = 'fast' | 'default' | 'best';
 export type FloatArray = Float32Array | Float64Array;
@@ -120,7 +121,9 @@ export interface ResampleDesign {
   filter: Float64Array;
   /** Taps per polyphase branch. */
   branchLen: number;
-  /** up * branchLen taps: branch r holds filter[r + k*up] for k = branchLen-1 .. 0 (reversed, zero-padded). */
+  /** Branch stride: branchLen rounded up to a multiple of 8 (the SIMD kernel's step); the extra taps are zero. */
+  stride: number;
+  /** up * stride taps: branch r holds filter[r + k*up] for k = branchLen-1 .. 0 (reversed), then zeros. */
   branches: Float64Array;
 }
 
@@ -143,14 +146,15 @@ export function designResampler(up: number, down: number, opts: ResampleOptions 
   const filter = maxRate === 1 ? Float64Array.of(1) : firwinKaiser(L, 1 / maxRate, beta);
   for (let i = 0; i < filter.length; i++) filter[i]! *= r.up;
   const branchLen = Math.ceil(L / r.up);
-  const branches = new Float64Array(r.up * branchLen);
+  const stride = Math.ceil(branchLen / 8) * 8;
+  const branches = new Float64Array(r.up * stride);
   for (let ph = 0; ph < r.up; ph++) {
     for (let k = 0; k < branchLen; k++) {
       const j = ph + k * r.up;
-      branches[ph * branchLen + (branchLen - 1 - k)] = j < L ? filter[j]! : 0;
+      branches[ph * stride + (branchLen - 1 - k)] = j < L ? filter[j]! : 0;
     }
   }
-  return { up: r.up, down: r.down, halfLen: maxRate === 1 ? 0 : halfLen, filter, branchLen, branches };
+  return { up: r.up, down: r.down, halfLen: maxRate === 1 ? 0 : halfLen, filter, branchLen, stride, branches };
 }
 
 /**
@@ -158,14 +162,14 @@ export function designResampler(up: number, down: number, opts: ResampleOptions 
  * other index reads as zero. Callers guarantee base <= the lowest index any of these outputs needs.
  * The summation order depends only on m and the clamped index range, so streaming and one-shot agree bit for bit.
  */
-function kernel(d: ResampleDesign, x: FloatArray, base: number, nIn: number, m0: number, m1: number, out: FloatArray, outOff: number): void {
-  const { up, down, halfLen, branchLen: K, branches: B } = d;
+function scalarKernel(d: ResampleDesign, x: FloatArray, base: number, nIn: number, m0: number, m1: number, out: FloatArray, outOff: number): void {
+  const { up, down, halfLen, branchLen: K, stride, branches: B } = d;
   for (let m = m0; m < m1; m++) {
     const p = m * down + halfLen;
     const ph = p % up;
     const iTop = (p - ph) / up; // newest input sample this output touches
     const iLow = iTop - K + 1; // oldest
-    const bOff = ph * K;
+    const bOff = ph * stride;
     let jStart = 0;
     let jEnd = K;
     if (iLow < 0) jStart = -iLow;
@@ -193,6 +197,72 @@ function kernel(d: ResampleDesign, x: FloatArray, base: number, nIn: number, m0:
 }
 
 /**
+ * Runs the kernel for outputs [m0, m1): outputs whose taps all fall inside [0, nIn) go to the SIMD kernel in
+ * blocks, the few at either edge to the scalar loop. Which path computes an output depends only on m and nIn, so
+ * results do not depend on how a stream was chunked.
+ */
+class PolyRunner {
+  private readonly k: PolyKernel | undefined;
+  private readonly block: number;
+  private readonly xCap: number;
+  private readonly xPtr: number;
+  private readonly outPtr: number;
+  private mem64: Float64Array | undefined;
+
+  constructor(readonly d: ResampleDesign) {
+    this.k = d.up === 1 && d.down === 1 ? undefined : polyKernel();
+    const perOut = Math.ceil(d.down / d.up);
+    this.block = Math.max(256, Math.min(8192, Math.floor(2 ** 20 / perOut)));
+    this.xCap = (this.block - 1) * perOut + 2 + d.stride;
+    this.xPtr = d.branches.byteLength;
+    this.outPtr = this.xPtr + this.xCap * 8;
+    if (this.k) {
+      const bytes = this.outPtr + this.block * 8;
+      const have = this.k.memory.buffer.byteLength;
+      if (bytes > have) this.k.memory.grow(Math.ceil((bytes - have) / 65536));
+      this.mem64 = new Float64Array(this.k.memory.buffer);
+      this.mem64.set(d.branches, 0);
+    }
+  }
+
+  run(x: FloatArray, base: number, nIn: number, m0: number, m1: number, out: FloatArray, outOff: number): void {
+    const d = this.d;
+    const mem = this.mem64;
+    if (!this.k || !mem || m1 <= m0) {
+      scalarKernel(d, x, base, nIn, m0, m1, out, outOff);
+      return;
+    }
+    // Interior outputs: iLow(m) >= 0 and iTop(m) <= nIn - 1.
+    const K = d.branchLen;
+    const mA = Math.max(m0, Math.ceil(((K - 1) * d.up - d.halfLen) / d.down));
+    const mB = Math.min(m1, Math.floor((nIn * d.up - 1 - d.halfLen) / d.down) + 1);
+    if (mA >= mB) {
+      scalarKernel(d, x, base, nIn, m0, m1, out, outOff);
+      return;
+    }
+    scalarKernel(d, x, base, nIn, m0, mA, out, outOff);
+    const dq = Math.floor(d.down / d.up);
+    const dr = d.down % d.up;
+    const xSlot = this.xPtr / 8;
+    const outSlot = this.outPtr / 8;
+    for (let mb = mA; mb < mB; mb += this.block) {
+      const me = Math.min(mB, mb + this.block);
+      const p = mb * d.down + d.halfLen;
+      const ph = p % d.up;
+      const iLow = (p - ph) / d.up - K + 1;
+      const pLast = (me - 1) * d.down + d.halfLen;
+      const iEnd = Math.floor(pLast / d.up) + 1 + (d.stride - K); // one past the last slot the padded taps read
+      const avail = Math.min(iEnd, nIn) - iLow;
+      mem.set(x.subarray(iLow - base, iLow - base + avail), xSlot);
+      if (iEnd - iLow > avail) mem.fill(0, xSlot + avail, xSlot + (iEnd - iLow));
+      this.k.poly(this.xPtr, 0, this.outPtr, me - mb, ph, 0, d.up, dq, dr, d.stride);
+      out.set(mem.subarray(outSlot, outSlot + (me - mb)), outOff + (mb - m0));
+    }
+    scalarKernel(d, x, base, nIn, mB, m1, out, outOff + (mB - m0));
+  }
+}
+
+/**
  * scipy.signal.resample_poly(x, up, down) with window ('kaiser', 5.0) and zero padding. Float32 input gives
  * Float32 output (computed in float64, rounded once); Float64 gives Float64.
  */
@@ -211,7 +281,7 @@ export function applyResampler<T extends FloatArray>(d: ResampleDesign, x: T): T
   }
   const nOut = Math.ceil((x.length * d.up) / d.down);
   const out = new Ctor(nOut);
-  kernel(d, x, 0, x.length, 0, nOut, out, 0);
+  new PolyRunner(d).run(x, 0, x.length, 0, nOut, out, 0);
   return out;
 }
 
@@ -229,6 +299,7 @@ export function resample<T extends FloatArray>(x: T, fromRate: number, toRate: n
 export class StreamingResampler {
   readonly design: ResampleDesign;
   readonly outputType: 'float32' | 'float64';
+  private readonly runner: PolyRunner;
   /** Input history: x[i] for i in [bufBase, bufBase + bufLen). */
   private buf: Float64Array;
   private bufBase = 0;
@@ -244,6 +315,7 @@ export class StreamingResampler {
     checkPositiveInt('toRate', toRate);
     this.design = designResampler(toRate, fromRate, opts);
     this.outputType = opts.output ?? 'float32';
+    this.runner = new PolyRunner(this.design);
     this.buf = new Float64Array(Math.max(1024, 2 * this.design.branchLen));
   }
 
@@ -308,7 +380,7 @@ export class StreamingResampler {
     if (d.up === 1 && d.down === 1) {
       for (let i = 0; i < n; i++) out[i] = this.buf[this.nextOut + i - this.bufBase]!;
     } else {
-      kernel(d, this.buf, this.bufBase, this.nIn, this.nextOut, mEnd, out, 0);
+      this.runner.run(this.buf, this.bufBase, this.nIn, this.nextOut, mEnd, out, 0);
     }
     this.nextOut = mEnd;
     return out;

@@ -154,3 +154,18 @@ test('a tone above the output Nyquist is attenuated; one below passes', () => {
     assert.ok(stop < floor, `${quality} stopband ${stop}`);
   }
 });
+
+test('the scalar fallback agrees with the SIMD kernel', () => {
+  const x = Float64Array.from({ length: 5003 }, (_, i) => Math.sin(i * 0.3) + 0.1 * Math.cos(i * 1.7));
+  for (const [from, to] of [[44100, 16000], [8000, 16000], [48000, 16000], [16000, 22050]]) {
+    const simd = resample(x, from!, to!);
+    process.env.WAVELM_NO_SIMD = '1';
+    let scalar: Float64Array;
+    try {
+      scalar = resample(x, from!, to!);
+    } finally {
+      delete process.env.WAVELM_NO_SIMD;
+    }
+    assert.ok(maxAbsDiff(simd, scalar) < 1e-12, `${from}->${to}`);
+  }
+});
