@@ -116,24 +116,35 @@ function moduleBytes(): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+// The project's lib setting (ES2022, no DOM) carries no WebAssembly typings; these are the few members used.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 export interface PolyKernel {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   poly(xPtr: number, bPtr: number, outPtr: number, n: number, ph: number, iLow: number, up: number, dq: number, dr: number, k8: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: object | null | undefined;
 
 /** A fresh instance of the SIMD kernel (each resampler owns one, so their memories never collide), or undefined. */
 export function polyKernel(): PolyKernel | undefined {
-  if (process.env.WAVELM_NO_SIMD === '1') return undefined;
+  if (process.env.WAVELM_NO_SIMD === '1' || WA === undefined) return undefined;
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(moduleBytes());
+      compiled = new WA.Module(moduleBytes());
     } catch {
       compiled = null;
     }
   }
   if (compiled === null) return undefined;
-  const inst = new WebAssembly.Instance(compiled, {});
-  return { memory: inst.exports.mem as WebAssembly.Memory, poly: inst.exports.poly as PolyKernel['poly'] };
+  const inst = new WA.Instance(compiled, {});
+  return { memory: inst.exports.mem as WasmMemory, poly: inst.exports.poly as PolyKernel['poly'] };
 }
