@@ -1,0 +1,5 @@
+/** EnCodec neural-codec tokens: HF checkpoints, SEANet + RVQ inference, codes files. */
+export * from './config.js';
+export * from './weights.js';
+export * from './model.js';
+export { jsOps, type CodecOps } from './ops.js';
