@@ -28,8 +28,10 @@ export class Order1Predictor implements IncrementalPredictor {
   private row(): Float32Array {
     const base = this.v <= 256 ? this.prev * this.v : 0;
     let total = 0;
-    for (let i = 0; i < this.v; i++) total += this.counts[base + i]! + this.prior;
-    for (let i = 0; i < this.v; i++) this.out[i] = (this.counts[base + i]! + this.prior) / total;
+    // 8-bit: a triangular kernel around the previous token makes it a usable (if crude) audio model.
+    const k = (i: number): number => (this.v <= 256 ? Math.max(0, 24 - Math.abs(i - this.prev)) : 0);
+    for (let i = 0; i < this.v; i++) total += this.counts[base + i]! + this.prior + k(i);
+    for (let i = 0; i < this.v; i++) this.out[i] = (this.counts[base + i]! + this.prior + k(i)) / total;
     return this.out;
   }
   reset(): Float32Array {

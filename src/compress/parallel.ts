@@ -1,0 +1,109 @@
+/**
+ * Codes independent chunks on the engine's worker threads, one predictor per worker. Each chunk starts from the
+ * predictor's reset(), so the bytes of every chunk are the same whichever worker codes it and however
+ * many workers there are; results are returned in job order.
+ */
+import { pathToFileURL } from 'node:url';
+import { WorkerPool } from '../engine/pool.js';
+import type { IncrementalPredictor } from '../model/api.js';
+import { ConfigError, WavelmError } from '../util/errors.js';
+import { decodeChunk, encodeChunk, type TokenMode } from './lm-codec.js';
+
+/**
+ * How a worker builds its predictor: `module` (a file: URL or absolute path) exports `exportName`, a
+ * function of `args` (structured-cloneable) returning an IncrementalPredictor or a promise of one.
+ */
+export interface PredictorSpec {
+  module: string;
+  exportName: string;
+  args?: unknown;
+}
+
+export type PredictorFactory = (args: unknown) => IncrementalPredictor | Promise<IncrementalPredictor>;
+
+export interface EncodeJob {
+  kind: 'encode';
+  mode: TokenMode;
+  tokens: Uint8Array | Uint16Array;
+  low?: Uint8Array;
+}
+export interface DecodeJob {
+  kind: 'decode';
+  mode: TokenMode;
+  data: Uint8Array;
+  length: number;
+}
+export type ChunkJob = EncodeJob | DecodeJob;
+export interface EncodeResult {
+  data: Uint8Array;
+  idealBits: number;
+}
+export interface DecodeResult {
+  tokens: Uint8Array | Uint16Array;
+  low?: Uint8Array;
+}
+export type ChunkResult = EncodeResult | DecodeResult;
+
+export async function makePredictor(spec: PredictorSpec): Promise<IncrementalPredictor> {
+  const url = spec.module.startsWith('file:') ? spec.module : pathToFileURL(spec.module).href;
+  const mod = (await import(url)) as Record<string, unknown>;
+  const f = mod[spec.exportName];
+  if (typeof f !== 'function') throw new ConfigError(`predictor module ${spec.module} has no function ${spec.exportName}`);
+  return (f as PredictorFactory)(spec.args);
+}
+
+export function runJob(predictor: IncrementalPredictor, job: ChunkJob): ChunkResult {
+  if (job.kind === 'encode') {
+    const stats = { idealBits: 0 };
+    const data = encodeChunk(predictor, job.mode, job.tokens, job.low, stats);
+    return { data, idealBits: stats.idealBits };
+  }
+  return decodeChunk(predictor, job.mode, job.data, job.length);
+}
+
+/** What the worker module returns: typed errors travel as data so their codes survive the thread boundary. */
+export type WorkerReply = { ok: ChunkResult } | { error: { name: string; code?: string; message: string } };
+
+/**
+ * Runs `jobs` on `workers` threads of the engine's WorkerPool (1: in this thread), calling
+ * `onDone(index)` as each finishes. Results come back in job order.
+ */
+export async function runChunkJobs(spec: PredictorSpec, jobs: ChunkJob[], workers: number, onDone?: (index: number, job: ChunkJob) => void): Promise<ChunkResult[]> {
+  const n = Math.max(1, Math.min(workers, jobs.length));
+  const results: ChunkResult[] = new Array<ChunkResult>(jobs.length);
+  if (n <= 1) {
+    const predictor = await makePredictor(spec);
+    for (let i = 0; i < jobs.length; i++) {
+      results[i] = runJob(predictor, jobs[i]!);
+      onDone?.(i, jobs[i]!);
+      // Let progress bars and signals run between chunks.
+      if (i % 4 === 3) await new Promise((r) => setImmediate(r));
+    }
+    return results;
+  }
+  const pool = await WorkerPool.create<ChunkJob, WorkerReply, PredictorSpec>(new URL('./chunk-worker.js', import.meta.url), { size: n, init: spec });
+  try {
+    await Promise.all(
+      jobs.map(async (job, i) => {
+        const reply = await pool.run(job);
+        if ('error' in reply) throw rebuildError(reply.error);
+        results[i] = reply.ok;
+        onDone?.(i, job);
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  return results;
+}
+
+function rebuildError(e: { name: string; code?: string; message: string }): Error {
+  if (e.code) {
+    const err = new WavelmError(e.code as WavelmError['code'], e.message);
+    err.name = e.name;
+    return err;
+  }
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
