@@ -8,3 +8,7 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { vexp, vtanh, vlog } from './mathf';
+export * from './gemm';
+export * from './nn';
+export * from './attention';
+export * from './codec/index';

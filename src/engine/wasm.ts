@@ -42,7 +42,38 @@ export interface Kernels {
   vexp(x: number, y: number, n: number): void;
   vtanh(x: number, y: number, n: number): void;
   vlog(x: number, y: number, n: number): void;
-  [name: string]: (...args: number[]) => number | void;
+  // matrices: row-major with row strides; acc = 1 adds to C. See assembly/gemm.ts.
+  /** C[M,N] (+)= A[M,K] B[K,N] */
+  gemm_nn(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
+  /** C[M,N] (+)= A^T B, A stored [K,M] */
+  gemm_tn(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
+  /** C[M,N] (+)= A B^T, B stored [N,K] */
+  gemm_nt(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
+  // layers and elementwise ops: see assembly/nn.ts
+  add_bias(M: number, N: number, Y: number, b: number): void;
+  col_sum(M: number, N: number, dY: number, db: number): void;
+  vadd(n: number, X: number, Y: number, Z: number): void;
+  vscale(n: number, X: number, s: number): void;
+  sumsq(n: number, X: number): number;
+  transpose(R: number, C: number, In: number, ldi: number, Out: number, ldo: number): void;
+  ln_fwd(T: number, D: number, X: number, scale: number, offset: number, Y: number, mean: number, rstd: number, eps: number): void;
+  ln_bwd(T: number, D: number, X: number, dY: number, scale: number, mean: number, rstd: number, dX: number, dScale: number, dOffset: number): void;
+  gelu_fwd(n: number, X: number, Y: number): void;
+  gelu_bwd(n: number, X: number, dY: number, dX: number): void;
+  embed_fwd(T: number, D: number, tokens: number, E: number, s: number, P: number, X: number): void;
+  embed_bwd(T: number, D: number, tokens: number, dX: number, s: number, dE: number): void;
+  softmax(T: number, V: number, X: number, P: number): void;
+  log_softmax(T: number, V: number, X: number, L: number, scratch: number): void;
+  /** returns sum of -log p(target) (float64); overwrites X with (softmax - onehot) * g when g != 0 */
+  xent(T: number, V: number, X: number, targets: number, g: number, LP: number): number;
+  adam(n: number, P: number, G: number, M: number, V: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, gs: number): void;
+  sinusoid_table(T: number, D: number, out: number): void;
+  rotary_table(T: number, dh: number, cosT: number, sinT: number): void;
+  rotary(T: number, H: number, dh: number, X: number, ld: number, cosT: number, sinT: number, t0: number, dir: number): void;
+  // attention: see assembly/attention.ts
+  attn_fwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, ldo: number, LSE: number, Kt: number, Vt: number, S: number, scale: number): void;
+  attn_bwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, dO: number, ldo: number, LSE: number,
+    dQ: number, dK: number, dV: number, ldg: number, Kt: number, Vt: number, dKt: number, dVt: number, S: number, scale: number): void;
 }
 
 // Minimal WebAssembly typings: the project's tsconfig has no DOM lib and @types/node 20 does not
