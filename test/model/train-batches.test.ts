@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../src/model/training/rng.js';
+import { BatchSampler, chunkSetFromChunks, chunkSetFromTokens, evalBatches, int16BytesToTokens, unigramEntropyBits } from '../../src/model/batches.js';
+import { syntheticTokens } from './train-bigram.js';
+
+test('xoshiro128** matches the reference outputs for state {1, 2, 3, 4}', () => {
+  const r = Rng.fromState([1, 2, 3, 4]);
+  // Hand-checked against the C reference's next(): rotl(s[1] * 5, 7) * 9 and its state update.
+  assert.deepEqual([r.nextU32(), r.nextU32(), r.nextU32()], [11520, 0, 5927040]);
+});
+
+test('Rng state round-trips and continues the same sequence', () => {
+  const a = new Rng(12345);
+  for (let i = 0; i < 100; i++) a.nextU32();
+  const b = Rng.fromState(JSON.parse(JSON.stringify(a.getState())) as [number, number, number, number]);
+  for (let i = 0; i < 1000; i++) assert.equal(b.nextU32(), a.nextU32());
+  assert.notDeepEqual(new Rng(1).getState(), new Rng(2).getState());
+  assert.throws(() => a.setState([0, 0, 0, 0]), /not all zero/);
+});
+
+test('Rng.int is in range and roughly uniform', () => {
+  const r = new Rng(7);
+  const counts = new Array<number>(10).fill(0);
+  for (let i = 0; i < 20000; i++) {
+    const x = r.int(10);
+    assert.ok(x >= 0 && x < 10 && Number.isInteger(x));
+    counts[x]!++;
+  }
+  for (const c of counts) assert.ok(c > 1800 && c < 2200, `count ${c}`);
+});
+
+test('batches: seeded, reproducible, cut from chunks at valid offsets', () => {
+  const tokens = syntheticTokens(40 * 64, 3);
+  const set = chunkSetFromTokens(tokens, 64);
+  const s1 = new BatchSampler(set, 4, 16, new Rng(9));
+  const s2 = new BatchSampler(set, 4, 16, new Rng(9));
+  const s3 = new BatchSampler(set, 4, 16, new Rng(10));
+  let differs = false;
+  for (let i = 0; i < 20; i++) {
+    const a = s1.next();
+    const b = s2.next();
+    const c = s3.next();
+    assert.deepEqual(a.tokens, b.tokens);
+    if (Buffer.compare(Buffer.from(a.tokens), Buffer.from(c.tokens)) !== 0) differs = true;
+    for (let row = 0; row < 4; row++) {
+      const seq = a.tokens.subarray(row * 16, row * 16 + 16);
+      // Every row must occur inside one chunk (never straddling two).
+      let found = false;
+      for (let ch = 0; ch < set.numChunks && !found; ch++) {
+        const chunk = tokens.subarray(ch * 64, ch * 64 + 64);
+        for (let off = 0; off + 16 <= 64 && !found; off++) if (Buffer.compare(Buffer.from(chunk.subarray(off, off + 16)), Buffer.from(seq)) === 0) found = true;
+      }
+      assert.ok(found, `row ${row} of batch ${i} is not a slice of one chunk`);
+    }
+  }
+  assert.ok(differs, 'different seeds should give different batches');
+});
+
+test('batches: whole chunks when seqLen equals the chunk length (LMIC)', () => {
+  const tokens = syntheticTokens(10 * 32, 4);
+  const set = chunkSetFromTokens(tokens, 32);
+  const rng = new Rng(5);
+  const twin = new Rng(5);
+  const b = new BatchSampler(set, 3, 32, rng).next();
+  for (let row = 0; row < 3; row++) {
+    const ch = twin.int(10); // one draw per row, no offset draw
+    assert.deepEqual(b.tokens.subarray(row * 32, row * 32 + 32), tokens.subarray(ch * 32, ch * 32 + 32));
+  }
+  assert.throws(() => new BatchSampler(set, 3, 33, new Rng(1)), /longer than a chunk/);
+});
+
+test('16-bit tokens are offset binary of little-endian int16', () => {
+  const s = new Int16Array([-32768, -1, 0, 1, 32767]);
+  const t = int16BytesToTokens(new Uint8Array(s.buffer));
+  assert.deepEqual([...t], [0, 32767, 32768, 32769, 65535]);
+  const set = chunkSetFromChunks([new Uint8Array(s.buffer.slice(0, 4)), new Uint8Array(s.buffer.slice(4, 8))], 16);
+  assert.equal(set.vocabSize, 65536);
+  assert.equal(set.chunkTokens, 2);
+  assert.deepEqual([...set.tokens], [0, 32767, 32768, 32769]);
+});
+
+test('eval batches are fixed, spread over the set, and cover min(n, chunks) sequences', () => {
+  const set = chunkSetFromTokens(syntheticTokens(100 * 8, 1), 8);
+  const a = evalBatches(set, 4, 8, 10);
+  assert.equal(a.reduce((s, b) => s + b.batchSize, 0), 10);
+  assert.deepEqual(a, evalBatches(set, 4, 8, 10));
+  assert.deepEqual(a[0]!.tokens.subarray(8, 16), set.tokens.subarray(10 * 8, 11 * 8));
+  assert.equal(evalBatches(set, 4, 8, 1000).reduce((s, b) => s + b.batchSize, 0), 100);
+});
+
+test('unigram entropy', () => {
+  const u = new Uint8Array(256 * 4).map((_, i) => i % 256);
+  assert.ok(Math.abs(unigramEntropyBits(u) - 8) < 1e-12);
+  assert.equal(unigramEntropyBits(new Uint8Array(100).fill(7)), 0);
+});
