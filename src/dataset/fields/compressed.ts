@@ -1,0 +1,248 @@
+/**
+ * `compressed`: audio stored with a codec: FLAC (lossless), Opus (lossy, raw packets with 16-bit
+ * length framing), or MP3 (source files kept as they are: wavelm has no MP3 encoder). The metadata
+ * holds the exact frame count and rate, and decoding returns exactly that many frames at that rate.
+ */
+import { toFloat32Channels, toInt16 } from '../../audio/index.js';
+import type { AudioData } from '../../audio/types.js';
+import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
+import { resample } from '../../features/index.js';
+import { ConfigError, FormatError, UnsupportedError } from '../../util/errors.js';
+import type { MetaColumn } from '../format.js';
+import {
+  argNumber, argString,
+  type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput,
+} from './field.js';
+import { audioPrepArgs, floatToInt16, interleaveFloat, needAudio, prepareAudio, type AudioPrep } from './waveform.js';
+
+export type Codec = 'flac' | 'opus' | 'mp3';
+type OutDType = 'float32' | 'int16';
+
+interface FlacDecoderLike {
+  ready: Promise<void>;
+  reset(): Promise<void>;
+  decodeFile(b: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; bitDepth: number; errors: { message: string }[] }>;
+}
+interface MpegDecoderLike {
+  ready: Promise<void>;
+  reset(): Promise<void>;
+  decode(b: Uint8Array): { channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; errors: { message: string }[] };
+}
+
+let flacDecoder: Promise<FlacDecoderLike> | undefined;
+let mpegDecoder: Promise<MpegDecoderLike> | undefined;
+
+/** One decoder per thread, reused: creating a wasm decoder costs more than decoding a short sample. */
+async function getFlacDecoder(): Promise<FlacDecoderLike> {
+  flacDecoder ??= (async () => {
+    const { FLACDecoder } = (await import('@wasm-audio-decoders/flac')) as unknown as { FLACDecoder: new () => FlacDecoderLike };
+    const d = new FLACDecoder();
+    await d.ready;
+    return d;
+  })();
+  return flacDecoder;
+}
+
+async function getMpegDecoder(): Promise<MpegDecoderLike> {
+  mpegDecoder ??= (async () => {
+    const { MPEGDecoder } = (await import('mpg123-decoder')) as unknown as { MPEGDecoder: new () => MpegDecoderLike };
+    const d = new MPEGDecoder();
+    await d.ready;
+    return d;
+  })();
+  return mpegDecoder;
+}
+
+type FlacEncoder = (audio: AudioData, opts: { level?: number }) => Uint8Array | Promise<Uint8Array>;
+let flacEncoder: FlacEncoder | undefined;
+
+/** The FLAC encoder of src/audio/encoders/flac (libFLAC in WebAssembly), found when first needed. */
+async function getFlacEncoder(): Promise<FlacEncoder> {
+  if (flacEncoder) return flacEncoder;
+  const spec = '../../audio/encoders/flac.js';
+  let mod: { encodeFlac?: unknown };
+  try {
+    mod = (await import(spec)) as { encodeFlac?: unknown };
+  } catch (e) {
+    throw new UnsupportedError('compressed field: the FLAC encoder (src/audio/encoders/flac) is not available in this build; store FLAC source files (they are kept as they are) or use codec=opus', { cause: e });
+  }
+  if (typeof mod.encodeFlac !== 'function') throw new UnsupportedError('compressed field: src/audio/encoders/flac exports no encodeFlac');
+  flacEncoder = mod.encodeFlac as FlacEncoder;
+  return flacEncoder;
+}
+
+function isFlacFile(b: Uint8Array | undefined): boolean {
+  return !!b && b.length > 4 && b[0] === 0x66 && b[1] === 0x4c && b[2] === 0x61 && b[3] === 0x43;
+}
+function isMp3File(b: Uint8Array | undefined): boolean {
+  if (!b || b.length < 3) return false;
+  if (b[0] === 0x49 && b[1] === 0x44 && b[2] === 0x33) return true; // ID3
+  return b[0] === 0xff && (b[1]! & 0xe0) === 0xe0;
+}
+
+/** Fits decoded planar channels to exactly `frames` frames (codecs may add or drop a few at the edges). */
+function fit(ch: Float32Array[], frames: number): Float32Array[] {
+  return ch.map((c) => {
+    if (c.length === frames) return c;
+    const o = new Float32Array(frames);
+    o.set(c.subarray(0, Math.min(frames, c.length)));
+    return o;
+  });
+}
+
+export class CompressedField implements Field {
+  readonly type = 'compressed';
+  readonly kind = 'array';
+  readonly heavy = true;
+  readonly meta: MetaColumn[] = [
+    { name: 'frames', type: 'u32' },
+    { name: 'channels', type: 'u16' },
+    { name: 'sample_rate', type: 'u32' },
+  ];
+  readonly args: Record<string, unknown>;
+  readonly codec: Codec;
+  readonly dtype: OutDType;
+  private readonly prep: AudioPrep;
+  private readonly bitrate: number | undefined;
+  private readonly application: OpusApplication;
+  private readonly frameMs: number;
+  private readonly level: number;
+
+  constructor(readonly name: string, args: Record<string, unknown>) {
+    this.codec = argString<Codec>(args, 'codec', 'flac', ['flac', 'opus', 'mp3'], name);
+    this.dtype = argString<OutDType>(args, 'dtype', 'float32', ['float32', 'int16'], name);
+    this.prep = audioPrepArgs(args, name);
+    this.bitrate = argNumber(args, 'bitrate', undefined, name);
+    this.application = argString<OpusApplication>(args, 'application', 'audio', ['audio', 'voip', 'lowdelay'], name);
+    this.frameMs = argNumber(args, 'frame_ms', 20, name)!;
+    this.level = argNumber(args, 'level', 5, name)!;
+    const a: Record<string, unknown> = { codec: this.codec, dtype: this.dtype, sample_rate: this.prep.sampleRate ?? null, mono: this.prep.mono, normalize: this.prep.normalize, peak: this.prep.peak, quality: this.prep.quality };
+    if (this.codec === 'opus') Object.assign(a, { bitrate: this.bitrate ?? null, application: this.application, frame_ms: this.frameMs });
+    if (this.codec === 'flac') a.level = this.level;
+    this.args = a;
+  }
+
+  private untouched(audio: AudioData): boolean {
+    const p = this.prep;
+    return !p.normalize && (p.sampleRate === undefined || p.sampleRate === audio.sampleRate) && (!p.mono || audio.channels === 1);
+  }
+
+  async encode(input: SampleInput): Promise<Encoded> {
+    const audio = needAudio(input, this.name);
+    if (this.codec === 'mp3') {
+      if (!isMp3File(input.fileBytes) || !this.untouched(audio)) {
+        throw new ConfigError(`field '${this.name}': codec=mp3 keeps MP3 source files as they are (wavelm has no MP3 encoder), and ${input.key} is not an MP3 file used unchanged; use codec=opus or flac`, { subject: input.key });
+      }
+      return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: input.fileBytes! };
+    }
+    if (this.codec === 'flac') {
+      // A FLAC source used unchanged is stored as it is: already lossless and compressed.
+      if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: input.fileBytes! };
+      const enc = await getFlacEncoder();
+      let a = audio;
+      if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
+        const p = prepareAudio(audio, this.prep);
+        const frames = p.channels[0]?.length ?? 0;
+        a = { sampleRate: p.sampleRate, channels: p.channels.length, frames, sampleType: 'int16', bitsPerSample: 16, samples: floatToInt16(interleaveFloat(p.channels)) };
+      }
+      const bytes = await enc(a, { level: this.level });
+      return { meta: [a.frames, a.channels, a.sampleRate], bytes };
+    }
+    // Opus
+    const p = prepareAudio(audio, this.prep);
+    const frames = p.channels[0]?.length ?? 0;
+    const C = p.channels.length;
+    if (C > 2) throw new ConfigError(`field '${this.name}': Opus stores mono or stereo, ${input.key} has ${C} channels; add mono=true`, { subject: input.key });
+    const orate = opusRateFor(p.sampleRate);
+    const ch = orate === p.sampleRate ? p.channels : p.channels.map((c) => resample(c, p.sampleRate, orate, { quality: this.prep.quality }));
+    const pkt = encodeOpus(floatToInt16(interleaveFloat(ch)), C, orate, { bitrate: this.bitrate, application: this.application, frameMs: this.frameMs });
+    return { meta: [frames, C, p.sampleRate], bytes: packOpusPackets(pkt.packets) };
+  }
+
+  check(meta: readonly number[], length: number): string | undefined {
+    const [frames, channels, rate] = meta as [number, number, number];
+    if (channels < 1 || channels > 255) return `${channels} channels`;
+    if (rate < 1) return `sample rate ${rate}`;
+    if (frames > 0 && length === 0) return `${frames} frames in an empty blob`;
+    return undefined;
+  }
+
+  timeLength(meta: readonly number[]): number {
+    return meta[0]!;
+  }
+
+  duration(meta: readonly number[]): number {
+    return meta[0]! / meta[2]!;
+  }
+
+  layout(meta: readonly number[]): { dtype: OutDType; inner: number[] } {
+    return { dtype: this.dtype, inner: [meta[1]!] };
+  }
+
+  /** Planar float channels, exactly meta's frames and channels. */
+  async decodeChannels(bytes: Uint8Array, meta: readonly number[]): Promise<Float32Array[]> {
+    const [frames, C, rate] = meta as [number, number, number];
+    let ch: Float32Array[];
+    if (this.codec === 'flac') {
+      const dec = await getFlacDecoder();
+      let d;
+      try {
+        d = await dec.decodeFile(bytes);
+      } catch (e) {
+        await dec.reset().catch(() => undefined);
+        throw new FormatError(`field '${this.name}': FLAC blob does not decode (${(e as Error).message})`, { cause: e });
+      }
+      if (d.errors.length > 0) throw new FormatError(`field '${this.name}': FLAC blob is damaged (${d.errors[0]!.message})`);
+      if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
+      if (d.samplesDecoded !== frames) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.samplesDecoded} frames, the table says ${frames}`);
+      ch = d.channelData;
+    } else if (this.codec === 'mp3') {
+      const dec = await getMpegDecoder();
+      await dec.reset();
+      const d = dec.decode(bytes);
+      if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': MP3 blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
+      ch = fit(d.channelData, frames);
+    } else {
+      const orate = opusRateFor(rate);
+      const oframes = orate === rate ? frames : Math.ceil((frames * orate) / rate);
+      const pcm = decodeOpus(unpackOpusPackets(bytes), C, orate, opusPreSkip(orate, this.application), oframes, this.application);
+      ch = toFloat32Channels({ sampleRate: orate, channels: C, frames: oframes, sampleType: 'int16', bitsPerSample: 16, samples: pcm });
+      if (orate !== rate) ch = fit(ch.map((c) => resample(c, orate, rate, { quality: this.prep.quality })), frames);
+    }
+    return ch;
+  }
+
+  async decodeInto(out: ArrayBatch, j: number, bytes: Uint8Array, meta: readonly number[], w?: { start: number; length: number }): Promise<number> {
+    const ch = await this.decodeChannels(bytes, meta);
+    const T = out.shape[out.shape.length - 1]!;
+    const Cout = out.shape[1]!;
+    const start = w ? Math.min(w.start, meta[0]!) : 0;
+    const n = Math.min(T, meta[0]! - start, w ? w.length : Infinity);
+    for (let c = 0; c < ch.length; c++) {
+      const src = ch[c]!.subarray(start, start + n);
+      const o = (j * Cout + c) * T;
+      if (this.dtype === 'float32') (out.data as Float32Array).set(src, o);
+      else {
+        const dst = out.data as Int16Array;
+        for (let i = 0; i < n; i++) {
+          const v = Math.round(src[i]! * 32768);
+          dst[o + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        }
+      }
+    }
+    return n;
+  }
+
+  async decode(bytes: Uint8Array, meta: readonly number[]): Promise<DecodedValue> {
+    const ch = await this.decodeChannels(bytes, meta);
+    const frames = meta[0]!;
+    const C = ch.length;
+    if (this.dtype === 'float32') {
+      const data = new Float32Array(C * frames);
+      ch.forEach((c, i) => data.set(c, i * frames));
+      return { kind: 'array', dtype: 'float32', shape: [C, frames], data, sampleRate: meta[2]! };
+    }
+    const planar: AudioData = { sampleRate: meta[2]!, channels: 1, frames: C * frames, sampleType: 'float32', bitsPerSample: 32, samples: (() => { const d = new Float32Array(C * frames); ch.forEach((c, i) => d.set(c, i * frames)); return d; })() };
+    return { kind: 'array', dtype: 'int16', shape: [C, frames], data: toInt16(planar), sampleRate: meta[2]! };
+  }
+}
