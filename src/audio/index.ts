@@ -20,6 +20,7 @@ export {
   loadWavFileSync,
   encodeWav,
   readWavFrames,
+  wavWindows,
   decodeWavSamples,
   wavSampleType,
   swapBytes,

@@ -347,6 +347,7 @@ export function decodeWavSamples(raw: Uint8Array, f: WavFormat, le: boolean): Sa
     case 4: {
       const out = new Int32Array(n);
       copyBytes(raw, out, 4, swap);
+      if (f.validBits <= 24) justify24in32(out);
       return out;
     }
     default: {
@@ -388,6 +389,18 @@ export function swapBytes(b: Uint8Array, width: number): void {
   }
 }
 
+/**
+ * 24-bit samples in 4-byte containers come left-justified (the WAVE_FORMAT_EXTENSIBLE rule) or
+ * right-justified (arecord -f S24_LE, hound). Left-justified samples have a zero low byte, so any
+ * non-zero low byte means right-justified: shift those up to wavelm's left-justified int32.
+ */
+function justify24in32(a: Int32Array): void {
+  let low = 0;
+  for (let i = 0; i < a.length; i++) low |= a[i]! & 0xff;
+  if (low === 0) return;
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! << 8;
+}
+
 function frameRange(layout: WavLayout, opts: ReadOptions, name: string): [number, number] {
   const total = layout.frames;
   if (layout.truncated && !opts.allowTruncated) {
@@ -419,6 +432,7 @@ export function readWavFrames(src: ByteSource, layout: WavLayout, opts: ReadOpti
     const got = src.readInto(offset, new Uint8Array(arr.buffer, 0, nbytes));
     if (got < nbytes) throw new FormatError(`${name}: file shrank while reading`, { subject: name });
     samples = arr;
+    if (type === 'int32' && f.validBits <= 24) justify24in32(arr as Int32Array);
   } else if (f.codec === 'pcm' && type === 'uint8') {
     const arr = new Uint8Array(nbytes);
     src.readInto(offset, arr);
@@ -583,5 +597,41 @@ function writeSamples(audio: AudioData, dst: Uint8Array, bits: number, float: bo
       default:
         dv.setInt32(o, v, true);
     }
+  }
+}
+
+/**
+ * Consecutive windows of at most `windowFrames` frames. For the common layouts (PCM int16/int32/uint8
+ * in host byte order) the yielded samples view one reused buffer: each window is valid only until
+ * the next is requested, which keeps memory flat however large the file.
+ */
+export function* wavWindows(src: ByteSource, layout: WavLayout, windowFrames: number, opts: ReadOptions = {}): Generator<AudioData> {
+  const name = src.name;
+  const [start, end] = frameRange(layout, opts, name);
+  const f = layout.format;
+  const type = wavSampleType(f);
+  const w = Math.max(1, Math.floor(windowFrames));
+  const reuse =
+    f.codec === 'pcm' &&
+    layout.littleEndian === hostLE &&
+    ((type === 'int16' && f.containerBytes === 2) || (type === 'int32' && f.containerBytes === 4) || type === 'uint8');
+  const width = type === 'int16' ? 2 : type === 'int32' ? 4 : 1;
+  const buf = reuse ? new ArrayBuffer(Math.min(w, Math.max(1, end - start)) * f.blockAlign) : undefined;
+  for (let s = start; s < end; s += w) {
+    const n = Math.min(w, end - s);
+    const nbytes = n * f.blockAlign;
+    const offset = layout.dataOffset + s * f.blockAlign;
+    let samples: Samples;
+    if (buf) {
+      const bytes = new Uint8Array(buf, 0, nbytes);
+      const got = src.readInto(offset, bytes);
+      if (got < nbytes) throw new FormatError(`${name}: file shrank while reading`, { subject: name });
+      const count = n * f.channels;
+      samples = width === 2 ? new Int16Array(buf, 0, count) : width === 4 ? new Int32Array(buf, 0, count) : bytes;
+      if (type === 'int32' && f.validBits <= 24) justify24in32(samples as Int32Array);
+    } else {
+      samples = decodeWavSamples(src.read(offset, nbytes), f, layout.littleEndian);
+    }
+    yield { sampleRate: f.sampleRate, channels: f.channels, frames: n, sampleType: type, bitsPerSample: f.validBits, samples };
   }
 }
