@@ -5,3 +5,4 @@ export * from './util/npy.js';
 export type { AudioData, AudioInfo, SampleType, Samples } from './audio/types.js';
 export * from './features/index.js';
 export * from './audio/index.js';
+export * from './tokens/index.js';
