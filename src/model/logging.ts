@@ -38,6 +38,11 @@ export interface MetricPoint {
 export interface RunLogOptions {
   /** Resume at this step: metrics after it are dropped and TensorBoard is told to discard them. */
   resumeStep?: number;
+  /**
+   * Which points logged at exactly resumeStep to keep (default all). The end of a run logs off-cadence
+   * points (the last partial interval, a final evaluation) that an uninterrupted longer run would not have.
+   */
+  keepAtResume?: (p: MetricPoint) => boolean;
   title?: string;
   sink?: MetricsSink;
   /** Which tags the plot draws (default: train and valid bits per byte). */
@@ -91,7 +96,8 @@ export class RunLog {
       { tag: 'valid/bits_per_byte', name: 'valid', color: '#d62728' },
     ];
     if (opts.resumeStep !== undefined) {
-      const kept = readMetrics(this.metricsPath).filter((p) => p.step <= opts.resumeStep!);
+      const keepAt = opts.keepAtResume ?? (() => true);
+      const kept = readMetrics(this.metricsPath).filter((p) => p.step < opts.resumeStep! || (p.step === opts.resumeStep && keepAt(p)));
       const tmp = `${this.metricsPath}.tmp`;
       writeFileSync(tmp, kept.map((p) => JSON.stringify(p) + '\n').join(''));
       renameSync(tmp, this.metricsPath);

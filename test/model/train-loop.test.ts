@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chunkSetFromTokens, type ChunkSet } from '../../src/model/batches.js';
+import { latestCheckpoint, loadModel, readCheckpoint, readSafetensorsFile } from '../../src/model/checkpoint.js';
+import { readMetrics, type MetricsSink } from '../../src/model/logging.js';
+import { readEventFile } from '../../src/model/tensorboard.js';
+import { trainAudioTransformer, type TrainAudioTransformerOptions } from '../../src/model/train.js';
+
+import { ConfigError, MismatchError } from '../../src/util/errors.js';
+import { createBigramTrainer, BigramTrainer, syntheticTokens } from './train-bigram.js';
+import type { Trainer, TrainerOptions, TransformerConfig } from '../../src/model/api.js';
+
+function tmp(t: { after: (fn: () => void) => void }): string {
+  const d = mkdtempSync(join(tmpdir(), 'wavelm-train-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+const train: ChunkSet = chunkSetFromTokens(syntheticTokens(60 * 64, 1), 64);
+const valid: ChunkSet = chunkSetFromTokens(syntheticTokens(12 * 64, 2), 64);
+
+function base(outDir: string, extra: Partial<TrainAudioTransformerOptions> = {}): TrainAudioTransformerOptions {
+  return {
+    outDir,
+    data: { train, valid, numFiles: 3 },
+    createTrainer: createBigramTrainer,
+    seqLen: 32,
+    batchSize: 4,
+    steps: 20,
+    learningRate: 0.3,
+    logEvery: 3,
+    evalEvery: 5,
+    checkpointEvery: 7,
+    seed: 11,
+    ...extra,
+  };
+}
+
+/** Metrics without the wall-clock fields, which legitimately differ between runs. */
+function deterministicMetrics(dir: string): Record<string, number>[] {
+  return readMetrics(join(dir, 'metrics.jsonl')).map((p) => {
+    const { wall_time: _w, 'train/tokens_per_s': _t, ...rest } = p;
+    return rest;
+  });
+}
+
+function finalParams(dir: string): Buffer {
+  const ck = latestCheckpoint(dir)!;
+  const t = readSafetensorsFile(join(ck, 'model.safetensors')).tensors.get('bigram.logits')!;
+  return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+class RecordingSink implements MetricsSink {
+  config_: Record<string, unknown> = {};
+  logs: { values: Record<string, number>; step: number }[] = [];
+  summary_: Record<string, number> = {};
+  finished = false;
+  config(v: Record<string, unknown>) {
+    Object.assign(this.config_, v);
+  }
+  log(values: Record<string, number>, step: number) {
+    this.logs.push({ values, step });
+  }
+  summary(v: Record<string, number>) {
+    Object.assign(this.summary_, v);
+  }
+  async finish() {
+    this.finished = true;
+  }
+}
+
+test('training run: loss falls, run directory holds config, metrics, events, plot, checkpoints; sink gets the seed keys', async (t) => {
+  const dir = tmp(t);
+  const sink = new RecordingSink();
+  const notices: string[] = [];
+  const r = await trainAudioTransformer(base(dir, { sink, onNotice: (m) => notices.push(m) }));
+  assert.equal(r.step, 20);
+  assert.equal(r.interrupted, false);
+  assert.ok(r.evals.length >= 4);
+  assert.ok(r.evals[r.evals.length - 1]!.loss < r.evals[0]!.loss, 'validation loss should fall');
+  assert.ok(r.validBitsPerByte! < r.validUnigramBitsPerByte!, `bigram should beat the unigram entropy: ${r.validBitsPerByte} vs ${r.validUnigramBitsPerByte}`);
+  // bits per byte = loss / seqLen / ln 2 for 8-bit tokens.
+  assert.ok(Math.abs(r.validBitsPerByte! - r.validLoss! / 32 / Math.LN2) < 1e-12);
+
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { training: { seqLen: number }; model: TransformerConfig };
+  assert.equal(config.training.seqLen, 32);
+  assert.equal(config.model.vocabSize, 256);
+  const m = readMetrics(join(dir, 'metrics.jsonl'));
+  const trainSteps = m.filter((p) => 'train/loss' in p).map((p) => p.step);
+  assert.deepEqual(trainSteps, [3, 6, 9, 12, 15, 18, 20]);
+  assert.deepEqual(m.filter((p) => 'valid/loss' in p).map((p) => p.step), [5, 10, 15, 20]);
+  const events = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
+  assert.equal(events.length, 1);
+  const ev = readEventFile(join(dir, events[0]!));
+  assert.equal(ev[0]!.fileVersion, 'brain.Event:2');
+  const tbLoss = ev.filter((e) => 'train/loss' in e.scalars);
+  assert.deepEqual(tbLoss.map((e) => e.step), trainSteps);
+  assert.equal(tbLoss[0]!.scalars['train/loss'], Math.fround(m.find((p) => p.step === 3)!['train/loss']!));
+  assert.match(readFileSync(join(dir, 'loss.html'), 'utf8'), /<svg/);
+  // Checkpoints at 7, 14 and the end (20); latest is 20.
+  assert.deepEqual(readdirSync(join(dir, 'checkpoints')).filter((d) => d.startsWith('step-')).sort(), ['step-00000007', 'step-00000014', 'step-00000020']);
+  assert.equal(readCheckpoint(dir).state.step, 20);
+  const model = loadModel(dir);
+  assert.equal(model.config.vocabSize, 256);
+  assert.equal(model.pipeline!.bitDepth, 8);
+  // W&B keys of the seed.
+  for (const k of ['dataset/num_files', 'dataset/use_16bit', 'dataset/blocking_size', 'dataset/total_chunks', 'dataset/vocab_size', 'model/total_parameters', 'model/embedding_dim', 'model/num_layers', 'model/num_heads', 'optimizer/learning_rate']) {
+    assert.ok(k in sink.config_, `missing ${k}`);
+  }
+  assert.equal(sink.config_['dataset/total_chunks'], 72);
+  assert.equal(sink.config_['dataset/use_16bit'], false);
+  assert.ok(sink.logs.some((l) => 'train/loss' in l.values && 'train/grad_norm' in l.values));
+  assert.equal(sink.summary_['train/total_steps'], 20);
+  assert.equal(sink.summary_['train/final_loss'], r.finalLoss);
+  assert.ok(sink.finished);
+  // Starting over in the same directory is refused.
+  await assert.rejects(trainAudioTransformer(base(dir)), ConfigError);
+});
+
+test('resume is bit-exact: 20 steps == 10 + resume + 10 (params and metrics)', async (t) => {
+  const a = tmp(t);
+  const b = tmp(t);
+  await trainAudioTransformer(base(a));
+  await trainAudioTransformer(base(b, { steps: 10 }));
+  const r = await trainAudioTransformer(base(b, { steps: 20, resume: true }));
+  assert.equal(r.resumedFrom, 10);
+  assert.ok(finalParams(a).equals(finalParams(b)), 'parameters differ after resume');
+  assert.deepEqual(deterministicMetrics(b), deterministicMetrics(a));
+  const ca = readCheckpoint(a);
+  const cb = readCheckpoint(b);
+  assert.deepEqual(cb.state.data.rng, ca.state.data.rng);
+  assert.equal(cb.optimizer.step, ca.optimizer.step);
+  assert.ok(Buffer.from(cb.optimizer.v['bigram.logits']!.data.buffer).equals(Buffer.from(ca.optimizer.v['bigram.logits']!.data.buffer)));
+});
+
+test('interrupt: the signal stops after the current step, writes a checkpoint, and resume continues bit-exactly', async (t) => {
+  const a = tmp(t);
+  const b = tmp(t);
+  await trainAudioTransformer(base(a));
+  const ctrl = new AbortController();
+  let steps = 0;
+  // Abort during step 9: past the checkpoint at 7, mid logging interval, between evaluations.
+  const factory = async (c: TransformerConfig, o: TrainerOptions): Promise<Trainer> => {
+    const tr = new BigramTrainer(c, o);
+    const step = tr.step.bind(tr);
+    tr.step = async (batch, opt) => {
+      if (++steps === 9) ctrl.abort();
+      return step(batch, opt);
+    };
+    return tr;
+  };
+  const notices: string[] = [];
+  const r1 = await trainAudioTransformer(base(b, { createTrainer: factory, signal: ctrl.signal, onNotice: (m) => notices.push(m) }));
+  assert.equal(r1.interrupted, true);
+  assert.equal(r1.step, 9);
+  assert.equal(readCheckpoint(b).state.step, 9);
+  assert.ok(notices.some((n) => /interrupted at step 9/.test(n)));
+  const r2 = await trainAudioTransformer(base(b, { resume: true }));
+  assert.equal(r2.step, 20);
+  assert.ok(finalParams(a).equals(finalParams(b)));
+  assert.deepEqual(deterministicMetrics(b), deterministicMetrics(a));
+});
+
+test('resume from an older checkpoint drops the later metrics, and refuses different data or model', async (t) => {
+  const a = tmp(t);
+  await trainAudioTransformer(base(a));
+  const b = tmp(t);
+  await trainAudioTransformer(base(b));
+  // Resume b from its step-14 checkpoint: the metrics after 14 are cut and recomputed identically.
+  const r = await trainAudioTransformer(base(b, { resume: join(b, 'checkpoints', 'step-00000014') }));
+  assert.equal(r.resumedFrom, 14);
+  assert.deepEqual(deterministicMetrics(b), deterministicMetrics(a));
+  assert.ok(finalParams(a).equals(finalParams(b)));
+  const other = chunkSetFromTokens(syntheticTokens(60 * 64, 99), 64);
+  await assert.rejects(trainAudioTransformer(base(b, { steps: 30, resume: true, data: { train: other, valid } })), MismatchError);
+  await assert.rejects(trainAudioTransformer(base(b, { steps: 30, resume: true, seqLen: 16 })), MismatchError);
+  await assert.rejects(trainAudioTransformer(base(tmp(t), { resume: true })), /nothing to resume/);
+});
+
+test('options are validated with clear errors', async (t) => {
+  const d = tmp(t);
+  await assert.rejects(trainAudioTransformer(base(d, { seqLen: 65 })), /longer than a chunk/);
+  await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0 })), /--batch-size/);
+  await assert.rejects(trainAudioTransformer(base(d, { learningRate: -1 })), /--lr/);
+  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 60, numHeads: 8 } })), /multiple of --num-heads/);
+  assert.equal(existsSync(join(d, 'checkpoints')), false);
+});
+
+test('normalise-by-length and clipping reach the trainer; the whole batch pipeline is seeded', async (t) => {
+  const seen: BigramTrainer[] = [];
+  const factory = async (c: TransformerConfig, o: TrainerOptions) => {
+    const tr = new BigramTrainer(c, o);
+    seen.push(tr);
+    return tr;
+  };
+  await trainAudioTransformer(base(tmp(t), { createTrainer: factory, steps: 5, seed: 3 }));
+  await trainAudioTransformer(base(tmp(t), { createTrainer: factory, steps: 5, seed: 3 }));
+  await trainAudioTransformer(base(tmp(t), { createTrainer: factory, steps: 5, seed: 4 }));
+  assert.deepEqual(seen[0]!.seen, seen[1]!.seen);
+  assert.notDeepEqual(seen[0]!.seen, seen[2]!.seen);
+  assert.ok(seen.every((s) => s.disposed));
+  const clipped = await trainAudioTransformer(base(tmp(t), { steps: 5, clipNorm: 1e-3, normalizeByLength: true }));
+  const free = await trainAudioTransformer(base(tmp(t), { steps: 5 }));
+  assert.notEqual(clipped.finalLoss, free.finalLoss);
+});
