@@ -12,3 +12,4 @@ export * from './gemm';
 export * from './nn';
 export * from './attention';
 export * from './codec/index';
+export * from './lm';

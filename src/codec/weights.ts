@@ -210,7 +210,7 @@ export function buildWeights(c: EncodecConfig, t: Map<string, Float32Array>): En
         }
         return { kind: 'lstm', name: l.name, dim: l.dim, layers };
       }
-      return l;
+      return { kind: 'elu' };
     });
   const plan = layerPlan(c);
   const codebooks: Float32Array[] = [];

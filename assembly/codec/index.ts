@@ -1,0 +1,317 @@
+// EnCodec kernels: convolution as a GEMM over indirect input rows (no im2col copy), the polyphase
+// split that turns strided convolutions into unit-stride ones, transposed-convolution overlap-add,
+// ELU, one-group GroupNorm, an LSTM layer's recurrence, and the vector quantiser's nearest-entry
+// search. Every output is a sum in a fixed order (k = 0..K-1) that does not depend on the tile an
+// element falls in, so results are identical for any input length, offset or thread count.
+import { expf_, expv, tanhf_, tanhv, hsum } from '../mathf';
+
+// @ts-ignore: decorator
+@inline
+function f(base: usize, idx: i32): usize {
+  return base + (<usize>idx << 2);
+}
+
+// Columns per panel: a K x 256 slab of the input stays in L2 while every output row block uses it.
+const NB: i32 = 256;
+
+/**
+ * C[i, j] = bias[i] + sum_k A[i*K + k] * B_k[j] for i < M, j < N, where B_k starts at the byte address
+ * rows[k] (an i32 array of K pointers). C has row stride ldc (elements).
+ */
+export function codec_conv_gemm(M: i32, N: i32, K: i32, A: usize, rows: usize, bias: usize, C: usize, ldc: i32): void {
+  for (let j0 = 0; j0 < N; j0 += NB) {
+    const j1 = min(N, j0 + NB);
+    let i = 0;
+    for (; i + 4 <= M; i += 4) {
+      const a0 = f(A, i * K);
+      const a1 = a0 + (<usize>K << 2);
+      const a2 = a1 + (<usize>K << 2);
+      const a3 = a2 + (<usize>K << 2);
+      const bb0 = f32x4.splat(load<f32>(f(bias, i)));
+      const bb1 = f32x4.splat(load<f32>(f(bias, i + 1)));
+      const bb2 = f32x4.splat(load<f32>(f(bias, i + 2)));
+      const bb3 = f32x4.splat(load<f32>(f(bias, i + 3)));
+      let j = j0;
+      for (; j + 8 <= j1; j += 8) {
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        const jo = <usize>j << 2;
+        for (let k = 0; k < K; k++) {
+          const bp = <usize>load<i32>(f(rows, k)) + jo;
+          const b0 = v128.load(bp);
+          const b1 = v128.load(bp, 16);
+          const ko = <usize>k << 2;
+          let a = f32x4.splat(load<f32>(a0 + ko));
+          c00 = f32x4.add(c00, f32x4.mul(a, b0));
+          c01 = f32x4.add(c01, f32x4.mul(a, b1));
+          a = f32x4.splat(load<f32>(a1 + ko));
+          c10 = f32x4.add(c10, f32x4.mul(a, b0));
+          c11 = f32x4.add(c11, f32x4.mul(a, b1));
+          a = f32x4.splat(load<f32>(a2 + ko));
+          c20 = f32x4.add(c20, f32x4.mul(a, b0));
+          c21 = f32x4.add(c21, f32x4.mul(a, b1));
+          a = f32x4.splat(load<f32>(a3 + ko));
+          c30 = f32x4.add(c30, f32x4.mul(a, b0));
+          c31 = f32x4.add(c31, f32x4.mul(a, b1));
+        }
+        let cp = f(C, i * ldc + j);
+        const rs = <usize>ldc << 2;
+        v128.store(cp, f32x4.add(bb0, c00));
+        v128.store(cp, f32x4.add(bb0, c01), 16);
+        cp += rs;
+        v128.store(cp, f32x4.add(bb1, c10));
+        v128.store(cp, f32x4.add(bb1, c11), 16);
+        cp += rs;
+        v128.store(cp, f32x4.add(bb2, c20));
+        v128.store(cp, f32x4.add(bb2, c21), 16);
+        cp += rs;
+        v128.store(cp, f32x4.add(bb3, c30));
+        v128.store(cp, f32x4.add(bb3, c31), 16);
+      }
+      if (j < j1) conv_rows(i, i + 4, j, j1, K, A, rows, bias, C, ldc);
+    }
+    if (i < M) conv_rows(i, M, j0, j1, K, A, rows, bias, C, ldc);
+  }
+}
+
+// Rows r0..r1, columns j0..j1 one row at a time (4-wide, then scalar), same k order as the tiles.
+function conv_rows(r0: i32, r1: i32, j0: i32, j1: i32, K: i32, A: usize, rows: usize, bias: usize, C: usize, ldc: i32): void {
+  for (let i = r0; i < r1; i++) {
+    const ap = f(A, i * K);
+    const b = load<f32>(f(bias, i));
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      let c = f32x4.splat(0);
+      const jo = <usize>j << 2;
+      for (let k = 0; k < K; k++) c = f32x4.add(c, f32x4.mul(f32x4.splat(load<f32>(ap + (<usize>k << 2))), v128.load(<usize>load<i32>(f(rows, k)) + jo)));
+      v128.store(f(C, i * ldc + j), f32x4.add(f32x4.splat(b), c));
+    }
+    for (; j < j1; j++) {
+      let c: f32 = 0;
+      const jo = <usize>j << 2;
+      for (let k = 0; k < K; k++) c += load<f32>(ap + (<usize>k << 2)) * load<f32>(<usize>load<i32>(f(rows, k)) + jo);
+      store<f32>(f(C, i * ldc + j), b + c);
+    }
+  }
+}
+
+/**
+ * Row pointers for a convolution of x [cin, tin] with kernel k, dilation dil: rows[ci*k + j] = &x[ci, j*dil].
+ * With stride s > 1 the input must first be split into phases (codec_phase_split, U columns each) and the
+ * pointers address phase j % s, column j / s, so the strided convolution becomes a unit-stride GEMM.
+ */
+export function codec_conv_rows(cin: i32, k: i32, dil: i32, stride: i32, X: usize, tcols: i32, rows: usize): void {
+  for (let ci = 0; ci < cin; ci++) {
+    for (let j = 0; j < k; j++) {
+      let p: usize;
+      if (stride == 1) p = f(X, ci * tcols + j * dil);
+      else {
+        const o = j * dil;
+        p = f(X, ((o % stride) * cin + ci) * tcols + o / stride);
+      }
+      store<i32>(f(rows, ci * k + j), <i32>p);
+    }
+  }
+}
+
+/** out[(p*C + c)*U + u] = x[c, u*s + p] (zero past the end), U = ceil(T / s). */
+export function codec_phase_split(C: i32, T: i32, s: i32, X: usize, out: usize): void {
+  const U = (T + s - 1) / s;
+  for (let p = 0; p < s; p++) {
+    for (let c = 0; c < C; c++) {
+      const xo = f(X, c * T);
+      const oo = f(out, (p * C + c) * U);
+      for (let u = 0; u < U; u++) {
+        const t = u * s + p;
+        store<f32>(oo + (<usize>u << 2), t < T ? load<f32>(xo + (<usize>t << 2)) : 0);
+      }
+    }
+  }
+}
+
+/**
+ * Transposed-convolution overlap-add: Y[co, t*s + j] = bias[co] + sum over (t, j) of Z[(co*k + j)*T + t],
+ * Y being [cout, (T-1)*s + k]. Z = W' @ X with W'[co*k + j, ci] = w[ci, co, j]. Terms are added in
+ * increasing j for each output sample.
+ */
+export function codec_col2im(cout: i32, k: i32, T: i32, s: i32, Z: usize, bias: usize, Y: usize): void {
+  const L = (T - 1) * s + k;
+  for (let co = 0; co < cout; co++) {
+    const yo = f(Y, co * L);
+    const b = load<f32>(f(bias, co));
+    for (let i = 0; i < L; i++) store<f32>(yo + (<usize>i << 2), 0);
+    for (let j = 0; j < k; j++) {
+      const zo = f(Z, (co * k + j) * T);
+      if (s == 1) {
+        for (let t = 0; t < T; t++) {
+          const p = yo + (<usize>(t + j) << 2);
+          store<f32>(p, load<f32>(p) + load<f32>(zo + (<usize>t << 2)));
+        }
+      } else {
+        for (let t = 0; t < T; t++) {
+          const p = yo + (<usize>(t * s + j) << 2);
+          store<f32>(p, load<f32>(p) + load<f32>(zo + (<usize>t << 2)));
+        }
+      }
+    }
+    for (let i = 0; i < L; i++) store<f32>(yo + (<usize>i << 2), load<f32>(yo + (<usize>i << 2)) + b);
+  }
+}
+
+/** ELU with alpha 1: y = x > 0 ? x : exp(x) - 1. */
+export function codec_elu(n: i32, X: usize, Y: usize): void {
+  let i = 0;
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    const x = v128.load(f(X, i));
+    const neg = f32x4.sub(expv(f32x4.min(x, zero)), one);
+    v128.store(f(Y, i), v128.bitselect(x, neg, f32x4.gt(x, zero)));
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(f(X, i));
+    store<f32>(f(Y, i), x > 0 ? x : expf_(min<f32>(x, 0)) - 1);
+  }
+}
+
+/** GroupNorm(1, C) over X [C, T] in place: mean and variance over all C*T values (float64 sums), eps 1e-5, per-channel affine. */
+export function codec_group_norm(C: i32, T: i32, X: usize, w: usize, b: usize): void {
+  const n = C * T;
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) s += <f64>load<f32>(f(X, i));
+  const mean = s / <f64>n;
+  let v: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = <f64>load<f32>(f(X, i)) - mean;
+    v += d * d;
+  }
+  const inv = 1.0 / Math.sqrt(v / <f64>n + 1e-5);
+  for (let c = 0; c < C; c++) {
+    const a = <f32>(<f64>load<f32>(f(w, c)) * inv);
+    const o = <f32>(<f64>load<f32>(f(b, c)) - mean * <f64>a);
+    const av = f32x4.splat(a);
+    const ov = f32x4.splat(o);
+    const xo = f(X, c * T);
+    let i = 0;
+    for (; i + 4 <= T; i += 4) v128.store(xo + (<usize>i << 2), f32x4.add(f32x4.mul(v128.load(xo + (<usize>i << 2)), av), ov));
+    for (; i < T; i++) store<f32>(xo + (<usize>i << 2), load<f32>(xo + (<usize>i << 2)) * a + o);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function sigmoidf(x: f32): f32 {
+  return 1.0 / (1.0 + expf_(-x));
+}
+
+// @ts-ignore: decorator
+@inline
+function sigmoidv(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expv(f32x4.neg(x))));
+}
+
+/**
+ * One LSTM layer's recurrence (PyTorch gate order i, f, g, o). GX [4H, T] holds W_ih x_t + b_ih + b_hh
+ * for every step; WHH [4H, H]. Writes h_t to OUT [H, T]. Scratch: h, c (H each), g (4H); H % 4 == 0.
+ */
+export function codec_lstm(H: i32, T: i32, GX: usize, WHH: usize, OUT: usize, h: usize, c: usize, g: usize): void {
+  for (let i = 0; i < H; i++) {
+    store<f32>(f(h, i), 0);
+    store<f32>(f(c, i), 0);
+  }
+  const G = 4 * H;
+  for (let s = 0; s < T; s++) {
+    // g = GX[:, s] + WHH @ h, four rows at a time
+    let r = 0;
+    for (; r + 4 <= G; r += 4) {
+      const w0 = f(WHH, r * H);
+      const w1 = w0 + (<usize>H << 2);
+      const w2 = w1 + (<usize>H << 2);
+      const w3 = w2 + (<usize>H << 2);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let i = 0; i < H; i += 4) {
+        const io = <usize>i << 2;
+        const hv = v128.load(h + io);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + io), hv));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + io), hv));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + io), hv));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + io), hv));
+      }
+      store<f32>(f(g, r), load<f32>(f(GX, r * T + s)) + hsum(a0));
+      store<f32>(f(g, r + 1), load<f32>(f(GX, (r + 1) * T + s)) + hsum(a1));
+      store<f32>(f(g, r + 2), load<f32>(f(GX, (r + 2) * T + s)) + hsum(a2));
+      store<f32>(f(g, r + 3), load<f32>(f(GX, (r + 3) * T + s)) + hsum(a3));
+    }
+    for (let i = 0; i < H; i += 4) {
+      const ig = sigmoidv(v128.load(f(g, i)));
+      const fg = sigmoidv(v128.load(f(g, H + i)));
+      const gg = tanhv(v128.load(f(g, 2 * H + i)));
+      const og = sigmoidv(v128.load(f(g, 3 * H + i)));
+      const cv = f32x4.add(f32x4.mul(fg, v128.load(f(c, i))), f32x4.mul(ig, gg));
+      v128.store(f(c, i), cv);
+      const hv = f32x4.mul(og, tanhv(cv));
+      v128.store(f(h, i), hv);
+      store<f32>(f(OUT, i * T + s), f32x4.extract_lane(hv, 0));
+      store<f32>(f(OUT, (i + 1) * T + s), f32x4.extract_lane(hv, 1));
+      store<f32>(f(OUT, (i + 2) * T + s), f32x4.extract_lane(hv, 2));
+      store<f32>(f(OUT, (i + 3) * T + s), f32x4.extract_lane(hv, 3));
+    }
+  }
+}
+
+/** Scalar LSTM step for H not divisible by 4 (tiny models): same semantics as codec_lstm. */
+export function codec_lstm_scalar(H: i32, T: i32, GX: usize, WHH: usize, OUT: usize, h: usize, c: usize, g: usize): void {
+  for (let i = 0; i < H; i++) {
+    store<f32>(f(h, i), 0);
+    store<f32>(f(c, i), 0);
+  }
+  const G = 4 * H;
+  for (let s = 0; s < T; s++) {
+    for (let r = 0; r < G; r++) {
+      let a: f32 = 0;
+      for (let i = 0; i < H; i++) a += load<f32>(f(WHH, r * H + i)) * load<f32>(f(h, i));
+      store<f32>(f(g, r), load<f32>(f(GX, r * T + s)) + a);
+    }
+    for (let i = 0; i < H; i++) {
+      const cv = sigmoidf(load<f32>(f(g, H + i))) * load<f32>(f(c, i)) + sigmoidf(load<f32>(f(g, i))) * tanhf_(load<f32>(f(g, 2 * H + i)));
+      store<f32>(f(c, i), cv);
+      const hv = sigmoidf(load<f32>(f(g, 3 * H + i))) * tanhf_(cv);
+      store<f32>(f(h, i), hv);
+      store<f32>(f(OUT, i * T + s), hv);
+    }
+  }
+}
+
+/** Y = A + B elementwise (residual connections). */
+export function codec_add(n: i32, A: usize, B: usize, Y: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(f(Y, i), f32x4.add(v128.load(f(A, i)), v128.load(f(B, i))));
+  for (; i < n; i++) store<f32>(f(Y, i), load<f32>(f(A, i)) + load<f32>(f(B, i)));
+}
+
+/**
+ * Nearest codebook entry for each of T frames, then subtracts it from the residual. D [bins, T] holds the
+ * dot products E @ R (from codec_conv_gemm), norms [bins] the squared entry norms; distance = norm - 2 dot,
+ * ties to the lowest index. R [dim, T] is the residual, E [bins, dim] the codebook; codes out [T] (i32).
+ */
+export function codec_vq_assign(bins: i32, dim: i32, T: i32, D: usize, norms: usize, E: usize, R: usize, codes: usize): void {
+  for (let t = 0; t < T; t++) {
+    let best = 0;
+    let bestD: f32 = Infinity;
+    for (let b = 0; b < bins; b++) {
+      const d = load<f32>(f(norms, b)) - 2 * load<f32>(f(D, b * T + t));
+      if (d < bestD) {
+        bestD = d;
+        best = b;
+      }
+    }
+    store<i32>(f(codes, t), best);
+    const eo = f(E, best * dim);
+    for (let d = 0; d < dim; d++) {
+      const p = f(R, d * T + t);
+      store<f32>(p, load<f32>(p) - load<f32>(eo + (<usize>d << 2)));
+    }
+  }
+}
