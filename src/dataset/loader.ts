@@ -134,8 +134,8 @@ export class Loader implements AsyncIterable<Batch> {
     if (this.o.crop) {
       const c = this.o.crop;
       if (!Number.isInteger(c.length) || c.length < 1) throw new ConfigError(`crop length must be a positive integer, got ${c.length}`);
-      this.cropField = c.field ? this.fieldNames.indexOf(c.field) : this.fields.findIndex((f) => f.timeLength !== undefined);
-      if (this.cropField < 0 || !this.fields[this.cropField]!.timeLength) throw new ConfigError(`crop: ${c.field ? `field '${c.field}' is not a loaded array field` : 'no loaded field has a time axis'}`);
+      this.cropField = c.field ? this.fieldNames.indexOf(c.field) : this.fields.findIndex((f) => f.croppable === true);
+      if (this.cropField < 0 || !this.fields[this.cropField]!.croppable) throw new ConfigError(`crop: ${c.field ? `field '${c.field}' is not a loaded array field` : 'no loaded field has a time axis'}`);
     }
     this.epoch = opts.epoch ?? 0;
     this.cursor = opts.cursor ?? 0;
@@ -223,7 +223,7 @@ export class Loader implements AsyncIterable<Batch> {
     return [from, to];
   }
 
-  private windowFor(g: number, s: number, i: number): Window[] | undefined {
+  private windowFor(g: number, s: number, i: number): (Window | undefined)[] | undefined {
     const c = this.o.crop;
     if (!c) return undefined;
     const r = this.sources[s]!.reader;
@@ -237,7 +237,7 @@ export class Loader implements AsyncIterable<Batch> {
       else if (mode === 'random') start = hash32(this.o.seed, this.epoch, g, 0x43524f50) % (len - c.length + 1);
     }
     return this.fields.map((f, fi) => {
-      if (!f.timeLength) return { start: 0, length: 0 };
+      if (!f.croppable || !f.timeLength) return undefined;
       if (fi === this.cropField) return { start, length: c.length };
       const fl = f.timeLength(r.meta(i, this.fieldIdx[fi]!));
       const ratio = len > 0 ? fl / len : 1;
@@ -278,7 +278,7 @@ export class Loader implements AsyncIterable<Batch> {
       locs.push(this.locate(g));
     }
     const F = this.fields.length;
-    const windows: (Window[] | undefined)[] = locs.map(([s, i], j) => this.windowFor(globals[j]!, s, i));
+    const windows: ((Window | undefined)[] | undefined)[] = locs.map(([s, i], j) => this.windowFor(globals[j]!, s, i));
     const metas: number[][][] = locs.map(([s, i]) => this.fieldIdx.map((k) => this.sources[s]!.reader.meta(i, k)));
     // 1. Byte ranges, sorted by file and offset, merged, read into one buffer.
     const reqs: Request[] = [];
@@ -360,7 +360,7 @@ export class Loader implements AsyncIterable<Batch> {
     return { indices: globals, size: B, fields: out, position: { seed: this.o.seed, epoch: this.epoch, cursor: to } };
   }
 
-  private async decodeInWorkers(fi: number, batch: ArrayBatch, reqs: Request[], metas: number[][][], windows: (Window[] | undefined)[], F: number): Promise<void> {
+  private async decodeInWorkers(fi: number, batch: ArrayBatch, reqs: Request[], metas: number[][][], windows: ((Window | undefined)[] | undefined)[], F: number): Promise<void> {
     const pool = await this.getPool();
     const B = batch.shape[0]!;
     const W = Math.min(this.o.workers, B);

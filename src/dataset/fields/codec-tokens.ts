@@ -16,6 +16,7 @@ export class CodecTokensField implements Field {
   readonly type = 'codec_tokens';
   readonly kind = 'array';
   readonly heavy = false;
+  readonly croppable = true;
   readonly meta: MetaColumn[] = [{ name: 'frames', type: 'u32' }];
   readonly args: Record<string, unknown>;
   readonly nCodebooks: number;

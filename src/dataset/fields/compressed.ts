@@ -7,7 +7,8 @@ import { toFloat32Channels, toInt16 } from '../../audio/index.js';
 import type { AudioData } from '../../audio/types.js';
 import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
-import { ConfigError, FormatError, UnsupportedError } from '../../util/errors.js';
+import { encodeFlacAsync } from '../../audio/encoders/flac.js';
+import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import {
   argNumber, argString,
@@ -53,24 +54,6 @@ async function getMpegDecoder(): Promise<MpegDecoderLike> {
   return mpegDecoder;
 }
 
-type FlacEncoder = (audio: AudioData, opts: { level?: number }) => Uint8Array | Promise<Uint8Array>;
-let flacEncoder: FlacEncoder | undefined;
-
-/** The FLAC encoder of src/audio/encoders/flac (libFLAC in WebAssembly), found when first needed. */
-async function getFlacEncoder(): Promise<FlacEncoder> {
-  if (flacEncoder) return flacEncoder;
-  const spec = '../../audio/encoders/flac.js';
-  let mod: { encodeFlac?: unknown };
-  try {
-    mod = (await import(spec)) as { encodeFlac?: unknown };
-  } catch (e) {
-    throw new UnsupportedError('compressed field: the FLAC encoder (src/audio/encoders/flac) is not available in this build; store FLAC source files (they are kept as they are) or use codec=opus', { cause: e });
-  }
-  if (typeof mod.encodeFlac !== 'function') throw new UnsupportedError('compressed field: src/audio/encoders/flac exports no encodeFlac');
-  flacEncoder = mod.encodeFlac as FlacEncoder;
-  return flacEncoder;
-}
-
 function isFlacFile(b: Uint8Array | undefined): boolean {
   return !!b && b.length > 4 && b[0] === 0x66 && b[1] === 0x4c && b[2] === 0x61 && b[3] === 0x43;
 }
@@ -94,6 +77,7 @@ export class CompressedField implements Field {
   readonly type = 'compressed';
   readonly kind = 'array';
   readonly heavy = true;
+  readonly croppable = true;
   readonly meta: MetaColumn[] = [
     { name: 'frames', type: 'u32' },
     { name: 'channels', type: 'u16' },
@@ -138,14 +122,14 @@ export class CompressedField implements Field {
     if (this.codec === 'flac') {
       // A FLAC source used unchanged is stored as it is: already lossless and compressed.
       if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: input.fileBytes! };
-      const enc = await getFlacEncoder();
       let a = audio;
       if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
         const p = prepareAudio(audio, this.prep);
         const frames = p.channels[0]?.length ?? 0;
         a = { sampleRate: p.sampleRate, channels: p.channels.length, frames, sampleType: 'int16', bitsPerSample: 16, samples: floatToInt16(interleaveFloat(p.channels)) };
       }
-      const bytes = await enc(a, { level: this.level });
+      const samples = a.samples as Int16Array | Int32Array | Uint8Array;
+      const bytes = await encodeFlacAsync(samples, { sampleRate: a.sampleRate, channels: a.channels, bitsPerSample: Math.min(24, a.bitsPerSample), compressionLevel: this.level });
       return { meta: [a.frames, a.channels, a.sampleRate], bytes };
     }
     // Opus

@@ -85,6 +85,8 @@ export interface Field {
   readonly kind: 'array' | 'scalar' | 'value';
   /** Whether decoding costs real CPU (worth sending to worker threads). */
   readonly heavy: boolean;
+  /** Whether the loader's crops apply to this field's last axis. */
+  readonly croppable?: boolean;
   encode(input: SampleInput): Promise<Encoded> | Encoded;
   /** Checks one row's metadata against its blob length: a problem description, or undefined when consistent. */
   check(meta: readonly number[], length: number): string | undefined;

@@ -9,12 +9,17 @@ import { CompressedField } from './compressed.js';
 import type { Field } from './field.js';
 import { NumberField, TextField } from './scalar.js';
 import { WaveformField } from './waveform.js';
+import { MelField } from './mel.js';
+import { ChunksField } from './chunks.js';
 
 export * from './field.js';
 export { WaveformField } from './waveform.js';
 export { CompressedField, type Codec } from './compressed.js';
 export { CodecTokensField, type TokenArray } from './codec-tokens.js';
 export { NumberField, TextField } from './scalar.js';
+export { MelField } from './mel.js';
+export { ChunksField } from './chunks.js';
+export { toHalf, floatsToHalf, halfToFloats } from './half.js';
 
 type Factory = (name: string, args: Record<string, unknown>) => Field;
 
@@ -25,6 +30,8 @@ const factories = new Map<string, Factory>([
   ['opus', (n, a) => new CompressedField(n, { ...a, codec: 'opus' })],
   ['mp3', (n, a) => new CompressedField(n, { ...a, codec: 'mp3' })],
   ['codec_tokens', (n, a) => new CodecTokensField(n, a)],
+  ['mel', (n, a) => new MelField(n, a)],
+  ['chunks', (n, a) => new ChunksField(n, a)],
   ['int', (n, a) => new NumberField(n, 'int', a)],
   ['label', (n, a) => new NumberField(n, 'int', a)],
   ['float', (n, a) => new NumberField(n, 'float', a)],

@@ -117,6 +117,7 @@ export class WaveformField implements Field {
   readonly type = 'waveform';
   readonly kind = 'array';
   readonly heavy = false;
+  readonly croppable = true;
   readonly meta: MetaColumn[] = [
     { name: 'frames', type: 'u32' },
     { name: 'channels', type: 'u16' },

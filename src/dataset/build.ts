@@ -1,0 +1,267 @@
+/**
+ * Building datasets from audio files: inputs (files, folders, manifests) become a deterministic plan
+ * of samples (optionally long recordings cut into fixed-length segments with their (file, offset)),
+ * the plan is cut into shards, and each shard is encoded (in worker threads when asked) and written
+ * in plan order, so the bytes are the same whatever the number of workers. `shardIndex` builds one
+ * shard of the plan, so independent jobs (Slurm array tasks, Kubernetes indexed jobs) can build a
+ * corpus together.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAudioPath, loadAudio, readAudioInfo } from '../audio/index.js';
+import type { WorkerPool } from '../engine/pool.js';
+import { collectAudioFiles } from '../tokens/index.js';
+import { ConfigError, NotFoundError } from '../util/errors.js';
+import { packageVersion } from '../util/paths.js';
+import { readNpy } from '../util/npy.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
+import type { Encoded, Field } from './fields/field.js';
+import { createField, type FieldSpec } from './fields/index.js';
+import { shardPath } from './paths.js';
+import { DatasetWriter } from './writer.js';
+
+/** One sample of the plan. */
+export interface PlanItem {
+  /** Source file. */
+  path: string;
+  /** Frame range [start, end) for segments of a long recording; whole file when absent. */
+  start?: number;
+  end?: number;
+  key: string;
+  /** Values of non-audio fields, resolved on the main thread so workers only encode. */
+  values: Record<string, unknown>;
+}
+
+export interface BuildOptions {
+  /** Output file; with several shards, `OUT-00000-of-0000K.wlds` beside it. */
+  out: string;
+  fields: FieldSpec[];
+  /** Samples per shard (default: all in one). Ignored when numShards is given. */
+  shardSize?: number;
+  numShards?: number;
+  /** Build only this shard of the plan. */
+  shardIndex?: number;
+  /** Encoding worker threads (0: this thread). */
+  workers?: number;
+  /** Cut recordings into segments of this many seconds (the last may be shorter). */
+  segmentSeconds?: number;
+  /** Root for relative source names in keys (default: the common folder of the inputs). */
+  root?: string;
+  progress?: ProgressSink;
+  metadata?: Record<string, unknown>;
+}
+
+export interface BuildResult {
+  plan: { samples: number; shards: number };
+  shards: { index: number; path: string; samples: number; bytes: number }[];
+  seconds: number;
+}
+
+interface ManifestEntry {
+  path: string;
+  values: Record<string, unknown>;
+}
+
+/** Reads a manifest: `.jsonl` (objects with `path` and other values) or a list of paths (one a line). */
+function readManifest(p: string): ManifestEntry[] {
+  const dir = dirname(p);
+  const text = readFileSync(p, 'utf8');
+  const abs = (q: string) => (isAbsolute(q) ? q : join(dir, q));
+  if (p.endsWith('.jsonl') || p.endsWith('.ndjson')) {
+    return text.split('\n').filter((l) => l.trim() !== '').map((line, n) => {
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch (e) {
+        throw new ConfigError(`${p}:${n + 1}: not valid JSON`, { subject: p, cause: e });
+      }
+      const rec = o as Record<string, unknown>;
+      if (typeof rec !== 'object' || rec === null || typeof rec.path !== 'string') throw new ConfigError(`${p}:${n + 1}: each line needs a "path" string`, { subject: p });
+      const { path, ...values } = rec;
+      // .npy values (codec token arrays) are relative to the manifest, like the audio paths.
+      for (const [k, v] of Object.entries(values)) if (typeof v === 'string' && v.endsWith('.npy')) values[k] = abs(v);
+      return { path: abs(path as string), values };
+    });
+  }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => ({ path: abs(l), values: {} }));
+}
+
+function isManifest(p: string): boolean {
+  const e = extname(p).toLowerCase();
+  return ['.jsonl', '.ndjson', '.txt', '.lst', '.list'].includes(e);
+}
+
+/** Expands inputs into source entries, in a deterministic order (folders sorted; manifests as listed). */
+export function collectSources(inputs: string[]): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  for (const inp of inputs) {
+    let st;
+    try {
+      st = statSync(inp);
+    } catch (e) {
+      throw new NotFoundError(`${inp}: no such file, folder or manifest`, { subject: inp, cause: e });
+    }
+    if (st.isFile() && isManifest(inp) && !isAudioPath(inp)) out.push(...readManifest(inp));
+    else out.push(...collectAudioFiles([inp]).map((path) => ({ path, values: {} })));
+  }
+  if (out.length === 0) throw new ConfigError(`no audio files found in ${inputs.join(', ')}`);
+  return out;
+}
+
+function commonRoot(paths: string[]): string {
+  if (paths.length === 0) return '.';
+  let root = dirname(resolve(paths[0]!));
+  for (const p of paths) {
+    const r = resolve(p);
+    while (!(r + '/').startsWith(root.endsWith('/') ? root : root + '/')) {
+      const up = dirname(root);
+      if (up === root) break;
+      root = up;
+    }
+  }
+  return root;
+}
+
+/** Value of a scalar field for an item, from the field's `from` argument. */
+function valueFrom(from: string, entry: ManifestEntry, rel: string, seg: { start: number; end: number } | undefined, field: string, hasDefault: boolean): unknown {
+  const stem = basename(rel).replace(/\.[^.]+$/, '');
+  if (from === 'path') return rel;
+  if (from === 'name') return basename(rel);
+  if (from === 'stem') return stem;
+  if (from === 'dir') return basename(dirname(rel));
+  if (from === 'offset') return seg?.start ?? 0;
+  if (from === 'frames') return seg ? seg.end - seg.start : undefined;
+  if (from.startsWith('key:')) return entry.values[from.slice(4)];
+  if (from.startsWith('regex:')) {
+    let re: RegExp;
+    try {
+      re = new RegExp(from.slice(6));
+    } catch (e) {
+      throw new ConfigError(`field '${field}': from=${from} is not a valid regular expression`, { cause: e });
+    }
+    const m = re.exec(rel);
+    if (!m) {
+      if (hasDefault) return undefined;
+      throw new ConfigError(`field '${field}': ${rel} does not match ${from.slice(6)} (give default=... for such files)`, { subject: rel });
+    }
+    return m[1] ?? m[0];
+  }
+  throw new ConfigError(`field '${field}': from=${from} is not one of path, name, stem, dir, offset, frames, key:NAME, regex:PATTERN`);
+}
+
+/** The whole plan: every sample of every shard, in order. Needs only file headers (for segmenting). */
+export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'fields' | 'segmentSeconds' | 'root'>): Promise<PlanItem[]> {
+  const sources = collectSources(inputs);
+  const root = opts.root ?? commonRoot(sources.map((s) => s.path));
+  const fromArgs = opts.fields.filter((f) => f.args.from !== undefined).map((f) => [f.name, String(f.args.from), f.args.default !== undefined] as const);
+  const items: PlanItem[] = [];
+  for (const s of sources) {
+    const rel = relative(root, resolve(s.path)).split('\\').join('/');
+    let segs: { start: number; end: number }[] | undefined;
+    if (opts.segmentSeconds !== undefined) {
+      if (!(opts.segmentSeconds > 0)) throw new ConfigError(`segment length must be positive seconds, got ${opts.segmentSeconds}`);
+      const info = await readAudioInfo(s.path);
+      const L = Math.max(1, Math.round(opts.segmentSeconds * info.sampleRate));
+      segs = [];
+      for (let a = 0; a < info.frames; a += L) segs.push({ start: a, end: Math.min(info.frames, a + L) });
+    }
+    for (const seg of segs ?? [undefined]) {
+      const values: Record<string, unknown> = { ...s.values };
+      for (const [name, from, hasDefault] of fromArgs) {
+        const v = valueFrom(from, s, rel, seg, name, hasDefault);
+        if (v !== undefined) values[name] = v;
+      }
+      items.push({ path: s.path, start: seg?.start, end: seg?.end, key: seg ? `${rel}@${seg.start}` : rel, values });
+    }
+  }
+  return items;
+}
+
+/** Shard s of K over n items: a contiguous, balanced range (or blocks of shardSize). */
+export function shardRanges(n: number, opts: { shardSize?: number; numShards?: number }): [number, number][] {
+  if (opts.numShards !== undefined) {
+    const K = opts.numShards;
+    if (!Number.isInteger(K) || K < 1) throw new ConfigError(`--num-shards must be a positive integer, got ${K}`);
+    return Array.from({ length: K }, (_, s) => [Math.floor((s * n) / K), Math.floor(((s + 1) * n) / K)]);
+  }
+  const size = opts.shardSize ?? Math.max(1, n);
+  if (!Number.isInteger(size) || size < 1) throw new ConfigError(`--shard-size must be a positive integer, got ${size}`);
+  const out: [number, number][] = [];
+  for (let a = 0; a < n; a += size) out.push([a, Math.min(n, a + size)]);
+  return out.length > 0 ? out : [[0, 0]];
+}
+
+/** Whether any field wants the source file's bytes (FLAC and MP3 sources are stored as they are). */
+function wantsFileBytes(specs: FieldSpec[]): boolean {
+  return specs.some((f) => f.type === 'flac' || f.type === 'mp3' || (f.type === 'compressed' && (f.args.codec === undefined || f.args.codec === 'flac' || f.args.codec === 'mp3')));
+}
+
+/** Loads one item's audio and encodes every field: the work a build worker does. */
+export async function encodeItem(fields: Field[], specs: FieldSpec[], item: PlanItem): Promise<Encoded[]> {
+  const needsAudio = fields.some((f) => f.kind === 'array' && f.type !== 'codec_tokens');
+  const audio = needsAudio ? await loadAudio(item.path, item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {}) : undefined;
+  const fileBytes = item.start === undefined && wantsFileBytes(specs) ? new Uint8Array(readFileSync(item.path)) : undefined;
+  const values = { ...item.values };
+  // Token arrays may be given as .npy paths in the manifest.
+  for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = readNpy(values[f.name] as string);
+  const input = { key: item.key, audio, fileBytes, values };
+  const out: Encoded[] = [];
+  for (const f of fields) out.push(await f.encode(input));
+  return out;
+}
+
+export async function buildDataset(inputs: string[], opts: BuildOptions): Promise<BuildResult> {
+  const t0 = performance.now();
+  if (opts.fields.length === 0) throw new ConfigError('no fields given (e.g. --fields waveform,label=int(from=regex:^(\\d+)_))');
+  const fields = opts.fields.map((s) => createField(s.name, s.type, s.args));
+  const plan = await makePlan(inputs, opts);
+  const ranges = shardRanges(plan.length, opts);
+  const K = ranges.length;
+  if (opts.shardIndex !== undefined && (!Number.isInteger(opts.shardIndex) || opts.shardIndex < 0 || opts.shardIndex >= K)) {
+    throw new ConfigError(`--shard-index ${opts.shardIndex} is outside the plan's ${K} shards (0..${K - 1})`);
+  }
+  const todo = opts.shardIndex !== undefined ? [opts.shardIndex] : ranges.map((_, i) => i);
+  const progress = opts.progress ?? silentProgress;
+  progress.start(todo.reduce((a, s) => a + ranges[s]![1] - ranges[s]![0], 0), 'build');
+  const workers = opts.workers ?? 0;
+  let pool: WorkerPool<PlanItem, Encoded[], FieldSpec[]> | undefined;
+  if (workers > 0) {
+    const { WorkerPool } = await import('../engine/pool.js');
+    pool = await WorkerPool.create<PlanItem, Encoded[], FieldSpec[]>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: opts.fields });
+  }
+  const shards: BuildResult['shards'] = [];
+  try {
+    for (const s of todo) {
+      const [a, b] = ranges[s]!;
+      const path = shardPath(opts.out, s, K);
+      const w = new DatasetWriter(path, fields, {
+        metadata: { ...opts.metadata, tool: `wavelm ${packageVersion()}`, shard: { index: s, count: K, first: a, samples: b - a, plan: plan.length } },
+      });
+      try {
+        // Encode a window of items at a time (bounded memory), write them in plan order.
+        const WINDOW = Math.max(16, workers * 8);
+        for (let i = a; i < b; i += WINDOW) {
+          const batch = plan.slice(i, Math.min(b, i + WINDOW));
+          const encoded = pool ? await pool.map(batch) : await serial(batch, (it) => encodeItem(fields, opts.fields, it));
+          for (const e of encoded) w.add(e);
+          progress.tick(batch.length);
+        }
+        const r = w.close();
+        shards.push({ index: s, path, samples: r.numSamples, bytes: r.bytes });
+      } catch (e) {
+        w.abort();
+        throw e;
+      }
+    }
+  } finally {
+    progress.stop();
+    await pool?.close();
+  }
+  return { plan: { samples: plan.length, shards: K }, shards, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function serial<T, R>(xs: T[], fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const x of xs) out.push(await fn(x));
+  return out;
+}
