@@ -1,6 +1,7 @@
 /** The list of commands; each entry is one file in src/cli. Add a command by adding its register function here. */
 import type { Command } from 'commander';
+import { registerTrain } from './train.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [];
+export const commands: Register[] = [registerTrain];

@@ -21,7 +21,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, MismatchError, NotFoundError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
-import type { OptimizerConfig, PositionalEncoding, TokenBatch, Trainer, TrainerOptions, TransformerConfig } from './api.js';
+import type { OptimizerConfig, TokenBatch, Trainer, TrainerOptions, TransformerConfig } from './api.js';
 import { BatchSampler, checkSeqLen, evalBatches, unigramEntropyBits, type ChunkSet } from './batches.js';
 import {
   configDifference,
@@ -40,9 +40,12 @@ import { RunLog, type MetricsSink, type MetricValue } from './logging.js';
 import { dataFingerprint, loadTrainingData, type Chunker } from './training/data.js';
 import { Rng } from './training/rng.js';
 import { createWandbSink } from './wandb.js';
+import { createAudioTransformerConfig } from './config.js';
+import { audioToChunks, validateAudioConfig, type Conversion } from '../tokens/index.js';
+
+export type { Conversion };
 
 export type TrainerFactory = (config: TransformerConfig, opts: TrainerOptions) => Promise<Trainer>;
-export type Conversion = 'lmic' | 'seed-float' | 'exact';
 
 export interface TrainAudioTransformerOptions {
   /** Audio files or directories (searched recursively). */
@@ -62,7 +65,7 @@ export interface TrainAudioTransformerOptions {
   chunkSizeBytes?: number;
 
   /** Model overrides on top of LMIC's defaults (d 64, 4 layers, 8 heads, widening 4, sinusoidal). */
-  model?: Partial<Omit<TransformerConfig, 'vocabSize'>>;
+  model?: { [K in keyof Omit<TransformerConfig, 'vocabSize'>]?: TransformerConfig[K] | undefined };
 
   /** Tokens per training sequence (default: a whole chunk). */
   seqLen?: number;
@@ -137,16 +140,8 @@ export interface TrainAudioTransformerResult {
 
 /** LMIC's model defaults for a bit depth (vocabulary 256 or 65536). */
 export function defaultModelConfig(bitDepth: 8 | 16, overrides: Partial<Omit<TransformerConfig, 'vocabSize'>> = {}): TransformerConfig {
-  return {
-    vocabSize: bitDepth === 16 ? 65536 : 256,
-    embeddingDim: 64,
-    numLayers: 4,
-    numHeads: 8,
-    wideningFactor: 4,
-    embInitScale: 0.02,
-    positionalEncoding: 'sinusoidal' as PositionalEncoding,
-    ...overrides,
-  };
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TransformerConfig>;
+  return createAudioTransformerConfig({ bitDepth, ...defined });
 }
 
 function positiveInt(name: string, v: number): number {
@@ -172,13 +167,8 @@ async function defaultTrainerFactory(): Promise<TrainerFactory> {
   throw new NotFoundError('no transformer implementation found (src/model/transformer.ts createTrainer); build the engine first');
 }
 
-async function defaultChunker(): Promise<Chunker> {
-  const spec = '../tokens/index.js';
-  const mod = (await import(spec)) as { audioToChunks?: (audio: unknown, opts: Record<string, unknown>) => Uint8Array[] };
-  if (typeof mod.audioToChunks !== 'function') throw new NotFoundError('the token pipeline (src/tokens audioToChunks) is not available');
-  const fn = mod.audioToChunks;
-  return (audio, s) => fn(audio, { bitDepth: s.bitDepth, conversion: s.conversion, blockingSize: s.blockingSize, chunkSizeBytes: s.chunkSizeBytes });
-}
+const defaultChunker: Chunker = (audio, s) =>
+  audioToChunks(audio, { bitDepth: s.bitDepth, conversion: s.conversion as Conversion, blockingSize: s.blockingSize, chunkSizeBytes: s.chunkSizeBytes });
 
 function logInterval(acc: LogAccumulator): { loss: number; gradNorm: number } {
   return { loss: acc.loss / acc.count, gradNorm: acc.gradNorm / acc.count };
@@ -209,8 +199,10 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
     chunkSizeBytes: positiveInt('--chunk-size', options.chunkSizeBytes ?? prev?.pipeline.chunkSizeBytes ?? 2048),
   };
   if (!['lmic', 'seed-float', 'exact'].includes(pipeline.conversion)) throw new ConfigError(`--conversion must be lmic, seed-float or exact, got ${pipeline.conversion}`);
+  if (!options.data) for (const w of validateAudioConfig({ ...pipeline, conversion: pipeline.conversion as Conversion }).warnings) notice(w);
   if (bitDepth === 16 && pipeline.chunkSizeBytes % 2 !== 0) throw new ConfigError(`16-bit needs an even --chunk-size, got ${pipeline.chunkSizeBytes}`);
-  const model = prev ? { ...prev.model, ...(options.model ?? {}) } : defaultModelConfig(bitDepth, options.model);
+  const modelOverrides = Object.fromEntries(Object.entries(options.model ?? {}).filter(([, v]) => v !== undefined)) as Partial<TransformerConfig>;
+  const model = prev ? { ...prev.model, ...modelOverrides } : defaultModelConfig(bitDepth, modelOverrides);
   if (model.vocabSize !== (bitDepth === 16 ? 65536 : 256)) throw new ConfigError(`vocabulary ${model.vocabSize} does not fit ${bitDepth}-bit tokens`);
   if (model.embeddingDim % model.numHeads !== 0) throw new ConfigError(`--embedding-dim ${model.embeddingDim} must be a multiple of --num-heads ${model.numHeads}`);
 
@@ -228,7 +220,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   const normalizeByLength = options.normalizeByLength ?? prev?.training.normalizeByLength ?? false;
 
   // ---- data ----
-  const chunker = options.data ? undefined : (options.chunker ?? (await defaultChunker()));
+  const chunker = options.chunker ?? defaultChunker;
   let train: ChunkSet;
   let valid: ChunkSet;
   let numFiles: number;
@@ -246,7 +238,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       validFraction: options.validFraction ?? 0.1,
       seed,
       settings: pipeline,
-      chunker: chunker!,
+      chunker,
       progress,
     });
     train = loaded.train;
