@@ -20,14 +20,20 @@ function padT(T: i32): i32 {
   return (T + 3) & ~3;
 }
 
-// Kt[c*Tp + t] = K[t*ld + off + c] for t < T, zero for T <= t < Tp.
+// Packed key blocks: Kt[(b*dh + c)*4 + l] = K[(4b+l)*ld + off + c], zero past T. One block of four
+// keys is dh contiguous vectors, so the inner loops stream through memory (a [dh, T] layout with a
+// power-of-two T puts every row in the same L1 set and thrashes).
 function toHeadMajor(T: i32, dh: i32, K: usize, ld: i32, off: i32, Kt: usize): void {
   const Tp = padT(T);
   for (let t = 0; t < T; t++) {
     const row = at(K, t * ld + off);
-    for (let c = 0; c < dh; c++) store<f32>(at(Kt, c * Tp + t), load<f32>(at(row, c)));
+    const dst = at(Kt, (t >> 2) * dh * 4 + (t & 3));
+    for (let c = 0; c < dh; c++) store<f32>(dst + (<usize>c << 4), load<f32>(at(row, c)));
   }
-  for (let c = 0; c < dh; c++) for (let t = T; t < Tp; t++) store<f32>(at(Kt, c * Tp + t), 0);
+  for (let t = T; t < Tp; t++) {
+    const dst = at(Kt, (t >> 2) * dh * 4 + (t & 3));
+    for (let c = 0; c < dh; c++) store<f32>(dst + (<usize>c << 4), 0);
+  }
 }
 
 // Lanes of block starting at key j0 that are beyond query i (masked).
@@ -58,7 +64,8 @@ export function attn_fwd(T: i32, H: i32, dh: i32, Q: usize, K: usize, V: usize, 
       for (let b = 0; b < nb; b++) {
         const j0 = b << 2;
         let s = f32x4.splat(0);
-        for (let c = 0; c < dh; c++) s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(q, c))), v128.load(at(Kt, c * Tp + j0))));
+        const kb = at(Kt, j0 * dh);
+        for (let c = 0; c < dh; c++) s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(q, c))), v128.load(kb + (<usize>c << 4))));
         s = f32x4.mul(s, sc);
         if (b == nb - 1) s = v128.bitselect(ninf, s, maskFor(j0, i));
         v128.store(at(S, j0), s);
@@ -78,9 +85,10 @@ export function attn_fwd(T: i32, H: i32, dh: i32, Q: usize, K: usize, V: usize, 
       const inv: f32 = 1.0 / l;
       const o = at(O, i * ldo + off);
       for (let c = 0; c < dh; c++) {
-        const vr = at(Vt, c * Tp);
+        const vr = Vt + (<usize>c << 4);
+        const vstep = <usize>dh << 4;
         let acc = f32x4.splat(0);
-        for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(at(vr, b << 2))));
+        for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(vr + <usize>b * vstep)));
         store<f32>(at(o, c), hsum(acc) * inv);
       }
       store<f32>(at(LSE, h * T + i), m + logf_(l));
@@ -117,9 +125,11 @@ export function attn_bwd(
         const j0 = b << 2;
         let s = f32x4.splat(0);
         let dp = f32x4.splat(0);
+        const bo = <usize>(j0 * dh) << 2;
         for (let c = 0; c < dh; c++) {
-          s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(q, c))), v128.load(at(Kt, c * Tp + j0))));
-          dp = f32x4.add(dp, f32x4.mul(f32x4.splat(load<f32>(at(dout, c))), v128.load(at(Vt, c * Tp + j0))));
+          const co = bo + (<usize>c << 4);
+          s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(q, c))), v128.load(Kt + co)));
+          dp = f32x4.add(dp, f32x4.mul(f32x4.splat(load<f32>(at(dout, c))), v128.load(Vt + co)));
         }
         let p = expv(f32x4.sub(f32x4.mul(s, sc), lse));
         if (b == nb - 1) p = v128.andnot(p, maskFor(j0, i));
@@ -127,26 +137,29 @@ export function attn_bwd(
         const dss = f32x4.mul(ds, sc);
         v128.store(at(S, j0), ds);
         for (let c = 0; c < dh; c++) {
-          const kp = at(dKt, c * Tp + j0);
+          const co = bo + (<usize>c << 4);
+          const kp = dKt + co;
           v128.store(kp, f32x4.add(v128.load(kp), f32x4.mul(dss, f32x4.splat(load<f32>(at(q, c))))));
-          const vp = at(dVt, c * Tp + j0);
+          const vp = dVt + co;
           v128.store(vp, f32x4.add(v128.load(vp), f32x4.mul(p, f32x4.splat(load<f32>(at(dout, c))))));
         }
       }
       const dq = at(dQ, i * ldg + off);
       for (let c = 0; c < dh; c++) {
-        const kr = at(Kt, c * Tp);
+        const kr = Kt + (<usize>c << 4);
+        const kstep = <usize>dh << 4;
         let acc = f32x4.splat(0);
-        for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(at(kr, b << 2))));
+        for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(kr + <usize>b * kstep)));
         store<f32>(at(dq, c), hsum(acc) * scale);
       }
     }
     for (let t = 0; t < T; t++) {
       const kr = at(dK, t * ldg + off);
       const vr = at(dV, t * ldg + off);
+      const src = <usize>((t >> 2) * dh * 4 + (t & 3)) << 2;
       for (let c = 0; c < dh; c++) {
-        store<f32>(at(kr, c), load<f32>(at(dKt, c * Tp + t)));
-        store<f32>(at(vr, c), load<f32>(at(dVt, c * Tp + t)));
+        store<f32>(at(kr, c), load<f32>(dKt + src + (<usize>c << 4)));
+        store<f32>(at(vr, c), load<f32>(dVt + src + (<usize>c << 4)));
       }
     }
   }

@@ -24,6 +24,7 @@
  *   `node scripts/build-wasm.mjs`, then call them with `eng.fn(name)` (or add them to `Kernels`).
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 import { packageRoot } from '../util/paths.js';
 import { NotFoundError, WavelmError } from '../util/errors.js';
@@ -70,6 +71,9 @@ export interface Kernels {
   sinusoid_table(T: number, D: number, out: number): void;
   rotary_table(T: number, dh: number, cosT: number, sinT: number): void;
   rotary(T: number, H: number, dh: number, X: number, ld: number, cosT: number, sinT: number, t0: number, dir: number): void;
+  // incremental inference: see assembly/lm.ts
+  gemv(N: number, K: number, x: number, W: number, b: number, y: number): void;
+  lm_step(table: number, token: number): void;
   // attention: see assembly/attention.ts
   attn_fwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, ldo: number, LSE: number, Kt: number, Vt: number, S: number, scale: number): void;
   attn_bwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, dO: number, ldo: number, LSE: number,
@@ -116,6 +120,11 @@ function wasmModule(): WasmModule {
       cause: err,
     });
   }
+  // V8 first runs wasm in its baseline compiler (Liftoff) and swaps in optimised code only on a later
+  // call; a kernel called once for seconds (attention over a long sequence) would stay 3-5x slower.
+  // Compile straight to optimised code instead. This only changes speed, never results (both tiers
+  // implement IEEE semantics). WAVELM_WASM_LIFTOFF=1 keeps V8's default.
+  if (process.env.WAVELM_WASM_LIFTOFF !== '1') setFlagsFromString('--no-liftoff');
   compiled = new WA.Module(bytes);
   return compiled;
 }
