@@ -1,7 +1,8 @@
 /** The list of commands; each entry is one file in src/cli. Add a command by adding its register function here. */
 import type { Command } from 'commander';
+import { registerFeatures } from './features.js';
 import { registerTrain } from './train.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerTrain];
+export const commands: Register[] = [registerTrain, registerFeatures];
