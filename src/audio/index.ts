@@ -34,7 +34,7 @@ export {
 } from './wav.js';
 export { toFloat32Channels, toFloat32, toInt16, sliceFrames, fullScale } from './convert.js';
 export { sniffFormat, type SniffedFormat } from './sniff.js';
-export { MemorySource, FileSource, openSource, type ByteSource } from './source.js';
+export { MemorySource, FileSource, openSource, openSourceInto, type ByteSource } from './source.js';
 export { ULAW_TABLE, ALAW_TABLE } from './g711.js';
 
 /** Options for loadAudio. */
@@ -204,3 +204,4 @@ export function isAudioPath(p: string): boolean {
   const lower = p.toLowerCase();
   return AUDIO_EXTENSIONS.some((e) => lower.endsWith(e));
 }
+export { defaultAudioDir, DEFAULT_AUDIO_PACKAGE } from './default.js';

@@ -82,6 +82,27 @@ function openFile(path: string): number {
   }
 }
 
+/**
+ * Reads a file into `scratch` when it fits (one open, one read, no stat): the returned source views
+ * `scratch` and is valid until the scratch is reused. Bigger files come back as a FileSource.
+ * For loops over many small files (the token iterator), where allocation and syscalls dominate.
+ */
+export function openSourceInto(path: string, scratch: Uint8Array): ByteSource {
+  const fd = openFile(path);
+  let n: number;
+  try {
+    n = readSync(fd, scratch, 0, scratch.length, 0);
+  } catch (err) {
+    closeSync(fd);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new FormatError(`${path}: is a directory, not an audio file`, { subject: path, cause: err });
+    throw new WavelmError('EFORMAT', `${path}: cannot read (${code ?? String(err)})`, { subject: path, cause: err });
+  }
+  closeSync(fd);
+  if (n < scratch.length) return new MemorySource(scratch.subarray(0, n), path);
+  return new FileSource(path);
+}
+
 /** Reads small files whole (one syscall) and keeps big ones open for positioned reads. */
 export function openSource(path: string, wholeBelow = 4 << 20): ByteSource {
   const f = new FileSource(path);

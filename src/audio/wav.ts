@@ -602,8 +602,9 @@ function writeSamples(audio: AudioData, dst: Uint8Array, bits: number, float: bo
 
 /**
  * Consecutive windows of at most `windowFrames` frames. For the common layouts (PCM int16/int32/uint8
- * in host byte order) the yielded samples view one reused buffer: each window is valid only until
- * the next is requested, which keeps memory flat however large the file.
+ * in host byte order) the yielded samples view one reused buffer (or the in-memory source itself):
+ * each window is valid only until the next is requested, and must not be modified; this keeps
+ * memory flat however large the file.
  */
 export function* wavWindows(src: ByteSource, layout: WavLayout, windowFrames: number, opts: ReadOptions = {}): Generator<AudioData> {
   const name = src.name;
@@ -616,13 +617,24 @@ export function* wavWindows(src: ByteSource, layout: WavLayout, windowFrames: nu
     layout.littleEndian === hostLE &&
     ((type === 'int16' && f.containerBytes === 2) || (type === 'int32' && f.containerBytes === 4) || type === 'uint8');
   const width = type === 'int16' ? 2 : type === 'int32' ? 4 : 1;
-  const buf = reuse ? new ArrayBuffer(Math.min(w, Math.max(1, end - start)) * f.blockAlign) : undefined;
+  const inMemory = reuse && src instanceof MemorySource ? src.bytes : undefined;
+  const buf = reuse && !inMemory ? new ArrayBuffer(Math.min(w, Math.max(1, end - start)) * f.blockAlign) : undefined;
   for (let s = start; s < end; s += w) {
     const n = Math.min(w, end - s);
     const nbytes = n * f.blockAlign;
     const offset = layout.dataOffset + s * f.blockAlign;
     let samples: Samples;
-    if (buf) {
+    if (inMemory && (inMemory.byteOffset + offset) % width === 0) {
+      // Already in memory and aligned: view it, no copy.
+      const at = inMemory.byteOffset + offset;
+      const count = n * f.channels;
+      samples =
+        width === 2 ? new Int16Array(inMemory.buffer, at, count) : width === 4 ? new Int32Array(inMemory.buffer, at, count) : inMemory.subarray(offset, offset + nbytes);
+      if (type === 'int32' && f.validBits <= 24) {
+        samples = (samples as Int32Array).slice();
+        justify24in32(samples);
+      }
+    } else if (buf) {
       const bytes = new Uint8Array(buf, 0, nbytes);
       const got = src.readInto(offset, bytes);
       if (got < nbytes) throw new FormatError(`${name}: file shrank while reading`, { subject: name });

@@ -1,8 +1,12 @@
 /** The list of commands; each entry is one file in src/cli. Add a command by adding its register function here. */
 import type { Command } from 'commander';
+import { registerInfo } from './info.js';
+import { registerChunks } from './chunks.js';
+import { registerSplit } from './split.js';
+import { registerDemo } from './demo.js';
 import { registerFeatures } from './features.js';
 import { registerTrain } from './train.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerTrain, registerFeatures];
+export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures];

@@ -5,9 +5,9 @@
  * behaviour) or, in strict mode, raise.
  */
 import { statSync } from 'node:fs';
-import { loadAudio, openSource, parseWavLayout, sniffFile, wavWindows } from '../audio/index.js';
+import { loadAudio, openSourceInto, parseWavLayout, sniffFile, wavWindows, type ByteSource } from '../audio/index.js';
 import { WavelmError } from '../util/errors.js';
-import { silentProgress, type ProgressSink } from '../util/progress.js';
+import type { ProgressSink } from '../util/progress.js';
 import { collectAudioFiles } from './files.js';
 import type { PipelineOptions, ResolvedPipelineOptions } from './options.js';
 import { ChunkStream } from './pipeline.js';
@@ -48,30 +48,47 @@ export function emptyStats(): IteratorStats {
   return { files: 0, skipped: 0, chunks: 0, bytes: 0, inputBytes: 0, frames: 0, seconds: 0, warnings: [] };
 }
 
+export interface FileChunkOptions {
+  allowTruncated?: boolean;
+  windowFrames?: number;
+  /** Called per window with its frames and seconds. */
+  onFrames?: (frames: number, seconds: number) => void;
+  /** Called as input bytes are consumed; the calls for one file add up to its size. */
+  onBytes?: (bytes: number) => void;
+  /** Reused read buffer for small files (see openSourceInto); default: a fresh 1 MiB buffer per call. */
+  scratch?: Uint8Array;
+}
+
 /**
- * Chunks of one file, in batches (one per read window). Throws WavelmError for unreadable input.
+ * Chunks of one WAV file held by `src`, in batches (one per read window), synchronously; the
+ * source is not closed. `stream` must be between files.
+ */
+export function* wavChunkBatches(src: ByteSource, stream: ChunkStream, opts: FileChunkOptions = {}): Generator<Uint8Array[]> {
+  const layout = parseWavLayout(src);
+  const rate = layout.format.sampleRate;
+  const ba = layout.format.blockAlign;
+  let consumed = 0;
+  for (const w of wavWindows(src, layout, stream.windowFrames(opts.windowFrames), { allowTruncated: opts.allowTruncated })) {
+    const chunks = stream.push(w);
+    opts.onFrames?.(w.frames, w.frames / rate);
+    opts.onBytes?.(w.frames * ba);
+    consumed += w.frames * ba;
+    if (chunks.length > 0) yield chunks;
+  }
+  opts.onBytes?.(src.size - consumed);
+  const tail = stream.endFile();
+  if (tail.length > 0) yield tail;
+}
+
+/**
+ * Chunks of one file of any supported format, in batches. Throws WavelmError for unreadable input.
  * `stream` must be between files (fresh, or after endFile()).
  */
-export async function* fileChunkBatches(
-  path: string,
-  stream: ChunkStream,
-  opts: { allowTruncated?: boolean; windowFrames?: number; onFrames?: (frames: number, seconds: number, bytes: number) => void } = {},
-): AsyncGenerator<Uint8Array[]> {
-  const src = openSource(path, 1 << 20);
-  let isWav = false;
+export async function* fileChunkBatches(path: string, stream: ChunkStream, opts: FileChunkOptions = {}): AsyncGenerator<Uint8Array[]> {
+  const src = openSourceInto(path, opts.scratch ?? new Uint8Array(1 << 20));
   try {
-    isWav = sniffFile(src) === 'wav';
-    if (isWav) {
-      const layout = parseWavLayout(src);
-      const rate = layout.format.sampleRate;
-      const frameBytes = layout.format.blockAlign;
-      for (const w of wavWindows(src, layout, stream.windowFrames(opts.windowFrames), { allowTruncated: opts.allowTruncated })) {
-        const chunks = stream.push(w);
-        opts.onFrames?.(w.frames, w.frames / rate, w.frames * frameBytes);
-        if (chunks.length > 0) yield chunks;
-      }
-      const tail = stream.endFile();
-      if (tail.length > 0) yield tail;
+    if (sniffFile(src) === 'wav') {
+      yield* wavChunkBatches(src, stream, opts);
       return;
     }
   } finally {
@@ -80,20 +97,23 @@ export async function* fileChunkBatches(
   const audio = await loadAudio(path, { allowTruncated: opts.allowTruncated });
   const chunks = stream.push(audio);
   const tail = stream.endFile();
-  opts.onFrames?.(audio.frames, audio.frames / audio.sampleRate, 0);
+  opts.onFrames?.(audio.frames, audio.frames / audio.sampleRate);
+  opts.onBytes?.(fileSize(path));
   if (chunks.length + tail.length > 0) yield tail.length > 0 ? chunks.concat(tail) : chunks;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // reported when read
+  }
 }
 
 /** Sum of input file sizes (0 for files that cannot be stat'ed; they fail later with a proper error). */
 function totalSize(files: readonly string[]): number {
   let n = 0;
-  for (const f of files) {
-    try {
-      n += statSync(f).size;
-    } catch {
-      /* reported when read */
-    }
-  }
+  for (const f of files) n += fileSize(f);
   return n;
 }
 
@@ -113,27 +133,24 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
   const limit = opts.numChunks ?? Infinity;
   if (opts.numChunks !== undefined && (!Number.isInteger(opts.numChunks) || opts.numChunks < 0))
     throw new WavelmError('ECONFIG', `number of chunks must be a non-negative integer, got ${opts.numChunks}`, { subject: 'numChunks' });
-  const progress = opts.progress ?? silentProgress;
-  progress.start(totalSize(files), 'audio');
+  const progress = opts.progress;
+  progress?.start(totalSize(files), 'bytes');
+  const scratch = new Uint8Array(1 << 20);
+  const onFrames = (frames: number, seconds: number): void => {
+    stats.frames += frames;
+    stats.seconds += seconds;
+  };
+  const onBytes = (n: number): void => {
+    stats.inputBytes += n;
+    progress?.tick(n);
+  };
+  const fileOpts: FileChunkOptions = { allowTruncated: opts.allowTruncated, windowFrames: opts.windowFrames, onFrames, onBytes, scratch };
   try {
     for (const path of files) {
       if (stats.chunks >= limit) break;
-      let size = 0;
-      try {
-        size = statSync(path).size;
-      } catch {
-        /* the reader raises a NotFoundError below */
-      }
       let any = false;
       try {
-        for await (const batch of fileChunkBatches(path, stream, {
-          allowTruncated: opts.allowTruncated,
-          windowFrames: opts.windowFrames,
-          onFrames: (frames, seconds) => {
-            stats.frames += frames;
-            stats.seconds += seconds;
-          },
-        })) {
+        for await (const batch of fileChunkBatches(path, stream, fileOpts)) {
           any = true;
           const room = limit - stats.chunks;
           const out = batch.length > room ? batch.slice(0, room) : batch;
@@ -143,18 +160,16 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
           if (stats.chunks >= limit) break;
         }
         stats.files++;
-        stats.inputBytes += size;
-        progress.tick(size);
       } catch (err) {
         stream.endFile();
         if (opts.strict || !(err instanceof WavelmError)) throw err;
         stats.skipped++;
-        progress.tick(size);
+        progress?.tick(fileSize(path));
         warn(`skipped ${err.message}${any ? ' (after some of its chunks were produced)' : ''}`);
       }
     }
   } finally {
-    progress.stop();
+    progress?.stop();
   }
   if (opts.numChunks !== undefined && stats.chunks < opts.numChunks) {
     warn(

@@ -6,6 +6,7 @@
 import type { AudioData, Samples } from '../audio/types.js';
 import { ConfigError } from '../util/errors.js';
 import { convertToTargetBitDepth } from './convert.js';
+import { monoI16ToU8, stereoI16ToBlockedI16, stereoI16ToBlockedU8, wordAligned } from './kernels.js';
 import { validateAudioConfig, type PipelineOptions, type ResolvedPipelineOptions } from './options.js';
 
 type Tokens = Uint8Array | Int16Array;
@@ -93,11 +94,37 @@ function applyChannelMode(audio: AudioData, o: ResolvedPipelineOptions, count: n
 /** Bytes of one window of audio after bit depth and channel handling (little-endian for 16-bit). */
 function windowBytes(audio: AudioData, o: ResolvedPipelineOptions): Uint8Array {
   const count = audio.frames * audio.channels;
+  const fast = fastWindowBytes(audio, o);
+  if (fast) return fast;
   const { samples, channels } = applyChannelMode(audio, o, count);
   const n = Math.floor(count / audio.channels) * channels;
   const converted = convertToTargetBitDepth({ samples, sampleType: audio.sampleType }, o.bitDepth, o.conversion, n);
   const blocked = channels > 1 ? processStereoBlocking(converted, channels, o.blockingSize) : converted;
   return new Uint8Array(blocked.buffer, blocked.byteOffset, blocked.byteLength);
+}
+
+/** The fused int16 paths (see kernels.ts), or undefined when the general path applies. */
+function fastWindowBytes(audio: AudioData, o: ResolvedPipelineOptions): Uint8Array | undefined {
+  if (audio.sampleType !== 'int16' || o.conversion === 'seed-float') return undefined;
+  const s = audio.samples as Int16Array;
+  const n = audio.frames * audio.channels;
+  const blockStereo = audio.channels === 2 && (o.channelMode === 'block' || o.channelMode === 'upmix');
+  if (audio.channels === 1 && o.channelMode !== 'upmix' && o.bitDepth === 8) {
+    const out = new Uint8Array(n);
+    monoI16ToU8(s, n, out);
+    return out;
+  }
+  if (blockStereo && wordAligned(s)) {
+    if (o.bitDepth === 8) {
+      const out = new Uint8Array(n);
+      stereoI16ToBlockedU8(s, audio.frames, o.blockingSize, out);
+      return out;
+    }
+    const out = new Int16Array(n);
+    stereoI16ToBlockedI16(s, audio.frames, o.blockingSize, out);
+    return new Uint8Array(out.buffer);
+  }
+  return undefined;
 }
 
 /**
@@ -155,12 +182,8 @@ export class ChunkStream {
       }
     }
     const full = Math.floor((bytes.length - pos) / C);
-    if (full > 0) {
-      // One copy per window, so the chunks do not pin (or alias) the caller's buffers.
-      const block = bytes.slice(pos, pos + full * C);
-      for (let i = 0; i < full; i++) out.push(block.subarray(i * C, (i + 1) * C));
-      pos += full * C;
-    }
+    // windowBytes returns fresh memory, so chunks can be views of it without aliasing the caller's buffers.
+    for (let i = 0; i < full; i++, pos += C) out.push(bytes.subarray(pos, pos + C));
     if (pos < bytes.length) {
       this.carry.set(bytes.subarray(pos), this.carryLen);
       this.carryLen += bytes.length - pos;

@@ -1,0 +1,47 @@
+/** `wavelm info FILE...`: container, codec, rate, channels, bits, frames and duration of audio files. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { readAudioInfo, type AudioInfo } from '../audio/index.js';
+import { exitCodeFor, WavelmError } from '../util/errors.js';
+import { action, emit } from './common.js';
+
+interface InfoError {
+  path: string;
+  error: string;
+  code: string;
+}
+
+function line(i: AudioInfo): string {
+  const dur = i.durationSeconds < 10 ? i.durationSeconds.toFixed(3) : i.durationSeconds.toFixed(2);
+  return `${i.path}: ${i.container}/${i.codec}, ${i.sampleRate} Hz, ${i.channels} ch, ${i.bitsPerSample}-bit, ${i.frames} frames, ${dur} s`;
+}
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('show format, codec, sample rate, channels, bits, frames and duration of audio files (format detected by content)')
+    .argument('<files...>', 'audio files (WAV/RIFX/RF64, FLAC, Ogg Vorbis, Ogg Opus, MP3)')
+    .addHelpText(
+      'after',
+      '\nUnreadable files get one error line each on stderr and make the exit status non-zero (3: missing, 4: malformed or unsupported).\n\nExamples:\n  wavelm info song.wav speech.flac\n  wavelm --json info *.wav',
+    )
+    .action(
+      action(async (files: string[], _opts: unknown, cmd: Command) => {
+        if (files.length === 0) throw new InvalidArgumentError('give at least one file');
+        const infos: AudioInfo[] = [];
+        const errors: InfoError[] = [];
+        let exit = 0;
+        for (const f of files) {
+          try {
+            infos.push(await readAudioInfo(f));
+          } catch (err) {
+            if (!(err instanceof WavelmError)) throw err;
+            errors.push({ path: f, error: err.message, code: err.code });
+            process.stderr.write(`wavelm: ${err.message}\n`);
+            if (exit === 0) exit = exitCodeFor(err);
+          }
+        }
+        emit(cmd, { files: infos, errors }, () => infos.map(line).join('\n'));
+        if (exit !== 0) process.exitCode = exit;
+      }),
+    );
+}

@@ -1,0 +1,58 @@
+/** `wavelm split DIR`: deterministic file-level train/valid/test assignment, written as a JSONL manifest. */
+import { writeFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { assignSplits, type SplitName } from '../tokens/index.js';
+import { WavelmError } from '../util/errors.js';
+import { action, emit } from './common.js';
+
+function fraction(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a fraction between 0 and 1, got '${v}'`);
+    return n;
+  };
+}
+
+export function registerSplit(program: Command): void {
+  program
+    .command('split')
+    .description('assign every audio file under DIR to train, valid or test (deterministic, file-level, stable when files are added)')
+    .argument('<dir>', 'folder searched recursively for audio files')
+    .option('--valid <fraction>', 'fraction for validation', fraction('--valid'), 0.1)
+    .option('--test <fraction>', 'fraction for test', fraction('--test'), 0.1)
+    .option('--seed <seed>', 'seed of the assignment (any string or number)', '0')
+    .option('--group-by <how>', "keep groups in one split: none, parent (the file's folder), or a regex over the relative path (first capture group = group key)", 'none')
+    .option('-o, --out <manifest.jsonl>', 'write the manifest here (default: stdout)')
+    .addHelpText(
+      'after',
+      `
+Each file goes to a split by sha256(seed, relative path or group key), so the same seed always gives the
+same assignment and adding files never moves existing ones. Manifest lines: {"path", "relative", "group", "split"}.
+
+Examples:
+  wavelm split data/ --valid 0.1 --test 0.1 --seed 1 -o manifest.jsonl
+  wavelm split LibriSpeech/train-clean-100 --group-by '^(\\d+)/' -o splits.jsonl   # one speaker never spans splits`,
+    )
+    .action(
+      action(async (dir: string, flags: { valid: number; test: number; seed: string; groupBy: string; out?: string }, cmd: Command) => {
+        const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
+        const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy });
+        const lines = entries.map((e) => JSON.stringify({ path: e.path, relative: e.relative, group: e.group, split: e.split })).join('\n');
+        const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
+        for (const e of entries) counts[e.split]++;
+        const groups = new Set(entries.map((e) => e.group)).size;
+        const summary = { files: entries.length, groups, ...counts, manifest: flags.out ?? null };
+        if (flags.out) {
+          try {
+            writeFileSync(flags.out, lines.length > 0 ? lines + '\n' : '');
+          } catch (err) {
+            throw new WavelmError('ENOENT', `${flags.out}: cannot write the manifest (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: flags.out, cause: err });
+          }
+          emit(cmd, summary, () => `${entries.length} files (${groups} groups): ${counts.train} train, ${counts.valid} valid, ${counts.test} test -> ${flags.out}`);
+        } else {
+          emit(cmd, { ...summary, entries: entries.map((e) => ({ path: e.path, relative: e.relative, group: e.group, split: e.split })) }, () => lines);
+          process.stderr.write(`${entries.length} files (${groups} groups): ${counts.train} train, ${counts.valid} valid, ${counts.test} test\n`);
+        }
+      }),
+    );
+}
