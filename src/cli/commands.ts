@@ -6,7 +6,8 @@ import { registerSplit } from './split.js';
 import { registerDemo } from './demo.js';
 import { registerFeatures } from './features.js';
 import { registerTrain } from './train.js';
+import { registerDataset } from './dataset.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures];
+export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures, registerDataset];

@@ -1,0 +1,201 @@
+/** `wavelm dataset build|info|verify|cat|export|import`: the audio dataset format (src/dataset does the work). */
+import { writeFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { encodeWav } from '../audio/index.js';
+import {
+  buildDataset, DatasetReader, decodedToAudio, exportNpy, exportWebDataset, importWebDataset, parseFieldSpecs, resolveDatasetPaths, verifyDataset,
+  type DecodedValue,
+} from '../dataset/index.js';
+import { ChecksumError, ConfigError, exitCodeFor } from '../util/errors.js';
+import { serializeNpy, type NpyData } from '../util/npy.js';
+import { action, barFor, emit } from './common.js';
+
+function int(name: string, min = 0): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+function num(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
+    return n;
+  };
+}
+
+interface FileInfo {
+  path: string;
+  samples: number;
+  bytes: number;
+  seconds: number | null;
+  metadata: Record<string, unknown>;
+  fields: { name: string; type: string; args: Record<string, unknown>; bytes: number; bytes_per_minute: number | null }[];
+}
+
+const mib = (b: number) => `${(b / 1048576).toFixed(2)} MiB`;
+
+function summarise(v: DecodedValue): unknown {
+  if (v.kind === 'scalar' || v.kind === 'value') return v.value;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < v.data.length; i++) {
+    const x = v.data[i]!;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return { dtype: v.dtype, shape: v.shape, ...(v.sampleRate ? { sample_rate: v.sampleRate } : {}), min: v.data.length ? min : null, max: v.data.length ? max : null };
+}
+
+export function registerDataset(program: Command): void {
+  const ds = program.command('dataset').description('build, inspect, verify and convert wavelm audio datasets (.wlds)');
+
+  ds.command('build')
+    .description('encode audio files, folders or manifests (.jsonl with "path", or a list of paths) into a dataset')
+    .argument('<inputs...>', 'audio files, folders (searched recursively) or manifests')
+    .requiredOption('-o, --out <file>', 'output .wlds file (shards are named OUT-00000-of-0000K.wlds)')
+    .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, float, string, json', 'waveform')
+    .option('--shard-size <n>', 'samples per shard', int('--shard-size', 1))
+    .option('--num-shards <k>', 'cut the plan into K shards of near-equal size', int('--num-shards', 1))
+    .option('--shard-index <i>', 'build only shard I of the plan (for array jobs)', int('--shard-index', 0))
+    .option('--segment-seconds <s>', 'cut recordings into segments of S seconds, each one sample', num('--segment-seconds'))
+    .option('--workers <n>', 'encoding worker threads (0: the main thread)', int('--workers', 0), 0)
+    .action(
+      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; segmentSeconds?: number; workers: number }, cmd: Command) => {
+        const r = await buildDataset(inputs, {
+          out: o.out, fields: parseFieldSpecs(o.fields), shardSize: o.shardSize, numShards: o.numShards, shardIndex: o.shardIndex,
+          segmentSeconds: o.segmentSeconds, workers: o.workers, progress: barFor(cmd, { unit: 'samples' }),
+        });
+        emit(cmd, r, () => [
+          `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s`,
+          ...r.shards.map((s) => `  ${s.path}: ${s.samples} samples, ${mib(s.bytes)}`),
+        ].join('\n'));
+      }),
+    );
+
+  ds.command('info')
+    .description('fields, sample count, sizes and durations of dataset files')
+    .argument('<datasets...>', '.wlds files, folders of shards, or a sharded name')
+    .action(
+      action(async (paths: string[], _o: unknown, cmd: Command) => {
+        const files = resolveDatasetPaths(paths);
+        const out: FileInfo[] = [];
+        for (const p of files) {
+          const r = DatasetReader.open(p);
+          try {
+            const bytes = r.fields.map(() => 0);
+            let seconds = 0;
+            let timed = true;
+            for (let i = 0; i < r.numSamples; i++) {
+              r.fields.forEach((_, k) => (bytes[k]! += r.blobLength(i, k)));
+              const d = r.duration(i);
+              if (d === undefined) timed = false;
+              else seconds += d;
+            }
+            out.push({
+              path: p, samples: r.numSamples, bytes: r.size, seconds: timed ? seconds : null, metadata: r.schema.metadata,
+              fields: r.fields.map((f, k) => ({ name: f.name, type: f.type, args: f.args, bytes: bytes[k]!, bytes_per_minute: timed && seconds > 0 ? (bytes[k]! / seconds) * 60 : null })),
+            });
+          } finally {
+            await r.close();
+          }
+        }
+        emit(cmd, out.length === 1 ? out[0] : out, () => out.map((d) => [
+          `${d.path}: ${d.samples} samples, ${mib(d.bytes)}${d.seconds !== null ? `, ${(d.seconds / 60).toFixed(2)} min of audio` : ''}`,
+          ...d.fields.map((f) => `  ${f.name} (${f.type}) ${JSON.stringify(f.args)}: ${mib(f.bytes)}${f.bytes_per_minute !== null ? `, ${mib(f.bytes_per_minute)}/min` : ''}`),
+        ].join('\n')).join('\n'));
+      }),
+    );
+
+  ds.command('verify')
+    .description('check every checksum; report damaged samples by index (exit code 5 when any)')
+    .argument('<datasets...>', '.wlds files, folders of shards, or a sharded name')
+    .option('--decode', 'also decode every blob (codecs must accept it)')
+    .action(
+      action(async (paths: string[], o: { decode?: boolean }, cmd: Command) => {
+        const reports = await verifyDataset(paths, { decode: o.decode, progress: barFor(cmd, { unit: 'samples' }) });
+        const bad = reports.filter((r) => !r.ok);
+        emit(cmd, { ok: bad.length === 0, files: reports }, () => reports.map((r) => r.error
+          ? `${r.path}: UNREADABLE: ${r.error}`
+          : r.ok ? `${r.path}: ok (${r.samples} samples)` : [`${r.path}: ${r.damaged.length} damaged blob(s)`, ...r.damaged.map((d) => `  sample ${d.sample} field ${d.field}: ${d.error}`)].join('\n')).join('\n'));
+        if (bad.length > 0) process.exitCode = exitCodeFor(new ChecksumError(`${bad.length} damaged file(s)`));
+      }),
+    );
+
+  ds.command('cat')
+    .description('decode one sample: print its fields (arrays summarised), or write one field as .wav or .npy')
+    .argument('<dataset>', '.wlds file (or sharded name: the index is global)')
+    .argument('<index>', 'sample index', int('index', 0))
+    .option('--fields <names>', 'comma-separated field names (default: all)')
+    .option('--wav <file>', 'write the (first selected) audio field as WAV')
+    .option('--npy <file>', 'write the (first selected) array field as .npy')
+    .action(
+      action(async (path: string, index: number, o: { fields?: string; wav?: string; npy?: string }, cmd: Command) => {
+        const files = resolveDatasetPaths([path]);
+        let i = index;
+        for (const p of files) {
+          const r = DatasetReader.open(p);
+          try {
+            if (i >= r.numSamples) {
+              i -= r.numSamples;
+              continue;
+            }
+            const names = o.fields?.split(',').map((s) => s.trim());
+            const s = await r.get(i, names);
+            if (o.wav) {
+              const e = Object.entries(s).find(([n, v]) => v.kind === 'array' && ['waveform', 'compressed'].includes(r.fields[r.fieldIndex(n)]!.type));
+              if (!e || e[1].kind !== 'array') throw new ConfigError('--wav: no audio field (waveform or compressed) selected');
+              writeFileSync(o.wav, encodeWav(decodedToAudio(e[1])));
+            }
+            if (o.npy) {
+              const e = Object.values(s).find((v) => v.kind === 'array');
+              if (!e || e.kind !== 'array') throw new ConfigError('--npy: no array field selected');
+              writeFileSync(o.npy, serializeNpy(e.data as NpyData, e.shape));
+            }
+            const result = { index, file: p, sample: i, fields: Object.fromEntries(Object.entries(s).map(([n, v]) => [n, summarise(v)])) };
+            emit(cmd, result, () => Object.entries(result.fields).map(([n, v]) => `${n}: ${JSON.stringify(v)}`).join('\n'));
+            return;
+          } finally {
+            await r.close();
+          }
+        }
+        throw new ConfigError(`sample ${index} is out of range for ${path}`);
+      }),
+    );
+
+  ds.command('export')
+    .description('write WebDataset tar shards (KEY.wav/.flac, KEY.json, KEY.NAME.npy), or one .npy per sample of a field')
+    .argument('<datasets...>', '.wlds files, folders of shards, or a sharded name')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--format <fmt>', 'webdataset or npy', 'webdataset')
+    .option('--fields <names>', 'comma-separated fields to export (default: all); with --format npy, the one field')
+    .option('--samples-per-shard <n>', 'samples per tar shard', int('--samples-per-shard', 1), 1000)
+    .action(
+      action(async (paths: string[], o: { out: string; format: string; fields?: string; samplesPerShard: number }, cmd: Command) => {
+        const names = o.fields?.split(',').map((s) => s.trim());
+        if (o.format === 'npy') {
+          if (!names || names.length !== 1) throw new ConfigError('--format npy exports one array field: give --fields NAME');
+          const r = await exportNpy(paths, names[0]!, o.out, barFor(cmd, { unit: 'samples' }));
+          emit(cmd, r, () => `${r.files} .npy files in ${o.out}`);
+          return;
+        }
+        if (o.format !== 'webdataset') throw new ConfigError(`--format must be webdataset or npy, got '${o.format}'`);
+        const r = await exportWebDataset(paths, { outDir: o.out, fields: names, samplesPerShard: o.samplesPerShard, progress: barFor(cmd, { unit: 'samples' }) });
+        emit(cmd, r, () => `${r.samples} samples in ${r.shards.length} shard(s):\n${r.shards.map((s) => `  ${s}`).join('\n')}`);
+      }),
+    );
+
+  ds.command('import')
+    .description('build a dataset from WebDataset tar shards')
+    .argument('<tars...>', 'WebDataset .tar shards')
+    .requiredOption('-o, --out <file>', 'output .wlds file')
+    .option('--fields <spec>', 'fields as for build (default: waveform of the audio entry plus the JSON keys)')
+    .action(
+      action(async (tars: string[], o: { out: string; fields?: string }, cmd: Command) => {
+        const r = await importWebDataset(tars, { out: o.out, fields: o.fields ? parseFieldSpecs(o.fields) : undefined, progress: barFor(cmd, { unit: 'samples' }) });
+        emit(cmd, r, () => `${r.samples} samples written to ${r.path}`);
+      }),
+    );
+}
