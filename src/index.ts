@@ -6,3 +6,5 @@ export type { AudioData, AudioInfo, SampleType, Samples } from './audio/types.js
 export * from './features/index.js';
 export * from './audio/index.js';
 export * from './tokens/index.js';
+export * from './codec/index.js';
+export * from './metrics/index.js';

@@ -6,8 +6,10 @@ import { registerSplit } from './split.js';
 import { registerDemo } from './demo.js';
 import { registerFeatures } from './features.js';
 import { registerTrain } from './train.js';
+import { registerCodec } from './codec.js';
+import { registerMetrics } from './metrics.js';
 import { registerDataset } from './dataset.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures, registerDataset];
+export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures, registerCodec, registerMetrics, registerDataset];

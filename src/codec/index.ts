@@ -3,3 +3,6 @@ export * from './config.js';
 export * from './weights.js';
 export * from './model.js';
 export { jsOps, type CodecOps } from './ops.js';
+export { wasmOps, type WasmCodecOps } from './ops-wasm.js';
+export * from './processor.js';
+export { encodeFiles, type BatchOptions, type BatchResult } from './batch.js';

@@ -3,6 +3,6 @@ export { snr, segmentalSnr, siSdr, logSpectralDistance } from './basic.js';
 export type { Signal, SegmentalSnrOptions, LsdOptions } from './basic.js';
 export { stoi, estoi, removeSilentFrames, thirdOctaveSpectrogram, thirdOctaveMatrix, thirdOctaveBands } from './stoi.js';
 export type { StoiOptions } from './stoi.js';
-export { resampleOct, resamplePoly, octaveResampleFilter } from './resample-oct.js';
+export { resampleOct, octaveResampleFilter } from './resample-oct.js';
 export { compareAudio } from './compare.js';
 export type { MetricReport, CompareOptions } from './compare.js';

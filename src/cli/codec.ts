@@ -1,0 +1,128 @@
+/** `wavelm codec encode|decode`: EnCodec tokens to .npy (+ JSON sidecar) and back to WAV. */
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { encodeWav, toInt16, type AudioData } from '../audio/index.js';
+import { AudioProcessor, defaultCacheDir, encodeFiles, groupFeatures, readCodes, writeCodes } from '../codec/index.js';
+import { ConfigError } from '../util/errors.js';
+import { action, barFor, emit, floatOption, intOption } from './common.js';
+
+interface EncodeCliOptions {
+  model: string;
+  bandwidth: number;
+  output?: string;
+  groupSeconds?: number;
+  maxSeconds?: number;
+  workers?: number;
+  cacheDir?: string;
+  cache: boolean;
+  backend: string;
+}
+
+interface DecodeCliOptions {
+  model: string;
+  output?: string;
+  float?: boolean;
+  backend: string;
+}
+
+function backendOf(v: string): 'wasm' | 'js' {
+  if (v !== 'wasm' && v !== 'js') throw new ConfigError(`--backend must be wasm or js, got '${v}'`, { subject: '--backend' });
+  return v;
+}
+
+/** Output paths: one explicit file for one input, else a folder (or next to each input) with the input's stem. */
+function outputsFor(inputs: string[], output: string | undefined, ext: string): string[] {
+  const stem = (p: string): string => basename(p, extname(p));
+  const single = inputs.length === 1 && output !== undefined && extname(output).toLowerCase() === ext && !(existsSync(output) && statSync(output).isDirectory());
+  if (single) return [output];
+  if (output !== undefined) mkdirSync(output, { recursive: true });
+  const used = new Map<string, number>();
+  return inputs.map((p) => {
+    let name = stem(p) + (ext === '.npy' ? '.codes' : '.decoded');
+    const n = used.get(name) ?? 0;
+    used.set(name, n + 1);
+    if (n > 0) name += `-${n}`;
+    return output !== undefined ? join(output, name + ext) : join(p.slice(0, p.length - basename(p).length), name + ext);
+  });
+}
+
+export function registerCodec(program: Command): void {
+  const codec = program.command('codec').description('EnCodec neural-codec tokens (HF-format facebook/encodec_24khz or _48khz weights; see docs/codec.md)');
+
+  codec
+    .command('encode')
+    .description('encode audio files to codes .npy [codebooks, frames] with a JSON sidecar (rate, bandwidth, frame rate, scales)')
+    .argument('<inputs...>', 'audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate and channel count)')
+    .requiredOption('-m, --model <dir>', 'model folder holding config.json and model.safetensors')
+    .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', floatOption('--bandwidth'), 6)
+    .option('-o, --output <path>', 'output .npy for one input, else a folder (default: beside each input, NAME.codes.npy)')
+    .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', floatOption('--group-seconds'))
+    .option('--max-seconds <s>', 'encode at most the first S seconds of each file', floatOption('--max-seconds'))
+    .option('-w, --workers <n>', 'worker threads for many files (default: cores)', intOption('--workers'))
+    .option('--cache-dir <dir>', `content-hash cache of codes (default: ${defaultCacheDir()})`)
+    .option('--no-cache', 'do not read or write the cache')
+    .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')
+    .action(
+      action(async (inputs: string[], o: EncodeCliOptions, cmd: Command) => {
+        const outs = outputsFor(inputs, o.output, '.npy');
+        if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
+        const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
+        await encodeFiles(inputs, {
+          modelDir: o.model,
+          bandwidth: o.bandwidth,
+          maxSeconds: o.maxSeconds,
+          workers: o.workers,
+          cacheDir: o.cache ? (o.cacheDir ?? defaultCacheDir()) : null,
+          backend: backendOf(o.backend),
+          progress: barFor(cmd, { unit: 'files' }),
+          onResult: (i, r) => {
+            const f = o.groupSeconds !== undefined ? groupFeatures(r.features, o.groupSeconds) : r.features;
+            writeCodes(outs[i]!, f);
+            rows[i] = { input: r.path, output: outs[i]!, codebooks: f.sidecar.codebooks, frames: f.sidecar.frames, shape: f.sidecar.shape, cached: r.cached, seconds: r.seconds };
+          },
+        });
+        emit(cmd, { files: rows }, () =>
+          rows.map((r) => `${r.input} -> ${r.output} [${r.shape.join(', ')}] ${r.cached ? '(cached)' : `${r.seconds.toFixed(2)} s`}`).join('\n'),
+        );
+      }),
+    );
+
+  codec
+    .command('decode')
+    .description('decode codes .npy (with their sidecar) to WAV at the model rate')
+    .argument('<codes...>', 'codes files written by `wavelm codec encode`')
+    .requiredOption('-m, --model <dir>', 'the model folder that encoded them')
+    .option('-o, --output <path>', 'output .wav for one input, else a folder (default: beside each input, NAME.decoded.wav)')
+    .option('--float', 'write 32-bit float WAV instead of 16-bit PCM')
+    .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')
+    .action(
+      action(async (inputs: string[], o: DecodeCliOptions, cmd: Command) => {
+        const outs = outputsFor(inputs, o.output, '.wav');
+        const proc = AudioProcessor.load(o.model, { backend: backendOf(o.backend) });
+        const bar = barFor(cmd, { unit: 'files' });
+        const rows: { input: string; output: string; sampleRate: number; channels: number; frames: number; seconds: number }[] = [];
+        bar.start(inputs.length, 'decode');
+        try {
+          inputs.forEach((p, i) => {
+            const t0 = performance.now();
+            const audio = proc.featuresToAudio(readCodes(p));
+            const n = audio.channels[0]!.length;
+            const C = audio.channels.length;
+            const inter = new Float32Array(n * C);
+            audio.channels.forEach((ch, c) => {
+              for (let k = 0; k < n; k++) inter[k * C + c] = ch[k]!;
+            });
+            let data: AudioData = { sampleRate: audio.sampleRate, channels: C, frames: n, sampleType: 'float32', bitsPerSample: 32, samples: inter };
+            if (!o.float) data = { ...data, sampleType: 'int16', bitsPerSample: 16, samples: toInt16(data) };
+            writeFileSync(outs[i]!, encodeWav(data));
+            rows.push({ input: p, output: outs[i]!, sampleRate: audio.sampleRate, channels: C, frames: n, seconds: (performance.now() - t0) / 1000 });
+            bar.tick(1);
+          });
+        } finally {
+          bar.stop();
+        }
+        emit(cmd, { files: rows }, () => rows.map((r) => `${r.input} -> ${r.output} (${r.channels} ch, ${r.sampleRate} Hz, ${(r.frames / r.sampleRate).toFixed(2)} s audio, ${r.seconds.toFixed(2)} s)`).join('\n'));
+      }),
+    );
+}
