@@ -26,7 +26,9 @@ export class QuasiRandomOrder implements Order {
     this.blockSize = Math.max(1, o.blockSize ?? 64);
     this.window = Math.max(1, o.blocksPerWindow ?? 8);
     this.nBlocks = Math.ceil(length / this.blockSize);
-    this.blocks = new Permutation(this.nBlocks, o.seed, o.epoch, 0x51524e44);
+    // Full blocks are shuffled; a short last block stays last so every window but the last is full
+    // and position -> window is a division.
+    this.blocks = new Permutation(Math.floor(length / this.blockSize), o.seed, o.epoch, 0x51524e44);
     this.o = o;
   }
 
@@ -34,15 +36,14 @@ export class QuasiRandomOrder implements Order {
     const bs = this.blockSize;
     const w = Math.floor(p / (bs * this.window));
     if (!this.cache || this.cache.w !== w) {
-      // Blocks of this window, in shuffled block order; only the last block of the file may be short.
+      // Blocks of this window, in shuffled block order.
       const ids: number[] = [];
-      for (let b = w * this.window; b < Math.min(this.nBlocks, (w + 1) * this.window); b++) ids.push(this.blocks.at(b));
+      for (let b = w * this.window; b < Math.min(this.nBlocks, (w + 1) * this.window); b++) ids.push(b < this.blocks.n ? this.blocks.at(b) : b);
       const size = ids.reduce((a, id) => a + Math.min(bs, this.length - id * bs), 0);
       this.cache = { w, ids, size, perm: new Permutation(size, this.o.seed, this.o.epoch, 0x5157 + w) };
     }
     let q = this.cache.perm.at(p - w * bs * this.window);
-    // Positions before the window are whole windows of full blocks except where the short block falls;
-    // map q to (block, offset) by walking the window's blocks.
+    // Map q to (block, offset) by walking the window's blocks.
     for (const id of this.cache.ids) {
       const len = Math.min(bs, this.length - id * bs);
       if (q < len) return id * bs + q;
