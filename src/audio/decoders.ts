@@ -48,9 +48,9 @@ export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ aud
   const bits = d.bitDepth ?? 16;
   const frames = d.samplesDecoded;
   const ch = d.channelData.length;
-  // The decoder divides each integer sample by 2^(bits-1); floats hold up to 24 bits exactly, so
-  // multiplying back restores the stream's integers.
-  const scale = 2 ** (bits - 1);
+  // The decoder divides each integer sample by 2^(bits-1) - 1 in float32. Adjacent integers stay at
+  // least one float32 step apart up to 24 bits, so multiplying back and rounding restores them exactly.
+  const scale = 2 ** (bits - 1) - 1;
   let audio: AudioData;
   if (bits <= 8) {
     const out = new Uint8Array(frames * ch);

@@ -1,0 +1,105 @@
+/** Compressed formats: FLAC is sample-exact against its WAV source; lossy formats decode to the right shape and level. */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { defaultAudioDir, loadAudio, readAudioInfo, toFloat32Channels } from '../../src/audio/index.js';
+import { findAudioFiles } from '../../src/tokens/index.js';
+import { FormatError } from '../../src/util/errors.js';
+import { sharedPath } from '../helpers/shared.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'wavelm-dec-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('FLAC is sample-exact', () => {
+  const pairs: Array<[string, string[]]> = [
+    ['0_jackson_0.flac', ['data', 'speech', 'fsdd', 'recordings', '0_jackson_0.wav']],
+    ['kick_24bit.flac', ['data', 'odd', 'go-audio-wav', 'fixtures', 'dirty-kick-24b441k.wav']],
+    ['test_24k.flac', ['data', 'music', 'encodec', 'test_24k.wav']],
+    ['test_48k_stereo.flac', ['data', 'music', 'encodec', 'test_48k.wav']],
+  ];
+  for (const [flac, wav] of pairs) {
+    test(`${flac} equals ${wav.at(-1)}`, async (t) => {
+      const f = sharedPath(t, 'data', 'encoded', flac);
+      const w = sharedPath(t, ...wav);
+      if (!f || !w) return;
+      const a = await loadAudio(f);
+      const b = await loadAudio(w);
+      assert.deepEqual([a.sampleType, a.channels, a.sampleRate, a.frames, a.bitsPerSample], [b.sampleType, b.channels, b.sampleRate, b.frames, b.bitsPerSample]);
+      assert.ok(Buffer.from(a.samples.buffer, a.samples.byteOffset, a.samples.byteLength).equals(Buffer.from(b.samples.buffer, b.samples.byteOffset, b.samples.byteLength)));
+      const info = await readAudioInfo(f);
+      assert.deepEqual([info.container, info.codec, info.frames], ['flac', 'flac', b.frames]);
+    });
+  }
+});
+
+function rms(x: Float32Array): number {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return Math.sqrt(s / x.length);
+}
+
+describe('lossy formats', () => {
+  const cases: Array<[string, string[], string]> = [
+    ['test_24k.ogg', ['data', 'music', 'encodec', 'test_24k.wav'], 'vorbis'],
+    ['test_48k_stereo.opus', ['data', 'music', 'encodec', 'test_48k.wav'], 'opus'],
+    ['test_48k_stereo.mp3', ['data', 'music', 'encodec', 'test_48k.wav'], 'mp3'],
+  ];
+  for (const [file, wav, codec] of cases) {
+    test(`${file} decodes with the source's rate, channels, length and level`, async (t) => {
+      const f = sharedPath(t, 'data', 'encoded', file);
+      const w = sharedPath(t, ...wav);
+      if (!f || !w) return;
+      const a = await loadAudio(f);
+      const b = await loadAudio(w);
+      assert.equal(a.sampleType, 'float32');
+      assert.equal(a.channels, b.channels);
+      assert.equal(a.sampleRate, b.sampleRate);
+      // Encoders add priming/padding; the length agrees to within a few codec frames.
+      assert.ok(Math.abs(a.frames - b.frames) < 0.01 * b.frames + 4096, `${a.frames} vs ${b.frames}`);
+      const ra = toFloat32Channels(a).map(rms);
+      const rb = toFloat32Channels(b).map(rms);
+      ra.forEach((r, c) => assert.ok(Math.abs(r - rb[c]!) < 0.1 * rb[c]!, `channel ${c} level ${r} vs ${rb[c]}`));
+      assert.equal((await readAudioInfo(f)).codec, codec);
+    });
+  }
+});
+
+describe('format by content, not extension', () => {
+  test('a FLAC named .wav and a WAV named .mp3 both load', async (t) => {
+    const f = sharedPath(t, 'data', 'encoded', '0_jackson_0.flac');
+    const w = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings', '0_jackson_0.wav');
+    if (!f || !w) return;
+    copyFileSync(f, join(tmp, 'really-flac.wav'));
+    copyFileSync(w, join(tmp, 'really-wav.mp3'));
+    const a = await loadAudio(join(tmp, 'really-flac.wav'));
+    const b = await loadAudio(join(tmp, 'really-wav.mp3'));
+    assert.deepEqual(Array.from(a.samples), Array.from(b.samples));
+  });
+
+  test('a truncated FLAC is a typed error or fewer frames, never a crash', async (t) => {
+    const f = sharedPath(t, 'data', 'encoded', 'test_24k.flac');
+    if (!f) return;
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const bytes = readFileSync(f);
+    for (const n of [10, 60, 5000]) {
+      const p = join(tmp, `cut-${n}.flac`);
+      writeFileSync(p, bytes.subarray(0, n));
+      try {
+        const a = await loadAudio(p);
+        assert.ok(a.frames < 480000);
+      } catch (e) {
+        assert.ok(e instanceof FormatError, `${n} bytes: ${String(e)}`);
+      }
+    }
+  });
+});
+
+test('the embedded default audio is installed and decodes', async () => {
+  const dir = defaultAudioDir();
+  const list = findAudioFiles(dir);
+  assert.ok(list.length > 100, `${list.length} files`);
+  const a = await loadAudio(list[0]!);
+  assert.ok(a.frames > 0 && a.sampleRate > 0);
+});
