@@ -7,7 +7,7 @@
  * WebAssembly SIMD is unavailable the resampler falls back to its scalar loop (`polyKernel` returns undefined).
  */
 
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -18,11 +18,11 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function section(id: number, body: number[]): number[] {
+export function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-function name(s: string): number[] {
+export function name(s: string): number[] {
   return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
@@ -117,7 +117,7 @@ function moduleBytes(): Uint8Array {
 }
 
 // The project's lib setting (ES2022, no DOM) carries no WebAssembly typings; these are the few members used.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -125,7 +125,7 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+export const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 export interface PolyKernel {
   memory: WasmMemory;

@@ -7,6 +7,7 @@
  */
 import { ConfigError } from '../util/errors.js';
 import { RealFFT } from './fft.js';
+import { PairRealFFT } from './fftsimd.js';
 import type { FloatArray } from './resample.js';
 
 /** A row-major matrix in librosa's orientation: shape [rows, frames]. */
@@ -132,6 +133,8 @@ interface StftPlan {
   /** The window, centred and zero-padded to n_fft. */
   window: Float64Array;
   fft: RealFFT;
+  /** Two frames per call in WebAssembly SIMD, when n_fft allows it. */
+  pair: PairRealFFT | undefined;
   bins: number;
 }
 
@@ -155,7 +158,7 @@ function plan(opts: StftOptions): StftPlan {
   const window = new Float64Array(nFft);
   window.set(win, Math.floor((nFft - winLength) / 2));
   const fft = new RealFFT(nFft);
-  return { nFft, hop, center: opts.center ?? LIBROSA_DEFAULTS.center, padMode, window, fft, bins: fft.bins };
+  return { nFft, hop, center: opts.center ?? LIBROSA_DEFAULTS.center, padMode, window, fft, pair: PairRealFFT.create(nFft), bins: fft.bins };
 }
 
 /** Number of STFT frames librosa returns for n samples (throws when the signal is too short, as librosa does). */
@@ -196,33 +199,71 @@ function padIndex(j: number, n: number, mode: PadMode): number {
 }
 
 /**
- * Calls `visit(t, re, im)` for each frame with its spectrum (bins 0..n_fft/2). Buffers are reused between calls.
- * This is the one framing loop behind stft, the spectrograms and MFCC.
+ * Receives frame t's spectrum: bin k's real part at v[reOff + k*stride], imaginary part at v[imOff + k*stride] and
+ * power (re^2 + im^2) at v[pwOff + k*stride]. The storage is reused; read it before returning.
  */
-function forEachFrame(y: FloatArray, p: StftPlan, visit: (t: number, re: Float64Array, im: Float64Array) => void): number {
+type FrameVisitor = (t: number, v: Float64Array, reOff: number, imOff: number, pwOff: number, stride: number) => void;
+
+/** Writes the windowed frame starting at padded position `start` through set(i, value). */
+function frameValue(y: FloatArray, p: StftPlan, start: number, i: number): number {
+  const k = padIndex(start + i, y.length, p.padMode);
+  return k < 0 ? 0 : p.window[i]! * y[k]!;
+}
+
+/** The one framing loop behind stft, the spectrograms and MFCC. */
+function forEachFrame(y: FloatArray, p: StftPlan, visit: FrameVisitor): number {
   const n = y.length;
   const T = stftFrameCount(n, { nFft: p.nFft, hopLength: p.hop, center: p.center, winLength: p.nFft });
   if (p.center && p.padMode !== 'constant' && n === 0) {
     throw new ConfigError(`pad_mode '${p.padMode}' needs a non-empty signal`, { subject: 'pad_mode' });
   }
   const pad = p.center ? Math.floor(p.nFft / 2) : 0;
-  const frame = new Float64Array(p.nFft);
-  const re = new Float64Array(p.bins);
-  const im = new Float64Array(p.bins);
   const w = p.window;
   const nFft = p.nFft;
+  const pair = p.pair;
+  if (pair) {
+    const v = pair.view;
+    const H8 = pair.imStride;
+    const h = nFft / 2;
+    for (let t = 0; t < T; t += 2) {
+      for (let lane = 0 as 0 | 1; lane < 2; lane = (lane + 1) as 0 | 1) {
+        const o = pair.inputOffset(lane);
+        const start = (t + lane) * p.hop - pad;
+        if (t + lane >= T) {
+          for (let j = 0; j < h; j++) v[o + 2 * j] = v[o + H8 + 2 * j] = 0;
+        } else if (start >= 0 && start + nFft <= n) {
+          for (let j = 0, i = 0; j < h; j++, i += 2) {
+            v[o + 2 * j] = w[i]! * y[start + i]!;
+            v[o + H8 + 2 * j] = w[i + 1]! * y[start + i + 1]!;
+          }
+        } else {
+          for (let j = 0, i = 0; j < h; j++, i += 2) {
+            v[o + 2 * j] = frameValue(y, p, start, i);
+            v[o + H8 + 2 * j] = frameValue(y, p, start, i + 1);
+          }
+        }
+      }
+      pair.run();
+      visit(t, v, pair.reOffset(0), pair.imOffset(0), pair.powOffset(0), 2);
+      if (t + 1 < T) visit(t + 1, v, pair.reOffset(1), pair.imOffset(1), pair.powOffset(1), 2);
+    }
+    return T;
+  }
+  const frame = new Float64Array(nFft);
+  const bins = p.bins;
+  const buf = new Float64Array(3 * bins);
+  const re = buf.subarray(0, bins);
+  const im = buf.subarray(bins, 2 * bins);
   for (let t = 0; t < T; t++) {
     const start = t * p.hop - pad;
     if (start >= 0 && start + nFft <= n) {
       for (let i = 0; i < nFft; i++) frame[i] = w[i]! * y[start + i]!;
     } else {
-      for (let i = 0; i < nFft; i++) {
-        const k = padIndex(start + i, n, p.padMode);
-        frame[i] = k < 0 ? 0 : w[i]! * y[k]!;
-      }
+      for (let i = 0; i < nFft; i++) frame[i] = frameValue(y, p, start, i);
     }
     p.fft.transform(frame, re, im);
-    visit(t, re, im);
+    for (let k = 0; k < bins; k++) buf[2 * bins + k] = re[k]! * re[k]! + im[k]! * im[k]!;
+    visit(t, buf, 0, bins, 2 * bins, 1);
   }
   return T;
 }
@@ -233,10 +274,10 @@ export function stft(y: FloatArray, opts: StftOptions = {}): { re: FeatureMatrix
   const T = stftFrameCount(y.length, { ...opts, nFft: p.nFft, hopLength: p.hop, center: p.center });
   const re = new Float32Array(p.bins * T);
   const im = new Float32Array(p.bins * T);
-  forEachFrame(y, p, (t, fr, fi) => {
+  forEachFrame(y, p, (t, v, ro, io, _po, st) => {
     for (let k = 0; k < p.bins; k++) {
-      re[k * T + t] = fr[k]!;
-      im[k * T + t] = fi[k]!;
+      re[k * T + t] = v[ro + k * st]!;
+      im[k * T + t] = v[io + k * st]!;
     }
   });
   return { re: { data: re, shape: [p.bins, T] }, im: { data: im, shape: [p.bins, T] } };
@@ -249,9 +290,9 @@ export function spectrogram(y: FloatArray, opts: StftOptions & { power?: number 
   if (!(power > 0)) throw new ConfigError(`power must be positive, got ${power}`, { subject: 'power' });
   const T = stftFrameCount(y.length, { ...opts, nFft: p.nFft, hopLength: p.hop, center: p.center });
   const out = new Float32Array(p.bins * T);
-  forEachFrame(y, p, (t, fr, fi) => {
+  forEachFrame(y, p, (t, v, _ro, _io, po, st) => {
     for (let k = 0; k < p.bins; k++) {
-      const pw = fr[k]! * fr[k]! + fi[k]! * fi[k]!;
+      const pw = v[po + k * st]!;
       out[k * T + t] = power === 2 ? pw : power === 1 ? Math.sqrt(pw) : Math.pow(pw, power / 2);
     }
   });
@@ -342,15 +383,34 @@ export function melFilterbank(opts: MelOptions & { nFft?: number } = {}): MelFil
   return { data, shape: [nMels, bins], start, end };
 }
 
-/** Applies a filterbank to one power spectrum, writing column t of a [n_mels, T] matrix. */
-function applyMel(fb: MelFilterbank, w64: Float64Array, pw: Float64Array, out: Float32Array, t: number, T: number): void {
-  const bins = fb.shape[1];
-  for (let m = 0; m < fb.shape[0]; m++) {
-    const s = fb.start[m]!;
-    const e = fb.end[m]!;
-    const o = m * bins;
+/** A filterbank's nonzero weights packed filter by filter (a few KiB instead of n_mels x bins doubles). */
+interface PackedMel {
+  nMels: number;
+  start: Int32Array;
+  /** Offsets into `w` per filter; filter m's weights are w[off[m] .. off[m+1]). */
+  off: Int32Array;
+  w: Float64Array;
+}
+
+function packMel(fb: MelFilterbank): PackedMel {
+  const [nMels, bins] = fb.shape;
+  const off = new Int32Array(nMels + 1);
+  for (let m = 0; m < nMels; m++) off[m + 1] = off[m]! + (fb.end[m]! - fb.start[m]!);
+  const w = new Float64Array(off[nMels]!);
+  for (let m = 0; m < nMels; m++) {
+    for (let k = fb.start[m]!; k < fb.end[m]!; k++) w[off[m]! + k - fb.start[m]!] = fb.data[m * bins + k]!;
+  }
+  return { nMels, start: fb.start, off, w };
+}
+
+/** Column t of a [n_mels, T] matrix from one power spectrum at v[po + k*st]. */
+function applyMel(pm: PackedMel, v: Float64Array, po: number, st: number, out: Float32Array, t: number, T: number): void {
+  const { start, off, w } = pm;
+  for (let m = 0; m < pm.nMels; m++) {
+    const e = off[m + 1]!;
+    let idx = po + start[m]! * st;
     let acc = 0;
-    for (let k = s; k < e; k++) acc += w64[o + k]! * pw[k]!;
+    for (let j = off[m]!; j < e; j++, idx += st) acc += w[j]! * v[idx]!;
     out[m * T + t] = acc;
   }
 }
@@ -360,16 +420,18 @@ function melCore(y: FloatArray, opts: MelSpectrogramOptions): { mel: Float32Arra
   const power = opts.power ?? LIBROSA_DEFAULTS.power;
   if (!(power > 0)) throw new ConfigError(`power must be positive, got ${power}`, { subject: 'power' });
   const fb = melFilterbank({ ...opts, nFft: p.nFft });
-  const w64 = Float64Array.from(fb.data);
+  const pm = packMel(fb);
   const nMels = fb.shape[0];
   const T = stftFrameCount(y.length, { nFft: p.nFft, hopLength: p.hop, center: p.center });
   const mel = new Float32Array(nMels * T);
   const pw = new Float64Array(p.bins);
-  forEachFrame(y, p, (t, fr, fi) => {
-    if (power === 2) for (let k = 0; k < p.bins; k++) pw[k] = fr[k]! * fr[k]! + fi[k]! * fi[k]!;
-    else if (power === 1) for (let k = 0; k < p.bins; k++) pw[k] = Math.sqrt(fr[k]! * fr[k]! + fi[k]! * fi[k]!);
-    else for (let k = 0; k < p.bins; k++) pw[k] = Math.pow(fr[k]! * fr[k]! + fi[k]! * fi[k]!, power / 2);
-    applyMel(fb, w64, pw, mel, t, T);
+  forEachFrame(y, p, (t, v, _ro, _io, po, st) => {
+    if (power === 2) {
+      applyMel(pm, v, po, st, mel, t, T);
+      return;
+    }
+    for (let k = 0; k < p.bins; k++) pw[k] = power === 1 ? Math.sqrt(v[po + k * st]!) : Math.pow(v[po + k * st]!, power / 2);
+    applyMel(pm, pw, 0, 1, mel, t, T);
   });
   return { mel, nMels, T };
 }

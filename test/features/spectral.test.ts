@@ -171,3 +171,37 @@ test('mfcc lifter follows librosa: M * (1 + lifter/2 sin(pi (k+1) / lifter))', (
     assert.ok(Math.abs(lift.data[k * T + 3]! - plain.data[k * T + 3]! * g) < 1e-3 * Math.abs(plain.data[k * T + 3]! * g) + 1e-4);
   }
 });
+
+test('the SIMD two-frame FFT path agrees with the scalar path (odd frame counts, padding modes, odd n_fft)', () => {
+  const y = Float32Array.from({ length: 7001 }, (_, i) => Math.sin(i * 0.031) * 0.4 + Math.sin(i * 0.77) * 0.1 + ((i * 7919) % 13) * 1e-3);
+  const cases: F.MelSpectrogramOptions[] = [
+    { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 },
+    { sr: 22050 },
+    { sr: 16000, nFft: 512, hopLength: 100, nMels: 40, padMode: 'reflect' },
+    { sr: 16000, nFft: 480, hopLength: 333, nMels: 64, center: false },
+    { sr: 16000, nFft: 401, hopLength: 160, nMels: 40 },
+    { sr: 16000, nFft: 8192, hopLength: 2048, nMels: 128, padMode: 'edge' },
+  ];
+  for (const opts of cases) {
+    const simd = F.melSpectrogram(y, opts);
+    const st = F.stft(y, opts);
+    process.env.WAVELM_NO_SIMD = '1';
+    let scalar: F.FeatureMatrix;
+    let st2: { re: F.FeatureMatrix; im: F.FeatureMatrix };
+    try {
+      scalar = F.melSpectrogram(y, opts);
+      st2 = F.stft(y, opts);
+    } finally {
+      delete process.env.WAVELM_NO_SIMD;
+    }
+    assert.deepEqual(simd.shape, scalar.shape);
+    let peak = 0;
+    for (const v of scalar.data) peak = Math.max(peak, v);
+    for (let i = 0; i < simd.data.length; i++) {
+      assert.ok(Math.abs(simd.data[i]! - scalar.data[i]!) <= 1e-6 * Math.abs(scalar.data[i]!) + 1e-9 * peak, `n_fft ${opts.nFft} at ${i}`);
+    }
+    for (let i = 0; i < st.re.data.length; i++) {
+      assert.ok(Math.abs(st.re.data[i]! - st2.re.data[i]!) < 1e-5 && Math.abs(st.im.data[i]! - st2.im.data[i]!) < 1e-5);
+    }
+  }
+});
