@@ -75,6 +75,7 @@ export interface Kernels {
   gemv(N: number, K: number, x: number, W: number, b: number, y: number): void;
   lm_step(table: number, token: number): void;
   // attention: see assembly/attention.ts
+  attn_scratch_size(T: number, dh: number): number;
   attn_fwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, ldo: number, LSE: number, Kt: number, Vt: number, S: number, scale: number): void;
   attn_bwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, dO: number, ldo: number, LSE: number,
     dQ: number, dK: number, dV: number, ldg: number, Kt: number, Vt: number, dKt: number, dVt: number, S: number, scale: number): void;

@@ -99,7 +99,7 @@ export class SequenceModel {
     this.vt = a.f32(dh * Tp);
     this.dkt = a.f32(dh * Tp);
     this.dvt = a.f32(dh * Tp);
-    this.srow = a.f32(Tp);
+    this.srow = a.f32(this.eng.k.attn_scratch_size(T, dh));
     if (c.positionalEncoding === 'sinusoidal') {
       this.pos = a.f32(T * d);
       this.eng.k.sinusoid_table(T, d, this.pos.ptr);

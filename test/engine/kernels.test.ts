@@ -196,7 +196,7 @@ function attnRef(T: number, H: number, dh: number, q: Float64Array, kk: Float64A
 }
 
 test('fused causal attention forward and backward (central differences)', () => {
-  for (const [T, H, dh] of [[7, 2, 4], [9, 3, 6]] as const) {
+  for (const [T, H, dh] of [[7, 2, 4], [9, 3, 6], [12, 1, 8], [3, 2, 2]] as const) {
     const d = H * dh;
     const q = rand(T * d, 10), kk = rand(T * d, 11), v = rand(T * d, 12), w = rand(T * d, 13);
     const loss = (qq: Float64Array, k2: Float64Array, vv: Float64Array) => attnRef(T, H, dh, qq, k2, vv).reduce((a, y, i) => a + y * w[i]!, 0);
@@ -210,7 +210,7 @@ test('fused causal attention forward and backward (central differences)', () => 
       }
       const QKV = put(qkv), O = alloc(T * d), L = alloc(H * T);
       const Tp = (T + 3) & ~3;
-      const kt = alloc(dh * Tp), vt = alloc(dh * Tp), dkt = alloc(dh * Tp), dvt = alloc(dh * Tp), S = alloc(Tp);
+      const kt = alloc(dh * Tp), vt = alloc(dh * Tp), dkt = alloc(dh * Tp), dvt = alloc(dh * Tp), S = alloc(k.attn_scratch_size(T, dh));
       const sc = 1 / Math.sqrt(dh);
       k.attn_fwd(T, H, dh, QKV.ptr, QKV.ptr + 4 * d, QKV.ptr + 8 * d, 3 * d, O.ptr, d, L.ptr, kt.ptr, vt.ptr, S.ptr, sc);
       assert.ok(maxAbs(get(O), attnRef(T, H, dh, q, kk, v)) < 3e-6, `attention forward T=${T}`);
