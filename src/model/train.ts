@@ -423,6 +423,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
         intervalTokens = 0;
       }
       progress.tick(1, { loss: r.loss.toFixed(2), bpb: bpb(r.loss).toFixed(3), tok_s: Math.round(tokensPerSecond || tokensPerStep / Math.max(1e-9, (performance.now() - t0) / 1000)) });
+      const pauseStart = performance.now();
       if (evalEvery > 0 && step % evalEvery === 0) {
         await evaluate();
         evalStep = step;
@@ -433,6 +434,8 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
         checkpointStep = step;
         log.refreshPlot();
       }
+      // tokens/s measures training only: evaluation and checkpoint time is left out of the interval.
+      intervalStart += performance.now() - pauseStart;
       if (options.signal?.aborted) {
         interrupted = true;
         break;
