@@ -41,6 +41,7 @@ import { dataFingerprint, loadTrainingData, type Chunker } from './training/data
 import { Rng } from './training/rng.js';
 import { createWandbSink } from './wandb.js';
 import { createAudioTransformerConfig } from './config.js';
+import { createTrainer } from './transformer.js';
 import { audioToChunks, validateAudioConfig, type Conversion } from '../tokens/index.js';
 
 export type { Conversion };
@@ -153,20 +154,6 @@ function nonNegInt(name: string, v: number): number {
   return v;
 }
 
-async function defaultTrainerFactory(): Promise<TrainerFactory> {
-  // Resolved at run time so this file does not tie the training loop to one model module's layout.
-  const candidates = ['./transformer.js', './index.js'];
-  for (const spec of candidates) {
-    try {
-      const mod = (await import(spec)) as { createTrainer?: TrainerFactory };
-      if (typeof mod.createTrainer === 'function') return mod.createTrainer;
-    } catch {
-      // try the next
-    }
-  }
-  throw new NotFoundError('no transformer implementation found (src/model/transformer.ts createTrainer); build the engine first');
-}
-
 const defaultChunker: Chunker = (audio, s) =>
   audioToChunks(audio, { bitDepth: s.bitDepth, conversion: s.conversion as Conversion, blockingSize: s.blockingSize, chunkSizeBytes: s.chunkSizeBytes });
 
@@ -275,7 +262,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
 
   // ---- model ----
   mkdirSync(outDir, { recursive: true });
-  const factory = options.createTrainer ?? (await defaultTrainerFactory());
+  const factory = options.createTrainer ?? createTrainer;
   const trainer = await factory(model, { seed, workers: options.workers });
   try {
     let step = 0;
