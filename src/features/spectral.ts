@@ -442,31 +442,34 @@ export function melSpectrogram(y: FloatArray, opts: MelSpectrogramOptions = {}):
   return { data: mel, shape: [nMels, T] };
 }
 
-/** librosa.power_to_db: 10 log10(max(amin, S) / max(amin, ref)), clipped at top_db below the peak. */
-export function powerToDb(S: FeatureMatrix, opts: PowerToDbOptions = {}): FeatureMatrix {
+/** power_to_db's offset (10 log10 ref) and clipping floor (peak dB - top_db, or -Infinity) for a matrix. */
+function dbParams(src: Float32Array, opts: PowerToDbOptions): { offset: number; floor: number; amin: number } {
   const amin = opts.amin ?? LIBROSA_DEFAULTS.amin;
   if (!(amin > 0)) throw new ConfigError(`amin must be strictly positive, got ${amin}`, { subject: 'amin' });
   const topDb = opts.topDb === undefined ? LIBROSA_DEFAULTS.topDb : opts.topDb;
   if (topDb !== null && !(topDb >= 0)) throw new ConfigError(`top_db must be non-negative, got ${topDb}`, { subject: 'top_db' });
-  const src = S.data;
   const refSpec = opts.ref ?? LIBROSA_DEFAULTS.ref;
+  let max = -Infinity;
+  for (let i = 0; i < src.length; i++) if (src[i]! > max) max = src[i]!;
   let ref: number;
-  if (refSpec === 'max') {
-    ref = -Infinity;
-    for (let i = 0; i < src.length; i++) if (src[i]! > ref) ref = src[i]!;
-  } else if (typeof refSpec === 'function') ref = refSpec(src);
+  if (refSpec === 'max') ref = max;
+  else if (typeof refSpec === 'function') ref = refSpec(src);
   else ref = Math.abs(refSpec);
   const offset = 10.0 * Math.log10(Math.max(amin, ref));
+  // log10 is monotonic, so the peak in dB is the dB of the peak power.
+  const peak = Math.fround(10.0 * Math.log10(Math.max(amin, max)) - offset);
+  const floor = topDb !== null && src.length > 0 ? Math.fround(peak - topDb) : -Infinity;
+  return { offset, floor, amin };
+}
+
+/** librosa.power_to_db: 10 log10(max(amin, S) / max(amin, ref)), clipped at top_db below the peak. */
+export function powerToDb(S: FeatureMatrix, opts: PowerToDbOptions = {}): FeatureMatrix {
+  const src = S.data;
+  const { offset, floor, amin } = dbParams(src, opts);
   const out = new Float32Array(src.length);
-  let peak = -Infinity;
   for (let i = 0; i < src.length; i++) {
-    const v = 10.0 * Math.log10(Math.max(amin, src[i]!)) - offset;
-    out[i] = v;
-    if (v > peak) peak = v;
-  }
-  if (topDb !== null && src.length > 0) {
-    const floor = Math.fround(peak - topDb);
-    for (let i = 0; i < out.length; i++) if (out[i]! < floor) out[i] = floor;
+    const v = Math.fround(10.0 * Math.log10(Math.max(amin, src[i]!)) - offset);
+    out[i] = v < floor ? floor : v;
   }
   return { data: out, shape: [S.shape[0], S.shape[1]] };
 }
@@ -481,33 +484,69 @@ function dctBasis(nOut: number, n: number, norm: 'ortho' | null): Float64Array {
   return b;
 }
 
-/** MFCC from a log-power mel spectrogram S (librosa.feature.mfcc(S=S, ...)): [n_mfcc, frames]. */
-export function mfccFromDb(S: FeatureMatrix, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'> = {}): FeatureMatrix {
-  const [nMels, T] = S.shape;
+function mfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'>): { nMfcc: number; basis: Float64Array } {
   const nMfcc = posInt('n_mfcc', opts.nMfcc ?? LIBROSA_DEFAULTS.nMfcc);
   if (nMfcc > nMels) throw new ConfigError(`n_mfcc (${nMfcc}) must be at most n_mels (${nMels})`, { subject: 'n_mfcc' });
   const norm = opts.dctNorm === undefined ? LIBROSA_DEFAULTS.dctNorm : opts.dctNorm;
   const lifter = opts.lifter ?? LIBROSA_DEFAULTS.lifter;
   if (!(lifter >= 0)) throw new ConfigError(`lifter must be non-negative, got ${lifter}`, { subject: 'lifter' });
-  const B = dctBasis(nMfcc, nMels, norm);
-  const out = new Float32Array(nMfcc * T);
-  const acc = new Float64Array(T);
-  const src = S.data;
-  for (let k = 0; k < nMfcc; k++) {
-    acc.fill(0);
-    for (let i = 0; i < nMels; i++) {
-      const c = B[k * nMels + i]!;
-      const row = i * T;
-      for (let t = 0; t < T; t++) acc[t]! += c * src[row + t]!;
+  const basis = dctBasis(nMfcc, nMels, norm);
+  // Liftering scales whole rows of the DCT, so it folds into the basis.
+  if (lifter > 0) {
+    for (let k = 0; k < nMfcc; k++) {
+      const lift = 1 + (lifter / 2) * Math.sin((Math.PI * (k + 1)) / lifter);
+      for (let i = 0; i < nMels; i++) basis[k * nMels + i]! *= lift;
     }
-    const lift = lifter > 0 ? 1 + (lifter / 2) * Math.sin((Math.PI * (k + 1)) / lifter) : 1;
-    for (let t = 0; t < T; t++) out[k * T + t] = acc[t]! * lift;
   }
-  return { data: out, shape: [nMfcc, T] };
+  return { nMfcc, basis };
 }
 
-/** librosa.feature.mfcc(y=y, sr=sr, ...): DCT-II of power_to_db(melspectrogram(y)), [n_mfcc, frames]. */
+/**
+ * DCT of each column of S ([nMels, T], float32) into out ([nMfcc, T]), with `map` applied to each value first.
+ * Column by column: a frame's values sit on nMels cache lines that the next frames reuse, so S is read once.
+ */
+function dctColumns(S: Float32Array, nMels: number, T: number, nMfcc: number, basis: Float64Array, map: ((v: number) => number) | undefined): Float32Array {
+  const out = new Float32Array(nMfcc * T);
+  const col = new Float64Array(nMels);
+  for (let t = 0; t < T; t++) {
+    if (map) for (let i = 0; i < nMels; i++) col[i] = map(S[i * T + t]!);
+    else for (let i = 0; i < nMels; i++) col[i] = S[i * T + t]!;
+    for (let k = 0; k < nMfcc; k++) {
+      const b = k * nMels;
+      let a0 = 0;
+      let a1 = 0;
+      let i = 0;
+      for (; i + 1 < nMels; i += 2) {
+        a0 += basis[b + i]! * col[i]!;
+        a1 += basis[b + i + 1]! * col[i + 1]!;
+      }
+      if (i < nMels) a0 += basis[b + i]! * col[i]!;
+      out[k * T + t] = a0 + a1;
+    }
+  }
+  return out;
+}
+
+/** MFCC from a log-power mel spectrogram S (librosa.feature.mfcc(S=S, ...)): [n_mfcc, frames]. */
+export function mfccFromDb(S: FeatureMatrix, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'> = {}): FeatureMatrix {
+  const [nMels, T] = S.shape;
+  const { nMfcc, basis } = mfccSettings(nMels, opts);
+  return { data: dctColumns(S.data, nMels, T, nMfcc, basis, undefined), shape: [nMfcc, T] };
+}
+
+/**
+ * librosa.feature.mfcc(y=y, sr=sr, ...): DCT-II of power_to_db(melspectrogram(y)), [n_mfcc, frames].
+ * The dB conversion is fused into the DCT pass (same float32 rounding as powerToDb), which needs only the peak first.
+ */
 export function mfcc(y: FloatArray, opts: MfccOptions & PowerToDbOptions = {}): FeatureMatrix {
-  const S = powerToDb(melSpectrogram(y, opts), opts);
-  return mfccFromDb(S, opts);
+  const M = melSpectrogram(y, opts);
+  const [nMels, T] = M.shape;
+  const { nMfcc, basis } = mfccSettings(nMels, opts);
+  const { offset, floor, amin } = dbParams(M.data, opts);
+  const fr = Math.fround;
+  const map = (v: number): number => {
+    const d = fr(10.0 * Math.log10(Math.max(amin, v)) - offset);
+    return d < floor ? floor : d;
+  };
+  return { data: dctColumns(M.data, nMels, T, nMfcc, basis, map), shape: [nMfcc, T] };
 }

@@ -205,3 +205,12 @@ test('the SIMD two-frame FFT path agrees with the scalar path (odd frame counts,
     }
   }
 });
+
+test('mfcc(y) is exactly mfccFromDb(powerToDb(melSpectrogram(y))) (the fused dB pass rounds as powerToDb does)', () => {
+  const y = Float32Array.from({ length: 9000 }, (_, i) => Math.sin(i * 0.02) * 0.5 + Math.sin(i * 0.9) * 1e-4);
+  for (const opts of [{ sr: 16000, nFft: 400, hopLength: 160, nMels: 80, nMfcc: 13 }, { sr: 22050, ref: 'max' as const, topDb: 40 }, { sr: 8000, topDb: null, lifter: 22 }]) {
+    const fused = F.mfcc(y, opts);
+    const staged = F.mfccFromDb(F.powerToDb(F.melSpectrogram(y, opts), opts), opts);
+    assert.deepEqual(fused, staged);
+  }
+});
