@@ -13,7 +13,7 @@ import type { WorkerPool } from '../engine/pool.js';
 import { collectAudioFiles } from '../tokens/index.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 import { packageVersion } from '../util/paths.js';
-import { readNpy } from '../util/npy.js';
+import { parseNpy } from '../util/npy.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { Encoded, Field } from './fields/field.js';
 import { createField, type FieldSpec } from './fields/index.js';
@@ -203,7 +203,7 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
   const fileBytes = item.start === undefined && wantsFileBytes(specs) ? new Uint8Array(readFileSync(item.path)) : undefined;
   const values = { ...item.values };
   // Token arrays may be given as .npy paths in the manifest.
-  for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = readNpy(values[f.name] as string);
+  for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(values[f.name] as string)), values[f.name] as string);
   const input = { key: item.key, audio, fileBytes, values };
   const out: Encoded[] = [];
   for (const f of fields) out.push(await f.encode(input));

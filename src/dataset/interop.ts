@@ -131,7 +131,7 @@ async function decodeAudioBytes(name: string, b: Uint8Array): Promise<AudioData>
   throw new FormatError(`${name}: not an audio entry`);
 }
 
-const AUDIO_EXT = /\.(wav|flac|mp3|opus|ogg)$/;
+const AUDIO_EXT = /(^|\.)(wav|flac|mp3|opus|ogg)$/;
 
 export interface ImportOptions {
   out: string;

@@ -58,7 +58,7 @@ export class TarWriter {
   finish(): Uint8Array {
     this.parts.push(new Uint8Array(2 * BLOCK));
     this.size += 2 * BLOCK;
-    return Buffer.concat(this.parts);
+    return new Uint8Array(Buffer.concat(this.parts));
   }
 }
 

@@ -179,6 +179,11 @@ export class CompressedField implements Field {
       if (d.errors.length > 0) throw new FormatError(`field '${this.name}': FLAC blob is damaged (${d.errors[0]!.message})`);
       if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
       if (d.samplesDecoded !== frames) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.samplesDecoded} frames, the table says ${frames}`);
+      // The decoder divides by 2^(bits-1) - 1; restore the integers and scale by 2^(bits-1) like every other
+      // wavelm float path, so FLAC and waveform fields give identical floats for the same samples.
+      const scale = 2 ** (d.bitDepth - 1) - 1;
+      const inv = 1 / 2 ** (d.bitDepth - 1);
+      for (const c of d.channelData) for (let i = 0; i < c.length; i++) c[i] = Math.round(c[i]! * scale) * inv;
       ch = d.channelData;
     } else if (this.codec === 'mp3') {
       const dec = await getMpegDecoder();

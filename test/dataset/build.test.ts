@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { buildDataset, makePlan, shardRanges } from '../../src/dataset/build.js';
+import { parseFieldSpecs } from '../../src/dataset/fields/index.js';
+import { exportNpy, exportWebDataset, importWebDataset } from '../../src/dataset/interop.js';
+import { DatasetReader } from '../../src/dataset/reader.js';
+import { readTar, TarWriter } from '../../src/dataset/tar.js';
+import { loadAudio } from '../../src/audio/index.js';
+import { parseNpy } from '../../src/util/npy.js';
+import { projectRoot, sharedPath } from '../helpers/shared.js';
+import { tmp } from './helpers.js';
+
+/** 24 FSDD recordings (a few per digit) copied into a temp folder. */
+function fsddSubset(src: string): string {
+  const dir = tmp('fsdd-');
+  const names = readdirSync(src).filter((f) => f.endsWith('.wav')).sort().filter((_, i) => i % 125 === 0);
+  for (const n of names) copyFileSync(join(src, n), join(dir, n));
+  return dir;
+}
+
+const FIELDS = 'waveform,flac,opus(bitrate=16000),mel(sample_rate=8000,n_fft=256,hop_length=80,n_mels=32),label=int(from=regex:^(\\d)_),speaker=string(from=regex:^\\d_([a-z]+)_)';
+
+test('build: same bytes with 0 or 2 workers; shard jobs reproduce the full sharded build; values from names', async (t) => {
+  const src = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings');
+  if (!src) return;
+  const dir = fsddSubset(src);
+  const out = tmp();
+  const fields = parseFieldSpecs(FIELDS);
+  const a = await buildDataset([dir], { out: join(out, 'a.wlds'), fields, workers: 0 });
+  const b = await buildDataset([dir], { out: join(out, 'b.wlds'), fields, workers: 2 });
+  assert.equal(a.plan.samples, 24);
+  assert.ok(readFileSync(a.shards[0]!.path).equals(readFileSync(b.shards[0]!.path)), '0 and 2 workers give identical files');
+  const full = await buildDataset([dir], { out: join(out, 'full.wlds'), fields, numShards: 3 });
+  assert.equal(full.shards.length, 3);
+  for (let i = 0; i < 3; i++) {
+    const one = await buildDataset([dir], { out: join(out, 'job.wlds'), fields, numShards: 3, shardIndex: i, workers: 1 });
+    assert.equal(one.shards.length, 1);
+    assert.ok(readFileSync(one.shards[0]!.path).equals(readFileSync(full.shards[i]!.path)), `shard ${i} built alone equals the full build's`);
+  }
+  const r = DatasetReader.open(a.shards[0]!.path);
+  const names = readdirSync(dir).sort();
+  for (const i of [0, 5, 23]) {
+    const s = await r.get(i);
+    const wav = await loadAudio(join(dir, names[i]!));
+    assert.deepEqual(s.label, { kind: 'scalar', value: Number(names[i]![0]) });
+    assert.deepEqual(s.speaker, { kind: 'value', value: /^\d_([a-z]+)_/.exec(names[i]!)![1] });
+    assert.ok(s.waveform!.kind === 'array' && s.flac!.kind === 'array' && s.opus!.kind === 'array');
+    assert.deepEqual(Array.from(s.waveform.data), Array.from(wav.samples), 'waveform is the WAV samples');
+    assert.equal(s.opus.shape[1], wav.frames, 'opus decodes to the exact frame count');
+    for (let k = 0; k < wav.frames; k += 7) assert.equal(s.flac.data[k], (wav.samples[k] as number) / 32768, 'flac is lossless');
+  }
+  await r.close();
+});
+
+test('segments of long recordings map back to (file, offset); manifests and plans are deterministic', async (t) => {
+  const src = sharedPath(t, 'data', 'speech', 'arctic');
+  if (!src) return;
+  const dir = tmp();
+  const wav = readdirSync(src).filter((f) => f.endsWith('.wav')).sort().slice(0, 2);
+  writeFileSync(join(dir, 'list.jsonl'), wav.map((w, i) => JSON.stringify({ path: join(src, w), text: `utterance ${i}` })).join('\n') + '\n');
+  const fields = parseFieldSpecs('audio=waveform,text=string,source=string(from=path),offset=int(from=offset)');
+  const plan = await makePlan([join(dir, 'list.jsonl')], { fields, segmentSeconds: 1 });
+  assert.deepEqual(await makePlan([join(dir, 'list.jsonl')], { fields, segmentSeconds: 1 }), plan);
+  const res = await buildDataset([join(dir, 'list.jsonl')], { out: join(dir, 'seg.wlds'), fields, segmentSeconds: 1 });
+  const r = DatasetReader.open(res.shards[0]!.path);
+  assert.equal(r.numSamples, plan.length);
+  for (const i of [0, 1, plan.length - 1]) {
+    const s = await r.get(i);
+    const srcName = s.source!.kind === 'value' ? String(s.source!.value) : '';
+    const off = s.offset!.kind === 'scalar' ? s.offset!.value : -1;
+    const a = s.audio!;
+    assert.ok(a.kind === 'array');
+    const whole = await loadAudio(join(src, srcName));
+    assert.deepEqual(Array.from(a.data), Array.from(whole.samples.subarray(off, off + a.shape[1]!)), `segment ${i} is ${srcName}@${off}`);
+    assert.ok(a.shape[1]! <= 16000);
+    assert.match(String(s.text!.kind === 'value' ? s.text!.value : ''), /^utterance [01]$/);
+  }
+  await r.close();
+  assert.deepEqual(shardRanges(10, { numShards: 3 }), [[0, 3], [3, 6], [6, 10]]);
+  assert.deepEqual(shardRanges(10, { shardSize: 4 }), [[0, 4], [4, 8], [8, 10]]);
+});
+
+test('WebDataset export and import round-trip audio, labels and arrays; .npy export', async (t) => {
+  const src = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings');
+  if (!src) return;
+  const dir = fsddSubset(src);
+  const out = tmp();
+  const res = await buildDataset([dir], { out: join(out, 'd.wlds'), fields: parseFieldSpecs('audio=waveform,label=int(from=regex:^(\\d)_),mel(sample_rate=8000,n_fft=256,hop_length=80,n_mels=16,dtype=float32)') });
+  const wds = await exportWebDataset([res.shards[0]!.path], { outDir: join(out, 'wds'), samplesPerShard: 10 });
+  assert.equal(wds.samples, 24);
+  assert.equal(wds.shards.length, 3);
+  const entries = readTar(readFileSync(wds.shards[0]!));
+  assert.deepEqual(entries.slice(0, 3).map((e) => e.name), ['000000000.wav', '000000000.mel.npy', '000000000.json']);
+  assert.deepEqual(JSON.parse(Buffer.from(entries[2]!.data).toString()), { label: Number(readdirSync(dir).sort()[0]![0]) });
+  const back = await importWebDataset(wds.shards, { out: join(out, 'back.wlds'), fields: parseFieldSpecs('audio=waveform,label=int') });
+  assert.equal(back.samples, 24);
+  const r0 = DatasetReader.open(res.shards[0]!.path);
+  const r1 = DatasetReader.open(back.path);
+  for (let i = 0; i < 24; i += 5) {
+    const x = await r0.get(i, ['audio', 'label']);
+    const y = await r1.get(i);
+    assert.deepEqual(y, x);
+  }
+  const npy = await exportNpy([res.shards[0]!.path], 'mel', join(out, 'npy'));
+  assert.equal(npy.files, 24);
+  const m = parseNpy(new Uint8Array(readFileSync(join(out, 'npy', '000000003.npy'))));
+  const ref = await r0.get(3, ['mel']);
+  assert.ok(ref.mel!.kind === 'array');
+  assert.deepEqual(m.shape, ref.mel.shape);
+  assert.deepEqual(Array.from(m.data), Array.from(ref.mel.data));
+  await r0.close();
+  await r1.close();
+});
+
+test('tar writer and reader agree, and damaged tar headers are refused', () => {
+  const w = new TarWriter();
+  w.add('a/000001.json', new Uint8Array(Buffer.from('{"x":1}')));
+  w.add('b'.repeat(120) + '/000001.wav', new Uint8Array(1000).fill(7));
+  const tar = w.finish();
+  assert.equal(tar.length % 512, 0);
+  const e = readTar(tar);
+  assert.deepEqual(e.map((x) => [x.name, x.data.length]), [['a/000001.json', 7], ['b'.repeat(120) + '/000001.wav', 1000]]);
+  const bad = new Uint8Array(tar);
+  bad[10] ^= 1;
+  assert.throws(() => readTar(bad), /checksum/);
+  assert.throws(() => readTar(tar.subarray(0, 1024 + 512 + 100)), /past the end|truncated/);
+});
+
+test('CLI: dataset build, info --json, verify (exit 5 on damage), cat', (t) => {
+  const src = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings');
+  if (!src) return;
+  const dir = fsddSubset(src);
+  const out = tmp();
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], { encoding: 'utf8', cwd: projectRoot });
+  const file = join(out, 'c.wlds');
+  const b = cli('--json', 'dataset', 'build', dir, '-o', file, '--fields', 'waveform,label=int(from=regex:^(\\d)_)');
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(JSON.parse(b.stdout).shards[0].samples, 24);
+  const info = JSON.parse(cli('--json', 'dataset', 'info', file).stdout);
+  assert.equal(info.samples, 24);
+  assert.deepEqual(info.fields.map((f: { name: string }) => f.name), ['waveform', 'label']);
+  assert.ok(Math.abs(info.fields[0].bytes_per_minute - 8000 * 2 * 60) < 1, 'int16 at 8 kHz is 960000 bytes a minute');
+  assert.equal(cli('dataset', 'verify', file).status, 0);
+  const cat = JSON.parse(cli('--json', 'dataset', 'cat', file, '3').stdout);
+  assert.equal(cat.fields.label, Number(readdirSync(dir).sort()[3]![0]));
+  const bytes = readFileSync(file);
+  bytes[1000] ^= 0x40;
+  mkdirSync(join(out, 'bad'));
+  writeFileSync(join(out, 'bad', 'c.wlds'), bytes);
+  const v = cli('--json', 'dataset', 'verify', join(out, 'bad', 'c.wlds'));
+  assert.equal(v.status, 5);
+  const rep = JSON.parse(v.stdout);
+  assert.equal(rep.ok, false);
+  assert.deepEqual(rep.files[0].damaged.map((d: { sample: number }) => d.sample), [0]);
+});
