@@ -559,6 +559,30 @@ function writeSamples(audio: AudioData, dst: Uint8Array, bits: number, float: bo
     dst.set(new Uint8Array(f.buffer));
     return;
   }
+  // Same width as stored: the bytes are the samples (little-endian host).
+  if (hostLE && ((st === 'int16' && bits === 16) || (st === 'int32' && bits === 32) || (st === 'uint8' && bits === 8))) {
+    dst.set(new Uint8Array(s.buffer, s.byteOffset, n * (bits / 8)));
+    return;
+  }
+  if (st === 'int32' && bits === 24) {
+    for (let i = 0, o = 0; i < n; i++, o += 3) {
+      // Round to 24 bits (ties up), clamped.
+      const v = Math.min(8388607, Math.floor((s[i]! + 128) / 256));
+      dst[o] = v & 0xff;
+      dst[o + 1] = (v >> 8) & 0xff;
+      dst[o + 2] = (v >> 16) & 0xff;
+    }
+    return;
+  }
+  if (st === 'int16' && bits === 24) {
+    for (let i = 0, o = 0; i < n; i++, o += 3) {
+      const v = s[i]!;
+      dst[o] = 0;
+      dst[o + 1] = v & 0xff;
+      dst[o + 2] = (v >> 8) & 0xff;
+    }
+    return;
+  }
   // Work in a left-justified 32-bit integer domain, then emit the top `bits` bits (rounded when narrowing).
   const toI32 = (i: number): number => {
     const v = s[i]!;
