@@ -3,7 +3,7 @@
 // the context length only through the attention scores.
 // The step reads its configuration and pointers from a table of i32 in memory (layout: LM_* below,
 // filled by src/model/predictor.ts).
-import { expv, logf_, hsum } from './mathf';
+import { expv, hsum } from './mathf';
 import { ln_fwd, gelu_fwd, softmax, rotary } from './nn';
 
 // @ts-ignore: decorator
@@ -146,39 +146,8 @@ export function lm_step(t: usize, token: i32): void {
         }
       }
       const qh = at(q, h * dh);
-      let mv = f32x4.splat(-Infinity);
-      for (let b = 0; b < nb; b++) {
-        const kp = kb + ((<usize>(b * dh)) << 4);
-        let s = f32x4.splat(0);
-        for (let c = 0; c < dh; c++) s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(qh, c))), v128.load(kp + (<usize>c << 4))));
-        s = f32x4.mul(s, sc);
-        if (b == nb - 1) {
-          const idx = i32x4.add(i32x4.splat(b << 2), i32x4(0, 1, 2, 3));
-          s = v128.bitselect(f32x4.splat(-Infinity), s, i32x4.gt_s(idx, i32x4.splat(pos)));
-        }
-        v128.store(at(S, b << 2), s);
-        mv = f32x4.max(mv, s);
-      }
-      const m = max<f32>(max<f32>(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max<f32>(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-      const mm = f32x4.splat(m);
-      let lv = f32x4.splat(0);
-      for (let b = 0; b < nb; b++) {
-        let p = expv(f32x4.sub(v128.load(at(S, b << 2)), mm));
-        if (b == nb - 1) {
-          const idx = i32x4.add(i32x4.splat(b << 2), i32x4(0, 1, 2, 3));
-          p = v128.andnot(p, i32x4.gt_s(idx, i32x4.splat(pos)));
-        }
-        v128.store(at(S, b << 2), p);
-        lv = f32x4.add(lv, p);
-      }
-      const inv: f32 = 1.0 / hsum(lv);
-      for (let c = 0; c < dh; c++) {
-        let acc = f32x4.splat(0);
-        const vr = vb + (<usize>c << 4);
-        const vstep = <usize>dh << 4;
-        for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(vr + <usize>b * vstep)));
-        store<f32>(at(o, h * dh + c), hsum(acc) * inv);
-      }
+      if (dh == 8) attendHead8(qh, kb, vb, S, nb, pos, sc, at(o, h * dh));
+      else attendHead(qh, kb, vb, S, nb, pos, sc, dh, at(o, h * dh));
     }
     // r = x + o Wo ; a = LN1(r)
     gemv(d, d, o, tab(t, lt + 3), 0, r);
@@ -192,4 +161,96 @@ export function lm_step(t: usize, token: i32): void {
   }
   gemv(V, d, x, tab(t, LM_OUTW), tab(t, LM_OUTB), logits);
   softmax(1, V, logits, tab(t, LM_PROBS));
+}
+
+// Single-query attention over the cached keys 0..pos of one head (generic head size).
+function attendHead(qh: usize, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, sc: v128, dh: i32, out: usize): void {
+  const kstep = <usize>dh << 4;
+  let mv = f32x4.splat(-Infinity);
+  for (let b = 0; b < nb; b++) {
+    const kp = kb + <usize>b * kstep;
+    let s = f32x4.splat(0);
+    for (let c = 0; c < dh; c++) s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(qh, c))), v128.load(kp + (<usize>c << 4))));
+    s = f32x4.mul(s, sc);
+    if (b == nb - 1) s = v128.bitselect(f32x4.splat(-Infinity), s, lastMask(b, pos));
+    v128.store(at(S, b << 2), s);
+    mv = f32x4.max(mv, s);
+  }
+  const mm = f32x4.splat(hmax(mv));
+  let lv = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    let p = expv(f32x4.sub(v128.load(at(S, b << 2)), mm));
+    if (b == nb - 1) p = v128.andnot(p, lastMask(b, pos));
+    v128.store(at(S, b << 2), p);
+    lv = f32x4.add(lv, p);
+  }
+  const inv: f32 = 1.0 / hsum(lv);
+  for (let c = 0; c < dh; c++) {
+    let acc = f32x4.splat(0);
+    const vr = vb + (<usize>c << 4);
+    for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(vr + <usize>b * kstep)));
+    store<f32>(at(out, c), hsum(acc) * inv);
+  }
+}
+
+// The same for head size 8 (the LMIC default, d=64 with 8 heads): the query and the eight output
+// accumulators stay in registers, and the exponentials feed the value sums directly.
+function attendHead8(qh: usize, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, sc: v128, out: usize): void {
+  const q0 = f32x4.splat(load<f32>(qh)), q1 = f32x4.splat(load<f32>(qh, 4)), q2 = f32x4.splat(load<f32>(qh, 8)), q3 = f32x4.splat(load<f32>(qh, 12));
+  const q4 = f32x4.splat(load<f32>(qh, 16)), q5 = f32x4.splat(load<f32>(qh, 20)), q6 = f32x4.splat(load<f32>(qh, 24)), q7 = f32x4.splat(load<f32>(qh, 28));
+  let mv = f32x4.splat(-Infinity);
+  for (let b = 0; b < nb; b++) {
+    const kp = kb + (<usize>b << 7);
+    let s = f32x4.add(f32x4.splat(0), f32x4.mul(q0, v128.load(kp)));
+    s = f32x4.add(s, f32x4.mul(q1, v128.load(kp, 16)));
+    s = f32x4.add(s, f32x4.mul(q2, v128.load(kp, 32)));
+    s = f32x4.add(s, f32x4.mul(q3, v128.load(kp, 48)));
+    s = f32x4.add(s, f32x4.mul(q4, v128.load(kp, 64)));
+    s = f32x4.add(s, f32x4.mul(q5, v128.load(kp, 80)));
+    s = f32x4.add(s, f32x4.mul(q6, v128.load(kp, 96)));
+    s = f32x4.add(s, f32x4.mul(q7, v128.load(kp, 112)));
+    s = f32x4.mul(s, sc);
+    if (b == nb - 1) s = v128.bitselect(f32x4.splat(-Infinity), s, lastMask(b, pos));
+    v128.store(at(S, b << 2), s);
+    mv = f32x4.max(mv, s);
+  }
+  const mm = f32x4.splat(hmax(mv));
+  let lv = f32x4.splat(0);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    let p = expv(f32x4.sub(v128.load(at(S, b << 2)), mm));
+    if (b == nb - 1) p = v128.andnot(p, lastMask(b, pos));
+    lv = f32x4.add(lv, p);
+    const vp = vb + (<usize>b << 7);
+    a0 = f32x4.add(a0, f32x4.mul(p, v128.load(vp)));
+    a1 = f32x4.add(a1, f32x4.mul(p, v128.load(vp, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(p, v128.load(vp, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(p, v128.load(vp, 48)));
+    a4 = f32x4.add(a4, f32x4.mul(p, v128.load(vp, 64)));
+    a5 = f32x4.add(a5, f32x4.mul(p, v128.load(vp, 80)));
+    a6 = f32x4.add(a6, f32x4.mul(p, v128.load(vp, 96)));
+    a7 = f32x4.add(a7, f32x4.mul(p, v128.load(vp, 112)));
+  }
+  const inv: f32 = 1.0 / hsum(lv);
+  store<f32>(out, hsum(a0) * inv);
+  store<f32>(out, hsum(a1) * inv, 4);
+  store<f32>(out, hsum(a2) * inv, 8);
+  store<f32>(out, hsum(a3) * inv, 12);
+  store<f32>(out, hsum(a4) * inv, 16);
+  store<f32>(out, hsum(a5) * inv, 20);
+  store<f32>(out, hsum(a6) * inv, 24);
+  store<f32>(out, hsum(a7) * inv, 28);
+}
+
+// @ts-ignore: decorator
+@inline
+function lastMask(b: i32, pos: i32): v128 {
+  return i32x4.gt_s(i32x4.add(i32x4.splat(b << 2), i32x4(0, 1, 2, 3)), i32x4.splat(pos));
+}
+
+// @ts-ignore: decorator
+@inline
+function hmax(v: v128): f32 {
+  return max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
 }
