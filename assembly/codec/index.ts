@@ -315,3 +315,42 @@ export function codec_vq_assign(bins: i32, dim: i32, T: i32, D: usize, norms: us
     }
   }
 }
+
+/**
+ * Y [C, T + left + right] = X [C, T] padded. mode 0: zeros; 1: reflect (encodec's pad1d: inputs no longer
+ * than the padding are zero-extended first, and the extension dropped after); 2: replicate.
+ */
+export function codec_pad(C: i32, T: i32, left: i32, right: i32, mode: i32, X: usize, Y: usize): void {
+  const nt = T + left + right;
+  const mx = max(left, right);
+  const extra = mode == 1 && T <= mx ? mx - T + 1 : 0;
+  const te = T + extra;
+  for (let c = 0; c < C; c++) {
+    const xo = f(X, c * T);
+    const yo = f(Y, c * nt);
+    memory.copy(yo + (<usize>left << 2), xo, <usize>T << 2);
+    for (let j = 0; j < left; j++) {
+      let v: f32 = 0;
+      if (mode == 1) {
+        const i = left - j;
+        v = i < T ? load<f32>(xo + (<usize>i << 2)) : 0;
+      } else if (mode == 2) v = load<f32>(xo);
+      store<f32>(yo + (<usize>j << 2), v);
+    }
+    for (let j = left + T; j < nt; j++) {
+      let v: f32 = 0;
+      if (mode == 1) {
+        if (j >= left + te) {
+          const i = te - 2 - (j - left - te);
+          v = i < T ? load<f32>(xo + (<usize>i << 2)) : 0;
+        }
+      } else if (mode == 2) v = load<f32>(xo + (<usize>(T - 1) << 2));
+      store<f32>(yo + (<usize>j << 2), v);
+    }
+  }
+}
+
+/** Y[c, 0..n) = X[c, off..off+n) for c < C, X rows of length T (trimming transposed-conv outputs). */
+export function codec_trim(C: i32, T: i32, off: i32, n: i32, X: usize, Y: usize): void {
+  for (let c = 0; c < C; c++) memory.copy(f(Y, c * n), f(X, c * T + off), <usize>n << 2);
+}

@@ -121,6 +121,9 @@ export class EncodecModel {
   }
 
   private run(layers: Layer[], x: Float32Array, t: number): { data: Float32Array; t: number } {
+    const first = layers[0];
+    const cin = first && (first.kind === 'conv' || first.kind === 'convtr') ? first.cin : 0;
+    if (this.ops.runLayers && cin > 0) return this.ops.runLayers(layers, x, cin, t, this.config);
     let cur = { data: x, t };
     for (const l of layers) {
       switch (l.kind) {

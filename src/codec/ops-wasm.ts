@@ -4,8 +4,9 @@
  * for the kernels; activations are copied in and out per layer, which costs little next to the products.
  */
 import { getEngine, type Engine } from '../engine/wasm.js';
+import type { EncodecConfig } from './config.js';
 import type { CodecOps } from './ops.js';
-import type { ConvLayer, LstmLayer } from './weights.js';
+import type { ConvLayer, Layer, LstmLayer } from './weights.js';
 
 type K8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
 type K7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
@@ -30,6 +31,8 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
     lstm: engine.fn<K8>('codec_lstm'),
     lstmScalar: engine.fn<K8>('codec_lstm_scalar'),
     add: engine.fn<K4>('codec_add'),
+    pad: engine.fn<K7>('codec_pad'),
+    trim: engine.fn<(a: number, b: number, c: number, d: number, e: number, f: number) => void>('codec_trim'),
     vq: engine.fn<K8>('codec_vq_assign'),
   };
   const resident = new Map<Float32Array, number>();
@@ -189,6 +192,152 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         a.dispose();
       }
       return codes;
+    },
+    runLayers(layers: Layer[], x: Float32Array, channels: number, t: number, cfg: EncodecConfig) {
+      const live = new Set<number>();
+      const alloc = (n: number): number => {
+        const p = engine.alloc(Math.max(1, n) * 4);
+        live.add(p);
+        return p;
+      };
+      const free = (p: number): void => {
+        if (live.delete(p)) engine.free(p);
+      };
+      const padMode = cfg.padMode === 'reflect' ? 1 : cfg.padMode === 'replicate' ? 2 : 0;
+      /** encodec's SConv1d on the resident buffer xp [cin, t]; preElu applies ELU to the padded copy (ELU(0) = 0, so it commutes with padding). */
+      const sconv = (l: ConvLayer, xp: number, tin: number, preElu: boolean): { ptr: number; t: number } => {
+        const keff = (l.k - 1) * l.dilation + 1;
+        const total = keff - l.stride;
+        const nFrames = (tin - keff + total) / l.stride + 1;
+        const extra = (Math.ceil(nFrames) - 1) * l.stride + (keff - total) - tin;
+        let left: number;
+        let right: number;
+        if (cfg.useCausalConv) {
+          left = total;
+          right = extra;
+        } else {
+          right = Math.floor(total / 2);
+          left = total - right;
+          right += extra;
+        }
+        const nt = tin + left + right;
+        let src = xp;
+        if (left > 0 || right > 0 || preElu) {
+          src = alloc(l.cin * nt);
+          k.pad(l.cin, tin, left, right, padMode, xp, src);
+          if (preElu) k.elu(l.cin * nt, src, src);
+        }
+        const tout = Math.floor((nt - keff) / l.stride) + 1;
+        const rows = alloc(l.cin * l.k);
+        let phases = 0;
+        if (l.stride === 1) k.rows(l.cin, l.k, l.dilation, 1, src, nt, rows);
+        else {
+          const U = Math.ceil(nt / l.stride);
+          phases = alloc(l.stride * l.cin * U);
+          k.phase(l.cin, nt, l.stride, src, phases);
+          k.rows(l.cin, l.k, l.dilation, l.stride, phases, U, rows);
+        }
+        const out = alloc(l.cout * tout);
+        k.gemm(l.cout, tout, l.cin * l.k, upload(l.w), rows, upload(l.b), out, tout);
+        free(rows);
+        if (phases) free(phases);
+        if (src !== xp) free(src);
+        if (l.norm) k.gn(l.cout, tout, out, upload(l.norm.weight), upload(l.norm.bias));
+        return { ptr: out, t: tout };
+      };
+      const sconvTr = (l: ConvLayer, xp: number, tin: number): { ptr: number; t: number } => {
+        const wt = upload(l.w, () => {
+          const p = new Float32Array(l.w.length);
+          for (let ci = 0; ci < l.cin; ci++) for (let co = 0; co < l.cout; co++) for (let j = 0; j < l.k; j++) p[(co * l.k + j) * l.cin + ci] = l.w[(ci * l.cout + co) * l.k + j]!;
+          return p;
+        });
+        const L = (tin - 1) * l.stride + l.k;
+        const z = alloc(l.cout * l.k * tin);
+        const rows = alloc(l.cin);
+        k.rows(l.cin, 1, 1, 1, xp, tin, rows);
+        k.gemm(l.cout * l.k, tin, l.cin, wt, rows, zeros(l.cout * l.k), z, tin);
+        free(rows);
+        const y = alloc(l.cout * L);
+        k.col2im(l.cout, l.k, tin, l.stride, z, upload(l.b), y);
+        free(z);
+        if (l.norm) k.gn(l.cout, L, y, upload(l.norm.weight), upload(l.norm.bias));
+        const total = l.k - l.stride;
+        const right = cfg.useCausalConv ? Math.ceil(total * cfg.trimRightRatio) : Math.floor(total / 2);
+        const left = total - right;
+        const nt = L - left - right;
+        const out = alloc(l.cout * nt);
+        k.trim(l.cout, L, left, nt, y, out);
+        free(y);
+        return { ptr: out, t: nt };
+      };
+      const lstm = (l: LstmLayer, xp: number, tin: number): number => {
+        const H = l.dim;
+        const gx = alloc(4 * H * tin);
+        const outs = [alloc(H * tin), alloc(H * tin)];
+        const h = alloc(H);
+        const c = alloc(H);
+        const g = alloc(4 * H);
+        const rows = alloc(H);
+        let input = xp;
+        l.layers.forEach((p, li) => {
+          const bias = upload(p.bih, () => p.bih.map((v, i) => v + p.bhh[i]!));
+          k.rows(H, 1, 1, 1, input, tin, rows);
+          k.gemm(4 * H, tin, H, upload(p.wih), rows, bias, gx, tin);
+          const out = outs[li % 2]!;
+          (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, tin, gx, upload(p.whh), out, h, c, g);
+          input = out;
+        });
+        const y = alloc(H * tin);
+        k.add(H * tin, input, xp, y);
+        for (const p of [gx, outs[0]!, outs[1]!, h, c, g, rows]) free(p);
+        return y;
+      };
+      try {
+        let cur = alloc(channels * t);
+        engine.f32(cur, channels * t).set(x);
+        let ch = channels;
+        let len = t;
+        for (const l of layers) {
+          if (l.kind === 'elu') {
+            // The main chain never reuses an activation after its ELU, so it is applied in place.
+            k.elu(ch * len, cur, cur);
+          } else if (l.kind === 'conv') {
+            const r = sconv(l, cur, len, false);
+            free(cur);
+            cur = r.ptr;
+            len = r.t;
+            ch = l.cout;
+          } else if (l.kind === 'convtr') {
+            const r = sconvTr(l, cur, len);
+            free(cur);
+            cur = r.ptr;
+            len = r.t;
+            ch = l.cout;
+          } else if (l.kind === 'lstm') {
+            const y = lstm(l, cur, len);
+            free(cur);
+            cur = y;
+          } else if (l.kind === 'res') {
+            let h = sconv(l.convs[0]!, cur, len, true);
+            for (let i = 1; i < l.convs.length; i++) {
+              k.elu(l.convs[i]!.cin * h.t, h.ptr, h.ptr);
+              const nh = sconv(l.convs[i]!, h.ptr, h.t, false);
+              free(h.ptr);
+              h = nh;
+            }
+            if (l.shortcut) {
+              const s = sconv(l.shortcut, cur, len, false);
+              k.add(ch * len, h.ptr, s.ptr, h.ptr);
+              free(s.ptr);
+            } else k.add(ch * len, h.ptr, cur, h.ptr);
+            free(cur);
+            cur = h.ptr;
+          }
+        }
+        return { data: engine.f32(cur, ch * len).slice(), t: len };
+      } finally {
+        for (const p of live) engine.free(p);
+      }
     },
     dispose() {
       for (const p of resident.values()) engine.free(p);

@@ -3,7 +3,8 @@
  * implementations: `jsOps` (plain TypeScript, the readable reference) and the wasm SIMD kernels
  * (src/codec/ops-wasm.ts), which the model uses by default.
  */
-import type { ConvLayer, LstmLayer } from './weights.js';
+import type { EncodecConfig } from './config.js';
+import type { ConvLayer, Layer, LstmLayer } from './weights.js';
 
 export interface CodecOps {
   /** Convolution of an already padded input x [cin, tin]; returns [cout, tout], tout = floor((tin - (k-1)*dil - 1) / stride) + 1. */
@@ -21,6 +22,11 @@ export interface CodecOps {
    * (nearest entry by squared Euclidean distance, ties to the lowest index). x is overwritten with the final residual.
    */
   rvqEncode(codebooks: Float32Array[], bins: number, dim: number, x: Float32Array, t: number): Int32Array;
+  /**
+   * Optional: runs a whole encoder or decoder layer list on x [channels, t] with encodec's padding rules,
+   * keeping activations inside the backend between layers. Must equal the layer-by-layer path.
+   */
+  runLayers?(layers: Layer[], x: Float32Array, channels: number, t: number, config: EncodecConfig): { data: Float32Array; t: number };
 }
 
 function sigmoid(x: number): number {
