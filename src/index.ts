@@ -8,4 +8,5 @@ export * from './audio/index.js';
 export * from './tokens/index.js';
 export * from './codec/index.js';
 export * from './metrics/index.js';
+export * from './compress/index.js';
 export * from './model/training/index.js';

@@ -10,6 +10,10 @@ import { registerCodec } from './codec.js';
 import { registerMetrics } from './metrics.js';
 import { registerDataset } from './dataset.js';
 
+import { registerCompress } from './compress.js';
+import { registerDecompress } from './decompress.js';
+import { registerEval } from './eval.js';
+
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures, registerCodec, registerMetrics, registerDataset];
+export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures, registerCodec, registerMetrics, registerDataset, registerCompress, registerDecompress, registerEval];

@@ -1,0 +1,87 @@
+/** `wavelm eval`: compression rates with compress.py's semantics, for classical compressors and LMs. */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { CLASSICAL_COMPRESSORS } from '../compress/compressors.js';
+import type { Compressor } from '../compress/compressor.js';
+import { lmicChunks, manifestPaths } from '../compress/data.js';
+import { evalChartHtml, evaluateCompressor, formatEvalCsv, formatEvalTable, type EvalResult } from '../compress/evaluate.js';
+import { LmCompressor } from '../compress/lm-compressor.js';
+import { loadCompressionModel } from '../compress/model.js';
+import { ConfigError } from '../util/errors.js';
+import { action, barFor, emit, intOption, warn } from './common.js';
+
+interface EvalFlags {
+  files?: string[];
+  manifest?: string;
+  split?: string;
+  compressors: string;
+  maxChunks?: number;
+  workers: number;
+  unchunked: boolean;
+  csv?: string;
+  chart?: string;
+}
+
+function pick(name: string, workers: number): Compressor {
+  if (name.startsWith('lm:')) {
+    const path = name.slice(3);
+    if (!path) throw new ConfigError("lm: needs a checkpoint, e.g. lm:runs/fsdd or lm:runs/fsdd/checkpoints/step-1000/model.safetensors");
+    return new LmCompressor(name, loadCompressionModel(path), workers);
+  }
+  const c = CLASSICAL_COMPRESSORS[name];
+  if (!c) throw new ConfigError(`unknown compressor '${name}'; known: ${Object.keys(CLASSICAL_COMPRESSORS).join(', ')}, lm:CHECKPOINT`);
+  return c;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description("compression rates as LMIC's compress.py measures them: chunked (2048-byte chunks, a classical header counted once) and unchunked, with running time")
+    .option('--files <paths...>', 'audio files or folders')
+    .option('--manifest <file>', 'a `wavelm split` manifest (JSONL) instead of --files')
+    .option('--split <name>', 'only this split of the manifest (train, valid, test)')
+    .option('-c, --compressors <list>', `comma-separated: ${Object.keys(CLASSICAL_COMPRESSORS).join(', ')}, lm:CHECKPOINT`, 'gzip,lzma,flac,png')
+    .option('--max-chunks <n>', "evaluate the first n chunks (LMIC's --num_chunks)", intOption('--max-chunks'))
+    .option('--workers <n>', 'worker threads for LM compressors (rates do not depend on it)', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
+    .option('--no-unchunked', 'skip the unchunked rates')
+    .option('--csv <file>', 'also write the results as CSV')
+    .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
+    .addHelpText(
+      'after',
+      `
+Data go through LMIC's audio pipeline: first channel, audioop 16 -> 8 bit, 2048-byte chunks, each file's
+incomplete last chunk dropped. LM rates are the bytes of range-coded chunks as a .wlm archive stores them.
+
+Examples:
+  wavelm eval --files ../shared/data/speech/fsdd --compressors gzip,lzma,flac,png --chart rates.html
+  wavelm eval --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd --csv rates.csv`,
+    )
+    .action(
+      action(async (flags: EvalFlags, cmd: Command) => {
+        if (!flags.files === !flags.manifest) throw new ConfigError('give either --files PATH... or --manifest FILE');
+        const inputs = flags.manifest ? manifestPaths(flags.manifest, flags.split) : flags.files!;
+        const names = flags.compressors.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+        if (names.length === 0) throw new ConfigError('--compressors is empty');
+        const compressors = names.map((n) => pick(n, flags.workers));
+        const data = await lmicChunks(inputs, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m) });
+        if (data.chunks.length === 0) throw new ConfigError(`no complete 2048-byte chunks in ${inputs.length} input(s)`);
+        const results: EvalResult[] = [];
+        for (const c of compressors) {
+          try {
+            results.push(await evaluateCompressor(c, data.chunks, { sampleRate: data.sampleRate }, { unchunked: flags.unchunked, progress: barFor(cmd, { unit: 'chunks' }) }));
+          } finally {
+            await c.dispose?.();
+          }
+        }
+        if (flags.csv) writeFileSync(flags.csv, formatEvalCsv(results));
+        if (flags.chart) writeFileSync(flags.chart, evalChartHtml(results, `wavelm eval: ${data.chunks.length} chunks from ${data.files} files`));
+        emit(cmd, { files: data.files, chunks: data.chunks.length, sampleRate: data.sampleRate, results }, () => {
+          const extra = results
+            .filter((r) => r.extra)
+            .map((r) => `${r.compressor}: ideal ${(100 * Number(r.extra!.idealRate)).toFixed(2)}%, coder overhead ${(100 * Number(r.extra!.coderOverhead)).toFixed(3)}%, ${(Number(r.extra!.bytesPerSecond) / 1000).toFixed(1)} KB/s on ${r.extra!.workers} workers`);
+          return [`${data.chunks.length} chunks (${data.files} files, ${data.sampleRate} Hz)`, formatEvalTable(results), ...extra].join('\n');
+        });
+      }),
+    );
+}

@@ -1,0 +1,55 @@
+/**
+ * The evaluation data: files (or folders, or a split manifest) through LMIC's audio pipeline, i.e.
+ * data_loaders.py's LibriSpeech recipe: first channel, audioop 16 -> 8 bit (high byte + 128), 2048-byte
+ * chunks, each file's incomplete last chunk dropped.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { readAudioInfo } from '../audio/index.js';
+import { collectAudioFiles, customAudioIterator, emptyStats, type IteratorStats } from '../tokens/index.js';
+import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
+import type { ProgressSink } from '../util/progress.js';
+
+/** Paths of a `wavelm split` manifest (JSONL of {path, relative, group, split}), optionally one split only. */
+export function manifestPaths(file: string, split?: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new NotFoundError(`${file}: cannot read the manifest`, { subject: file, cause: e });
+  }
+  const out: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let e: { path?: unknown; split?: unknown };
+    try {
+      e = JSON.parse(line) as { path?: unknown; split?: unknown };
+    } catch (err) {
+      throw new FormatError(`${file}:${i + 1}: not a JSON line`, { subject: file, cause: err });
+    }
+    if (typeof e.path !== 'string') throw new FormatError(`${file}:${i + 1}: no "path"`, { subject: file });
+    if (split === undefined || e.split === split) out.push(isAbsolute(e.path) ? e.path : resolve(dirname(file), e.path));
+  });
+  if (out.length === 0) throw new ConfigError(`${file}: no files${split ? ` in split '${split}'` : ''}`, { subject: file });
+  return out;
+}
+
+export interface EvalData {
+  chunks: Uint8Array[];
+  files: number;
+  sampleRate: number;
+  stats: IteratorStats;
+}
+
+/** LMIC 8-bit chunks of `inputs` (files or folders), up to `maxChunks`. */
+export async function lmicChunks(inputs: string[], opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {}): Promise<EvalData> {
+  const files = collectAudioFiles(inputs);
+  if (files.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
+  const stats = emptyStats();
+  const chunks: Uint8Array[] = [];
+  for await (const c of customAudioIterator(files, { bitDepth: 8, conversion: 'lmic', channelMode: 'pick', channel: 0, chunkSizeBytes: 2048, tail: 'drop', numChunks: opts.maxChunks, progress: opts.progress, onWarning: opts.onWarning }, stats)) {
+    chunks.push(c.slice());
+  }
+  const sampleRate = (await readAudioInfo(files[0]!)).sampleRate;
+  return { chunks, files: files.length, sampleRate, stats };
+}
