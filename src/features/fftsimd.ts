@@ -9,7 +9,7 @@
  *
  * Memory (bytes): regions of H = 64 KiB hold one complex vector's re (then im at +H):
  *   A = [0, 2H) and B = [2H, 4H) ping-pong between stages, OUT = [4H, 7H) gets re, im and power of bins 0..n/2,
- *   twiddles (each scalar splatted to both lanes) from 7H on.
+ *   the two raw frames (f64) at YA = 7H and YB = 7H + H/2, the window (each value splatted) at 8H, twiddles from 9H.
  */
 import { WA, name, section, uleb, type WasmMemory } from './simd.js';
 
@@ -17,7 +17,10 @@ const H = 65536;
 const REGION_A = 0;
 const REGION_B = 2 * H;
 const REGION_OUT = 4 * H;
-const REGION_TW = 7 * H;
+const REGION_YA = 7 * H;
+const REGION_YB = 7 * H + H / 2;
+const REGION_WIN = 8 * H;
+const REGION_TW = 9 * H;
 /** Largest complex half-length the fixed regions hold (n_fft = 2 * MAX_HALF). */
 const MAX_HALF = 2048;
 
@@ -331,20 +334,58 @@ function postFn(): number[] {
   return f.body();
 }
 
+/** fill(h): A[j] = (win[2j] * (YA[2j], YB[2j]), win[2j+1] * (YA[2j+1], YB[2j+1])): windowing and real-to-complex packing of both frames. */
+function fillFn(): number[] {
+  const f = new Fn(1);
+  const h = 0;
+  const j16 = f.i32();
+  const w32 = f.i32();
+  const end = f.i32();
+  f.i32op(end, h, 'shl', { c: 4 });
+  f.const32(0);
+  f.set(j16);
+  f.const32(REGION_WIN);
+  f.set(w32);
+  f.emit(0x03, 0x40);
+  const lanes = (off: number): number => {
+    const r = f.v();
+    f.get(j16);
+    f.emit(SIMD, 0x0a, 3, ...uleb(REGION_YA + off)); // v128.load64_splat
+    f.get(j16);
+    f.emit(0x2b, 3, ...uleb(REGION_YB + off)); // f64.load
+    f.emit(SIMD, 0x22, 1); // f64x2.replace_lane 1
+    f.set(r);
+    return r;
+  };
+  const even = lanes(0);
+  const odd = lanes(8);
+  const re = f.op('mul', even, f.load(w32, 0));
+  const im = f.op('mul', odd, f.load(w32, 16));
+  f.store(j16, REGION_A, re);
+  f.store(j16, REGION_A + H, im);
+  f.i32op(j16, j16, 'add', { c: 16 });
+  f.i32op(w32, w32, 'add', { c: 32 });
+  f.get(j16);
+  f.get(end);
+  f.emit(0x49, 0x0d, 0);
+  f.emit(0x0b);
+  return f.body();
+}
+
 const RADICES = [2, 3, 4, 5];
 
 function moduleBytes(): Uint8Array {
-  const bodies = [...RADICES.map(stageFn), postFn()];
-  const types = [0x60, 5, I32, I32, I32, I32, I32, 0, 0x60, 3, I32, I32, I32, 0];
+  const bodies = [...RADICES.map(stageFn), postFn(), fillFn()];
+  const types = [0x60, 5, I32, I32, I32, I32, I32, 0, 0x60, 3, I32, I32, I32, 0, 0x60, 1, I32, 0];
   const exportsList: number[] = [];
   RADICES.forEach((r, i) => exportsList.push(...name(`stage${r}`), 0x00, i));
-  exportsList.push(...name('post'), 0x00, RADICES.length, ...name('mem'), 0x02, 0);
+  exportsList.push(...name('post'), 0x00, RADICES.length, ...name('fill'), 0x00, RADICES.length + 1, ...name('mem'), 0x02, 0);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, ...types]),
-    ...section(3, [bodies.length, ...RADICES.map(() => 0), 1]),
-    ...section(5, [1, 0x00, 8]),
-    ...section(7, [RADICES.length + 2, ...exportsList]),
+    ...section(1, [3, ...types]),
+    ...section(3, [bodies.length, ...RADICES.map(() => 0), 1, 2]),
+    ...section(5, [1, 0x00, 10]),
+    ...section(7, [RADICES.length + 3, ...exportsList]),
     ...section(10, [bodies.length, ...bodies.flat()]),
   ];
   return new Uint8Array(bytes);
@@ -374,8 +415,8 @@ function factorize(n: number): number[] | undefined {
 type StageExport = (src: number, dst: number, tw: number, m: number, s: number) => void;
 
 /**
- * Real FFT of two frames per call. Write frame A's samples with `frame(0)` and B's with `frame(1)` through
- * `input()`, call `run()`, then read bins from `view` at `reOff(lane) + 2k`, `imOff(lane) + 2k`, `powOff(lane) + 2k`.
+ * Real FFT of two windowed frames per call: `setWindow` once, write each lane's raw samples at `frameOffset(lane)`,
+ * call `run()`, then read bin k from `view` at `reOffset(lane) + 2k`, `imOffset(lane) + 2k`, `powOffset(lane) + 2k`.
  */
 export class PairRealFFT {
   readonly n: number;
@@ -383,6 +424,7 @@ export class PairRealFFT {
   readonly view: Float64Array;
   private readonly stages: { fn: StageExport; tw: number; m: number; s: number }[];
   private readonly post: (src: number, ptw: number, h: number) => void;
+  private readonly fill: (h: number) => void;
   private readonly ptw: number;
   private readonly finalSrc: number;
 
@@ -431,6 +473,7 @@ export class PairRealFFT {
       v[o + 2] = v[o + 3] = Math.sin(a);
     }
     this.post = inst.exports.post as (src: number, ptw: number, h: number) => void;
+    this.fill = inst.exports.fill as (h: number) => void;
     this.finalSrc = factors.length % 2 === 0 ? REGION_A : REGION_B;
   }
 
@@ -451,14 +494,15 @@ export class PairRealFFT {
     return new PairRealFFT(n, factors, new WA.Instance(compiled, {}));
   }
 
-  /** Index in `view` of input sample 2j (re) of a lane; sample 2j+1 goes to the same index + H/8. */
-  inputOffset(lane: 0 | 1): number {
-    return REGION_A / 8 + lane;
+  /** Sets the window (length n) applied to both frames. */
+  setWindow(w: Float64Array): void {
+    const o = REGION_WIN / 8;
+    for (let i = 0; i < this.n; i++) this.view[o + 2 * i] = this.view[o + 2 * i + 1] = w[i]!;
   }
 
-  /** Offset in `view` between the re and im halves of a region. */
-  get imStride(): number {
-    return H / 8;
+  /** Index in `view` where a lane's n raw (unwindowed) samples go before `run()`. */
+  frameOffset(lane: 0 | 1): number {
+    return (lane === 0 ? REGION_YA : REGION_YB) / 8;
   }
 
   reOffset(lane: 0 | 1): number {
@@ -472,6 +516,7 @@ export class PairRealFFT {
   }
 
   run(): void {
+    this.fill(this.n / 2);
     let src = REGION_A;
     let dst = REGION_B;
     for (const st of this.stages) {

@@ -158,7 +158,9 @@ function plan(opts: StftOptions): StftPlan {
   const window = new Float64Array(nFft);
   window.set(win, Math.floor((nFft - winLength) / 2));
   const fft = new RealFFT(nFft);
-  return { nFft, hop, center: opts.center ?? LIBROSA_DEFAULTS.center, padMode, window, fft, pair: PairRealFFT.create(nFft), bins: fft.bins };
+  const pair = PairRealFFT.create(nFft);
+  pair?.setWindow(window);
+  return { nFft, hop, center: opts.center ?? LIBROSA_DEFAULTS.center, padMode, window, fft, pair, bins: fft.bins };
 }
 
 /** Number of STFT frames librosa returns for n samples (throws when the signal is too short, as librosa does). */
@@ -223,24 +225,19 @@ function forEachFrame(y: FloatArray, p: StftPlan, visit: FrameVisitor): number {
   const pair = p.pair;
   if (pair) {
     const v = pair.view;
-    const H8 = pair.imStride;
-    const h = nFft / 2;
+    const raw = new Float64Array(nFft);
     for (let t = 0; t < T; t += 2) {
       for (let lane = 0 as 0 | 1; lane < 2; lane = (lane + 1) as 0 | 1) {
-        const o = pair.inputOffset(lane);
+        const o = pair.frameOffset(lane);
         const start = (t + lane) * p.hop - pad;
-        if (t + lane >= T) {
-          for (let j = 0; j < h; j++) v[o + 2 * j] = v[o + H8 + 2 * j] = 0;
-        } else if (start >= 0 && start + nFft <= n) {
-          for (let j = 0, i = 0; j < h; j++, i += 2) {
-            v[o + 2 * j] = w[i]! * y[start + i]!;
-            v[o + H8 + 2 * j] = w[i + 1]! * y[start + i + 1]!;
+        if (t + lane >= T) v.fill(0, o, o + nFft);
+        else if (start >= 0 && start + nFft <= n) v.set(y.subarray(start, start + nFft), o);
+        else {
+          for (let i = 0; i < nFft; i++) {
+            const k = padIndex(start + i, n, p.padMode);
+            raw[i] = k < 0 ? 0 : y[k]!;
           }
-        } else {
-          for (let j = 0, i = 0; j < h; j++, i += 2) {
-            v[o + 2 * j] = frameValue(y, p, start, i);
-            v[o + H8 + 2 * j] = frameValue(y, p, start, i + 1);
-          }
+          v.set(raw, o);
         }
       }
       pair.run();
