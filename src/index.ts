@@ -10,3 +10,4 @@ export * from './codec/index.js';
 export * from './metrics/index.js';
 export * from './compress/index.js';
 export * from './model/training/index.js';
+export * from './model/index.js';

@@ -114,9 +114,13 @@ const opt = { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm:
 
 function flat(p: ParamSet): Float32Array {
   const names = Object.keys(p).sort();
-  const out: number[] = [];
-  for (const n of names) out.push(...p[n]!.data);
-  return Float32Array.from(out);
+  const out = new Float32Array(names.reduce((s, n) => s + p[n]!.data.length, 0));
+  let o = 0;
+  for (const n of names) {
+    out.set(p[n]!.data, o);
+    o += p[n]!.data.length;
+  }
+  return out;
 }
 function sameBits(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
@@ -267,4 +271,34 @@ test('initialisation: truncated normals with the documented scales, reproducible
   assert.ok(Math.abs(std(w) - 1 / 16) < 0.003, `fc2 std ${std(w)}`);
   assert.ok(a['layers.0.ln1.scale']!.data.every((v) => v === 1));
   assert.ok(a['output.bias']!.data.every((v) => v === 0));
+});
+
+test('16-bit vocabulary (65536): training is bit-identical for 1 and 2 workers; predictor agrees with the forward pass', async () => {
+  const config = createAudioTransformerConfig({ bitDepth: 16, embeddingDim: 16, numLayers: 1, numHeads: 2 });
+  const B = 2, T = 10;
+  const tokens = new Uint16Array(B * T).map((_, i) => (i * 6007 + 13) & 0xffff);
+  const out: Float32Array[] = [];
+  for (const workers of [1, 2]) {
+    const tr = await createTrainer(config, { seed: 4, workers });
+    try {
+      await tr.step({ tokens, batchSize: B, seqLen: T }, opt);
+      await tr.step({ tokens, batchSize: B, seqLen: T }, opt);
+      out.push(flat(tr.getParams()));
+    } finally {
+      await tr.dispose();
+    }
+  }
+  assert.ok(sameBits(out[0]!, out[1]!));
+  const params = initParams(config, 4);
+  const seq = tokens.subarray(0, T);
+  const ref = lossAndGradients(config, params, { tokens: seq, batchSize: 1, seqLen: T }, { logProbs: true });
+  const pr = await createPredictor(params, config);
+  let p = pr.reset();
+  let maxd = 0;
+  for (let t = 0; t < T; t++) {
+    for (const v of [0, 1, seq[t]!, 65535]) maxd = Math.max(maxd, Math.abs(p[v]! - Math.exp(ref.logProbs![t * 65536 + v]!)));
+    if (t + 1 < T) p = pr.next(seq[t]!);
+  }
+  pr.dispose();
+  assert.ok(maxd < 1e-7, `max |dp| ${maxd}`);
 });
