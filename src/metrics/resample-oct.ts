@@ -56,10 +56,15 @@ function outputLength(lenH: number, inLen: number, up: number, down: number): nu
 
 /** scipy.signal.resample_poly(x, up, down, window=win) with zero ('constant') edges. */
 export function resamplePoly(x: Float64Array, up: number, down: number, win: Float64Array): Float64Array {
+  return resamplePolyPair(x, undefined, up, down, win)[0];
+}
+
+/** resamplePoly of one or two equally long signals in one pass (STOI resamples clean and degraded with the same filter). */
+export function resamplePolyPair(x: Float64Array, x2: Float64Array | undefined, up: number, down: number, win: Float64Array): [Float64Array, Float64Array | undefined] {
   const g = gcd(up, down);
   up /= g;
   down /= g;
-  if (up === 1 && down === 1) return x.slice();
+  if (up === 1 && down === 1) return [x.slice(), x2?.slice()];
   const nIn = x.length;
   const nOut = Math.floor((nIn * up) / down) + ((nIn * up) % down > 0 ? 1 : 0);
   const halfLen = Math.floor((win.length - 1) / 2);
@@ -70,23 +75,45 @@ export function resamplePoly(x: Float64Array, up: number, down: number, win: Flo
   const Lh = win.length + nPrePad + nPostPad;
   const h = new Float64Array(Lh);
   for (let i = 0; i < win.length; i++) h[nPrePad + i] = win[i]! * up;
+  // Polyphase: output k uses taps h[p], h[p + up], ... (p = m mod up) against x[m / up], x[m / up - 1], ...
+  const phases: Float64Array[] = [];
+  for (let p = 0; p < up; p++) {
+    const n = Math.ceil((Lh - p) / up);
+    const hp = new Float64Array(n);
+    for (let i = 0; i < n; i++) hp[i] = h[p + i * up]!;
+    phases.push(hp);
+  }
   const y = new Float64Array(nOut);
+  const y2 = x2 ? new Float64Array(nOut) : undefined;
+  const xb = x2 ?? x;
   for (let k = 0; k < nOut; k++) {
     const m = (k + nPreRemove) * down;
-    // terms x[n] h[m - n*up] with 0 <= m - n*up < Lh and 0 <= n < nIn
-    let nHi = Math.floor(m / up);
-    if (nHi > nIn - 1) nHi = nIn - 1;
-    let nLo = Math.floor((m - Lh) / up) + 1;
-    if (nLo < 0) nLo = 0;
+    const p = m % up;
+    const hp = phases[p]!;
+    const top = (m - p) / up; // x index paired with hp[0]
+    // i runs over taps with 0 <= top - i < nIn
+    const iLo = Math.max(0, top - (nIn - 1));
+    const iHi = Math.min(hp.length - 1, top);
     let acc = 0;
-    for (let n = nLo, j = m - nLo * up; n <= nHi; n++, j -= up) acc += x[n]! * h[j]!;
+    let acc2 = 0;
+    for (let i = iLo; i <= iHi; i++) {
+      const w = hp[i]!;
+      acc += w * x[top - i]!;
+      acc2 += w * xb[top - i]!;
+    }
     y[k] = acc;
+    if (y2) y2[k] = acc2;
   }
-  return y;
+  return [y, y2];
 }
 
 /** pystoi.utils.resample_oct(x, p, q): resample by p/q with Octave's filter. */
 export function resampleOct(x: Float64Array, p: number, q: number): Float64Array {
+  return resampleOctPair(x, undefined, p, q)[0];
+}
+
+/** resampleOct of one or two equally long signals in one pass. */
+export function resampleOctPair(x: Float64Array, x2: Float64Array | undefined, p: number, q: number): [Float64Array, Float64Array | undefined] {
   const g = gcd(p, q);
   const pp = p / g;
   const qq = q / g;
@@ -94,5 +121,5 @@ export function resampleOct(x: Float64Array, p: number, q: number): Float64Array
   let s = 0;
   for (const v of h) s += v;
   const w = h.map((v) => v / s);
-  return resamplePoly(x, pp, qq, w);
+  return resamplePolyPair(x, x2, pp, qq, w);
 }

@@ -7,7 +7,7 @@
  */
 import FFT from 'fft.js';
 import { ConfigError, MismatchError } from '../util/errors.js';
-import { resampleOct } from './resample-oct.js';
+import { resampleOctPair } from './resample-oct.js';
 
 const FS = 10000;
 const N_FRAME = 256;
@@ -140,8 +140,9 @@ function prepare(clean: Float64Array | Float32Array, degraded: Float64Array | Fl
   let x = clean instanceof Float64Array ? clean : Float64Array.from(clean);
   let y = degraded instanceof Float64Array ? degraded : Float64Array.from(degraded);
   if (sampleRate !== FS) {
-    x = resampleOct(x, FS, sampleRate);
-    y = resampleOct(y, FS, sampleRate);
+    const [xr, yr] = resampleOctPair(x, y, FS, sampleRate);
+    x = xr;
+    y = yr!;
   }
   return removeSilentFrames(x, y);
 }
