@@ -7,7 +7,7 @@
  */
 import { ConfigError } from '../util/errors.js';
 import { RealFFT } from './fft.js';
-import { PairRealFFT } from './fftsimd.js';
+import { PairRealFFT, SimdDct } from './fftsimd.js';
 import type { FloatArray } from './resample.js';
 
 /** A row-major matrix in librosa's orientation: shape [rows, frames]. */
@@ -439,6 +439,9 @@ export function melSpectrogram(y: FloatArray, opts: MelSpectrogramOptions = {}):
   return { data: mel, shape: [nMels, T] };
 }
 
+/** 10 log10(x) = (10 / ln 10) ln(x); Math.log is markedly faster than Math.log10 in V8 and agrees to float64 rounding. */
+const DB_PER_NEPER = 10 / Math.LN10;
+
 /** power_to_db's offset (10 log10 ref) and clipping floor (peak dB - top_db, or -Infinity) for a matrix. */
 function dbParams(src: Float32Array, opts: PowerToDbOptions): { offset: number; floor: number; amin: number } {
   const amin = opts.amin ?? LIBROSA_DEFAULTS.amin;
@@ -452,9 +455,9 @@ function dbParams(src: Float32Array, opts: PowerToDbOptions): { offset: number; 
   if (refSpec === 'max') ref = max;
   else if (typeof refSpec === 'function') ref = refSpec(src);
   else ref = Math.abs(refSpec);
-  const offset = 10.0 * Math.log10(Math.max(amin, ref));
+  const offset = DB_PER_NEPER * Math.log(Math.max(amin, ref));
   // log10 is monotonic, so the peak in dB is the dB of the peak power.
-  const peak = Math.fround(10.0 * Math.log10(Math.max(amin, max)) - offset);
+  const peak = Math.fround(DB_PER_NEPER * Math.log(Math.max(amin, max)) - offset);
   const floor = topDb !== null && src.length > 0 ? Math.fround(peak - topDb) : -Infinity;
   return { offset, floor, amin };
 }
@@ -465,7 +468,7 @@ export function powerToDb(S: FeatureMatrix, opts: PowerToDbOptions = {}): Featur
   const { offset, floor, amin } = dbParams(src, opts);
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) {
-    const v = Math.fround(10.0 * Math.log10(Math.max(amin, src[i]!)) - offset);
+    const v = Math.fround(DB_PER_NEPER * Math.log(Math.max(amin, src[i]!)) - offset);
     out[i] = v < floor ? floor : v;
   }
   return { data: out, shape: [S.shape[0], S.shape[1]] };
@@ -501,8 +504,11 @@ function mfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm'
 /**
  * DCT of each column of S ([nMels, T], float32) into out ([nMfcc, T]), with `map` applied to each value first.
  * Column by column: a frame's values sit on nMels cache lines that the next frames reuse, so S is read once.
+ * With SIMD, blocks of frames go through a WebAssembly kernel that sums in the same order (i ascending).
  */
 function dctColumns(S: Float32Array, nMels: number, T: number, nMfcc: number, basis: Float64Array, map: ((v: number) => number) | undefined): Float32Array {
+  const simd = T >= 8 ? SimdDct.create(nMels, nMfcc, basis) : undefined;
+  if (simd) return simd.apply(S, T, map);
   const out = new Float32Array(nMfcc * T);
   const col = new Float64Array(nMels);
   for (let t = 0; t < T; t++) {
@@ -510,15 +516,9 @@ function dctColumns(S: Float32Array, nMels: number, T: number, nMfcc: number, ba
     else for (let i = 0; i < nMels; i++) col[i] = S[i * T + t]!;
     for (let k = 0; k < nMfcc; k++) {
       const b = k * nMels;
-      let a0 = 0;
-      let a1 = 0;
-      let i = 0;
-      for (; i + 1 < nMels; i += 2) {
-        a0 += basis[b + i]! * col[i]!;
-        a1 += basis[b + i + 1]! * col[i + 1]!;
-      }
-      if (i < nMels) a0 += basis[b + i]! * col[i]!;
-      out[k * T + t] = a0 + a1;
+      let acc = 0;
+      for (let i = 0; i < nMels; i++) acc += basis[b + i]! * col[i]!;
+      out[k * T + t] = acc;
     }
   }
   return out;
@@ -542,7 +542,7 @@ export function mfcc(y: FloatArray, opts: MfccOptions & PowerToDbOptions = {}): 
   const { offset, floor, amin } = dbParams(M.data, opts);
   const fr = Math.fround;
   const map = (v: number): number => {
-    const d = fr(10.0 * Math.log10(Math.max(amin, v)) - offset);
+    const d = fr(DB_PER_NEPER * Math.log(Math.max(amin, v)) - offset);
     return d < floor ? floor : d;
   };
   return { data: dctColumns(M.data, nMels, T, nMfcc, basis, map), shape: [nMfcc, T] };

@@ -214,3 +214,15 @@ test('mfcc(y) is exactly mfccFromDb(powerToDb(melSpectrogram(y))) (the fused dB 
     assert.deepEqual(fused, staged);
   }
 });
+
+test('the SIMD DCT gives the same bits as the scalar one (same summation order)', () => {
+  const T = 301;
+  const S: F.FeatureMatrix = { data: Float32Array.from({ length: 40 * T }, (_, i) => Math.sin(i * 0.37) * 30 - 20), shape: [40, T] };
+  const simd = F.mfccFromDb(S, { nMfcc: 13 });
+  process.env.WAVELM_NO_SIMD = '1';
+  try {
+    assert.deepEqual(simd, F.mfccFromDb(S, { nMfcc: 13 }));
+  } finally {
+    delete process.env.WAVELM_NO_SIMD;
+  }
+});
