@@ -92,7 +92,8 @@ export async function runChunks(inputs: string[], opts: IteratorOptions, out: st
   const hash = createHash('sha256');
   const fd = out ? openOut(out) : -1;
   try {
-    for await (const batch of customAudioBatches(inputs, { ...opts, progress, onWarning }, stats)) {
+    // Each batch is hashed and written before the next is requested, so it may reuse one buffer.
+    for await (const batch of customAudioBatches(inputs, { ...opts, progress, onWarning, transient: true }, stats)) {
       for (const c of batch) hash.update(c);
       if (fd >= 0) for (let i = 0; i < batch.length; i += 512) writevSync(fd, batch.slice(i, i + 512));
     }

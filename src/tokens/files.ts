@@ -10,23 +10,29 @@ import { isAudioPath } from '../audio/index.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 
 function walk(dir: string, out: string[]): void {
-  let names: string[];
+  let entries;
   try {
-    names = readdirSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     throw new NotFoundError(`${dir}: cannot read directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: dir, cause: err });
   }
-  for (const name of names) {
-    if (name.startsWith('.')) continue;
-    const p = join(dir, name);
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      continue; // a dangling link is not an audio file
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const p = join(dir, e.name);
+    // Directory entries carry their type, so only symbolic links need a stat (one per link, not per file).
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = statSync(p);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        continue; // a dangling link is not an audio file
+      }
     }
-    if (st.isDirectory()) walk(p, out);
-    else if (st.isFile() && isAudioPath(name)) out.push(p);
+    if (isDir) walk(p, out);
+    else if (isFile && isAudioPath(e.name)) out.push(p);
   }
 }
 

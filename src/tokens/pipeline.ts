@@ -46,7 +46,7 @@ export function extractAudioChunks(bytes: Uint8Array, chunkSizeBytes: number, ta
   if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes <= 0) throw new ConfigError(`chunk size must be a positive integer, got ${chunkSizeBytes}`);
   const out: Uint8Array[] = [];
   const full = Math.floor(bytes.length / chunkSizeBytes);
-  for (let i = 0; i < full; i++) out.push(bytes.subarray(i * chunkSizeBytes, (i + 1) * chunkSizeBytes));
+  for (let i = 0; i < full; i++) out.push(new Uint8Array(bytes.buffer, bytes.byteOffset + i * chunkSizeBytes, chunkSizeBytes));
   const rest = bytes.length - full * chunkSizeBytes;
   if (rest > 0 && tail === 'pad') {
     const last = new Uint8Array(chunkSizeBytes);
@@ -92,37 +92,50 @@ function applyChannelMode(audio: AudioData, o: ResolvedPipelineOptions, count: n
 }
 
 /** Bytes of one window of audio after bit depth and channel handling (little-endian for 16-bit). */
-function windowBytes(audio: AudioData, o: ResolvedPipelineOptions): Uint8Array {
+/** Output memory for a window: fresh by default, or a reused scratch buffer for transient streams. */
+type Alloc = (bytes: number) => Uint8Array;
+const fresh: Alloc = (bytes) => new Uint8Array(bytes);
+
+function windowBytes(audio: AudioData, o: ResolvedPipelineOptions, alloc: Alloc = fresh): Uint8Array {
   const count = audio.frames * audio.channels;
-  const fast = fastWindowBytes(audio, o);
+  const fast = fastWindowBytes(audio, o, alloc);
   if (fast) return fast;
   const { samples, channels } = applyChannelMode(audio, o, count);
   const n = Math.floor(count / audio.channels) * channels;
+  const width = o.bitDepth / 8;
+  if (channels === 1) {
+    const bytes = alloc(n * width);
+    const out = width === 1 ? bytes : new Int16Array(bytes.buffer, bytes.byteOffset, n);
+    convertToTargetBitDepth({ samples, sampleType: audio.sampleType }, o.bitDepth, o.conversion, n, out);
+    return bytes;
+  }
   const converted = convertToTargetBitDepth({ samples, sampleType: audio.sampleType }, o.bitDepth, o.conversion, n);
-  const blocked = channels > 1 ? processStereoBlocking(converted, channels, o.blockingSize) : converted;
-  return new Uint8Array(blocked.buffer, blocked.byteOffset, blocked.byteLength);
+  const bytes = alloc(n * width);
+  const out = width === 1 ? bytes : new Int16Array(bytes.buffer, bytes.byteOffset, n);
+  processStereoBlocking(converted, channels, o.blockingSize, Math.floor(n / channels), out);
+  return bytes;
 }
 
 /** The fused int16 paths (see kernels.ts), or undefined when the general path applies. */
-function fastWindowBytes(audio: AudioData, o: ResolvedPipelineOptions): Uint8Array | undefined {
+function fastWindowBytes(audio: AudioData, o: ResolvedPipelineOptions, alloc: Alloc): Uint8Array | undefined {
   if (audio.sampleType !== 'int16' || o.conversion === 'seed-float') return undefined;
   const s = audio.samples as Int16Array;
   const n = audio.frames * audio.channels;
   const blockStereo = audio.channels === 2 && (o.channelMode === 'block' || o.channelMode === 'upmix');
   if (audio.channels === 1 && o.channelMode !== 'upmix' && o.bitDepth === 8) {
-    const out = new Uint8Array(n);
+    const out = alloc(n);
     monoI16ToU8(s, n, out);
     return out;
   }
   if (blockStereo && wordAligned(s)) {
     if (o.bitDepth === 8) {
-      const out = new Uint8Array(n);
+      const out = alloc(n);
       stereoI16ToBlockedU8(s, audio.frames, o.blockingSize, out);
       return out;
     }
-    const out = new Int16Array(n);
-    stereoI16ToBlockedI16(s, audio.frames, o.blockingSize, out);
-    return new Uint8Array(out.buffer);
+    const bytes = alloc(2 * n);
+    stereoI16ToBlockedI16(s, audio.frames, o.blockingSize, new Int16Array(bytes.buffer, bytes.byteOffset, n));
+    return bytes;
   }
   return undefined;
 }
@@ -148,14 +161,31 @@ export function audioToBytes(audio: AudioData, opts: PipelineOptions = {}): Uint
 export class ChunkStream {
   readonly options: ResolvedPipelineOptions;
   readonly warnings: string[];
+  /** See the constructor. */
+  readonly transient: boolean;
   private carry: Uint8Array;
   private carryLen = 0;
+  private scratch = new Uint8Array(0);
+  private readonly alloc: Alloc;
 
-  constructor(opts: PipelineOptions = {}) {
+  /**
+   * With `transient`, the chunks returned by push() view a reused buffer and are valid only until
+   * the next push(): for consumers that write or hash each batch at once (the CLI, the benchmark).
+   * This skips allocating (and page-faulting) fresh memory for every window, which otherwise costs
+   * about as much as the conversion itself.
+   */
+  constructor(opts: PipelineOptions = {}, transient = false) {
     const v = validateAudioConfig(opts);
     this.options = v.options;
     this.warnings = v.warnings;
+    this.transient = transient;
     this.carry = new Uint8Array(this.options.chunkSizeBytes);
+    this.alloc = transient
+      ? (bytes) => {
+          if (this.scratch.length < bytes) this.scratch = new Uint8Array(bytes);
+          return this.scratch.subarray(0, bytes);
+        }
+      : fresh;
   }
 
   /** Window frame count that keeps blocks whole: a multiple of blockingSize near `target` frames. */
@@ -166,7 +196,7 @@ export class ChunkStream {
 
   /** Adds a window of the current file; returns the complete chunks it finished. */
   push(audio: AudioData): Uint8Array[] {
-    const bytes = windowBytes(audio, this.options);
+    const bytes = windowBytes(audio, this.options, this.alloc);
     const C = this.options.chunkSizeBytes;
     const out: Uint8Array[] = [];
     let pos = 0;
@@ -182,8 +212,12 @@ export class ChunkStream {
       }
     }
     const full = Math.floor((bytes.length - pos) / C);
-    // windowBytes returns fresh memory, so chunks can be views of it without aliasing the caller's buffers.
-    for (let i = 0; i < full; i++, pos += C) out.push(bytes.subarray(pos, pos + C));
+    // windowBytes returns fresh (or, when transient, our own scratch) memory, so chunks can be views of
+    // it without aliasing the caller's buffers.
+    // (The constructor is much cheaper than subarray, which looks up Symbol.species for every view.)
+    const buf = bytes.buffer;
+    for (let i = 0, at = bytes.byteOffset + pos; i < full; i++, at += C) out.push(new Uint8Array(buf, at, C));
+    pos += full * C;
     if (pos < bytes.length) {
       this.carry.set(bytes.subarray(pos), this.carryLen);
       this.carryLen += bytes.length - pos;

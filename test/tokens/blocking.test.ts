@@ -143,14 +143,16 @@ describe('conversion + blocking + chunking, end to end', () => {
       const a = randomAudio(r, 'int16', ch, int(r, 0, 5000));
       const opts: PipelineOptions = { blockingSize: int(r, 1, 200), chunkSizeBytes: 2 * int(r, 1, 300), bitDepth: k % 2 ? 16 : 8, tail: k % 3 ? 'drop' : 'pad' };
       const whole = audioToChunks(a, opts).map((c) => Array.from(c));
-      const stream = new ChunkStream(opts);
-      const got: Uint8Array[] = [];
+      const transient = k % 4 === 1;
+      const stream = new ChunkStream(opts, transient);
+      const got: Array<Uint8Array | number[]> = [];
       let f = 0;
       while (f < a.frames) {
         const n = Math.min(a.frames - f, stream.options.blockingSize * int(r, 1, 6));
         // Reuse one buffer for every window, as the file reader does.
         const win = (a.samples as Int16Array).slice(f * ch, (f + n) * ch);
-        got.push(...stream.push({ ...a, frames: n, samples: win }));
+        // Transient chunks are valid until the next push: copy them now.
+        got.push(...stream.push({ ...a, frames: n, samples: win }).map((c) => (transient ? Array.from(c) : c)));
         win.fill(0);
         f += n;
       }
@@ -158,7 +160,7 @@ describe('conversion + blocking + chunking, end to end', () => {
       assert.deepEqual(
         got.map((c) => Array.from(c)),
         whole,
-        `case ${k}`,
+        `case ${k} transient=${transient}`,
       );
     }
   });
