@@ -1,8 +1,8 @@
 /**
  * The .wlm archive: an audio file compressed losslessly with a wavelm language model. The byte layout is
  * documented in docs/compression.md; in short: a fixed header (magic, version, SHA-256 of the model's
- * weights and config and of the original file, its size), the pipeline settings as JSON, the original
- * bytes before and after the coded samples verbatim, a chunk table of varint lengths, a CRC-32C over all
+ * weights and config and of the original file, its size), the pipeline settings, the original
+ * bytes before and after the coded samples verbatim (header, other RIFF chunks, a partial last frame), a chunk table of varint lengths, a CRC-32C over all
  * of that, the range-coded chunks, and a CRC-32C of the chunks.
  *
  * Decoding checks, in order: magic and version, the header CRC, the model hashes (another model is an
@@ -14,13 +14,15 @@ import { crc32c } from '../util/crc32c.js';
 import { ChecksumError, ConfigError, FormatError, MismatchError, UnsupportedError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { TOKEN_MODES, vocabForMode, type TokenMode } from './lm-codec.js';
-import { runChunkJobs, type ChunkJob, type DecodeResult, type EncodeResult, type PredictorSpec } from './parallel.js';
+import { runChunkJobs, type ChunkJob, type DecodeJob, type DecodeResult, type EncodeJob, type EncodeResult, type PredictorSpec } from './parallel.js';
 import { pcmLayout, type PcmLayout } from './wav-layout.js';
 
 export const WLM_MAGIC = Uint8Array.from([0x57, 0x4c, 0x4d, 0x1a]); // "WLM\x1a"
 export const WLM_VERSION = 1;
-const FIXED = 116;
-const MAX_JSON = 1 << 16;
+/** Bytes before the verbatim prefix (see docs/compression.md). */
+const FIXED = 148;
+const INPUT_KINDS = ['wav', 'raw'] as const;
+const CODERS = ['range48-t24'] as const;
 
 /** A model as compression sees it: how to build its predictor, and the hashes that identify it. */
 export interface CompressionModel {
@@ -34,7 +36,7 @@ export interface CompressionModel {
   name?: string;
 }
 
-/** Pipeline settings stored in the archive (JSON). */
+/** Pipeline settings stored in the archive (bytes 112..147). */
 export interface ArchiveSettings {
   /** 'wav': PCM samples of a WAV file are coded; 'raw': the file's bytes are the tokens. */
   input: 'wav' | 'raw';
@@ -45,7 +47,7 @@ export interface ArchiveSettings {
   channels: number;
   bitsPerSample: 8 | 16;
   sampleRate: number;
-  /** Frames coded by the LM: a whole number of chunks; later frames are in the verbatim suffix. */
+  /** Frames coded by the LM (every whole frame); the last chunk of each channel may be shorter than chunkLength. */
   codedFrames: number;
   /** Offset of the first coded byte in the original (the verbatim prefix's length). */
   dataOffset: number;
@@ -110,11 +112,16 @@ function pickMode(vocab: number, bits: 8 | 16, name: string): TokenMode {
   throw new UnsupportedError(`model vocabulary ${vocab}: compression needs 256 (8-bit) or 65,536 (16-bit) tokens`);
 }
 
+/** Frames in chunk `block` (the last one of a channel may be short). */
+function blockLength(s: ArchiveSettings, block: number): number {
+  return Math.min(s.chunkLength, s.codedFrames - block * s.chunkLength);
+}
+
 /** Tokens (and low bytes) of chunk `block` of channel `c`. */
 function extract(buf: Uint8Array, s: ArchiveSettings, block: number, c: number): { tokens: Uint8Array | Uint16Array; low?: Uint8Array } {
-  const L = s.chunkLength;
+  const L = blockLength(s, block);
   const ch = s.channels;
-  const f0 = block * L;
+  const f0 = block * s.chunkLength;
   if (s.bitsPerSample === 8) {
     const tokens = new Uint8Array(L);
     for (let i = 0; i < L; i++) tokens[i] = buf[s.dataOffset + (f0 + i) * ch + c]!;
@@ -138,9 +145,9 @@ function extract(buf: Uint8Array, s: ArchiveSettings, block: number, c: number):
 }
 
 function place(out: Uint8Array, s: ArchiveSettings, block: number, c: number, r: DecodeResult): void {
-  const L = s.chunkLength;
+  const L = blockLength(s, block);
   const ch = s.channels;
-  const f0 = block * L;
+  const f0 = block * s.chunkLength;
   if (s.bitsPerSample === 8) {
     for (let i = 0; i < L; i++) out[s.dataOffset + (f0 + i) * ch + c] = r.tokens[i]!;
     return;
@@ -184,7 +191,9 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
     layout = { sampleRate: 0, channels: 1, bitsPerSample: 8, dataOffset: 0, dataLength: input.length, frames: input.length };
   }
   const mode = pickMode(model.vocabSize, layout.bitsPerSample, name);
-  const blocks = Math.floor(layout.frames / L);
+  // The final partial chunk is coded too (a shorter sequence from an empty context): on short files
+  // such as FSDD's digits, keeping it raw would leave a third of the samples uncompressed.
+  const blocks = Math.ceil(layout.frames / L);
   const settings: ArchiveSettings = {
     input: kind,
     mode,
@@ -193,7 +202,7 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
     channels: layout.channels,
     bitsPerSample: layout.bitsPerSample,
     sampleRate: layout.sampleRate,
-    codedFrames: blocks * L,
+    codedFrames: layout.frames,
     dataOffset: layout.dataOffset,
     coder: 'range48-t24',
   };
@@ -205,18 +214,17 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
   const jobs: ChunkJob[] = [];
   for (let b = 0; b < blocks; b++) for (let c = 0; c < layout.channels; c++) jobs.push({ kind: 'encode', mode, ...extract(input, settings, b, c) });
   const progress = opts.progress ?? silentProgress;
-  progress.start(jobs.length * L, 'compress');
+  progress.start(settings.codedFrames * layout.channels, 'compress');
   let results: EncodeResult[];
   try {
-    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, () => progress.tick(L))) as EncodeResult[];
+    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as EncodeJob).tokens.length))) as EncodeResult[];
   } finally {
     progress.stop();
   }
 
-  const json = new TextEncoder().encode(JSON.stringify(settings));
   const table: number[] = [];
   for (const r of results) writeVarint(table, r.data.length);
-  const headLen = FIXED + json.length + 4 + prefix.length + 4 + suffix.length + 4 + table.length;
+  const headLen = FIXED + prefix.length + suffix.length + 4 + table.length;
   const payloadLen = results.reduce((a, r) => a + r.data.length, 0);
   const out = new Uint8Array(headLen + 4 + payloadLen + 4);
   const dv = new DataView(out.buffer);
@@ -227,16 +235,23 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
   out.set(model.configSha256, 40);
   out.set(sha256(input), 72);
   dv.setBigUint64(104, BigInt(input.length), true);
-  dv.setUint32(112, json.length, true);
+  out[112] = INPUT_KINDS.indexOf(settings.input);
+  out[113] = TOKEN_MODES.indexOf(settings.mode);
+  out[114] = CODERS.indexOf(settings.coder);
+  out[115] = settings.bitsPerSample;
+  dv.setUint32(116, settings.vocabSize, true);
+  dv.setUint32(120, settings.chunkLength, true);
+  dv.setUint16(124, settings.channels, true);
+  dv.setUint16(126, 0, true);
+  dv.setUint32(128, settings.sampleRate, true);
+  dv.setBigUint64(132, BigInt(settings.codedFrames), true);
+  dv.setUint32(140, settings.dataOffset, true);
+  dv.setUint32(144, suffix.length, true);
   let p = FIXED;
-  out.set(json, p);
-  p += json.length;
-  dv.setUint32(p, prefix.length, true);
-  out.set(prefix, p + 4);
-  p += 4 + prefix.length;
-  dv.setUint32(p, suffix.length, true);
-  out.set(suffix, p + 4);
-  p += 4 + suffix.length;
+  out.set(prefix, p);
+  p += prefix.length;
+  out.set(suffix, p);
+  p += suffix.length;
   dv.setUint32(p, results.length, true);
   out.set(table, p + 4);
   p += 4 + table.length;
@@ -254,7 +269,7 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
     archiveBytes: out.length,
     rate: input.length > 0 ? out.length / input.length : 0,
     chunks: results.length,
-    codedSamples: results.length * L,
+    codedSamples: settings.codedFrames * layout.channels,
     verbatimBytes: prefix.length + suffix.length,
     payloadBytes: payloadLen,
     idealLmBytes: idealBits / 8,
@@ -275,18 +290,25 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
     if (n < 0 || p + n > archive.length) throw bad(`truncated: needs ${p + n} bytes, has ${archive.length}`);
   };
   const originalSize = Number(dv.getBigUint64(104, true));
-  const jl = dv.getUint32(112, true);
-  if (jl > MAX_JSON) throw bad(`settings block of ${jl} bytes is implausible (corrupt header)`);
-  need(FIXED, jl + 4);
-  let p = FIXED + jl;
-  const pl = dv.getUint32(p, true);
-  need(p + 4, pl + 4);
-  const prefix = archive.subarray(p + 4, p + 4 + pl);
-  p += 4 + pl;
-  const sl = dv.getUint32(p, true);
-  need(p + 4, sl + 4);
-  const suffix = archive.subarray(p + 4, p + 4 + sl);
-  p += 4 + sl;
+  const settings: ArchiveSettings = {
+    input: INPUT_KINDS[archive[112]!]!,
+    mode: TOKEN_MODES[archive[113]!]!,
+    coder: CODERS[archive[114]!]!,
+    bitsPerSample: archive[115]! as 8 | 16,
+    vocabSize: dv.getUint32(116, true),
+    chunkLength: dv.getUint32(120, true),
+    channels: dv.getUint16(124, true),
+    sampleRate: dv.getUint32(128, true),
+    codedFrames: Number(dv.getBigUint64(132, true)),
+    dataOffset: dv.getUint32(140, true),
+  };
+  const sl = dv.getUint32(144, true);
+  need(FIXED, settings.dataOffset);
+  const prefix = archive.subarray(FIXED, FIXED + settings.dataOffset);
+  let p = FIXED + settings.dataOffset;
+  need(p, sl + 4);
+  const suffix = archive.subarray(p, p + sl);
+  p += sl;
   const count = dv.getUint32(p, true);
   p += 4;
   if (count > archive.length) throw bad(`chunk count ${count} exceeds the archive size (corrupt header)`);
@@ -308,14 +330,8 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   const storedCrc = dv.getUint32(p, true);
   if (crc32c(archive.subarray(0, p)) !== storedCrc) throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
   p += 4;
-  let settings: ArchiveSettings;
-  try {
-    settings = JSON.parse(new TextDecoder().decode(archive.subarray(FIXED, FIXED + jl))) as ArchiveSettings;
-  } catch (e) {
-    throw new FormatError(`${name}: settings block is not JSON`, { subject: name, cause: e });
-  }
-  if (!TOKEN_MODES.includes(settings.mode) || settings.coder !== 'range48-t24' || !(settings.chunkLength >= 1) || !(settings.channels >= 1)) {
-    throw new UnsupportedError(`${name}: pipeline settings ${JSON.stringify(settings)} are not supported by this wavelm`, { subject: name });
+  if (settings.input === undefined || settings.mode === undefined || settings.coder === undefined || (settings.bitsPerSample !== 8 && settings.bitsPerSample !== 16) || settings.chunkLength < 1 || settings.channels < 1 || settings.vocabSize !== vocabForMode(settings.mode)) {
+    throw new UnsupportedError(`${name}: pipeline settings (bytes 112..147) are not ones this wavelm writes`, { subject: name });
   }
   const payload = chunkLengths.reduce((a, b) => a + b, 0);
   if (p + payload + 4 !== archive.length) throw bad(`chunk table sums to ${payload} payload bytes, the archive holds ${archive.length - p - 4} (truncated or corrupt)`);
@@ -323,7 +339,8 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   if (prefix.length !== settings.dataOffset || prefix.length + settings.codedFrames * bytesPerFrame + suffix.length !== originalSize) {
     throw bad('sizes in the header disagree (corrupt header)');
   }
-  if (count !== (settings.codedFrames / settings.chunkLength) * settings.channels) throw bad(`chunk table has ${count} entries, the settings need ${(settings.codedFrames / settings.chunkLength) * settings.channels}`);
+  const needChunks = Math.ceil(settings.codedFrames / settings.chunkLength) * settings.channels;
+  if (count !== needChunks) throw bad(`chunk table has ${count} entries, the settings need ${needChunks}`);
   return {
     version,
     weightsSha256: hex(archive.subarray(8, 40)),
@@ -364,19 +381,19 @@ export async function decompressAudio(archive: Uint8Array, model: CompressionMod
   }
   const jobs: ChunkJob[] = [];
   let p = info.payloadOffset;
-  for (const len of info.chunkLengths) {
+  info.chunkLengths.forEach((len, i) => {
     // A copy, so posting a job to a worker does not clone the whole archive.
-    jobs.push({ kind: 'decode', mode: s.mode, data: archive.slice(p, p + len), length: s.chunkLength });
+    jobs.push({ kind: 'decode', mode: s.mode, data: archive.slice(p, p + len), length: blockLength(s, Math.floor(i / s.channels)) });
     p += len;
-  }
+  });
   const out = new Uint8Array(info.originalSize);
   out.set(info.prefix, 0);
   out.set(info.suffix, info.originalSize - info.suffix.length);
   const progress = opts.progress ?? silentProgress;
-  progress.start(jobs.length * s.chunkLength, 'decompress');
+  progress.start(s.codedFrames * s.channels, 'decompress');
   let results: DecodeResult[];
   try {
-    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, () => progress.tick(s.chunkLength))) as DecodeResult[];
+    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as DecodeJob).length))) as DecodeResult[];
   } finally {
     progress.stop();
   }

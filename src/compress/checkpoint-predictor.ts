@@ -1,21 +1,18 @@
-/** Builds the engine's incremental predictor from a checkpoint file, in whichever thread calls it. */
-import type { IncrementalPredictor, ParamSet, TransformerConfig } from '../model/api.js';
+/**
+ * Predictor factories for chunk workers (PredictorSpec targets): the engine's KV-cache predictor from a
+ * checkpoint file, or from seeded random weights (benchmarks and tests of the real engine path).
+ */
+import type { IncrementalPredictor, TransformerConfig } from '../model/api.js';
 import { loadModel } from '../model/checkpoint.js';
-import { UnsupportedError } from '../util/errors.js';
-
-type CreatePredictor = (params: ParamSet, config: TransformerConfig) => IncrementalPredictor | Promise<IncrementalPredictor>;
+import { createPredictor, initParams } from '../model/transformer.js';
 
 export async function predictorFromCheckpoint(args: unknown): Promise<IncrementalPredictor> {
-  const { path } = args as { path: string };
+  const { path, capacity } = args as { path: string; capacity?: number };
   const m = loadModel(path);
-  // The transformer lives in src/model/transformer.ts (the engine's side of the api.ts contract).
-  const spec = '../model/transformer.js';
-  let mod: { createPredictor?: CreatePredictor };
-  try {
-    mod = (await import(spec)) as { createPredictor?: CreatePredictor };
-  } catch (e) {
-    throw new UnsupportedError(`${path}: this build has no transformer predictor (src/model/transformer.ts)`, { subject: path, cause: e });
-  }
-  if (typeof mod.createPredictor !== 'function') throw new UnsupportedError('src/model/transformer.ts does not export createPredictor');
-  return mod.createPredictor(m.params, m.config);
+  return createPredictor(m.params, m.config, { capacity: capacity ?? 2048 });
+}
+
+export async function predictorFromSeed(args: unknown): Promise<IncrementalPredictor> {
+  const { config, seed, capacity } = args as { config: TransformerConfig; seed: number; capacity?: number };
+  return createPredictor(initParams(config, seed), config, { capacity: capacity ?? 2048 });
 }

@@ -7,10 +7,9 @@
  * - 'u8': 8-bit unsigned samples (or raw bytes) are the tokens of an 8-bit model.
  * - 'hi8lo': 16-bit samples for an 8-bit model, losslessly. The high byte, as LMIC's audioop
  *   lin2lin(2 -> 1) + bias(128) computes it, is coded with the LM, interleaved with the low byte coded by
- *   an adaptive order-0 model chosen by the high byte (quiet samples, whose high byte is 0x00 or 0xff,
- *   get their own tables because their low bytes cluster near 0 and 255; louder samples share one).
- *   The LM sees exactly the tokens it was trained on, and the low byte, near-uniform noise in speech,
- *   costs close to its 8 bits without a second model.
+ *   adaptive tables for quiet samples and as raw bits otherwise (see LowBytes). The LM sees exactly the
+ *   tokens it was trained on, and the low byte, near-uniform noise in speech, costs close to its 8 bits
+ *   without a second model.
  * - 'u16': 16-bit samples are the tokens of a 16-bit (65,536-symbol) model: token = sample + 32768.
  */
 import type { IncrementalPredictor } from '../model/api.js';
@@ -39,12 +38,24 @@ function checkDist(p: Float32Array, vocab: number): Float32Array {
   return p;
 }
 
-class LowByteModels {
+/**
+ * Low bytes of 16-bit samples. Quiet samples (high byte 0x00 or 0xff, |x| < 256) have low bytes that
+ * cluster near 0 and 255, so each of the two gets an adaptive table; louder samples' low bytes are close
+ * to uniform noise, where any adaptive table pays for learning (8.3 bits per byte on FSDD), so they are
+ * coded as 8 raw bits.
+ */
+class LowBytes {
   private readonly quietNeg = new AdaptiveModel(256);
   private readonly quietPos = new AdaptiveModel(256);
-  private readonly loud = new AdaptiveModel(256);
-  pick(hiToken: number): AdaptiveModel {
-    return hiToken === 127 ? this.quietNeg : hiToken === 128 ? this.quietPos : this.loud;
+  encode(enc: RangeEncoder, hiToken: number, low: number): void {
+    if (hiToken === 127) this.quietNeg.encode(enc, low);
+    else if (hiToken === 128) this.quietPos.encode(enc, low);
+    else enc.encodeBits(low, 8);
+  }
+  decode(dec: RangeDecoder, hiToken: number): number {
+    if (hiToken === 127) return this.quietNeg.decode(dec);
+    if (hiToken === 128) return this.quietPos.decode(dec);
+    return dec.decodeBits(8);
   }
 }
 
@@ -57,7 +68,7 @@ export function encodeChunk(predictor: IncrementalPredictor, mode: TokenMode, to
   if (mode === 'hi8lo' && (!low || low.length !== tokens.length)) throw new FormatError('hi8lo chunk needs one low byte per token');
   const enc = new RangeEncoder(tokens.length + 64);
   const cum = new Uint32Array(vocab + 1);
-  const lows = mode === 'hi8lo' ? new LowByteModels() : undefined;
+  const lows = mode === 'hi8lo' ? new LowBytes() : undefined;
   let p = checkDist(predictor.reset(), vocab);
   let ideal = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -65,7 +76,7 @@ export function encodeChunk(predictor: IncrementalPredictor, mode: TokenMode, to
     quantizeProbs(p, cum, LM_TOTAL_BITS);
     enc.encode(cum[t]!, cum[t + 1]! - cum[t]!, TOTAL);
     if (stats) ideal -= Math.log(p[t]!) / LN2;
-    if (lows) lows.pick(t).encode(enc, low![i]!);
+    if (lows) lows.encode(enc, t, low![i]!);
     if (i + 1 < tokens.length) p = checkDist(predictor.next(t), vocab);
   }
   if (stats) stats.idealBits += ideal;
@@ -79,7 +90,7 @@ export function decodeChunk(predictor: IncrementalPredictor, mode: TokenMode, da
   const cum = new Uint32Array(vocab + 1);
   const tokens = vocab > 256 ? new Uint16Array(length) : new Uint8Array(length);
   const low = mode === 'hi8lo' ? new Uint8Array(length) : undefined;
-  const lows = low ? new LowByteModels() : undefined;
+  const lows = low ? new LowBytes() : undefined;
   let p = checkDist(predictor.reset(), vocab);
   for (let i = 0; i < length; i++) {
     quantizeProbs(p, cum, LM_TOTAL_BITS);
@@ -87,7 +98,7 @@ export function decodeChunk(predictor: IncrementalPredictor, mode: TokenMode, da
     const t = findSymbol(cum, target);
     dec.decode(cum[t]!, cum[t + 1]! - cum[t]!);
     tokens[i] = t;
-    if (lows) low![i] = lows.pick(t).decode(dec);
+    if (lows) low![i] = lows.decode(dec, t);
     if (i + 1 < length) p = checkDist(predictor.next(t), vocab);
   }
   // The encoder trims trailing zeros, so at most a few zero bytes are read past the end; many more means
