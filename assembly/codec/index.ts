@@ -11,14 +11,91 @@ function f(base: usize, idx: i32): usize {
   return base + (<usize>idx << 2);
 }
 
-// Columns per panel: a K x 256 slab of the input stays in L2 while every output row block uses it.
-const NB: i32 = 256;
-
 /**
  * C[i, j] = bias[i] + sum_k A[i*K + k] * B_k[j] for i < M, j < N, where B_k starts at the byte address
- * rows[k] (an i32 array of K pointers). C has row stride ldc (elements).
+ * rows[k] (an i32 array of K pointers). C has row stride ldc (elements). Bp is scratch for a packed
+ * panel of the input: K * NB floats, NB = codec_panel_cols(K). Columns are packed 8 at a time into
+ * contiguous [K][8] strips so the inner loop streams memory in order whatever the input's row stride.
  */
-export function codec_conv_gemm(M: i32, N: i32, K: i32, A: usize, rows: usize, bias: usize, C: usize, ldc: i32): void {
+export function codec_conv_gemm(M: i32, N: i32, K: i32, A: usize, rows: usize, bias: usize, C: usize, ldc: i32, Bp: usize): void {
+  // Few output rows reuse each packed value too rarely to repay the packing: read the rows directly.
+  if (M < 64) {
+    conv_gemm_direct(M, N, K, A, rows, bias, C, ldc);
+    return;
+  }
+  const NB = codec_panel_cols(K);
+  for (let j0 = 0; j0 < N; j0 += NB) {
+    const j1 = min(N, j0 + NB);
+    const strips = (j1 - j0) >> 3;
+    // pack
+    for (let p = 0; p < strips; p++) {
+      const jo = <usize>(j0 + p * 8) << 2;
+      let dst = Bp + ((<usize>p * <usize>K) << 5);
+      for (let k = 0; k < K; k++) {
+        const src = <usize>load<i32>(f(rows, k)) + jo;
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        dst += 32;
+      }
+    }
+    const jt = j0 + strips * 8;
+    let i = 0;
+    for (; i + 4 <= M; i += 4) {
+      const a0 = f(A, i * K);
+      const a1 = a0 + (<usize>K << 2);
+      const a2 = a1 + (<usize>K << 2);
+      const a3 = a2 + (<usize>K << 2);
+      const bb0 = f32x4.splat(load<f32>(f(bias, i)));
+      const bb1 = f32x4.splat(load<f32>(f(bias, i + 1)));
+      const bb2 = f32x4.splat(load<f32>(f(bias, i + 2)));
+      const bb3 = f32x4.splat(load<f32>(f(bias, i + 3)));
+      for (let p = 0; p < strips; p++) {
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        let bp = Bp + ((<usize>p * <usize>K) << 5);
+        for (let k = 0; k < K; k++) {
+          const b0 = v128.load(bp);
+          const b1 = v128.load(bp, 16);
+          bp += 32;
+          const ko = <usize>k << 2;
+          let a = f32x4.splat(load<f32>(a0 + ko));
+          c00 = f32x4.add(c00, f32x4.mul(a, b0));
+          c01 = f32x4.add(c01, f32x4.mul(a, b1));
+          a = f32x4.splat(load<f32>(a1 + ko));
+          c10 = f32x4.add(c10, f32x4.mul(a, b0));
+          c11 = f32x4.add(c11, f32x4.mul(a, b1));
+          a = f32x4.splat(load<f32>(a2 + ko));
+          c20 = f32x4.add(c20, f32x4.mul(a, b0));
+          c21 = f32x4.add(c21, f32x4.mul(a, b1));
+          a = f32x4.splat(load<f32>(a3 + ko));
+          c30 = f32x4.add(c30, f32x4.mul(a, b0));
+          c31 = f32x4.add(c31, f32x4.mul(a, b1));
+        }
+        let cp = f(C, i * ldc + j0 + p * 8);
+        const rs = <usize>ldc << 2;
+        v128.store(cp, f32x4.add(bb0, c00));
+        v128.store(cp, f32x4.add(bb0, c01), 16);
+        cp += rs;
+        v128.store(cp, f32x4.add(bb1, c10));
+        v128.store(cp, f32x4.add(bb1, c11), 16);
+        cp += rs;
+        v128.store(cp, f32x4.add(bb2, c20));
+        v128.store(cp, f32x4.add(bb2, c21), 16);
+        cp += rs;
+        v128.store(cp, f32x4.add(bb3, c30));
+        v128.store(cp, f32x4.add(bb3, c31), 16);
+      }
+      if (jt < j1) conv_rows(i, i + 4, jt, j1, K, A, rows, bias, C, ldc);
+    }
+    if (i < M) conv_rows(i, M, j0, j1, K, A, rows, bias, C, ldc);
+  }
+}
+
+// The unpacked variant: same tiles and the same k order, B read in place through the row pointers.
+function conv_gemm_direct(M: i32, N: i32, K: i32, A: usize, rows: usize, bias: usize, C: usize, ldc: i32): void {
+  const NB: i32 = 256;
   for (let j0 = 0; j0 < N; j0 += NB) {
     const j1 = min(N, j0 + NB);
     let i = 0;
@@ -74,6 +151,14 @@ export function codec_conv_gemm(M: i32, N: i32, K: i32, A: usize, rows: usize, b
     }
     if (i < M) conv_rows(i, M, j0, j1, K, A, rows, bias, C, ldc);
   }
+}
+
+/** Columns per packed panel for depth K: the K x NB panel stays within ~256 KB (L2), 8 <= NB <= 512, NB % 8 == 0. */
+export function codec_panel_cols(K: i32): i32 {
+  let nb = (65536 / max(K, 1)) & ~7;
+  if (nb < 8) nb = 8;
+  if (nb > 512) nb = 512;
+  return nb;
 }
 
 // Rows r0..r1, columns j0..j1 one row at a time (4-wide, then scalar), same k order as the tiles.
@@ -176,27 +261,47 @@ export function codec_elu(n: i32, X: usize, Y: usize): void {
   }
 }
 
-/** GroupNorm(1, C) over X [C, T] in place: mean and variance over all C*T values (float64 sums), eps 1e-5, per-channel affine. */
+/**
+ * GroupNorm(1, C) over X [C, T] in place: mean, then variance around it, over all C*T values with float64
+ * accumulators (two SIMD lanes of f64, lanes combined at the end), eps 1e-5, per-channel affine.
+ */
 export function codec_group_norm(C: i32, T: i32, X: usize, w: usize, b: usize): void {
   const n = C * T;
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) s += <f64>load<f32>(f(X, i));
-  const mean = s / <f64>n;
-  let v: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const d = <f64>load<f32>(f(X, i)) - mean;
-    v += d * d;
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(f(X, i));
+    s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+    s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
   }
-  const inv = 1.0 / Math.sqrt(v / <f64>n + 1e-5);
+  let s: f64 = (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1)) + (f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1));
+  for (; i < n; i++) s += <f64>load<f32>(f(X, i));
+  const mean = s / <f64>n;
+  const mv = f64x2.splat(mean);
+  let v0 = f64x2.splat(0), v1 = f64x2.splat(0);
+  i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(f(X, i));
+    const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), mv);
+    const d1 = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), mv);
+    v0 = f64x2.add(v0, f64x2.mul(d0, d0));
+    v1 = f64x2.add(v1, f64x2.mul(d1, d1));
+  }
+  let var_: f64 = (f64x2.extract_lane(v0, 0) + f64x2.extract_lane(v0, 1)) + (f64x2.extract_lane(v1, 0) + f64x2.extract_lane(v1, 1));
+  for (; i < n; i++) {
+    const d = <f64>load<f32>(f(X, i)) - mean;
+    var_ += d * d;
+  }
+  const inv = 1.0 / Math.sqrt(var_ / <f64>n + 1e-5);
   for (let c = 0; c < C; c++) {
     const a = <f32>(<f64>load<f32>(f(w, c)) * inv);
     const o = <f32>(<f64>load<f32>(f(b, c)) - mean * <f64>a);
     const av = f32x4.splat(a);
     const ov = f32x4.splat(o);
     const xo = f(X, c * T);
-    let i = 0;
-    for (; i + 4 <= T; i += 4) v128.store(xo + (<usize>i << 2), f32x4.add(f32x4.mul(v128.load(xo + (<usize>i << 2)), av), ov));
-    for (; i < T; i++) store<f32>(xo + (<usize>i << 2), load<f32>(xo + (<usize>i << 2)) * a + o);
+    let j = 0;
+    for (; j + 4 <= T; j += 4) v128.store(xo + (<usize>j << 2), f32x4.add(f32x4.mul(v128.load(xo + (<usize>j << 2)), av), ov));
+    for (; j < T; j++) store<f32>(xo + (<usize>j << 2), load<f32>(xo + (<usize>j << 2)) * a + o);
   }
 }
 

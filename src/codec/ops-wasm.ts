@@ -9,6 +9,7 @@ import type { CodecOps } from './ops.js';
 import type { ConvLayer, Layer, LstmLayer } from './weights.js';
 
 type K8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
+type K9 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => void;
 type K7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
 type K5 = (a: number, b: number, c: number, d: number, e: number) => void;
 type K4 = (a: number, b: number, c: number, d: number) => void;
@@ -22,7 +23,8 @@ export interface WasmCodecOps extends CodecOps {
 /** CodecOps on `engine` (default: this thread's engine). */
 export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
   const k = {
-    gemm: engine.fn<K8>('codec_conv_gemm'),
+    gemm9: engine.fn<K9>('codec_conv_gemm'),
+    panelCols: engine.fn<(k: number) => number>('codec_panel_cols'),
     rows: engine.fn<K7>('codec_conv_rows'),
     phase: engine.fn<K5>('codec_phase_split'),
     col2im: engine.fn<K7>('codec_col2im'),
@@ -34,6 +36,18 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
     pad: engine.fn<K7>('codec_pad'),
     trim: engine.fn<(a: number, b: number, c: number, d: number, e: number, f: number) => void>('codec_trim'),
     vq: engine.fn<K8>('codec_vq_assign'),
+  };
+  let panel = 0;
+  let panelBytes = 0;
+  /** The conv GEMM with a packing panel sized for depth K (kept between calls, grown when needed). */
+  const gemm = (M: number, N: number, K: number, A: number, rows: number, bias: number, C: number, ldc: number): void => {
+    const need = K * k.panelCols(K) * 4;
+    if (need > panelBytes) {
+      if (panel) engine.free(panel);
+      panel = engine.alloc(need);
+      panelBytes = need;
+    }
+    k.gemm9(M, N, K, A, rows, bias, C, ldc, panel);
   };
   const resident = new Map<Float32Array, number>();
   const zerosBlocks = new Map<number, number>();
@@ -81,7 +95,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           k.phase(l.cin, tin, l.stride, xb.ptr, pb.ptr);
           k.rows(l.cin, l.k, l.dilation, l.stride, pb.ptr, U, rows.ptr);
         }
-        k.gemm(l.cout, tout, l.cin * l.k, w, rows.ptr, b, out.ptr, tout);
+        gemm(l.cout, tout, l.cin * l.k, w, rows.ptr, b, out.ptr, tout);
         return engine.f32(out).slice();
       } finally {
         a.dispose();
@@ -103,7 +117,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         const y = a.f32(l.cout * L);
         engine.f32(xb).set(x);
         const rows = plainRows(a, l.cin, t, xb.ptr);
-        k.gemm(l.cout * l.k, t, l.cin, wt, rows, zeros(l.cout * l.k), z.ptr, t);
+        gemm(l.cout * l.k, t, l.cin, wt, rows, zeros(l.cout * l.k), z.ptr, t);
         k.col2im(l.cout, l.k, t, l.stride, z.ptr, b, y.ptr);
         return engine.f32(y).slice();
       } finally {
@@ -151,7 +165,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           const whh = upload(p.whh);
           const bias = upload(p.bih, () => p.bih.map((v, i) => v + p.bhh[i]!));
           const rows = plainRows(a, H, t, input);
-          k.gemm(4 * H, t, H, wih, rows, bias, gx.ptr, t);
+          gemm(4 * H, t, H, wih, rows, bias, gx.ptr, t);
           const out = outs[li % 2]!;
           (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, t, gx.ptr, whh, out.ptr, h.ptr, c.ptr, g.ptr);
           input = out.ptr;
@@ -183,7 +197,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
             }
             return nv;
           });
-          k.gemm(bins, t, dim, ep, rows, zeros(bins), d.ptr, t);
+          gemm(bins, t, dim, ep, rows, zeros(bins), d.ptr, t);
           k.vq(bins, dim, t, d.ptr, norms, ep, r.ptr, cb.ptr);
           codes.set(engine.i32(cb), q * t);
         });
@@ -238,7 +252,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           k.rows(l.cin, l.k, l.dilation, l.stride, phases, U, rows);
         }
         const out = alloc(l.cout * tout);
-        k.gemm(l.cout, tout, l.cin * l.k, upload(l.w), rows, upload(l.b), out, tout);
+        gemm(l.cout, tout, l.cin * l.k, upload(l.w), rows, upload(l.b), out, tout);
         free(rows);
         if (phases) free(phases);
         if (src !== xp) free(src);
@@ -255,7 +269,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         const z = alloc(l.cout * l.k * tin);
         const rows = alloc(l.cin);
         k.rows(l.cin, 1, 1, 1, xp, tin, rows);
-        k.gemm(l.cout * l.k, tin, l.cin, wt, rows, zeros(l.cout * l.k), z, tin);
+        gemm(l.cout * l.k, tin, l.cin, wt, rows, zeros(l.cout * l.k), z, tin);
         free(rows);
         const y = alloc(l.cout * L);
         k.col2im(l.cout, l.k, tin, l.stride, z, upload(l.b), y);
@@ -282,7 +296,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         l.layers.forEach((p, li) => {
           const bias = upload(p.bih, () => p.bih.map((v, i) => v + p.bhh[i]!));
           k.rows(H, 1, 1, 1, input, tin, rows);
-          k.gemm(4 * H, tin, H, upload(p.wih), rows, bias, gx, tin);
+          gemm(4 * H, tin, H, upload(p.wih), rows, bias, gx, tin);
           const out = outs[li % 2]!;
           (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, tin, gx, upload(p.whh), out, h, c, g);
           input = out;
@@ -344,6 +358,9 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
       for (const p of zerosBlocks.values()) engine.free(p);
       resident.clear();
       zerosBlocks.clear();
+      if (panel) engine.free(panel);
+      panel = 0;
+      panelBytes = 0;
     },
   };
   return ops;
