@@ -11,7 +11,7 @@ import { ConfigError, FormatError } from '../util/errors.js';
 import { parseNpy, serializeNpy, type NpyData } from '../util/npy.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { DecodedValue, Encoded, Field } from './fields/field.js';
-import { CompressedField } from './fields/compressed.js';
+import { CompressedField, unpackFlac } from './fields/compressed.js';
 import { createField, type FieldSpec } from './fields/index.js';
 import { resolveDatasetPaths } from './paths.js';
 import { DatasetReader } from './reader.js';
@@ -76,7 +76,7 @@ export async function exportWebDataset(paths: string[], opts: ExportOptions): Pr
           const bytes = r.readBlob(i, k);
           const ext = audioKs.length === 1 ? '' : `.${f.name}`;
           if (f instanceof CompressedField && f.codec === 'flac') {
-            tar.add(`${key}${ext}.flac`, bytes);
+            tar.add(`${key}${ext}.flac`, unpackFlac(bytes, f.name).file);
             continue;
           }
           const v = await f.decode(bytes, r.meta(i, k));

@@ -42,8 +42,12 @@ export interface LoaderOptions {
   /** Fields to load (default: all). */
   fields?: string[];
   crop?: CropOptions;
-  /** Check every blob's CRC-32C as it is read (default true). Crops of raw fields read partial blobs and are not checked. */
-  verify?: boolean;
+  /**
+   * Blob CRC-32C checks: 'once' (default) checks each blob the first time this loader reads it, so
+   * damage is caught in the first epoch at no cost later; true checks every read; false never.
+   * Crops of raw fields read partial blobs, which cannot be checked.
+   */
+  verify?: boolean | 'once';
   /**
    * Reuse output arrays from a ring of batchesAhead + 2 sets: no allocation per batch, but a batch's
    * arrays are overwritten once that many newer batches have been taken. Default false.
@@ -122,9 +126,10 @@ export class Loader implements AsyncIterable<Batch> {
     this.fieldIdx = this.fieldNames.map((n) => r0.fieldIndex(n));
     this.fields = this.fieldIdx.map((k) => r0.fields[k]!);
     this.o = {
-      order: 'random', seed: 0, rank: 0, worldSize: 1, dropLast: false, batchesAhead: 2, workers: 0, verify: true, reuseBuffers: false, mergeGap: 64 << 10,
+      order: 'random', seed: 0, rank: 0, worldSize: 1, dropLast: false, batchesAhead: 2, workers: 0, verify: 'once', reuseBuffers: false, mergeGap: 64 << 10,
       ...opts,
     };
+    if (this.o.verify === undefined) this.o.verify = 'once';
     const bs = this.o.batchSize;
     if (bs === undefined && this.o.maxBatchDuration === undefined) this.o.batchSize = 32;
     if (this.o.batchSize !== undefined && (!Number.isInteger(this.o.batchSize) || this.o.batchSize < 1)) throw new ConfigError(`batchSize must be a positive integer, got ${this.o.batchSize}`);
@@ -313,7 +318,10 @@ export class Loader implements AsyncIterable<Batch> {
       if (this.o.verify) {
         for (let j = 0; j < B; j++) {
           const q = reqs[j * F + fi]!;
-          if (!q.partial) this.sources[locs[j]![0]]!.reader.checkBlob(locs[j]![1], this.fieldIdx[fi]!, q.view!);
+          if (q.partial) continue;
+          const rd = this.sources[locs[j]![0]]!.reader;
+          if (this.o.verify === 'once') rd.checkBlobOnce(locs[j]![1], this.fieldIdx[fi]!, q.view!);
+          else rd.checkBlob(locs[j]![1], this.fieldIdx[fi]!, q.view!);
         }
       }
       if (f.kind === 'scalar') {

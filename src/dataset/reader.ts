@@ -169,6 +169,17 @@ export class DatasetReader {
     if (got !== want) throw new ChecksumError(`${this.path}: sample ${i} field '${this.fields[k]!.name}' failed its checksum (stored ${want.toString(16)}, computed ${got.toString(16)}); the file is damaged, run 'wavelm dataset verify'`, { subject: this.path });
   }
 
+  private checkedBits: Uint8Array | undefined;
+
+  /** Checks a blob the first time this reader sees it; later reads of the same blob skip the CRC. */
+  checkBlobOnce(i: number, k: number, bytes: Uint8Array): void {
+    const bit = i * this.fields.length + k;
+    this.checkedBits ??= new Uint8Array(Math.ceil((this.numSamples * this.fields.length) / 8));
+    if (this.checkedBits[bit >> 3]! & (1 << (bit & 7))) return;
+    this.checkBlob(i, k, bytes);
+    this.checkedBits[bit >> 3]! |= 1 << (bit & 7);
+  }
+
   /** Reads one field of one sample's bytes, checksum-checked. */
   readBlob(i: number, k: number, verify = true): Uint8Array {
     this.checkIndex(i);

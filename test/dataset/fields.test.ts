@@ -198,3 +198,21 @@ test('window decoding reads only the window of a waveform', async () => {
   }
   await r.close();
 });
+
+test('flac blobs carry a checked frame index; damaged indexes are refused clearly', async () => {
+  const { packFlac, unpackFlac } = await import('../../src/dataset/fields/compressed.js');
+  const { encodeFlacAsync } = await import('../../src/audio/encoders/flac.js');
+  const a = synth(20000, 16000, 1);
+  const file = await encodeFlacAsync(a.samples as Int16Array, { sampleRate: 16000, channels: 1, bitsPerSample: 16 });
+  const packed = packFlac(file);
+  const { file: back, frames } = unpackFlac(packed);
+  assert.deepEqual(back, file);
+  assert.ok(frames.length > 1);
+  assert.equal(frames.reduce((s, f) => s + f.length, 0) + (file.length - frames.reduce((s, f) => s + f.length, 0)), file.length);
+  const bad = packed.slice();
+  new DataView(bad.buffer).setUint32(0, 1e6, true);
+  assert.throws(() => unpackFlac(bad), /damaged/);
+  const bad2 = packed.slice();
+  new DataView(bad2.buffer).setUint32(4, 1e8, true);
+  assert.throws(() => unpackFlac(bad2), /exceed/);
+});

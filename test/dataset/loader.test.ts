@@ -153,3 +153,21 @@ test('duration batching, crops, workers and several shards', async () => {
     assert.deepEqual(x.lengths, y.lengths);
   }
 });
+
+test('the loader refuses a damaged blob with a checksum error (checked once by default, or on every read)', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { DatasetReader } = await import('../../src/dataset/reader.js');
+  const path = join(tmp(), 'a.wlds');
+  await smallDataset(path, 6);
+  const r = DatasetReader.open(path);
+  const at = r.blob(3, 0).offset + 10;
+  await r.close();
+  const b = readFileSync(path);
+  b[at] ^= 0x10;
+  writeFileSync(path, b);
+  for (const verify of [undefined, true] as const) {
+    await assert.rejects(collect(new Loader(path, { batchSize: 2, verify })), (e: unknown) => e instanceof Error && 'code' in e && (e as { code: string }).code === 'ECHECKSUM' && /sample 3/.test(e.message));
+  }
+  // Unchecked reads are an explicit choice.
+  assert.equal((await collect(new Loader(path, { batchSize: 2, verify: false }))).length, 3);
+});

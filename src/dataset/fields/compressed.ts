@@ -8,6 +8,7 @@ import type { AudioData } from '../../audio/types.js';
 import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
 import { encodeFlacAsync } from '../../audio/encoders/flac.js';
+import CodecParser from 'codec-parser';
 import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import {
@@ -19,10 +20,33 @@ import { audioPrepArgs, floatToInt16, interleaveFloat, needAudio, prepareAudio, 
 export type Codec = 'flac' | 'opus' | 'mp3';
 type OutDType = 'float32' | 'int16';
 
+interface FlacDecoded {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+  bitDepth: number;
+  errors: { message: string }[];
+}
+/** The frame decoder inside @wasm-audio-decoders/flac 0.2.x (pinned): its public decodeFile runs a JS
+ * frame parser and re-instantiates the wasm module per file, ~6 ms of overhead per sample. */
+interface FlacInner {
+  _common: { wasm: { destroy_decoder(d: number): void; create_decoder(...ptrs: number[]): number } };
+  _decoder: number;
+  _channels: { ptr: number };
+  _sampleRate: { ptr: number };
+  _bitsPerSample: { ptr: number };
+  _samplesDecoded: { ptr: number };
+  _outputBufferPtr: { ptr: number };
+  _outputBufferLen: { ptr: number };
+  _errorStringPtr: { ptr: number };
+  _stateStringPtr: { ptr: number };
+  decodeFrames(frames: Uint8Array[]): FlacDecoded;
+}
 interface FlacDecoderLike {
   ready: Promise<void>;
   reset(): Promise<void>;
-  decodeFile(b: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; bitDepth: number; errors: { message: string }[] }>;
+  decodeFile(b: Uint8Array): Promise<FlacDecoded>;
+  _decoder?: FlacInner;
 }
 interface MpegDecoderLike {
   ready: Promise<void>;
@@ -52,6 +76,45 @@ async function getMpegDecoder(): Promise<MpegDecoderLike> {
     return d;
   })();
   return mpegDecoder;
+}
+
+/**
+ * FLAC blobs carry a frame index in front of the FLAC file: u32 n, then n u32 frame sizes (little-endian),
+ * then the file; the frames are the file's last sum(sizes) bytes. The index lets the loader hand frames
+ * straight to libFLAC's frame decoder instead of searching for frame sync codes per sample.
+ */
+export function packFlac(file: Uint8Array): Uint8Array {
+  const frames = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(file)] as { data: Uint8Array }[];
+  const out = new Uint8Array(4 + 4 * frames.length + file.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, frames.length, true);
+  frames.forEach((f, i) => dv.setUint32(4 + 4 * i, f.data.length, true));
+  out.set(file, 4 + 4 * frames.length);
+  return out;
+}
+
+/** The FLAC file and its frames from a packed blob, with every size checked against the blob. */
+export function unpackFlac(blob: Uint8Array, field = 'flac'): { file: Uint8Array; frames: Uint8Array[] } {
+  const bad = (what: string): never => {
+    throw new FormatError(`field '${field}': FLAC blob ${what}; the file is damaged`);
+  };
+  if (blob.length < 4) bad('is shorter than its frame index');
+  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const n = dv.getUint32(0, true);
+  if (4 + 4 * n > blob.length) bad(`claims ${n} frames, more than it can index`);
+  const file = blob.subarray(4 + 4 * n);
+  if (!isFlacFile(file)) bad('does not hold a FLAC stream');
+  let total = 0;
+  for (let i = 0; i < n; i++) total += dv.getUint32(4 + 4 * i, true);
+  if (total > file.length - 4) bad(`frames (${total} bytes) exceed the stream (${file.length} bytes)`);
+  const frames: Uint8Array[] = [];
+  let at = file.length - total;
+  for (let i = 0; i < n; i++) {
+    const len = dv.getUint32(4 + 4 * i, true);
+    frames.push(file.subarray(at, at + len));
+    at += len;
+  }
+  return { file, frames };
 }
 
 function isFlacFile(b: Uint8Array | undefined): boolean {
@@ -121,7 +184,7 @@ export class CompressedField implements Field {
     }
     if (this.codec === 'flac') {
       // A FLAC source used unchanged is stored as it is: already lossless and compressed.
-      if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: input.fileBytes! };
+      if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!) };
       let a = audio;
       if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
         const p = prepareAudio(audio, this.prep);
@@ -130,7 +193,7 @@ export class CompressedField implements Field {
       }
       const samples = a.samples as Int16Array | Int32Array | Uint8Array;
       const bytes = await encodeFlacAsync(samples, { sampleRate: a.sampleRate, channels: a.channels, bitsPerSample: Math.min(24, a.bitsPerSample), compressionLevel: this.level });
-      return { meta: [a.frames, a.channels, a.sampleRate], bytes };
+      return { meta: [a.frames, a.channels, a.sampleRate], bytes: packFlac(bytes) };
     }
     // Opus
     const p = prepareAudio(audio, this.prep);
@@ -168,12 +231,22 @@ export class CompressedField implements Field {
     const [frames, C, rate] = meta as [number, number, number];
     let ch: Float32Array[];
     if (this.codec === 'flac') {
+      const { file, frames: flacFrames } = unpackFlac(bytes, this.name);
       const dec = await getFlacDecoder();
-      let d;
+      let d: FlacDecoded;
+      const inner = dec._decoder;
       try {
-        d = await dec.decodeFile(bytes);
+        if (inner && typeof inner.decodeFrames === 'function' && inner._common?.wasm?.create_decoder) {
+          // A fresh libFLAC frame decoder (cheap) instead of decodeFile's parse + wasm re-instantiation.
+          inner._common.wasm.destroy_decoder(inner._decoder);
+          inner._decoder = inner._common.wasm.create_decoder(
+            inner._channels.ptr, inner._sampleRate.ptr, inner._bitsPerSample.ptr, inner._samplesDecoded.ptr,
+            inner._outputBufferPtr.ptr, inner._outputBufferLen.ptr, inner._errorStringPtr.ptr, inner._stateStringPtr.ptr,
+          );
+          d = inner.decodeFrames(flacFrames);
+        } else d = await dec.decodeFile(file);
       } catch (e) {
-        await dec.reset().catch(() => undefined);
+        flacDecoder = undefined;
         throw new FormatError(`field '${this.name}': FLAC blob does not decode (${(e as Error).message})`, { cause: e });
       }
       if (d.errors.length > 0) throw new FormatError(`field '${this.name}': FLAC blob is damaged (${d.errors[0]!.message})`);
