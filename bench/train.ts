@@ -32,10 +32,19 @@ async function measure(B: number, T: number, workers: number, steps: number): Pr
   try {
     await tr.step({ tokens: tokens(B * T, 1), batchSize: B, seqLen: T }, opt);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let loss = 0;
     for (let s = 0; s < steps; s++) loss = (await tr.step({ tokens: tokens(B * T, 2 + s), batchSize: B, seqLen: T }, opt)).loss;
     const sec = (performance.now() - t0) / 1000;
-    return { what: 'train_step', batch: B, seq: T, workers, steps, tokens_per_s: Math.round((steps * B * T) / sec), ms_per_step: Math.round((sec * 1000) / steps), loss: Number(loss.toFixed(3)), peak_rss_mb: Math.round(peakRssMB()) };
+    // user CPU time of the whole process (all threads): on a busy machine, tokens per CPU-second
+    // estimates the per-core speed better than wall time
+    const cpu = process.cpuUsage(c0).user / 1e6;
+    return {
+      what: 'train_step', batch: B, seq: T, workers, steps,
+      tokens_per_s: Math.round((steps * B * T) / sec),
+      tokens_per_cpu_s: Math.round((steps * B * T) / cpu),
+      ms_per_step: Math.round((sec * 1000) / steps), loss: Number(loss.toFixed(3)), peak_rss_mb: Math.round(peakRssMB()),
+    };
   } finally {
     await tr.dispose();
   }
@@ -48,11 +57,13 @@ async function measurePredictor(T: number): Promise<BenchResult> {
   pr.reset();
   for (let t = 0; t < 256; t++) pr.next(tok[t]!); // warm-up
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   pr.reset();
   for (let t = 0; t + 1 < T; t++) pr.next(tok[t]!);
   const sec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0).user / 1e6;
   pr.dispose();
-  return { what: 'predictor', context: T, tokens_per_s: Math.round(T / sec), note: 'one thread; average over a full context from 0 to T tokens' };
+  return { what: 'predictor', context: T, tokens_per_s: Math.round(T / sec), tokens_per_cpu_s: Math.round(T / cpu), note: 'one thread; average over a full context from 0 to T tokens' };
 }
 
 function runChild(args: string[]): BenchResult {

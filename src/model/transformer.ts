@@ -93,6 +93,7 @@ class WasmTrainer implements Trainer {
   private shared: { params: SharedArrayBuffer; tokens: SharedArrayBuffer; grads: SharedArrayBuffer; losses: SharedArrayBuffer; B: number; T: number } | undefined;
   private version = 0;
   private sharedVersion = -1;
+  private busy = false;
 
   constructor(config: TransformerConfig, seed: number, workers: number, pool: WorkerPool<GradTask, null> | undefined) {
     validateConfig(config);
@@ -135,6 +136,16 @@ class WasmTrainer implements Trainer {
   /** Per-sequence losses (and gradients, summed in sequence order into gsum). */
   private async compute(batch: TokenBatch, grad: boolean): Promise<number> {
     checkBatch(batch, this.config);
+    if (this.busy) throw new Error('trainer: step() or evaluate() called while another call is running; await each call first');
+    this.busy = true;
+    try {
+      return await this.computeInner(batch, grad);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async computeInner(batch: TokenBatch, grad: boolean): Promise<number> {
     const { batchSize: B, seqLen: T } = batch;
     const k = this.eng.k;
     const n = this.layout.total;
