@@ -11,3 +11,4 @@ export * from './metrics/index.js';
 export * from './compress/index.js';
 export * from './model/training/index.js';
 export * from './model/index.js';
+export * from './dataset/index.js';
