@@ -5,7 +5,7 @@
 // head into [dh, T] scratch so that the inner loops run SIMD over 4 key positions at a time.
 // Fixed orders: scores sum over c = 0..dh-1; the row sum and the weighted value sums run in four
 // lanes over key blocks, combined ((l0+l1)+(l2+l3)).
-import { expv, logf_, hsum } from './mathf';
+import { expv_fast as expv, logf_, hsum } from './mathf';
 
 // @ts-ignore: decorator
 @inline

@@ -7,7 +7,7 @@ export function abiVersion(): i32 {
 export function heapBase(): usize {
   return __heap_base;
 }
-export { vexp, vtanh, vlog } from './mathf';
+export { vexp, vexp_fast, vtanh, vlog } from './mathf';
 export * from './gemm';
 export * from './nn';
 export * from './attention';

@@ -3,7 +3,7 @@
 // the context length only through the attention scores.
 // The step reads its configuration and pointers from a table of i32 in memory (layout: LM_* below,
 // filled by src/model/predictor.ts).
-import { expv, hsum } from './mathf';
+import { expv_fast as expv, hsum } from './mathf';
 import { ln_fwd, gelu_fwd, softmax, rotary } from './nn';
 
 // @ts-ignore: decorator
