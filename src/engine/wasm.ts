@@ -41,6 +41,8 @@ export interface Kernels {
   heapBase(): number;
   // elementwise elementary functions (tests; the same code the fused kernels inline)
   vexp(x: number, y: number, n: number): void;
+  /** the attention-weight exp (n a multiple of 4) */
+  vexp_fast(x: number, y: number, n: number): void;
   vtanh(x: number, y: number, n: number): void;
   vlog(x: number, y: number, n: number): void;
   // matrices: row-major with row strides; acc = 1 adds to C. See assembly/gemm.ts.

@@ -87,6 +87,17 @@ test('exp, log, tanh: float32 accuracy and SIMD body == scalar tail bit for bit'
     k.vtanh(xsm.ptr, y.ptr, small.length);
     const tErr = maxRel(get(y), small.map((v) => Math.tanh(Math.fround(v))), 1e-30);
     assert.ok(tErr < 3e-7, `tanh relative error near 0: ${tErr}`);
+    // the attention-weight exp: 2.4e-7 near 0, a few 1e-6 down to -20
+    const near = Array.from({ length: 1000 }, (_, i) => -1 + i / 1000);
+    const fx = put(near);
+    k.vexp_fast(fx.ptr, y.ptr, near.length);
+    const fastNear = maxRel(get(y).subarray(0, near.length), near.map((v) => Math.exp(Math.fround(v))), 0);
+    assert.ok(fastNear < 3e-7, `fast exp near 0: ${fastNear}`);
+    const far = Array.from({ length: 1000 }, (_, i) => -20 + i / 50);
+    const fx2 = put(far);
+    k.vexp_fast(fx2.ptr, y.ptr, far.length);
+    const fastFar = maxRel(get(y).subarray(0, far.length), far.map((v) => Math.exp(Math.fround(v))), 0);
+    assert.ok(fastFar < 3e-6, `fast exp on [-20, 0]: ${fastFar}`);
     const ls = Array.from({ length: 2000 }, (_, i) => Math.exp(-30 + i * 0.05));
     const lx = put(ls);
     k.vlog(lx.ptr, y.ptr, ls.length);
