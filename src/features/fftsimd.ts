@@ -372,20 +372,100 @@ function fillFn(): number[] {
   return f.body();
 }
 
+/**
+ * mel(w, start, off, nMels, out): for both lanes, out[m] = sum_j w[off[m] + j] * pow[start[m] + j] over filter m's
+ * packed nonzero weights (f64 w, i32 start/off), reading the power spectrum at OUT + 2H. Same summation order as
+ * the scalar applyMel, so the same bits.
+ */
+function melFn(): number[] {
+  const f = new Fn(5);
+  const [w, start, off, nMels, out] = [0, 1, 2, 3, 4];
+  const m4 = f.i32();
+  const end4 = f.i32();
+  const wa = f.i32();
+  const wend = f.i32();
+  const pa = f.i32();
+  const oa = f.i32();
+  const acc = f.v();
+  f.i32op(end4, nMels, 'shl', { c: 2 });
+  f.const32(0);
+  f.set(m4);
+  f.get(out);
+  f.set(oa);
+  f.emit(0x03, 0x40); // loop M
+  // pa = OUT + 2H + start[m]*16; wa = w + off[m]*8; wend = w + off[m+1]*8
+  f.get(m4);
+  f.get(start);
+  f.emit(0x6a, 0x28, 2, 0); // add; i32.load
+  f.const32(4);
+  f.emit(0x74);
+  f.const32(REGION_OUT + 2 * H);
+  f.emit(0x6a);
+  f.set(pa);
+  f.get(m4);
+  f.get(off);
+  f.emit(0x6a, 0x28, 2, 0);
+  f.const32(3);
+  f.emit(0x74);
+  f.get(w);
+  f.emit(0x6a);
+  f.set(wa);
+  f.get(m4);
+  f.get(off);
+  f.emit(0x6a, 0x28, 2, 4); // i32.load offset=4: off[m+1]
+  f.const32(3);
+  f.emit(0x74);
+  f.get(w);
+  f.emit(0x6a);
+  f.set(wend);
+  f.emit(SIMD, 0x0c, ...new Array<number>(16).fill(0));
+  f.set(acc);
+  f.get(wa);
+  f.get(wend);
+  f.emit(0x49, 0x04, 0x40); // if wa < wend
+  f.emit(0x03, 0x40); // loop J
+  const b = f.v();
+  f.get(wa);
+  f.emit(SIMD, 0x0a, 3, 0); // v128.load64_splat
+  f.set(b);
+  const x = f.load(pa, 0);
+  const prod = f.op('mul', b, x);
+  f.get(acc);
+  f.get(prod);
+  f.emit(SIMD, ...uleb(OP.add));
+  f.set(acc);
+  f.i32op(wa, wa, 'add', { c: 8 });
+  f.i32op(pa, pa, 'add', { c: 16 });
+  f.get(wa);
+  f.get(wend);
+  f.emit(0x49, 0x0d, 0);
+  f.emit(0x0b); // end J
+  f.emit(0x0b); // end if
+  f.store(oa, 0, acc);
+  f.i32op(oa, oa, 'add', { c: 16 });
+  f.i32op(m4, m4, 'add', { c: 4 });
+  f.get(m4);
+  f.get(end4);
+  f.emit(0x49, 0x0d, 0);
+  f.emit(0x0b); // end M
+  return f.body();
+}
+
 const RADICES = [2, 3, 4, 5];
 
 function moduleBytes(): Uint8Array {
-  const bodies = [...RADICES.map(stageFn), postFn(), fillFn()];
+  const bodies = [...RADICES.map(stageFn), postFn(), fillFn(), melFn()];
   const types = [0x60, 5, I32, I32, I32, I32, I32, 0, 0x60, 3, I32, I32, I32, 0, 0x60, 1, I32, 0];
   const exportsList: number[] = [];
   RADICES.forEach((r, i) => exportsList.push(...name(`stage${r}`), 0x00, i));
-  exportsList.push(...name('post'), 0x00, RADICES.length, ...name('fill'), 0x00, RADICES.length + 1, ...name('mem'), 0x02, 0);
+  exportsList.push(...name('post'), 0x00, RADICES.length, ...name('fill'), 0x00, RADICES.length + 1);
+  exportsList.push(...name('mel'), 0x00, RADICES.length + 2, ...name('mem'), 0x02, 0);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [3, ...types]),
-    ...section(3, [bodies.length, ...RADICES.map(() => 0), 1, 2]),
+    ...section(3, [bodies.length, ...RADICES.map(() => 0), 1, 2, 0]),
     ...section(5, [1, 0x00, 10]),
-    ...section(7, [RADICES.length + 3, ...exportsList]),
+    ...section(7, [RADICES.length + 4, ...exportsList]),
     ...section(10, [bodies.length, ...bodies.flat()]),
   ];
   return new Uint8Array(bytes);
@@ -421,10 +501,15 @@ type StageExport = (src: number, dst: number, tw: number, m: number, s: number) 
 export class PairRealFFT {
   readonly n: number;
   readonly bins: number;
-  readonly view: Float64Array;
   private readonly stages: { fn: StageExport; tw: number; m: number; s: number }[];
   private readonly post: (src: number, ptw: number, h: number) => void;
   private readonly fill: (h: number) => void;
+  private readonly melK: (w: number, start: number, off: number, nMels: number, out: number) => void;
+  private readonly mem: WasmMemory;
+  private readonly twEnd: number;
+  private melLayout: { w: number; start: number; off: number; out: number; nMels: number } | undefined;
+  /** The view; replaced when memory grows (setMel), so read it after setMel. */
+  view: Float64Array;
   private readonly ptw: number;
   private readonly finalSrc: number;
 
@@ -474,6 +559,9 @@ export class PairRealFFT {
     }
     this.post = inst.exports.post as (src: number, ptw: number, h: number) => void;
     this.fill = inst.exports.fill as (h: number) => void;
+    this.melK = inst.exports.mel as PairRealFFT['melK'];
+    this.mem = mem;
+    this.twEnd = need;
     this.finalSrc = factors.length % 2 === 0 ? REGION_A : REGION_B;
   }
 
@@ -492,6 +580,32 @@ export class PairRealFFT {
     }
     if (compiled === null) return undefined;
     return new PairRealFFT(n, factors, new WA.Instance(compiled, {}));
+  }
+
+  /**
+   * Loads packed mel weights (filter m: w[off[m] .. off[m+1]) against bins start[m]..) for `applyMel`. Returns the
+   * index in `view` of the result: mel m of lane l at melOut + 2m + l.
+   */
+  setMel(start: Int32Array, off: Int32Array, w: Float64Array): number {
+    const nMels = start.length;
+    const wPtr = Math.ceil(this.twEnd / 16) * 16;
+    const sPtr = wPtr + w.length * 8;
+    const oPtr = sPtr + nMels * 4;
+    const outPtr = Math.ceil((oPtr + (nMels + 1) * 4) / 16) * 16;
+    const need = outPtr + nMels * 16;
+    if (need > this.mem.buffer.byteLength) this.mem.grow(Math.ceil((need - this.mem.buffer.byteLength) / 65536));
+    this.view = new Float64Array(this.mem.buffer);
+    this.view.set(w, wPtr / 8);
+    new Int32Array(this.mem.buffer, sPtr, nMels).set(start);
+    new Int32Array(this.mem.buffer, oPtr, nMels + 1).set(off);
+    this.melLayout = { w: wPtr, start: sPtr, off: oPtr, out: outPtr, nMels };
+    return outPtr / 8;
+  }
+
+  /** Applies the loaded mel weights to both lanes' power spectra (after `run()`). */
+  applyMel(): void {
+    const l = this.melLayout!;
+    this.melK(l.w, l.start, l.off, l.nMels, l.out);
   }
 
   /** Sets the window (length n) applied to both frames. */

@@ -204,7 +204,7 @@ function padIndex(j: number, n: number, mode: PadMode): number {
  * Receives frame t's spectrum: bin k's real part at v[reOff + k*stride], imaginary part at v[imOff + k*stride] and
  * power (re^2 + im^2) at v[pwOff + k*stride]. The storage is reused; read it before returning.
  */
-type FrameVisitor = (t: number, v: Float64Array, reOff: number, imOff: number, pwOff: number, stride: number) => void;
+type FrameVisitor = (t: number, v: Float64Array, reOff: number, imOff: number, pwOff: number, stride: number, lane: 0 | 1) => void;
 
 /** Writes the windowed frame starting at padded position `start` through set(i, value). */
 function frameValue(y: FloatArray, p: StftPlan, start: number, i: number): number {
@@ -241,8 +241,8 @@ function forEachFrame(y: FloatArray, p: StftPlan, visit: FrameVisitor): number {
         }
       }
       pair.run();
-      visit(t, v, pair.reOffset(0), pair.imOffset(0), pair.powOffset(0), 2);
-      if (t + 1 < T) visit(t + 1, v, pair.reOffset(1), pair.imOffset(1), pair.powOffset(1), 2);
+      visit(t, v, pair.reOffset(0), pair.imOffset(0), pair.powOffset(0), 2, 0);
+      if (t + 1 < T) visit(t + 1, v, pair.reOffset(1), pair.imOffset(1), pair.powOffset(1), 2, 1);
     }
     return T;
   }
@@ -260,7 +260,7 @@ function forEachFrame(y: FloatArray, p: StftPlan, visit: FrameVisitor): number {
     }
     p.fft.transform(frame, re, im);
     for (let k = 0; k < bins; k++) buf[2 * bins + k] = re[k]! * re[k]! + im[k]! * im[k]!;
-    visit(t, buf, 0, bins, 2 * bins, 1);
+    visit(t, buf, 0, bins, 2 * bins, 1, 0);
   }
   return T;
 }
@@ -422,6 +422,16 @@ function melCore(y: FloatArray, opts: MelSpectrogramOptions): { mel: Float32Arra
   const T = stftFrameCount(y.length, { nFft: p.nFft, hopLength: p.hop, center: p.center });
   const mel = new Float32Array(nMels * T);
   const pw = new Float64Array(p.bins);
+  const pair = p.pair;
+  if (pair && power === 2) {
+    // Both lanes' mel bands in one wasm call, straight from the FFT's power output.
+    const melOut = pair.setMel(pm.start, pm.off, pm.w);
+    forEachFrame(y, p, (t, v, _ro, _io, _po, _st, lane) => {
+      if (lane === 0) pair.applyMel();
+      for (let m = 0, o = melOut + lane; m < nMels; m++, o += 2) mel[m * T + t] = v[o]!;
+    });
+    return { mel, nMels, T };
+  }
   forEachFrame(y, p, (t, v, _ro, _io, po, st) => {
     if (power === 2) {
       applyMel(pm, v, po, st, mel, t, T);
