@@ -7,6 +7,8 @@ import type { Compressor } from '../compress/compressor.js';
 import { lmicChunks, manifestPaths } from '../compress/data.js';
 import { evalChartHtml, evaluateCompressor, formatEvalCsv, formatEvalTable, type EvalResult } from '../compress/evaluate.js';
 import { LmCompressor } from '../compress/lm-compressor.js';
+import { evaluateLossless, formatLosslessTable, type LosslessEntry } from '../compress/lossless.js';
+import { collectAudioFiles } from '../tokens/index.js';
 import { loadCompressionModel } from '../compress/model.js';
 import { ConfigError } from '../util/errors.js';
 import { action, barFor, emit, intOption, warn } from './common.js';
@@ -21,6 +23,7 @@ interface EvalFlags {
   unchunked: boolean;
   csv?: string;
   chart?: string;
+  lossless?: boolean;
 }
 
 function pick(name: string, workers: number): Compressor {
@@ -47,6 +50,7 @@ export function registerEval(program: Command): void {
     .option('--no-unchunked', 'skip the unchunked rates')
     .option('--csv <file>', 'also write the results as CSV')
     .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
+    .option('--lossless', 'whole-file lossless instead: each WAV compressed whole (flac at its own bit depth, lm: as a .wlm archive, others on the file bytes)')
     .addHelpText(
       'after',
       `
@@ -55,7 +59,8 @@ incomplete last chunk dropped. LM rates are the bytes of range-coded chunks as a
 
 Examples:
   wavelm eval --files ../shared/data/speech/fsdd --compressors gzip,lzma,flac,png --chart rates.html
-  wavelm eval --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd --csv rates.csv`,
+  wavelm eval --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd --csv rates.csv
+  wavelm eval --lossless --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd16`,
     )
     .action(
       action(async (flags: EvalFlags, cmd: Command) => {
@@ -63,6 +68,20 @@ Examples:
         const inputs = flags.manifest ? manifestPaths(flags.manifest, flags.split) : flags.files!;
         const names = flags.compressors.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
         if (names.length === 0) throw new ConfigError('--compressors is empty');
+        if (flags.lossless) {
+          const files = collectAudioFiles(inputs);
+          if (files.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
+          const entries: LosslessEntry[] = names.map((n) => {
+            if (n === 'flac') return { kind: 'flac' };
+            if (n.startsWith('lm:')) return { kind: 'lm', name: n, model: loadCompressionModel(n.slice(3)), workers: flags.workers };
+            if (n === 'png') throw new ConfigError('png is not a whole-file compressor; use it without --lossless');
+            return { kind: 'bytes', compressor: pick(n, flags.workers) };
+          });
+          const results = await evaluateLossless(files, entries, barFor(cmd, { unit: 'files' }));
+          if (flags.csv) writeFileSync(flags.csv, ['compressor,files,original_bytes,compressed_bytes,rate,seconds', ...results.map((r) => [r.compressor, r.files, r.originalBytes, r.compressedBytes, r.rate.toFixed(6), r.seconds.toFixed(3)].join(','))].join('\n') + '\n');
+          emit(cmd, { files: files.length, lossless: true, results }, () => formatLosslessTable(results));
+          return;
+        }
         const compressors = names.map((n) => pick(n, flags.workers));
         const data = await lmicChunks(inputs, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m) });
         if (data.chunks.length === 0) throw new ConfigError(`no complete 2048-byte chunks in ${inputs.length} input(s)`);

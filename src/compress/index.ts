@@ -24,3 +24,4 @@ export { LmCompressor } from './lm-compressor.js';
 export { evaluateCompressor, formatEvalTable, formatEvalCsv, evalChartHtml, type EvalResult, type RateResult, type BatchCompressor, type EvaluateOptions } from './evaluate.js';
 export { lmicChunks, manifestPaths, type EvalData } from './data.js';
 export { pngGrayNoFilter } from './baselines/png.js';
+export { evaluateLossless, formatLosslessTable, type LosslessResult, type LosslessEntry } from './lossless.js';
