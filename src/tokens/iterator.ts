@@ -86,6 +86,14 @@ export function* wavChunkBatches(src: ByteSource, stream: ChunkStream, opts: Fil
   if (tail.length > 0) yield tail;
 }
 
+function* wavBatchesThenClose(src: ByteSource, stream: ChunkStream, opts: FileChunkOptions): Generator<Uint8Array[]> {
+  try {
+    yield* wavChunkBatches(src, stream, opts);
+  } finally {
+    src.close();
+  }
+}
+
 /**
  * Chunks of one file of any supported format, in batches. Throws WavelmError for unreadable input.
  * `stream` must be between files (fresh, or after endFile()).
@@ -156,7 +164,16 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
       if (stats.chunks >= limit) break;
       let any = false;
       try {
-        for await (const batch of fileChunkBatches(path, stream, fileOpts)) {
+        // WAV is read synchronously (no async generator per file: it matters for thousands of small
+        // files); other formats are decoded by the async wasm decoders.
+        const src = openSourceInto(path, scratch);
+        let batches: Iterable<Uint8Array[]> | AsyncIterable<Uint8Array[]>;
+        if (sniffFile(src) === 'wav') batches = wavBatchesThenClose(src, stream, fileOpts);
+        else {
+          src.close();
+          batches = fileChunkBatches(path, stream, fileOpts);
+        }
+        for await (const batch of batches) {
           any = true;
           const room = limit - stats.chunks;
           const out = batch.length > room ? batch.slice(0, room) : batch;
