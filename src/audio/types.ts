@@ -35,4 +35,6 @@ export interface AudioInfo {
   bitsPerSample: number;
   frames: number;
   durationSeconds: number;
+  /** WAV only, when the data chunk is shorter than its header says: the frames the header declares (`frames` counts those present). */
+  declaredFrames?: number;
 }

@@ -475,6 +475,7 @@ export function wavInfo(layout: WavLayout, path: string): AudioInfo {
     bitsPerSample: f.validBits,
     frames: layout.frames,
     durationSeconds: layout.frames / f.sampleRate,
+    ...(layout.truncated ? { declaredFrames: layout.declaredFrames } : {}),
   };
 }
 

@@ -12,7 +12,8 @@ interface InfoError {
 
 function line(i: AudioInfo): string {
   const dur = i.durationSeconds < 10 ? i.durationSeconds.toFixed(3) : i.durationSeconds.toFixed(2);
-  return `${i.path}: ${i.container}/${i.codec}, ${i.sampleRate} Hz, ${i.channels} ch, ${i.bitsPerSample}-bit, ${i.frames} frames, ${dur} s`;
+  const trunc = i.declaredFrames !== undefined ? ` (truncated: the header declares ${i.declaredFrames} frames)` : '';
+  return `${i.path}: ${i.container}/${i.codec}, ${i.sampleRate} Hz, ${i.channels} ch, ${i.bitsPerSample}-bit, ${i.frames} frames, ${dur} s${trunc}`;
 }
 
 export function registerInfo(program: Command): void {

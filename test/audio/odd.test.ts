@@ -214,6 +214,9 @@ describe('scipy wavfile test data', () => {
     await assert.rejects(loadAudio(p), (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT' && /only 236 are in the file/.test(e.message));
     const a = await loadAudio(p, { allowTruncated: true });
     assert.equal(a.frames, 236);
+    const info = await readAudioInfo(p);
+    assert.deepEqual([info.frames, info.declaredFrames], [236, 4410]);
+    assert.equal((await readAudioInfo(full)).declaredFrames, undefined);
     assert.deepEqual(samples(a), samples(await loadAudio(full)).slice(0, 236));
   });
 
