@@ -267,12 +267,32 @@ class PolyRunner {
  * Float32 output (computed in float64, rounded once); Float64 gives Float64.
  */
 export function resamplePoly<T extends FloatArray>(x: T, up: number, down: number, opts: ResampleOptions = {}): T {
-  const d = designResampler(up, down, opts);
-  return applyResampler(d, x);
+  return runOneShot(cachedRunner(up, down, opts), x);
 }
 
-/** Runs a designed resampler over a whole signal. */
-export function applyResampler<T extends FloatArray>(d: ResampleDesign, x: T): T {
+/**
+ * Designs (Kaiser windows of thousands of taps) and their wasm instances, kept for the last few ratios: datasets
+ * and codecs resample clip by clip with the same rates. Runs are synchronous, so sharing a runner is safe.
+ */
+const runnerCache = new Map<string, PolyRunner>();
+
+function cachedRunner(up: number, down: number, opts: ResampleOptions): PolyRunner {
+  const r = reduceRatio(up, down);
+  const key = JSON.stringify([r.up, r.down, opts.quality ?? 'default', opts.halfLengthFactor, opts.beta, process.env.WAVELM_NO_SIMD === '1']);
+  const hit = runnerCache.get(key);
+  if (hit) {
+    runnerCache.delete(key);
+    runnerCache.set(key, hit);
+    return hit;
+  }
+  const runner = new PolyRunner(designResampler(up, down, opts));
+  runnerCache.set(key, runner);
+  if (runnerCache.size > 4) runnerCache.delete(runnerCache.keys().next().value as string);
+  return runner;
+}
+
+function runOneShot<T extends FloatArray>(runner: PolyRunner, x: T): T {
+  const d = runner.d;
   const Ctor = (x instanceof Float32Array ? Float32Array : Float64Array) as unknown as new (n: number) => T;
   if (d.up === 1 && d.down === 1) {
     const copy = new Ctor(x.length);
@@ -281,8 +301,13 @@ export function applyResampler<T extends FloatArray>(d: ResampleDesign, x: T): T
   }
   const nOut = Math.ceil((x.length * d.up) / d.down);
   const out = new Ctor(nOut);
-  new PolyRunner(d).run(x, 0, x.length, 0, nOut, out, 0);
+  runner.run(x, 0, x.length, 0, nOut, out, 0);
   return out;
+}
+
+/** Runs a designed resampler over a whole signal. */
+export function applyResampler<T extends FloatArray>(d: ResampleDesign, x: T): T {
+  return runOneShot(new PolyRunner(d), x);
 }
 
 /** Resamples from one integer rate to another (ratio reduced by gcd), e.g. resample(x, 44100, 16000). */

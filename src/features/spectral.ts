@@ -138,7 +138,33 @@ interface StftPlan {
   bins: number;
 }
 
+/**
+ * Small caches of the per-configuration set-up (windows, FFT twiddles and wasm instances, filterbanks, DCT bases):
+ * building them costs more than a one-second clip's features, and datasets call these per clip. Calls are
+ * synchronous and run to completion, so sharing a plan's scratch memory between calls is safe.
+ */
+const CACHE_SIZE = 8;
+function cached<V>(cache: Map<string, V>, key: string | undefined, make: () => V): V {
+  if (key === undefined) return make();
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const v = make();
+  cache.set(key, v);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return v;
+}
+const planCache = new Map<string, StftPlan>();
+
 function plan(opts: StftOptions): StftPlan {
+  const key = typeof opts.window === 'object' ? undefined : JSON.stringify([opts.nFft, opts.hopLength, opts.winLength, opts.window, opts.center, opts.padMode, process.env.WAVELM_NO_SIMD === '1']);
+  return cached(planCache, key, () => makePlan(opts));
+}
+
+function makePlan(opts: StftOptions): StftPlan {
   const nFft = posInt('n_fft', opts.nFft ?? LIBROSA_DEFAULTS.nFft);
   const winLength = posInt('win_length', opts.winLength ?? nFft);
   if (winLength > nFft) throw new ConfigError(`win_length (${winLength}) must be at most n_fft (${nFft})`, { subject: 'win_length' });
@@ -412,12 +438,17 @@ function applyMel(pm: PackedMel, v: Float64Array, po: number, st: number, out: F
   }
 }
 
+const melCache = new Map<string, { fb: MelFilterbank; pm: PackedMel }>();
+
 function melCore(y: FloatArray, opts: MelSpectrogramOptions): { mel: Float32Array; nMels: number; T: number } {
   const p = plan(opts);
   const power = opts.power ?? LIBROSA_DEFAULTS.power;
   if (!(power > 0)) throw new ConfigError(`power must be positive, got ${power}`, { subject: 'power' });
-  const fb = melFilterbank({ ...opts, nFft: p.nFft });
-  const pm = packMel(fb);
+  const melOpts = { sr: opts.sr, nFft: p.nFft, nMels: opts.nMels, fmin: opts.fmin, fmax: opts.fmax, htk: opts.htk, norm: opts.norm };
+  const { fb, pm } = cached(melCache, JSON.stringify(melOpts), () => {
+    const f = melFilterbank(melOpts);
+    return { fb: f, pm: packMel(f) };
+  });
   const nMels = fb.shape[0];
   const T = stftFrameCount(y.length, { nFft: p.nFft, hopLength: p.hop, center: p.center });
   const mel = new Float32Array(nMels * T);
@@ -494,7 +525,16 @@ function dctBasis(nOut: number, n: number, norm: 'ortho' | null): Float64Array {
   return b;
 }
 
-function mfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'>): { nMfcc: number; basis: Float64Array } {
+const dctCache = new Map<string, { nMfcc: number; basis: Float64Array; simd: SimdDct | undefined }>();
+
+function mfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'>): { nMfcc: number; basis: Float64Array; simd: SimdDct | undefined } {
+  return cached(dctCache, JSON.stringify([nMels, opts.nMfcc, opts.dctNorm, opts.lifter, process.env.WAVELM_NO_SIMD === '1']), () => {
+    const r = makeMfccSettings(nMels, opts);
+    return { ...r, simd: SimdDct.create(nMels, r.nMfcc, r.basis) };
+  });
+}
+
+function makeMfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'>): { nMfcc: number; basis: Float64Array } {
   const nMfcc = posInt('n_mfcc', opts.nMfcc ?? LIBROSA_DEFAULTS.nMfcc);
   if (nMfcc > nMels) throw new ConfigError(`n_mfcc (${nMfcc}) must be at most n_mels (${nMels})`, { subject: 'n_mfcc' });
   const norm = opts.dctNorm === undefined ? LIBROSA_DEFAULTS.dctNorm : opts.dctNorm;
@@ -516,9 +556,8 @@ function mfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm'
  * Column by column: a frame's values sit on nMels cache lines that the next frames reuse, so S is read once.
  * With SIMD, blocks of frames go through a WebAssembly kernel that sums in the same order (i ascending).
  */
-function dctColumns(S: Float32Array, nMels: number, T: number, nMfcc: number, basis: Float64Array, map: ((v: number) => number) | undefined): Float32Array {
-  const simd = T >= 8 ? SimdDct.create(nMels, nMfcc, basis) : undefined;
-  if (simd) return simd.apply(S, T, map);
+function dctColumns(S: Float32Array, nMels: number, T: number, nMfcc: number, basis: Float64Array, simdDct: SimdDct | undefined, map: ((v: number) => number) | undefined): Float32Array {
+  if (simdDct && T >= 8) return simdDct.apply(S, T, map);
   const out = new Float32Array(nMfcc * T);
   const col = new Float64Array(nMels);
   for (let t = 0; t < T; t++) {
@@ -537,8 +576,8 @@ function dctColumns(S: Float32Array, nMels: number, T: number, nMfcc: number, ba
 /** MFCC from a log-power mel spectrogram S (librosa.feature.mfcc(S=S, ...)): [n_mfcc, frames]. */
 export function mfccFromDb(S: FeatureMatrix, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'> = {}): FeatureMatrix {
   const [nMels, T] = S.shape;
-  const { nMfcc, basis } = mfccSettings(nMels, opts);
-  return { data: dctColumns(S.data, nMels, T, nMfcc, basis, undefined), shape: [nMfcc, T] };
+  const { nMfcc, basis, simd } = mfccSettings(nMels, opts);
+  return { data: dctColumns(S.data, nMels, T, nMfcc, basis, simd, undefined), shape: [nMfcc, T] };
 }
 
 /**
@@ -548,12 +587,12 @@ export function mfccFromDb(S: FeatureMatrix, opts: Pick<MfccOptions, 'nMfcc' | '
 export function mfcc(y: FloatArray, opts: MfccOptions & PowerToDbOptions = {}): FeatureMatrix {
   const M = melSpectrogram(y, opts);
   const [nMels, T] = M.shape;
-  const { nMfcc, basis } = mfccSettings(nMels, opts);
+  const { nMfcc, basis, simd } = mfccSettings(nMels, opts);
   const { offset, floor, amin } = dbParams(M.data, opts);
   const fr = Math.fround;
   const map = (v: number): number => {
     const d = fr(DB_PER_NEPER * Math.log(Math.max(amin, v)) - offset);
     return d < floor ? floor : d;
   };
-  return { data: dctColumns(M.data, nMels, T, nMfcc, basis, map), shape: [nMfcc, T] };
+  return { data: dctColumns(M.data, nMels, T, nMfcc, basis, simd, map), shape: [nMfcc, T] };
 }
