@@ -232,7 +232,7 @@ function padIndex(j: number, n: number, mode: PadMode): number {
  */
 type FrameVisitor = (t: number, v: Float64Array, reOff: number, imOff: number, pwOff: number, stride: number, lane: 0 | 1) => void;
 
-/** Writes the windowed frame starting at padded position `start` through set(i, value). */
+/** Windowed sample i of the frame that starts at padded position `start` (numpy.pad semantics outside the signal). */
 function frameValue(y: FloatArray, p: StftPlan, start: number, i: number): number {
   const k = padIndex(start + i, y.length, p.padMode);
   return k < 0 ? 0 : p.window[i]! * y[k]!;
