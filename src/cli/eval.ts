@@ -30,7 +30,9 @@ function pick(name: string, workers: number): Compressor {
   if (name.startsWith('lm:')) {
     const path = name.slice(3);
     if (!path) throw new ConfigError("lm: needs a checkpoint, e.g. lm:runs/fsdd or lm:runs/fsdd/checkpoints/step-1000/model.safetensors");
-    return new LmCompressor(name, loadCompressionModel(path), workers);
+    const model = loadCompressionModel(path);
+    if (model.vocabSize !== 256) throw new ConfigError(`${name}: a ${model.vocabSize}-token model; chunked eval feeds LMIC's 8-bit chunks, so compare 16-bit models with --lossless`);
+    return new LmCompressor(name, model, workers);
   }
   const c = CLASSICAL_COMPRESSORS[name];
   if (!c) throw new ConfigError(`unknown compressor '${name}'; known: ${Object.keys(CLASSICAL_COMPRESSORS).join(', ')}, lm:CHECKPOINT`);
