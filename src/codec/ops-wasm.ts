@@ -311,12 +311,14 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         engine.f32(cur, channels * t).set(x);
         let ch = channels;
         let len = t;
-        for (const l of layers) {
+        for (let li = 0; li < layers.length; li++) {
+          const l = layers[li]!;
           if (l.kind === 'elu') {
-            // The main chain never reuses an activation after its ELU, so it is applied in place.
-            k.elu(ch * len, cur, cur);
+            // An ELU before a padded convolution is applied to the padded copy the convolution makes anyway;
+            // otherwise in place (the main chain never reuses an activation after its ELU).
+            if (layers[li + 1]?.kind !== 'conv') k.elu(ch * len, cur, cur);
           } else if (l.kind === 'conv') {
-            const r = sconv(l, cur, len, false);
+            const r = sconv(l, cur, len, layers[li - 1]?.kind === 'elu');
             free(cur);
             cur = r.ptr;
             len = r.t;
