@@ -55,6 +55,12 @@ export interface LoaderOptions {
   reuseBuffers?: boolean;
   /** Reads closer than this many bytes are merged into one (default 64 KiB). */
   mergeGap?: number;
+  /**
+   * 'sync' (default) reads with positional readSync, run between the consumer's steps (setImmediate):
+   * from the page cache this costs microseconds per read, where a thread-pool round trip costs tens.
+   * 'async' uses the libuv thread pool: better for cold data on slow or network disks.
+   */
+  io?: 'sync' | 'async';
 }
 
 export interface Position {
@@ -101,7 +107,7 @@ export class Loader implements AsyncIterable<Batch> {
   private readonly sources: Source[];
   private readonly fieldIdx: number[];
   private readonly fields: Field[];
-  private readonly o: Required<Pick<LoaderOptions, 'order' | 'seed' | 'rank' | 'worldSize' | 'dropLast' | 'batchesAhead' | 'workers' | 'verify' | 'reuseBuffers' | 'mergeGap'>> & LoaderOptions;
+  private readonly o: Required<Pick<LoaderOptions, 'order' | 'seed' | 'rank' | 'worldSize' | 'dropLast' | 'batchesAhead' | 'workers' | 'verify' | 'reuseBuffers' | 'mergeGap' | 'io'>> & LoaderOptions;
   private epoch: number;
   private cursor: number;
   private order!: Order;
@@ -126,7 +132,7 @@ export class Loader implements AsyncIterable<Batch> {
     this.fieldIdx = this.fieldNames.map((n) => r0.fieldIndex(n));
     this.fields = this.fieldIdx.map((k) => r0.fields[k]!);
     this.o = {
-      order: 'random', seed: 0, rank: 0, worldSize: 1, dropLast: false, batchesAhead: 2, workers: 0, verify: 'once', reuseBuffers: false, mergeGap: 64 << 10,
+      order: 'random', seed: 0, rank: 0, worldSize: 1, dropLast: false, batchesAhead: 2, workers: 0, verify: 'once', reuseBuffers: false, mergeGap: 64 << 10, io: 'sync',
       ...opts,
     };
     if (this.o.verify === undefined) this.o.verify = 'once';
@@ -405,7 +411,8 @@ export class Loader implements AsyncIterable<Batch> {
     const reads: Promise<void>[] = [];
     for (const run of runs) {
       const len = run.end - run.start;
-      reads.push(this.sources[run.src]!.reader.readInto(buf, at, run.start, len));
+      if (this.o.io === 'sync') this.sources[run.src]!.reader.readIntoSync(buf, at, run.start, len);
+      else reads.push(this.sources[run.src]!.reader.readInto(buf, at, run.start, len));
       for (const x of run.members) reqs[x]!.view = buf.subarray(at + reqs[x]!.offset - run.start, at + reqs[x]!.offset - run.start + reqs[x]!.length);
       at += len;
     }
@@ -421,7 +428,9 @@ export class Loader implements AsyncIterable<Batch> {
         const span = this.nextSpan(next);
         if (!span) return;
         next = span[1];
-        const p = this.load(span[0], span[1], this.batchNo++);
+        const no = this.batchNo++;
+        // Deferred to the next turn of the event loop, so a batch is read while the consumer awaits its own work.
+        const p = new Promise<void>((r) => setImmediate(r)).then(() => this.load(span[0], span[1], no));
         p.catch(() => undefined); // handled when awaited
         ahead.push(p);
       }

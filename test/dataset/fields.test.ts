@@ -200,11 +200,13 @@ test('window decoding reads only the window of a waveform', async () => {
 });
 
 test('flac blobs carry a checked frame index; damaged indexes are refused clearly', async () => {
-  const { packFlac, unpackFlac } = await import('../../src/dataset/fields/compressed.js');
+  const { packFlac, unpackFlac, flacFrameSizes } = await import('../../src/dataset/fields/compressed.js');
   const { encodeFlacAsync } = await import('../../src/audio/encoders/flac.js');
   const a = synth(20000, 16000, 1);
   const file = await encodeFlacAsync(a.samples as Int16Array, { sampleRate: 16000, channels: 1, bitsPerSample: 16 });
-  const packed = packFlac(file);
+  const sizes = await flacFrameSizes(file, 20000);
+  assert.ok(sizes.length > 1, 'the frame parser splits this stream');
+  const packed = packFlac(file, sizes);
   const { file: back, frames } = unpackFlac(packed);
   assert.deepEqual(back, file);
   assert.ok(frames.length > 1);
@@ -215,4 +217,16 @@ test('flac blobs carry a checked frame index; damaged indexes are refused clearl
   const bad2 = packed.slice();
   new DataView(bad2.buffer).setUint32(4, 1e8, true);
   assert.throws(() => unpackFlac(bad2), /exceed/);
+  // A stream of one frame (the parser alone finds none) is indexed too.
+  const one = await encodeFlacAsync(synth(3000, 8000).samples as Int16Array, { sampleRate: 8000, channels: 1, bitsPerSample: 16 });
+  assert.equal((await flacFrameSizes(one, 3000)).length, 1);
+  assert.deepEqual(await flacFrameSizes(one, 2999), [], 'an index that does not give the stored frame count is dropped');
+  // Without an index (n = 0) the blob decodes as a whole file, to the same samples.
+  const f = createField('f', 'flac', { dtype: 'int16' });
+  const meta = [20000, 1, 16000];
+  const viaIndex = await f.decode(packed, meta);
+  const whole = await f.decode(packFlac(file, []), meta);
+  assert.ok(viaIndex.kind === 'array' && whole.kind === 'array');
+  assert.deepEqual(Array.from(viaIndex.data), Array.from(a.samples));
+  assert.deepEqual(Array.from(whole.data), Array.from(a.samples));
 });

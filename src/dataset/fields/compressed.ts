@@ -81,16 +81,65 @@ async function getMpegDecoder(): Promise<MpegDecoderLike> {
 /**
  * FLAC blobs carry a frame index in front of the FLAC file: u32 n, then n u32 frame sizes (little-endian),
  * then the file; the frames are the file's last sum(sizes) bytes. The index lets the loader hand frames
- * straight to libFLAC's frame decoder instead of searching for frame sync codes per sample.
+ * straight to libFLAC's frame decoder instead of searching for frame sync codes per sample. n = 0 means
+ * no index (the frame parser could not split this stream reliably): such blobs decode as whole files.
  */
-export function packFlac(file: Uint8Array): Uint8Array {
-  const frames = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(file)] as { data: Uint8Array }[];
-  const out = new Uint8Array(4 + 4 * frames.length + file.length);
+export function packFlac(file: Uint8Array, sizes: number[]): Uint8Array {
+  const out = new Uint8Array(4 + 4 * sizes.length + file.length);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, frames.length, true);
-  frames.forEach((f, i) => dv.setUint32(4 + 4 * i, f.data.length, true));
-  out.set(file, 4 + 4 * frames.length);
+  dv.setUint32(0, sizes.length, true);
+  sizes.forEach((n, i) => dv.setUint32(4 + 4 * i, n, true));
+  out.set(file, 4 + 4 * sizes.length);
   return out;
+}
+
+/** Offset of the first audio frame: after "fLaC" and the metadata blocks (or -1 when they run past the file). */
+function flacAudioStart(file: Uint8Array): number {
+  let at = 4;
+  for (;;) {
+    if (at + 4 > file.length) return -1;
+    const last = file[at]! & 0x80;
+    const len = (file[at + 1]! << 16) | (file[at + 2]! << 8) | file[at + 3]!;
+    at += 4 + len;
+    if (last) return at <= file.length ? at : -1;
+  }
+}
+
+/**
+ * Frame sizes of a FLAC stream. codec-parser finds frames by their sync codes but holds back the last
+ * one (it waits for a next header that never comes), so the bytes after the frames it found are the
+ * last frame. The index is kept only when decoding through it gives exactly `frames` samples without
+ * errors; otherwise the blob is stored without one.
+ */
+export async function flacFrameSizes(file: Uint8Array, frames: number): Promise<number[]> {
+  const start = flacAudioStart(file);
+  if (start < 0) return [];
+  const parsed = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(file)] as { data: Uint8Array }[];
+  const sizes = parsed.map((f) => f.data.length);
+  const total = sizes.reduce((x, y) => x + y, 0);
+  if (start + total > file.length) return [];
+  if (start + total < file.length) sizes.push(file.length - start - total);
+  const split: Uint8Array[] = [];
+  let at = start;
+  for (const n of sizes) {
+    split.push(file.subarray(at, at + n));
+    at += n;
+  }
+  const fast = decodeFrames(await getFlacDecoder(), split);
+  if (!fast || fast.errors.length > 0 || fast.samplesDecoded !== frames) return [];
+  return sizes;
+}
+
+/** Decodes frames with a fresh libFLAC frame decoder (cheap), or undefined when the decoder's internals differ. */
+function decodeFrames(dec: FlacDecoderLike, frames: Uint8Array[]): FlacDecoded | undefined {
+  const inner = dec._decoder;
+  if (!inner || typeof inner.decodeFrames !== 'function' || !inner._common?.wasm?.create_decoder) return undefined;
+  inner._common.wasm.destroy_decoder(inner._decoder);
+  inner._decoder = inner._common.wasm.create_decoder(
+    inner._channels.ptr, inner._sampleRate.ptr, inner._bitsPerSample.ptr, inner._samplesDecoded.ptr,
+    inner._outputBufferPtr.ptr, inner._outputBufferLen.ptr, inner._errorStringPtr.ptr, inner._stateStringPtr.ptr,
+  );
+  return inner.decodeFrames(frames);
 }
 
 /** The FLAC file and its frames from a packed blob, with every size checked against the blob. */
@@ -184,7 +233,7 @@ export class CompressedField implements Field {
     }
     if (this.codec === 'flac') {
       // A FLAC source used unchanged is stored as it is: already lossless and compressed.
-      if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!) };
+      if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!, await flacFrameSizes(input.fileBytes!, audio.frames)) };
       let a = audio;
       if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
         const p = prepareAudio(audio, this.prep);
@@ -193,7 +242,7 @@ export class CompressedField implements Field {
       }
       const samples = a.samples as Int16Array | Int32Array | Uint8Array;
       const bytes = await encodeFlacAsync(samples, { sampleRate: a.sampleRate, channels: a.channels, bitsPerSample: Math.min(24, a.bitsPerSample), compressionLevel: this.level });
-      return { meta: [a.frames, a.channels, a.sampleRate], bytes: packFlac(bytes) };
+      return { meta: [a.frames, a.channels, a.sampleRate], bytes: packFlac(bytes, await flacFrameSizes(bytes, a.frames)) };
     }
     // Opus
     const p = prepareAudio(audio, this.prep);
@@ -234,17 +283,8 @@ export class CompressedField implements Field {
       const { file, frames: flacFrames } = unpackFlac(bytes, this.name);
       const dec = await getFlacDecoder();
       let d: FlacDecoded;
-      const inner = dec._decoder;
       try {
-        if (inner && typeof inner.decodeFrames === 'function' && inner._common?.wasm?.create_decoder) {
-          // A fresh libFLAC frame decoder (cheap) instead of decodeFile's parse + wasm re-instantiation.
-          inner._common.wasm.destroy_decoder(inner._decoder);
-          inner._decoder = inner._common.wasm.create_decoder(
-            inner._channels.ptr, inner._sampleRate.ptr, inner._bitsPerSample.ptr, inner._samplesDecoded.ptr,
-            inner._outputBufferPtr.ptr, inner._outputBufferLen.ptr, inner._errorStringPtr.ptr, inner._stateStringPtr.ptr,
-          );
-          d = inner.decodeFrames(flacFrames);
-        } else d = await dec.decodeFile(file);
+        d = (flacFrames.length > 0 ? decodeFrames(dec, flacFrames) : undefined) ?? (await dec.decodeFile(file));
       } catch (e) {
         flacDecoder = undefined;
         throw new FormatError(`field '${this.name}': FLAC blob does not decode (${(e as Error).message})`, { cause: e });
