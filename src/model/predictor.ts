@@ -18,6 +18,14 @@ export interface PredictorOptions {
   engine?: Engine;
 }
 
+/** Wasm memory of a predictor, freed by dispose() or, as a safety net, when the predictor is garbage-collected. */
+interface Held {
+  arenas: Arena[];
+}
+const reclaim = new FinalizationRegistry<Held>((held) => {
+  for (const a of held.arenas) a.dispose();
+});
+
 export class KvPredictor implements IncrementalPredictor {
   readonly config: TransformerConfig;
   private readonly eng: Engine;
@@ -30,6 +38,7 @@ export class KvPredictor implements IncrementalPredictor {
   private pos = 0;
   private probs!: Block;
   private disposed = false;
+  private readonly held: Held = { arenas: [] };
 
   constructor(params: ParamSet | Float32Array, config: TransformerConfig, options: PredictorOptions = {}) {
     this.config = config;
@@ -40,6 +49,8 @@ export class KvPredictor implements IncrementalPredictor {
     this.arena = this.eng.arena();
     this.params = this.arena.from(flat);
     this.table = this.arena.i32(SLOTS + PER_LAYER * config.numLayers, true);
+    this.held.arenas.push(this.arena);
+    reclaim.register(this, this.held, this);
     this.grow(Math.max(4, Math.ceil((options.capacity ?? 2048) / 4) * 4));
   }
 
@@ -82,6 +93,7 @@ export class KvPredictor implements IncrementalPredictor {
       old.dispose();
     }
     this.cacheArena = next;
+    this.held.arenas = [this.arena, next];
     this.cap = cap;
     this.probs = probs;
     const t = this.eng.i32(this.table);
@@ -128,8 +140,10 @@ export class KvPredictor implements IncrementalPredictor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    reclaim.unregister(this);
     this.cacheArena?.dispose();
     this.arena.dispose();
+    this.held.arenas = [];
   }
 }
 

@@ -204,6 +204,7 @@ for (const pe of ['sinusoidal', 'rotary'] as const) {
     const tokens = batchOf(1, T, 77).tokens;
     const ref = lossAndGradients(config, trained, { tokens, batchSize: 1, seqLen: T }, { logProbs: true });
     const runs: Float32Array[][] = [];
+    const inUse = getEngine().bytesInUse;
     for (const capacity of [2048, 4]) {
       const pr = await createPredictor(trained, config, { capacity });
       const out: Float32Array[] = [pr.reset()];
@@ -212,6 +213,8 @@ for (const pe of ['sinusoidal', 'rotary'] as const) {
       // a second sequence after reset gives the same first distribution
       assert.ok(sameBits(pr.reset(), out[0]!));
       pr.dispose();
+      assert.equal(getEngine().bytesInUse, inUse, 'dispose frees the predictor\'s wasm memory');
+      assert.throws(() => pr.next(1), /disposed/);
     }
     let maxd = 0;
     for (let t = 0; t < T; t++) {
