@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { FormatError, UnsupportedError } from '../util/errors.js';
 import { decodeFlac, decodeMp3, decodeOpus, decodeVorbis, flacStreamInfo } from './decoders.js';
 import { sliceFrames } from './convert.js';
+import { aiffInfo, parseAiffLayout, readAiffFrames } from './aiff.js';
 import { id3Length, sniffFormat, type SniffedFormat } from './sniff.js';
 import { FileSource, openSource, type ByteSource } from './source.js';
 import type { AudioData, AudioInfo } from './types.js';
@@ -36,6 +37,7 @@ export { toFloat32Channels, toFloat32, toInt16, sliceFrames, fullScale } from '.
 export { sniffFormat, type SniffedFormat } from './sniff.js';
 export { MemorySource, FileSource, openSource, openSourceInto, type ByteSource } from './source.js';
 export { ULAW_TABLE, ALAW_TABLE } from './g711.js';
+export { parseAiffLayout, readAiffFrames, isAiff, type AiffLayout } from './aiff.js';
 
 /** Options for loadAudio. */
 export type LoadOptions = ReadOptions;
@@ -54,8 +56,6 @@ function notAudio(src: ByteSource, format: SniffedFormat): never {
   const name = src.name;
   if (src.size === 0) throw new FormatError(`${name}: empty file (0 bytes)`, { subject: name });
   switch (format) {
-    case 'aiff':
-      throw new UnsupportedError(`${name}: AIFF files are not supported; convert to WAV or FLAC (e.g. ffmpeg -i in.aif out.wav)`, { subject: name });
     case 'ogg-flac':
       throw new UnsupportedError(`${name}: FLAC inside Ogg is not supported; use native .flac`, { subject: name });
     case 'ogg':
@@ -78,6 +78,7 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<A
   try {
     const format = sniffFile(src);
     if (format === 'wav') return readWavFrames(src, parseWavLayout(src), opts);
+    if (format === 'aiff') return readAiffFrames(src, parseAiffLayout(src), opts);
     const bytes = src instanceof FileSource ? readFileSync(path) : src.read(0, src.size);
     let audio: AudioData;
     switch (format) {
@@ -109,11 +110,12 @@ export async function readAudioInfo(path: string): Promise<AudioInfo> {
   try {
     format = sniffFile(src);
     if (format === 'wav') return wavInfo(parseWavLayout(src), path);
+    if (format === 'aiff') return aiffInfo(parseAiffLayout(src), path);
     if (format === 'flac' && src.read(0, 4).every((c, i) => c === 'fLaC'.charCodeAt(i))) {
       const info = flacStreamInfo(src.read(0, 64), path, path);
       if (info.frames > 0) return info;
     }
-    if (format === 'unknown' || format === 'aiff' || format === 'ogg' || format === 'ogg-flac') notAudio(src, format);
+    if (format === 'unknown' || format === 'ogg' || format === 'ogg-flac') notAudio(src, format);
   } finally {
     src.close();
   }
@@ -198,7 +200,7 @@ export async function* streamAudio(path: string, opts: { windowFrames?: number; 
 }
 
 /** File extensions wavelm treats as audio when scanning folders (content still decides the format). */
-export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.bwf', '.rf64', '.flac', '.ogg', '.oga', '.opus', '.mp3'] as const;
+export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.bwf', '.rf64', '.flac', '.ogg', '.oga', '.opus', '.mp3', '.aif', '.aiff', '.aifc'] as const;
 
 export function isAudioPath(p: string): boolean {
   const lower = p.toLowerCase();
