@@ -14,7 +14,7 @@ import { crc32c } from '../util/crc32c.js';
 import { ChecksumError, ConfigError, FormatError, MismatchError, UnsupportedError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { TOKEN_MODES, vocabForMode, type TokenMode } from './lm-codec.js';
-import { runChunkJobs, type ChunkJob, type DecodeJob, type DecodeResult, type EncodeJob, type EncodeResult, type PredictorSpec } from './parallel.js';
+import { runChunkJobs, type ChunkRunner, type ChunkJob, type DecodeJob, type DecodeResult, type EncodeJob, type EncodeResult, type PredictorSpec } from './parallel.js';
 import { pcmLayout, type PcmLayout } from './wav-layout.js';
 
 export const WLM_MAGIC = Uint8Array.from([0x57, 0x4c, 0x4d, 0x1a]); // "WLM\x1a"
@@ -73,6 +73,8 @@ export interface CompressOptions {
   chunkLength?: number;
   /** Worker threads (default 1); the archive is identical for any number. */
   workers?: number;
+  /** An open runner to code on (reused across files; the model must be the same); `workers` is then ignored. */
+  runner?: ChunkRunner;
   /** Code a non-WAV (or unsupported WAV) file as raw bytes with an 8-bit model instead of failing. */
   allowRaw?: boolean;
   progress?: ProgressSink;
@@ -217,7 +219,7 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
   progress.start(settings.codedFrames * layout.channels, 'compress');
   let results: EncodeResult[];
   try {
-    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as EncodeJob).tokens.length))) as EncodeResult[];
+    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as EncodeJob).tokens.length), opts.runner)) as EncodeResult[];
   } finally {
     progress.stop();
   }
@@ -357,6 +359,8 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
 
 export interface DecompressOptions {
   workers?: number;
+  /** An open runner for the same model (see CompressOptions.runner). */
+  runner?: ChunkRunner;
   progress?: ProgressSink;
   name?: string;
 }
@@ -393,7 +397,7 @@ export async function decompressAudio(archive: Uint8Array, model: CompressionMod
   progress.start(s.codedFrames * s.channels, 'decompress');
   let results: DecodeResult[];
   try {
-    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as DecodeJob).length))) as DecodeResult[];
+    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as DecodeJob).length), opts.runner)) as DecodeResult[];
   } finally {
     progress.stop();
   }

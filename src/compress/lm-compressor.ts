@@ -33,12 +33,19 @@ export class LmCompressor implements BatchCompressor {
   }
 
   compress(data: Uint8Array): Uint8Array {
-    if (!this.predictor) throw new UnsupportedError(`${this.name}: call init() first`);
+    if (!this.predictor) throw new UnsupportedError(`${this.name}: call init() first (single-chunk compress needs workers = 1)`);
     return encodeChunk(this.predictor, this.mode, tokensOf(data, this.mode));
   }
 
   async init(): Promise<void> {
-    this.predictor ??= await makePredictor(this.model.spec);
+    // Only single-chunk compress() needs a predictor in this thread; compressChunks uses workers.
+    if (this.workers <= 1) this.predictor ??= await makePredictor(this.model.spec);
+  }
+
+  dispose(): Promise<void> {
+    (this.predictor as { dispose?: () => void } | undefined)?.dispose?.();
+    this.predictor = undefined;
+    return Promise.resolve();
   }
 
   async compressChunks(chunks: Uint8Array[], _ctx: CompressContext, progress: ProgressSink): Promise<{ sizes: number[]; seconds: number; extra: Record<string, number | string> }> {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { encodeFlac, flacEncoderReady } from '../audio/encoders/flac.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { compressAudio, type CompressionModel } from './archive.js';
+import { ChunkRunner } from './parallel.js';
 import type { Compressor } from './compressor.js';
 import { pcmLayout } from './wav-layout.js';
 
@@ -38,6 +39,7 @@ export async function evaluateLossless(files: string[], entries: LosslessEntry[]
     const label = e.kind === 'flac' ? 'flac' : e.kind === 'lm' ? e.name : e.compressor.name;
     if (e.kind === 'flac') await flacEncoderReady();
     if (e.kind === 'bytes') await e.compressor.init?.();
+    const runner = e.kind === 'lm' ? await ChunkRunner.open(e.model.spec, e.workers) : undefined;
     progress.start(inputs.length, label);
     let total = 0;
     let seconds = 0;
@@ -45,13 +47,14 @@ export async function evaluateLossless(files: string[], entries: LosslessEntry[]
       for (const f of inputs) {
         const t0 = performance.now();
         if (e.kind === 'flac') total += flacOfWav(f.bytes, f.name).length;
-        else if (e.kind === 'lm') total += (await compressAudio(f.bytes, e.model, { workers: e.workers, name: f.name })).archive.length;
+        else if (e.kind === 'lm') total += (await compressAudio(f.bytes, e.model, { runner, name: f.name })).archive.length;
         else total += e.compressor.compress(f.bytes, { sampleRate: 0 }).length;
         seconds += (performance.now() - t0) / 1000;
         progress.tick(1);
       }
     } finally {
       progress.stop();
+      await runner?.close();
     }
     results.push({ compressor: label, files: inputs.length, originalBytes, compressedBytes: total, rate: total / originalBytes, seconds });
   }

@@ -65,36 +65,65 @@ export function runJob(predictor: IncrementalPredictor, job: ChunkJob): ChunkRes
 export type WorkerReply = { ok: ChunkResult } | { error: { name: string; code?: string; message: string } };
 
 /**
- * Runs `jobs` on `workers` threads of the engine's WorkerPool (1: in this thread), calling
- * `onDone(index)` as each finishes. Results come back in job order.
+ * Codes chunk jobs with one predictor per thread: in this thread (workers <= 1) or on the engine's
+ * WorkerPool. Keep one open across many files (eval, batch compression) to build the predictors once;
+ * close() releases threads and wasm memory.
  */
-export async function runChunkJobs(spec: PredictorSpec, jobs: ChunkJob[], workers: number, onDone?: (index: number, job: ChunkJob) => void): Promise<ChunkResult[]> {
-  const n = Math.max(1, Math.min(workers, jobs.length));
-  const results: ChunkResult[] = new Array<ChunkResult>(jobs.length);
-  if (n <= 1) {
-    const predictor = await makePredictor(spec);
-    for (let i = 0; i < jobs.length; i++) {
-      results[i] = runJob(predictor, jobs[i]!);
-      onDone?.(i, jobs[i]!);
-      // Let progress bars and signals run between chunks.
-      if (i % 4 === 3) await new Promise((r) => setImmediate(r));
-    }
-    return results;
+export class ChunkRunner {
+  private constructor(
+    readonly workers: number,
+    private readonly local: IncrementalPredictor | undefined,
+    private readonly pool: WorkerPool<ChunkJob, WorkerReply, PredictorSpec> | undefined,
+  ) {}
+
+  static async open(spec: PredictorSpec, workers: number): Promise<ChunkRunner> {
+    const n = Math.max(1, Math.floor(workers));
+    if (n <= 1) return new ChunkRunner(1, await makePredictor(spec), undefined);
+    const pool = await WorkerPool.create<ChunkJob, WorkerReply, PredictorSpec>(new URL('./chunk-worker.js', import.meta.url), { size: n, init: spec });
+    return new ChunkRunner(n, undefined, pool);
   }
-  const pool = await WorkerPool.create<ChunkJob, WorkerReply, PredictorSpec>(new URL('./chunk-worker.js', import.meta.url), { size: n, init: spec });
-  try {
+
+  /** Runs `jobs`, calling `onDone(index)` as each finishes; results in job order. */
+  async run(jobs: ChunkJob[], onDone?: (index: number, job: ChunkJob) => void): Promise<ChunkResult[]> {
+    const results: ChunkResult[] = new Array<ChunkResult>(jobs.length);
+    if (this.local) {
+      for (let i = 0; i < jobs.length; i++) {
+        results[i] = runJob(this.local, jobs[i]!);
+        onDone?.(i, jobs[i]!);
+        // Let progress bars and signals run between chunks.
+        if (i % 4 === 3) await new Promise((r) => setImmediate(r));
+      }
+      return results;
+    }
     await Promise.all(
       jobs.map(async (job, i) => {
-        const reply = await pool.run(job);
+        const reply = await this.pool!.run(job);
         if ('error' in reply) throw rebuildError(reply.error);
         results[i] = reply.ok;
         onDone?.(i, job);
       }),
     );
-  } finally {
-    await pool.close();
+    return results;
   }
-  return results;
+
+  async close(): Promise<void> {
+    (this.local as { dispose?: () => void } | undefined)?.dispose?.();
+    await this.pool?.close();
+  }
+}
+
+/**
+ * Runs `jobs` on `workers` threads (1: in this thread) with a runner opened for the call, or on
+ * `runner` when given (left open). Results come back in job order.
+ */
+export async function runChunkJobs(spec: PredictorSpec, jobs: ChunkJob[], workers: number, onDone?: (index: number, job: ChunkJob) => void, runner?: ChunkRunner): Promise<ChunkResult[]> {
+  if (runner) return runner.run(jobs, onDone);
+  const own = await ChunkRunner.open(spec, Math.min(workers, Math.max(1, jobs.length)));
+  try {
+    return await own.run(jobs, onDone);
+  } finally {
+    await own.close();
+  }
 }
 
 function rebuildError(e: { name: string; code?: string; message: string }): Error {

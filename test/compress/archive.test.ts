@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChunkRunner } from '../../src/compress/parallel.js';
+import { evaluateLossless } from '../../src/compress/lossless.js';
 import { createHash } from 'node:crypto';
 import { compressAudio, decompressAudio, readArchiveInfo, type CompressionModel } from '../../src/compress/archive.js';
 import { WavelmError } from '../../src/util/errors.js';
@@ -121,6 +125,39 @@ test('archives are identical with 1 and 2 workers, and decode on either', async 
   const a2 = (await compressAudio(input, model(), { chunkLength: 512, workers: 2 })).archive;
   assert.deepEqual(a2, a1);
   assert.deepEqual(await decompressAudio(a1, model(), { workers: 2 }), input);
+  // One runner reused across files gives the same archives.
+  const runner = await ChunkRunner.open(model().spec, 2);
+  try {
+    const other = wav(8, 1, 3000, { seed: 4 });
+    assert.deepEqual((await compressAudio(input, model(), { chunkLength: 512, runner })).archive, a1);
+    const b = (await compressAudio(other, model(), { chunkLength: 512, runner })).archive;
+    assert.deepEqual(b, (await compressAudio(other, model(), { chunkLength: 512 })).archive);
+    assert.deepEqual(await decompressAudio(b, model(), { runner }), other);
+  } finally {
+    await runner.close();
+  }
+});
+
+test('whole-file lossless evaluation: FLAC at native depth and .wlm archives, totals over files', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-lossless-'));
+  try {
+    const files = [wav(16, 1, 3000, { seed: 1 }), wav(16, 2, 1500, { seed: 2 })].map((b, i) => {
+      const p = join(dir, `f${i}.wav`);
+      writeFileSync(p, b);
+      return p;
+    });
+    const total = files.reduce((a, f) => a + readFileSync(f).length, 0);
+    const r = await evaluateLossless(files, [{ kind: 'flac' }, { kind: 'lm', name: 'lm:order1', model: model(), workers: 1 }]);
+    assert.deepEqual(r.map((x) => x.compressor), ['flac', 'lm:order1']);
+    for (const x of r) {
+      assert.equal(x.originalBytes, total);
+      assert.ok(x.rate > 0.05 && x.rate < 1.2, `${x.compressor} ${x.rate}`);
+    }
+    const wlm = (await compressAudio(new Uint8Array(readFileSync(files[0]!)), model())).archive.length + (await compressAudio(new Uint8Array(readFileSync(files[1]!)), model())).archive.length;
+    assert.equal(r[1]!.compressedBytes, wlm);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a real FSDD recording (16-bit) round-trips', async (t) => {
