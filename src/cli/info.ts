@@ -20,7 +20,7 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('show format, codec, sample rate, channels, bits, frames and duration of audio files (format detected by content)')
-    .argument('<files...>', 'audio files (WAV/RIFX/RF64, FLAC, Ogg Vorbis, Ogg Opus, MP3)')
+    .argument('<files...>', 'audio files (WAV/RIFX/RF64/BW64, AIFF/AIFF-C, FLAC, Ogg Vorbis, Ogg Opus, MP3)')
     .addHelpText(
       'after',
       '\nUnreadable files get one error line each on stderr and make the exit status non-zero (3: missing, 4: malformed or unsupported).\n\nExamples:\n  wavelm info song.wav speech.flac\n  wavelm --json info *.wav',

@@ -316,3 +316,31 @@ describe('sample conversions', () => {
     assert.deepEqual(Array.from(toInt16(f)), [32767, -32768, 16384]);
   });
 });
+
+describe('mutation fuzzing', () => {
+  test('random byte and size corruptions of WAV and AIFF headers give samples or a WavelmError, never anything else', async () => {
+    const r = rng(77);
+    const bases = [
+      encodeWav(audio('int16', 2, 300, 5)),
+      encodeWav(audio('int32', 3, 100, 6)),
+      encodeWav(audio('float32', 1, 200, 7)),
+      encodeWav(audio('uint8', 1, 90, 8)),
+    ];
+    for (let k = 0; k < 400; k++) {
+      const base = bases[k % bases.length]!;
+      const b = base.slice(0, Math.max(0, base.length - (k % 7 === 0 ? Math.floor(r() * base.length) : 0)));
+      const edits = 1 + Math.floor(r() * 4);
+      for (let e = 0; e < edits && b.length > 0; e++) {
+        const at = Math.floor(r() * Math.min(b.length, 80));
+        b[at] = r() < 0.3 ? 0xff : Math.floor(r() * 256);
+      }
+      try {
+        const a = parseWav(b, `case-${k}`, { allowTruncated: k % 2 === 0 });
+        assert.equal(a.samples.length, a.frames * a.channels);
+        assert.ok(a.samples.byteLength <= b.length * 2 + 64, `case ${k}: never more than the file holds`);
+      } catch (err) {
+        assert.ok(err instanceof WavelmError, `case ${k}: ${String(err)}`);
+      }
+    }
+  });
+});
