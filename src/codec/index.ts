@@ -6,3 +6,5 @@ export { jsOps, type CodecOps } from './ops.js';
 export { wasmOps, type WasmCodecOps } from './ops-wasm.js';
 export * from './processor.js';
 export { encodeFiles, type BatchOptions, type BatchResult } from './batch.js';
+export { ParallelEncodec } from './parallel.js';
+export type { ModelSource } from './segment-worker.js';

@@ -189,7 +189,8 @@ export class EncodecModel {
     return { data: r.data, channels: this.channels, length: r.t };
   }
 
-  private encodeSegment(x: Planar, codebooks: number): EncodedChunk {
+  /** Encodes one segment (already cut to at most the segment length) with `codebooks` codebooks, normalising it first when the model does. */
+  encodeSegment(x: Planar, codebooks: number): EncodedChunk {
     let input = x;
     let scale: number | null = null;
     if (this.config.normalize) {
