@@ -113,7 +113,8 @@ export default async function* pipeline(args: string[]): AsyncGenerator<BenchRes
   if (fsdd) {
     const files = collectAudioFiles([fsdd]);
     for (const [mode, opts] of Object.entries(MODES)) {
-      const m = await measure(repeat, files, opts);
+      // The folder, as `wavelm chunks DIR` gets it: the recursive scan is part of the work.
+      const m = await measure(repeat, [fsdd], opts);
       yield {
         case: 'fsdd', mode, files: files.length, inputMB: +(m.inputBytes / 1e6).toFixed(2), chunks: m.chunks,
         seconds: +m.wall.toFixed(4), MBps: +(m.inputBytes / 1e6 / m.wall).toFixed(1), cpuMBps: +(m.inputBytes / 1e6 / m.cpu).toFixed(1),
