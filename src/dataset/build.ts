@@ -78,8 +78,8 @@ function readManifest(p: string): ManifestEntry[] {
       const rec = o as Record<string, unknown>;
       if (typeof rec !== 'object' || rec === null || typeof rec.path !== 'string') throw new ConfigError(`${p}:${n + 1}: each line needs a "path" string`, { subject: p });
       const { path, ...values } = rec;
-      // .npy values (codec token arrays) are relative to the manifest, like the audio paths.
-      for (const [k, v] of Object.entries(values)) if (typeof v === 'string' && v.endsWith('.npy')) values[k] = abs(v);
+      // .npy values (codec token arrays) and audio paths (stems) are relative to the manifest, like "path".
+      for (const [k, v] of Object.entries(values)) if (typeof v === 'string' && (v.endsWith('.npy') || isAudioPath(v))) values[k] = abs(v);
       return { path: abs(path as string), values };
     });
   }
@@ -198,15 +198,31 @@ function wantsFileBytes(specs: FieldSpec[]): boolean {
 
 /** Loads one item's audio and encodes every field: the work a build worker does. */
 export async function encodeItem(fields: Field[], specs: FieldSpec[], item: PlanItem): Promise<Encoded[]> {
-  const needsAudio = fields.some((f) => f.kind === 'array' && f.type !== 'codec_tokens');
-  const audio = needsAudio ? await loadAudio(item.path, item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {}) : undefined;
+  const range = item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {};
+  // Audio fields with from=key:NAME read another file of the sample (multi-track stems: one field per stem).
+  const stemOf = (i: number): string | undefined => {
+    const from = specs[i]?.args.from;
+    return typeof from === 'string' && from.startsWith('key:') && fields[i]!.kind === 'array' && fields[i]!.type !== 'codec_tokens' ? from.slice(4) : undefined;
+  };
+  const needsAudio = fields.some((f, i) => f.kind === 'array' && f.type !== 'codec_tokens' && stemOf(i) === undefined);
+  const audio = needsAudio ? await loadAudio(item.path, range) : undefined;
   const fileBytes = item.start === undefined && wantsFileBytes(specs) ? new Uint8Array(readFileSync(item.path)) : undefined;
   const values = { ...item.values };
   // Token arrays may be given as .npy paths in the manifest.
   for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(values[f.name] as string)), values[f.name] as string);
   const input = { key: item.key, audio, fileBytes, values };
   const out: Encoded[] = [];
-  for (const f of fields) out.push(await f.encode(input));
+  for (let i = 0; i < fields.length; i++) {
+    const key = stemOf(i);
+    if (key === undefined) {
+      out.push(await fields[i]!.encode(input));
+      continue;
+    }
+    const p = item.values[key];
+    if (typeof p !== 'string') throw new ConfigError(`field '${fields[i]!.name}': sample ${item.key} has no audio path under '${key}'`, { subject: item.key });
+    const stem = await loadAudio(p, range);
+    out.push(await fields[i]!.encode({ key: item.key, audio: stem, fileBytes: item.start === undefined ? new Uint8Array(readFileSync(p)) : undefined, values }));
+  }
   return out;
 }
 

@@ -156,3 +156,23 @@ test('CLI: dataset build, info --json, verify (exit 5 on damage), cat', (t) => {
   assert.equal(rep.ok, false);
   assert.deepEqual(rep.files[0].damaged.map((d: { sample: number }) => d.sample), [0]);
 });
+
+test('multi-track stems: audio fields with from=key:NAME read the stem files a manifest names', async (t) => {
+  const src = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings');
+  if (!src) return;
+  const dir = fsddSubset(src);
+  const names = readdirSync(dir).sort();
+  writeFileSync(join(dir, 'stems.jsonl'), [0, 1].map((i) => JSON.stringify({ path: names[2 * i], vocals: names[2 * i + 1] })).join('\n'));
+  const res = await buildDataset([join(dir, 'stems.jsonl')], { out: join(dir, 's.wlds'), fields: parseFieldSpecs('mix=waveform,vocals=waveform(from=key:vocals),vflac=flac(from=key:vocals,dtype=int16)') });
+  const r = DatasetReader.open(res.shards[0]!.path);
+  for (const i of [0, 1]) {
+    const s = await r.get(i);
+    const mix = await loadAudio(join(dir, names[2 * i]!));
+    const voc = await loadAudio(join(dir, names[2 * i + 1]!));
+    assert.ok(s.mix!.kind === 'array' && s.vocals!.kind === 'array' && s.vflac!.kind === 'array');
+    assert.deepEqual(Array.from(s.mix.data), Array.from(mix.samples));
+    assert.deepEqual(Array.from(s.vocals.data), Array.from(voc.samples));
+    assert.deepEqual(Array.from(s.vflac.data), Array.from(voc.samples));
+  }
+  await r.close();
+});
