@@ -26,17 +26,35 @@ export function niceTicks(lo: number, hi: number, target = 6): number[] {
   return out;
 }
 
+/** Every k-th point (and the last), so that at most about `max` remain. */
+function thin<T>(points: T[], max: number): T[] {
+  if (points.length <= max) return points;
+  const k = Math.ceil(points.length / max);
+  const out = points.filter((_, i) => i % k === 0);
+  if ((points.length - 1) % k !== 0) out.push(points[points.length - 1]!);
+  return out;
+}
+
 /** An SVG line chart of the series (x: step, y: value). */
 export function lossCurveSvg(series: Series[], opts: { width?: number; height?: number; yLabel?: string } = {}): string {
   const W = opts.width ?? 860;
   const H = opts.height ?? 440;
   const m = { l: 64, r: 20, t: 16, b: 48 };
-  const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.value));
-  if (pts.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="30">no data yet</text></svg>`;
-  let x0 = Math.min(...pts.map((p) => p.step));
-  let x1 = Math.max(...pts.map((p) => p.step));
-  let y0 = Math.min(...pts.map((p) => p.value));
-  let y1 = Math.max(...pts.map((p) => p.value));
+  // Long runs: at most ~2 points per pixel column, so the page stays small (and no giant spreads).
+  series = series.map((s) => ({ ...s, points: thin(s.points.filter((p) => Number.isFinite(p.value)), 2 * W) }));
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (const s of series) {
+    for (const p of s.points) {
+      x0 = Math.min(x0, p.step);
+      x1 = Math.max(x1, p.step);
+      y0 = Math.min(y0, p.value);
+      y1 = Math.max(y1, p.value);
+    }
+  }
+  if (x0 === Infinity) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="30">no data yet</text></svg>`;
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) {
     y0 -= 0.5;

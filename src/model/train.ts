@@ -376,6 +376,9 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
     if (step > 0) progress.tick(Math.min(step, steps));
     if (step >= steps) notice(`the checkpoint is at step ${step}, --steps is ${steps}: nothing to train (raise --steps to continue)`);
     while (step < steps) {
+      // A single-threaded trainer resolves its promises at once; without a macrotask turn here, signal
+      // handlers (Ctrl-C) and timers would never run during training.
+      await new Promise<void>((r) => setImmediate(r));
       if (options.signal?.aborted) {
         interrupted = true;
         break;

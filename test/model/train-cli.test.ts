@@ -1,0 +1,107 @@
+/** `wavelm train` end to end: JSON output, resume, Ctrl-C checkpoint, errors, and W&B unreachable. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeWav } from '../../src/audio/index.js';
+import { readCheckpoint } from '../../src/model/checkpoint.js';
+import { projectRoot } from '../helpers/shared.js';
+
+const MAIN = join(projectRoot, 'src', 'cli', 'main.ts');
+const TINY = ['--embedding-dim', '16', '--num-layers', '1', '--num-heads', '2', '--chunk-size', '64', '--batch-size', '2', '--workers', '1'];
+
+function tmp(t: { after: (fn: () => void) => void }): string {
+  const d = mkdtempSync(join(tmpdir(), 'wavelm-train-cli-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** A 2-second 8 kHz 16-bit mono WAV: a chirp plus a little seeded noise. */
+function writeWav(dir: string, name: string, seed: number): string {
+  const frames = 16000;
+  const s = new Int16Array(frames);
+  let x = seed;
+  for (let i = 0; i < frames; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    s[i] = Math.round(8000 * Math.sin((2 * Math.PI * (200 + i / 40) * i) / 8000) + ((x >>> 16) % 512) - 256);
+  }
+  const p = join(dir, name);
+  writeFileSync(p, encodeWav({ sampleRate: 8000, channels: 1, frames, sampleType: 'int16', bitsPerSample: 16, samples: s }));
+  return p;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: projectRoot, encoding: 'utf8', env });
+}
+
+test('wavelm train --json, then --resume continues the run with its own settings', (t) => {
+  const d = tmp(t);
+  const wavs = [writeWav(d, 'a.wav', 1), writeWav(d, 'b.wav', 2)];
+  const out = join(d, 'run');
+  const r1 = cli(['--json', 'train', '--files', ...wavs, '--valid', wavs[1]!, '--steps', '4', '--eval-every', '2', '--out', out, ...TINY]);
+  assert.equal(r1.status, 0, r1.stderr);
+  const j1 = JSON.parse(r1.stdout) as { step: number; numParams: number; validLoss: number; dataset: { validSource: string } };
+  assert.equal(j1.step, 4);
+  assert.equal(j1.dataset.validSource, 'files');
+  assert.ok(j1.validLoss > 0);
+  for (const f of ['config.json', 'metrics.jsonl', 'loss.html', join('checkpoints', 'latest.json')]) assert.ok(existsSync(join(out, f)), f);
+  const r2 = cli(['--json', 'train', '--out', out, '--resume', '--steps', '6']);
+  assert.equal(r2.status, 0, r2.stderr);
+  const j2 = JSON.parse(r2.stdout) as { step: number; resumedFrom: number; numParams: number };
+  assert.equal(j2.resumedFrom, 4);
+  assert.equal(j2.step, 6);
+  assert.equal(j2.numParams, j1.numParams);
+  // Starting again over an existing run is refused with a config error (exit 2).
+  const r3 = cli(['train', '--files', wavs[0]!, '--out', out, ...TINY]);
+  assert.equal(r3.status, 2);
+  assert.match(r3.stderr, /--resume/);
+});
+
+test('Ctrl-C writes a checkpoint and exits 130', async (t) => {
+  const d = tmp(t);
+  const wav = writeWav(d, 'a.wav', 3);
+  const out = join(d, 'run');
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--json', 'train', '--files', wav, '--steps', '1000000', '--log-every', '1', '--checkpoint-every', '0', '--out', out, ...TINY], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const metrics = join(out, 'metrics.jsonl');
+  for (let i = 0; i < 300 && !(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3); i++) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, stderr);
+  const r = JSON.parse(stdout) as { interrupted: boolean; step: number };
+  assert.equal(r.interrupted, true);
+  assert.ok(r.step >= 3);
+  assert.equal(readCheckpoint(out).state.step, r.step);
+});
+
+test('clear errors for missing input and bad options', (t) => {
+  const d = tmp(t);
+  const none = cli(['train', '--out', join(d, 'x')]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /--files PATH/);
+  const bad = cli(['train', '--files', d, '--bit-depth', '12']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /bit-depth/);
+  const missing = cli(['train', '--files', join(d, 'nope.wav'), '--out', join(d, 'y')]);
+  assert.equal(missing.status, 3);
+  assert.match(missing.stderr, /nope\.wav/);
+});
+
+test('--wandb-project with W&B unreachable: training completes, one notice', (t) => {
+  const d = tmp(t);
+  const wav = writeWav(d, 'a.wav', 4);
+  const env = { ...process.env, WANDB_API_KEY: 'k'.repeat(40), WANDB_BASE_URL: 'http://127.0.0.1:9' };
+  const r = cli(['train', '--files', wav, '--steps', '3', '--out', join(d, 'run'), '--wandb-project', 'wavelm-test', '--wandb-config', '{"note": "cli test"}', ...TINY], env);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr.match(/W&B logging is off/g)?.length ?? 0, 1, r.stderr);
+  assert.match(r.stdout, /trained 3\/3 steps/);
+});
