@@ -28,8 +28,9 @@ function product(shape: number[]): number {
 }
 
 function view(dtype: DType, bytes: Uint8Array): TensorData {
-  // Copy so the result is aligned and independent of the file buffer.
-  const copy = bytes.slice();
+  // Copy so the result is aligned and independent of the file buffer (Buffer#slice would not copy).
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
   const b = copy.buffer;
   switch (dtype) {
     case 'F64': return new Float64Array(b);

@@ -37,3 +37,10 @@ test('npy round trip', () => {
   assert.deepEqual(back.shape, [2, 3]);
   assert.deepEqual(Array.from(back.data), [1, 2, 3, 4, 5, 6]);
 });
+
+test('tensors read from a file own exactly their bytes', (t) => {
+  const p = sharedPath(t, 'fixtures', 'lmic-transformer', 'd64', 'params.safetensors');
+  if (!p) return;
+  const e = readSafetensors(p).tensors.get('embed.embeddings')!;
+  assert.equal(e.data.length, 256 * 64);
+});
