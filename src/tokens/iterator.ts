@@ -154,7 +154,9 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
     stats.frames += frames;
     stats.seconds += seconds;
   };
+  let fileBytes = 0;
   const onBytes = (n: number): void => {
+    fileBytes += n;
     stats.inputBytes += n;
     progress?.tick(n);
   };
@@ -163,6 +165,7 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
     for (const path of files) {
       if (stats.chunks >= limit) break;
       let any = false;
+      fileBytes = 0;
       try {
         // WAV is read synchronously (no async generator per file: it matters for thousands of small
         // files); other formats are decoded by the async wasm decoders.
@@ -187,7 +190,7 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
         stream.endFile();
         if (opts.strict || !(err instanceof WavelmError)) throw err;
         stats.skipped++;
-        progress?.tick(fileSize(path));
+        progress?.tick(Math.max(0, fileSize(path) - fileBytes)); // the rest of the file, for an honest bar
         warn(`skipped ${err.message}${any ? ' (after some of its chunks were produced)' : ''}`);
       }
     }

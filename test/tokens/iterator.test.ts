@@ -193,3 +193,18 @@ describe('splits', () => {
     assert.throws(() => assignSplits(join(dir, 'nowhere')), NotFoundError);
   });
 });
+
+test('progress: ticks add up to the total input bytes, skipped files included', async () => {
+  const { statSync } = await import('node:fs');
+  const inputs = [join(dir, 'in'), join(dir, 'broken.wav')];
+  let total = -1;
+  let ticked = 0;
+  let stopped = false;
+  const progress = { start: (t: number) => (total = t), tick: (n: number) => (ticked += n), stop: () => (stopped = true) };
+  const got = await collect(customAudioIterator(inputs, { progress, windowFrames: 1024 }));
+  assert.ok(got.length > 0);
+  const expected = collectAudioFiles(inputs).reduce((s, f) => s + statSync(f).size, 0);
+  assert.equal(total, expected);
+  assert.equal(ticked, expected);
+  assert.ok(stopped);
+});
