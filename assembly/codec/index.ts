@@ -5,6 +5,7 @@
 // element falls in, so results are identical for any input length, offset or thread count.
 import { expf_, expv, tanhf_, tanhv, hsum } from '../mathf';
 
+
 // @ts-ignore: decorator
 @inline
 function f(base: usize, idx: i32): usize {
@@ -60,16 +61,16 @@ export function codec_conv_gemm(M: i32, N: i32, K: i32, A: usize, rows: usize, b
           const b1 = v128.load(bp, 16);
           bp += 32;
           const ko = <usize>k << 2;
-          let a = f32x4.splat(load<f32>(a0 + ko));
+          let a = v128.load32_splat(a0 + ko);
           c00 = f32x4.add(c00, f32x4.mul(a, b0));
           c01 = f32x4.add(c01, f32x4.mul(a, b1));
-          a = f32x4.splat(load<f32>(a1 + ko));
+          a = v128.load32_splat(a1 + ko);
           c10 = f32x4.add(c10, f32x4.mul(a, b0));
           c11 = f32x4.add(c11, f32x4.mul(a, b1));
-          a = f32x4.splat(load<f32>(a2 + ko));
+          a = v128.load32_splat(a2 + ko);
           c20 = f32x4.add(c20, f32x4.mul(a, b0));
           c21 = f32x4.add(c21, f32x4.mul(a, b1));
-          a = f32x4.splat(load<f32>(a3 + ko));
+          a = v128.load32_splat(a3 + ko);
           c30 = f32x4.add(c30, f32x4.mul(a, b0));
           c31 = f32x4.add(c31, f32x4.mul(a, b1));
         }
@@ -120,16 +121,16 @@ function conv_gemm_direct(M: i32, N: i32, K: i32, A: usize, rows: usize, bias: u
           const b0 = v128.load(bp);
           const b1 = v128.load(bp, 16);
           const ko = <usize>k << 2;
-          let a = f32x4.splat(load<f32>(a0 + ko));
+          let a = v128.load32_splat(a0 + ko);
           c00 = f32x4.add(c00, f32x4.mul(a, b0));
           c01 = f32x4.add(c01, f32x4.mul(a, b1));
-          a = f32x4.splat(load<f32>(a1 + ko));
+          a = v128.load32_splat(a1 + ko);
           c10 = f32x4.add(c10, f32x4.mul(a, b0));
           c11 = f32x4.add(c11, f32x4.mul(a, b1));
-          a = f32x4.splat(load<f32>(a2 + ko));
+          a = v128.load32_splat(a2 + ko);
           c20 = f32x4.add(c20, f32x4.mul(a, b0));
           c21 = f32x4.add(c21, f32x4.mul(a, b1));
-          a = f32x4.splat(load<f32>(a3 + ko));
+          a = v128.load32_splat(a3 + ko);
           c30 = f32x4.add(c30, f32x4.mul(a, b0));
           c31 = f32x4.add(c31, f32x4.mul(a, b1));
         }
@@ -170,7 +171,7 @@ function conv_rows(r0: i32, r1: i32, j0: i32, j1: i32, K: i32, A: usize, rows: u
     for (; j + 4 <= j1; j += 4) {
       let c = f32x4.splat(0);
       const jo = <usize>j << 2;
-      for (let k = 0; k < K; k++) c = f32x4.add(c, f32x4.mul(f32x4.splat(load<f32>(ap + (<usize>k << 2))), v128.load(<usize>load<i32>(f(rows, k)) + jo)));
+      for (let k = 0; k < K; k++) c = f32x4.add(c, f32x4.mul(v128.load32_splat(ap + (<usize>k << 2)), v128.load(<usize>load<i32>(f(rows, k)) + jo)));
       v128.store(f(C, i * ldc + j), f32x4.add(f32x4.splat(b), c));
     }
     for (; j < j1; j++) {
@@ -245,19 +246,44 @@ export function codec_col2im(cout: i32, k: i32, T: i32, s: i32, Z: usize, bias: 
   }
 }
 
+// exp for ELU's negative side, the Cephes expf scheme of ../mathf (same range reduction and polynomial) but
+// with single-instruction clamps (pmin/pmax) and the 2^n scale built by the 1.5 * 2^23 rounding trick instead
+// of a saturating float->int conversion, which V8 expands into long sequences. Inputs are <= 0.
+const E_LOG2E: f32 = 1.44269504088896341;
+const E_LN2_HI: f32 = 0.693359375;
+const E_LN2_LO: f32 = -2.12194440e-4;
+const E_MAGIC: f32 = 12582912.0; // 1.5 * 2^23: adding it leaves round(x) in the low mantissa bits
+
+// @ts-ignore: decorator
+@inline
+function eluv(x: v128): v128 {
+  const zero = f32x4.splat(0);
+  let z = f32x4.pmin(x, zero);
+  z = f32x4.pmax(z, f32x4.splat(-87.0));
+  const t = f32x4.add(f32x4.mul(z, f32x4.splat(E_LOG2E)), f32x4.splat(E_MAGIC));
+  const n = f32x4.sub(t, f32x4.splat(E_MAGIC));
+  const r = f32x4.sub(f32x4.sub(z, f32x4.mul(n, f32x4.splat(E_LN2_HI))), f32x4.mul(n, f32x4.splat(E_LN2_LO)));
+  const r2 = f32x4.mul(r, r);
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
+  // 2^n: the low bits of t hold n + 2^22 (as an integer offset of the magic's bits); (n + 127) << 23
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
+  const neg = f32x4.sub(f32x4.mul(p, scale), f32x4.splat(1.0));
+  return v128.bitselect(x, neg, f32x4.gt(x, zero));
+}
+
 /** ELU with alpha 1: y = x > 0 ? x : exp(x) - 1. */
 export function codec_elu(n: i32, X: usize, Y: usize): void {
   let i = 0;
-  const one = f32x4.splat(1);
-  const zero = f32x4.splat(0);
-  for (; i + 4 <= n; i += 4) {
-    const x = v128.load(f(X, i));
-    const neg = f32x4.sub(expv(f32x4.min(x, zero)), one);
-    v128.store(f(Y, i), v128.bitselect(x, neg, f32x4.gt(x, zero)));
-  }
+  for (; i + 4 <= n; i += 4) v128.store(f(Y, i), eluv(v128.load(f(X, i))));
   for (; i < n; i++) {
-    const x = load<f32>(f(X, i));
-    store<f32>(f(Y, i), x > 0 ? x : expf_(min<f32>(x, 0)) - 1);
+    const v = f32x4.splat(load<f32>(f(X, i)));
+    store<f32>(f(Y, i), f32x4.extract_lane(eluv(v), 0));
   }
 }
 
