@@ -57,7 +57,9 @@ export function parseNpy(buf: Uint8Array, name = 'npy data'): NpyArray {
   const ctor = entry[0] as unknown as { new (b: ArrayBuffer): NpyData; BYTES_PER_ELEMENT: number };
   const start = hstart + hlen;
   if (start + n * ctor.BYTES_PER_ELEMENT > buf.length) throw new FormatError(`${name}: data is shorter than shape [${shape.join(', ')}] needs`, { subject: name });
-  const bytes = buf.slice(start, start + n * ctor.BYTES_PER_ELEMENT);
+  // Copy (Buffer#slice would return a view on the whole file) so the array owns aligned bytes.
+  const bytes = new Uint8Array(n * ctor.BYTES_PER_ELEMENT);
+  bytes.set(buf.subarray(start, start + n * ctor.BYTES_PER_ELEMENT));
   return { shape, data: new ctor(bytes.buffer) };
 }
 

@@ -44,3 +44,9 @@ test('tensors read from a file own exactly their bytes', (t) => {
   const e = readSafetensors(p).tensors.get('embed.embeddings')!;
   assert.equal(e.data.length, 256 * 64);
 });
+
+test('npy read from a Buffer owns exactly its elements', () => {
+  const buf = Buffer.from(serializeNpy(new Int16Array([5, -6, 7]), [3]));
+  const back = parseNpy(buf);
+  assert.deepEqual(Array.from(back.data), [5, -6, 7]);
+});
