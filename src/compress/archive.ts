@@ -22,6 +22,8 @@ export const WLM_VERSION = 1;
 /** Bytes before the verbatim prefix (see docs/compression.md). */
 const FIXED = 148;
 const INPUT_KINDS = ['wav', 'raw'] as const;
+/** Longest chunk. Every chunk costs at least one chunk-table byte, so this also bounds how much output an archive can claim per byte (and so the allocation a crafted header can cause). */
+const MAX_CHUNK = 1 << 16;
 const CODERS = ['range48-t24'] as const;
 
 /** A model as compression sees it: how to build its predictor, and the hashes that identify it. */
@@ -180,7 +182,7 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
   const t0 = performance.now();
   const name = opts.name ?? 'input';
   const L = opts.chunkLength ?? 2048;
-  if (!Number.isInteger(L) || L < 1 || L > 1 << 20) throw new ConfigError(`chunk length ${L} must be an integer from 1 to 1048576`);
+  if (!Number.isInteger(L) || L < 1 || L > MAX_CHUNK) throw new ConfigError(`chunk length ${L} must be an integer from 1 to ${MAX_CHUNK}`);
   if (model.weightsSha256.length !== 32 || model.configSha256.length !== 32) throw new ConfigError('model hashes must be 32-byte SHA-256 digests');
   let layout: PcmLayout;
   let kind: 'wav' | 'raw' = 'wav';
@@ -332,7 +334,7 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   const storedCrc = dv.getUint32(p, true);
   if (crc32c(archive.subarray(0, p)) !== storedCrc) throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
   p += 4;
-  if (settings.input === undefined || settings.mode === undefined || settings.coder === undefined || (settings.bitsPerSample !== 8 && settings.bitsPerSample !== 16) || settings.chunkLength < 1 || settings.channels < 1 || settings.vocabSize !== vocabForMode(settings.mode)) {
+  if (settings.input === undefined || settings.mode === undefined || settings.coder === undefined || (settings.bitsPerSample !== 8 && settings.bitsPerSample !== 16) || settings.chunkLength < 1 || settings.chunkLength > MAX_CHUNK || settings.channels < 1 || settings.vocabSize !== vocabForMode(settings.mode)) {
     throw new UnsupportedError(`${name}: pipeline settings (bytes 112..147) are not ones this wavelm writes`, { subject: name });
   }
   const payload = chunkLengths.reduce((a, b) => a + b, 0);

@@ -139,7 +139,7 @@ export class RangeDecoder {
     return v;
   }
 
-  /** Bytes consumed beyond the stream's end (reads past the end are zeros); > 8 means the stream was too short. */
+  /** Bytes read beyond the stream's end (they read as zeros; the encoder trims trailing zeros, so some are expected). */
   get overrun(): number {
     return Math.max(0, this.pos - this.data.length);
   }

@@ -139,3 +139,16 @@ test('LM chunk codec round-trips u8, hi8lo and u16 tokens with a predictor', () 
   }
   if (wrong) assert.notDeepEqual(wrong, tokens);
 });
+
+test('a stream whose bytes are all zero trims to nothing and still decodes', () => {
+  const enc = new RangeEncoder();
+  for (let i = 0; i < 5000; i++) enc.encode(0, 2 ** 24 - 1, 2 ** 24);
+  const bytes = enc.finish();
+  assert.equal(bytes.length, 0);
+  const dec = new RangeDecoder(bytes);
+  for (let i = 0; i < 5000; i++) {
+    assert.equal(dec.target(2 ** 24) < 2 ** 24 - 1, true);
+    dec.decode(0, 2 ** 24 - 1);
+  }
+  assert.equal(dec.overrun, 6, 'the whole 48-bit window was read past the (empty) end, legitimately');
+});
