@@ -14,6 +14,7 @@ import { pcmLayout } from '../src/compress/wav-layout.js';
 import { findSymbol, quantizeProbs, RangeDecoder, RangeEncoder } from '../src/compress/range-coder.js';
 import { LmicEncoder, normalizePdfForArithmeticCoding } from '../src/compress/lmic-coder.js';
 import { resolveWorkerModule } from '../src/engine/pool.js';
+import { makePredictor } from '../src/compress/parallel.js';
 import { createAudioTransformerConfig, countParams, initParams } from '../src/model/transformer.js';
 import type { BenchResult } from './run.js';
 
@@ -117,6 +118,16 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
       name: 'random d=64',
     };
     label = `random d=64 L=4 (${countParams(config)} params)`;
+  }
+  // The model alone, one thread: what the coder adds on top of it.
+  {
+    const pred = await makePredictor(model.spec);
+    let p = pred.reset();
+    const t0 = performance.now();
+    for (let i = 0; i < seqLen - 1; i++) p = pred.next(samples[i]!);
+    const s = (performance.now() - t0) / 1000;
+    (pred as { dispose?: () => void }).dispose?.();
+    yield { case: 'predictor-only', model: label, seqLen, threads: 1, tokensPerSec: Math.round((seqLen - 1) / s), vocab: p.length };
   }
   const c = await compressAudio(input, model, { chunkLength: seqLen, workers });
   const t0 = performance.now();
