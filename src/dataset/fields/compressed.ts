@@ -275,8 +275,21 @@ export class CompressedField implements Field {
     return { dtype: this.dtype, inner: [meta[1]!] };
   }
 
-  /** Planar float channels, exactly meta's frames and channels. */
+  /** Planar float channels, exactly meta's frames and channels, full scale 1.0. */
   async decodeChannels(bytes: Uint8Array, meta: readonly number[]): Promise<Float32Array[]> {
+    const { ch, flacBits } = await this.decodeRaw(bytes, meta);
+    if (flacBits !== undefined) {
+      // The decoder divides by 2^(bits-1) - 1; restore the integers and scale by 2^(bits-1) like every other
+      // wavelm float path, so FLAC and waveform fields give identical floats for the same samples.
+      const scale = 2 ** (flacBits - 1) - 1;
+      const inv = 1 / 2 ** (flacBits - 1);
+      for (const c of ch) for (let i = 0; i < c.length; i++) c[i] = Math.round(c[i]! * scale) * inv;
+    }
+    return ch;
+  }
+
+  /** Decoded channels; for FLAC still as the decoder gives them (integer / (2^(bits-1) - 1)), with the bit depth. */
+  private async decodeRaw(bytes: Uint8Array, meta: readonly number[]): Promise<{ ch: Float32Array[]; flacBits?: number }> {
     const [frames, C, rate] = meta as [number, number, number];
     let ch: Float32Array[];
     if (this.codec === 'flac') {
@@ -292,12 +305,7 @@ export class CompressedField implements Field {
       if (d.errors.length > 0) throw new FormatError(`field '${this.name}': FLAC blob is damaged (${d.errors[0]!.message})`);
       if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
       if (d.samplesDecoded !== frames) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.samplesDecoded} frames, the table says ${frames}`);
-      // The decoder divides by 2^(bits-1) - 1; restore the integers and scale by 2^(bits-1) like every other
-      // wavelm float path, so FLAC and waveform fields give identical floats for the same samples.
-      const scale = 2 ** (d.bitDepth - 1) - 1;
-      const inv = 1 / 2 ** (d.bitDepth - 1);
-      for (const c of d.channelData) for (let i = 0; i < c.length; i++) c[i] = Math.round(c[i]! * scale) * inv;
-      ch = d.channelData;
+      return { ch: d.channelData, flacBits: d.bitDepth };
     } else if (this.codec === 'mp3') {
       const dec = await getMpegDecoder();
       await dec.reset();
@@ -311,24 +319,38 @@ export class CompressedField implements Field {
       ch = toFloat32Channels({ sampleRate: orate, channels: C, frames: oframes, sampleType: 'int16', bitsPerSample: 16, samples: pcm });
       if (orate !== rate) ch = fit(ch.map((c) => resample(c, orate, rate, { quality: this.prep.quality })), frames);
     }
-    return ch;
+    return { ch };
   }
 
   async decodeInto(out: ArrayBatch, j: number, bytes: Uint8Array, meta: readonly number[], w?: { start: number; length: number }): Promise<number> {
-    const ch = await this.decodeChannels(bytes, meta);
+    const { ch, flacBits } = await this.decodeRaw(bytes, meta);
     const T = out.shape[out.shape.length - 1]!;
     const Cout = out.shape[1]!;
     const start = w ? Math.min(w.start, meta[0]!) : 0;
     const n = Math.min(T, meta[0]! - start, w ? w.length : Infinity);
+    // One pass from the decoder's floats to the output type.
+    const scale = flacBits !== undefined ? 2 ** (flacBits - 1) - 1 : 0;
     for (let c = 0; c < ch.length; c++) {
       const src = ch[c]!.subarray(start, start + n);
       const o = (j * Cout + c) * T;
-      if (this.dtype === 'float32') (out.data as Float32Array).set(src, o);
-      else {
+      if (this.dtype === 'float32') {
+        const dst = out.data as Float32Array;
+        if (flacBits === undefined) dst.set(src, o);
+        else {
+          const inv = 1 / 2 ** (flacBits - 1);
+          for (let i = 0; i < n; i++) dst[o + i] = Math.round(src[i]! * scale) * inv;
+        }
+      } else {
         const dst = out.data as Int16Array;
-        for (let i = 0; i < n; i++) {
-          const v = Math.round(src[i]! * 32768);
-          dst[o + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        if (flacBits !== undefined && flacBits <= 16) {
+          const up = 2 ** (16 - flacBits);
+          for (let i = 0; i < n; i++) dst[o + i] = Math.round(src[i]! * scale) * up;
+        } else {
+          const mul = flacBits !== undefined ? scale / 2 ** (flacBits - 16) : 32768;
+          for (let i = 0; i < n; i++) {
+            const v = Math.round(src[i]! * mul);
+            dst[o + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+          }
         }
       }
     }
