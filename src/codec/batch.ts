@@ -3,8 +3,10 @@
  * worker pool (one model per worker) or, for a single worker, in this thread. Results come back in input order.
  */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { WorkerPool } from '../engine/pool.js';
 import type { ProgressSink } from '../util/progress.js';
+import { codebooksForBandwidth, readEncodecConfig } from './config.js';
 import { silentProgress } from '../util/progress.js';
 import { AudioProcessor, CodesCache, encodeFile, modelFingerprint, sha256File, type CodecFeatures, type ProcessorOptions } from './processor.js';
 import type { EncodeTask, EncodeWorkerInit } from './worker.js';
@@ -31,6 +33,8 @@ export interface BatchResult {
 }
 
 export async function encodeFiles(paths: string[], opts: BatchOptions): Promise<BatchResult[]> {
+  // Checked here, before any hashing or worker start-up, so a wrong folder or bandwidth fails fast with a typed error.
+  codebooksForBandwidth(readEncodecConfig(join(opts.modelDir, 'config.json')), opts.bandwidth);
   const progress = opts.progress ?? silentProgress;
   const cache = opts.cacheDir ? new CodesCache(opts.cacheDir) : undefined;
   const modelSha = cache ? modelFingerprint(opts.modelDir) : '';
