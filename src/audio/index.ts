@@ -35,6 +35,7 @@ export {
 } from './wav.js';
 export { toFloat32Channels, toFloat32, toInt16, sliceFrames, fullScale } from './convert.js';
 export { sniffFormat, type SniffedFormat } from './sniff.js';
+export { decodeStream, rewindow, type CompressedFormat } from './decoders.js';
 export { MemorySource, FileSource, openSource, openSourceInto, type ByteSource } from './source.js';
 export { ULAW_TABLE, ALAW_TABLE } from './g711.js';
 export { parseAiffLayout, readAiffFrames, isAiff, type AiffLayout } from './aiff.js';

@@ -5,7 +5,7 @@
  * behaviour) or, in strict mode, raise.
  */
 import { statSync } from 'node:fs';
-import { loadAudio, openSourceInto, parseWavLayout, sniffFile, wavWindows, type ByteSource } from '../audio/index.js';
+import { decodeStream, loadAudio, openSourceInto, parseWavLayout, rewindow, sniffFile, wavWindows, type ByteSource } from '../audio/index.js';
 import { WavelmError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
 import { collectAudioFiles } from './files.js';
@@ -19,8 +19,10 @@ export interface IteratorOptions extends PipelineOptions {
   strict?: boolean;
   /** Keep the readable frames of truncated WAV files. */
   allowTruncated?: boolean;
-  /** Frames per read window for WAV files (rounded to whole blocks). Default 262144. */
+  /** Frames per window (rounded to whole blocks). Default 262144. */
   windowFrames?: number;
+  /** Bytes of a compressed file fed to its decoder at a time. Default 1 MiB. */
+  pieceBytes?: number;
   /** Called with each warning as it happens (they are also collected in stats.warnings). */
   onWarning?: (message: string) => void;
   /** Progress in bytes of input files. */
@@ -63,6 +65,8 @@ export interface FileChunkOptions {
   onBytes?: (bytes: number) => void;
   /** Reused read buffer for small files (see openSourceInto); default: a fresh 1 MiB buffer per call. */
   scratch?: Uint8Array;
+  /** Bytes of a compressed file fed to its decoder at a time. Default 1 MiB. */
+  pieceBytes?: number;
 }
 
 /**
@@ -101,8 +105,22 @@ function* wavBatchesThenClose(src: ByteSource, stream: ChunkStream, opts: FileCh
 export async function* fileChunkBatches(path: string, stream: ChunkStream, opts: FileChunkOptions = {}): AsyncGenerator<Uint8Array[]> {
   const src = openSourceInto(path, opts.scratch ?? new Uint8Array(1 << 20));
   try {
-    if (sniffFile(src) === 'wav') {
+    const format = sniffFile(src);
+    if (format === 'wav') {
       yield* wavChunkBatches(src, stream, opts);
+      return;
+    }
+    if (format === 'flac' || format === 'ogg-vorbis' || format === 'ogg-opus' || format === 'mp3') {
+      // Decoded piece by piece and regrouped into whole-block windows: memory stays bounded by the
+      // window however long the file.
+      for await (const w of rewindow(decodeStream(src, format, opts.pieceBytes), stream.windowFrames(opts.windowFrames))) {
+        const chunks = stream.push(w);
+        opts.onFrames?.(w.frames, w.frames / w.sampleRate);
+        if (chunks.length > 0) yield chunks;
+      }
+      opts.onBytes?.(src.size);
+      const tail = stream.endFile();
+      if (tail.length > 0) yield tail;
       return;
     }
   } finally {
@@ -160,7 +178,7 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
     stats.inputBytes += n;
     progress?.tick(n);
   };
-  const fileOpts: FileChunkOptions = { allowTruncated: opts.allowTruncated, windowFrames: opts.windowFrames, onFrames, onBytes, scratch };
+  const fileOpts: FileChunkOptions = { allowTruncated: opts.allowTruncated, windowFrames: opts.windowFrames, pieceBytes: opts.pieceBytes, onFrames, onBytes, scratch };
   try {
     for (const path of files) {
       if (stats.chunks >= limit) break;

@@ -103,3 +103,34 @@ test('the embedded default audio is installed and decodes', async () => {
   const a = await loadAudio(list[0]!);
   assert.ok(a.frames > 0 && a.sampleRate > 0);
 });
+
+describe('streaming decode', () => {
+  for (const file of ['0_jackson_0.flac', 'kick_24bit.flac', 'test_48k_stereo.flac', 'test_24k.ogg', 'test_48k_stereo.opus', 'test_48k_stereo.mp3']) {
+    test(`${file}: pieces regrouped into windows equal the whole-file decode`, async (t) => {
+      const p = sharedPath(t, 'data', 'encoded', file);
+      if (!p) return;
+      const { decodeStream, rewindow, openSource, sniffFile } = await import('../../src/audio/index.js');
+      const whole = await loadAudio(p);
+      const src = openSource(p);
+      const format = sniffFile(src) as 'flac' | 'ogg-vorbis' | 'ogg-opus' | 'mp3';
+      const parts: number[][] = [];
+      let frames = 0;
+      try {
+        for await (const w of rewindow(decodeStream(src, format, 8192), 3000)) {
+          assert.ok(w.frames === 3000 || frames + w.frames === whole.frames, 'whole windows except the last');
+          assert.equal(w.sampleType, whole.sampleType);
+          frames += w.frames;
+          parts.push(Array.from(w.samples.subarray(0, w.frames * w.channels) as ArrayLike<number>));
+        }
+      } finally {
+        src.close();
+      }
+      assert.equal(frames, whole.frames);
+      const flat = parts.flat();
+      const ws = whole.samples as ArrayLike<number>;
+      let diff = 0;
+      for (let i = 0; i < flat.length; i++) if (flat[i] !== ws[i]) diff++;
+      assert.equal(diff, 0);
+    });
+  }
+});

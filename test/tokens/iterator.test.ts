@@ -208,3 +208,17 @@ test('progress: ticks add up to the total input bytes, skipped files included', 
   assert.equal(ticked, expected);
   assert.ok(stopped);
 });
+
+test('compressed files stream through the iterator with the chunks of a whole-file decode', async (t) => {
+  const enc = sharedPath(t, 'data', 'encoded');
+  if (!enc) return;
+  const files = collectAudioFiles([enc]);
+  assert.ok(files.length >= 6);
+  for (const opts of [{ bitDepth: 16 as const }, { conversion: 'seed-float' as const, blockingSize: 700 }]) {
+    const expected: Uint8Array[] = [];
+    for (const f of files) expected.push(...audioToChunks(await loadAudio(f), opts));
+    const got = await collect(customAudioIterator([enc], { ...opts, pieceBytes: 50_000, windowFrames: 4096 }));
+    assert.equal(got.length, expected.length);
+    assert.ok(got.every((c, i) => Buffer.from(c).equals(Buffer.from(expected[i]!))), JSON.stringify(opts));
+  }
+});
