@@ -9,7 +9,7 @@ import { NotFoundError } from '../util/errors.js';
 
 export const DEFAULT_AUDIO_PACKAGE = 'supersonic-scsynth-samples';
 
-/** Folder of the default audio samples (207 CC0 FLAC files, about 34 MB). */
+/** Folder of the default audio samples (207 CC0 files: 206 FLAC and one AIFF, about 34 MB). */
 export function defaultAudioDir(): string {
   let pkgJson: string;
   try {

@@ -47,7 +47,7 @@ export function registerDemo(program: Command): void {
     .addHelpText(
       'after',
       `
-The embedded audio is the 207 CC0 FLAC samples of the npm package supersonic-scsynth-samples, installed
+The embedded audio is the 207 CC0 samples (206 FLAC, 1 AIFF) of the npm package supersonic-scsynth-samples, installed
 with wavelm (no download, no ../shared). The demo decodes them, converts to 8-bit (or --bit-depth 16)
 samples, blocks stereo channels, cuts 2048-byte chunks, writes them to OUT-DIR/chunks.bin and prints
 files, seconds of audio, chunks, bytes, sha256 and time. Pipeline options are the same as 'wavelm chunks'.
