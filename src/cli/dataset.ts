@@ -60,13 +60,14 @@ export function registerDataset(program: Command): void {
     .option('--shard-size <n>', 'samples per shard', int('--shard-size', 1))
     .option('--num-shards <k>', 'cut the plan into K shards of near-equal size', int('--num-shards', 1))
     .option('--shard-index <i>', 'build only shard I of the plan (for array jobs)', int('--shard-index', 0))
+    .option('--split <name>', 'only the manifest entries of this split (train, valid, test: manifests of wavelm split)')
     .option('--segment-seconds <s>', 'cut recordings into segments of S seconds, each one sample', num('--segment-seconds'))
     .option('--workers <n>', 'encoding worker threads (0: the main thread)', int('--workers', 0), 0)
     .action(
-      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; segmentSeconds?: number; workers: number }, cmd: Command) => {
+      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number }, cmd: Command) => {
         const r = await buildDataset(inputs, {
           out: o.out, fields: parseFieldSpecs(o.fields), shardSize: o.shardSize, numShards: o.numShards, shardIndex: o.shardIndex,
-          segmentSeconds: o.segmentSeconds, workers: o.workers, progress: barFor(cmd, { unit: 'samples' }),
+          split: o.split, segmentSeconds: o.segmentSeconds, workers: o.workers, progress: barFor(cmd, { unit: 'samples' }),
         });
         emit(cmd, r, () => [
           `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s`,

@@ -30,6 +30,8 @@ export interface PlanItem {
   key: string;
   /** Values of non-audio fields, resolved on the main thread so workers only encode. */
   values: Record<string, unknown>;
+  /** Folder for relative stem and .npy paths among the values (the manifest's). */
+  base?: string;
 }
 
 export interface BuildOptions {
@@ -43,6 +45,8 @@ export interface BuildOptions {
   shardIndex?: number;
   /** Encoding worker threads (0: this thread). */
   workers?: number;
+  /** Keep only manifest entries whose "split" is this (the manifests of `wavelm split`). */
+  split?: string;
   /** Cut recordings into segments of this many seconds (the last may be shorter). */
   segmentSeconds?: number;
   /** Root for relative source names in keys (default: the common folder of the inputs). */
@@ -60,6 +64,8 @@ export interface BuildResult {
 interface ManifestEntry {
   path: string;
   values: Record<string, unknown>;
+  /** Folder that relative paths in the values (stems, .npy token arrays) are relative to: the manifest's. */
+  base?: string;
 }
 
 /** Reads a manifest: `.jsonl` (objects with `path` and other values) or a list of paths (one a line). */
@@ -78,12 +84,10 @@ function readManifest(p: string): ManifestEntry[] {
       const rec = o as Record<string, unknown>;
       if (typeof rec !== 'object' || rec === null || typeof rec.path !== 'string') throw new ConfigError(`${p}:${n + 1}: each line needs a "path" string`, { subject: p });
       const { path, ...values } = rec;
-      // .npy values (codec token arrays) and audio paths (stems) are relative to the manifest, like "path".
-      for (const [k, v] of Object.entries(values)) if (typeof v === 'string' && (v.endsWith('.npy') || isAudioPath(v))) values[k] = abs(v);
-      return { path: abs(path as string), values };
+      return { path: abs(path as string), values, base: dir };
     });
   }
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => ({ path: abs(l), values: {} }));
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => ({ path: abs(l), values: {}, base: dir }));
 }
 
 function isManifest(p: string): boolean {
@@ -150,8 +154,12 @@ function valueFrom(from: string, entry: ManifestEntry, rel: string, seg: { start
 }
 
 /** The whole plan: every sample of every shard, in order. Needs only file headers (for segmenting). */
-export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'fields' | 'segmentSeconds' | 'root'>): Promise<PlanItem[]> {
-  const sources = collectSources(inputs);
+export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'fields' | 'segmentSeconds' | 'root' | 'split'>): Promise<PlanItem[]> {
+  let sources = collectSources(inputs);
+  if (opts.split !== undefined) {
+    sources = sources.filter((s) => s.values.split === opts.split);
+    if (sources.length === 0) throw new ConfigError(`no manifest entry has split "${opts.split}" (make one with 'wavelm split DIR -o manifest.jsonl')`);
+  }
   const root = opts.root ?? commonRoot(sources.map((s) => s.path));
   const fromArgs = opts.fields.filter((f) => f.args.from !== undefined).map((f) => [f.name, String(f.args.from), f.args.default !== undefined] as const);
   const items: PlanItem[] = [];
@@ -171,7 +179,7 @@ export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'field
         const v = valueFrom(from, s, rel, seg, name, hasDefault);
         if (v !== undefined) values[name] = v;
       }
-      items.push({ path: s.path, start: seg?.start, end: seg?.end, key: seg ? `${rel}@${seg.start}` : rel, values });
+      items.push({ path: s.path, start: seg?.start, end: seg?.end, key: seg ? `${rel}@${seg.start}` : rel, values, ...(s.base !== undefined ? { base: s.base } : {}) });
     }
   }
   return items;
@@ -209,7 +217,8 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
   const fileBytes = item.start === undefined && wantsFileBytes(specs) ? new Uint8Array(readFileSync(item.path)) : undefined;
   const values = { ...item.values };
   // Token arrays may be given as .npy paths in the manifest.
-  for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(values[f.name] as string)), values[f.name] as string);
+  const at = (p: string) => (isAbsolute(p) || item.base === undefined ? p : join(item.base, p));
+  for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(at(values[f.name] as string))), values[f.name] as string);
   const input = { key: item.key, audio, fileBytes, values };
   const out: Encoded[] = [];
   for (let i = 0; i < fields.length; i++) {
@@ -218,8 +227,9 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
       out.push(await fields[i]!.encode(input));
       continue;
     }
-    const p = item.values[key];
-    if (typeof p !== 'string') throw new ConfigError(`field '${fields[i]!.name}': sample ${item.key} has no audio path under '${key}'`, { subject: item.key });
+    const v = item.values[key];
+    if (typeof v !== 'string') throw new ConfigError(`field '${fields[i]!.name}': sample ${item.key} has no audio path under '${key}'`, { subject: item.key });
+    const p = at(v);
     const stem = await loadAudio(p, range);
     out.push(await fields[i]!.encode({ key: item.key, audio: stem, fileBytes: item.start === undefined ? new Uint8Array(readFileSync(p)) : undefined, values }));
   }
