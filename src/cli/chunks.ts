@@ -9,7 +9,7 @@ import type { ProgressSink } from '../util/progress.js';
 import { action, barFor, emit, globals, warn } from './common.js';
 
 export interface PipelineFlags {
-  bitDepth?: number;
+  bitDepth?: string;
   conversion?: Conversion;
   blockingSize?: number;
   chunkSize?: number;
@@ -32,7 +32,8 @@ function int(name: string, min: number): (v: string) => number {
 /** Adds the pipeline's options to a command (shared with `wavelm demo`). */
 export function addPipelineOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--bit-depth <bits>', 'bits per output sample: 8 (1 byte) or 16 (2 bytes, little-endian)').choices(['8', '16']).default('8').argParser(Number))
+    // choices() validates; an argParser would replace that validation, so the string is converted later.
+    .addOption(new Option('--bit-depth <bits>', 'bits per output sample: 8 (1 byte) or 16 (2 bytes, little-endian)').choices(['8', '16']).default('8'))
     .addOption(
       new Option('--conversion <how>', "lmic: audioop's 16->8 bit; seed-float: the seed plan's float path; exact: integer arithmetic (8-bit equals lmic)")
         .choices(['lmic', 'seed-float', 'exact'])
@@ -54,7 +55,7 @@ export function addPipelineOptions(cmd: Command): Command {
 
 /** Iterator options from parsed flags. */
 export function pipelineOptions(f: PipelineFlags): IteratorOptions {
-  const bitDepth = f.bitDepth === 16 ? 16 : 8;
+  const bitDepth = f.bitDepth === '16' ? 16 : 8;
   return {
     bitDepth,
     conversion: f.conversion,

@@ -51,6 +51,9 @@ test('wavelm chunks: --num-chunks, the blocking warning, and bad options', async
   const odd = await runCli(['chunks', join(dir, 'c.wav'), '--bit-depth', '16', '--chunk-size', '2047']);
   assert.equal(odd.code, 2);
   assert.match(odd.stderr, /even/);
+  const twelve = await runCli(['chunks', join(dir, 'c.wav'), '--bit-depth', '12']);
+  assert.notEqual(twelve.code, 0);
+  assert.match(twelve.stderr, /--bit-depth/);
   const none = await runCli(['chunks', join(dir, 'nothing-here')]);
   assert.equal(none.code, 3);
   assert.match(none.stderr, /nothing-here/);
