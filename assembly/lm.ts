@@ -3,7 +3,7 @@
 // the context length only through the attention scores.
 // The step reads its configuration and pointers from a table of i32 in memory (layout: LM_* below,
 // filled by src/model/predictor.ts).
-import { expv_fast as expv, hsum } from './mathf';
+import { hsum } from './mathf';
 import { ln_fwd, gelu_fwd, softmax, rotary } from './nn';
 
 // @ts-ignore: decorator
@@ -37,35 +37,55 @@ function tab(t: usize, i: i32): usize {
   return <usize>load<i32>(t + (<usize>i << 2));
 }
 
-/** y[N] = x[K] @ W[K,N] (+ b when b != 0). Sum over k sequential. */
+/**
+ * y[N] = x[K] @ W[K,N] (+ b when b != 0). Every column is summed the same way whatever its place:
+ * 0 + x0 w0 + x1 w1 + ... in k order, then + b. Columns go 32 at a time (eight independent
+ * accumulators, so the loop is bound by arithmetic throughput rather than add latency), x[k]
+ * broadcast by a single load.
+ */
 export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): void {
+  const step = <usize>N << 2;
   let j = 0;
-  for (; j + 16 <= N; j += 16) {
+  for (; j + 32 <= N; j += 32) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
     let wp = at(W, j);
-    const step = <usize>N << 2;
     for (let k = 0; k < K; k++) {
-      const xv = f32x4.splat(load<f32>(at(x, k)));
+      const xv = v128.load32_splat(at(x, k));
       a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
       a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
       a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
       a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(wp, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(wp, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(wp, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(wp, 112)));
       wp += step;
     }
     if (b) {
-      a0 = f32x4.add(a0, v128.load(at(b, j)));
-      a1 = f32x4.add(a1, v128.load(at(b, j + 4)));
-      a2 = f32x4.add(a2, v128.load(at(b, j + 8)));
-      a3 = f32x4.add(a3, v128.load(at(b, j + 12)));
+      const bp = at(b, j);
+      a0 = f32x4.add(a0, v128.load(bp));
+      a1 = f32x4.add(a1, v128.load(bp, 16));
+      a2 = f32x4.add(a2, v128.load(bp, 32));
+      a3 = f32x4.add(a3, v128.load(bp, 48));
+      a4 = f32x4.add(a4, v128.load(bp, 64));
+      a5 = f32x4.add(a5, v128.load(bp, 80));
+      a6 = f32x4.add(a6, v128.load(bp, 96));
+      a7 = f32x4.add(a7, v128.load(bp, 112));
     }
-    v128.store(at(y, j), a0);
-    v128.store(at(y, j + 4), a1);
-    v128.store(at(y, j + 8), a2);
-    v128.store(at(y, j + 12), a3);
+    const yp = at(y, j);
+    v128.store(yp, a0);
+    v128.store(yp, a1, 16);
+    v128.store(yp, a2, 32);
+    v128.store(yp, a3, 48);
+    v128.store(yp, a4, 64);
+    v128.store(yp, a5, 80);
+    v128.store(yp, a6, 96);
+    v128.store(yp, a7, 112);
   }
   for (; j + 4 <= N; j += 4) {
     let a = f32x4.splat(0);
-    for (let k = 0; k < K; k++) a = f32x4.add(a, f32x4.mul(f32x4.splat(load<f32>(at(x, k))), v128.load(at(W, k * N + j))));
+    for (let k = 0; k < K; k++) a = f32x4.add(a, f32x4.mul(v128.load32_splat(at(x, k)), v128.load(at(W, k * N + j))));
     if (b) a = f32x4.add(a, v128.load(at(b, j)));
     v128.store(at(y, j), a);
   }
@@ -91,8 +111,8 @@ export function lm_step(t: usize, token: i32): void {
   const rot = <i32>tab(t, LM_ROTARY);
   const pos = <i32>tab(t, LM_POS);
   const dh = d / H;
-  const scale: f32 = <f32>(1.0 / Math.sqrt(<f64>dh));
-  const sc = f32x4.splat(scale);
+  // queries are scaled by log2(e) / sqrt(dh), so the scores come out in base-2 units for exp2
+  const qsc: f32 = <f32>(1.4426950408889634 / Math.sqrt(<f64>dh));
   const scr = tab(t, LM_SCRATCH);
   const x = scr;
   const q = at(scr, d);
@@ -146,8 +166,8 @@ export function lm_step(t: usize, token: i32): void {
         }
       }
       const qh = at(q, h * dh);
-      if (dh == 8) attendHead8(qh, kb, vb, S, nb, pos, sc, at(o, h * dh));
-      else attendHead(qh, kb, vb, S, nb, pos, sc, dh, at(o, h * dh));
+      if (dh == 8) attend8(qh, qsc, kb, vb, S, nb, pos, at(o, h * dh));
+      else attendAny(qh, qsc, kb, vb, S, nb, pos, dh, at(o, h * dh));
     }
     // r = x + o Wo ; a = LN1(r)
     gemv(d, d, o, tab(t, lt + 3), 0, r);
@@ -163,45 +183,66 @@ export function lm_step(t: usize, token: i32): void {
   softmax(1, V, logits, tab(t, LM_PROBS));
 }
 
-// Single-query attention over the cached keys 0..pos of one head (generic head size).
-function attendHead(qh: usize, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, sc: v128, dh: i32, out: usize): void {
-  const kstep = <usize>dh << 4;
-  let mv = f32x4.splat(-Infinity);
-  for (let b = 0; b < nb; b++) {
-    const kp = kb + <usize>b * kstep;
-    let s = f32x4.splat(0);
-    for (let c = 0; c < dh; c++) s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(qh, c))), v128.load(kp + (<usize>c << 4))));
-    s = f32x4.mul(s, sc);
-    if (b == nb - 1) s = v128.bitselect(f32x4.splat(-Infinity), s, lastMask(b, pos));
-    v128.store(at(S, b << 2), s);
-    mv = f32x4.max(mv, s);
-  }
-  const mm = f32x4.splat(hmax(mv));
-  let lv = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    let p = expv(f32x4.sub(v128.load(at(S, b << 2)), mm));
-    if (b == nb - 1) p = v128.andnot(p, lastMask(b, pos));
-    v128.store(at(S, b << 2), p);
-    lv = f32x4.add(lv, p);
-  }
-  const inv: f32 = 1.0 / hsum(lv);
-  for (let c = 0; c < dh; c++) {
-    let acc = f32x4.splat(0);
-    const vr = vb + (<usize>c << 4);
-    for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(vr + <usize>b * kstep)));
-    store<f32>(at(out, c), hsum(acc) * inv);
-  }
+// Attention weights: 2^t for t = score - max <= 0 (scores are in base-2 units), the degree-5
+// polynomial of mathf.ts expv_fast for 2^f on [-1/2, 1/2], with n = round(t) taken by the 1.5 * 2^23
+// rounding trick (the same round-to-nearest-even as f32x4.nearest, in two adds) and a single-instruction
+// clamp (pmax). The clamp at -127 makes 2^n exactly zero there, which is how masked keys (score -inf)
+// get weight 0; true weights below 2^-126.5 (87 nats under the maximum) also become 0.
+const MAGIC: f32 = 12582912.0;
+const F0: f32 = 1.000000071703448;
+const F1: f32 = 0.6931469684618033;
+const F2: f32 = 0.2402211956545386;
+const F3: f32 = 0.05550710983783569;
+const F4: f32 = 0.009675547701283661;
+const F5: f32 = 0.0013277213454950464;
+
+// @ts-ignore: decorator
+@inline
+function exp2w(t0: v128): v128 {
+  const t = f32x4.pmax(t0, f32x4.splat(-127.0));
+  const big = f32x4.add(t, f32x4.splat(MAGIC));
+  const f = f32x4.sub(t, f32x4.sub(big, f32x4.splat(MAGIC)));
+  let p = f32x4.add(f32x4.mul(f32x4.splat(F5), f), f32x4.splat(F4));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(F3));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(F2));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(F1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(F0));
+  // the low bits of big hold n (two's complement); (n + 127) << 23 is 2^n
+  return f32x4.mul(p, i32x4.shl(i32x4.add(big, i32x4.splat(127)), 23));
 }
 
-// The same for head size 8 (the LMIC default, d=64 with 8 heads): the query and the eight output
-// accumulators stay in registers, and the exponentials feed the value sums directly.
-function attendHead8(qh: usize, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, sc: v128, out: usize): void {
-  const q0 = f32x4.splat(load<f32>(qh)), q1 = f32x4.splat(load<f32>(qh, 4)), q2 = f32x4.splat(load<f32>(qh, 8)), q3 = f32x4.splat(load<f32>(qh, 12));
-  const q4 = f32x4.splat(load<f32>(qh, 16)), q5 = f32x4.splat(load<f32>(qh, 20)), q6 = f32x4.splat(load<f32>(qh, 24)), q7 = f32x4.splat(load<f32>(qh, 28));
+// Pass 2 of a head: S[0..4nb) = 2^(S - m) in place; returns the sum of the weights, summed in four
+// lanes in block order, then ((l0 + l1) + (l2 + l3)).
+function weights(S: usize, nb: i32, m: f32): f32 {
+  const mm = f32x4.splat(m);
+  let lv = f32x4.splat(0);
+  const end = S + (<usize>nb << 4);
+  for (let sp = S; sp < end; sp += 16) {
+    const p = exp2w(f32x4.sub(v128.load(sp), mm));
+    v128.store(sp, p);
+    lv = f32x4.add(lv, p);
+  }
+  return hsum(lv);
+}
+
+// Single-query attention over the cached keys 0..pos of one head of size 8 (the LMIC default, d=64
+// with 8 heads), in three passes over a contiguous row of scores S (L1-resident):
+//   1. s = (q c) . k for four keys at a time (keys stored [block][dim][4 positions]), the eight query
+//      values broadcast in registers; the running maximum per lane (pmax);
+//   2. weights 2^(s - max) and their sum;
+//   3. out = sum p v / sum p, values stored like the keys, eight four-lane accumulators.
+// Keys past pos in the last block score -inf (weight exactly 0; their values are zero).
+function attend8(qh: usize, qsc: f32, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, out: usize): void {
+  const q0 = f32x4.splat(load<f32>(qh) * qsc), q1 = f32x4.splat(load<f32>(qh, 4) * qsc);
+  const q2 = f32x4.splat(load<f32>(qh, 8) * qsc), q3 = f32x4.splat(load<f32>(qh, 12) * qsc);
+  const q4 = f32x4.splat(load<f32>(qh, 16) * qsc), q5 = f32x4.splat(load<f32>(qh, 20) * qsc);
+  const q6 = f32x4.splat(load<f32>(qh, 24) * qsc), q7 = f32x4.splat(load<f32>(qh, 28) * qsc);
   let mv = f32x4.splat(-Infinity);
-  for (let b = 0; b < nb; b++) {
-    const kp = kb + (<usize>b << 7);
-    let s = f32x4.add(f32x4.splat(0), f32x4.mul(q0, v128.load(kp)));
+  const last = nb - 1;
+  let kp = kb;
+  let sp = S;
+  for (let b = 0; b <= last; b++) {
+    let s = f32x4.mul(q0, v128.load(kp));
     s = f32x4.add(s, f32x4.mul(q1, v128.load(kp, 16)));
     s = f32x4.add(s, f32x4.mul(q2, v128.load(kp, 32)));
     s = f32x4.add(s, f32x4.mul(q3, v128.load(kp, 48)));
@@ -209,20 +250,19 @@ function attendHead8(qh: usize, kb: usize, vb: usize, S: usize, nb: i32, pos: i3
     s = f32x4.add(s, f32x4.mul(q5, v128.load(kp, 80)));
     s = f32x4.add(s, f32x4.mul(q6, v128.load(kp, 96)));
     s = f32x4.add(s, f32x4.mul(q7, v128.load(kp, 112)));
-    s = f32x4.mul(s, sc);
-    if (b == nb - 1) s = v128.bitselect(f32x4.splat(-Infinity), s, lastMask(b, pos));
-    v128.store(at(S, b << 2), s);
-    mv = f32x4.max(mv, s);
+    if (b == last) s = v128.bitselect(f32x4.splat(-Infinity), s, lastMask(b, pos));
+    v128.store(sp, s);
+    mv = f32x4.pmax(mv, s);
+    kp += 128;
+    sp += 16;
   }
-  const mm = f32x4.splat(hmax(mv));
-  let lv = f32x4.splat(0);
+  const inv: f32 = 1.0 / weights(S, nb, hmax(mv));
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    let p = expv(f32x4.sub(v128.load(at(S, b << 2)), mm));
-    if (b == nb - 1) p = v128.andnot(p, lastMask(b, pos));
-    lv = f32x4.add(lv, p);
-    const vp = vb + (<usize>b << 7);
+  let vp = vb;
+  const end = S + (<usize>nb << 4);
+  for (sp = S; sp < end; sp += 16) {
+    const p = v128.load(sp);
     a0 = f32x4.add(a0, f32x4.mul(p, v128.load(vp)));
     a1 = f32x4.add(a1, f32x4.mul(p, v128.load(vp, 16)));
     a2 = f32x4.add(a2, f32x4.mul(p, v128.load(vp, 32)));
@@ -231,8 +271,8 @@ function attendHead8(qh: usize, kb: usize, vb: usize, S: usize, nb: i32, pos: i3
     a5 = f32x4.add(a5, f32x4.mul(p, v128.load(vp, 80)));
     a6 = f32x4.add(a6, f32x4.mul(p, v128.load(vp, 96)));
     a7 = f32x4.add(a7, f32x4.mul(p, v128.load(vp, 112)));
+    vp += 128;
   }
-  const inv: f32 = 1.0 / hsum(lv);
   store<f32>(out, hsum(a0) * inv);
   store<f32>(out, hsum(a1) * inv, 4);
   store<f32>(out, hsum(a2) * inv, 8);
@@ -241,6 +281,28 @@ function attendHead8(qh: usize, kb: usize, vb: usize, S: usize, nb: i32, pos: i3
   store<f32>(out, hsum(a5) * inv, 20);
   store<f32>(out, hsum(a6) * inv, 24);
   store<f32>(out, hsum(a7) * inv, 28);
+}
+
+// The same for any head size (one dimension at a time): s = (q0 c) k0 + (q1 c) k1 + ..., weights as
+// in attend8, out[c] = hsum(sum_b p v[c]) / sum p.
+function attendAny(qh: usize, qsc: f32, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, dh: i32, out: usize): void {
+  const kstep = <usize>dh << 4;
+  let mv = f32x4.splat(-Infinity);
+  for (let b = 0; b < nb; b++) {
+    const kp = kb + <usize>b * kstep;
+    let s = f32x4.mul(f32x4.splat(load<f32>(qh) * qsc), v128.load(kp));
+    for (let c = 1; c < dh; c++) s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(at(qh, c)) * qsc), v128.load(kp + (<usize>c << 4))));
+    if (b == nb - 1) s = v128.bitselect(f32x4.splat(-Infinity), s, lastMask(b, pos));
+    v128.store(at(S, b << 2), s);
+    mv = f32x4.pmax(mv, s);
+  }
+  const inv: f32 = 1.0 / weights(S, nb, hmax(mv));
+  for (let c = 0; c < dh; c++) {
+    let acc = f32x4.splat(0);
+    const vr = vb + (<usize>c << 4);
+    for (let b = 0; b < nb; b++) acc = f32x4.add(acc, f32x4.mul(v128.load(at(S, b << 2)), v128.load(vr + <usize>b * kstep)));
+    store<f32>(at(out, c), hsum(acc) * inv);
+  }
 }
 
 // @ts-ignore: decorator
