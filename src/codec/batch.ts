@@ -6,9 +6,15 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { WorkerPool } from '../engine/pool.js';
 import type { ProgressSink } from '../util/progress.js';
-import { codebooksForBandwidth, readEncodecConfig } from './config.js';
+import { loadAudio } from '../audio/index.js';
+import { ConfigError } from '../util/errors.js';
+import { codebooksForBandwidth, readEncodecConfig, segmentation } from './config.js';
+import { ParallelEncodec } from './parallel.js';
 import { silentProgress } from '../util/progress.js';
-import { AudioProcessor, CodesCache, encodeFile, modelFingerprint, sha256File, type CodecFeatures, type ProcessorOptions } from './processor.js';
+import {
+  AudioProcessor, CodesCache, encodeFile, featuresFromEncoded, modelFingerprint, prepareAudio, sha256File, sourceInfo, toPlanarAudio,
+  type CodecFeatures, type ProcessorOptions,
+} from './processor.js';
 import type { EncodeTask, EncodeWorkerInit } from './worker.js';
 
 export interface BatchOptions {
@@ -34,7 +40,8 @@ export interface BatchResult {
 
 export async function encodeFiles(paths: string[], opts: BatchOptions): Promise<BatchResult[]> {
   // Checked here, before any hashing or worker start-up, so a wrong folder or bandwidth fails fast with a typed error.
-  codebooksForBandwidth(readEncodecConfig(join(opts.modelDir, 'config.json')), opts.bandwidth);
+  const config = readEncodecConfig(join(opts.modelDir, 'config.json'));
+  codebooksForBandwidth(config, opts.bandwidth);
   const progress = opts.progress ?? silentProgress;
   const cache = opts.cacheDir ? new CodesCache(opts.cacheDir) : undefined;
   const modelSha = cache ? modelFingerprint(opts.modelDir) : '';
@@ -58,10 +65,28 @@ export async function encodeFiles(paths: string[], opts: BatchOptions): Promise<
     if (t.key) cache!.put(t.key, features);
     finish(t.index, { path: t.task.path, features, cached: false, seconds });
   };
-  const workers = Math.max(1, Math.min(todo.length, opts.workers ?? availableParallelism()));
+  const maxWorkers = Math.max(1, opts.workers ?? availableParallelism());
+  const workers = Math.min(todo.length, maxWorkers);
   try {
     if (todo.length === 0) {
       // all cached
+    } else if (todo.length === 1 && maxWorkers > 1 && segmentation(config)) {
+      // One file, a segmented model: its segments are independent, so they are spread over the workers.
+      const t = todo[0]!;
+      const t0 = performance.now();
+      const audio = await loadAudio(t.task.path);
+      if (audio.frames === 0) throw new ConfigError(`${t.task.path}: the file holds no audio frames`, { subject: t.task.path });
+      const planar = toPlanarAudio(audio);
+      const x = prepareAudio(config, planar, opts.maxSeconds);
+      const seg = segmentation(config)!;
+      const par = await ParallelEncodec.create({ modelDir: opts.modelDir, backend: opts.backend }, Math.min(maxWorkers, Math.ceil(x.length / seg.stride)));
+      try {
+        const enc = await par.encode(x, opts.bandwidth);
+        const src = sourceInfo(planar, opts.maxSeconds, { path: t.task.path, ...(t.task.sha256 ? { sha256: t.task.sha256 } : {}) });
+        store(t, featuresFromEncoded(config, enc, src), (performance.now() - t0) / 1000);
+      } finally {
+        await par.close();
+      }
     } else if (workers === 1) {
       const proc = AudioProcessor.load(opts.modelDir, { backend: opts.backend });
       for (const t of todo) {

@@ -11,7 +11,7 @@ import { loadAudio, toFloat32Channels, type AudioData } from '../audio/index.js'
 import { resample } from '../features/index.js';
 import { ConfigError, FormatError, MismatchError, NotFoundError } from '../util/errors.js';
 import { parseNpy, serializeNpy } from '../util/npy.js';
-import { codebooksForBandwidth, hopLength, segmentation } from './config.js';
+import { codebooksForBandwidth, frameRate, hopLength, segmentation, type EncodecConfig } from './config.js';
 import { EncodecModel, type EncodedAudio, type Planar } from './model.js';
 import { jsOps, type CodecOps } from './ops.js';
 import { wasmOps } from './ops-wasm.js';
@@ -132,55 +132,15 @@ export class AudioProcessor {
 
   /** Model-rate, model-channel planar audio from any planar audio (resampled with the features resampler). */
   prepare(audio: PlanarAudio, maxSeconds?: number): Planar {
-    if (audio.channels.length === 0) throw new ConfigError('encodec: audio has no channels');
-    let chs = audio.channels;
-    if (maxSeconds !== undefined) {
-      if (!(maxSeconds > 0)) throw new ConfigError(`--max-seconds must be positive, got ${maxSeconds}`);
-      const n = Math.min(chs[0]!.length, Math.round(maxSeconds * audio.sampleRate));
-      chs = chs.map((c) => c.subarray(0, n));
-    }
-    chs = adaptChannels(chs, this.model.channels);
-    if (audio.sampleRate !== this.sampleRate) chs = chs.map((c) => resample(c, audio.sampleRate, this.sampleRate));
-    return toPlanar(chs);
+    return prepareAudio(this.model.config, audio, maxSeconds);
   }
 
   /** The seed's audio_to_features: codes (grouped when groupSeconds is set) and their sidecar. */
   audioToFeatures(audio: PlanarAudio | AudioData, opts: EncodeOptions, source: Partial<CodesSidecar['source']> = {}): CodecFeatures {
-    const planar: PlanarAudio = 'samples' in audio ? { sampleRate: audio.sampleRate, channels: toFloat32Channels(audio) } : audio;
+    const planar = toPlanarAudio(audio);
     const x = this.prepare(planar, opts.maxSeconds);
-    if (x.length === 0) throw new ConfigError('encodec: the input is empty (0 samples)');
     const enc = this.model.encode(x, opts.bandwidth);
-    const src = { sampleRate: planar.sampleRate, channels: planar.channels.length, frames: planar.channels[0]!.length, ...source };
-    if (opts.maxSeconds !== undefined) src.maxSeconds = opts.maxSeconds;
-    return this.toFeatures(enc, src, opts.groupSeconds);
-  }
-
-  private toFeatures(enc: EncodedAudio, source: CodesSidecar['source'], groupSeconds?: number): CodecFeatures {
-    const c = this.model.config;
-    const nq = codebooksForBandwidth(c, enc.bandwidth);
-    const frames = enc.chunks.reduce((a, ch) => a + ch.frames, 0);
-    const codes = new Int32Array(nq * frames);
-    let off = 0;
-    for (const ch of enc.chunks) {
-      for (let q = 0; q < nq; q++) codes.set(ch.codes.subarray(q * ch.frames, (q + 1) * ch.frames), q * frames + off);
-      off += ch.frames;
-    }
-    const seg = segmentation(c);
-    const sidecar: CodesSidecar = {
-      format: 'wavelm-encodec-codes',
-      version: CODES_FORMAT_VERSION,
-      model: { sampleRate: c.samplingRate, channels: c.audioChannels, frameRate: this.model.frameRate, hopLength: hopLength(c), codebookSize: c.codebookSize, segmentSeconds: seg ? c.chunkLengthS : null, overlap: seg ? c.overlap : null, normalize: c.normalize },
-      bandwidth: enc.bandwidth,
-      codebooks: nq,
-      frames,
-      length: enc.length,
-      chunkFrames: enc.chunks.map((ch) => ch.frames),
-      scales: c.normalize ? enc.chunks.map((ch) => ch.scale!) : null,
-      source,
-      shape: [nq, frames],
-    };
-    const f: CodecFeatures = { codes, sidecar };
-    return groupSeconds === undefined ? f : groupFeatures(f, groupSeconds);
+    return featuresFromEncoded(this.model.config, enc, sourceInfo(planar, opts.maxSeconds, source), opts.groupSeconds);
   }
 
   /** The seed's features_to_audio: codes (grouped or not) back to planar audio at the model rate, trimmed to the encoded length. */
@@ -206,6 +166,62 @@ export class AudioProcessor {
     const channels = Array.from({ length: y.channels }, (_, ch) => y.data.slice(ch * y.length, (ch + 1) * y.length));
     return { sampleRate: c.samplingRate, channels };
   }
+}
+
+/** AudioData (any sample type) or planar float audio as planar float audio. */
+export function toPlanarAudio(audio: PlanarAudio | AudioData): PlanarAudio {
+  return 'samples' in audio ? { sampleRate: audio.sampleRate, channels: toFloat32Channels(audio) } : audio;
+}
+
+/** Model-rate, model-channel planar audio for config `c`: first maxSeconds, channels adapted, resampled. */
+export function prepareAudio(c: EncodecConfig, audio: PlanarAudio, maxSeconds?: number): Planar {
+  if (audio.channels.length === 0) throw new ConfigError('encodec: audio has no channels');
+  let chs = audio.channels;
+  if (maxSeconds !== undefined) {
+    if (!(maxSeconds > 0)) throw new ConfigError(`--max-seconds must be positive, got ${maxSeconds}`);
+    const n = Math.min(chs[0]!.length, Math.round(maxSeconds * audio.sampleRate));
+    chs = chs.map((ch) => ch.subarray(0, n));
+  }
+  chs = adaptChannels(chs, c.audioChannels);
+  if (audio.sampleRate !== c.samplingRate) chs = chs.map((ch) => resample(ch, audio.sampleRate, c.samplingRate));
+  const x = toPlanar(chs);
+  if (x.length === 0) throw new ConfigError('encodec: the input is empty (0 samples)');
+  return x;
+}
+
+/** The sidecar's source record. */
+export function sourceInfo(planar: PlanarAudio, maxSeconds: number | undefined, extra: Partial<CodesSidecar['source']>): CodesSidecar['source'] {
+  const src: CodesSidecar['source'] = { sampleRate: planar.sampleRate, channels: planar.channels.length, frames: planar.channels[0]!.length, ...extra };
+  if (maxSeconds !== undefined) src.maxSeconds = maxSeconds;
+  return src;
+}
+
+/** Codes [codebooks, frames] (segments concatenated along time) and their sidecar, from an encoding by a model with config `c`. */
+export function featuresFromEncoded(c: EncodecConfig, enc: EncodedAudio, source: CodesSidecar['source'], groupSeconds?: number): CodecFeatures {
+  const nq = codebooksForBandwidth(c, enc.bandwidth);
+  const frames = enc.chunks.reduce((a, ch) => a + ch.frames, 0);
+  const codes = new Int32Array(nq * frames);
+  let off = 0;
+  for (const ch of enc.chunks) {
+    for (let q = 0; q < nq; q++) codes.set(ch.codes.subarray(q * ch.frames, (q + 1) * ch.frames), q * frames + off);
+    off += ch.frames;
+  }
+  const seg = segmentation(c);
+  const sidecar: CodesSidecar = {
+    format: 'wavelm-encodec-codes',
+    version: CODES_FORMAT_VERSION,
+    model: { sampleRate: c.samplingRate, channels: c.audioChannels, frameRate: frameRate(c), hopLength: hopLength(c), codebookSize: c.codebookSize, segmentSeconds: seg ? c.chunkLengthS : null, overlap: seg ? c.overlap : null, normalize: c.normalize },
+    bandwidth: enc.bandwidth,
+    codebooks: nq,
+    frames,
+    length: enc.length,
+    chunkFrames: enc.chunks.map((ch) => ch.frames),
+    scales: c.normalize ? enc.chunks.map((ch) => ch.scale!) : null,
+    source,
+    shape: [nq, frames],
+  };
+  const f: CodecFeatures = { codes, sidecar };
+  return groupSeconds === undefined ? f : groupFeatures(f, groupSeconds);
 }
 
 /** Groups ungrouped features into windows of `seconds`. */

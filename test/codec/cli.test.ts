@@ -116,6 +116,13 @@ test('batch encode in 2 worker threads gives the same codes as one thread', asyn
       assert.deepEqual(x.sidecar.scales, y.sidecar.scales);
     }
     assert.equal(readCodes(o1[1]!.output).sidecar.chunkFrames.length, 2); // 1.2 s: two 1 s segments
+    // One file with 2 workers: its segments are spread over them; same codes and sidecar.
+    const single = await cli('--json', 'codec', 'encode', files[1]!, '-m', model, '-o', join(dir, 'single.npy'), '--no-cache', '--workers', '2');
+    assert.equal(single.code, 0, single.out);
+    const s1 = readCodes(join(dir, 'single.npy'));
+    const ref = readCodes(o1[1]!.output);
+    assert.deepEqual(Array.from(s1.codes), Array.from(ref.codes));
+    assert.deepEqual({ ...s1.sidecar, source: null }, { ...ref.sidecar, source: null });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
