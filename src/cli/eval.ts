@@ -9,7 +9,7 @@ import { evalChartHtml, evaluateCompressor, formatEvalCsv, formatEvalTable, type
 import { LmCompressor } from '../compress/lm-compressor.js';
 import { evaluateLossless, formatLosslessTable, type LosslessEntry } from '../compress/lossless.js';
 import { collectAudioFiles } from '../tokens/index.js';
-import { loadCompressionModel } from '../compress/model.js';
+import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { ConfigError } from '../util/errors.js';
 import { action, barFor, emit, intOption, warn } from './common.js';
 
@@ -75,7 +75,10 @@ Examples:
           if (files.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
           const entries: LosslessEntry[] = names.map((n) => {
             if (n === 'flac') return { kind: 'flac' };
-            if (n.startsWith('lm:')) return { kind: 'lm', name: n, model: loadCompressionModel(n.slice(3)), workers: flags.workers };
+            if (n.startsWith('lm:')) {
+              const model = loadCompressionModel(n.slice(3));
+              return { kind: 'lm', name: n, model, workers: flags.workers, chunkLength: defaultChunkLength(model) };
+            }
             if (n === 'png') throw new ConfigError('png is not a whole-file compressor; use it without --lossless');
             return { kind: 'bytes', compressor: pick(n, flags.workers) };
           });

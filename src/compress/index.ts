@@ -16,7 +16,7 @@ export {
   type CompressStats,
 } from './archive.js';
 export { runChunkJobs, ChunkRunner, makePredictor, type PredictorSpec, type PredictorFactory } from './parallel.js';
-export { loadCompressionModel, weightsSha256, configSha256, type LoadedCompressionModel } from './model.js';
+export { loadCompressionModel, defaultChunkLength, weightsSha256, configSha256, type LoadedCompressionModel } from './model.js';
 export { pcmLayout, type PcmLayout } from './wav-layout.js';
 export type { Compressor, CompressContext } from './compressor.js';
 export { CLASSICAL_COMPRESSORS } from './compressors.js';

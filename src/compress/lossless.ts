@@ -22,7 +22,7 @@ export interface LosslessResult {
   seconds: number;
 }
 
-export type LosslessEntry = { kind: 'flac' } | { kind: 'lm'; name: string; model: CompressionModel; workers: number } | { kind: 'bytes'; compressor: Compressor };
+export type LosslessEntry = { kind: 'flac' } | { kind: 'lm'; name: string; model: CompressionModel; workers: number; chunkLength?: number } | { kind: 'bytes'; compressor: Compressor };
 
 /** Block sizes tried for FLAC's best: libFLAC -8 keeps 4096 for every input; on FSDD's short files 1152 saves 3.5 points. */
 const FLAC_BLOCK_SIZES = [576, 1152, 2048, 4096, 4608];
@@ -56,7 +56,7 @@ export async function evaluateLossless(files: string[], entries: LosslessEntry[]
       for (const f of inputs) {
         const t0 = performance.now();
         if (e.kind === 'flac') total += flacOfWav(f.bytes, f.name).length;
-        else if (e.kind === 'lm') total += (await compressAudio(f.bytes, e.model, { runner, name: f.name })).archive.length;
+        else if (e.kind === 'lm') total += (await compressAudio(f.bytes, e.model, { runner, name: f.name, chunkLength: e.chunkLength })).archive.length;
         else total += e.compressor.compress(f.bytes, { sampleRate: 0 }).length;
         seconds += (performance.now() - t0) / 1000;
         progress.tick(1);

@@ -52,3 +52,10 @@ export function loadCompressionModel(path: string): LoadedCompressionModel {
     path: m.path,
   };
 }
+
+/** The chunk length a model was trained on (samples per chunk, from its pipeline settings), else 2048. */
+export function defaultChunkLength(model: { pipeline?: PipelineSettings }): number {
+  const p = model.pipeline;
+  const n = p ? p.chunkSizeBytes / (p.bitDepth / 8) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 65536 ? n : 2048;
+}
