@@ -260,6 +260,9 @@ export class CompressedField implements Field {
     if (channels < 1 || channels > 255) return `${channels} channels`;
     if (rate < 1) return `sample rate ${rate}`;
     if (frames > 0 && length === 0) return `${frames} frames in an empty blob`;
+    // No codec here reaches 65536:1 (FLAC's best case, digital silence in 65535-sample blocks, is about
+    // 4000:1), so a larger claim is damage or a crafted file, refused before anything that size is allocated.
+    if (frames * channels > Math.max(1, length) * 65536) return `${frames} frames x ${channels} channels claimed for a ${length}-byte blob`;
     return undefined;
   }
 
