@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAudio } from '../../src/audio/index.js';
+import { encodeWav, loadAudio } from '../../src/audio/index.js';
+import { writeFileSync } from 'node:fs';
 import { audioToChunks } from '../../src/tokens/index.js';
 import { chunkSetFromTokens } from '../../src/model/batches.js';
 import { latestCheckpoint, readSafetensorsFile } from '../../src/model/checkpoint.js';
@@ -114,4 +115,35 @@ test('real run on FSDD speech: validation loss falls clearly below the unigram e
   t.diagnostic(`valid bits/byte: ${first.toFixed(3)} at step ${r.evals[0]!.step} -> ${last.toFixed(3)} at 150; unigram entropy ${unigram.toFixed(3)}; ${Math.round(r.tokensPerSecond)} tokens/s`);
   assert.ok(last < unigram - 0.75, `valid ${last} bits/byte is not clearly below the unigram entropy ${unigram}`);
   assert.ok(last <= first, 'validation loss should not rise');
+});
+
+test('16-bit: offset-binary tokens, vocabulary 65536, bits per sample = 2 x bits per byte', async (t) => {
+  const d = tmp(t);
+  const frames = 4000;
+  const s = new Int16Array(frames);
+  for (let i = 0; i < frames; i++) s[i] = Math.round(3000 * Math.sin(i / 7) + ((i * 7919) % 200));
+  const wav = join(d, 'tone.wav');
+  writeFileSync(wav, encodeWav({ sampleRate: 8000, channels: 1, frames, sampleType: 'int16', bitsPerSample: 16, samples: s }));
+  const r = await trainAudioTransformer({
+    files: [wav],
+    outDir: join(d, 'run'),
+    bitDepth: 16,
+    chunkSizeBytes: 128,
+    model: { embeddingDim: 16, numLayers: 1, numHeads: 2 },
+    batchSize: 2,
+    steps: 2,
+    evalEvery: 1,
+    workers: 1,
+  });
+  assert.equal(r.model.vocabSize, 65536);
+  assert.equal(r.training.seqLen, 64); // 128 bytes = 64 samples
+  assert.equal(r.dataset.validSource, 'chunk-holdout');
+  const m = readMetrics(join(d, 'run', 'metrics.jsonl')).filter((p) => 'valid/loss' in p);
+  assert.ok(m.length >= 2);
+  for (const p of m) {
+    assert.ok(Math.abs(p['valid/bits_per_sample']! - 2 * p['valid/bits_per_byte']!) < 1e-12);
+    assert.ok(Math.abs(p['valid/bits_per_sample']! - p['valid/loss']! / 64 / Math.LN2) < 1e-9);
+  }
+  // A fresh model is near uniform over 65536 symbols: about 16 bits per sample.
+  assert.ok(m[0]!['valid/bits_per_sample']! > 14 && m[0]!['valid/bits_per_sample']! < 18, String(m[0]!['valid/bits_per_sample']));
 });
