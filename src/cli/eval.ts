@@ -24,15 +24,16 @@ interface EvalFlags {
   csv?: string;
   chart?: string;
   lossless?: boolean;
+  lmicCoder?: boolean;
 }
 
-function pick(name: string, workers: number): Compressor {
+function pick(name: string, workers: number, lmicCoder = false): Compressor {
   if (name.startsWith('lm:')) {
     const path = name.slice(3);
     if (!path) throw new ConfigError("lm: needs a checkpoint, e.g. lm:runs/fsdd or lm:runs/fsdd/checkpoints/step-1000/model.safetensors");
     const model = loadCompressionModel(path);
     if (model.vocabSize !== 256) throw new ConfigError(`${name}: a ${model.vocabSize}-token model; chunked eval feeds LMIC's 8-bit chunks, so compare 16-bit models with --lossless`);
-    return new LmCompressor(name, model, workers);
+    return new LmCompressor(name, model, workers, lmicCoder);
   }
   const c = CLASSICAL_COMPRESSORS[name];
   if (!c) throw new ConfigError(`unknown compressor '${name}'; known: ${Object.keys(CLASSICAL_COMPRESSORS).join(', ')}, lm:CHECKPOINT`);
@@ -52,6 +53,7 @@ export function registerEval(program: Command): void {
     .option('--no-unchunked', 'skip the unchunked rates')
     .option('--csv <file>', 'also write the results as CSV')
     .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
+    .option('--lmic-coder', "for lm: compressors, also code every chunk with LMIC's arithmetic coder and report its rate")
     .option('--lossless', 'whole-file lossless instead: each WAV compressed whole (flac at its own bit depth, lm: as a .wlm archive, others on the file bytes)')
     .addHelpText(
       'after',
@@ -87,7 +89,7 @@ Examples:
           emit(cmd, { files: files.length, lossless: true, results }, () => formatLosslessTable(results));
           return;
         }
-        const compressors = names.map((n) => pick(n, flags.workers));
+        const compressors = names.map((n) => pick(n, flags.workers, flags.lmicCoder === true));
         const data = await lmicChunks(inputs, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m) });
         if (data.chunks.length === 0) throw new ConfigError(`no complete 2048-byte chunks in ${inputs.length} input(s)`);
         const results: EvalResult[] = [];
@@ -103,7 +105,12 @@ Examples:
         emit(cmd, { files: data.files, chunks: data.chunks.length, sampleRate: data.sampleRate, results }, () => {
           const extra = results
             .filter((r) => r.extra)
-            .map((r) => `${r.compressor}: ideal ${(100 * Number(r.extra!.idealRate)).toFixed(2)}%, coder overhead ${(100 * Number(r.extra!.coderOverhead)).toFixed(3)}%, ${(Number(r.extra!.bytesPerSecond) / 1000).toFixed(1)} KB/s on ${r.extra!.workers} workers`);
+            .map(
+              (r) =>
+                `${r.compressor}: ideal ${(100 * Number(r.extra!.idealRate)).toFixed(2)}%, coder overhead ${(100 * Number(r.extra!.coderOverhead)).toFixed(3)}%` +
+                (r.extra!.lmicCoderRate !== undefined ? `, LMIC's coder ${(100 * Number(r.extra!.lmicCoderRate)).toFixed(2)}%` : '') +
+                `, ${(Number(r.extra!.bytesPerSecond) / 1000).toFixed(1)} KB/s on ${r.extra!.workers} workers`,
+            );
           return [`${data.chunks.length} chunks (${data.files} files, ${data.sampleRate} Hz)`, formatEvalTable(results), ...extra].join('\n');
         });
       }),

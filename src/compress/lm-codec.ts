@@ -12,6 +12,7 @@
  */
 import type { IncrementalPredictor } from '../model/api.js';
 import { FormatError, MismatchError } from '../util/errors.js';
+import { LmicEncoder, normalizePdfForArithmeticCoding } from './lmic-coder.js';
 import { findSymbol, LM_TOTAL_BITS, quantizeProbs, RangeDecoder, RangeEncoder } from './range-coder.js';
 
 export type TokenMode = 'u8' | 'hi8lo' | 'u16';
@@ -26,6 +27,11 @@ export function vocabForMode(mode: TokenMode): number {
 export interface ChunkStats {
   /** -sum log2 p(token) under the model's float probabilities (the ideal code length of the LM tokens). */
   idealBits: number;
+  /**
+   * When set (a number to add to), the same tokens are also coded with LMIC's arithmetic coder and the
+   * length of its output in bytes (bits_to_bytes: whole bytes) is added: the figure compress.py reports.
+   */
+  lmicBytes?: number;
 }
 
 const TOTAL = 2 ** LM_TOTAL_BITS;
@@ -102,6 +108,7 @@ export function encodeChunk(predictor: IncrementalPredictor, mode: TokenMode, to
   const enc = new RangeEncoder(tokens.length + 64);
   const cum = new Uint32Array(vocab + 1);
   const lows = mode === 'hi8lo' ? new LowBytes() : undefined;
+  const lmic = stats?.lmicBytes !== undefined ? new LmicEncoder(vocab) : undefined;
   let p = checkDist(predictor.reset(), vocab);
   let ideal = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -109,10 +116,12 @@ export function encodeChunk(predictor: IncrementalPredictor, mode: TokenMode, to
     quantizeProbs(p, cum, LM_TOTAL_BITS);
     enc.encode(cum[t]!, cum[t + 1]! - cum[t]!, TOTAL);
     if (stats) ideal -= Math.log(p[t]!) / LN2;
+    if (lmic) lmic.encode(normalizePdfForArithmeticCoding(p), t);
     if (lows) lows.encode(enc, t, low![i]!);
     if (i + 1 < tokens.length) p = checkDist(predictor.next(t), vocab);
   }
   if (stats) stats.idealBits += ideal;
+  if (lmic) stats!.lmicBytes! += Math.ceil(lmic.terminate().length / 8);
   return enc.finish();
 }
 

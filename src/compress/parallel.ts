@@ -26,6 +26,8 @@ export interface EncodeJob {
   mode: TokenMode;
   tokens: Uint8Array | Uint16Array;
   low?: Uint8Array;
+  /** Also measure LMIC's coder on the same probabilities (evaluation only). */
+  lmic?: boolean;
 }
 export interface DecodeJob {
   kind: 'decode';
@@ -37,6 +39,8 @@ export type ChunkJob = EncodeJob | DecodeJob;
 export interface EncodeResult {
   data: Uint8Array;
   idealBits: number;
+  /** Bytes LMIC's coder needed for the chunk, when the job asked for it. */
+  lmicBytes?: number;
 }
 export interface DecodeResult {
   tokens: Uint8Array | Uint16Array;
@@ -54,9 +58,9 @@ export async function makePredictor(spec: PredictorSpec): Promise<IncrementalPre
 
 export function runJob(predictor: IncrementalPredictor, job: ChunkJob): ChunkResult {
   if (job.kind === 'encode') {
-    const stats = { idealBits: 0 };
+    const stats: { idealBits: number; lmicBytes?: number } = { idealBits: 0, lmicBytes: job.lmic ? 0 : undefined };
     const data = encodeChunk(predictor, job.mode, job.tokens, job.low, stats);
-    return { data, idealBits: stats.idealBits };
+    return stats.lmicBytes === undefined ? { data, idealBits: stats.idealBits } : { data, idealBits: stats.idealBits, lmicBytes: stats.lmicBytes };
   }
   return decodeChunk(predictor, job.mode, job.data, job.length);
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { AdaptiveModel, findSymbol, quantizeProbs, RangeDecoder, RangeEncoder } from '../../src/compress/range-coder.js';
 import { decodeChunk, encodeChunk } from '../../src/compress/lm-codec.js';
 import { Order1Predictor } from './order1-predictor.js';
+import { lmicCompress } from '../../src/compress/lmic-coder.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -151,4 +152,19 @@ test('a stream whose bytes are all zero trims to nothing and still decodes', () 
     dec.decode(0, 2 ** 24 - 1);
   }
   assert.equal(dec.overrun, 6, 'the whole 48-bit window was read past the (empty) end, legitimately');
+});
+
+test("encodeChunk's LMIC figure equals LMIC's coder run on the same probabilities", () => {
+  const rnd = lcg(21);
+  const tokens = Uint8Array.from({ length: 700 }, (_, i) => (128 + Math.round(50 * Math.sin(i / 5) + 10 * rnd())) & 255);
+  const stats = { idealBits: 0, lmicBytes: 0 };
+  const range = encodeChunk(new Order1Predictor(), 'u8', tokens, undefined, stats);
+  const pred = new Order1Predictor();
+  const pdfs = new Float32Array(700 * 256);
+  pdfs.set(pred.reset(), 0);
+  for (let i = 0; i + 1 < 700; i++) pdfs.set(pred.next(tokens[i]!), (i + 1) * 256);
+  const ref = lmicCompress(pdfs, tokens);
+  assert.equal(stats.lmicBytes, ref.bytes.length);
+  // The range coder is never more than a few bytes longer than LMIC's coder.
+  assert.ok(range.length <= ref.bytes.length + 3, `range ${range.length} vs lmic ${ref.bytes.length}`);
 });
