@@ -210,6 +210,7 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
                 : undefined,
               signal: ctrl.signal,
               onNotice: notice,
+              loadProgress: barFor(cmd, { unit: 'files' }),
             },
             barFor(cmd, { unit: 'steps', fields: ['loss', 'bpb', 'tok_s'] }),
           );

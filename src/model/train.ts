@@ -104,6 +104,8 @@ export interface TrainAudioTransformerOptions {
   createTrainer?: TrainerFactory;
   /** The audio-to-chunks pipeline (default: src/tokens' audioToChunks). */
   chunker?: Chunker;
+  /** Progress of reading and tokenising the audio (default: the training progress sink). */
+  loadProgress?: ProgressSink;
   /** One-line messages for the user (skipped files, W&B state, resume). */
   onNotice?: (message: string) => void;
 }
@@ -226,7 +228,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       seed,
       settings: pipeline,
       chunker,
-      progress,
+      progress: options.loadProgress ?? progress,
     });
     train = loaded.train;
     valid = loaded.valid;
