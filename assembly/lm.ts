@@ -50,8 +50,11 @@ export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): vo
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
     let wp = at(W, j);
-    for (let k = 0; k < K; k++) {
-      const xv = v128.load32_splat(at(x, k));
+    // two k per iteration (the same sums in the same order, half the loop overhead)
+    let xp = x;
+    const xe = at(x, K & ~1);
+    for (; xp < xe; xp += 8) {
+      let xv = v128.load32_splat(xp);
       a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
       a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
       a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
@@ -61,6 +64,27 @@ export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): vo
       a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(wp, 96)));
       a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(wp, 112)));
       wp += step;
+      xv = v128.load32_splat(xp, 4);
+      a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
+      a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(wp, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(wp, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(wp, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(wp, 112)));
+      wp += step;
+    }
+    if (K & 1) {
+      const xv = v128.load32_splat(xp);
+      a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
+      a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(wp, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(wp, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(xv, v128.load(wp, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(xv, v128.load(wp, 112)));
     }
     if (b) {
       const bp = at(b, j);
@@ -385,23 +409,47 @@ const T4: f32 = -3.33332819422e-1;
 const GC: f32 = 0.7978845608028654;
 const GA: f32 = 0.044715;
 
+// the constants as four-lane vectors in memory (see KW)
+const KE = memory.data<f32>([
+  EXP_HI, EXP_HI, EXP_HI, EXP_HI, EXP_LO, EXP_LO, EXP_LO, EXP_LO, LOG2E, LOG2E, LOG2E, LOG2E, MAGIC, MAGIC, MAGIC, MAGIC,
+  LN2_HI, LN2_HI, LN2_HI, LN2_HI, LN2_LO, LN2_LO, LN2_LO, LN2_LO, P0, P0, P0, P0, P1, P1, P1, P1,
+  P2, P2, P2, P2, P3, P3, P3, P3, P4, P4, P4, P4, P5, P5, P5, P5,
+  1.0, 1.0, 1.0, 1.0, T0, T0, T0, T0, T1, T1, T1, T1, T2, T2, T2, T2,
+  T3, T3, T3, T3, T4, T4, T4, T4, 2.0, 2.0, 2.0, 2.0, 0.625, 0.625, 0.625, 0.625,
+  GC, GC, GC, GC, GA, GA, GA, GA, 0.5, 0.5, 0.5, 0.5,
+], 16);
+const KE_I = memory.data<i32>([127, 127, 127, 127, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x80000000, 0x80000000, 0x80000000, 0x80000000], 16);
+const E_HI = 0, E_LO = 1, E_LOG2E = 2, E_MAGIC = 3, E_LN2HI = 4, E_LN2LO = 5, E_P0 = 6, E_P1 = 7, E_P2 = 8, E_P3 = 9, E_P4 = 10, E_P5 = 11;
+const E_ONE = 12, E_T0 = 13, E_T1 = 14, E_T2 = 15, E_T3 = 16, E_T4 = 17, E_TWO = 18, E_SMALL = 19, E_GC = 20, E_GA = 21, E_HALF = 22;
+
+// @ts-ignore: decorator
+@inline
+function ke(i: i32): v128 {
+  return v128.load(KE + (<usize>i << 4));
+}
+// @ts-ignore: decorator
+@inline
+function kei(i: i32): v128 {
+  return v128.load(KE_I + (<usize>i << 4));
+}
+
 // @ts-ignore: decorator
 @inline
 function expq(x0: v128): v128 {
-  let x = f32x4.pmin(x0, f32x4.splat(EXP_HI));
-  x = f32x4.pmax(x, f32x4.splat(EXP_LO));
-  const big = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(MAGIC));
-  const n = f32x4.sub(big, f32x4.splat(MAGIC));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let x = f32x4.pmin(x0, ke(E_HI));
+  x = f32x4.pmax(x, ke(E_LO));
+  const big = f32x4.add(f32x4.mul(x, ke(E_LOG2E)), ke(E_MAGIC));
+  const n = f32x4.sub(big, ke(E_MAGIC));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, ke(E_LN2HI))), f32x4.mul(n, ke(E_LN2LO)));
   const r2 = f32x4.mul(r, r);
-  let p = f32x4.splat(P0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
-  return f32x4.mul(p, i32x4.shl(i32x4.add(big, i32x4.splat(127)), 23));
+  let p = ke(E_P0);
+  p = f32x4.add(f32x4.mul(p, r), ke(E_P1));
+  p = f32x4.add(f32x4.mul(p, r), ke(E_P2));
+  p = f32x4.add(f32x4.mul(p, r), ke(E_P3));
+  p = f32x4.add(f32x4.mul(p, r), ke(E_P4));
+  p = f32x4.add(f32x4.mul(p, r), ke(E_P5));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), ke(E_ONE));
+  return f32x4.mul(p, i32x4.shl(i32x4.add(big, kei(0)), 23));
 }
 
 // @ts-ignore: decorator
@@ -409,27 +457,25 @@ function expq(x0: v128): v128 {
 function tanhq(x: v128): v128 {
   const a = f32x4.abs(x);
   const z = f32x4.mul(x, x);
-  let p = f32x4.splat(T0);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T3));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(T4));
+  let p = ke(E_T0);
+  p = f32x4.add(f32x4.mul(p, z), ke(E_T1));
+  p = f32x4.add(f32x4.mul(p, z), ke(E_T2));
+  p = f32x4.add(f32x4.mul(p, z), ke(E_T3));
+  p = f32x4.add(f32x4.mul(p, z), ke(E_T4));
   const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
   const e = expq(f32x4.add(a, a));
-  const big = f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(e, f32x4.splat(1.0))));
-  const signed = v128.or(v128.and(big, i32x4.splat(0x7fffffff)), v128.and(x, i32x4.splat(0x80000000)));
-  return v128.bitselect(small, signed, f32x4.lt(a, f32x4.splat(0.625)));
+  const big = f32x4.sub(ke(E_ONE), f32x4.div(ke(E_TWO), f32x4.add(e, ke(E_ONE))));
+  const signed = v128.or(v128.and(big, kei(1)), v128.and(x, kei(2)));
+  return v128.bitselect(small, signed, f32x4.lt(a, ke(E_SMALL)));
 }
 
 /** Y[n] = tanh-GELU(X), the same bits as nn.ts gelu_fwd. */
 export function lm_gelu(n: i32, X: usize, Y: usize): void {
-  const half = f32x4.splat(0.5);
-  const one = f32x4.splat(1.0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const x = v128.load(at(X, i));
-    const u = f32x4.mul(f32x4.splat(GC), f32x4.add(x, f32x4.mul(f32x4.splat(GA), f32x4.mul(x, f32x4.mul(x, x)))));
-    v128.store(at(Y, i), f32x4.mul(f32x4.mul(half, x), f32x4.add(one, tanhq(u))));
+    const u = f32x4.mul(ke(E_GC), f32x4.add(x, f32x4.mul(ke(E_GA), f32x4.mul(x, f32x4.mul(x, x)))));
+    v128.store(at(Y, i), f32x4.mul(f32x4.mul(ke(E_HALF), x), f32x4.add(ke(E_ONE), tanhq(u))));
   }
   for (; i < n; i++) {
     const x = load<f32>(at(X, i));

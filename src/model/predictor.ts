@@ -37,6 +37,9 @@ export class KvPredictor implements IncrementalPredictor {
   private cap = 0;
   private pos = 0;
   private probs!: Block;
+  private viewsOf: ArrayBuffer | undefined;
+  private tableView = new Int32Array(0);
+  private probsView = new Float32Array(0);
   private disposed = false;
   private readonly held: Held = { arenas: [] };
 
@@ -96,6 +99,7 @@ export class KvPredictor implements IncrementalPredictor {
     this.held.arenas = [this.arena, next];
     this.cap = cap;
     this.probs = probs;
+    this.viewsOf = undefined;
     const t = this.eng.i32(this.table);
     const P = this.params.ptr;
     const lay = this.layout;
@@ -120,10 +124,16 @@ export class KvPredictor implements IncrementalPredictor {
       throw new RangeError(`token ${token} is outside the vocabulary 0..${this.config.vocabSize - 1}`);
     }
     if (this.pos >= this.cap) this.grow(this.cap * 2);
-    this.eng.i32(this.table)[7] = this.pos;
+    // views over the table and the output, rebuilt only when wasm memory has grown (which detaches them)
+    if (this.eng.memory.buffer !== this.viewsOf) {
+      this.viewsOf = this.eng.memory.buffer;
+      this.tableView = this.eng.i32(this.table);
+      this.probsView = this.eng.f32(this.probs);
+    }
+    this.tableView[7] = this.pos;
     this.eng.k.lm_step(this.table.ptr, token);
     this.pos++;
-    return this.eng.f32(this.probs).slice();
+    return this.probsView.slice();
   }
 
   reset(): Float32Array {
