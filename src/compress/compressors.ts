@@ -5,5 +5,6 @@ import { flac } from './baselines/flac.js';
 import { gzip } from './baselines/gzip.js';
 import { lzma } from './baselines/lzma.js';
 import { png } from './baselines/png.js';
+import { zstd } from './baselines/zstd.js';
 
-export const CLASSICAL_COMPRESSORS: Readonly<Record<string, Compressor>> = { gzip, lzma, flac, png, brotli };
+export const CLASSICAL_COMPRESSORS: Readonly<Record<string, Compressor>> = { gzip, lzma, flac, png, brotli, zstd };

@@ -17,7 +17,7 @@ function speechLike(n: number, seed = 1): Uint8Array {
 }
 const ctx = { sampleRate: 8000 };
 
-test('gzip, lzma (.xz), brotli and PNG outputs decode back to the input', async () => {
+test('gzip, lzma (.xz), brotli, zstd and PNG outputs decode back to the input', async () => {
   const data = speechLike(5000);
   assert.deepEqual(new Uint8Array(gunzipSync(CLASSICAL_COMPRESSORS.gzip!.compress(data, ctx))), data);
   assert.deepEqual(new Uint8Array(brotliDecompressSync(CLASSICAL_COMPRESSORS.brotli!.compress(data, ctx))), data);
@@ -28,6 +28,12 @@ test('gzip, lzma (.xz), brotli and PNG outputs decode back to the input', async 
   assert.equal(xz[7], 0x04, 'CRC-64 check, as Python lzma.compress');
   const un = spawnSync('xz', ['-d', '-c'], { input: xz });
   if (!un.error) assert.deepEqual(new Uint8Array(un.stdout), data);
+  const z = CLASSICAL_COMPRESSORS.zstd!;
+  await z.init!();
+  const zs = z.compress(data, ctx);
+  assert.deepEqual(Array.from(zs.subarray(0, 4)), [0x28, 0xb5, 0x2f, 0xfd], 'zstd frame magic');
+  const unz = spawnSync('zstd', ['-d', '-c'], { input: zs });
+  if (!unz.error) assert.deepEqual(new Uint8Array(unz.stdout), data);
   // PNG: 5000 = 50 x 100, the squarest factorisation; rows unfiltered.
   const png = CLASSICAL_COMPRESSORS.png!.compress(data, ctx);
   const dv = new DataView(png.buffer, png.byteOffset);
