@@ -58,3 +58,17 @@ test('engine predictor from a checkpoint: 16-bit stereo through the 8-bit model,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('engine predictor, 16-bit model: 16-bit audio round-trips as 65,536-symbol tokens', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-compress16-'));
+  try {
+    const m = loadCompressionModel(writeModel(dir, 'm16.safetensors', 3, 16));
+    assert.equal(m.vocabSize, 65536);
+    const input = wav16(300, 1);
+    const { archive } = await compressAudio(input, m, { chunkLength: 128, workers: 2 });
+    assert.equal(readArchiveInfo(archive).settings.mode, 'u16');
+    assert.deepEqual(await decompressAudio(archive, m), input);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
