@@ -103,19 +103,22 @@ async function wavRun(files: string[], batch: number, minSeconds: number): Promi
 
 /** A consumer that needs `ms` of (asynchronous) work per batch: how long does it wait for the next one? */
 async function stallRun(path: string, opts: LoaderOptions, ms: number, maxBatches: number): Promise<{ batches: number; waitsOver1ms: number; maxWaitMs: number; meanWaitMs: number }> {
-  const l = new Loader(path, opts);
+  // Enough epochs for maxBatches, read ahead across epoch boundaries.
+  const l = new Loader(path, { ...opts, epochs: 1_000_000 });
   const it = l[Symbol.asyncIterator]();
   await it.next(); // the first batch is a cold start, not a stall
   let n = 0;
   let over = 0;
   let max = 0;
   let total = 0;
-  for (;;) {
+  while (n < maxBatches) {
+    // The consumer's work, asynchronous (as a GPU step or a worker would be), during which the loader runs.
     await new Promise((r) => setTimeout(r, ms));
     const t = performance.now();
     const r = await it.next();
     const w = performance.now() - t;
-    if (r.done || ++n >= maxBatches) break;
+    if (r.done) break;
+    n++;
     total += w;
     max = Math.max(max, w);
     if (w > 1) over++;

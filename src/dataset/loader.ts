@@ -33,6 +33,11 @@ export interface LoaderOptions {
   cursor?: number;
   rank?: number;
   worldSize?: number;
+  /**
+   * Epochs one iteration runs through (default 1), the next epoch's batches read ahead before this one
+   * ends; batches carry their epoch in `position`.
+   */
+  epochs?: number;
   /** Drop a last batch smaller than batchSize (default false). */
   dropLast?: boolean;
   /** Batches read and decoded ahead of the consumer (default 2). */
@@ -155,7 +160,11 @@ export class Loader implements AsyncIterable<Batch> {
   }
 
   private makeOrder(): void {
-    this.order = new RankPart(makeOrder(this.o.order, this.numSamples, this.o.seed, this.epoch), this.o.rank, this.o.worldSize);
+    this.order = this.orderFor(this.epoch);
+  }
+
+  private orderFor(epoch: number): Order {
+    return new RankPart(makeOrder(this.o.order, this.numSamples, this.o.seed, epoch), this.o.rank, this.o.worldSize);
   }
 
   /** Samples in this rank's part of an epoch. */
@@ -214,8 +223,8 @@ export class Loader implements AsyncIterable<Batch> {
   }
 
   /** Positions [from, to) of the next batch after `from`, or undefined at the end of the epoch. */
-  private nextSpan(from: number): [number, number] | undefined {
-    const n = this.order.length;
+  private nextSpan(order: Order, from: number): [number, number] | undefined {
+    const n = order.length;
     if (from >= n) return undefined;
     const cap = this.o.batchSize ?? Infinity;
     if (this.o.maxBatchDuration === undefined) {
@@ -226,7 +235,7 @@ export class Loader implements AsyncIterable<Batch> {
     let to = from;
     let total = 0;
     while (to < n && to - from < cap) {
-      const d = this.sampleDuration(this.order.at(to));
+      const d = this.sampleDuration(order.at(to));
       if (to > from && total + d > this.o.maxBatchDuration) break;
       total += d;
       to++;
@@ -234,7 +243,7 @@ export class Loader implements AsyncIterable<Batch> {
     return [from, to];
   }
 
-  private windowFor(g: number, s: number, i: number): (Window | undefined)[] | undefined {
+  private windowFor(g: number, s: number, i: number, epoch: number): (Window | undefined)[] | undefined {
     const c = this.o.crop;
     if (!c) return undefined;
     const r = this.sources[s]!.reader;
@@ -245,7 +254,7 @@ export class Loader implements AsyncIterable<Batch> {
     if (len > c.length) {
       const mode = c.mode ?? 'random';
       if (mode === 'center') start = Math.floor((len - c.length) / 2);
-      else if (mode === 'random') start = hash32(this.o.seed, this.epoch, g, 0x43524f50) % (len - c.length + 1);
+      else if (mode === 'random') start = hash32(this.o.seed, epoch, g, 0x43524f50) % (len - c.length + 1);
     }
     return this.fields.map((f, fi) => {
       if (!f.croppable || !f.timeLength) return undefined;
@@ -279,17 +288,17 @@ export class Loader implements AsyncIterable<Batch> {
   }
 
   /** Reads and decodes the batch at positions [from, to). */
-  private async load(from: number, to: number, batchNo: number): Promise<Batch> {
+  private async load(order: Order, epoch: number, from: number, to: number, batchNo: number): Promise<Batch> {
     const B = to - from;
     const globals: number[] = [];
     const locs: [number, number][] = [];
     for (let p = from; p < to; p++) {
-      const g = this.order.at(p);
+      const g = order.at(p);
       globals.push(g);
       locs.push(this.locate(g));
     }
     const F = this.fields.length;
-    const windows: ((Window | undefined)[] | undefined)[] = locs.map(([s, i], j) => this.windowFor(globals[j]!, s, i));
+    const windows: ((Window | undefined)[] | undefined)[] = locs.map(([s, i], j) => this.windowFor(globals[j]!, s, i, epoch));
     const metas: number[][][] = locs.map(([s, i]) => this.fieldIdx.map((k) => this.sources[s]!.reader.meta(i, k)));
     // 1. Byte ranges, sorted by file and offset, merged, read into one buffer.
     const reqs: Request[] = [];
@@ -372,7 +381,7 @@ export class Loader implements AsyncIterable<Batch> {
       }
     }
     await Promise.all(tasks);
-    return { indices: globals, size: B, fields: out, position: { seed: this.o.seed, epoch: this.epoch, cursor: to } };
+    return { indices: globals, size: B, fields: out, position: { seed: this.o.seed, epoch, cursor: to } };
   }
 
   private async decodeInWorkers(fi: number, batch: ArrayBatch, reqs: Request[], metas: number[][][], windows: ((Window | undefined)[] | undefined)[], F: number): Promise<void> {
@@ -423,15 +432,28 @@ export class Loader implements AsyncIterable<Batch> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
     const ahead: Promise<Batch>[] = [];
+    let order = this.order;
+    let epoch = this.epoch;
     let next = this.cursor;
+    let more = Math.max(1, this.o.epochs ?? 1) - 1;
     const schedule = () => {
       while (ahead.length < this.o.batchesAhead + 1) {
-        const span = this.nextSpan(next);
-        if (!span) return;
+        let span = this.nextSpan(order, next);
+        if (!span) {
+          // With `epochs`, the next epoch's first batches are read ahead too: no stall at the boundary.
+          if (more === 0) return;
+          more--;
+          epoch++;
+          order = this.orderFor(epoch);
+          next = 0;
+          span = this.nextSpan(order, next);
+          if (!span) return;
+        }
         next = span[1];
         const no = this.batchNo++;
+        const [o, e, a, b] = [order, epoch, span[0], span[1]];
         // Deferred to the next turn of the event loop, so a batch is read while the consumer awaits its own work.
-        const p = new Promise<void>((r) => setImmediate(r)).then(() => this.load(span[0], span[1], no));
+        const p = new Promise<void>((r) => setImmediate(r)).then(() => this.load(o, e, a, b, no));
         p.catch(() => undefined); // handled when awaited
         ahead.push(p);
       }
@@ -439,6 +461,10 @@ export class Loader implements AsyncIterable<Batch> {
     schedule();
     while (ahead.length > 0) {
       const b = await ahead.shift()!;
+      if (b.position.epoch !== this.epoch) {
+        this.epoch = b.position.epoch;
+        this.order = this.orderFor(this.epoch);
+      }
       this.cursor = b.position.cursor;
       schedule();
       yield b;

@@ -171,3 +171,18 @@ test('the loader refuses a damaged blob with a checksum error (checked once by d
   // Unchecked reads are an explicit choice.
   assert.equal((await collect(new Loader(path, { batchSize: 2, verify: false }))).length, 3);
 });
+
+test('epochs: one iteration through several epochs equals epoch by epoch, positions carry the epoch', async () => {
+  const path = join(tmp(), 'a.wlds');
+  await smallDataset(path, 10);
+  const l = new Loader(path, { batchSize: 4, seed: 8 });
+  const byEpoch: number[][] = [];
+  for (let e = 0; e < 3; e++) {
+    l.setEpoch(e);
+    byEpoch.push(...(await collect(l)).map((b) => b.indices));
+  }
+  const all = await collect(new Loader(path, { batchSize: 4, seed: 8, epochs: 3 }));
+  assert.deepEqual(all.map((b) => b.indices), byEpoch);
+  assert.deepEqual(all.map((b) => b.position.epoch), [0, 0, 0, 1, 1, 1, 2, 2, 2]);
+  assert.deepEqual(all[4]!.position, { seed: 8, epoch: 1, cursor: 8 });
+});
