@@ -19,7 +19,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, MismatchError, NotFoundError } from '../util/errors.js';
+import { ConfigError, MismatchError, NotFoundError, WavelmError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { OptimizerConfig, TokenBatch, Trainer, TrainerOptions, TransformerConfig } from './api.js';
 import { BatchSampler, checkSeqLen, evalBatches, unigramEntropyBits, type ChunkSet } from './batches.js';
@@ -207,6 +207,8 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   const clipNorm = options.clipNorm ?? prev?.training.clipNorm ?? 0;
   if (!(clipNorm >= 0)) throw new ConfigError(`--clip must be 0 (off) or positive, got ${clipNorm}`);
   const normalizeByLength = options.normalizeByLength ?? prev?.training.normalizeByLength ?? false;
+  const validFraction = options.validFraction ?? 0.1;
+  if (!(validFraction >= 0 && validFraction < 1)) throw new ConfigError(`--valid-fraction must be in [0, 1), got ${validFraction}`);
 
   // ---- data ----
   const chunker = options.chunker ?? defaultChunker;
@@ -224,7 +226,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       files: options.files,
       manifest: options.manifest,
       validFiles: options.validFiles,
-      validFraction: options.validFraction ?? 0.1,
+      validFraction,
       seed,
       settings: pipeline,
       chunker,
@@ -261,6 +263,8 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       notice('resuming with a different --lr, --clip or length normalisation: the run continues, but no longer matches an uninterrupted one');
     }
   }
+
+  if (options.signal?.aborted && !prev) throw new WavelmError('EINTERRUPTED', 'interrupted before training started; nothing to save');
 
   // ---- model ----
   mkdirSync(outDir, { recursive: true });

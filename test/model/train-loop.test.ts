@@ -206,3 +206,12 @@ test('normalise-by-length and clipping reach the trainer; the whole batch pipeli
   const free = await trainAudioTransformer(base(tmp(t), { steps: 5 }));
   assert.notEqual(clipped.finalLoss, free.finalLoss);
 });
+
+test('an interrupt before the first step of a new run saves nothing and says so', async (t) => {
+  const d = tmp(t);
+  const ctrl = new AbortController();
+  ctrl.abort();
+  await assert.rejects(trainAudioTransformer(base(d, { signal: ctrl.signal })), (e: unknown) => (e as { code?: string }).code === 'EINTERRUPTED');
+  assert.equal(existsSync(join(d, 'checkpoints')), false);
+  await assert.rejects(trainAudioTransformer(base(d, { validFraction: 1 })), /--valid-fraction/);
+});
