@@ -38,8 +38,8 @@ export class KvPredictor implements IncrementalPredictor {
   private pos = 0;
   private probs!: Block;
   private viewsOf: ArrayBuffer | undefined;
-  private tableView = new Int32Array(0);
-  private probsView = new Float32Array(0);
+  private tableView: Int32Array = new Int32Array(0);
+  private probsView: Float32Array = new Float32Array(0);
   private disposed = false;
   private readonly held: Held = { arenas: [] };
 
