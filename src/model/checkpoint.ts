@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, FormatError, MismatchError, NotFoundError } from '../util/errors.js';
-import { parseSafetensors, writeSafetensors, type SafetensorsFile, type TensorData } from '../util/safetensors.js';
+import { readSafetensors, writeSafetensors, type SafetensorsFile, type TensorData } from '../util/safetensors.js';
 import type { OptimizerState, ParamSet, TransformerConfig, Trainer } from './api.js';
 import { writeJsonAtomic } from './logging.js';
 import type { RngState } from './training/rng.js';
@@ -79,12 +79,9 @@ export function checkpointDirName(step: number): string {
   return `step-${String(step).padStart(STEP_DIGITS, '0')}`;
 }
 
-/**
- * Reads a safetensors file through a plain Uint8Array: util's readSafetensors passes the Buffer from
- * readFileSync, whose slice() is a view rather than a copy, so its tensors would span the whole file.
- */
+/** Reads a safetensors file (util's reader; named here so checkpoint callers need one import). */
 export function readSafetensorsFile(path: string): SafetensorsFile {
-  return parseSafetensors(new Uint8Array(readFileSync(path)), path);
+  return readSafetensors(path);
 }
 
 function f32(data: TensorData, name: string, file: string): Float32Array {
