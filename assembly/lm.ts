@@ -121,6 +121,15 @@ export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): vo
   }
 }
 
+/** y[n] += x[n] (elementwise, so SIMD and scalar give the same bits). */
+// @ts-ignore: decorator
+@inline
+function vadd(n: i32, y: usize, x: usize): void {
+  let c = 0;
+  for (; c + 4 <= n; c += 4) v128.store(at(y, c), f32x4.add(v128.load(at(y, c)), v128.load(at(x, c))));
+  for (; c < n; c++) store<f32>(at(y, c), load<f32>(at(y, c)) + load<f32>(at(x, c)));
+}
+
 /**
  * Feeds the token at position table[LM_POS] and writes the next-token distribution to table[LM_PROBS].
  * The caller advances LM_POS (and grows the cache) between calls.
@@ -177,17 +186,17 @@ export function lm_step(t: usize, token: i32): void {
     for (let h = 0; h < H; h++) {
       const kb = kc + <usize>h * headStride;
       const vb = vc + <usize>h * headStride;
+      if ((pos & 3) == 0) {
+        // a new block: clear it, so that the positions after this one hold zero keys and values
+        // (masked keys get weight exactly 0, and 0 times a zero value adds nothing)
+        for (let c = 0; c < dh; c++) {
+          v128.store(kb + bo + (<usize>c << 4), f32x4.splat(0));
+          v128.store(vb + bo + (<usize>c << 4), f32x4.splat(0));
+        }
+      }
       for (let c = 0; c < dh; c++) {
         store<f32>(kb + bo + (<usize>c << 4), load<f32>(at(kk, h * dh + c)));
         store<f32>(vb + bo + (<usize>c << 4), load<f32>(at(vv, h * dh + c)));
-      }
-      // the rest of the last block must be zero (masked keys multiply zero values)
-      for (let p2 = pos + 1; p2 < (nb << 2); p2++) {
-        const b2 = <usize>((p2 >> 2) * dh * 4 + (p2 & 3)) << 2;
-        for (let c = 0; c < dh; c++) {
-          store<f32>(kb + b2 + (<usize>c << 4), 0);
-          store<f32>(vb + b2 + (<usize>c << 4), 0);
-        }
       }
       const qh = at(q, h * dh);
       if (dh == 8) attend8(qh, qsc, kb, vb, S, nb, pos, at(o, h * dh));
@@ -195,12 +204,12 @@ export function lm_step(t: usize, token: i32): void {
     }
     // r = x + o Wo ; a = LN1(r)
     gemv(d, d, o, tab(t, lt + 3), 0, r);
-    for (let c = 0; c < d; c++) store<f32>(at(r, c), load<f32>(at(r, c)) + load<f32>(at(x, c)));
+    vadd(d, r, x);
     ln_fwd(1, d, r, tab(t, lt + 4), tab(t, lt + 5), a, stat, stat + 4, 1e-5);
     gemv(f, d, a, tab(t, lt + 6), tab(t, lt + 7), f1);
     lm_gelu(f, f1, g);
     gemv(d, f, g, tab(t, lt + 8), tab(t, lt + 9), r);
-    for (let c = 0; c < d; c++) store<f32>(at(r, c), load<f32>(at(r, c)) + load<f32>(at(a, c)));
+    vadd(d, r, a);
     ln_fwd(1, d, r, tab(t, lt + 10), tab(t, lt + 11), x, stat, stat + 4, 1e-5);
   }
   gemv(V, d, x, tab(t, LM_OUTW), tab(t, LM_OUTB), logits);
