@@ -286,7 +286,13 @@ export class CompressedField implements Field {
       // wavelm float path, so FLAC and waveform fields give identical floats for the same samples.
       const scale = 2 ** (flacBits - 1) - 1;
       const inv = 1 / 2 ** (flacBits - 1);
-      for (const c of ch) for (let i = 0; i < c.length; i++) c[i] = Math.round(c[i]! * scale) * inv;
+      for (const c of ch) {
+        for (let i = 0; i < c.length; i++) {
+          // x * scale is within 1e-3 of an integer: add half away from zero and truncate (|0), cheaper than Math.round.
+          const v = c[i]! * scale;
+          c[i] = ((v + (v > 0 ? 0.5 : -0.5)) | 0) * inv;
+        }
+      }
     }
     return ch;
   }
@@ -341,13 +347,20 @@ export class CompressedField implements Field {
         if (flacBits === undefined) dst.set(src, o);
         else {
           const inv = 1 / 2 ** (flacBits - 1);
-          for (let i = 0; i < n; i++) dst[o + i] = Math.round(src[i]! * scale) * inv;
+          for (let i = 0; i < n; i++) {
+            const v = src[i]! * scale;
+            dst[o + i] = ((v + (v > 0 ? 0.5 : -0.5)) | 0) * inv;
+          }
         }
       } else {
         const dst = out.data as Int16Array;
         if (flacBits !== undefined && flacBits <= 16) {
           const up = 2 ** (16 - flacBits);
-          for (let i = 0; i < n; i++) dst[o + i] = Math.round(src[i]! * scale) * up;
+          // The store into Int16Array truncates toward zero, so adding half away from zero rounds.
+          for (let i = 0; i < n; i++) {
+            const v = src[i]! * scale;
+            dst[o + i] = ((v + (v > 0 ? 0.5 : -0.5)) | 0) * up;
+          }
         } else {
           const mul = flacBits !== undefined ? scale / 2 ** (flacBits - 16) : 32768;
           for (let i = 0; i < n; i++) {
