@@ -26,8 +26,12 @@ test('gzip, lzma (.xz), brotli, zstd and PNG outputs decode back to the input', 
   const xz = lz.compress(data, ctx);
   assert.deepEqual(Array.from(xz.subarray(0, 6)), [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz stream magic');
   assert.equal(xz[7], 0x04, 'CRC-64 check, as Python lzma.compress');
+  assert.ok(xz.length < 0.9 * data.length, `lzma must compress speech-like bytes (${xz.length} of ${data.length})`);
   const un = spawnSync('xz', ['-d', '-c'], { input: xz });
   if (!un.error) assert.deepEqual(new Uint8Array(un.stdout), data);
+  // liblzma at preset 6 writes exactly what Python's lzma.compress (and xz -6 -T1) writes.
+  const ref = spawnSync('xz', ['--format=xz', '--check=crc64', '-6', '-T1', '-c'], { input: data });
+  if (!ref.error) assert.deepEqual(Array.from(xz), Array.from(new Uint8Array(ref.stdout)));
   const z = CLASSICAL_COMPRESSORS.zstd!;
   await z.init!();
   const zs = z.compress(data, ctx);

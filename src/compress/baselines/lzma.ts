@@ -1,18 +1,20 @@
 /**
  * LZMA in the .xz container, preset 6, CRC-64 check: what Python's lzma.compress(data) writes.
- * @napi-rs/lzma (lzma-rust2, prebuilt per platform) writes standard .xz; on FSDD's LMIC chunks its sizes
- * are within 0.1 point of liblzma's (see docs/compression.md). Where its platform binary is missing
- * (npm skips optional binaries when it cannot detect the C library), the system's `xz` (liblzma, the
- * library Python uses) is run instead, single-threaded so the stream has Python's layout; its running
- * time then includes a process start per call.
+ * node-liblzma binds liblzma itself (the library Python uses) and ships prebuilt binaries inside the
+ * npm package, so the output is byte-identical to Python's with no build step. Where no prebuilt
+ * binary matches the platform, the system's `xz` (also liblzma) is run instead, single-threaded so
+ * the stream has Python's layout; its running time then includes a process start per call.
+ * (@napi-rs/lzma was tried first: 1.4.x stores data uncompressed, and 1.5.x needs Node 22 and breaks
+ * `npm ci` on npm 11.)
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { UnsupportedError } from '../../util/errors.js';
 import type { Compressor } from '../compressor.js';
 
-interface XzModule {
-  compressSync(input: Uint8Array): Uint8Array;
+interface LiblzmaModule {
+  xzSync(input: Uint8Array, opts: { preset: number; check: number }): Uint8Array;
+  check: { CRC64: number };
 }
 let compressFn: ((data: Uint8Array) => Uint8Array) | undefined;
 let backend = 'none';
@@ -30,13 +32,15 @@ export const lzma: Compressor = {
   init() {
     if (compressFn) return Promise.resolve();
     try {
-      const xz = createRequire(import.meta.url)('@napi-rs/lzma/xz') as XzModule;
-      compressFn = (d) => xz.compressSync(d);
-      backend = '@napi-rs/lzma';
+      const lib = createRequire(import.meta.url)('node-liblzma') as LiblzmaModule;
+      const check = lib.check.CRC64;
+      // It accepts Buffers only; a Buffer view over the same bytes costs no copy.
+      compressFn = (d) => new Uint8Array(lib.xzSync(Buffer.from(d.buffer, d.byteOffset, d.byteLength), { preset: 6, check }));
+      backend = 'liblzma';
     } catch (e) {
       const probe = spawnSync('xz', ['--version']);
       if (probe.error || probe.status !== 0) {
-        throw new UnsupportedError(`lzma: neither @napi-rs/lzma's binary for ${process.platform}-${process.arch} (${(e as Error).message.split('\n')[0]}) nor an xz program is available; install @napi-rs/lzma-${process.platform}-${process.arch}-gnu or xz-utils`, { cause: e });
+        throw new UnsupportedError(`lzma: node-liblzma has no binary for ${process.platform}-${process.arch} (${(e as Error).message.split('\n')[0]}) and no xz program is on PATH; install xz-utils`, { cause: e });
       }
       compressFn = xzCli;
       backend = 'xz';
@@ -49,7 +53,7 @@ export const lzma: Compressor = {
   },
 };
 
-/** Which implementation init() picked ('@napi-rs/lzma', 'xz' or 'none'). */
+/** Which implementation init() picked ('liblzma', 'xz' or 'none'). */
 export function lzmaBackend(): string {
   return backend;
 }
