@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- dataset [CORPUS...] [--quick]`: the dataset format measured on real recordings
+ * `npm run bench -- dataset [CORPUS...] [--quick] [--only=FIELD,...]`: the dataset format measured on real recordings
  * (../shared/data): per field, the write time, bytes on disk per minute of audio, and random-order
  * batch throughput (samples/s, MB/s of decoded output), against reading the same audio as individual
  * WAV files in random order with src/audio's loadAudio; plus the peer (scipy) loader when Python is
@@ -134,6 +134,8 @@ function warm(path: string): void {
 
 export default async function* dataset(args: string[]): AsyncGenerator<BenchResult> {
   const quick = args.includes('--quick');
+  // --only=flac,waveform measures those fields only (default: all; --quick: waveform and flac, shorter).
+  const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
   const names = args.filter((a) => !a.startsWith('--'));
   const corpora = names.length > 0 ? names : Object.keys(CORPORA);
   const minSeconds = quick ? 0.5 : 2;
@@ -168,7 +170,7 @@ export default async function* dataset(args: string[]): AsyncGenerator<BenchResu
         else yield { corpus, field: 'peer: scipy wavfile', error: (p.stderr || p.stdout).trim().split('\n').pop() };
       }
       for (const [name, spec] of Object.entries(FIELDS)) {
-        if (quick && !['waveform', 'flac'].includes(name)) continue;
+        if (only ? !only.includes(name) : quick && !['waveform', 'flac'].includes(name)) continue;
         const out = join(work, `${corpus}-${name}.wlds`);
         const t0 = performance.now();
         let built;
