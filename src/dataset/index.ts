@@ -26,3 +26,4 @@ export { verifyDataset, type FileReport, type VerifyOptions as DatasetVerifyOpti
 export { exportWebDataset, exportNpy, importWebDataset, decodedToAudio, type ExportOptions as WebDatasetExportOptions, type ImportOptions as WebDatasetImportOptions } from './interop.js';
 export { readTar, TarWriter, type TarEntry } from './tar.js';
 export { resolveDatasetPaths, shardPath, DATASET_EXT } from './paths.js';
+export { datasetChunks, type DatasetChunkOptions } from './chunk-source.js';

@@ -230,3 +230,19 @@ test('flac blobs carry a checked frame index; damaged indexes are refused clearl
   assert.deepEqual(Array.from(viaIndex.data), Array.from(a.samples));
   assert.deepEqual(Array.from(whole.data), Array.from(a.samples));
 });
+
+test('datasetChunks yields every chunk of every sample, in the loader order', async () => {
+  const { datasetChunks } = await import('../../src/dataset/chunk-source.js');
+  const f = createField('c', 'chunks', { chunk_size: '512', blocking_size: '256' });
+  const audios = [synth(3000, 8000, 1, 1), synth(5000, 8000, 2, 2), synth(100, 8000, 1, 3)];
+  const r = await roundTrip([f], audios.map((audio) => ({ audio })));
+  const got: Uint8Array[] = [];
+  for await (const c of datasetChunks(r.path, { order: 'sequential' })) got.push(c);
+  const want = audios.flatMap((a) => audioToChunks(a, { chunkSizeBytes: 512, blockingSize: 256 }));
+  assert.equal(got.length, want.length);
+  got.forEach((c, i) => assert.deepEqual(Array.from(c), Array.from(want[i]!)));
+  const shuffled: Uint8Array[] = [];
+  for await (const c of datasetChunks(r.path, { seed: 3 })) shuffled.push(c);
+  assert.equal(shuffled.length, want.length);
+  await r.close();
+});
