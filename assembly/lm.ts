@@ -320,30 +320,30 @@ function attend8(qh: usize, qsc: f32, kb: usize, vb: usize, S: usize, nb: i32, p
   v128.store(sp, sl);
   mv = f32x4.pmax(mv, sl);
   const inv: f32 = 1.0 / weights(S, nb, hmax(mv));
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-  let vp = vb;
+  // dimensions 0-3, then 4-7: with all eight accumulators, the eight value loads and the weights
+  // V8 runs out of xmm registers and keeps an accumulator on the stack (a store and a reload on
+  // every iteration's dependency chain); each accumulator's sums are the same either way
   const end = S + (<usize>nb << 4);
-  for (sp = S; sp < end; sp += 16) {
+  accum4(S, end, vb, inv, out);
+  accum4(S, end, vb + 64, inv, out + 16);
+}
+
+// out[0..3] = hsum(sum over blocks of p * v[c]) * inv for the four dimensions whose values start at vp
+// (values stored [block][dim][4 positions], 128 bytes a block for head size 8).
+function accum4(S: usize, end: usize, vp: usize, inv: f32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let sp = S; sp < end; sp += 16) {
     const p = v128.load(sp);
     a0 = f32x4.add(a0, f32x4.mul(p, v128.load(vp)));
     a1 = f32x4.add(a1, f32x4.mul(p, v128.load(vp, 16)));
     a2 = f32x4.add(a2, f32x4.mul(p, v128.load(vp, 32)));
     a3 = f32x4.add(a3, f32x4.mul(p, v128.load(vp, 48)));
-    a4 = f32x4.add(a4, f32x4.mul(p, v128.load(vp, 64)));
-    a5 = f32x4.add(a5, f32x4.mul(p, v128.load(vp, 80)));
-    a6 = f32x4.add(a6, f32x4.mul(p, v128.load(vp, 96)));
-    a7 = f32x4.add(a7, f32x4.mul(p, v128.load(vp, 112)));
     vp += 128;
   }
   store<f32>(out, hsum(a0) * inv);
   store<f32>(out, hsum(a1) * inv, 4);
   store<f32>(out, hsum(a2) * inv, 8);
   store<f32>(out, hsum(a3) * inv, 12);
-  store<f32>(out, hsum(a4) * inv, 16);
-  store<f32>(out, hsum(a5) * inv, 20);
-  store<f32>(out, hsum(a6) * inv, 24);
-  store<f32>(out, hsum(a7) * inv, 28);
 }
 
 // s = q0 k0 + q1 k1 + ... + q7 k7 for the four keys of the block at kp.
