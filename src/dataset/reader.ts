@@ -6,12 +6,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32c } from '../util/crc32c.js';
-import { ChecksumError, FormatError, NotFoundError } from '../util/errors.js';
+import { ChecksumError, ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import {
   BLOB_REF_BYTES, checkHeader, FOOTER_BYTES, HEADER_BYTES, META_BYTES, parseFooter, parseSchema, readMeta, rowSizeOf,
   type Footer, type Schema,
 } from './format.js';
-import type { DecodedValue, Field } from './fields/field.js';
+import { allocArray, type DecodedValue, type Field } from './fields/field.js';
 import { fieldFromSchema } from './fields/index.js';
 
 export interface BlobRef {
@@ -207,6 +207,33 @@ export class DatasetReader {
     const ks = fields ? fields.map((n) => this.fieldIndex(n)) : this.fields.map((_, k) => k);
     for (const k of ks) out[this.fields[k]!.name] = await this.fields[k]!.decode(this.readBlob(i, k), this.meta(i, k));
     return out;
+  }
+
+  /**
+   * A time window [start, start + length) of one array field of sample i (samples for audio, frames for
+   * mel and codec tokens), as [inner..., length]. Raw waveforms read only the window's bytes (not
+   * checksum-checked, as a partial blob cannot be); other fields decode the sample and cut the window.
+   */
+  async getWindow(i: number, field: string, start: number, length: number): Promise<DecodedValue> {
+    this.checkIndex(i);
+    const k = this.fieldIndex(field);
+    const f = this.fields[k]!;
+    if (!f.layout || !f.decodeInto || !f.timeLength) throw new ConfigError(`${this.path}: field '${field}' has no time axis to take a window of`, { subject: field });
+    if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0) throw new ConfigError(`${this.path}: window [${start}, +${length}) is not a valid range`, { subject: field });
+    const meta = this.meta(i, k);
+    const w = { start, length };
+    const ref = this.blob(i, k);
+    let bytes: Uint8Array;
+    if (f.byteRange) {
+      const [a, b] = f.byteRange(meta, w);
+      bytes = b > a ? this.readRange(ref.offset + a, b - a) : new Uint8Array(0);
+    } else bytes = this.readBlob(i, k);
+    const { dtype, inner } = f.layout(meta);
+    const n = Math.max(0, Math.min(length, f.timeLength(meta) - start));
+    const out = { kind: 'array' as const, dtype, shape: [1, ...inner, n], data: allocArray(dtype, inner.reduce((x, y) => x * y, 1) * n), lengths: new Int32Array(1) };
+    if (n > 0) await f.decodeInto(out, 0, bytes, meta, w);
+    const rate = f.type === 'waveform' || f.type === 'compressed' ? meta[2] : undefined;
+    return { kind: 'array', dtype, shape: [...inner, n], data: out.data, ...(rate !== undefined ? { sampleRate: rate } : {}) };
   }
 
   /** Seconds of audio in sample i (from the first field that knows durations), or undefined. */

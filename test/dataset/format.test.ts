@@ -123,3 +123,32 @@ test('a sample larger than any page size (and an empty one) round-trips', async 
   assert.deepEqual(e.audio!.kind === 'array' ? e.audio.shape : [], [1, 0]);
   await r.close();
 });
+
+test('getWindow returns a time window of waveform, flac and mel fields', async () => {
+  const path = join(tmp(), 'w.wlds');
+  const fields = [createField('w', 'waveform'), createField('f', 'flac', { dtype: 'int16' }), createField('m', 'mel', { sample_rate: '8000', n_fft: '256', hop_length: '80', n_mels: '16' })];
+  const w = new DatasetWriter(path, fields, { sync: false });
+  const a = synth(4000, 8000, 2);
+  const input = { key: 'a', audio: a, values: {} };
+  w.add(await Promise.all(fields.map((f) => f.encode(input))));
+  w.close();
+  const r = DatasetReader.open(path);
+  for (const name of ['w', 'f']) {
+    const v = await r.getWindow(0, name, 1000, 300);
+    assert.ok(v.kind === 'array');
+    assert.deepEqual(v.shape, [2, 300]);
+    for (let i = 0; i < 300; i += 17) {
+      assert.equal(v.data[i], a.samples[(1000 + i) * 2]);
+      assert.equal(v.data[300 + i], a.samples[(1000 + i) * 2 + 1]);
+    }
+  }
+  const tail = await r.getWindow(0, 'w', 3900, 500);
+  assert.ok(tail.kind === 'array' && tail.shape[1] === 100, 'a window past the end is cut at the end');
+  const full = await r.get(0, ['m']);
+  const mw = await r.getWindow(0, 'm', 10, 5);
+  assert.ok(full.m!.kind === 'array' && mw.kind === 'array');
+  const F = full.m.shape[1]!;
+  for (let m = 0; m < 16; m++) for (let t = 0; t < 5; t++) assert.equal(mw.data[m * 5 + t], full.m.data[m * F + 10 + t]);
+  await assert.rejects(r.getWindow(0, 'w', -1, 5), /not a valid range/);
+  await r.close();
+});
