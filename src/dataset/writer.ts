@@ -3,7 +3,7 @@
  * is kept in memory, and close() writes table, schema and finally the footer with its commit marker.
  * A writer that dies before close() leaves a file without the marker, which readers reject by name.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { crc32c } from '../util/crc32c.js';
 import { ConfigError } from '../util/errors.js';
 import {
@@ -118,12 +118,13 @@ export class DatasetWriter {
     return { path: this.path, numSamples: this.rows.length, bytes: schemaOffset + sbytes.length + footer.length };
   }
 
-  /** Closes the file without committing it (it stays unreadable). */
-  abort(): void {
+  /** Closes the file without committing it: removed, or with `keep` left unreadable (no commit marker). */
+  abort(keep = false): void {
     if (this.closed) return;
     this.closed = true;
     try {
       closeSync(this.fd);
+      if (!keep) unlinkSync(this.path);
     } catch {
       /* already gone */
     }

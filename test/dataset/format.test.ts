@@ -83,7 +83,7 @@ test('a writer that died before close leaves a file readers reject by name', asy
   const f = createField('audio', 'waveform');
   const w = new DatasetWriter(path, [f], { sync: false });
   w.add([f.encode({ key: 'a', audio: synth(500), values: {} }) as Awaited<ReturnType<typeof f.encode>>]);
-  w.abort();
+  w.abort(true); // as if the process had died: the file stays, without its commit marker
   assert.throws(() => DatasetReader.open(path), /writer did not finish|too short/);
   const rep = await verifyDataset([path]);
   assert.equal(rep[0]!.ok, false);
