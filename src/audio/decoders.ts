@@ -33,13 +33,40 @@ function checkDecoded(d: Decoded, name: string, what: string): void {
     throw new FormatError(`${name}: ${what} stream holds no decodable audio${d.errors[0] ? ` (${d.errors[0].message})` : ''}`, { subject: name });
 }
 
+/**
+ * The decoder's frame parser (codec-parser) emits a frame only once it has seen the next frame's
+ * header, so it silently drops a stream's last frame (a short file then decodes to nothing). Appending
+ * a copy of the first frame's header after the stream makes the real last frame complete; the copy
+ * itself is never complete, so it is never decoded.
+ */
+export function flacSentinel(bytes: Uint8Array): Uint8Array {
+  let at = 4;
+  for (;;) {
+    if (at + 4 > bytes.length) return new Uint8Array(0);
+    const last = bytes[at]! & 0x80;
+    at += 4 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+    if (last) break;
+  }
+  // A frame header is at most 16 bytes (sync, fields, UTF-8 coded number up to 7 bytes, CRC-8).
+  return at + 16 <= bytes.length ? bytes.slice(at, at + 16) : new Uint8Array(0);
+}
+
+function withSentinel(bytes: Uint8Array): Uint8Array {
+  const tail = flacSentinel(bytes);
+  if (tail.length === 0) return bytes;
+  const out = new Uint8Array(bytes.length + tail.length);
+  out.set(bytes, 0);
+  out.set(tail, bytes.length);
+  return out;
+}
+
 export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ audio: AudioData; errors: string[] }> {
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
   const dec = new FLACDecoder();
   await dec.ready;
   let d: Decoded;
   try {
-    d = await dec.decodeFile(bytes);
+    d = await dec.decodeFile(withSentinel(bytes));
   } catch (err) {
     throw new FormatError(`${name}: FLAC decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
   } finally {
@@ -231,6 +258,8 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
   let firstError: string | undefined;
   let bits = 0;
   let shape: { rate: number; channels: number } | undefined;
+  // See flacSentinel: the copied frame header goes in after the last piece so the last frame is emitted.
+  const sentinel = format === 'flac' ? flacSentinel(src.read(0, Math.min(src.size, 1 << 20)).slice()) : new Uint8Array(0);
   const emit = (d: Decoded): AudioData | undefined => {
     if (!firstError && d.errors.length > 0) firstError = d.errors[0]!.message;
     if (format === 'flac' && bits === 0 && d.samplesDecoded > 0) bits = d.bitDepth ?? 16;
@@ -251,6 +280,10 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
         throw new FormatError(`${name}: ${what} decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
       }
       const a = emit(d);
+      if (a) yield a;
+    }
+    if (sentinel.length > 0) {
+      const a = emit(await dec.decode(sentinel));
       if (a) yield a;
     }
     if (dec.flush) {

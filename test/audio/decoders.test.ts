@@ -134,3 +134,23 @@ describe('streaming decode', () => {
     });
   }
 });
+
+test('FLAC keeps its last frame (the wasm decoder would drop it) in whole-file and streaming decodes', async (t) => {
+  const dir = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings');
+  if (!dir) return;
+  const { encodeFlacAsync } = await import('../../src/audio/encoders/flac.js');
+  const { decodeFlac, decodeStream } = await import('../../src/audio/decoders.js');
+  const { MemorySource } = await import('../../src/audio/index.js');
+  // Real recordings whose libFLAC encodings the decoder's frame parser cut short: 7_jackson_21 lost its
+  // 100-sample last frame, and 8_theo_30 (a single frame) decoded to nothing.
+  for (const f of ['7_jackson_21.wav', '8_theo_30.wav']) {
+    const pcm = (await loadAudio(join(dir, f))).samples as Int16Array;
+    const flac = await encodeFlacAsync(pcm, { sampleRate: 8000, channels: 1, bitsPerSample: 16, compressionLevel: 5 });
+    const whole = await decodeFlac(flac, f);
+    assert.equal(whole.audio.frames, pcm.length, f);
+    assert.deepEqual(Array.from(whole.audio.samples as Int16Array), Array.from(pcm));
+    const parts: number[] = [];
+    for await (const p of decodeStream(new MemorySource(flac, f), 'flac', 1000)) parts.push(...(p.samples as Int16Array));
+    assert.deepEqual(parts, Array.from(pcm));
+  }
+});
