@@ -73,37 +73,7 @@ export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ aud
     dec.free();
   }
   checkDecoded(d, name, 'FLAC');
-  const bits = d.bitDepth ?? 16;
-  const frames = d.samplesDecoded;
-  const ch = d.channelData.length;
-  // The decoder divides each integer sample by 2^(bits-1) - 1 in float32. Adjacent integers stay at
-  // least one float32 step apart up to 24 bits, so multiplying back and rounding restores them exactly.
-  const scale = 2 ** (bits - 1) - 1;
-  let audio: AudioData;
-  if (bits <= 8) {
-    const out = new Uint8Array(frames * ch);
-    for (let c = 0; c < ch; c++) {
-      const s = d.channelData[c]!;
-      for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = Math.round(s[i]! * scale) + 128;
-    }
-    audio = { sampleRate: d.sampleRate, channels: ch, frames, sampleType: 'uint8', bitsPerSample: bits, samples: out };
-  } else if (bits <= 16) {
-    const out = new Int16Array(frames * ch);
-    const up = 2 ** (16 - bits); // 12-bit streams stay left-justified in 16 bits, like WAV
-    for (let c = 0; c < ch; c++) {
-      const s = d.channelData[c]!;
-      for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = Math.round(s[i]! * scale) * up;
-    }
-    audio = { sampleRate: d.sampleRate, channels: ch, frames, sampleType: 'int16', bitsPerSample: bits, samples: out };
-  } else {
-    const out = new Int32Array(frames * ch);
-    const up = 2 ** (32 - bits);
-    for (let c = 0; c < ch; c++) {
-      const s = d.channelData[c]!;
-      for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = Math.round(s[i]! * scale) * up;
-    }
-    audio = { sampleRate: d.sampleRate, channels: ch, frames, sampleType: 'int32', bitsPerSample: bits, samples: out };
-  }
+  const audio = flacToInt(d, d.bitDepth ?? 16);
   return { audio, errors: d.errors.map((e) => e.message) };
 }
 
@@ -224,6 +194,10 @@ function piece(d: Decoded, format: CompressedFormat, bits: number): AudioData | 
   return flacToInt(d, bits);
 }
 
+/**
+ * The decoder divides each integer sample by 2^(bits-1) - 1 in float32. Adjacent integers stay at
+ * least one float32 step apart up to 24 bits, so multiplying back and rounding restores them exactly.
+ */
 function flacToInt(d: Decoded, bits: number): AudioData {
   const frames = d.samplesDecoded;
   const ch = d.channelData.length;

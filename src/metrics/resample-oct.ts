@@ -4,23 +4,11 @@
  * filter (length, rejection, edge handling), so it is reproduced here rather than borrowed from a
  * general-purpose resampler.
  */
+import { besselI0 } from '../features/resample.js';
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
-}
-
-/** Modified Bessel function of the first kind, order 0 (power series; converges fast for the betas used here). */
-export function besselI0(x: number): number {
-  const q = (x * x) / 4;
-  let term = 1;
-  let sum = 1;
-  for (let k = 1; k < 500; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
 }
 
 /** Octave's anti-aliasing filter for resampling by p/q (already reduced), as pystoi's `_resample_window_oct`. */
