@@ -7,29 +7,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { readAudioInfo } from '../audio/index.js';
 import { collectAudioFiles, customAudioIterator, emptyStats, type IteratorStats } from '../tokens/index.js';
+import { readSplitManifest } from '../tokens/manifest.js';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
 
-/** Paths of a `wavelm split` manifest (JSONL of {path, relative, group, split}), optionally one split only. */
+/** Paths of a `wavelm split` manifest, optionally one split only (train, valid or test). */
 export function manifestPaths(file: string, split?: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new NotFoundError(`${file}: cannot read the manifest`, { subject: file, cause: e });
-  }
-  const out: string[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let e: { path?: unknown; split?: unknown };
-    try {
-      e = JSON.parse(line) as { path?: unknown; split?: unknown };
-    } catch (err) {
-      throw new FormatError(`${file}:${i + 1}: not a JSON line`, { subject: file, cause: err });
-    }
-    if (typeof e.path !== 'string') throw new FormatError(`${file}:${i + 1}: no "path"`, { subject: file });
-    if (split === undefined || e.split === split) out.push(isAbsolute(e.path) ? e.path : resolve(dirname(file), e.path));
-  });
+  const m = readSplitManifest(file);
+  if (split !== undefined && split !== 'train' && split !== 'valid' && split !== 'test') throw new ConfigError(`--split must be train, valid or test, got '${split}'`, { subject: split });
+  const out = split === undefined ? [...m.train, ...m.valid, ...m.test] : m[split];
   if (out.length === 0) throw new ConfigError(`${file}: no files${split ? ` in split '${split}'` : ''}`, { subject: file });
   return out;
 }

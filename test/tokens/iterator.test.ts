@@ -222,3 +222,26 @@ test('compressed files stream through the iterator with the chunks of a whole-fi
     assert.ok(got.every((c, i) => Buffer.from(c).equals(Buffer.from(expected[i]!))), JSON.stringify(opts));
   }
 });
+
+test('split manifests resolve the same files for training and evaluation', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join, relative } = await import('node:path');
+  const { readSplitManifest } = await import('../../src/tokens/index.js');
+  const { manifestPaths } = await import('../../src/compress/data.js');
+  const d = mkdtempSync(join(tmpdir(), 'wavelm-manifest-'));
+  try {
+    mkdirSync(join(d, 'runs'));
+    writeFileSync(join(d, 'a.wav'), 'x');
+    writeFileSync(join(d, 'b.wav'), 'x');
+    // Paths relative to the working directory (as `wavelm split DIR` writes them), manifest in another folder.
+    const rel = (p: string) => relative(process.cwd(), p);
+    writeFileSync(join(d, 'runs', 'm.jsonl'), [JSON.stringify({ path: rel(join(d, 'a.wav')), split: 'train' }), JSON.stringify({ path: rel(join(d, 'b.wav')), split: 'test' })].join('\n'));
+    const m = readSplitManifest(join(d, 'runs', 'm.jsonl'));
+    assert.deepEqual(m, { train: [join(d, 'a.wav')], valid: [], test: [join(d, 'b.wav')] });
+    assert.deepEqual(manifestPaths(join(d, 'runs', 'm.jsonl'), 'test'), [join(d, 'b.wav')]);
+    assert.throws(() => manifestPaths(join(d, 'runs', 'm.jsonl'), 'valid'), /no files in split 'valid'/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isAudioPath, loadAudio } from '../../audio/index.js';
+import { readSplitManifest, type ManifestSplits } from '../../tokens/manifest.js';
 import type { AudioData } from '../../audio/types.js';
 import { ConfigError, FormatError, NotFoundError, WavelmError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
@@ -55,46 +56,9 @@ export function findAudioFiles(paths: readonly string[]): string[] {
  * Where a manifest's relative path points: under an explicit `root`; else relative to the working
  * directory (as `wavelm split data/` writes them) when that exists; else relative to the manifest.
  */
-function locate(file: string, root: string, explicitRoot: boolean, manifest: string): string {
-  if (isAbsolute(file)) return file;
-  if (explicitRoot) return resolve(root, file);
-  const fromCwd = resolve(file);
-  if (existsSync(fromCwd)) return fromCwd;
-  const fromManifest = resolve(root, file);
-  if (existsSync(fromManifest)) return fromManifest;
-  throw new NotFoundError(`${manifest}: listed file ${file} exists neither under the working directory nor beside the manifest`, { subject: file });
-}
-
-/**
- * Reads a split manifest (JSON lines, as `wavelm split` writes): every line with a `path` (or `file`)
- * and a `split` of train / valid / test; relative paths are resolved as `locate` says.
- */
-export function readManifest(path: string): { train: string[]; valid: string[]; test: string[] } {
-  if (!existsSync(path)) throw new NotFoundError(`${path}: manifest not found`, { subject: path });
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const out = { train: [] as string[], valid: [] as string[], test: [] as string[] };
-  let root = dirname(resolve(path));
-  let explicitRoot = false;
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let rec: Record<string, unknown>;
-    try {
-      rec = JSON.parse(line) as Record<string, unknown>;
-    } catch (e) {
-      throw new FormatError(`${path}:${i + 1}: not valid JSON`, { subject: path, cause: e });
-    }
-    const file = typeof rec.path === 'string' ? rec.path : typeof rec.file === 'string' ? rec.file : undefined;
-    if (file === undefined) {
-      if (typeof rec.root === 'string') {
-        root = resolve(dirname(resolve(path)), rec.root);
-        explicitRoot = true;
-      }
-      return;
-    }
-    const split = rec.split;
-    if (split !== 'train' && split !== 'valid' && split !== 'test') throw new FormatError(`${path}:${i + 1}: split must be train, valid or test, got ${JSON.stringify(split)}`, { subject: path });
-    out[split].push(locate(file, root, explicitRoot, path));
-  });
+/** The manifest's splits for training: like readSplitManifest, and the train split must not be empty. */
+export function readManifest(path: string): ManifestSplits {
+  const out = readSplitManifest(path);
   if (out.train.length === 0) throw new ConfigError(`${path}: the manifest has no train files`, { subject: path });
   return out;
 }
