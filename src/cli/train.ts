@@ -171,7 +171,9 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
           process.stderr.write('\nwavelm: stopping after this step and writing a checkpoint (Ctrl-C again to quit at once)\n');
           ctrl.abort();
         };
+        // SIGTERM too: batch schedulers (Slurm, Kubernetes) stop jobs with it, and the run should keep its progress.
         process.on('SIGINT', onSigint);
+        process.on('SIGTERM', onSigint);
         try {
           const r = await trainAudioTransformer(
             {
@@ -218,6 +220,7 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
           if (r.interrupted) process.exitCode = 130;
         } finally {
           process.off('SIGINT', onSigint);
+          process.off('SIGTERM', onSigint);
         }
       }),
     );
