@@ -199,7 +199,7 @@ with wavelm (no download, no ../shared). The demo runs the whole loop on them:
              on the valid split; run directory OUT-DIR/run (checkpoint, metrics.jsonl, TensorBoard, loss.html)
   eval       compress.py's rates on the held-out test split: gzip, lzma, FLAC, PNG and the trained model
   roundtrip  the start of a held-out file as 16-bit WAV -> .wlm archive -> restored byte for byte
-With the defaults it takes a few minutes on two cores. Pipeline options are the same as 'wavelm chunks'.
+With the defaults it takes about a minute on two cores. Pipeline options are the same as 'wavelm chunks'.
 
 Examples:
   wavelm demo
