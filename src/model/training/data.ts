@@ -9,12 +9,13 @@
  * chunk (k = round(1 / validFraction)) is held out instead.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isAudioPath, loadAudio } from '../../audio/index.js';
+import { statSync } from 'node:fs';
+import { relative } from 'node:path';
+import { loadAudio } from '../../audio/index.js';
+import { collectAudioFiles } from '../../tokens/index.js';
 import { readSplitManifest, type ManifestSplits } from '../../tokens/manifest.js';
 import type { AudioData } from '../../audio/types.js';
-import { ConfigError, FormatError, NotFoundError, WavelmError } from '../../util/errors.js';
+import { ConfigError, WavelmError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { chunkSetFromChunks, type ChunkSet } from '../batches.js';
 import type { PipelineSettings } from '../checkpoint.js';
@@ -33,29 +34,11 @@ export interface LoadedData {
   validSource: 'manifest' | 'files' | 'file-holdout' | 'chunk-holdout';
 }
 
-/** Audio files under the given paths: files as given, directories searched recursively, each sorted by path. */
+/** Audio files under the given paths: files as given, directories searched recursively in sorted path order. */
 export function findAudioFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && isAudioPath(p)) out.push(p);
-    }
-  };
-  for (const p of paths) {
-    if (!existsSync(p)) throw new NotFoundError(`${p}: no such file or directory`, { subject: p });
-    if (statSync(p).isDirectory()) walk(p);
-    else out.push(p);
-  }
-  return out;
+  return collectAudioFiles(paths);
 }
 
-/**
- * Where a manifest's relative path points: under an explicit `root`; else relative to the working
- * directory (as `wavelm split data/` writes them) when that exists; else relative to the manifest.
- */
 /** The manifest's splits for training: like readSplitManifest, and the train split must not be empty. */
 export function readManifest(path: string): ManifestSplits {
   const out = readSplitManifest(path);
