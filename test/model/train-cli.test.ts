@@ -59,29 +59,31 @@ test('wavelm train --json, then --resume continues the run with its own settings
   assert.match(r3.stderr, /--resume/);
 });
 
-test('Ctrl-C writes a checkpoint and exits 130', async (t) => {
-  const d = tmp(t);
-  const wav = writeWav(d, 'a.wav', 3);
-  const out = join(d, 'run');
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--json', 'train', '--files', wav, '--steps', '1000000', '--log-every', '1', '--checkpoint-every', '0', '--out', out, ...TINY], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${signal} (Ctrl-C, or a scheduler stopping the job) writes a checkpoint and exits 130`, async (t) => {
+    const d = tmp(t);
+    const wav = writeWav(d, 'a.wav', 3);
+    const out = join(d, 'run');
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--json', 'train', '--files', wav, '--steps', '1000000', '--log-every', '1', '--checkpoint-every', '0', '--out', out, ...TINY], {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const metrics = join(out, 'metrics.jsonl');
+    for (let i = 0; i < 300 && !(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill(signal);
+    const code = await exited;
+    assert.equal(code, 130, stderr);
+    const r = JSON.parse(stdout) as { interrupted: boolean; step: number };
+    assert.equal(r.interrupted, true);
+    assert.ok(r.step >= 3);
+    assert.equal(readCheckpoint(out).state.step, r.step);
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const metrics = join(out, 'metrics.jsonl');
-  for (let i = 0; i < 300 && !(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3); i++) await new Promise((r) => setTimeout(r, 100));
-  child.kill('SIGINT');
-  const code = await exited;
-  assert.equal(code, 130, stderr);
-  const r = JSON.parse(stdout) as { interrupted: boolean; step: number };
-  assert.equal(r.interrupted, true);
-  assert.ok(r.step >= 3);
-  assert.equal(readCheckpoint(out).state.step, r.step);
-});
+}
 
 test('clear errors for missing input and bad options', (t) => {
   const d = tmp(t);
