@@ -9,7 +9,7 @@
 import { ConfigError, MismatchError } from '../util/errors.js';
 import { codebooksForBandwidth, frameRate, hopLength, segmentation, type EncodecConfig } from './config.js';
 import type { CodecOps } from './ops.js';
-import type { ConvLayer, EncodecWeights, Layer } from './weights.js';
+import { convPadding, convTrTrim, type ConvLayer, type EncodecWeights, type Layer } from './weights.js';
 
 /** A planar signal [channels, time] flattened channel-major. */
 export interface Planar {
@@ -56,12 +56,6 @@ function pad1d(x: Float32Array, c: number, t: number, left: number, right: numbe
   return { data: y, t: nt };
 }
 
-function extraPadding(length: number, k: number, stride: number, paddingTotal: number): number {
-  const nFrames = (length - k + paddingTotal) / stride + 1;
-  const ideal = (Math.ceil(nFrames) - 1) * stride + (k - paddingTotal);
-  return ideal - length;
-}
-
 export class EncodecModel {
   readonly config: EncodecConfig;
   readonly frameRate: number;
@@ -84,19 +78,7 @@ export class EncodecModel {
 
   private sconv(l: ConvLayer, x: Float32Array, t: number): { data: Float32Array; t: number } {
     const c = this.config;
-    const k = (l.k - 1) * l.dilation + 1;
-    const total = k - l.stride;
-    const extra = extraPadding(t, k, l.stride, total);
-    let left: number;
-    let right: number;
-    if (c.useCausalConv) {
-      left = total;
-      right = extra;
-    } else {
-      right = Math.floor(total / 2);
-      left = total - right;
-      right += extra;
-    }
+    const { left, right } = convPadding(l, t, c.useCausalConv);
     const p = pad1d(x, l.cin, t, left, right, c.padMode);
     const y = this.ops.conv1d(l, p.data, p.t);
     const tout = y.length / l.cout;
@@ -109,11 +91,7 @@ export class EncodecModel {
     const full = (t - 1) * l.stride + l.k;
     // encodec applies the norm before trimming (NormConvTranspose1d, then unpad1d).
     if (l.norm) this.ops.groupNorm(y, l.cout, full, l.norm.weight, l.norm.bias);
-    const total = l.k - l.stride;
-    let right: number;
-    if (this.config.useCausalConv) right = Math.ceil(total * this.config.trimRightRatio);
-    else right = Math.floor(total / 2);
-    const left = total - right;
+    const { left, right } = convTrTrim(l, this.config.useCausalConv, this.config.trimRightRatio);
     const nt = full - left - right;
     const out = new Float32Array(l.cout * nt);
     for (let co = 0; co < l.cout; co++) out.set(y.subarray(co * full + left, co * full + left + nt), co * nt);

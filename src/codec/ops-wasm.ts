@@ -6,7 +6,7 @@
 import { getEngine, type Engine } from '../engine/wasm.js';
 import type { EncodecConfig } from './config.js';
 import type { CodecOps } from './ops.js';
-import type { ConvLayer, Layer, LstmLayer } from './weights.js';
+import { convPadding, convTrTrim, type ConvLayer, type Layer, type LstmLayer } from './weights.js';
 
 type K8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
 type K9 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => void;
@@ -220,20 +220,8 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
       const padMode = cfg.padMode === 'reflect' ? 1 : cfg.padMode === 'replicate' ? 2 : 0;
       /** encodec's SConv1d on the resident buffer xp [cin, t]; preElu applies ELU to the padded copy (ELU(0) = 0, so it commutes with padding). */
       const sconv = (l: ConvLayer, xp: number, tin: number, preElu: boolean): { ptr: number; t: number } => {
+        const { left, right } = convPadding(l, tin, cfg.useCausalConv);
         const keff = (l.k - 1) * l.dilation + 1;
-        const total = keff - l.stride;
-        const nFrames = (tin - keff + total) / l.stride + 1;
-        const extra = (Math.ceil(nFrames) - 1) * l.stride + (keff - total) - tin;
-        let left: number;
-        let right: number;
-        if (cfg.useCausalConv) {
-          left = total;
-          right = extra;
-        } else {
-          right = Math.floor(total / 2);
-          left = total - right;
-          right += extra;
-        }
         const nt = tin + left + right;
         let src = xp;
         if (left > 0 || right > 0 || preElu) {
@@ -275,9 +263,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         k.col2im(l.cout, l.k, tin, l.stride, z, upload(l.b), y);
         free(z);
         if (l.norm) k.gn(l.cout, L, y, upload(l.norm.weight), upload(l.norm.bias));
-        const total = l.k - l.stride;
-        const right = cfg.useCausalConv ? Math.ceil(total * cfg.trimRightRatio) : Math.floor(total / 2);
-        const left = total - right;
+        const { left, right } = convTrTrim(l, cfg.useCausalConv, cfg.trimRightRatio);
         const nt = L - left - right;
         const out = alloc(l.cout * nt);
         k.trim(l.cout, L, left, nt, y, out);

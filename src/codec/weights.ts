@@ -9,8 +9,8 @@ import { MismatchError, NotFoundError, UnsupportedError } from '../util/errors.j
 import { parseSafetensors, type Tensor } from '../util/safetensors.js';
 import { numQuantizers, readEncodecConfig, type EncodecConfig } from './config.js';
 
-/** A convolution with folded weights. conv: w [cout, cin, k]; transposed: w [cin, cout, k]. */
-export interface ConvLayer {
+/** A convolution's shape: conv weights are [cout, cin, k], transposed ones [cin, cout, k]. */
+export interface ConvSpec {
   kind: 'conv' | 'convtr';
   name: string;
   cin: number;
@@ -18,10 +18,36 @@ export interface ConvLayer {
   k: number;
   stride: number;
   dilation: number;
+}
+
+/** A convolution with folded weights. */
+export interface ConvLayer extends ConvSpec {
   w: Float32Array;
   b: Float32Array;
   /** GroupNorm(1, cout) affine parameters (time_group_norm models). */
   norm?: { weight: Float32Array; bias: Float32Array };
+}
+
+/**
+ * EnCodec's SConv1d padding for `t` input frames: the total k - stride goes left (causal) or is split
+ * with the larger half on the left (non-causal), plus what the last frame needs on the right.
+ * The reference model and the wasm path both pad through here, so they cannot drift apart.
+ */
+export function convPadding(l: ConvSpec, t: number, causal: boolean): { left: number; right: number } {
+  const k = (l.k - 1) * l.dilation + 1;
+  const total = k - l.stride;
+  const nFrames = (t - k + total) / l.stride + 1;
+  const extra = (Math.ceil(nFrames) - 1) * l.stride + (k - total) - t;
+  if (causal) return { left: total, right: extra };
+  const right = Math.floor(total / 2);
+  return { left: total - right, right: right + extra };
+}
+
+/** EnCodec's SConvTranspose1d trimming: k - stride frames, the right share set by trim_right_ratio when causal. */
+export function convTrTrim(l: ConvSpec, causal: boolean, trimRightRatio: number): { left: number; right: number } {
+  const total = l.k - l.stride;
+  const right = causal ? Math.ceil(total * trimRightRatio) : Math.floor(total / 2);
+  return { left: total - right, right };
 }
 
 export interface ResBlock {
@@ -53,15 +79,6 @@ export interface EncodecWeights {
   codebooks: Float32Array[];
 }
 
-interface ConvSpec {
-  kind: 'conv' | 'convtr';
-  name: string;
-  cin: number;
-  cout: number;
-  k: number;
-  stride: number;
-  dilation: number;
-}
 type LayerSpec = ConvSpec | { kind: 'res'; name: string; convs: ConvSpec[]; shortcut: ConvSpec | null } | { kind: 'lstm'; name: string; dim: number; layers: number } | EluLayer;
 
 function conv(name: string, cin: number, cout: number, k: number, stride = 1, dilation = 1): ConvSpec {
