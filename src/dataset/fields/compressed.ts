@@ -15,7 +15,7 @@ import {
   argNumber, argString,
   type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput,
 } from './field.js';
-import { audioPrepArgs, floatToInt16, interleaveFloat, needAudio, prepareAudio, type AudioPrep } from './waveform.js';
+import { audioMetaColumns, audioPrepArgs, floatToInt16, interleaveFloat, needAudio, prepareAudio, type AudioPrep } from './waveform.js';
 
 export type Codec = 'flac' | 'opus' | 'mp3';
 type OutDType = 'float32' | 'int16';
@@ -190,11 +190,7 @@ export class CompressedField implements Field {
   readonly kind = 'array';
   readonly heavy = true;
   readonly croppable = true;
-  readonly meta: MetaColumn[] = [
-    { name: 'frames', type: 'u32' },
-    { name: 'channels', type: 'u16' },
-    { name: 'sample_rate', type: 'u32' },
-  ];
+  readonly meta: MetaColumn[] = audioMetaColumns();
   readonly args: Record<string, unknown>;
   readonly codec: Codec;
   readonly dtype: OutDType;

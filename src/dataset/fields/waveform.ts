@@ -113,16 +113,21 @@ export function deinterleaveInto(out: ArrayBatch, j: number, src: Int16Array | F
   }
 }
 
+/** The per-sample metadata every audio field stores: what a reader needs to size and label the decoded audio. */
+export function audioMetaColumns(): MetaColumn[] {
+  return [
+    { name: 'frames', type: 'u32' },
+    { name: 'channels', type: 'u16' },
+    { name: 'sample_rate', type: 'u32' },
+  ];
+}
+
 export class WaveformField implements Field {
   readonly type = 'waveform';
   readonly kind = 'array';
   readonly heavy = false;
   readonly croppable = true;
-  readonly meta: MetaColumn[] = [
-    { name: 'frames', type: 'u32' },
-    { name: 'channels', type: 'u16' },
-    { name: 'sample_rate', type: 'u32' },
-  ];
+  readonly meta: MetaColumn[] = audioMetaColumns();
   readonly args: Record<string, unknown>;
   readonly dtype: WaveDType;
   private readonly prep: AudioPrep;
