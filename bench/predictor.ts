@@ -6,8 +6,15 @@
  * `hash` is an FNV-1a hash of every probability's bits, to compare runs and machines.
  *
  *   npm run bench -- predictor [--context T] [--repeat N]
+ *   npm run bench -- predictor --ab A.wasm B.wasm [--repeat N]
+ *
+ * --ab compares two builds of the kernels (e.g. build/kernels.wasm before and after an edit, copied
+ * aside) in one process, alternating them N times (default 8) so that a busy neighbour on the machine
+ * slows both alike; it reports each build's median and whether their probabilities are the same bits.
  */
+import { createEngine } from '../src/engine/wasm.js';
 import { createAudioTransformerConfig, createPredictor, initParams } from '../src/model/transformer.js';
+import type { IncrementalPredictor } from '../src/model/api.js';
 import type { BenchResult } from './run.js';
 
 function tokens(n: number, seed: number): Uint8Array {
@@ -26,10 +33,48 @@ function fnv(h: number, p: Float32Array): number {
   return h;
 }
 
+function run(pr: IncrementalPredictor, tok: Uint8Array): { sec: number; hash: number } {
+  const t0 = performance.now();
+  let h = fnv(2166136261, pr.reset());
+  for (let t = 0; t + 1 < tok.length; t++) h = fnv(h, pr.next(tok[t]!));
+  return { sec: (performance.now() - t0) / 1000, hash: h };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+async function* ab(files: string[], T: number, repeat: number): AsyncGenerator<BenchResult> {
+  const config = createAudioTransformerConfig({ bitDepth: 8 });
+  const params = initParams(config, 0);
+  const tok = tokens(T, 5);
+  const prs = await Promise.all(files.map((f) => createPredictor(params, config, { capacity: T, engine: createEngine(f) })));
+  const rates: number[][] = files.map(() => []);
+  const hashes = files.map(() => 0);
+  for (const pr of prs) run(pr, tok.subarray(0, 256)); // warm-up
+  for (let r = 0; r < repeat; r++) {
+    prs.forEach((pr, i) => {
+      const { sec, hash } = run(pr, tok);
+      rates[i]!.push(T / sec);
+      hashes[i] = hash;
+    });
+  }
+  for (let i = 0; i < files.length; i++) {
+    yield { what: 'ab', wasm: files[i], context: T, tokens_per_s: Math.round(median(rates[i]!)), hash: hashes[i]!.toString(16), same_bits_as_first: hashes[i] === hashes[0] };
+  }
+  for (const pr of prs) pr.dispose();
+}
+
 export default async function* bench(args: string[]): AsyncGenerator<BenchResult> {
   const ci = args.indexOf('--context');
   const T = ci >= 0 ? Number(args[ci + 1]) : 2048;
   const ri = args.indexOf('--repeat');
+  const ai = args.indexOf('--ab');
+  if (ai >= 0) {
+    yield* ab(args.slice(ai + 1, ai + 3), T, ri >= 0 ? Number(args[ri + 1]) : 8);
+    return;
+  }
   const repeat = ri >= 0 ? Number(args[ri + 1]) : 2;
   const config = createAudioTransformerConfig({ bitDepth: 8 });
   const pr = await createPredictor(initParams(config, 0), config, { capacity: T });

@@ -252,9 +252,9 @@ export class Engine {
   readonly k: Kernels;
   private readonly allocator: Allocator;
 
-  constructor() {
+  constructor(module?: WasmModule) {
     this.memory = new WA.Memory({ initial: 16, maximum: MAX_PAGES });
-    this.instance = new WA.Instance(wasmModule(), {
+    this.instance = new WA.Instance(module ?? wasmModule(), {
       env: {
         memory: this.memory,
         abort: () => {
@@ -311,7 +311,12 @@ export function getEngine(): Engine {
   return (threadEngine ??= new Engine());
 }
 
-/** A new, independent engine instance. */
-export function createEngine(): Engine {
-  return new Engine();
+/**
+ * A new, independent engine instance; of another build of the kernels when `wasmFile` is given (A/B
+ * comparisons of kernel variants in one process, see bench/kernel-ab.ts).
+ */
+export function createEngine(wasmFile?: string): Engine {
+  if (!wasmFile) return new Engine();
+  wasmModule(); // sets the compiler flags
+  return new Engine(new WA.Module(readFileSync(wasmFile)));
 }
