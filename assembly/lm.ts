@@ -39,14 +39,47 @@ function tab(t: usize, i: i32): usize {
 
 /**
  * y[N] = x[K] @ W[K,N] (+ b when b != 0). Every column is summed the same way whatever its place:
- * 0 + x0 w0 + x1 w1 + ... in k order, then + b. Columns go 16 at a time, two k per iteration (x[k]
- * broadcast by a single load): four accumulators, two broadcasts and eight weight vectors fit in
- * V8's 15 usable xmm registers. (32 columns at a time was 30% slower: V8 issues all of an
- * iteration's loads first, ran out of registers and kept accumulators on the stack.)
+ * 0 + x0 w0 + x1 w1 + ... in k order, then + b. Columns go 24 at a time (x[k] broadcast by a single
+ * load), then 16 at a time with two k per iteration: six accumulators with their weight vectors fit in
+ * V8's 15 usable xmm registers. (28 columns was slower, and 32 at a time 30% slower: V8 issues all of
+ * an iteration's loads first, ran out of registers and kept accumulators on the stack.)
  */
 export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): void {
   const step = <usize>N << 2;
   let j = 0;
+  // 24 columns, one k per iteration: six independent accumulator chains hide the add latency, which
+  // bounds the 16-column loop below (6% faster overall, the same sums in the same order)
+  for (; j + 24 <= N; j += 24) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+    let wp = at(W, j);
+    const xe = at(x, K);
+    for (let xp = x; xp < xe; xp += 4) {
+      const xv = v128.load32_splat(xp);
+      a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
+      a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp, 48)));
+      a4 = f32x4.add(a4, f32x4.mul(xv, v128.load(wp, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(wp, 80)));
+      wp += step;
+    }
+    if (b) {
+      const bp = at(b, j);
+      a0 = f32x4.add(a0, v128.load(bp));
+      a1 = f32x4.add(a1, v128.load(bp, 16));
+      a2 = f32x4.add(a2, v128.load(bp, 32));
+      a3 = f32x4.add(a3, v128.load(bp, 48));
+      a4 = f32x4.add(a4, v128.load(bp, 64));
+      a5 = f32x4.add(a5, v128.load(bp, 80));
+    }
+    const yp = at(y, j);
+    v128.store(yp, a0);
+    v128.store(yp, a1, 16);
+    v128.store(yp, a2, 32);
+    v128.store(yp, a3, 48);
+    v128.store(yp, a4, 64);
+    v128.store(yp, a5, 80);
+  }
   for (; j + 16 <= N; j += 16) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let wp = at(W, j);
