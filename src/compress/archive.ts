@@ -18,7 +18,12 @@ import { runChunkJobs, type ChunkRunner, type ChunkJob, type DecodeJob, type Dec
 import { pcmLayout, type PcmLayout } from './wav-layout.js';
 
 export const WLM_MAGIC = Uint8Array.from([0x57, 0x4c, 0x4d, 0x1a]); // "WLM\x1a"
-export const WLM_VERSION = 1;
+/**
+ * Format version. It also stands for the predictor's arithmetic: an archive decodes only with the
+ * probabilities it was coded with, so a deliberate change of lm_step's bits (the pinned hash in
+ * test/model/predictor.test.ts) bumps it. 2: attention's value sums go two key blocks at a time.
+ */
+export const WLM_VERSION = 2;
 /** Bytes before the verbatim prefix (see docs/compression.md). */
 const FIXED = 148;
 const INPUT_KINDS = ['wav', 'raw'] as const;
@@ -289,7 +294,10 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   if (archive.length < FIXED + 8 || !WLM_MAGIC.every((b, i) => archive[i] === b)) throw bad('not a .wlm archive (bad magic)');
   const dv = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
   const version = dv.getUint16(4, true);
-  if (version !== WLM_VERSION) throw new UnsupportedError(`${name}: .wlm version ${version}; this wavelm reads version ${WLM_VERSION}`, { subject: name });
+  if (version !== WLM_VERSION) {
+    const hint = version < WLM_VERSION ? ' (written by an older wavelm whose predictor computed other probabilities: decompress it with that release)' : ' (written by a newer wavelm: upgrade)';
+    throw new UnsupportedError(`${name}: .wlm version ${version}; this wavelm reads version ${WLM_VERSION}${hint}`, { subject: name });
+  }
   const need = (p: number, n: number): void => {
     if (n < 0 || p + n > archive.length) throw bad(`truncated: needs ${p + n} bytes, has ${archive.length}`);
   };

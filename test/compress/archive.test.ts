@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ChunkRunner } from '../../src/compress/parallel.js';
 import { evaluateLossless } from '../../src/compress/lossless.js';
 import { createHash } from 'node:crypto';
-import { compressAudio, decompressAudio, readArchiveInfo, type CompressionModel } from '../../src/compress/archive.js';
+import { compressAudio, decompressAudio, readArchiveInfo, WLM_VERSION, type CompressionModel } from '../../src/compress/archive.js';
 import { WavelmError } from '../../src/util/errors.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -117,6 +117,10 @@ test('wrong model and damaged archives are typed errors, never wrong output', as
     await assert.rejects(decompressAudio(bad, model()), (e: unknown) => e instanceof WavelmError, `bit flip at byte ${pos}`);
   }
   await assert.rejects(decompressAudio(archive.subarray(0, archive.length - 10), model()), (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT');
+  // An archive of an earlier format version (another predictor arithmetic) is refused before decoding.
+  const old = archive.slice();
+  new DataView(old.buffer).setUint16(4, WLM_VERSION - 1, true);
+  await assert.rejects(decompressAudio(old, model()), (e: unknown) => e instanceof WavelmError && e.code === 'EUNSUPPORTED' && /older wavelm/.test(e.message));
 });
 
 test('archives are identical with 1 and 2 workers, and decode on either', async () => {
