@@ -21,7 +21,8 @@ export const WLM_MAGIC = Uint8Array.from([0x57, 0x4c, 0x4d, 0x1a]); // "WLM\x1a"
 /**
  * Format version. It also stands for the predictor's arithmetic: an archive decodes only with the
  * probabilities it was coded with, so a deliberate change of lm_step's bits (the pinned hash in
- * test/model/predictor.test.ts) bumps it. 2: attention's value sums go two key blocks at a time.
+ * test/model/predictor.test.ts) bumps it. 2: attention's value sums go two key blocks at a time, and
+ * its weights use a degree-4 exp polynomial.
  */
 export const WLM_VERSION = 2;
 /** Bytes before the verbatim prefix (see docs/compression.md). */
