@@ -6,12 +6,17 @@
  * audio when ../shared is absent). Two cases:
  * - `lm` (cold): one call each, as `wavelm compress` / `decompress` run, starting the workers and building
  *   the model in each;
- * - `lm-warm`: on a runner opened beforehand, as `wavelm eval` and batch compression keep one open.
+ * - `lm-warm`: on a runner opened beforehand, as `wavelm eval` and batch compression keep one open;
+ * - `cli` (with a CHECKPOINT, once `npm ci` has built dist/): `wavelm compress` and `wavelm decompress` as
+ *   processes on the same audio as a WAV file, timed from process start to exit (Node start-up, model
+ *   load, workers, coding, writing): what a user sees.
  * Also the entropy coder alone (quantisation + range coding, no model), LMIC's bitwise coder, and the
  * predictor alone on one thread, for comparison. This machine's speed drifts by up to ±20% between
  * minutes, so compare figures taken in the same run.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressAudio, decompressAudio, type CompressionModel } from '../src/compress/archive.js';
@@ -176,5 +181,36 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
     };
   } finally {
     await runner.close();
+  }
+  const cli = join(here, '..', 'dist', 'src', 'cli', 'main.js');
+  if (ckpt && existsSync(cli)) yield cliCase(cli, input, ckpt, workers, common);
+}
+
+/** `wavelm compress` / `decompress` as separate processes, wall time from start to exit. */
+function cliCase(cli: string, input: Uint8Array, ckpt: string, workers: number, common: BenchResult): BenchResult {
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-bench-'));
+  try {
+    const wav = join(dir, 'in.wav');
+    writeFileSync(wav, input);
+    const run = (args: string[]): number => {
+      const t0 = performance.now();
+      execFileSync(process.execPath, [cli, ...args, '--workers', String(workers), '--quiet'], { stdio: 'ignore' });
+      return (performance.now() - t0) / 1000;
+    };
+    const encS = run(['compress', wav, '-m', ckpt, '-o', join(dir, 'a.wlm')]);
+    const decS = run(['decompress', join(dir, 'a.wlm'), '-m', ckpt, '-o', join(dir, 'out.wav')]);
+    const back = readFileSync(join(dir, 'out.wav'));
+    return {
+      case: 'cli',
+      ...common,
+      compressSeconds: Number(encS.toFixed(2)),
+      compressBytesPerSec: Math.round(input.length / encS),
+      decompressSeconds: Number(decS.toFixed(2)),
+      decompressBytesPerSec: Math.round(input.length / decS),
+      roundTrip: back.length === input.length && back.every((b, i) => b === input[i]),
+      targetBytesPerSec: 20000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
