@@ -144,7 +144,6 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
   const t0 = performance.now();
   const restored = await decompressAudio(c.archive, model, { workers });
   const decS = (performance.now() - t0) / 1000;
-  const same = restored.length === input.length && restored.every((b, i) => b === input[i]);
   const common = { model: label, source, seqLen, workers, inputBytes: input.length, archiveBytes: c.archive.length };
   yield {
     case: 'lm',
@@ -152,12 +151,7 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
     rate: Number(c.stats.rate.toFixed(4)),
     idealRate: Number((c.stats.idealLmBytes / c.stats.codedSamples).toFixed(4)),
     coderOverheadPct: Number((100 * (c.stats.payloadBytes / c.stats.idealLmBytes - 1)).toFixed(4)),
-    compressSeconds: Number(c.stats.seconds.toFixed(2)),
-    compressBytesPerSec: Math.round(input.length / c.stats.seconds),
-    decompressSeconds: Number(decS.toFixed(2)),
-    decompressBytesPerSec: Math.round(input.length / decS),
-    roundTrip: same,
-    targetBytesPerSec: 20000,
+    ...speeds(input.length, c.stats.seconds, decS, same(restored, input)),
   };
   const runner = await ChunkRunner.open(model.spec, workers);
   try {
@@ -168,22 +162,28 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
     const t2 = performance.now();
     const back = await decompressAudio(w.archive, model, { runner });
     const decW = (performance.now() - t2) / 1000;
-    yield {
-      case: 'lm-warm',
-      ...common,
-      sameArchiveAsCold: w.archive.length === c.archive.length && w.archive.every((b, i) => b === c.archive[i]),
-      compressSeconds: Number(encW.toFixed(2)),
-      compressBytesPerSec: Math.round(input.length / encW),
-      decompressSeconds: Number(decW.toFixed(2)),
-      decompressBytesPerSec: Math.round(input.length / decW),
-      roundTrip: back.length === input.length && back.every((b, i) => b === input[i]),
-      targetBytesPerSec: 20000,
-    };
+    yield { case: 'lm-warm', ...common, sameArchiveAsCold: same(w.archive, c.archive), ...speeds(input.length, encW, decW, same(back, input)) };
   } finally {
     await runner.close();
   }
   const cli = join(here, '..', 'dist', 'src', 'cli', 'main.js');
   if (ckpt && existsSync(cli)) yield cliCase(cli, input, ckpt, workers, common);
+}
+
+/** The speed fields every coding case reports. */
+function speeds(bytes: number, encS: number, decS: number, roundTrip: boolean): BenchResult {
+  return {
+    compressSeconds: Number(encS.toFixed(2)),
+    compressBytesPerSec: Math.round(bytes / encS),
+    decompressSeconds: Number(decS.toFixed(2)),
+    decompressBytesPerSec: Math.round(bytes / decS),
+    roundTrip,
+    targetBytesPerSec: 20000,
+  };
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** `wavelm compress` / `decompress` as separate processes, wall time from start to exit. */
@@ -199,17 +199,7 @@ function cliCase(cli: string, input: Uint8Array, ckpt: string, workers: number, 
     };
     const encS = run(['compress', wav, '-m', ckpt, '-o', join(dir, 'a.wlm')]);
     const decS = run(['decompress', join(dir, 'a.wlm'), '-m', ckpt, '-o', join(dir, 'out.wav')]);
-    const back = readFileSync(join(dir, 'out.wav'));
-    return {
-      case: 'cli',
-      ...common,
-      compressSeconds: Number(encS.toFixed(2)),
-      compressBytesPerSec: Math.round(input.length / encS),
-      decompressSeconds: Number(decS.toFixed(2)),
-      decompressBytesPerSec: Math.round(input.length / decS),
-      roundTrip: back.length === input.length && back.every((b, i) => b === input[i]),
-      targetBytesPerSec: 20000,
-    };
+    return { case: 'cli', ...common, ...speeds(input.length, encS, decS, same(new Uint8Array(readFileSync(join(dir, 'out.wav'))), input)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
