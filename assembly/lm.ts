@@ -63,22 +63,13 @@ export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): vo
       a5 = f32x4.add(a5, f32x4.mul(xv, v128.load(wp, 80)));
       wp += step;
     }
-    if (b) {
-      const bp = at(b, j);
-      a0 = f32x4.add(a0, v128.load(bp));
-      a1 = f32x4.add(a1, v128.load(bp, 16));
-      a2 = f32x4.add(a2, v128.load(bp, 32));
-      a3 = f32x4.add(a3, v128.load(bp, 48));
-      a4 = f32x4.add(a4, v128.load(bp, 64));
-      a5 = f32x4.add(a5, v128.load(bp, 80));
-    }
-    const yp = at(y, j);
-    v128.store(yp, a0);
-    v128.store(yp, a1, 16);
-    v128.store(yp, a2, 32);
-    v128.store(yp, a3, 48);
-    v128.store(yp, a4, 64);
-    v128.store(yp, a5, 80);
+    const bp = at(b, j), yp = at(y, j);
+    put(a0, b, bp, yp, 0);
+    put(a1, b, bp, yp, 16);
+    put(a2, b, bp, yp, 32);
+    put(a3, b, bp, yp, 48);
+    put(a4, b, bp, yp, 64);
+    put(a5, b, bp, yp, 80);
   }
   for (; j + 16 <= N; j += 16) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -106,18 +97,11 @@ export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): vo
       a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp, 32)));
       a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp, 48)));
     }
-    if (b) {
-      const bp = at(b, j);
-      a0 = f32x4.add(a0, v128.load(bp));
-      a1 = f32x4.add(a1, v128.load(bp, 16));
-      a2 = f32x4.add(a2, v128.load(bp, 32));
-      a3 = f32x4.add(a3, v128.load(bp, 48));
-    }
-    const yp = at(y, j);
-    v128.store(yp, a0);
-    v128.store(yp, a1, 16);
-    v128.store(yp, a2, 32);
-    v128.store(yp, a3, 48);
+    const bp = at(b, j), yp = at(y, j);
+    put(a0, b, bp, yp, 0);
+    put(a1, b, bp, yp, 16);
+    put(a2, b, bp, yp, 32);
+    put(a3, b, bp, yp, 48);
   }
   for (; j + 4 <= N; j += 4) {
     let a = f32x4.splat(0);
@@ -131,6 +115,13 @@ export function gemv(N: i32, K: i32, x: usize, W: usize, b: usize, y: usize): vo
     if (b) a += load<f32>(at(b, j));
     store<f32>(at(y, j), a);
   }
+}
+
+/** gemv's output: y[off..off+16) = a (+ the bias b[off..], when there is one). */
+// @ts-ignore: decorator
+@inline
+function put(a: v128, b: usize, bp: usize, yp: usize, off: usize): void {
+  v128.store(yp + off, b ? f32x4.add(a, v128.load(bp + off)) : a);
 }
 
 /** y[n] += x[n] (elementwise, so SIMD and scalar give the same bits). */
