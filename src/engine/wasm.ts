@@ -318,5 +318,11 @@ export function getEngine(): Engine {
 export function createEngine(wasmFile?: string): Engine {
   if (!wasmFile) return new Engine();
   wasmModule(); // sets the compiler flags
-  return new Engine(new WA.Module(readFileSync(wasmFile)));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(wasmFile);
+  } catch (err) {
+    throw new NotFoundError(`${wasmFile}: cannot read this build of the kernels (copy build/kernels.wasm aside after "node scripts/build-wasm.mjs")`, { subject: wasmFile, cause: err });
+  }
+  return new Engine(new WA.Module(bytes));
 }

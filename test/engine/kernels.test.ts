@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEngine, type Block } from '../../src/engine/wasm.js';
+import { WavelmError } from '../../src/util/errors.js';
 
 const eng = getEngine();
 const k = eng.k;
@@ -336,4 +337,23 @@ test('allocator: blocks are 16-byte aligned, reused after free, and views surviv
   assert.equal(again.ptr, b1.ptr);
   a2.dispose();
   assert.throws(() => eng.fn('no_such_kernel'), /not found/);
+});
+
+test('createEngine(wasmFile) instantiates another build of the kernels, independent of this thread\'s', async () => {
+  const { createEngine, kernelsPath } = await import('../../src/engine/wasm.js');
+  const other = createEngine(kernelsPath());
+  assert.notEqual(other.memory, eng.memory);
+  assert.equal(other.k.abiVersion(), k.abiVersion());
+  const a = other.arena();
+  const x = a.from([0.5, -1, 2, 3]);
+  const y = a.f32(4);
+  other.k.vexp(x.ptr, y.ptr, 4);
+  const mine = eng.arena();
+  const x2 = mine.from([0.5, -1, 2, 3]);
+  const y2 = mine.f32(4);
+  k.vexp(x2.ptr, y2.ptr, 4);
+  assert.deepEqual(Array.from(other.f32(y)), Array.from(eng.f32(y2)));
+  a.dispose();
+  mine.dispose();
+  assert.throws(() => createEngine('/nonexistent/kernels.wasm'), (e: unknown) => e instanceof WavelmError && e.code === 'ENOENT' && /nonexistent\/kernels.wasm/.test(e.message));
 });
