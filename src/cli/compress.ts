@@ -4,8 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { compressAudio, type CompressStats } from '../compress/archive.js';
-import { forEachFile, planFiles, type FileOutcome, type FilePlan } from '../compress/batch.js';
-import { ChunkRunner } from '../compress/parallel.js';
+import { codeFiles, planFiles, type FileOutcome, type FilePlan } from '../compress/batch.js';
 import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { ConfigError, exitCodeFor, NotFoundError } from '../util/errors.js';
 import { action, barFor, emit, intOption, reportError } from './common.js';
@@ -107,27 +106,18 @@ Examples:
           return;
         }
         if (plans.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
-        const runner = await ChunkRunner.open(model.spec, workers);
-        const bar = barFor(cmd, { unit: 'files' });
-        const t0 = performance.now();
-        let outcomes: FileOutcome<CompressStats>[];
-        try {
-          bar.start(plans.length, 'compress');
-          outcomes = await forEachFile(
-            plans,
-            workers,
-            async ({ input, output }) => {
-              const { archive, stats } = await compressAudio(readInput(input), model, { chunkLength, runner, allowRaw: flags.raw, name: input });
-              writeOutput(output, archive);
-              return stats;
-            },
-            () => bar.tick(1),
-          );
-        } finally {
-          bar.stop();
-          await runner.close();
-        }
-        const seconds = (performance.now() - t0) / 1000;
+        const { outcomes, seconds } = await codeFiles(
+          model.spec,
+          workers,
+          plans,
+          async ({ input, output }, runner) => {
+            const { archive, stats } = await compressAudio(readInput(input), model, { chunkLength, runner, allowRaw: flags.raw, name: input });
+            writeOutput(output, archive);
+            return stats;
+          },
+          barFor(cmd, { unit: 'files' }),
+          'compress',
+        );
         const done = outcomes.filter((o) => o.result);
         const original = done.reduce((s, o) => s + o.result!.originalBytes, 0);
         const archived = done.reduce((s, o) => s + o.result!.archiveBytes, 0);

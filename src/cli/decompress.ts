@@ -2,8 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { decompressAudio, readArchiveInfo } from '../compress/archive.js';
-import { forEachFile, type FileOutcome } from '../compress/batch.js';
-import { ChunkRunner } from '../compress/parallel.js';
+import { codeFiles } from '../compress/batch.js';
 import { loadCompressionModel } from '../compress/model.js';
 import { NotFoundError } from '../util/errors.js';
 import { action, barFor, emit, intOption } from './common.js';
@@ -48,29 +47,20 @@ export function registerDecompress(program: Command): void {
           return;
         }
         if (plans.length === 0) throw new NotFoundError(`no .wlm archives in ${inputs.join(', ')}`);
-        const runner = await ChunkRunner.open(model.spec, workers);
-        const bar = barFor(cmd, { unit: 'files' });
-        const t0 = performance.now();
-        let outcomes: FileOutcome<{ bytes: number; sha256: string }>[];
-        try {
-          bar.start(plans.length, 'decompress');
-          outcomes = await forEachFile(
-            plans,
-            workers,
-            async ({ input, output }) => {
-              const archive = readInput(input);
-              const info = readArchiveInfo(archive, input);
-              const restored = await decompressAudio(archive, model, { runner, name: input });
-              writeOutput(output, restored);
-              return { bytes: restored.length, sha256: info.originalSha256 };
-            },
-            () => bar.tick(1),
-          );
-        } finally {
-          bar.stop();
-          await runner.close();
-        }
-        const seconds = (performance.now() - t0) / 1000;
+        const { outcomes, seconds } = await codeFiles(
+          model.spec,
+          workers,
+          plans,
+          async ({ input, output }, runner) => {
+            const archive = readInput(input);
+            const info = readArchiveInfo(archive, input);
+            const restored = await decompressAudio(archive, model, { runner, name: input });
+            writeOutput(output, restored);
+            return { bytes: restored.length, sha256: info.originalSha256 };
+          },
+          barFor(cmd, { unit: 'files' }),
+          'decompress',
+        );
         const done = outcomes.filter((o) => o.result);
         const bytes = done.reduce((s, o) => s + o.result!.bytes, 0);
         emit(cmd, { files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })), total: { files: done.length, failed: outcomes.length - done.length, bytes, seconds } }, () =>

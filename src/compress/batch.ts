@@ -8,6 +8,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { collectAudioFiles } from '../tokens/files.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
+import { ChunkRunner, type PredictorSpec } from './parallel.js';
 
 export interface FilePlan {
   input: string;
@@ -42,6 +44,23 @@ export async function forEachFile<T>(plans: readonly FilePlan[], concurrency: nu
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, plans.length)) }, lane));
   return out;
+}
+
+/**
+ * forEachFile on a ChunkRunner opened for the run (predictors built once, closed at the end) with
+ * `workers` files in flight; `progress` counts files. Returns the outcomes and the seconds taken.
+ */
+export async function codeFiles<T>(spec: PredictorSpec, workers: number, plans: readonly FilePlan[], fn: (plan: FilePlan, runner: ChunkRunner) => Promise<T>, progress: ProgressSink = silentProgress, label = ''): Promise<{ outcomes: FileOutcome<T>[]; seconds: number }> {
+  const runner = await ChunkRunner.open(spec, workers);
+  const t0 = performance.now();
+  try {
+    progress.start(plans.length, label);
+    const outcomes = await forEachFile(plans, runner.workers, (plan) => fn(plan, runner), () => progress.tick(1));
+    return { outcomes, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    progress.stop();
+    await runner.close();
+  }
 }
 
 /** Files below `dir` (recursively, sorted) whose names end with `suffix`. */

@@ -18,7 +18,7 @@ export {
 export { runChunkJobs, ChunkRunner, makePredictor, type PredictorSpec, type PredictorFactory } from './parallel.js';
 export { loadCompressionModel, defaultChunkLength, weightsSha256, configSha256, type LoadedCompressionModel } from './model.js';
 export { pcmLayout, type PcmLayout } from './wav-layout.js';
-export { forEachFile, planFiles, type FilePlan, type FileOutcome, type PlanOptions } from './batch.js';
+export { codeFiles, forEachFile, planFiles, type FilePlan, type FileOutcome, type PlanOptions } from './batch.js';
 export type { Compressor, CompressContext } from './compressor.js';
 export { CLASSICAL_COMPRESSORS } from './compressors.js';
 export { LmCompressor } from './lm-compressor.js';
