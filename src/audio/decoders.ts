@@ -40,15 +40,23 @@ function checkDecoded(d: Decoded, name: string, what: string): void {
  * itself is never complete, so it is never decoded.
  */
 export function flacSentinel(bytes: Uint8Array): Uint8Array {
+  const at = flacAudioOffset(bytes);
+  // A frame header is at most 16 bytes (sync, fields, UTF-8 coded number up to 7 bytes, CRC-8).
+  return at >= 0 && at + 16 <= bytes.length ? bytes.slice(at, at + 16) : new Uint8Array(0);
+}
+
+/**
+ * Offset of a FLAC stream's first audio frame: after "fLaC" and the metadata blocks, whose lengths are
+ * walked, not trusted: -1 when they run past the bytes given.
+ */
+export function flacAudioOffset(bytes: Uint8Array): number {
   let at = 4;
   for (;;) {
-    if (at + 4 > bytes.length) return new Uint8Array(0);
+    if (at + 4 > bytes.length) return -1;
     const last = bytes[at]! & 0x80;
     at += 4 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
-    if (last) break;
+    if (last) return at <= bytes.length ? at : -1;
   }
-  // A frame header is at most 16 bytes (sync, fields, UTF-8 coded number up to 7 bytes, CRC-8).
-  return at + 16 <= bytes.length ? bytes.slice(at, at + 16) : new Uint8Array(0);
 }
 
 function withSentinel(bytes: Uint8Array): Uint8Array {

@@ -8,6 +8,7 @@ import type { AudioData } from '../../audio/types.js';
 import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
 import { encodeFlacAsync } from '../../audio/encoders/flac.js';
+import { flacAudioOffset } from '../../audio/decoders.js';
 import CodecParser from 'codec-parser';
 import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
@@ -93,18 +94,6 @@ export function packFlac(file: Uint8Array, sizes: number[]): Uint8Array {
   return out;
 }
 
-/** Offset of the first audio frame: after "fLaC" and the metadata blocks (or -1 when they run past the file). */
-function flacAudioStart(file: Uint8Array): number {
-  let at = 4;
-  for (;;) {
-    if (at + 4 > file.length) return -1;
-    const last = file[at]! & 0x80;
-    const len = (file[at + 1]! << 16) | (file[at + 2]! << 8) | file[at + 3]!;
-    at += 4 + len;
-    if (last) return at <= file.length ? at : -1;
-  }
-}
-
 /**
  * Frame sizes of a FLAC stream. codec-parser finds frames by their sync codes but holds back the last
  * one (it waits for a next header that never comes), so the bytes after the frames it found are the
@@ -112,7 +101,7 @@ function flacAudioStart(file: Uint8Array): number {
  * errors; otherwise the blob is stored without one.
  */
 export async function flacFrameSizes(file: Uint8Array, frames: number): Promise<number[]> {
-  const start = flacAudioStart(file);
+  const start = flacAudioOffset(file);
   if (start < 0) return [];
   const parsed = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(file)] as { data: Uint8Array }[];
   const sizes = parsed.map((f) => f.data.length);
