@@ -154,3 +154,24 @@ test('FLAC keeps its last frame (the wasm decoder would drop it) in whole-file a
     assert.deepEqual(parts, Array.from(pcm));
   }
 });
+
+test('frame ranges of FLAC, Vorbis, Opus and MP3 files equal the same frames of a whole-file decode', async (t) => {
+  const dir = sharedPath(t, 'data', 'encoded');
+  if (!dir) return;
+  const { sliceFrames } = await import('../../src/audio/convert.js');
+  for (const name of ['test_24k.flac', 'test_24k.ogg', 'test_48k_stereo.opus', 'test_48k_stereo.mp3', 'kick_24bit.flac']) {
+    const path = join(dir, name);
+    const whole = await loadAudio(path);
+    const n = whole.frames;
+    // the start, across decoder pieces, the last frames, past the end, empty
+    for (const [s, e] of [[0, 100], [Math.floor(n / 3), Math.floor((2 * n) / 3)], [n - 50, n], [n - 10, n + 1000], [n + 5, n + 10], [200, 200]] as const) {
+      const part = await loadAudio(path, { startFrame: s, endFrame: e });
+      const want = sliceFrames(whole, s, e);
+      assert.equal(part.frames, want.frames, `${name} [${s}, ${e}) frames`);
+      assert.equal(part.channels, whole.channels, `${name} channels`);
+      assert.equal(part.sampleType, whole.sampleType, `${name} sample type`);
+      assert.deepEqual(part.samples, want.samples, `${name} [${s}, ${e}) samples`);
+    }
+    assert.equal((await loadAudio(path, { startFrame: 7 })).frames, n - 7, `${name} open-ended range`);
+  }
+});
