@@ -1,5 +1,5 @@
 /** `wavelm compress IN... -m CHECKPOINT [-o OUT.wlm | --out-dir DIR]`: lossless compression of audio files with a trained model. */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
@@ -13,18 +13,30 @@ interface CompressFlags {
   model: string;
   out?: string;
   outDir?: string;
+  force?: boolean;
   chunkLength?: number;
   workers: number;
   raw?: boolean;
 }
 
-/** -o for exactly one input file, else the plan over every input (files and directories). */
-export function planOutputs(inputs: string[], out: string | undefined, outDir: string | undefined, find: 'audio' | string, outputFor: (p: string) => string): { single: boolean; plans: FilePlan[] } {
+/**
+ * -o for exactly one input file, else the plan over every input (files and directories). Existing
+ * outputs are refused, before anything runs, unless `force`.
+ */
+export function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (p: string) => string): { single: boolean; plans: FilePlan[] } {
+  const { out, outDir } = flags;
   if (out !== undefined && outDir !== undefined) throw new ConfigError('-o and --out-dir exclude each other: -o names one output, --out-dir a folder for several');
   const single = inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
   if (out !== undefined && !single) throw new ConfigError('-o names one output file and needs exactly one input file: use --out-dir DIR for several inputs or a directory');
-  if (single) return { single, plans: [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!) }] };
-  return { single, plans: planFiles(inputs, { find, outputFor, outDir }) };
+  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!) }] : planFiles(inputs, { find, outputFor, outDir });
+  if (!flags.force) {
+    const existing = plans.filter((p) => existsSync(p.output));
+    if (existing.length > 0) {
+      const shown = existing.slice(0, 3).map((p) => p.output).join(', ');
+      throw new ConfigError(`${existing.length === 1 ? `${shown} exists` : `${existing.length} outputs exist (${shown}${existing.length > 3 ? ', ...' : ''})`}: nothing was written; use --force to overwrite`, { subject: existing[0]!.output });
+    }
+  }
+  return { single, plans };
 }
 
 function isFile(p: string): boolean {
@@ -67,6 +79,7 @@ export function registerCompress(program: Command): void {
     .requiredOption('-m, --model <checkpoint>', 'model.safetensors, a checkpoint directory or a run directory')
     .option('-o, --out <file.wlm>', 'archive to write, for one input file (default: INPUT.wlm)')
     .option('--out-dir <dir>', 'write the archives under DIR (directory inputs keep their inner paths)')
+    .option('-f, --force', 'overwrite existing archives')
     .option('--chunk-length <n>', "samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", intOption('--chunk-length'))
     .option('--workers <n>', 'worker threads (the archive is identical for any number)', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
     .option('--raw', 'code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)')
@@ -88,7 +101,7 @@ Examples:
     )
     .action(
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {
-        const { single, plans } = planOutputs(inputs, flags.out, flags.outDir, 'audio', (p) => `${p}.wlm`);
+        const { single, plans } = planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
         const model = loadCompressionModel(flags.model);
         // Code at the length the model was trained on when the checkpoint records it.
         const chunkLength = flags.chunkLength ?? defaultChunkLength(model);

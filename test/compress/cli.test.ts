@@ -56,6 +56,13 @@ test('wavelm compress / decompress restore the file byte for byte; another model
     const d = wavelm(['decompress', join(dir, 'in.wlm'), '-m', join(dir, 'a.safetensors'), '-o', join(dir, 'out.wav')]);
     assert.equal(d.status, 0, d.stderr);
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'out.wav'))), wav);
+    // An existing output is left alone unless --force.
+    const again = wavelm(['decompress', join(dir, 'in.wlm'), '-m', join(dir, 'a.safetensors'), '-o', input]);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /in\.wav exists: nothing was written; use --force/);
+    writeFileSync(join(dir, 'out.wav'), 'old');
+    assert.equal(wavelm(['decompress', join(dir, 'in.wlm'), '-m', join(dir, 'a.safetensors'), '-o', join(dir, 'out.wav'), '--force']).status, 0);
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'out.wav'))), wav);
     const wrong = wavelm(['decompress', join(dir, 'in.wlm'), '-m', join(dir, 'b.safetensors'), '-o', join(dir, 'bad.wav')]);
     assert.equal(wrong.status, 5);
     assert.match(wrong.stderr, /another model/);
@@ -103,6 +110,9 @@ test('several files and directories in one run: --out-dir keeps inner paths, a b
     const single = wavelm(['compress', join(dir, 'three.wav'), '-m', join(dir, 'a.safetensors'), '-o', join(dir, 'single.wlm'), '--chunk-length', '512', '--workers', '1']);
     assert.equal(single.status, 0, single.stderr);
     assert.deepEqual(readFileSync(join(dir, 'single.wlm')), readFileSync(join(arch, 'three.wav.wlm')));
+    const rerun = wavelm(['compress', join(dir, 'rec'), join(dir, 'three.wav'), '-m', join(dir, 'a.safetensors'), '--out-dir', arch]);
+    assert.equal(rerun.status, 2);
+    assert.match(rerun.stderr, /3 outputs exist .*use --force/);
     const two = wavelm(['compress', join(dir, 'three.wav'), join(dir, 'rec'), '-m', join(dir, 'a.safetensors'), '-o', join(dir, 'x.wlm')]);
     assert.equal(two.status, 2);
     assert.match(two.stderr, /--out-dir/);
