@@ -4,9 +4,9 @@
  * spoken-word datasets: FSDD's average 1.3 chunks) still keep every worker busy. A file that fails is
  * reported and the others go on; nothing is written for it.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { collectAudioFiles } from '../tokens/files.js';
+import { collectAudioFiles, findFiles } from '../tokens/files.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { ChunkRunner, type PredictorSpec } from './parallel.js';
@@ -63,20 +63,6 @@ export async function codeFiles<T>(spec: PredictorSpec, workers: number, plans: 
   }
 }
 
-/** Files below `dir` (recursively, sorted) whose names end with `suffix`. */
-function filesWithSuffix(dir: string, suffix: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && e.name.endsWith(suffix)) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 export interface PlanOptions {
   /** What a directory input contributes: its audio files ('audio') or its files ending in this suffix (e.g. '.wlm'). */
   find: 'audio' | string;
@@ -99,7 +85,7 @@ export function planFiles(inputs: readonly string[], opts: PlanOptions): FilePla
     } catch (err) {
       throw new NotFoundError(`${input}: no such file or directory`, { subject: input, cause: err });
     }
-    const files = dir ? (opts.find === 'audio' ? collectAudioFiles([input]) : filesWithSuffix(input, opts.find)) : [input];
+    const files = dir ? (opts.find === 'audio' ? collectAudioFiles([input]) : findFiles(input, (name) => name.endsWith(opts.find))) : [input];
     for (const f of files) {
       const name = opts.outputFor(dir ? relative(input, f) : basename(f));
       plans.push({ input: f, output: opts.outDir ? join(opts.outDir, name) : opts.outputFor(f) });

@@ -9,7 +9,7 @@ import { join, relative, resolve, sep, dirname } from 'node:path';
 import { isAudioPath } from '../audio/index.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 
-function walk(dir: string, out: string[]): void {
+function walk(dir: string, out: string[], accept: (name: string) => boolean): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -31,15 +31,23 @@ function walk(dir: string, out: string[]): void {
         continue; // a dangling link is not an audio file
       }
     }
-    if (isDir) walk(p, out);
-    else if (isFile && isAudioPath(e.name)) out.push(p);
+    if (isDir) walk(p, out, accept);
+    else if (isFile && accept(e.name)) out.push(p);
   }
 }
 
 /** Audio files (by extension) under a directory, recursively, in sorted path order. */
 export function findAudioFiles(dir: string): string[] {
+  return findFiles(dir, isAudioPath);
+}
+
+/**
+ * Files under a directory whose names `accept` takes, recursively (hidden entries skipped, symbolic
+ * links followed), in sorted path order.
+ */
+export function findFiles(dir: string, accept: (name: string) => boolean): string[] {
   const out: string[] = [];
-  walk(dir, out);
+  walk(dir, out, accept);
   return out.sort(comparePaths);
 }
 
