@@ -13,3 +13,5 @@ export * from './nn';
 export * from './attention';
 export * from './codec/index';
 export * from './lm';
+export * from './gemv16';
+export { attend8q, cache_put8 } from './attend16';

@@ -5,6 +5,8 @@
 // filled by src/model/predictor.ts).
 import { expf_, tanhf_, hsum } from './mathf';
 import { ln_fwd, rotary } from './nn';
+import { attend8q, cache_put8 } from './attend16';
+import { gemv16, pack16, pack16_bytes } from './gemv16';
 
 // @ts-ignore: decorator
 @inline
@@ -27,8 +29,10 @@ const LM_SINTAB = 10; // rotary sin
 const LM_OUTW = 11;
 const LM_OUTB = 12;
 const LM_PROBS = 13;
-const LM_SCRATCH = 14; // needs 8 d + 2 f + CAP + V floats
-const LM_LAYERS = 16; // per layer 14 pointers:
+const LM_SCRATCH = 14; // needs 8 d + 2 f + CAP + V + CAP/2 + f/2 + 4 floats
+const LM_QSCALE = 15; // head size 8: per layer 4 d floats, key steps, 1/key steps, value steps, 1/value steps (lm_prepare)
+const LM_PACK = 16; // lm_pack_bytes: the projections packed by lm_prepare (gemv16.ts)
+const LM_LAYERS = 18; // per layer 14 pointers:
 // q k v o ln1s ln1o fc1w fc1b fc2w fc2b ln2s ln2o kcache vcache
 
 // @ts-ignore: decorator
@@ -162,6 +166,9 @@ export function lm_step(t: usize, token: i32): void {
   const g = at(scr, 8 * d + f);
   const S = at(scr, 8 * d + 2 * f);
   const logits = at(scr, 8 * d + 2 * f + cap);
+  const xq = at(scr, 8 * d + 2 * f + cap + V + (cap >> 1)); // gemv16's quantised input
+  const pk = tab(t, LM_PACK);
+  const layerBytes = <usize>lm_layer_bytes(d, f);
 
   // x = E[token] * sqrt(d) (+ sinusoid row)
   const e = at(tab(t, LM_EMBED), token * d);
@@ -177,46 +184,165 @@ export function lm_step(t: usize, token: i32): void {
   const headStride = <usize>(cap * dh) << 2;
   for (let l = 0; l < L; l++) {
     const lt = LM_LAYERS + l * 14;
-    gemv(d, d, x, tab(t, lt), 0, q);
-    gemv(d, d, x, tab(t, lt + 1), 0, kk);
-    gemv(d, d, x, tab(t, lt + 2), 0, vv);
+    const qkvP = pk + <usize>l * layerBytes;
+    const oP = qkvP + <usize>pack16_bytes(3 * d, d);
+    const f1P = oP + <usize>pack16_bytes(d, d);
+    const f2P = f1P + <usize>pack16_bytes(f, d);
+    gemv16(3 * d, d, x, qkvP, 0, q, xq); // q, kk, vv are consecutive
     if (rot) {
       rotary(1, H, dh, q, d, tab(t, LM_POSTAB), tab(t, LM_SINTAB), pos, 1);
       rotary(1, H, dh, kk, d, tab(t, LM_POSTAB), tab(t, LM_SINTAB), pos, 1);
     }
     const kc = tab(t, lt + 12);
     const vc = tab(t, lt + 13);
-    for (let h = 0; h < H; h++) {
-      const kb = kc + <usize>h * headStride;
-      const vb = vc + <usize>h * headStride;
-      if ((pos & 3) == 0) {
-        // a new block: clear it, so that the positions after this one hold zero keys and values
-        // (masked keys get weight exactly 0, and 0 times a zero value adds nothing)
-        for (let c = 0; c < dh; c++) {
-          v128.store(kb + bo + (<usize>c << 4), f32x4.splat(0));
-          v128.store(vb + bo + (<usize>c << 4), f32x4.splat(0));
+    if (dh == 8) {
+      // 16-bit cache and integer attention (attend16.ts); capacity is a multiple of 8 positions
+      const qs = tab(t, LM_QSCALE) + (<usize>(l * 4 * d) << 2);
+      const ks = qs, ki = at(qs, d), vs = at(qs, 2 * d), vi = at(qs, 3 * d);
+      const hs = <usize>(cap * 8) << 1;
+      const P = at(scr, 8 * d + 2 * f + cap + V);
+      for (let h = 0; h < H; h++) {
+        const kb = kc + <usize>h * hs;
+        const vb = vc + <usize>h * hs;
+        const c0 = h * 8;
+        cache_put8(kb, vb, pos, at(kk, c0), at(vv, c0), at(ki, c0), at(vi, c0));
+        attend8q(at(q, c0), qsc, at(ks, c0), at(vs, c0), kb, vb, S, P, pos, at(o, c0));
+      }
+    } else {
+      for (let h = 0; h < H; h++) {
+        const kb = kc + <usize>h * headStride;
+        const vb = vc + <usize>h * headStride;
+        if ((pos & 3) == 0) {
+          // a new block: clear it, so that the positions after this one hold zero keys and values
+          // (masked keys get weight exactly 0, and 0 times a zero value adds nothing)
+          for (let c = 0; c < dh; c++) {
+            v128.store(kb + bo + (<usize>c << 4), f32x4.splat(0));
+            v128.store(vb + bo + (<usize>c << 4), f32x4.splat(0));
+          }
         }
+        for (let c = 0; c < dh; c++) {
+          store<f32>(kb + bo + (<usize>c << 4), load<f32>(at(kk, h * dh + c)));
+          store<f32>(vb + bo + (<usize>c << 4), load<f32>(at(vv, h * dh + c)));
+        }
+        attendAny(at(q, h * dh), qsc, kb, vb, S, nb, pos, dh, at(o, h * dh));
       }
-      for (let c = 0; c < dh; c++) {
-        store<f32>(kb + bo + (<usize>c << 4), load<f32>(at(kk, h * dh + c)));
-        store<f32>(vb + bo + (<usize>c << 4), load<f32>(at(vv, h * dh + c)));
-      }
-      const qh = at(q, h * dh);
-      if (dh == 8) attend8(qh, qsc, kb, vb, S, nb, pos, at(o, h * dh));
-      else attendAny(qh, qsc, kb, vb, S, nb, pos, dh, at(o, h * dh));
     }
     // r = x + o Wo ; a = LN1(r)
-    gemv(d, d, o, tab(t, lt + 3), 0, r);
+    gemv16(d, d, o, oP, 0, r, xq);
     vadd(d, r, x);
     ln_fwd(1, d, r, tab(t, lt + 4), tab(t, lt + 5), a, stat, stat + 4, 1e-5);
-    gemv(f, d, a, tab(t, lt + 6), tab(t, lt + 7), f1);
+    gemv16(f, d, a, f1P, tab(t, lt + 7), f1, xq);
     lm_gelu(f, f1, g);
-    gemv(d, f, g, tab(t, lt + 8), tab(t, lt + 9), r);
+    gemv16(d, f, g, f2P, tab(t, lt + 9), r, xq);
     vadd(d, r, a);
     ln_fwd(1, d, r, tab(t, lt + 10), tab(t, lt + 11), x, stat, stat + 4, 1e-5);
   }
-  gemv(V, d, x, tab(t, LM_OUTW), tab(t, LM_OUTB), logits);
+  gemv16(V, d, x, pk + <usize>L * layerBytes, tab(t, LM_OUTB), logits, xq);
   lm_softmax(V, logits, tab(t, LM_PROBS));
+}
+
+/** Bytes of the packed projections: per layer Q|K|V (one matrix), O, FC1, FC2; then the output layer. */
+export function lm_pack_bytes(d: i32, f: i32, V: i32, L: i32): i32 {
+  return L * lm_layer_bytes(d, f) + pack16_bytes(V, d);
+}
+
+function lm_layer_bytes(d: i32, f: i32): i32 {
+  return pack16_bytes(3 * d, d) + pack16_bytes(d, d) + pack16_bytes(f, d) + pack16_bytes(d, f);
+}
+
+/**
+ * Packs the projections into the LM_PACK block (gemv16.ts) and, for head size 8, fills the table's
+ * LM_QSCALE block (the 16-bit cache's steps, attend16.ts) from the weights: per layer and dimension c, a bound
+ * B[c] on |k[c]| and |v[c]| over every possible input, and the steps B/32767 (keys) and B/4095 (values)
+ * with their inverses. Layer 0's input is E[token] sqrt(d) + a sinusoid row (each entry within +-1):
+ * B = max over tokens |E[token] sqrt(d) . W[:,c]| + sum |W[:,c]|. Later layers read a LayerNorm output
+ * g x^ + b, where x^ sums to 0 and |x^|^2 < d: B = sqrt(d) |u - mean u| + |b . W[:,c]| with u = g W[:,c]
+ * (Cauchy-Schwarz). With rotary embeddings a key dimension gets its head's norm bound, which rotations
+ * keep. Bounds are widened by 1% for rounding and the projections' quantisation; the cache also clamps. Deterministic: f64 sums in
+ * a fixed order and IEEE sqrt.
+ */
+export function lm_prepare(t: usize): void {
+  const d = <i32>tab(t, LM_D);
+  const L = <i32>tab(t, LM_L);
+  const H = <i32>tab(t, LM_H);
+  const f = <i32>tab(t, LM_F);
+  const V = <i32>tab(t, LM_V);
+  const rot = <i32>tab(t, LM_ROTARY);
+  const dh = d / H;
+  // the projections, packed for gemv16 (the block is zeroed by the caller)
+  let p = tab(t, LM_PACK);
+  for (let l = 0; l < L; l++) {
+    const lt = LM_LAYERS + l * 14;
+    for (let i = 0; i < 3; i++) pack16(3 * d, d, p, i * d, tab(t, lt + i), d, d);
+    p += <usize>pack16_bytes(3 * d, d);
+    pack16(d, d, p, 0, tab(t, lt + 3), d, d);
+    p += <usize>pack16_bytes(d, d);
+    pack16(f, d, p, 0, tab(t, lt + 6), f, f);
+    p += <usize>pack16_bytes(f, d);
+    pack16(d, f, p, 0, tab(t, lt + 8), d, d);
+    p += <usize>pack16_bytes(d, f);
+  }
+  pack16(V, d, p, 0, tab(t, LM_OUTW), V, V);
+  if (dh != 8) return;
+  const y = tab(t, LM_SCRATCH); // d floats
+  const es: f64 = Math.sqrt(<f64>d);
+  for (let l = 0; l < L; l++) {
+    const lt = LM_LAYERS + l * 14;
+    const qs = tab(t, LM_QSCALE) + (<usize>(l * 4 * d) << 2);
+    for (let which = 0; which < 2; which++) {
+      const W = tab(t, lt + 1 + which);
+      const B = at(qs, (2 * which + 1) * d); // bounds go where the inverse steps will be
+      for (let c = 0; c < d; c++) store<f32>(at(B, c), 0);
+      if (l == 0) {
+        // the largest |E[token] . W[:,c]| (gemv in f32; the 1e-4 widening covers its rounding)
+        const E = tab(t, LM_EMBED);
+        const bmax = at(qs, 2 * which * d); // scratch for the maximum, in the step slots
+        for (let c = 0; c < d; c++) store<f32>(at(bmax, c), 0);
+        for (let tok = 0; tok < V; tok++) {
+          gemv(d, d, at(E, tok * d), W, 0, y);
+          for (let c = 0; c < d; c++) store<f32>(at(bmax, c), max<f32>(load<f32>(at(bmax, c)), abs<f32>(load<f32>(at(y, c)))));
+        }
+        for (let c = 0; c < d; c++) {
+          let s: f64 = 0;
+          for (let k = 0; k < d; k++) s += Math.abs(<f64>load<f32>(at(W, k * d + c)));
+          store<f32>(at(B, c), <f32>(<f64>load<f32>(at(bmax, c)) * es + (rot ? 0 : s)));
+        }
+      } else {
+        const g = tab(t, lt - 14 + 10);
+        const b = tab(t, lt - 14 + 11);
+        for (let c = 0; c < d; c++) {
+          let mu: f64 = 0;
+          let sb: f64 = 0;
+          for (let k = 0; k < d; k++) {
+            const w = <f64>load<f32>(at(W, k * d + c));
+            mu += <f64>load<f32>(at(g, k)) * w;
+            sb += <f64>load<f32>(at(b, k)) * w;
+          }
+          mu /= <f64>d;
+          let ss: f64 = 0;
+          for (let k = 0; k < d; k++) {
+            const u = <f64>load<f32>(at(g, k)) * <f64>load<f32>(at(W, k * d + c)) - mu;
+            ss += u * u;
+          }
+          store<f32>(at(B, c), <f32>(es * Math.sqrt(ss) + Math.abs(sb)));
+        }
+      }
+      if (which == 0 && rot) {
+        for (let h = 0; h < H; h++) {
+          let n: f64 = 0;
+          for (let c = h * dh; c < (h + 1) * dh; c++) n += <f64>load<f32>(at(B, c)) * <f64>load<f32>(at(B, c));
+          const r = <f32>Math.sqrt(n);
+          for (let c = h * dh; c < (h + 1) * dh; c++) store<f32>(at(B, c), r);
+        }
+      }
+      const lim: f64 = which == 0 ? 32767 : 4095;
+      for (let c = 0; c < d; c++) {
+        const bound = <f64>load<f32>(at(B, c)) * 1.01;
+        store<f32>(at(qs, 2 * which * d + c), bound > 0 ? <f32>(bound / lim) : 0);
+        store<f32>(at(B, c), bound > 0 ? <f32>(lim / bound) : 0);
+      }
+    }
+  }
 }
 
 // Attention weights: 2^t for t = score - max <= 0 (scores are in base-2 units): 2^n times a degree-4
@@ -292,96 +418,11 @@ function weights(S: usize, nb: i32, m: f32): f32 {
   return hsum(lv);
 }
 
-// Single-query attention over the cached keys 0..pos of one head of size 8 (the LMIC default, d=64
-// with 8 heads), in three passes over a contiguous row of scores S (L1-resident):
-//   1. s = (q c) . k for four keys at a time (keys stored [block][dim][4 positions]), the eight query
-//      values broadcast in registers; the running maximum per lane (pmax);
-//   2. weights 2^(s - max) and their sum;
-//   3. out = sum p v / sum p, values stored like the keys, eight four-lane accumulators.
-// Keys past pos in the last block score -inf (weight exactly 0; their values are zero).
-function attend8(qh: usize, qsc: f32, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, out: usize): void {
-  const q0 = f32x4.splat(load<f32>(qh) * qsc), q1 = f32x4.splat(load<f32>(qh, 4) * qsc);
-  const q2 = f32x4.splat(load<f32>(qh, 8) * qsc), q3 = f32x4.splat(load<f32>(qh, 12) * qsc);
-  const q4 = f32x4.splat(load<f32>(qh, 16) * qsc), q5 = f32x4.splat(load<f32>(qh, 20) * qsc);
-  const q6 = f32x4.splat(load<f32>(qh, 24) * qsc), q7 = f32x4.splat(load<f32>(qh, 28) * qsc);
-  let mv = f32x4.splat(-Infinity);
-  const last = nb - 1;
-  let kp = kb;
-  let sp = S;
-  // two blocks per iteration up to the last one, which is masked
-  const end1 = S + (<usize>last << 4);
-  for (; sp + 32 <= end1; sp += 32) {
-    const s0 = dot8(kp, q0, q1, q2, q3, q4, q5, q6, q7);
-    const s1 = dot8(kp + 128, q0, q1, q2, q3, q4, q5, q6, q7);
-    v128.store(sp, s0);
-    v128.store(sp, s1, 16);
-    mv = f32x4.pmax(f32x4.pmax(mv, s0), s1);
-    kp += 256;
-  }
-  if (sp < end1) {
-    const s0 = dot8(kp, q0, q1, q2, q3, q4, q5, q6, q7);
-    v128.store(sp, s0);
-    mv = f32x4.pmax(mv, s0);
-    kp += 128;
-    sp += 16;
-  }
-  const sl = v128.bitselect(f32x4.splat(-Infinity), dot8(kp, q0, q1, q2, q3, q4, q5, q6, q7), lastMask(last, pos));
-  v128.store(sp, sl);
-  mv = f32x4.pmax(mv, sl);
-  const inv: f32 = 1.0 / weights(S, nb, hmax(mv));
-  // dimensions 0-3, then 4-7: with all eight accumulators, the eight value loads and the weights
-  // V8 runs out of xmm registers and keeps an accumulator on the stack (a store and a reload on
-  // every iteration's dependency chain); each accumulator's sums are the same either way
-  const end = S + (<usize>nb << 4);
-  accum4(S, end, vb, inv, out);
-  accum4(S, end, vb + 64, inv, out + 16);
-}
-
-// out[0..3] = hsum(sum over blocks of p * v[c]) * inv for the four dimensions whose values start at vp
-// (values stored [block][dim][4 positions], 128 bytes a block for head size 8). Blocks go in pairs,
-// acc += (p0 v0 + p1 v1): one add per pair on each accumulator's dependency chain instead of two
-// (the loop is latency-bound; 12-24% faster than block by block).
-function accum4(S: usize, end: usize, vp: usize, inv: f32, out: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let sp = S;
-  for (; sp + 32 <= end; sp += 32) {
-    const p = v128.load(sp);
-    const r = v128.load(sp, 16);
-    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(p, v128.load(vp)), f32x4.mul(r, v128.load(vp, 128))));
-    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(p, v128.load(vp, 16)), f32x4.mul(r, v128.load(vp, 144))));
-    a2 = f32x4.add(a2, f32x4.add(f32x4.mul(p, v128.load(vp, 32)), f32x4.mul(r, v128.load(vp, 160))));
-    a3 = f32x4.add(a3, f32x4.add(f32x4.mul(p, v128.load(vp, 48)), f32x4.mul(r, v128.load(vp, 176))));
-    vp += 256;
-  }
-  if (sp < end) {
-    const p = v128.load(sp);
-    a0 = f32x4.add(a0, f32x4.mul(p, v128.load(vp)));
-    a1 = f32x4.add(a1, f32x4.mul(p, v128.load(vp, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(p, v128.load(vp, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(p, v128.load(vp, 48)));
-  }
-  store<f32>(out, hsum(a0) * inv);
-  store<f32>(out, hsum(a1) * inv, 4);
-  store<f32>(out, hsum(a2) * inv, 8);
-  store<f32>(out, hsum(a3) * inv, 12);
-}
-
-// s = q0 k0 + q1 k1 + ... + q7 k7 for the four keys of the block at kp.
-// @ts-ignore: decorator
-@inline
-function dot8(kp: usize, q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q5: v128, q6: v128, q7: v128): v128 {
-  let s = f32x4.mul(q0, v128.load(kp));
-  s = f32x4.add(s, f32x4.mul(q1, v128.load(kp, 16)));
-  s = f32x4.add(s, f32x4.mul(q2, v128.load(kp, 32)));
-  s = f32x4.add(s, f32x4.mul(q3, v128.load(kp, 48)));
-  s = f32x4.add(s, f32x4.mul(q4, v128.load(kp, 64)));
-  s = f32x4.add(s, f32x4.mul(q5, v128.load(kp, 80)));
-  s = f32x4.add(s, f32x4.mul(q6, v128.load(kp, 96)));
-  return f32x4.add(s, f32x4.mul(q7, v128.load(kp, 112)));
-}
-
-// The same for any head size (one dimension at a time): s = (q0 c) k0 + (q1 c) k1 + ..., weights as
-// in attend8, out[c] = hsum(sum_b p v[c]) / sum p.
+// Single-query attention for head sizes other than 8 (f32 cache, keys and values stored
+// [block][dim][4 positions]), in three passes over a row of scores S: s = (q0 c) k0 + (q1 c) k1 + ...
+// for four keys at a time and their maximum; weights 2^(s - max) and their sum; out[c] =
+// hsum(sum_b p v[c]) / sum p. Keys past pos in the last block score -inf (weight exactly 0; their
+// values are zero).
 function attendAny(qh: usize, qsc: f32, kb: usize, vb: usize, S: usize, nb: i32, pos: i32, dh: i32, out: usize): void {
   const kstep = <usize>dh << 4;
   let mv = f32x4.splat(-Infinity);

@@ -24,7 +24,7 @@ export const WLM_MAGIC = Uint8Array.from([0x57, 0x4c, 0x4d, 0x1a]); // "WLM\x1a"
  * test/model/predictor.test.ts) bumps it. 2: attention's value sums go two key blocks at a time, and
  * its weights use a degree-4 exp polynomial.
  */
-export const WLM_VERSION = 2;
+export const WLM_VERSION = 3;
 /** Bytes before the verbatim prefix (see docs/compression.md). */
 const FIXED = 148;
 const INPUT_KINDS = ['wav', 'raw'] as const;

@@ -76,6 +76,8 @@ export interface Kernels {
   // incremental inference: see assembly/lm.ts
   gemv(N: number, K: number, x: number, W: number, b: number, y: number): void;
   lm_step(table: number, token: number): void;
+  lm_prepare(table: number): void;
+  lm_pack_bytes(d: number, f: number, V: number, L: number): number;
   // attention: see assembly/attention.ts
   attn_scratch_size(T: number, dh: number): number;
   attn_fwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, ldo: number, LSE: number, Kt: number, Vt: number, S: number, scale: number): void;

@@ -8,7 +8,7 @@ import { ConfigError } from '../util/errors.js';
 import type { IncrementalPredictor, ParamSet, TransformerConfig } from './api.js';
 import { flattenParams, paramLayout, type ParamLayout } from './config.js';
 
-const SLOTS = 16; // table slots before the per-layer pointers (see assembly/lm.ts)
+const SLOTS = 18; // table slots before the per-layer pointers (see assembly/lm.ts)
 const PER_LAYER = 14;
 
 export interface PredictorOptions {
@@ -33,6 +33,8 @@ export class KvPredictor implements IncrementalPredictor {
   private readonly arena: Arena;
   private readonly params: Block;
   private readonly table: Block;
+  private readonly scales: Block;
+  private readonly packed: Block;
   private cacheArena: Arena | undefined;
   private cap = 0;
   private pos = 0;
@@ -54,7 +56,16 @@ export class KvPredictor implements IncrementalPredictor {
     this.table = this.arena.i32(SLOTS + PER_LAYER * config.numLayers, true);
     this.held.arenas.push(this.arena);
     reclaim.register(this, this.held, this);
-    this.grow(Math.max(4, Math.ceil((options.capacity ?? 2048) / 4) * 4));
+    // lm_prepare packs the projections into 16-bit integers (assembly/gemv16.ts) and, for head size 8,
+    // sets the steps of the 16-bit key/value cache (assembly/attend16.ts), both from the weights
+    const d = config.embeddingDim;
+    this.scales = this.arena.f32(config.numLayers * 4 * d, true);
+    this.packed = this.arena.f32(this.eng.k.lm_pack_bytes(d, config.wideningFactor * d, config.vocabSize, config.numLayers) / 4, true);
+    const t = this.eng.i32(this.table);
+    t[15] = this.scales.ptr;
+    t[16] = this.packed.ptr;
+    this.grow(Math.max(8, Math.ceil((options.capacity ?? 2048) / 8) * 8));
+    this.eng.k.lm_prepare(this.table.ptr);
   }
 
   /** Tokens fed since reset (the position of the next token). */
@@ -75,22 +86,25 @@ export class KvPredictor implements IncrementalPredictor {
     for (let l = 0; l < c.numLayers; l++) caches.push([next.f32(H * cap * dh, true), next.f32(H * cap * dh, true)]);
     const posTab = next.f32(c.positionalEncoding === 'rotary' ? cap * (dh / 2) : cap * d);
     const sinTab = c.positionalEncoding === 'rotary' ? next.f32(cap * (dh / 2)) : { ptr: 0, length: 0 };
-    const scratch = next.f32(8 * d + 2 * f + cap + c.vocabSize);
+    const scratch = next.f32(8 * d + 2 * f + cap + c.vocabSize + cap / 2 + f / 2 + 4);
     const probs = next.f32(c.vocabSize);
     if (c.positionalEncoding === 'rotary') this.eng.k.rotary_table(cap, dh, posTab.ptr, sinTab.ptr);
     else this.eng.k.sinusoid_table(cap, d, posTab.ptr);
     if (old) {
-      // carry the cached keys/values over: per head, the first ceil(pos/4) packed blocks
+      // carry the cached keys/values over, per head: the first ceil(pos/4) blocks of four positions
+      // (f32), or ceil(pos/8) groups of eight (16-bit cache, head size 8)
       const t = this.eng.i32(this.table);
-      const used = Math.ceil(this.pos / 4) * 4 * dh;
-      const mem = new Float32Array(this.eng.memory.buffer);
+      const bytes = dh === 8 ? 2 : 4;
+      const used = (dh === 8 ? Math.ceil(this.pos / 8) * 8 : Math.ceil(this.pos / 4) * 4) * dh * bytes;
+      const mem = new Uint8Array(this.eng.memory.buffer);
       for (let l = 0; l < c.numLayers; l++) {
-        const ok = t[SLOTS + l * PER_LAYER + 12]! / 4;
-        const ov = t[SLOTS + l * PER_LAYER + 13]! / 4;
+        const ok = t[SLOTS + l * PER_LAYER + 12]!;
+        const ov = t[SLOTS + l * PER_LAYER + 13]!;
         const [nk, nv] = caches[l]!;
         for (let h = 0; h < H; h++) {
-          mem.copyWithin(nk.ptr / 4 + h * cap * dh, ok + h * oldCap * dh, ok + h * oldCap * dh + used);
-          mem.copyWithin(nv.ptr / 4 + h * cap * dh, ov + h * oldCap * dh, ov + h * oldCap * dh + used);
+          const from = h * oldCap * dh * bytes;
+          mem.copyWithin(nk.ptr + h * cap * dh * bytes, ok + from, ok + from + used);
+          mem.copyWithin(nv.ptr + h * cap * dh * bytes, ov + from, ov + from + used);
         }
       }
       old.dispose();

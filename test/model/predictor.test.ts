@@ -1,6 +1,6 @@
 // The KV-cache predictor's kernel (assembly/lm.ts lm_step): agreement with the full forward pass for
-// the LMIC head size (8, the unrolled path) and other head sizes (the generic path) over contexts long
-// enough to cover every loop shape; bit-identity across reset, cache growth and engine instances; the
+// the LMIC head size (8, the 16-bit cache of attend16.ts) and other head sizes (the generic f32 path)
+// over contexts long enough to cover every loop shape (for head size 8, more than one 256-key segment); bit-identity across reset, cache growth and engine instances; the
 // GELU/softmax copies in lm.ts against nn.ts; and a pinned hash of the probabilities, because archives
 // written by the LM compressor can only be decoded by a predictor that computes the same bits.
 import { test } from 'node:test';
@@ -68,11 +68,14 @@ async function checkAgainstForward(config: TransformerConfig, T: number, seed: n
     }
     assert.ok(Math.abs(sum - 1) < 1e-5, `position ${t}: probabilities sum to ${sum}`);
   }
-  assert.ok(maxd < 1e-6, `predictor vs forward: max |dp| ${maxd}`);
+  // the predictor runs on 16-bit integer projections (and, for head size 8, a 16-bit cache): its
+  // probabilities stay within 1e-4 of the f32 training forward (3e-5 measured), which costs nothing
+  // measurable in compressed size (docs/engine.md)
+  assert.ok(maxd < 1e-4, `predictor vs forward: max |dp| ${maxd}`);
 }
 
-test('head size 8 (LMIC d=64, 4 layers, 8 heads): matches the forward pass over 203 tokens, bit-identical after reset, cache growth and in another engine', async () => {
-  await checkAgainstForward(createAudioTransformerConfig({ bitDepth: 8 }), 203, 1);
+test('head size 8 (LMIC d=64, 4 layers, 8 heads): matches the forward pass over 600 tokens, bit-identical after reset, cache growth and in another engine', async () => {
+  await checkAgainstForward(createAudioTransformerConfig({ bitDepth: 8 }), 600, 1);
 });
 
 test('head size 8 with rotary embeddings: matches the forward pass', async () => {
@@ -123,7 +126,7 @@ test('lm_gelu and lm_softmax give the same bits as nn.ts gelu_fwd and softmax', 
 // the predictor computes different probabilities, so archives written before the change no longer
 // decode: change the kernels' arithmetic only on purpose (and say so in docs/engine.md), and bump
 // WLM_VERSION (src/compress/archive.ts) with it.
-const PINNED = { T: 300, hash: '510f8909' };
+const PINNED = { T: 300, hash: '7f56906b' };
 
 test('probabilities are pinned bit for bit (LMIC d=64 model, initParams seed 0, 300 tokens)', async () => {
   const config = createAudioTransformerConfig({ bitDepth: 8 });

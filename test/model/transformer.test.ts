@@ -225,10 +225,11 @@ for (const pe of ['sinusoidal', 'rotary'] as const) {
         maxd = Math.max(maxd, Math.abs(p - Math.exp(ref.logProbs![t * 256 + v]!)));
       }
       assert.ok(Math.abs(sum - 1) < 1e-5, `probabilities sum to ${sum}`);
-      // cache growth (capacity 4 -> 64) gives bit-identical probabilities
+      // cache growth (capacity 8 -> 64) gives bit-identical probabilities
       assert.ok(sameBits(runs[0]![t]!, runs[1]![t]!), `position ${t}: capacity 2048 vs 4`);
     }
-    assert.ok(maxd < 1e-6, `predictor vs forward: max |dp| ${maxd}`);
+    // 16-bit integer projections: within 1e-4 (see test/model/predictor.test.ts)
+    assert.ok(maxd < 1e-4, `predictor vs forward: max |dp| ${maxd}`);
   });
 }
 
