@@ -1,7 +1,7 @@
 // The KV-cache predictor's kernel (assembly/lm.ts lm_step): agreement with the full forward pass for
 // the LMIC head size (8, the 16-bit cache of attend16.ts) and other head sizes (the generic f32 path)
 // over contexts long enough to cover every loop shape (for head size 8, more than one 256-key segment); bit-identity across reset, cache growth and engine instances; the
-// GELU/softmax copies in lm.ts against nn.ts; and a pinned hash of the probabilities, because archives
+// softmax and GELU of lm.ts against nn.ts; and a pinned hash of the probabilities, because archives
 // written by the LM compressor can only be decoded by a predictor that computes the same bits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,7 +87,7 @@ test('other head sizes (4, 16; the generic attention path): match the forward pa
   await checkAgainstForward({ ...createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 32, numLayers: 1, numHeads: 2 }), positionalEncoding: 'rotary' }, 53, 4);
 });
 
-test('lm_gelu and lm_softmax give the same bits as nn.ts gelu_fwd and softmax', () => {
+test('lm_softmax gives the same bits as nn.ts softmax; lm_gelu is within 1e-5 of nn.ts gelu_fwd, its scalar tail equal to its SIMD body', () => {
   const eng = getEngine();
   const a = eng.arena();
   try {
@@ -104,9 +104,16 @@ test('lm_gelu and lm_softmax give the same bits as nn.ts gelu_fwd and softmax', 
     const X = a.from(xs);
     const Y1 = a.f32(n);
     const Y2 = a.f32(n);
+    xs.copyWithin(n - 3, 10, 13); // the scalar tail repeats three inputs of the SIMD body
+    eng.f32(X).set(xs);
     eng.k.gelu_fwd(n, X.ptr, Y1.ptr);
     eng.fn<(n: number, x: number, y: number) => void>('lm_gelu')(n, X.ptr, Y2.ptr);
-    assert.ok(sameBits(eng.f32(Y1), eng.f32(Y2)), 'gelu');
+    const y1 = eng.f32(Y1);
+    const y2 = eng.f32(Y2);
+    for (let i = 0; i < n; i++) {
+      assert.ok(Math.abs(y2[i]! - y1[i]!) <= 1e-5 * Math.abs(y1[i]!) + 1e-6, `gelu(${xs[i]}): ${y2[i]} vs gelu_fwd ${y1[i]}`);
+    }
+    assert.ok(sameBits(y2.subarray(n - 3), y2.subarray(10, 13)), 'gelu: scalar tail vs SIMD body');
     for (const V of [256, 259, 7]) {
       for (const scale of [1, 30, 0.001]) {
         const row = a.from(xs.subarray(100, 100 + V).map((x) => x * scale));
@@ -126,7 +133,7 @@ test('lm_gelu and lm_softmax give the same bits as nn.ts gelu_fwd and softmax', 
 // the predictor computes different probabilities, so archives written before the change no longer
 // decode: change the kernels' arithmetic only on purpose (and say so in docs/engine.md), and bump
 // WLM_VERSION (src/compress/archive.ts) with it.
-const PINNED = { T: 300, hash: '7f56906b' };
+const PINNED = { T: 300, hash: 'efff6f2a' };
 
 test('probabilities are pinned bit for bit (LMIC d=64 model, initParams seed 0, 300 tokens)', async () => {
   const config = createAudioTransformerConfig({ bitDepth: 8 });
