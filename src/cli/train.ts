@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError } from '../util/errors.js';
 import { trainAudioTransformer, type Conversion, type TrainAudioTransformerResult } from '../model/train.js';
 import type { PositionalEncoding } from '../model/api.js';
+import type { LrScheduleName } from '../model/schedule.js';
 import { action, barFor, emit, globals } from './common.js';
 
 interface TrainFlags {
@@ -20,6 +21,9 @@ interface TrainFlags {
   batchSize?: number;
   steps?: number;
   lr?: number;
+  lrSchedule?: string;
+  warmup?: number;
+  minLr?: number;
   clip?: number;
   normalizeByLength?: boolean;
   logEvery?: number;
@@ -109,7 +113,10 @@ export function registerTrain(program: Command): void {
     .option('--seq-len <n>', 'tokens per training sequence (default: a whole chunk)', int('--seq-len'))
     .option('--batch-size <n>', 'sequences per step (default 8)', int('--batch-size'))
     .option('--steps <n>', 'total training steps (default 1000)', int('--steps'))
-    .option('--lr <x>', 'Adam learning rate (default 1e-4)', num('--lr', Number.MIN_VALUE))
+    .option('--lr <x>', 'Adam learning rate, the peak of a schedule (default 1e-4)', num('--lr', Number.MIN_VALUE))
+    .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: constant, or cosine decay to --min-lr at --steps (default constant)').choices(['constant', 'cosine']))
+    .option('--warmup <steps>', 'linear learning-rate warm-up steps (default 0)', int('--warmup', 0))
+    .option('--min-lr <x>', "where the cosine schedule ends (default --lr / 10)", num('--min-lr', 0))
     .option('--clip <x>', 'clip the global gradient norm to x; 0 = off (default 0)', num('--clip'))
     .option('--normalize-by-length', "divide the gradient by the sequence length (LMIC's option)")
     .option('--log-every <n>', 'steps between logged training points (default 10)', int('--log-every'))
@@ -196,6 +203,9 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
               batchSize: flags.batchSize,
               steps: flags.steps,
               learningRate: flags.lr,
+              lrSchedule: flags.lrSchedule as LrScheduleName | undefined,
+              warmupSteps: flags.warmup,
+              minLearningRate: flags.minLr,
               clipNorm: flags.clip,
               normalizeByLength: flags.normalizeByLength,
               logEvery: flags.logEvery,

@@ -10,6 +10,7 @@
  * temporary directory that is renamed when complete, and latest.json is replaced atomically after
  * that, so a crash at any moment leaves the previous checkpoint intact and named.
  */
+import type { LrScheduleName } from './schedule.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, FormatError, MismatchError, NotFoundError } from '../util/errors.js';
@@ -33,6 +34,12 @@ export interface TrainingSettings {
   learningRate: number;
   clipNorm: number;
   normalizeByLength: boolean;
+  /** The learning-rate schedule (absent in checkpoints written before schedules: constant, no warm-up). */
+  lrSchedule?: LrScheduleName;
+  warmupSteps?: number;
+  minLearningRate?: number;
+  /** The schedule's length: the --steps of the run that started it. */
+  scheduleSteps?: number;
 }
 
 /** Sums over the current logging interval (kept so a resumed run's averages match an uninterrupted one). */

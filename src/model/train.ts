@@ -40,6 +40,7 @@ import { RunLog, type MetricsSink, type MetricValue } from './logging.js';
 import { dataFingerprint, loadTrainingData, type Chunker } from './training/data.js';
 import { Rng } from './training/rng.js';
 import { createWandbSink } from './wandb.js';
+import { learningRateAt, validateSchedule, type LrSchedule, type LrScheduleName } from './schedule.js';
 import { createAudioTransformerConfig } from './config.js';
 import { createTrainer } from './transformer.js';
 import { audioToChunks, validateAudioConfig, type Conversion } from '../tokens/index.js';
@@ -73,6 +74,12 @@ export interface TrainAudioTransformerOptions {
   batchSize?: number;
   steps?: number;
   learningRate?: number;
+  /** Learning-rate schedule (default constant, as LMIC); 'cosine' decays to minLearningRate at --steps. */
+  lrSchedule?: LrScheduleName;
+  /** Linear warm-up steps (default 0). */
+  warmupSteps?: number;
+  /** Where 'cosine' ends (default learningRate / 10). */
+  minLearningRate?: number;
   /** Global gradient-norm clip; 0 disables (default 0, as LMIC). */
   clipNorm?: number;
   /** Divide gradients by the sequence length (LMIC's option; default false). */
@@ -204,6 +211,14 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   const keep = nonNegInt('--keep-checkpoints', options.keepCheckpoints ?? 3);
   const learningRate = options.learningRate ?? prev?.training.learningRate ?? 1e-4;
   if (!(learningRate > 0)) throw new ConfigError(`--lr must be positive, got ${learningRate}`);
+  const schedule = validateSchedule({
+    name: options.lrSchedule ?? prev?.training.lrSchedule ?? 'constant',
+    learningRate,
+    warmupSteps: options.warmupSteps ?? prev?.training.warmupSteps ?? 0,
+    minLearningRate: options.minLearningRate ?? prev?.training.minLearningRate ?? learningRate / 10,
+    // a resumed run keeps the length of the schedule it started with
+    totalSteps: prev?.training.scheduleSteps ?? steps,
+  });
   const clipNorm = options.clipNorm ?? prev?.training.clipNorm ?? 0;
   if (!(clipNorm >= 0)) throw new ConfigError(`--clip must be 0 (off) or positive, got ${clipNorm}`);
   const normalizeByLength = options.normalizeByLength ?? prev?.training.normalizeByLength ?? false;
@@ -243,7 +258,18 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   const seqLen = positiveInt('--seq-len', options.seqLen ?? prev?.training.seqLen ?? train.chunkTokens);
   checkSeqLen(train, seqLen);
   const batchSize = positiveInt('--batch-size', options.batchSize ?? prev?.training.batchSize ?? 8);
-  const training: TrainingSettings = { seqLen, batchSize, seed, learningRate, clipNorm, normalizeByLength };
+  const training: TrainingSettings = {
+    seqLen,
+    batchSize,
+    seed,
+    learningRate,
+    clipNorm,
+    normalizeByLength,
+    lrSchedule: schedule.name,
+    warmupSteps: schedule.warmupSteps,
+    minLearningRate: schedule.minLearningRate,
+    scheduleSteps: schedule.totalSteps,
+  };
   const fingerprint = dataFingerprint(train, valid);
   const evalSet = valid.numChunks > 0 ? evalBatches(valid, batchSize, seqLen, evalSequences) : [];
   if (valid.numChunks > 0 && valid.chunkTokens < seqLen) throw new ConfigError(`validation chunks (${valid.chunkTokens} tokens) are shorter than --seq-len ${seqLen}`);
@@ -259,8 +285,18 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       if (prev.training[k] !== training[k]) throw new MismatchError(`cannot resume: ${k} is ${training[k]}, the checkpoint used ${prev.training[k]}`);
     }
     if (prev.data.fingerprint !== fingerprint) throw new MismatchError('cannot resume: the training or validation data differ from the checkpoint\'s (different files or pipeline settings)');
-    if (prev.training.learningRate !== learningRate || prev.training.clipNorm !== clipNorm || prev.training.normalizeByLength !== normalizeByLength) {
-      notice('resuming with a different --lr, --clip or length normalisation: the run continues, but no longer matches an uninterrupted one');
+    if (
+      prev.training.learningRate !== learningRate ||
+      prev.training.clipNorm !== clipNorm ||
+      prev.training.normalizeByLength !== normalizeByLength ||
+      (prev.training.lrSchedule ?? 'constant') !== schedule.name ||
+      (prev.training.warmupSteps ?? 0) !== schedule.warmupSteps ||
+      (prev.training.lrSchedule !== undefined && prev.training.minLearningRate !== schedule.minLearningRate)
+    ) {
+      notice('resuming with a different --lr, --lr-schedule, --warmup, --min-lr, --clip or length normalisation: the run continues, but no longer matches an uninterrupted one');
+    }
+    if (schedule.name === 'cosine' && steps > schedule.totalSteps) {
+      notice(`the cosine schedule keeps its length of ${schedule.totalSteps} steps from the run's start: steps after it train at --min-lr ${schedule.minLearningRate}`);
     }
   }
 
@@ -308,6 +344,8 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       'model/num_layers': model.numLayers,
       'model/num_heads': model.numHeads,
       'optimizer/learning_rate': learningRate,
+      'optimizer/lr_schedule': schedule.name,
+      'optimizer/warmup_steps': schedule.warmupSteps,
     };
     log.config(runFacts);
     log.writeConfig({
@@ -326,7 +364,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
     log.facts = {
       model: `d=${model.embeddingDim} layers=${model.numLayers} heads=${model.numHeads} ${model.positionalEncoding}, ${trainer.numParams} parameters`,
       data: `${train.numChunks} train / ${valid.numChunks} valid chunks of ${train.chunkTokens} tokens, ${bitDepth}-bit ${pipeline.conversion}`,
-      training: `batch ${batchSize} x ${seqLen}, lr ${learningRate}, clip ${clipNorm || 'off'}, seed ${seed}`,
+      training: `batch ${batchSize} x ${seqLen}, lr ${learningRate}${scheduleText(schedule)}, clip ${clipNorm || 'off'}, seed ${seed}`,
       ...(validUnigram !== null ? { 'valid unigram entropy (bits/byte)': validUnigram.toFixed(4) } : {}),
     };
 
@@ -391,6 +429,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       }
       const batch: TokenBatch = sampler.next();
       const t0 = performance.now();
+      opt.learningRate = learningRateAt(step + 1, schedule);
       const r = await trainer.step(batch, opt);
       trainSeconds += (performance.now() - t0) / 1000;
       step++;
@@ -409,7 +448,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
           'train/bits_per_byte': bpb(loss),
           'train/grad_norm': gradNorm,
           'train/tokens_per_s': tokensPerSecond,
-          'train/learning_rate': learningRate,
+          'train/learning_rate': opt.learningRate,
         };
         if (bitDepth === 16) point['train/bits_per_sample'] = bpb(loss) * 2;
         log.log(step, point);
@@ -469,3 +508,8 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   }
 }
 
+/** ', cosine to 1e-5 over 1000 steps, warm-up 50' and the like, for the run's summary line. */
+function scheduleText(s: LrSchedule): string {
+  const warm = s.warmupSteps > 0 ? `, warm-up ${s.warmupSteps}` : '';
+  return s.name === 'cosine' ? `, cosine to ${s.minLearningRate} over ${s.totalSteps} steps${warm}` : warm;
+}

@@ -8,6 +8,7 @@ import { latestCheckpoint, loadModel, readCheckpoint, readSafetensorsFile } from
 import { readMetrics, type MetricsSink } from '../../src/model/logging.js';
 import { readEventFile } from '../../src/model/tensorboard.js';
 import { trainAudioTransformer, type TrainAudioTransformerOptions } from '../../src/model/train.js';
+import { learningRateAt } from '../../src/model/schedule.js';
 
 import { ConfigError, MismatchError } from '../../src/util/errors.js';
 import { createBigramTrainer, BigramTrainer, syntheticTokens } from './train-bigram.js';
@@ -214,4 +215,38 @@ test('an interrupt before the first step of a new run saves nothing and says so'
   await assert.rejects(trainAudioTransformer(base(d, { signal: ctrl.signal })), (e: unknown) => (e as { code?: string }).code === 'EINTERRUPTED');
   assert.equal(existsSync(join(d, 'checkpoints')), false);
   await assert.rejects(trainAudioTransformer(base(d, { validFraction: 1 })), /--valid-fraction/);
+});
+
+test('cosine schedule with warm-up: each logged rate is the schedule\'s, and an interrupted run resumes onto the same rates and parameters', async (t) => {
+  const a = tmp(t);
+  const b = tmp(t);
+  const sched = { lrSchedule: 'cosine' as const, warmupSteps: 3, minLearningRate: 0.01 };
+  await trainAudioTransformer(base(a, sched));
+  const rates = readMetrics(join(a, 'metrics.jsonl')).filter((p) => typeof p['train/learning_rate'] === 'number');
+  assert.ok(rates.length >= 6);
+  const full = { name: 'cosine' as const, learningRate: 0.3, warmupSteps: 3, minLearningRate: 0.01, totalSteps: 20 };
+  for (const p of rates) assert.equal(p['train/learning_rate'], learningRateAt(p.step, full), `step ${p.step}`);
+  assert.ok(Math.abs(rates[rates.length - 1]!['train/learning_rate']! - 0.01) < 1e-12, 'the last step trains at --min-lr');
+  const ctrl = new AbortController();
+  let steps = 0;
+  const factory = async (c: TransformerConfig, o: TrainerOptions): Promise<Trainer> => {
+    const tr = new BigramTrainer(c, o);
+    const step = tr.step.bind(tr);
+    tr.step = async (batch, opt) => {
+      if (++steps === 9) ctrl.abort();
+      return step(batch, opt);
+    };
+    return tr;
+  };
+  await trainAudioTransformer(base(b, { ...sched, createTrainer: factory, signal: ctrl.signal }));
+  // resumed without repeating the schedule's flags: the checkpoint carries them
+  const notices: string[] = [];
+  await trainAudioTransformer(base(b, { resume: true, onNotice: (m) => notices.push(m) }));
+  assert.ok(finalParams(a).equals(finalParams(b)), 'parameters differ after resume');
+  assert.deepEqual(deterministicMetrics(b), deterministicMetrics(a));
+  assert.ok(!notices.some((n) => /no longer matches/.test(n)), notices.join('; '));
+  // going on past the schedule's end keeps its length, and says so
+  await trainAudioTransformer(base(b, { steps: 24, resume: true, onNotice: (m) => notices.push(m) }));
+  assert.ok(notices.some((n) => /keeps its length of 20 steps/.test(n)), notices.join('; '));
+  assert.equal(readCheckpoint(b).state.training.scheduleSteps, 20);
 });
