@@ -40,6 +40,20 @@ function base(outDir: string, extra: Partial<TrainAudioTransformerOptions> = {})
   };
 }
 
+/** A bigram trainer factory that aborts `ctrl` during its n-th step (the loop stops after that step). */
+function abortingAt(n: number, ctrl: AbortController): (c: TransformerConfig, o: TrainerOptions) => Promise<Trainer> {
+  let steps = 0;
+  return async (c, o) => {
+    const tr = new BigramTrainer(c, o);
+    const step = tr.step.bind(tr);
+    tr.step = async (batch, opt) => {
+      if (++steps === n) ctrl.abort();
+      return step(batch, opt);
+    };
+    return tr;
+  };
+}
+
 /** Metrics without the wall-clock fields, which legitimately differ between runs. */
 function deterministicMetrics(dir: string): Record<string, number>[] {
   return readMetrics(join(dir, 'metrics.jsonl')).map((p) => {
@@ -142,17 +156,8 @@ test('interrupt: the signal stops after the current step, writes a checkpoint, a
   const b = tmp(t);
   await trainAudioTransformer(base(a));
   const ctrl = new AbortController();
-  let steps = 0;
   // Abort during step 9: past the checkpoint at 7, mid logging interval, between evaluations.
-  const factory = async (c: TransformerConfig, o: TrainerOptions): Promise<Trainer> => {
-    const tr = new BigramTrainer(c, o);
-    const step = tr.step.bind(tr);
-    tr.step = async (batch, opt) => {
-      if (++steps === 9) ctrl.abort();
-      return step(batch, opt);
-    };
-    return tr;
-  };
+  const factory = abortingAt(9, ctrl);
   const notices: string[] = [];
   const r1 = await trainAudioTransformer(base(b, { createTrainer: factory, signal: ctrl.signal, onNotice: (m) => notices.push(m) }));
   assert.equal(r1.interrupted, true);
@@ -228,16 +233,7 @@ test('cosine schedule with warm-up: each logged rate is the schedule\'s, and an 
   for (const p of rates) assert.equal(p['train/learning_rate'], learningRateAt(p.step, full), `step ${p.step}`);
   assert.ok(Math.abs(rates[rates.length - 1]!['train/learning_rate']! - 0.01) < 1e-12, 'the last step trains at --min-lr');
   const ctrl = new AbortController();
-  let steps = 0;
-  const factory = async (c: TransformerConfig, o: TrainerOptions): Promise<Trainer> => {
-    const tr = new BigramTrainer(c, o);
-    const step = tr.step.bind(tr);
-    tr.step = async (batch, opt) => {
-      if (++steps === 9) ctrl.abort();
-      return step(batch, opt);
-    };
-    return tr;
-  };
+  const factory = abortingAt(9, ctrl);
   await trainAudioTransformer(base(b, { ...sched, createTrainer: factory, signal: ctrl.signal }));
   // resumed without repeating the schedule's flags: the checkpoint carries them
   const notices: string[] = [];
