@@ -9,6 +9,8 @@ import type { IncrementalPredictor, ParamSet, TransformerConfig } from './api.js
 import { flattenParams, paramLayout, type ParamLayout } from './config.js';
 
 const SLOTS = 18; // table slots before the per-layer pointers (see assembly/lm.ts)
+const QSCALE_SLOT = 15; // LM_QSCALE: the 16-bit cache's steps
+const PACK_SLOT = 16; // LM_PACK: the packed projections
 const PER_LAYER = 14;
 
 export interface PredictorOptions {
@@ -33,8 +35,6 @@ export class KvPredictor implements IncrementalPredictor {
   private readonly arena: Arena;
   private readonly params: Block;
   private readonly table: Block;
-  private readonly scales: Block;
-  private readonly packed: Block;
   private cacheArena: Arena | undefined;
   private cap = 0;
   private pos = 0;
@@ -59,11 +59,11 @@ export class KvPredictor implements IncrementalPredictor {
     // lm_prepare packs the projections into 16-bit integers (assembly/gemv16.ts) and, for head size 8,
     // sets the steps of the 16-bit key/value cache (assembly/attend16.ts), both from the weights
     const d = config.embeddingDim;
-    this.scales = this.arena.f32(config.numLayers * 4 * d, true);
-    this.packed = this.arena.f32(this.eng.k.lm_pack_bytes(d, config.wideningFactor * d, config.vocabSize, config.numLayers) / 4, true);
+    const scales = this.arena.f32(config.numLayers * 4 * d, true);
+    const packed = this.arena.f32(this.eng.k.lm_pack_bytes(d, config.wideningFactor * d, config.vocabSize, config.numLayers) / 4, true);
     const t = this.eng.i32(this.table);
-    t[15] = this.scales.ptr;
-    t[16] = this.packed.ptr;
+    t[QSCALE_SLOT] = scales.ptr;
+    t[PACK_SLOT] = packed.ptr;
     this.grow(Math.max(8, Math.ceil((options.capacity ?? 2048) / 8) * 8));
     this.eng.k.lm_prepare(this.table.ptr);
   }

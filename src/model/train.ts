@@ -210,7 +210,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   const evalSequences = positiveInt('--eval-sequences', options.evalSequences ?? 64);
   const keep = nonNegInt('--keep-checkpoints', options.keepCheckpoints ?? 3);
   const learningRate = options.learningRate ?? prev?.training.learningRate ?? 1e-4;
-  if (!(learningRate > 0)) throw new ConfigError(`--lr must be positive, got ${learningRate}`);
+  // validateSchedule checks --lr with the schedule's other settings
   const schedule = validateSchedule({
     name: options.lrSchedule ?? prev?.training.lrSchedule ?? 'constant',
     learningRate,
