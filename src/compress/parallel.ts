@@ -130,7 +130,8 @@ export async function runChunkJobs(spec: PredictorSpec, jobs: ChunkJob[], worker
   }
 }
 
-function rebuildError(e: { name: string; code?: string; message: string }): Error {
+/** A worker's error as data back to an Error, keeping a WavelmError's code (and so its exit code). */
+export function rebuildError(e: { name: string; code?: string; message: string }): Error {
   if (e.code) {
     const err = new WavelmError(e.code as WavelmError['code'], e.message);
     err.name = e.name;

@@ -21,8 +21,21 @@ export interface PcmLayout {
 
 const PCM_GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
 
+/** Where the samples of an integer PCM WAV file of any width (8 to 32 bits per container) lie. */
+export interface AnyPcmLayout extends Omit<PcmLayout, 'bitsPerSample'> {
+  /** Container width in bits: 8 (unsigned), 16, 24 or 32 (signed little-endian). */
+  bitsPerSample: number;
+}
+
 /** Parses a WAV file's chunk list; throws UnsupportedError for valid files the LM path cannot code. */
 export function pcmLayout(buf: Uint8Array, name = 'input'): PcmLayout {
+  const l = anyPcmLayout(buf, name);
+  if (l.bitsPerSample !== 8 && l.bitsPerSample !== 16) throw new UnsupportedError(`${name}: ${l.bitsPerSample}-bit PCM; the LM path codes 8- and 16-bit PCM`, { subject: name });
+  return { ...l, bitsPerSample: l.bitsPerSample };
+}
+
+/** Parses a WAV file's chunk list for integer PCM of 8, 16, 24 or 32 bits per container. */
+export function anyPcmLayout(buf: Uint8Array, name = 'input'): AnyPcmLayout {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const tag = (o: number): string => String.fromCharCode(buf[o]!, buf[o + 1]!, buf[o + 2]!, buf[o + 3]!);
   if (buf.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new UnsupportedError(`${name}: not a RIFF/WAVE file`, { subject: name });
@@ -43,15 +56,17 @@ export function pcmLayout(buf: Uint8Array, name = 'input'): PcmLayout {
         const tail = buf.subarray(body + 26, body + 40);
         if (PCM_GUID_TAIL.every((b, i) => tail[i] === b)) format = dv.getUint16(body + 24, true);
       }
+      if (format === 3) throw new UnsupportedError(`${name}: ${bits}-bit float WAV; wavelm codes integer PCM (8 to 32 bits) losslessly; keep float recordings in their own format`, { subject: name });
       if (format !== 1) throw new UnsupportedError(`${name}: WAV format tag ${format} is not integer PCM`, { subject: name });
-      if (bits !== 8 && bits !== 16) throw new UnsupportedError(`${name}: ${bits}-bit PCM; the LM path codes 8- and 16-bit PCM`, { subject: name });
-      if (channels < 1 || blockAlign !== (channels * bits) / 8) throw new FormatError(`${name}: block align ${blockAlign} does not match ${channels} channels of ${bits} bits`, { subject: name });
-      fmt = { channels, sampleRate, bits, blockAlign };
+      const container = 8 * Math.ceil(bits / 8);
+      if (bits < 1 || container > 32) throw new UnsupportedError(`${name}: ${bits}-bit PCM; 8 to 32 bits are supported`, { subject: name });
+      if (channels < 1 || blockAlign !== (channels * container) / 8) throw new FormatError(`${name}: block align ${blockAlign} does not match ${channels} channels of ${bits} bits`, { subject: name });
+      fmt = { channels, sampleRate, bits: container, blockAlign };
     } else if (id === 'data') {
       if (!fmt) throw new FormatError(`${name}: data chunk before fmt chunk`, { subject: name });
       const avail = Math.min(size, buf.length - body);
       const frames = Math.floor(avail / fmt.blockAlign);
-      return { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bits as 8 | 16, dataOffset: body, dataLength: frames * fmt.blockAlign, frames };
+      return { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bits, dataOffset: body, dataLength: frames * fmt.blockAlign, frames };
     }
     pos = body + size + (size & 1);
   }

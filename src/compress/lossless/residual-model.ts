@@ -1,0 +1,190 @@
+/**
+ * The probability model of prediction residuals: each residual is coded as a few binary decisions
+ * (its bit length in unary, the top bits of its magnitude, its sign), and each decision's probability is
+ * a logistic mix of adaptive counters under different contexts (recent residual magnitudes at fast and
+ * slow rates, the last residuals themselves), refined by an adaptive probability map. The mixer's weights
+ * and the counters learn online, identically in encoder and decoder: the small network of context-mixing
+ * compressors (lpaq, cmix, NNCP), here on the residual of a predictive front end.
+ */
+import type { BitCoder } from './binary-coder.js';
+import { squash, STRETCH } from './logistic.js';
+
+/** Longest residual magnitude in bits (24-bit audio's residuals stay below 2^26). */
+const MAX_BITS = 28;
+/** Contexts of the scale: 2 steps per octave of a 1/16-unit average, 0 ... 2 * (MAX_BITS + 4). */
+const SCALES = 2 * (MAX_BITS + 5);
+const INPUTS = 5;
+
+/** Quantised log2 of a non-negative integer at half-octave steps. */
+function halfOctave(a: number): number {
+  if (a <= 0) return 0;
+  const n = 32 - Math.clz32(a);
+  const next = n >= 2 ? (a >>> (n - 2)) & 1 : 0;
+  return 2 * n - 1 + next;
+}
+
+/** An adaptive probability with a count-based rate: fast to learn at first, then steadier. */
+class Counters {
+  readonly p: Uint16Array;
+  readonly n: Uint8Array;
+  constructor(size: number, private readonly limit: number) {
+    this.p = new Uint16Array(size).fill(32768);
+    this.n = new Uint8Array(size);
+  }
+  p12(i: number): number {
+    return this.p[i]! >>> 4;
+  }
+  update(i: number, bit: number): void {
+    const n = this.n[i]!;
+    const p = this.p[i]!;
+    const target = bit ? 65535 : 0;
+    this.p[i] = p + Math.trunc((target - p) / (n + 1.5));
+    if (n < this.limit) this.n[i] = n + 1;
+  }
+}
+
+/** Logistic mixing of INPUTS stretched probabilities with a weight set per selector. */
+class Mixer {
+  private readonly w: Float64Array;
+  private readonly x = new Int32Array(INPUTS);
+  private sel = 0;
+  private pr = 2048;
+  constructor(sets: number, private readonly rate: number) {
+    this.w = new Float64Array(sets * INPUTS).fill(0.3);
+  }
+  mix(inputs: Int32Array, sel: number): number {
+    let dot = 0;
+    const o = sel * INPUTS;
+    for (let i = 0; i < INPUTS; i++) {
+      this.x[i] = inputs[i]!;
+      dot += this.w[o + i]! * inputs[i]!;
+    }
+    this.sel = o;
+    this.pr = squash(Math.round(dot));
+    return this.pr;
+  }
+  update(bit: number): void {
+    const err = ((bit << 12) - this.pr) * this.rate;
+    const o = this.sel;
+    for (let i = 0; i < INPUTS; i++) this.w[o + i] = this.w[o + i]! + err * this.x[i]!;
+  }
+}
+
+/** Adaptive probability map (SSE): refines a probability given a small context, by interpolation over 33 knots. */
+class Apm {
+  private readonly t: Uint16Array;
+  private idx = 0;
+  constructor(contexts: number, private readonly rate: number) {
+    this.t = new Uint16Array(contexts * 33);
+    for (let c = 0; c < contexts; c++) for (let j = 0; j < 33; j++) this.t[c * 33 + j] = squash((j - 16) * 128) * 16;
+  }
+  refine(pr: number, cx: number): number {
+    const s = STRETCH[pr]! + 2048;
+    const lo = s >> 7;
+    const w = s & 127;
+    this.idx = cx * 33 + lo + (w >> 6);
+    return (this.t[cx * 33 + lo]! * (128 - w) + this.t[cx * 33 + lo + 1]! * w) >> 11;
+  }
+  update(bit: number): void {
+    const g = (bit << 16) + (bit << this.rate) - bit - bit;
+    const v = this.t[this.idx]!;
+    this.t[this.idx] = v + ((g - v) >> this.rate);
+  }
+}
+
+export class ResidualModel {
+  private avgFast = 0;
+  private avgSlow = 0;
+  private last1 = 0;
+  private last2 = 0;
+  private lastSign = 0;
+  private readonly lenFast = new Counters(SCALES * MAX_BITS, 60);
+  private readonly lenSlow = new Counters(SCALES * MAX_BITS, 60);
+  private readonly lenLast = new Counters(SCALES * MAX_BITS, 60);
+  private readonly lenBoth = new Counters(SCALES * SCALES * MAX_BITS, 30);
+  private readonly lenMixer = new Mixer(MAX_BITS * 4, +(process.env.LR ?? 6e-9));
+  private readonly lenApm = new Apm(SCALES * MAX_BITS, 7);
+  private readonly man1 = new Counters(SCALES * MAX_BITS * 2, 60);
+  private readonly man2 = new Counters(MAX_BITS * 4 * MAX_BITS, 60);
+  private readonly manMixer = new Mixer(MAX_BITS * 2, +(process.env.LR ?? 6e-9));
+  private readonly signs = new Counters(3 * 4, 60);
+  private readonly inputs = new Int32Array(INPUTS);
+
+  /** Codes residual r (encoder) or decodes one (decoder: r is ignored); returns the residual. */
+  code(io: BitCoder, r: number): number {
+    const u = r < 0 ? -r : r;
+    const bits = u === 0 ? 0 : 32 - Math.clz32(u);
+    const kf = halfOctave(this.avgFast);
+    const ks = halfOctave(this.avgSlow);
+    const kl = halfOctave((this.last1 + this.last2) << 3);
+    const coarse = kf >> 3;
+    let len = 0;
+    while (len < MAX_BITS) {
+      const i1 = kf * MAX_BITS + len;
+      const i2 = ks * MAX_BITS + len;
+      const i3 = kl * MAX_BITS + len;
+      const i4 = (kf * SCALES + ks) * MAX_BITS + len;
+      const inp = this.inputs;
+      inp[0] = STRETCH[this.lenFast.p12(i1)]!;
+      inp[1] = STRETCH[this.lenSlow.p12(i2)]!;
+      inp[2] = STRETCH[this.lenLast.p12(i3)]!;
+      inp[3] = STRETCH[this.lenBoth.p12(i4)]!;
+      inp[4] = 256;
+      const pm = this.lenMixer.mix(inp, len * 4 + (coarse > 3 ? 3 : coarse));
+      const pa = this.lenApm.refine(pm, i1);
+      const p = clampP((pm + 3 * pa) >> 2);
+      const more = io.code(p, bits > len ? 1 : 0);
+      this.lenFast.update(i1, more);
+      this.lenSlow.update(i2, more);
+      this.lenLast.update(i3, more);
+      this.lenBoth.update(i4, more);
+      this.lenMixer.update(more);
+      this.lenApm.update(more);
+      if (!more) break;
+      len++;
+    }
+    let mag = 0;
+    if (len > 0) {
+      mag = 1;
+      for (let pos = len - 2; pos >= 0; pos--) {
+        const top = len - 2 - pos;
+        let bit: number;
+        if (top < 2) {
+          const i1 = ((kf * MAX_BITS + len) << 1) + (top === 0 ? 0 : 1 + 0) * 0 + (top === 0 ? 0 : mag & 1);
+          const i2 = ((len * 4 + (top === 0 ? 0 : 2 + (mag & 1))) * MAX_BITS) + (ks < MAX_BITS ? ks : MAX_BITS - 1);
+          const inp = this.inputs;
+          inp[0] = STRETCH[this.man1.p12(i1)]!;
+          inp[1] = STRETCH[this.man2.p12(i2)]!;
+          inp[2] = 0;
+          inp[3] = 0;
+          inp[4] = 256;
+          const p = clampP(this.manMixer.mix(inp, len * 2 + top));
+          bit = io.code(p, (u >>> pos) & 1);
+          this.man1.update(i1, bit);
+          this.man2.update(i2, bit);
+          this.manMixer.update(bit);
+        } else {
+          bit = io.code(2048, (u >>> pos) & 1);
+        }
+        mag = (mag << 1) | bit;
+      }
+    }
+    let value = mag;
+    if (mag !== 0) {
+      const si = this.lastSign * 4 + (len > 3 ? 3 : len);
+      const neg = io.code(clampP(this.signs.p12(si)), r < 0 ? 1 : 0);
+      this.signs.update(si, neg);
+      this.lastSign = neg ? 2 : 1;
+      if (neg) value = -mag;
+    } else this.lastSign = 0;
+    this.avgFast += ((mag << 4) - this.avgFast) >> 2;
+    this.avgSlow += ((mag << 4) - this.avgSlow) >> 5;
+    this.last2 = this.last1;
+    this.last1 = mag;
+    return value;
+  }
+}
+
+function clampP(p: number): number {
+  return p < 1 ? 1 : p > 4095 ? 4095 : p;
+}
