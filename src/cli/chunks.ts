@@ -32,8 +32,12 @@ function int(name: string, min: number): (v: string) => number {
   };
 }
 
-/** Adds the pipeline's options to a command (shared with `wavelm demo`). */
-export function addPipelineOptions(cmd: Command): Command {
+/**
+ * Adds the options that decide the tokens (bit depth, conversion, blocking, chunk size, channels, tail) to
+ * a command: the one definition `chunks`, `demo` and `eval` share. `defaults.channelMode` lets `eval`
+ * keep LMIC's first channel.
+ */
+export function addTokenOptions(cmd: Command, defaults: { channelMode?: ChannelMode } = {}): Command {
   return cmd
     // choices() validates; an argParser would replace that validation, so the string is converted later.
     .addOption(new Option('--bit-depth <bits>', 'bits per output sample: 8 (1 byte) or 16 (2 bytes, little-endian)').choices(['8', '16']).default('8'))
@@ -44,14 +48,19 @@ export function addPipelineOptions(cmd: Command): Command {
     )
     .option('--blocking-size <n>', 'samples per channel in one stereo block', int('--blocking-size', 1), 1024)
     .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', int('--chunk-size', 1), 2048)
-    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', int('--num-chunks', 0))
     .addOption(
       new Option('--channel-mode <mode>', 'block: stereo as interleaved blocks; mix: down-mix to mono; pick: one channel (--channel); upmix: mono to stereo blocks')
         .choices(['block', 'mix', 'pick', 'upmix'])
-        .default('block'),
+        .default(defaults.channelMode ?? 'block'),
     )
     .option('--channel <i>', 'channel index for --channel-mode pick', int('--channel', 0), 0)
-    .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'))
+    .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'));
+}
+
+/** Adds the pipeline's options to a command: the token options plus how files are read (shared with `wavelm demo`). */
+export function addPipelineOptions(cmd: Command): Command {
+  return addTokenOptions(cmd)
+    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', int('--num-chunks', 0))
     .option('--strict', 'stop at the first unreadable file instead of skipping it with a warning')
     .option('--allow-truncated', 'keep the readable frames of truncated WAV files');
 }
