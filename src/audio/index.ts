@@ -8,6 +8,7 @@ import { FormatError, UnsupportedError } from '../util/errors.js';
 import { decodeFlac, decodeMp3, decodeOpus, decodeStream, decodeVorbis, flacStreamInfo, type CompressedFormat } from './decoders.js';
 import { sliceFrames } from './convert.js';
 import { aiffInfo, parseAiffLayout, readAiffFrames } from './aiff.js';
+import { parseSphereLayout, readSphereFrames, sphereInfo } from './sphere.js';
 import { id3Length, sniffFormat, type SniffedFormat } from './sniff.js';
 import { FileSource, openSource, type ByteSource } from './source.js';
 import type { AudioData, AudioInfo } from './types.js';
@@ -39,6 +40,7 @@ export { decodeStream, rewindow, type CompressedFormat } from './decoders.js';
 export { MemorySource, FileSource, openSource, openSourceInto, type ByteSource } from './source.js';
 export { ULAW_TABLE, ALAW_TABLE } from './g711.js';
 export { parseAiffLayout, readAiffFrames, isAiff, type AiffLayout } from './aiff.js';
+export { parseSphereLayout, readSphereFrames, isSphere, type SphereLayout } from './sphere.js';
 
 /** Options for loadAudio. */
 export type LoadOptions = ReadOptions;
@@ -65,7 +67,7 @@ function notAudio(src: ByteSource, format: SniffedFormat): never {
       const head = src.read(0, 4);
       const shown = Array.from(head, (c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.')).join('');
       throw new FormatError(
-        `${name}: not a recognised audio file (${src.size} bytes starting '${shown}'); wavelm reads WAV/RIFX/RF64, AIFF, FLAC, Ogg Vorbis, Ogg Opus and MP3`,
+        `${name}: not a recognised audio file (${src.size} bytes starting '${shown}'); wavelm reads WAV/RIFX/RF64, AIFF, NIST SPHERE, FLAC, Ogg Vorbis, Ogg Opus and MP3`,
         { subject: name },
       );
     }
@@ -80,6 +82,7 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<A
     const format = sniffFile(src);
     if (format === 'wav') return readWavFrames(src, parseWavLayout(src), opts);
     if (format === 'aiff') return readAiffFrames(src, parseAiffLayout(src), opts);
+    if (format === 'sphere') return readSphereFrames(src, parseSphereLayout(src), opts);
     if (ranged && (format === 'flac' || format === 'ogg-vorbis' || format === 'ogg-opus' || format === 'mp3')) {
       return await decodeRange(src, format, opts.startFrame ?? 0, opts.endFrame ?? Infinity);
     }
@@ -143,6 +146,7 @@ export async function readAudioInfo(path: string): Promise<AudioInfo> {
     format = sniffFile(src);
     if (format === 'wav') return wavInfo(parseWavLayout(src), path);
     if (format === 'aiff') return aiffInfo(parseAiffLayout(src), path);
+    if (format === 'sphere') return sphereInfo(parseSphereLayout(src), path);
     if (format === 'flac' && src.read(0, 4).every((c, i) => c === 'fLaC'.charCodeAt(i))) {
       const info = flacStreamInfo(src.read(0, 64), path, path);
       if (info.frames > 0) return info;
@@ -232,7 +236,7 @@ export async function* streamAudio(path: string, opts: { windowFrames?: number; 
 }
 
 /** File extensions wavelm treats as audio when scanning folders (content still decides the format). */
-export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.bwf', '.rf64', '.flac', '.ogg', '.oga', '.opus', '.mp3', '.aif', '.aiff', '.aifc'] as const;
+export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.bwf', '.rf64', '.flac', '.ogg', '.oga', '.opus', '.mp3', '.aif', '.aiff', '.aifc', '.sph', '.nist', '.wv1', '.wv2'] as const;
 
 export function isAudioPath(p: string): boolean {
   const lower = p.toLowerCase();

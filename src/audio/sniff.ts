@@ -1,7 +1,8 @@
 /** Recognises audio formats by their first bytes, never by file extension. */
+import { isSphere } from './sphere.js';
 import { isWav } from './wav.js';
 
-export type SniffedFormat = 'wav' | 'flac' | 'ogg-vorbis' | 'ogg-opus' | 'ogg-flac' | 'ogg' | 'mp3' | 'aiff' | 'unknown';
+export type SniffedFormat = 'wav' | 'flac' | 'ogg-vorbis' | 'ogg-opus' | 'ogg-flac' | 'ogg' | 'mp3' | 'aiff' | 'sphere' | 'unknown';
 
 /** Length of an ID3v2 tag at the start of the bytes (0 when there is none). */
 export function id3Length(b: Uint8Array): number {
@@ -34,6 +35,7 @@ export function sniffFormat(head: Uint8Array, afterId3?: Uint8Array): SniffedFor
   if (isWav(head)) return 'wav';
   if (ascii(head, 0, 'fLaC')) return 'flac';
   if (ascii(head, 0, 'FORM') && (ascii(head, 8, 'AIFF') || ascii(head, 8, 'AIFC'))) return 'aiff';
+  if (isSphere(head)) return 'sphere';
   if (ascii(head, 0, 'OggS')) {
     // The first page's first packet names the codec; it starts after the 27-byte header and the segment table.
     if (head.length >= 27) {

@@ -28,7 +28,7 @@ export interface AudioData {
 /** Container and codec of a file, as reported by `wavelm info`. */
 export interface AudioInfo {
   path: string;
-  container: 'wav' | 'rifx' | 'rf64' | 'bw64' | 'flac' | 'ogg' | 'mp3' | 'aiff' | 'aifc';
+  container: 'wav' | 'rifx' | 'rf64' | 'bw64' | 'flac' | 'ogg' | 'mp3' | 'aiff' | 'aifc' | 'sphere';
   codec: string; // e.g. 'pcm', 'float', 'alaw', 'mulaw', 'flac', 'vorbis', 'opus', 'mp3'
   sampleRate: number;
   channels: number;

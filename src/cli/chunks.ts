@@ -1,10 +1,13 @@
 /** `wavelm chunks INPUT...`: audio files or folders to fixed-size byte-token chunks, written back to back. */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writevSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writevSync } from 'node:fs';
+import { basename } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultAudioDir } from '../audio/index.js';
-import { customAudioBatches, emptyStats, type ChannelMode, type Conversion, type IteratorOptions, type IteratorStats, type TailMode } from '../tokens/index.js';
+import { collectAudioFiles, customAudioBatches, emptyStats, validateAudioConfig, type ChannelMode, type Conversion, type IteratorOptions, type IteratorStats, type TailMode } from '../tokens/index.js';
+import { chunkDtype, chunkSidecar, NpyChunkWriter, tokensPerChunk, type ChunkDtype } from '../tokens/npy-chunks.js';
 import { ConfigError, WavelmError } from '../util/errors.js';
+import { packageVersion } from '../util/paths.js';
 import type { ProgressSink } from '../util/progress.js';
 import { action, barFor, emit, globals, warn } from './common.js';
 
@@ -29,8 +32,12 @@ function int(name: string, min: number): (v: string) => number {
   };
 }
 
-/** Adds the pipeline's options to a command (shared with `wavelm demo`). */
-export function addPipelineOptions(cmd: Command): Command {
+/**
+ * Adds the options that decide the tokens (bit depth, conversion, blocking, chunk size, channels, tail) to
+ * a command: the one definition `chunks`, `demo` and `eval` share. `defaults.channelMode` lets `eval`
+ * keep LMIC's first channel.
+ */
+export function addTokenOptions(cmd: Command, defaults: { channelMode?: ChannelMode } = {}): Command {
   return cmd
     // choices() validates; an argParser would replace that validation, so the string is converted later.
     .addOption(new Option('--bit-depth <bits>', 'bits per output sample: 8 (1 byte) or 16 (2 bytes, little-endian)').choices(['8', '16']).default('8'))
@@ -41,14 +48,19 @@ export function addPipelineOptions(cmd: Command): Command {
     )
     .option('--blocking-size <n>', 'samples per channel in one stereo block', int('--blocking-size', 1), 1024)
     .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', int('--chunk-size', 1), 2048)
-    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', int('--num-chunks', 0))
     .addOption(
       new Option('--channel-mode <mode>', 'block: stereo as interleaved blocks; mix: down-mix to mono; pick: one channel (--channel); upmix: mono to stereo blocks')
         .choices(['block', 'mix', 'pick', 'upmix'])
-        .default('block'),
+        .default(defaults.channelMode ?? 'block'),
     )
     .option('--channel <i>', 'channel index for --channel-mode pick', int('--channel', 0), 0)
-    .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'))
+    .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'));
+}
+
+/** Adds the pipeline's options to a command: the token options plus how files are read (shared with `wavelm demo`). */
+export function addPipelineOptions(cmd: Command): Command {
+  return addTokenOptions(cmd)
+    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', int('--num-chunks', 0))
     .option('--strict', 'stop at the first unreadable file instead of skipping it with a warning')
     .option('--allow-truncated', 'keep the readable frames of truncated WAV files');
 }
@@ -80,39 +92,78 @@ export interface ChunksResult {
   inputBytes: number;
   elapsedSeconds: number;
   output: string | null;
+  /** How the output was written: raw bytes, or a .npy array of this dtype and shape with a sidecar JSON. */
+  format: 'raw' | 'npy';
+  npy?: { dtype: ChunkDtype; shape: [number, number]; sidecar: string };
   warnings: string[];
 }
+
+/** The output file's layout: chunks back to back, or a .npy array of `dtype` tokens. */
+export type ChunkOutput = { format: 'raw' } | { format: 'npy'; dtype?: string };
 
 /**
  * Runs the pipeline over inputs, hashing the chunks and (when `out` is given) writing them back to
  * back. Used by `chunks` and `demo`.
  */
-export async function runChunks(inputs: string[], opts: IteratorOptions, out: string | undefined, progress: ProgressSink, onWarning: (m: string) => void): Promise<ChunksResult> {
+export async function runChunks(
+  inputs: string[],
+  opts: IteratorOptions,
+  out: string | undefined,
+  progress: ProgressSink,
+  onWarning: (m: string) => void,
+  output: ChunkOutput = { format: 'raw' },
+): Promise<ChunksResult> {
   const t0 = performance.now();
   const stats: IteratorStats = emptyStats();
   const hash = createHash('sha256');
-  const fd = out ? openOut(out) : -1;
+  const resolved = validateAudioConfig(opts).options;
+  const tokens = tokensPerChunk(resolved.bitDepth, resolved.chunkSizeBytes);
+  // The dtype is checked before any file is opened or audio read.
+  const npy = out && output.format === 'npy' ? new NpyChunkWriter(out, chunkDtype(resolved.bitDepth, output.dtype), tokens) : undefined;
+  const fd = out && !npy ? openOut(out) : -1;
   try {
     // Each batch is hashed and written before the next is requested, so it may reuse one buffer.
     for await (const batch of customAudioBatches(inputs, { ...opts, progress, onWarning, transient: true }, stats)) {
       for (const c of batch) hash.update(c);
-      if (fd >= 0) for (let i = 0; i < batch.length; i += 512) writevSync(fd, batch.slice(i, i + 512));
+      if (npy) npy.write(batch);
+      else if (fd >= 0) for (let i = 0; i < batch.length; i += 512) writevSync(fd, batch.slice(i, i + 512));
     }
   } finally {
     if (fd >= 0) closeSync(fd);
+    npy?.close();
   }
-  return {
+  const sha256 = hash.digest('hex');
+  const result: ChunksResult = {
     chunks: stats.chunks,
     bytes: stats.bytes,
-    sha256: hash.digest('hex'),
+    sha256,
     files: stats.files,
     skipped: stats.skipped,
     seconds: +stats.seconds.toFixed(3),
     inputBytes: stats.inputBytes,
     elapsedSeconds: +((performance.now() - t0) / 1000).toFixed(3),
     output: out ?? null,
+    format: npy ? 'npy' : 'raw',
     warnings: stats.warnings,
   };
+  if (npy && out) {
+    const sidecar = `${out}.json`;
+    const meta = chunkSidecar({
+      file: basename(out),
+      dtype: npy.dtype,
+      options: resolved,
+      files: collectAudioFiles(inputs),
+      filesRead: stats.files,
+      skipped: stats.skipped,
+      chunks: stats.chunks,
+      sha256,
+      warnings: stats.warnings,
+      version: packageVersion(),
+    });
+    writeFileSync(sidecar, JSON.stringify(meta, null, 2) + '\n');
+    result.npy = { dtype: npy.dtype, shape: meta.array.shape, sidecar };
+  }
+  return result;
 }
 
 function openOut(path: string): number {
@@ -126,7 +177,9 @@ function openOut(path: string): number {
 export function describeChunks(r: ChunksResult): string {
   const mb = (n: number) => (n / 1e6).toFixed(2);
   return [
-    `${r.chunks} chunks, ${r.bytes} bytes${r.output ? ` written to ${r.output}` : ''}`,
+    r.npy
+      ? `${r.chunks} chunks, ${r.bytes} bytes written to ${r.output} as ${r.npy.dtype}[${r.npy.shape.join(', ')}] (settings in ${r.npy.sidecar})`
+      : `${r.chunks} chunks, ${r.bytes} bytes${r.output ? ` written to ${r.output}` : ''}`,
     `from ${r.files} file(s)${r.skipped ? ` (${r.skipped} skipped)` : ''}, ${r.seconds.toFixed(1)} s of audio, ${mb(r.inputBytes)} MB in ${r.elapsedSeconds.toFixed(2)} s`,
     `sha256 ${r.sha256}`,
   ].join('\n');
@@ -138,6 +191,8 @@ export function registerChunks(program: Command): void {
     .description("turn audio into LMIC-style byte-token chunks (bit depth, stereo blocking, fixed-size chunks), written back to back")
     .argument('[inputs...]', 'audio files or folders (searched recursively, sorted by path)')
     .option('-o, --out <file>', 'write the chunks here, back to back (omit to only count and hash them)')
+    .addOption(new Option('--format <kind>', 'raw: chunks back to back; npy: a [chunks, tokens] .npy array and OUT.json of the settings (default: npy when OUT ends in .npy)').choices(['raw', 'npy']))
+    .addOption(new Option('--npy-dtype <type>', '.npy element type: uint8 (8-bit), uint16 tokens x + 32768 or int16 samples (16-bit); default uint8 / uint16').choices(['uint8', 'int16', 'uint16']))
     .option('--default', 'use the embedded default audio (CC0 Sonic Pi samples from supersonic-scsynth-samples)');
   addPipelineOptions(cmd)
     .addHelpText(
@@ -145,18 +200,26 @@ export function registerChunks(program: Command): void {
       `
 Output: the chunks, concatenated (chunks * chunk-size bytes). With --json: {chunks, bytes, sha256, warnings, ...}.
 16-bit chunks hold little-endian int16 samples; as tokens of a 65536-symbol vocabulary they are x + 32768.
+As .npy (-o out.npy or --format npy): shape [chunks, tokens per chunk] (chunk-size bytes at 8-bit, half
+that at 16-bit), memory-mappable (numpy.load(path, mmap_mode='r')), with out.npy.json listing the
+settings, the files and the sha256 of the chunk bytes.
 
 Examples:
   wavelm chunks --default -o /tmp/chunks.bin
   wavelm chunks speech/ --conversion lmic --num-chunks 1000 -o train.bin
-  wavelm --json chunks stereo.wav --bit-depth 16 --blocking-size 1024 -o out.bin`,
+  wavelm --json chunks stereo.wav --bit-depth 16 --blocking-size 1024 -o out.bin
+  wavelm chunks speech/ --bit-depth 16 -o train.npy            # uint16 tokens, shape [chunks, 1024]`,
     )
     .action(
-      action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean }, c: Command) => {
+      action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean; format?: 'raw' | 'npy'; npyDtype?: string }, c: Command) => {
         const all = [...inputs];
         if (flags.default) all.push(defaultAudioDir());
         if (all.length === 0) throw new ConfigError('give audio files or folders, or --default for the embedded audio');
-        const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'bytes' }), (m) => warn(c, m));
+        const format = flags.format ?? (flags.out?.toLowerCase().endsWith('.npy') ? 'npy' : 'raw');
+        if (format === 'npy' && !flags.out) throw new ConfigError('--format npy writes a file: give -o OUT.npy');
+        if (format === 'raw' && flags.npyDtype) throw new ConfigError('--npy-dtype applies to .npy output: give -o OUT.npy or --format npy');
+        const output = format === 'npy' ? { format, dtype: flags.npyDtype } : { format };
+        const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'bytes' }), (m) => warn(c, m), output);
         emit(c, result, () => describeChunks(result));
         if (result.chunks === 0 && !globals(c).json) process.stderr.write('wavelm: no chunks were produced\n');
       }),

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { CLASSICAL_COMPRESSORS } from '../compress/compressors.js';
 import type { Compressor } from '../compress/compressor.js';
-import { lmicChunks, manifestPaths } from '../compress/data.js';
+import { manifestPaths, pipelineChunks } from '../compress/data.js';
 import { evalChartHtml, evaluateCompressor, formatEvalCsv, formatEvalTable, type EvalResult } from '../compress/evaluate.js';
 import { LmCompressor } from '../compress/lm-compressor.js';
 import { evaluateLossless, formatLosslessTable, type LosslessEntry } from '../compress/lossless.js';
@@ -12,8 +12,9 @@ import { collectAudioFiles } from '../tokens/index.js';
 import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { ConfigError } from '../util/errors.js';
 import { action, barFor, emit, intOption, warn } from './common.js';
+import { addTokenOptions, pipelineOptions, type PipelineFlags } from './chunks.js';
 
-interface EvalFlags {
+interface EvalFlags extends PipelineFlags {
   files?: string[];
   manifest?: string;
   split?: string;
@@ -27,12 +28,15 @@ interface EvalFlags {
   lmicCoder?: boolean;
 }
 
-function pick(name: string, workers: number, lmicCoder = false): Compressor {
+/** A compressor by name; `bitDepth` is the data's, which an lm: model's vocabulary must match. */
+function pick(name: string, workers: number, lmicCoder = false, bitDepth: 8 | 16 = 8): Compressor {
   if (name.startsWith('lm:')) {
     const path = name.slice(3);
     if (!path) throw new ConfigError("lm: needs a checkpoint, e.g. lm:runs/fsdd or lm:runs/fsdd/checkpoints/step-1000/model.safetensors");
     const model = loadCompressionModel(path);
-    if (model.vocabSize !== 256) throw new ConfigError(`${name}: a ${model.vocabSize}-token model; chunked eval feeds LMIC's 8-bit chunks, so compare 16-bit models with --lossless`);
+    const modelBits = model.vocabSize === 65536 ? 16 : model.vocabSize === 256 ? 8 : undefined;
+    if (modelBits !== undefined && modelBits !== bitDepth)
+      throw new ConfigError(`${name}: a ${modelBits}-bit model (vocabulary ${model.vocabSize}) cannot code ${bitDepth}-bit chunks; give --bit-depth ${modelBits}`, { subject: name });
     return new LmCompressor(name, model, workers, lmicCoder);
   }
   const c = CLASSICAL_COMPRESSORS[name];
@@ -41,7 +45,7 @@ function pick(name: string, workers: number, lmicCoder = false): Compressor {
 }
 
 export function registerEval(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description("compression rates as LMIC's compress.py measures them: chunked (2048-byte chunks, a classical header counted once) and unchunked, with running time")
     .option('--files <paths...>', 'audio files or folders')
@@ -54,16 +58,23 @@ export function registerEval(program: Command): void {
     .option('--csv <file>', 'also write the results as CSV')
     .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
     .option('--lmic-coder', "for lm: compressors, also code every chunk with LMIC's arithmetic coder and report its rate")
-    .option('--lossless', 'whole-file lossless instead: each WAV compressed whole (flac at its own bit depth, lm: as a .wlm archive, others on the file bytes)')
+    .option('--lossless', 'whole-file lossless instead: each WAV compressed whole (flac at its own bit depth, lm: as a .wlm archive, others on the file bytes)');
+  addTokenOptions(cmd, { channelMode: 'pick' })
     .addHelpText(
       'after',
       `
-Data go through LMIC's audio pipeline: first channel, audioop 16 -> 8 bit, 2048-byte chunks, each file's
-incomplete last chunk dropped. LM rates are the bytes of range-coded chunks as a .wlm archive stores them.
+Data go through the audio pipeline of \`wavelm chunks\` with the same options; the defaults are LMIC's:
+first channel (--channel-mode pick), 8-bit (audioop 16 -> 8 bit), 2048-byte chunks, each file's
+incomplete last chunk dropped. Every compressor gets the same chunk bytes: FLAC codes them as audio at
+their bit depth (and, for --channel-mode block, as stereo where a chunk holds whole left/right block
+pairs); an lm: model must match the bit depth (vocabulary 256 for 8-bit, 65536 for 16-bit). LM rates are
+the bytes of range-coded chunks as a .wlm archive stores them. The pipeline options do not apply to
+--lossless.
 
 Examples:
   wavelm eval --files ../shared/data/speech/fsdd --compressors gzip,lzma,flac,png --chart rates.html
   wavelm eval --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd --csv rates.csv
+  wavelm eval --files song.wav --bit-depth 16 --channel-mode block --blocking-size 1024 --compressors gzip,lzma,flac,lm:runs/song16
   wavelm eval --lossless --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd16`,
     )
     .action(
@@ -89,20 +100,23 @@ Examples:
           emit(cmd, { files: files.length, lossless: true, results }, () => formatLosslessTable(results));
           return;
         }
-        const compressors = names.map((n) => pick(n, flags.workers, flags.lmicCoder === true));
-        const data = await lmicChunks(inputs, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m) });
-        if (data.chunks.length === 0) throw new ConfigError(`no complete 2048-byte chunks in ${inputs.length} input(s)`);
+        const pipeline = pipelineOptions(flags);
+        const bitDepth = pipeline.bitDepth ?? 8;
+        const compressors = names.map((n) => pick(n, flags.workers, flags.lmicCoder === true, bitDepth));
+        const data = await pipelineChunks(inputs, pipeline, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m) });
+        if (data.chunks.length === 0) throw new ConfigError(`no complete ${data.pipeline.chunkSizeBytes}-byte chunks in ${inputs.length} input(s)`);
+        const ctx = { sampleRate: data.sampleRate, bitDepth, channels: data.channels, blockingSize: data.pipeline.blockingSize };
         const results: EvalResult[] = [];
         for (const c of compressors) {
           try {
-            results.push(await evaluateCompressor(c, data.chunks, { sampleRate: data.sampleRate }, { unchunked: flags.unchunked, progress: barFor(cmd, { unit: 'chunks' }) }));
+            results.push(await evaluateCompressor(c, data.chunks, ctx, { unchunked: flags.unchunked, progress: barFor(cmd, { unit: 'chunks' }) }));
           } finally {
             await c.dispose?.();
           }
         }
         if (flags.csv) writeFileSync(flags.csv, formatEvalCsv(results));
         if (flags.chart) writeFileSync(flags.chart, evalChartHtml(results, `wavelm eval: ${data.chunks.length} chunks from ${data.files} files`));
-        emit(cmd, { files: data.files, chunks: data.chunks.length, sampleRate: data.sampleRate, results }, () => {
+        emit(cmd, { files: data.files, chunks: data.chunks.length, sampleRate: data.sampleRate, channels: data.channels, pipeline: data.pipeline, results }, () => {
           const extra = results
             .filter((r) => r.extra)
             .map(
@@ -111,7 +125,9 @@ Examples:
                 (r.extra!.lmicCoderRate !== undefined ? `, LMIC's coder ${(100 * Number(r.extra!.lmicCoderRate)).toFixed(2)}%` : '') +
                 `, ${(Number(r.extra!.bytesPerSecond) / 1000).toFixed(1)} KB/s on ${r.extra!.workers} workers`,
             );
-          return [`${data.chunks.length} chunks (${data.files} files, ${data.sampleRate} Hz)`, formatEvalTable(results), ...extra].join('\n');
+          const p = data.pipeline;
+          const layout = `${p.bitDepth}-bit, ${p.chunkSizeBytes}-byte chunks${data.channels > 1 ? `, ${data.channels} channels in ${p.blockingSize}-sample blocks` : ''}`;
+          return [`${data.chunks.length} chunks (${data.files} files, ${data.sampleRate} Hz, ${layout})`, formatEvalTable(results), ...extra].join('\n');
         });
       }),
     );

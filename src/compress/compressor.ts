@@ -7,6 +7,12 @@
 export interface CompressContext {
   /** Sample rate of the data (FLAC writes it into its header; LMIC passes the dataset's rate). */
   sampleRate: number;
+  /** Bits per token: 8 (unsigned bytes, LMIC's) or 16 (little-endian int16 samples). Default 8. */
+  bitDepth?: 8 | 16;
+  /** Channels in the token stream; with more than one, the data are blocks of `blockingSize` samples per channel in turn. Default 1. */
+  channels?: number;
+  /** Samples per channel block when `channels` > 1. */
+  blockingSize?: number;
 }
 
 export interface Compressor {

@@ -1,12 +1,13 @@
 /**
- * The evaluation data: files (or folders, or a split manifest) through LMIC's audio pipeline, i.e.
- * data_loaders.py's LibriSpeech recipe: first channel, audioop 16 -> 8 bit (high byte + 128), 2048-byte
- * chunks, each file's incomplete last chunk dropped.
+ * The evaluation data: files (or folders, or a split manifest) through the audio pipeline: by default
+ * LMIC's, i.e. data_loaders.py's LibriSpeech recipe (first channel, audioop 16 -> 8 bit, high byte + 128,
+ * 2048-byte chunks, each file's incomplete last chunk dropped), or any configuration `chunks` and
+ * `train` accept.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { readAudioInfo } from '../audio/index.js';
-import { collectAudioFiles, customAudioIterator, emptyStats, type IteratorStats } from '../tokens/index.js';
+import { collectAudioFiles, customAudioIterator, emptyStats, validateAudioConfig, type IteratorStats, type PipelineOptions, type ResolvedPipelineOptions } from '../tokens/index.js';
 import { readSplitManifest } from '../tokens/manifest.js';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
@@ -24,18 +25,37 @@ export interface EvalData {
   chunks: Uint8Array[];
   files: number;
   sampleRate: number;
+  /** Channels of the token stream: 1 for mono, picked or mixed data, else the blocked channel count (first file's, like sampleRate). */
+  channels: number;
+  /** The settings the chunks were made with. */
+  pipeline: ResolvedPipelineOptions;
   stats: IteratorStats;
 }
 
-/** LMIC 8-bit chunks of `inputs` (files or folders), up to `maxChunks`. */
-export async function lmicChunks(inputs: string[], opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {}): Promise<EvalData> {
+/** LMIC's pipeline (data_loaders.py): first channel, audioop 16 -> 8 bit, 2048-byte chunks, tails dropped. */
+export const LMIC_PIPELINE: PipelineOptions = Object.freeze({ bitDepth: 8, conversion: 'lmic', channelMode: 'pick', channel: 0, chunkSizeBytes: 2048, tail: 'drop' });
+
+/** Chunks of `inputs` (files or folders) through `pipeline`, up to `maxChunks`. */
+export async function pipelineChunks(
+  inputs: string[],
+  pipeline: PipelineOptions,
+  opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {},
+): Promise<EvalData> {
   const files = collectAudioFiles(inputs);
   if (files.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
+  const resolved = validateAudioConfig(pipeline).options;
   const stats = emptyStats();
   const chunks: Uint8Array[] = [];
-  for await (const c of customAudioIterator(files, { bitDepth: 8, conversion: 'lmic', channelMode: 'pick', channel: 0, chunkSizeBytes: 2048, tail: 'drop', numChunks: opts.maxChunks, progress: opts.progress, onWarning: opts.onWarning }, stats)) {
+  for await (const c of customAudioIterator(files, { ...pipeline, numChunks: opts.maxChunks, progress: opts.progress, onWarning: opts.onWarning }, stats)) {
     chunks.push(c.slice());
   }
-  const sampleRate = (await readAudioInfo(files[0]!)).sampleRate;
-  return { chunks, files: files.length, sampleRate, stats };
+  const info = await readAudioInfo(files[0]!);
+  const blocked = resolved.channelMode === 'block' || resolved.channelMode === 'upmix';
+  const channels = !blocked ? 1 : resolved.channelMode === 'upmix' ? Math.max(2, info.channels) : info.channels;
+  return { chunks, files: files.length, sampleRate: info.sampleRate, channels, pipeline: resolved, stats };
+}
+
+/** LMIC 8-bit chunks of `inputs` (files or folders), up to `maxChunks`. */
+export function lmicChunks(inputs: string[], opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {}): Promise<EvalData> {
+  return pipelineChunks(inputs, LMIC_PIPELINE, opts);
 }

@@ -14,21 +14,40 @@ export interface NpyArray {
   data: NpyData;
 }
 
-export function serializeNpy(data: NpyData, shape: number[]): Uint8Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n !== data.length) throw new FormatError(`npy: shape [${shape.join(', ')}] holds ${n} elements, data has ${data.length}`);
+/** The .npy dtype string of a typed array's element type. */
+export function npyDescr(data: NpyData): string {
   const entry = DESCR.find(([ctor]) => data instanceof ctor);
   if (!entry) throw new UnsupportedError('npy: unsupported array type');
+  return entry[1];
+}
+
+/**
+ * Magic, version 1.0, header length and header of an array, padded with spaces so the data starts on
+ * a 64-byte boundary (memory-mappable). `growthDigits` leaves room for the first dimension to be
+ * rewritten later with up to that many digits, as numpy's own writer does (GROWTH_AXIS_MAX_DIGITS in
+ * numpy/lib/format.py).
+ */
+export function npyHeader(descr: string, shape: number[], growthDigits = 0): Uint8Array {
   const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${entry[1]}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
-  // Header is padded with spaces and ends in a newline so the data starts on a 64-byte boundary.
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  header += ' '.repeat(Math.max(0, growthDigits - String(shape[0] ?? '').length));
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + data.byteLength);
+  if (header.length > 0xffff) throw new UnsupportedError(`npy: header of ${header.length} bytes does not fit format 1.0`);
+  const out = new Uint8Array(10 + header.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
+
+export function serializeNpy(data: NpyData, shape: number[]): Uint8Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== data.length) throw new FormatError(`npy: shape [${shape.join(', ')}] holds ${n} elements, data has ${data.length}`);
+  const header = npyHeader(npyDescr(data), shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }
 
