@@ -58,9 +58,10 @@ export function anyPcmLayout(buf: Uint8Array, name = 'input'): AnyPcmLayout {
       }
       if (format === 3) throw new UnsupportedError(`${name}: ${bits}-bit float WAV; wavelm codes integer PCM (8 to 32 bits) losslessly; keep float recordings in their own format`, { subject: name });
       if (format !== 1) throw new UnsupportedError(`${name}: WAV format tag ${format} is not integer PCM`, { subject: name });
-      const container = 8 * Math.ceil(bits / 8);
-      if (bits < 1 || container > 32) throw new UnsupportedError(`${name}: ${bits}-bit PCM; 8 to 32 bits are supported`, { subject: name });
-      if (channels < 1 || blockAlign !== (channels * container) / 8) throw new FormatError(`${name}: block align ${blockAlign} does not match ${channels} channels of ${bits} bits`, { subject: name });
+      // The container is what blockAlign says (24 valid bits may sit in 4 bytes); the valid bits must fit it.
+      const container = channels > 0 && blockAlign % channels === 0 ? (8 * blockAlign) / channels : 0;
+      if (bits < 1 || bits > 32) throw new UnsupportedError(`${name}: ${bits}-bit PCM; 8 to 32 bits are supported`, { subject: name });
+      if (channels < 1 || container < bits || container > 32 || container % 8 !== 0) throw new FormatError(`${name}: block align ${blockAlign} does not match ${channels} channels of ${bits} bits`, { subject: name });
       fmt = { channels, sampleRate, bits: container, blockAlign };
     } else if (id === 'data') {
       if (!fmt) throw new FormatError(`${name}: data chunk before fmt chunk`, { subject: name });

@@ -8,8 +8,8 @@
 import { crc32c } from '../../util/crc32c.js';
 import { ChecksumError, UnsupportedError } from '../../util/errors.js';
 import { silentProgress, type ProgressSink } from '../../util/progress.js';
-import { isLosslessArchive, readLossless, segmentCount, writeCoded, writeStored, type CodedArchive } from './container.js';
-import { wastedBits } from './frame-codec.js';
+import { isLosslessArchive, readLossless, segmentCount, STORED_OVERHEAD, writeCoded, writeStored, type CodedArchive } from './container.js';
+import { channelCodes } from './frame-codec.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { canonicalWavHeader, pcmMd5, readPcmImage, writePcmImage, type ContainerKind, type PcmImage } from './pcm-image.js';
 import { SegmentRunner } from './segment-runner.js';
@@ -62,7 +62,7 @@ export async function compressLossless(original: Uint8Array, opts: LosslessOptio
     if (!opts.runner) await runner.close();
   }
   let kind: LosslessStats['kind'] = image.kind;
-  if (archive.length >= original.length + 12 && image.kind !== 'flac') {
+  if (archive.length >= original.length + STORED_OVERHEAD && image.kind !== 'flac') {
     archive = writeStored(original);
     kind = 'stored';
   }
@@ -83,8 +83,8 @@ export async function compressLossless(original: Uint8Array, opts: LosslessOptio
 
 async function codeImage(image: PcmImage, level: LevelName, runner: SegmentRunner, progress: ProgressSink): Promise<Uint8Array> {
   const { channels, frames } = image;
-  const shifts = wastedBits(image.samples, channels);
-  const format = { channels, bitsPerSample: image.bitsPerSample, shifts, level };
+  const codes = channelCodes(image.samples, channels);
+  const format = { channels, bitsPerSample: image.bitsPerSample, codes, level };
   const lambdaIndex = await chooseLambda(image, format, runner);
   const count = segmentCount(frames, SEGMENT_FRAMES);
   progress.start(frames, 'compress');
@@ -111,7 +111,7 @@ async function codeImage(image: PcmImage, level: LevelName, runner: SegmentRunne
     channels,
     bitsPerSample: image.bitsPerSample,
     bigEndian: image.bigEndian,
-    shifts,
+    codes,
     frames,
     segmentFrames: SEGMENT_FRAMES,
     prefix: canonical ? undefined : image.prefix,
@@ -156,7 +156,7 @@ export async function decompressLossless(archiveBytes: Uint8Array, opts: Omit<Lo
       a.segments.map(async (payload, i) => {
         const f0 = i * a.segmentFrames;
         const frames = Math.min(a.segmentFrames, a.frames - f0);
-        const out = (await runner.run({ kind: 'decode', channels: a.channels, bitsPerSample: a.bitsPerSample, shifts: a.shifts, level: a.level, lambdaIndex: a.lambdaIndex, payload: payload.slice(), frames, name })) as Int32Array;
+        const out = (await runner.run({ kind: 'decode', channels: a.channels, bitsPerSample: a.bitsPerSample, codes: a.codes, level: a.level, lambdaIndex: a.lambdaIndex, payload: payload.slice(), frames, name })) as Int32Array;
         samples.set(out, f0 * a.channels);
         progress.tick(frames);
       }),

@@ -3,9 +3,10 @@
  * LEB128 varints:
  *
  *   magic "WLL\x1a", format version (u8), kind (u8: 0 stored, 1 WAV, 2 AIFF, 3 FLAC's PCM)
- *   stored:  original size, CRC-32C of the original (u32), header CRC-32C (u32), the original bytes
+ *   stored:  CRC-32C of the original (u32), the original bytes
  *   coded:   level (u8), OLS factor index (u8), sample rate, channels, container bits (u8), flags (u8:
- *            1 big-endian, 2 canonical WAV header), a wasted-bits shift per channel (u8 each), frames,
+ *            1 big-endian, 2 canonical WAV header), a code per channel (u8: its wasted-bits shift, or 255 for a
+ *            copy of the channel before), frames,
  *            frames per segment, prefix length and bytes (absent when canonical), suffix length and bytes,
  *            one payload length per segment, the original's checksum (CRC-32C of the file, u32; for FLAC
  *            the 16-byte MD5 of its samples), the payload's CRC-32C (u32), header CRC-32C (u32), payloads.
@@ -17,6 +18,7 @@
 import { crc32c } from '../../util/crc32c.js';
 import { ByteReader, ByteWriter } from '../../util/bytes.js';
 import { ChecksumError, FormatError, UnsupportedError } from '../../util/errors.js';
+import { COPY_OF_PREVIOUS } from './frame-codec.js';
 import { LEVEL_NAMES, LEVELS, type LevelName } from './levels.js';
 import type { ContainerKind } from './pcm-image.js';
 
@@ -42,7 +44,8 @@ export interface CodedHeader {
   channels: number;
   bitsPerSample: number;
   bigEndian: boolean;
-  shifts: number[];
+  /** Per channel: its wasted-bits shift, or COPY_OF_PREVIOUS. */
+  codes: number[];
   frames: number;
   segmentFrames: number;
   /** undefined: the canonical 44-byte WAV header for these samples. */
@@ -64,17 +67,18 @@ export function segmentCount(frames: number, segmentFrames: number): number {
   return frames === 0 ? 0 : Math.ceil(frames / segmentFrames);
 }
 
+/** Bytes a stored archive adds to its original: magic, version, kind and the original's CRC-32C. */
+export const STORED_OVERHEAD = 10;
+
 export function writeStored(original: Uint8Array): Uint8Array {
-  const w = new ByteWriter().bytes(LOSSLESS_MAGIC).u8(LOSSLESS_VERSION).u8(0).varint(original.length).u32(crc32c(original));
-  const head = w.finish();
-  return new ByteWriter().bytes(head).u32(crc32c(head)).bytes(original).finish();
+  return new ByteWriter().bytes(LOSSLESS_MAGIC).u8(LOSSLESS_VERSION).u8(0).u32(crc32c(original)).bytes(original).finish();
 }
 
 export function writeCoded(a: CodedArchive): Uint8Array {
   const w = new ByteWriter().bytes(LOSSLESS_MAGIC).u8(LOSSLESS_VERSION).u8(KINDS.indexOf(a.kind));
   w.u8(LEVEL_NAMES.indexOf(a.level)).u8(a.lambdaIndex).varint(a.sampleRate).varint(a.channels).u8(a.bitsPerSample);
   w.u8((a.bigEndian ? FLAG_BIG_ENDIAN : 0) | (a.prefix === undefined ? FLAG_CANONICAL_PREFIX : 0));
-  for (const s of a.shifts) w.u8(s);
+  for (const s of a.codes) w.u8(s);
   w.varint(a.frames).varint(a.segmentFrames);
   if (a.prefix !== undefined) w.varint(a.prefix.length).bytes(a.prefix);
   w.varint(a.suffix.length).bytes(a.suffix);
@@ -110,11 +114,12 @@ export function readLossless(bytes: Uint8Array, name: string): StoredArchive | C
   if (channels < 1) throw new FormatError(`${name}: 0 channels`, { subject: name });
   if (![8, 16, 24, 32].includes(bitsPerSample)) throw new FormatError(`${name}: sample width ${bitsPerSample} bits; archives hold 8, 16, 24 or 32`, { subject: name });
   const flags = r.u8('the flags');
-  const shifts: number[] = [];
+  const codes: number[] = [];
   for (let c = 0; c < channels; c++) {
-    const s = r.u8('a channel shift');
-    if (s >= bitsPerSample) throw new FormatError(`${name}: channel ${c} shift ${s} does not fit ${bitsPerSample}-bit samples`, { subject: name });
-    shifts.push(s);
+    const code = r.u8('a channel code');
+    const copy = code === COPY_OF_PREVIOUS && c > 0;
+    if (!copy && code >= bitsPerSample) throw new FormatError(`${name}: channel ${c} code ${code} does not fit ${bitsPerSample}-bit samples`, { subject: name });
+    codes.push(code);
   }
   const frames = r.varint('the frame count');
   const segmentFrames = r.varint('the segment length');
@@ -144,15 +149,11 @@ export function readLossless(bytes: Uint8Array, name: string): StoredArchive | C
     off += n;
   }
   if (crc32c(bytes.subarray(r.pos)) !== payloadCrc) throw new ChecksumError(`${name}: payload checksum mismatch; the archive is damaged`, { subject: name });
-  return { kind, level, lambdaIndex, sampleRate, channels, bitsPerSample, bigEndian: (flags & FLAG_BIG_ENDIAN) !== 0, shifts, frames, segmentFrames, prefix, suffix, checksum, segments };
+  return { kind, level, lambdaIndex, sampleRate, channels, bitsPerSample, bigEndian: (flags & FLAG_BIG_ENDIAN) !== 0, codes, frames, segmentFrames, prefix, suffix, checksum, segments };
 }
 
 function readStored(bytes: Uint8Array, r: ByteReader, name: string): StoredArchive {
-  const size = r.varint('the original size');
   const crc = r.u32('the checksum');
-  const headEnd = r.pos;
-  if (r.u32('the header checksum') !== crc32c(bytes.subarray(0, headEnd))) throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
-  if (size !== r.remaining) throw new FormatError(`${name}: stored archive declares ${size} bytes but holds ${r.remaining}`, { subject: name });
   const original = bytes.subarray(r.pos);
   if (crc32c(original) !== crc) throw new ChecksumError(`${name}: checksum mismatch in the stored file; the archive is damaged`, { subject: name });
   return { kind: 'stored', original };

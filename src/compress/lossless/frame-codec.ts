@@ -16,18 +16,27 @@ export interface PcmBlock {
   bitsPerSample: number;
 }
 
+/** A channel's code meaning "every sample equals the previous channel's" (dual mono stored as stereo). */
+export const COPY_OF_PREVIOUS = 255;
+
 /**
- * Trailing zero bits common to every sample of each channel ("wasted bits", as FLAC calls them):
- * 8-bit audio stored in 16-bit words, or 16-bit audio in 24-bit words, is coded at its real width.
+ * How each channel is coded: COPY_OF_PREVIOUS when it repeats the channel before it sample for sample,
+ * else its trailing zero bits common to every sample ("wasted bits", as FLAC calls them), so 8-bit audio
+ * stored in 16-bit words, or 16-bit audio in 24-bit words, is coded at its real width.
  */
-export function wastedBits(samples: Int32Array, channels: number): number[] {
+export function channelCodes(samples: Int32Array, channels: number): number[] {
   const or = new Array<number>(channels).fill(0);
-  for (let i = 0; i < samples.length; i++) or[i % channels] |= samples[i]!;
-  return or.map((v) => (v === 0 ? 0 : 31 - Math.clz32(v & -v)));
+  const differs = new Array<boolean>(channels).fill(false);
+  for (let i = 0; i < samples.length; i++) {
+    const c = i % channels;
+    or[c] |= samples[i]!;
+    if (c > 0 && samples[i] !== samples[i - 1]) differs[c] = true;
+  }
+  return or.map((v, c) => (c > 0 && !differs[c] ? COPY_OF_PREVIOUS : v === 0 ? 0 : 31 - Math.clz32(v & -v)));
 }
 
-/** Codes samples >> shift[c] for each channel c (the caller stores the shifts). */
-function run(io: BitCoder, block: PcmBlock, shifts: readonly number[], level: LevelSettings, lambda: number, decoding: boolean): void {
+/** Codes samples >> codes[c] of each channel c, or nothing for a copy (the caller stores the codes, see channelCodes). */
+function run(io: BitCoder, block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number, decoding: boolean): void {
   const { samples, channels, bitsPerSample } = block;
   const frames = samples.length / channels;
   const histLen = Math.max(level.olsOwn, level.olsCross);
@@ -37,7 +46,13 @@ function run(io: BitCoder, block: PcmBlock, shifts: readonly number[], level: Le
   const models = Array.from({ length: channels }, () => new ResidualModel());
   for (let t = 0; t < frames; t++) {
     for (let c = 0; c < channels; c++) {
-      const shift = shifts[c]!;
+      const i = t * channels + c;
+      if (codes[c] === COPY_OF_PREVIOUS) {
+        if (decoding) samples[i] = samples[i - 1]!;
+        histories[c]!.push(histories[c - 1]!.values[histories[c - 1]!.pos]!);
+        continue;
+      }
+      const shift = codes[c]!;
       const lo = -(2 ** (bitsPerSample - 1 - shift));
       const hi = 2 ** (bitsPerSample - 1 - shift) - 1;
       const pred = predictors[c]!;
@@ -46,9 +61,8 @@ function run(io: BitCoder, block: PcmBlock, shifts: readonly number[], level: Le
       let guess = Math.round(pred.predict());
       if (guess < lo) guess = lo;
       else if (guess > hi) guess = hi;
-      const i = t * channels + c;
-      const r = models[c]!.code(io, decoding ? 0 : (samples[i]! >> shift) - guess);
-      const value = guess + r;
+      const r = models[c]!.code(io, decoding ? 0 : wrap((samples[i]! >> shift) - guess, lo, hi));
+      const value = wrap(guess + r, lo, hi);
       if (decoding) samples[i] = value * 2 ** shift;
       pred.update(value);
       histories[c]!.push(value);
@@ -56,15 +70,24 @@ function run(io: BitCoder, block: PcmBlock, shifts: readonly number[], level: Le
   }
 }
 
-export function encodePcm(block: PcmBlock, shifts: readonly number[], level: LevelSettings, lambda: number): Uint8Array {
+/**
+ * Wraps a difference into the sample width's range, so a residual never needs more bits than a sample
+ * (32-bit audio's differences would otherwise need 33); the decoder's wrap of guess + r undoes it.
+ */
+function wrap(v: number, lo: number, hi: number): number {
+  const span = hi - lo + 1;
+  return v > hi ? v - span : v < lo ? v + span : v;
+}
+
+export function encodePcm(block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number): Uint8Array {
   const enc = new BitEncoder(Math.max(4096, block.samples.length));
-  run(enc, block, shifts, level, lambda, false);
+  run(enc, block, codes, level, lambda, false);
   return enc.finish();
 }
 
 /** Decodes `frames` frames into a new block; `name` is for messages. */
-export function decodePcm(payload: Uint8Array, frames: number, channels: number, bitsPerSample: number, shifts: readonly number[], level: LevelSettings, lambda: number, name = 'archive'): Int32Array {
+export function decodePcm(payload: Uint8Array, frames: number, channels: number, bitsPerSample: number, codes: readonly number[], level: LevelSettings, lambda: number, name = 'archive'): Int32Array {
   const samples = new Int32Array(frames * channels);
-  run(new BitDecoder(payload, 0, payload.length, name), { samples, channels, bitsPerSample }, shifts, level, lambda, true);
+  run(new BitDecoder(payload, 0, payload.length, name), { samples, channels, bitsPerSample }, codes, level, lambda, true);
   return samples;
 }

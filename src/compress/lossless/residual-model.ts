@@ -9,15 +9,16 @@
 import type { BitCoder } from './binary-coder.js';
 import { squash, STRETCH } from './logistic.js';
 
-/** Longest residual magnitude in bits (24-bit audio's residuals stay below 2^26). */
-const MAX_BITS = 28;
+/** Longest residual magnitude in bits: residuals are wrapped into the sample width, so |r| <= 2^31. */
+const MAX_BITS = 32;
 /** Contexts of the scale: 2 steps per octave of a 1/16-unit average, 0 ... 2 * (MAX_BITS + 4). */
 const SCALES = 2 * (MAX_BITS + 5);
 const INPUTS = 5;
 
-/** Quantised log2 of a non-negative integer at half-octave steps. */
-function halfOctave(a: number): number {
-  if (a <= 0) return 0;
+/** Quantised log2 of a non-negative integer at half-octave steps (saturating at 2^31). */
+function halfOctave(value: number): number {
+  if (value <= 0) return 0;
+  const a = value > 0x7fffffff ? 0x7fffffff : value;
   const n = 32 - Math.clz32(a);
   const next = n >= 2 ? (a >>> (n - 2)) & 1 : 0;
   return 2 * n - 1 + next;
@@ -116,7 +117,7 @@ export class ResidualModel {
     const bits = u === 0 ? 0 : 32 - Math.clz32(u);
     const kf = halfOctave(this.avgFast);
     const ks = halfOctave(this.avgSlow);
-    const kl = halfOctave((this.last1 + this.last2) << 3);
+    const kl = halfOctave((this.last1 + this.last2) * 8);
     const coarse = kf >> 3;
     let len = 0;
     while (len < MAX_BITS) {
@@ -159,14 +160,14 @@ export class ResidualModel {
           inp[3] = 0;
           inp[4] = 256;
           const p = clampP(this.manMixer.mix(inp, len * 2 + top));
-          bit = io.code(p, (u >>> pos) & 1);
+          bit = io.code(p, Math.floor(u / 2 ** pos) & 1);
           this.man1.update(i1, bit);
           this.man2.update(i2, bit);
           this.manMixer.update(bit);
         } else {
-          bit = io.code(2048, (u >>> pos) & 1);
+          bit = io.code(2048, Math.floor(u / 2 ** pos) & 1);
         }
-        mag = (mag << 1) | bit;
+        mag = mag * 2 + bit;
       }
     }
     let value = mag;
@@ -177,8 +178,8 @@ export class ResidualModel {
       this.lastSign = neg ? 2 : 1;
       if (neg) value = -mag;
     } else this.lastSign = 0;
-    this.avgFast += ((mag << 4) - this.avgFast) >> 2;
-    this.avgSlow += ((mag << 4) - this.avgSlow) >> 5;
+    this.avgFast += Math.trunc((mag * 16 - this.avgFast) / 4);
+    this.avgSlow += Math.trunc((mag * 16 - this.avgSlow) / 32);
     this.last2 = this.last1;
     this.last1 = mag;
     return value;

@@ -8,7 +8,7 @@ import { LEVELS, type LevelName } from './levels.js';
 export interface SegmentFormat {
   channels: number;
   bitsPerSample: number;
-  shifts: number[];
+  codes: number[];
   level: LevelName;
   lambdaIndex: number;
 }
@@ -30,6 +30,6 @@ export type SegmentJob = EncodeSegmentJob | DecodeSegmentJob;
 export function runSegmentJob(job: SegmentJob): Uint8Array | Int32Array {
   const level = LEVELS[job.level];
   const lambda = level.olsLambdas[job.lambdaIndex]!;
-  if (job.kind === 'encode') return encodePcm({ samples: job.samples, channels: job.channels, bitsPerSample: job.bitsPerSample }, job.shifts, level, lambda);
-  return decodePcm(job.payload, job.frames, job.channels, job.bitsPerSample, job.shifts, level, lambda, job.name);
+  if (job.kind === 'encode') return encodePcm({ samples: job.samples, channels: job.channels, bitsPerSample: job.bitsPerSample }, job.codes, level, lambda);
+  return decodePcm(job.payload, job.frames, job.channels, job.bitsPerSample, job.codes, level, lambda, job.name);
 }
