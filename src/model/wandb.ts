@@ -40,11 +40,16 @@ export interface WandbOptions {
   runDir?: string;
 }
 
-/** The command that uploads a run's TensorBoard files to W&B later. */
+/** `word` as a POSIX shell reads it back: as it is when that is safe, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command that uploads a run's TensorBoard files to W&B later, ready to paste into a shell. */
 export function wandbSyncCommand(opts: Pick<WandbOptions, 'project' | 'entity' | 'runDir'>): string {
-  const words = ['wandb sync --sync-tensorboard', `--project ${opts.project}`];
-  if (opts.entity) words.push(`--entity ${opts.entity}`);
-  words.push(opts.runDir ?? 'RUN_DIR');
+  const words = ['wandb sync --sync-tensorboard', `--project ${shellWord(opts.project)}`];
+  if (opts.entity) words.push(`--entity ${shellWord(opts.entity)}`);
+  words.push(opts.runDir ? shellWord(opts.runDir) : 'RUN_DIR');
   return words.join(' ');
 }
 

@@ -151,6 +151,8 @@ test('W&B: WANDB_MODE=offline uploads nothing, names the local run directory, an
   sink.log({ 'train/loss': 1 }, 1);
   await sink.finish();
   assert.equal(wandbSyncCommand({ project: 'wavelm-test', entity: 'team', runDir: '/runs/x' }), 'wandb sync --sync-tensorboard --project wavelm-test --entity team /runs/x');
+  // A directory a shell would split or expand is quoted, so the hint can be pasted as it is.
+  assert.equal(wandbSyncCommand({ project: 'p', runDir: "/runs/it's $HOME" }), `wandb sync --sync-tensorboard --project p '/runs/it'\\''s $HOME'`);
   assert.deepEqual(notices.slice(1), ['W&B offline run: upload it with `wandb sync --sync-tensorboard --project wavelm-test --entity team /runs/x`']);
   assert.deepEqual(server.requests, []);
 });
