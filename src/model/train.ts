@@ -329,7 +329,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
     const bpb = (loss: number) => loss / seqLen / Math.LN2 / bytesPerToken;
     const validUnigram = valid.numChunks > 0 ? unigramEntropyBits(valid.tokens, valid.vocabSize) / bytesPerToken : null;
 
-    const sink = options.sink ?? (options.wandb ? createWandbSink({ ...options.wandb, notice }) : undefined);
+    const sink = options.sink ?? (options.wandb ? createWandbSink({ ...options.wandb, runDir: outDir, notice }) : undefined);
     const onCadence = (p: Record<string, number>): boolean =>
       'train/loss' in p ? p.step! % logEvery === 0 : 'valid/loss' in p ? evalEvery > 0 && p.step! % evalEvery === 0 : true;
     const log = new RunLog(outDir, { resumeStep: prev ? step : undefined, keepAtResume: onCadence, sink, title: `wavelm train: ${outDir}` });

@@ -10,7 +10,10 @@
  * `wandb sync --sync-tensorboard RUN_DIR`.
  *
  * The key comes from WANDB_API_KEY or ~/.netrc (what `wandb login` writes); the SDK is never allowed to
- * prompt for one. WANDB_MODE=disabled or offline turns the upload off (with a notice).
+ * prompt for one. WANDB_MODE=disabled turns W&B off (with a notice). WANDB_MODE=offline (or its old name
+ * dryrun) uploads nothing, as in W&B's Python SDK, and says at the start and at the end of the run how to
+ * upload the run's local logs later (`wandb sync --sync-tensorboard`,
+ * https://docs.wandb.ai/models/ref/cli/wandb-sync).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +36,21 @@ export interface WandbOptions {
   finishTimeoutMs?: number;
   /** Environment to read WANDB_* from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The run's local log directory (metrics.jsonl, TensorBoard files), named in the upload-later hints. */
+  runDir?: string;
+}
+
+/** `word` as a POSIX shell reads it back: as it is when that is safe, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command that uploads a run's TensorBoard files to W&B later, ready to paste into a shell. */
+export function wandbSyncCommand(opts: Pick<WandbOptions, 'project' | 'entity' | 'runDir'>): string {
+  const words = ['wandb sync --sync-tensorboard', `--project ${shellWord(opts.project)}`];
+  if (opts.entity) words.push(`--entity ${shellWord(opts.entity)}`);
+  words.push(opts.runDir ? shellWord(opts.runDir) : 'RUN_DIR');
+  return words.join(' ');
 }
 
 /** The API key W&B would use: WANDB_API_KEY, else the ~/.netrc entry for the API host. */
@@ -71,6 +89,8 @@ class WandbSink implements MetricsSink {
   private readonly finalValues: Record<string, number> = {};
   private initTimer?: NodeJS.Timeout;
   private finishedResolve?: () => void;
+  /** finish() was called before the run was ready: send 'finish' right after the queued points. */
+  private finishRequested = false;
   private noticeGiven = false;
 
   constructor(
@@ -91,7 +111,7 @@ class WandbSink implements MetricsSink {
     this.state = 'failed';
     this.queue = [];
     if (this.initTimer) clearTimeout(this.initTimer);
-    this.notice(`W&B logging is off for this run (${reason}); training continues with local logs (metrics.jsonl, TensorBoard files; upload later with \`wandb sync --sync-tensorboard RUN_DIR\`)`);
+    this.notice(`W&B logging is off for this run (${reason}); training continues with local logs (metrics.jsonl, TensorBoard files; upload later with \`${wandbSyncCommand(this.opts)}\`)`);
     this.kill();
     this.finishedResolve?.();
   }
@@ -146,6 +166,7 @@ class WandbSink implements MetricsSink {
         this.opts.notice?.(`W&B run: ${msg.url ?? '(no url)'}`);
         for (const q of this.queue) this.send({ type: 'log', data: q.data, step: q.step });
         this.queue = [];
+        if (this.finishRequested) this.send({ type: 'finish' });
       } else if (msg.type === 'error') {
         this.fail(`W&B is unreachable or refused the run: ${msg.message ?? 'unknown error'}`);
       } else if (msg.type === 'finished') {
@@ -203,12 +224,10 @@ class WandbSink implements MetricsSink {
         done();
       };
       if (this.state === 'ready') this.send({ type: 'finish' });
-      // While still starting, the ready handler has flushed nothing yet: finish after it, or time out.
-      else if (this.state === 'starting') {
-        this.child?.once('message', (raw: unknown) => {
-          if ((raw as { type: string }).type === 'ready') this.send({ type: 'finish' });
-        });
-      } else this.finishedResolve();
+      // While still starting, the ready handler has flushed nothing yet: it sends 'finish' after the
+      // queued points (the child's first message is 'started', so waiting for "the next message" would not do).
+      else if (this.state === 'starting') this.finishRequested = true;
+      else this.finishedResolve();
     });
     this.kill();
   }
@@ -223,14 +242,30 @@ export const nullSink: MetricsSink = {
 };
 
 /**
- * A W&B sink for the project, or a null sink (after one notice) when W&B is turned off or has no key.
- * Never throws and never blocks training.
+ * WANDB_MODE=offline: nothing leaves the machine. The local logs are the offline run, so the sink only
+ * says where they are when the run starts, and how to upload them when it ends.
+ */
+function offlineSink(opts: WandbOptions, mode: string): MetricsSink {
+  const where = opts.runDir ?? 'the run directory';
+  opts.notice?.(`W&B is offline (WANDB_MODE=${mode}): nothing is uploaded; the run logs locally to ${where} (metrics.jsonl, TensorBoard files)`);
+  return {
+    ...nullSink,
+    async finish() {
+      opts.notice?.(`W&B offline run: upload it with \`${wandbSyncCommand(opts)}\``);
+    },
+  };
+}
+
+/**
+ * A W&B sink for the project; an offline sink under WANDB_MODE=offline; or a null sink (after one
+ * notice) when W&B is disabled or has no key. Never throws and never blocks training.
  */
 export function createWandbSink(opts: WandbOptions): MetricsSink {
   const env = opts.env ?? process.env;
   const mode = (env.WANDB_MODE ?? '').toLowerCase();
-  if (mode === 'disabled' || mode === 'offline' || mode === 'dryrun') {
-    opts.notice?.(`W&B logging is off (WANDB_MODE=${mode}); local logs only (upload later with \`wandb sync --sync-tensorboard RUN_DIR\`)`);
+  if (mode === 'offline' || mode === 'dryrun') return offlineSink(opts, mode);
+  if (mode === 'disabled') {
+    opts.notice?.(`W&B logging is off (WANDB_MODE=disabled); local logs only (upload later with \`${wandbSyncCommand(opts)}\`)`);
     return nullSink;
   }
   const key = findWandbApiKey(env);

@@ -30,26 +30,60 @@ test('planFiles: directories keep inner paths under outDir; clashing outputs and
   }
 });
 
-test('forEachFile: outcomes in plan order, at most `concurrency` at once, a failure stays with its file', async () => {
+/** A promise and the function that resolves it, for a test to decide when work finishes. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+// The timeout turns a lane that never starts (a bug) into a failure instead of a hang.
+test('forEachFile: outcomes in plan order, at most `concurrency` at once, a failure stays with its file', { timeout: 30_000 }, async () => {
   const plans = Array.from({ length: 7 }, (_, i) => ({ input: `in${i}`, output: `out${i}` }));
+  // Each file's work waits for its gate, which the test opens, so the order of events is the test's.
+  const gates = plans.map(() => deferred());
+  const started: string[] = [];
+  const done: string[] = [];
+  let wake: (() => void) | undefined;
+  const changed = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  const until = async (cond: () => boolean): Promise<void> => {
+    while (!cond()) await new Promise<void>((r) => (wake = r));
+  };
   let running = 0;
   let peak = 0;
-  const seen: string[] = [];
-  const out = await forEachFile(
+  const finished = forEachFile(
     plans,
     3,
     async ({ input }) => {
+      started.push(input);
       running++;
       peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, input === 'in0' ? 30 : 5));
+      changed();
+      await gates[Number(input.slice(2))]!.promise;
       running--;
       if (input === 'in4') throw new Error('broken');
       return input.toUpperCase();
     },
-    (o) => seen.push(o.input),
+    (o) => {
+      done.push(o.input);
+      changed();
+    },
   );
+  await until(() => started.length === 3);
+  assert.deepEqual(started, ['in0', 'in1', 'in2']);
+  // While in0 is held, the others finish one by one, and each frees a lane that takes the next file.
+  for (let i = 1; i < plans.length; i++) {
+    gates[i]!.resolve();
+    await until(() => done.includes(`in${i}`));
+    assert.deepEqual(started, plans.slice(0, Math.min(i + 3, plans.length)).map((p) => p.input));
+  }
+  gates[0]!.resolve();
+  const out = await finished;
   assert.equal(peak, 3);
   assert.deepEqual(out.map((o) => o.result ?? o.error!.message), ['IN0', 'IN1', 'IN2', 'IN3', 'broken', 'IN5', 'IN6']);
-  assert.equal(seen.length, 7);
-  assert.notEqual(seen[0], 'in0'); // the slow first file finished after others: order comes from the plan, not completion
+  // in0 finished last: outcomes follow the plan, onDone follows completion.
+  assert.deepEqual(done, ['in1', 'in2', 'in3', 'in4', 'in5', 'in6', 'in0']);
 });

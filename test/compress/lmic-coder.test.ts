@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSafetensors } from '../../src/util/safetensors.js';
 import { bitsToBytes, bytesToBits, LmicDecoder, LmicEncoder, lmicCompress, lmicDecompress, normalizePdfForArithmeticCoding } from '../../src/compress/lmic-coder.js';
+import { FormatError } from '../../src/util/errors.js';
 import { sharedPath } from '../helpers/shared.js';
 
 const CASES = ['uniform', 'peaked', 'transformer_row0', 'transformer_row1'];
@@ -56,5 +57,14 @@ test('lmic coder round-trips random pdfs and rejects a symbol outside the alphab
   assert.deepEqual(lmicDecompress(c.bytes, c.numPaddedBits, pdfs, n), syms);
   assert.deepEqual(bytesToBits(bitsToBytes(Uint8Array.from([1, 0, 1])).bytes, 5), Uint8Array.from([1, 0, 1]));
   assert.throws(() => new LmicEncoder(256).encode(pdfs.subarray(0, 256), 256), /outside the alphabet/);
-  assert.ok(new LmicDecoder(256, Uint8Array.from([0])));
+  // A stream shorter than the coder's 32-bit window is padded, as LMIC's decoder pads it: one likely
+  // symbol costs a few bits and still decodes.
+  const peaked = new Float32Array(256).fill(1e-6);
+  peaked[7] = 1;
+  const one = lmicCompress(peaked, Uint8Array.from([7]));
+  const oneBits = bytesToBits(one.bytes, one.numPaddedBits);
+  assert.ok(oneBits.length > 0 && oneBits.length < 32, `${oneBits.length} bits`);
+  assert.equal(new LmicDecoder(256, oneBits).decode(normalizePdfForArithmeticCoding(peaked)), 7);
+  // No bits at all is more than the padding can cover: a corrupt stream, not a guess.
+  assert.throws(() => new LmicDecoder(256, new Uint8Array(0)), (e: unknown) => e instanceof FormatError && /read past the end/.test(e.message));
 });
