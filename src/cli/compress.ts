@@ -1,16 +1,21 @@
-/** `wavelm compress IN... -m CHECKPOINT [-o OUT.wlm | --out-dir DIR]`: lossless compression of audio files with a trained model. */
+/** `wavelm compress IN... [-o OUT.wlm | --out-dir DIR] [--level L | -m CHECKPOINT]`: lossless compression of audio files, by wavelm's codec or a trained language model. */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { compressAudio, type CompressStats } from '../compress/archive.js';
 import { codeFiles, planFiles, type FileOutcome, type FilePlan } from '../compress/batch.js';
+import { compressLossless, type LosslessStats } from '../compress/lossless/codec.js';
+import { LEVEL_NAMES, type LevelName } from '../compress/lossless/levels.js';
+import { SegmentRunner } from '../compress/lossless/segment-runner.js';
+import { ChunkRunner } from '../compress/parallel.js';
 import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { ConfigError, exitCodeFor, NotFoundError } from '../util/errors.js';
 import { action, barFor, emit, intOption, reportError } from './common.js';
 
 interface CompressFlags {
-  model: string;
+  model?: string;
+  level: string;
   out?: string;
   outDir?: string;
   force?: boolean;
@@ -23,12 +28,12 @@ interface CompressFlags {
  * -o for exactly one input file, else the plan over every input (files and directories). Existing
  * outputs are refused, before anything runs, unless `force`.
  */
-export function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (p: string) => string): { single: boolean; plans: FilePlan[] } {
+export function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (name: string, input: string) => string): { single: boolean; plans: FilePlan[] } {
   const { out, outDir } = flags;
   if (out !== undefined && outDir !== undefined) throw new ConfigError('-o and --out-dir exclude each other: -o names one output, --out-dir a folder for several');
   const single = inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
   if (out !== undefined && !single) throw new ConfigError('-o names one output file and needs exactly one input file: use --out-dir DIR for several inputs or a directory');
-  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!) }] : planFiles(inputs, { find, outputFor, outDir });
+  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }] : planFiles(inputs, { find, outputFor, outDir });
   if (!flags.force) {
     const existing = plans.filter((p) => existsSync(p.output));
     if (existing.length > 0) {
@@ -74,74 +79,118 @@ export function readInput(path: string): Uint8Array {
 export function registerCompress(program: Command): void {
   program
     .command('compress')
-    .description('compress an audio file losslessly with a trained wavelm model into a .wlm archive')
-    .argument('<inputs...>', 'WAV files (8- or 16-bit PCM; any file with --raw) or directories of audio files')
-    .requiredOption('-m, --model <checkpoint>', 'model.safetensors, a checkpoint directory or a run directory')
+    .description("compress audio files losslessly into .wlm archives: wavelm's codec by default, or a trained language model with -m")
+    .argument('<inputs...>', 'WAV (8 to 32-bit integer PCM), AIFF or FLAC files, or directories of audio files')
     .option('-o, --out <file.wlm>', 'archive to write, for one input file (default: INPUT.wlm)')
     .option('--out-dir <dir>', 'write the archives under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing archives')
-    .option('--chunk-length <n>', "samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", intOption('--chunk-length'))
+    .option('-l, --level <level>', `codec preset: ${LEVEL_NAMES.join(', ')} (recorded in the archive; decompress needs no flag)`, 'normal')
+    .option('-m, --model <checkpoint>', 'code with a trained wavelm language model instead (model.safetensors, a checkpoint or run directory); decompress then needs it too')
+    .option('--chunk-length <n>', "with -m: samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", intOption('--chunk-length'))
     .option('--workers <n>', 'worker threads (the archive is identical for any number)', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
-    .option('--raw', 'code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)')
+    .option('--raw', 'with -m: code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)')
     .addHelpText(
       'after',
       `
-8-bit models code 8-bit audio directly and 16-bit audio losslessly (high byte by the model, low byte by a
-small predictive model); 16-bit models code 16-bit audio. Every sample is coded (the last chunk of each
-channel may be short); the header, other RIFF chunks and any trailing bytes are kept verbatim, so
-decompress restores the file byte for byte.
+wavelm's codec predicts each sample (an OLS stage over the channel's and its partner channel's past, then
+a cascade of NLMS stages) and codes the residual with an online context-mixing model; see
+docs/compression.md. WAV and AIFF restore byte for byte (every header and chunk kept); FLAC input restores
+its samples exactly (checked by FLAC's own MD5) as WAV. A file the codec cannot shrink is stored (10
+bytes over its size); float WAV is refused. Levels: fast, normal (default), max (slower, smaller).
 
-Several inputs (or a directory) are coded in one run: the model is loaded and the workers started once,
-and as many files as workers are in flight, so short recordings keep every worker busy. A file that
-fails is reported and the others go on.
+With -m a trained language model codes the samples instead (8-bit models: the high byte of 16-bit audio
+by the model, the low byte by a small predictive model); the header, other RIFF chunks and any trailing
+bytes are kept verbatim.
+
+Several inputs (or a directory) are coded in one run: the workers start once and as many files as workers
+are in flight. A file that fails is reported and the others go on.
 
 Examples:
-  wavelm compress speech.wav -m runs/fsdd -o speech.wlm && wavelm decompress speech.wlm -m runs/fsdd -o restored.wav
-  wavelm compress recordings/ -m runs/fsdd --out-dir archives/ && wavelm decompress archives/ -m runs/fsdd --out-dir restored/`,
+  wavelm compress speech.wav && wavelm decompress speech.wav.wlm -o restored.wav
+  wavelm compress recordings/ --out-dir archives/ --level max && wavelm decompress archives/ --out-dir restored/
+  wavelm compress speech.wav -m runs/fsdd -o speech.wlm && wavelm decompress speech.wlm -m runs/fsdd -o restored.wav`,
     )
     .action(
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {
+        if (!(LEVEL_NAMES as readonly string[]).includes(flags.level)) throw new ConfigError(`--level must be one of ${LEVEL_NAMES.join(', ')}, got '${flags.level}'`);
         const { single, plans } = planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
-        const model = loadCompressionModel(flags.model);
-        // Code at the length the model was trained on when the checkpoint records it.
-        const chunkLength = flags.chunkLength ?? defaultChunkLength(model);
-        if (chunkLength < 1) throw new ConfigError('--chunk-length must be at least 1');
+        if (!single && plans.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
         const workers = Math.max(1, flags.workers);
-        const line = (input: string, out: string, stats: CompressStats): string =>
-          `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${(100 * stats.rate).toFixed(2)}%), mode ${stats.mode}`;
-        if (single) {
-          const { input, output } = plans[0]!;
-          const { archive, stats } = await compressAudio(readInput(input), model, { chunkLength, workers, allowRaw: flags.raw, name: input, progress: barFor(cmd, { unit: 'samples' }) });
-          writeOutput(output, archive);
-          emit(cmd, { input, output, ...stats }, () =>
-            [line(input, output, stats), `${stats.chunks} chunks, ${stats.codedSamples} samples coded, ${stats.verbatimBytes} bytes verbatim, ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`].join('\n'),
-          );
-          return;
-        }
-        if (plans.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
-        const { outcomes, seconds } = await codeFiles(
-          model.spec,
-          workers,
-          plans,
-          async ({ input, output }, runner) => {
-            const { archive, stats } = await compressAudio(readInput(input), model, { chunkLength, runner, allowRaw: flags.raw, name: input });
-            writeOutput(output, archive);
-            return stats;
-          },
-          barFor(cmd, { unit: 'files' }),
-          'compress',
-        );
-        const done = outcomes.filter((o) => o.result);
-        const original = done.reduce((s, o) => s + o.result!.originalBytes, 0);
-        const archived = done.reduce((s, o) => s + o.result!.archiveBytes, 0);
-        const total = { files: done.length, failed: outcomes.length - done.length, originalBytes: original, archiveBytes: archived, rate: original > 0 ? archived / original : 0, seconds };
-        emit(cmd, { files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })), total }, () =>
-          [
-            ...done.map((o) => line(o.input, o.output, o.result!)),
-            `${done.length} files: ${original} -> ${archived} bytes (${(100 * total.rate).toFixed(2)}%), ${seconds.toFixed(2)} s (${(original / seconds / 1000).toFixed(1)} KB/s)`,
-          ].join('\n'),
-        );
-        reportFailures(outcomes);
+        if (flags.model === undefined) await compressWithCodec(cmd, single, plans, flags.level as LevelName, workers);
+        else await compressWithModel(cmd, single, plans, flags as CompressFlags & { model: string }, workers);
       }),
     );
+}
+
+function percent(rate: number): string {
+  return `${(100 * rate).toFixed(2)}%`;
+}
+
+function codecLine(input: string, out: string, stats: LosslessStats): string {
+  const how = stats.kind === 'stored' ? 'stored (the codec could not shrink it)' : `level ${stats.level}, ${stats.channels} ch, ${stats.bitsPerSample}-bit, ${stats.sampleRate} Hz`;
+  return `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${percent(stats.rate)}), ${how}`;
+}
+
+async function compressWithCodec(cmd: Command, single: boolean, plans: FilePlan[], level: LevelName, workers: number): Promise<void> {
+  if (single) {
+    const { input, output } = plans[0]!;
+    const { archive, stats } = await compressLossless(readInput(input), { level, workers, name: input, progress: barFor(cmd, { unit: 'frames' }) });
+    writeOutput(output, archive);
+    emit(cmd, { input, output, ...stats }, () => `${codecLine(input, output, stats)}
+${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`);
+    return;
+  }
+  const { outcomes, seconds } = await codeFiles(
+    SegmentRunner.open(workers),
+    plans,
+    async ({ input, output }, runner) => {
+      const { archive, stats } = await compressLossless(readInput(input), { level, runner, name: input });
+      writeOutput(output, archive);
+      return stats;
+    },
+    barFor(cmd, { unit: 'files' }),
+    'compress',
+  );
+  emitBatch(cmd, outcomes, seconds, (o) => codecLine(o.input, o.output, o.result!));
+}
+
+async function compressWithModel(cmd: Command, single: boolean, plans: FilePlan[], flags: CompressFlags & { model: string }, workers: number): Promise<void> {
+  const model = loadCompressionModel(flags.model);
+  // Code at the length the model was trained on when the checkpoint records it.
+  const chunkLength = flags.chunkLength ?? defaultChunkLength(model);
+  if (chunkLength < 1) throw new ConfigError('--chunk-length must be at least 1');
+  const line = (input: string, out: string, stats: CompressStats): string => `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${percent(stats.rate)}), mode ${stats.mode}`;
+  if (single) {
+    const { input, output } = plans[0]!;
+    const { archive, stats } = await compressAudio(readInput(input), model, { chunkLength, workers, allowRaw: flags.raw, name: input, progress: barFor(cmd, { unit: 'samples' }) });
+    writeOutput(output, archive);
+    emit(cmd, { input, output, ...stats }, () =>
+      [line(input, output, stats), `${stats.chunks} chunks, ${stats.codedSamples} samples coded, ${stats.verbatimBytes} bytes verbatim, ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`].join('\n'),
+    );
+    return;
+  }
+  const { outcomes, seconds } = await codeFiles(
+    ChunkRunner.open(model.spec, workers),
+    plans,
+    async ({ input, output }, runner) => {
+      const { archive, stats } = await compressAudio(readInput(input), model, { chunkLength, runner, allowRaw: flags.raw, name: input });
+      writeOutput(output, archive);
+      return stats;
+    },
+    barFor(cmd, { unit: 'files' }),
+    'compress',
+  );
+  emitBatch(cmd, outcomes, seconds, (o) => line(o.input, o.output, o.result!));
+}
+
+/** The per-file lines and the total of a batch, then its failures. */
+function emitBatch<T extends { originalBytes: number; archiveBytes: number }>(cmd: Command, outcomes: FileOutcome<T>[], seconds: number, line: (o: FileOutcome<T>) => string): void {
+  const done = outcomes.filter((o) => o.result);
+  const original = done.reduce((s, o) => s + o.result!.originalBytes, 0);
+  const archived = done.reduce((s, o) => s + o.result!.archiveBytes, 0);
+  const total = { files: done.length, failed: outcomes.length - done.length, originalBytes: original, archiveBytes: archived, rate: original > 0 ? archived / original : 0, seconds };
+  emit(cmd, { files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })), total }, () =>
+    [...done.map(line), `${done.length} files: ${original} -> ${archived} bytes (${percent(total.rate)}), ${seconds.toFixed(2)} s (${(original / seconds / 1000).toFixed(1)} KB/s)`].join('\n'),
+  );
+  reportFailures(outcomes);
 }

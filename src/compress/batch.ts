@@ -1,5 +1,5 @@
 /**
- * Compressing or restoring many files with one set of workers. The predictors are built once, and up to
+ * Compressing or restoring many files with one set of workers. The workers start once, and up to
  * `concurrency` files are in flight at a time, so files of one or two chunks (most recordings in
  * spoken-word datasets: FSDD's average 1.3 chunks) still keep every worker busy. A file that fails is
  * reported and the others go on; nothing is written for it.
@@ -9,7 +9,6 @@ import { basename, join, relative } from 'node:path';
 import { collectAudioFiles, findFiles } from '../tokens/files.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
-import { ChunkRunner, type PredictorSpec } from './parallel.js';
 
 export interface FilePlan {
   input: string;
@@ -46,12 +45,19 @@ export async function forEachFile<T>(plans: readonly FilePlan[], concurrency: nu
   return out;
 }
 
+/** What codeFiles needs of a runner: how many files to keep in flight, and how to release it. */
+export interface FileRunner {
+  readonly workers: number;
+  close(): Promise<void>;
+}
+
 /**
- * forEachFile on a ChunkRunner opened for the run (predictors built once, closed at the end) with
- * `workers` files in flight; `progress` counts files. Returns the outcomes and the seconds taken.
+ * forEachFile on a runner opened for the run (a ChunkRunner's predictors built once, or a lossless
+ * SegmentRunner's threads), closed at the end, with `workers` files in flight; `progress` counts files.
+ * Returns the outcomes and the seconds taken.
  */
-export async function codeFiles<T>(spec: PredictorSpec, workers: number, plans: readonly FilePlan[], fn: (plan: FilePlan, runner: ChunkRunner) => Promise<T>, progress: ProgressSink = silentProgress, label = ''): Promise<{ outcomes: FileOutcome<T>[]; seconds: number }> {
-  const runner = await ChunkRunner.open(spec, workers);
+export async function codeFiles<R extends FileRunner, T>(opening: Promise<R>, plans: readonly FilePlan[], fn: (plan: FilePlan, runner: R) => Promise<T>, progress: ProgressSink = silentProgress, label = ''): Promise<{ outcomes: FileOutcome<T>[]; seconds: number }> {
+  const runner = await opening;
   const t0 = performance.now();
   try {
     progress.start(plans.length, label);
@@ -66,8 +72,8 @@ export async function codeFiles<T>(spec: PredictorSpec, workers: number, plans: 
 export interface PlanOptions {
   /** What a directory input contributes: its audio files ('audio') or its files ending in this suffix (e.g. '.wlm'). */
   find: 'audio' | string;
-  /** Output name for an input path, without --out-dir (e.g. add '.wlm', or strip it). */
-  outputFor: (input: string) => string;
+  /** Output name for an input's path or, under --out-dir, its inner path (e.g. add '.wlm', or strip it); `input` is the file itself. */
+  outputFor: (name: string, input: string) => string;
   /** Write every output under this directory instead: directory inputs keep their inner paths, files their names. */
   outDir?: string;
 }
@@ -87,8 +93,8 @@ export function planFiles(inputs: readonly string[], opts: PlanOptions): FilePla
     }
     const files = dir ? (opts.find === 'audio' ? collectAudioFiles([input]) : findFiles(input, (name) => name.endsWith(opts.find))) : [input];
     for (const f of files) {
-      const name = opts.outputFor(dir ? relative(input, f) : basename(f));
-      plans.push({ input: f, output: opts.outDir ? join(opts.outDir, name) : opts.outputFor(f) });
+      const name = opts.outputFor(dir ? relative(input, f) : basename(f), f);
+      plans.push({ input: f, output: opts.outDir ? join(opts.outDir, name) : opts.outputFor(f, f) });
     }
   }
   const seen = new Map<string, string>();
