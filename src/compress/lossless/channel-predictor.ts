@@ -1,7 +1,9 @@
 /**
  * The predictive front end for one channel: an OLS stage over the channel's own past and its partner
  * channel's (the current sample too when the partner is coded first), then a cascade of NLMS stages, each
- * predicting what the stages before it missed. The prediction is the sum of the stages.
+ * predicting what the stages before it missed. The prediction is the sum of the first k stages, for the
+ * k whose sums have erred least lately: a stage that has not caught up (after a transient, or on a
+ * signal it cannot model) is left out until it helps, and encoder and decoder choose alike from the past.
  */
 import { OlsPredictor } from './ols.js';
 import { NlmsStage } from './nlms.js';
@@ -22,6 +24,9 @@ export class History {
   }
 }
 
+/** Weight of the newest error in each partial sum's running mean (about 64 samples). */
+const SUM_ERROR_RATE = 1 / 64;
+
 export class ChannelPredictor {
   private readonly ols: OlsPredictor;
   private readonly stages: NlmsStage[];
@@ -29,6 +34,9 @@ export class ChannelPredictor {
   private readonly own: number;
   private readonly cross: number;
   private readonly stagePredictions: Float64Array;
+  /** Recent mean absolute error of each partial sum (OLS alone, OLS + stage 1, ...). */
+  private readonly sumErrors: Float64Array;
+  private readonly sums: Float64Array;
   private olsPrediction = 0;
 
   constructor(level: LevelSettings, lambda: number, hasPartner: boolean) {
@@ -38,6 +46,8 @@ export class ChannelPredictor {
     this.ols = new OlsPredictor(this.own + this.cross, lambda, level.olsRidge, level.olsInterval);
     this.stages = level.nlms.map(([order, mu]) => new NlmsStage(order, mu));
     this.stagePredictions = new Float64Array(this.stages.length);
+    this.sumErrors = new Float64Array(this.stages.length + 1);
+    this.sums = new Float64Array(this.stages.length + 1);
   }
 
   /** Sets the OLS inputs from the channel's own past and its partner's most recent known samples. */
@@ -56,15 +66,23 @@ export class ChannelPredictor {
   predict(): number {
     let p = this.ols.predict(this.inputs);
     this.olsPrediction = p;
+    this.sums[0] = p;
+    let best = 0;
     for (let s = 0; s < this.stages.length; s++) {
       const ps = this.stages[s]!.predict();
       this.stagePredictions[s] = ps;
       p += ps;
+      this.sums[s + 1] = p;
+      if (this.sumErrors[s + 1]! < this.sumErrors[best]!) best = s + 1;
     }
-    return p;
+    return this.sums[best]!;
   }
 
   update(value: number): void {
+    for (let k = 0; k < this.sums.length; k++) {
+      const err = value - this.sums[k]!;
+      this.sumErrors[k] = this.sumErrors[k]! + ((err < 0 ? -err : err) - this.sumErrors[k]!) * SUM_ERROR_RATE;
+    }
     this.ols.update(this.inputs, value);
     let e = value - this.olsPrediction;
     for (let s = 0; s < this.stages.length; s++) {

@@ -10,6 +10,7 @@ export interface LevelSettings {
   olsCross: number;
   /** Forgetting factors the encoder tries (on the first TRIAL_FRAMES frames) and chooses among. */
   olsLambdas: readonly number[];
+  /** Ridge of the OLS solve, in squared sample steps per sample of memory (see OlsPredictor.solve). */
   olsRidge: number;
   /** Samples between OLS solves. */
   olsInterval: number;
@@ -19,9 +20,9 @@ export interface LevelSettings {
 
 /** Measured in docs/compression.md ("The lossless codec"). */
 export const LEVELS = {
-  fast: { olsOwn: 8, olsCross: 4, olsLambdas: [0.998], olsRidge: 0.00001, olsInterval: 16, nlms: [[32, 0.02]] },
-  normal: { olsOwn: 16, olsCross: 8, olsLambdas: [0.99, 0.998], olsRidge: 0.00001, olsInterval: 8, nlms: [[256, 0.012], [32, 0.025], [16, 0.03]] },
-  max: { olsOwn: 32, olsCross: 16, olsLambdas: [0.99, 0.998, 0.9995], olsRidge: 0.00001, olsInterval: 4, nlms: [[256, 0.012], [32, 0.025], [16, 0.03]] },
+  fast: { olsOwn: 8, olsCross: 4, olsLambdas: [0.998], olsRidge: 10, olsInterval: 16, nlms: [[32, 0.02]] },
+  normal: { olsOwn: 16, olsCross: 8, olsLambdas: [0.99, 0.998], olsRidge: 10, olsInterval: 8, nlms: [[256, 0.012], [32, 0.025], [16, 0.03]] },
+  max: { olsOwn: 32, olsCross: 16, olsLambdas: [0.99, 0.998, 0.9995], olsRidge: 10, olsInterval: 4, nlms: [[256, 0.012], [32, 0.025], [16, 0.03]] },
 } as const satisfies Record<string, LevelSettings>;
 
 export type LevelName = keyof typeof LEVELS;

@@ -20,7 +20,13 @@ export class NlmsStage {
     const w = this.w;
     const o = this.pos;
     let s = 0;
-    for (let i = 0; i < this.order; i++) s += w[i]! * h[o + i]!;
+    let power = 0;
+    for (let i = 0; i < this.order; i++) {
+      const x = h[o + i]!;
+      s += w[i]! * x;
+      power += x * x;
+    }
+    this.power = power;
     this.prediction = s;
     return s;
   }
@@ -33,9 +39,6 @@ export class NlmsStage {
     const o = this.pos;
     const g = (this.mu * (value - this.prediction)) / (this.power + 1e-3 * n + 1);
     for (let i = 0; i < n; i++) w[i] = w[i]! + g * h[o + i]!;
-    const oldest = h[o + n - 1]!;
-    this.power += value * value - oldest * oldest;
-    if (this.power < 0) this.power = 0;
     const p = o === 0 ? n - 1 : o - 1;
     h[p] = value;
     h[p + n] = value;
