@@ -1,12 +1,13 @@
 /** `wavelm chunks INPUT...`: audio files or folders to fixed-size byte-token chunks, written back to back. */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writevSync } from 'node:fs';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { defaultAudioDir } from '../audio/index.js';
 import { customAudioBatches, emptyStats, type ChannelMode, type Conversion, type IteratorOptions, type IteratorStats, type TailMode } from '../tokens/index.js';
 import { ConfigError, WavelmError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
 import { action, barFor, emit, globals, warn } from './common.js';
+import { integerOption } from './options.js';
 
 export interface PipelineFlags {
   bitDepth?: string;
@@ -21,14 +22,6 @@ export interface PipelineFlags {
   allowTruncated?: boolean;
 }
 
-function int(name: string, min: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
-    return n;
-  };
-}
-
 /** Adds the pipeline's options to a command (shared with `wavelm demo`). */
 export function addPipelineOptions(cmd: Command): Command {
   return cmd
@@ -39,15 +32,15 @@ export function addPipelineOptions(cmd: Command): Command {
         .choices(['lmic', 'seed-float', 'exact'])
         .default('exact'),
     )
-    .option('--blocking-size <n>', 'samples per channel in one stereo block', int('--blocking-size', 1), 1024)
-    .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', int('--chunk-size', 1), 2048)
-    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', int('--num-chunks', 0))
+    .option('--blocking-size <n>', 'samples per channel in one stereo block', integerOption({ min: 1 }), 1024)
+    .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', integerOption({ min: 1 }), 2048)
+    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', integerOption({ min: 0 }))
     .addOption(
       new Option('--channel-mode <mode>', 'block: stereo as interleaved blocks; mix: down-mix to mono; pick: one channel (--channel); upmix: mono to stereo blocks')
         .choices(['block', 'mix', 'pick', 'upmix'])
         .default('block'),
     )
-    .option('--channel <i>', 'channel index for --channel-mode pick', int('--channel', 0), 0)
+    .option('--channel <i>', 'channel index for --channel-mode pick', integerOption({ min: 0 }), 0)
     .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'))
     .option('--strict', 'stop at the first unreadable file instead of skipping it with a warning')
     .option('--allow-truncated', 'keep the readable frames of truncated WAV files');

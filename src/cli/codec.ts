@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { encodeWav, toInt16, type AudioData } from '../audio/index.js';
 import { AudioProcessor, defaultCacheDir, encodeFiles, groupFeatures, readCodes, writeCodes } from '../codec/index.js';
 import { ConfigError } from '../util/errors.js';
-import { action, barFor, emit, floatOption, intOption } from './common.js';
+import { action, barFor, emit } from './common.js';
+import { integerOption, numberOption } from './options.js';
 
 interface EncodeCliOptions {
   model: string;
@@ -55,11 +56,11 @@ export function registerCodec(program: Command): void {
     .description('encode audio files to codes .npy [codebooks, frames] with a JSON sidecar (rate, bandwidth, frame rate, scales)')
     .argument('<inputs...>', 'audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate and channel count)')
     .requiredOption('-m, --model <dir>', 'model folder holding config.json and model.safetensors')
-    .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', floatOption('--bandwidth'), 6)
+    .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', numberOption({ above: 0 }), 6)
     .option('-o, --output <path>', 'output .npy for one input, else a folder (default: beside each input, NAME.codes.npy)')
-    .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', floatOption('--group-seconds'))
-    .option('--max-seconds <s>', 'encode at most the first S seconds of each file', floatOption('--max-seconds'))
-    .option('-w, --workers <n>', 'worker threads for many files (default: cores)', intOption('--workers'))
+    .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', numberOption({ above: 0 }))
+    .option('--max-seconds <s>', 'encode at most the first S seconds of each file', numberOption({ above: 0 }))
+    .option('-w, --workers <n>', 'worker threads for many files (default: cores)', integerOption({ min: 1 }))
     .option('--cache-dir <dir>', `content-hash cache of codes (default: ${defaultCacheDir()})`)
     .option('--no-cache', 'do not read or write the cache')
     .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')

@@ -7,7 +7,8 @@ import { compressAudio, type CompressStats } from '../compress/archive.js';
 import { codeFiles, planFiles, type FileOutcome, type FilePlan } from '../compress/batch.js';
 import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { ConfigError, exitCodeFor, NotFoundError } from '../util/errors.js';
-import { action, barFor, emit, intOption, reportError } from './common.js';
+import { action, barFor, emit, reportError } from './common.js';
+import { integerOption } from './options.js';
 
 interface CompressFlags {
   model: string;
@@ -80,8 +81,8 @@ export function registerCompress(program: Command): void {
     .option('-o, --out <file.wlm>', 'archive to write, for one input file (default: INPUT.wlm)')
     .option('--out-dir <dir>', 'write the archives under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing archives')
-    .option('--chunk-length <n>', "samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", intOption('--chunk-length'))
-    .option('--workers <n>', 'worker threads (the archive is identical for any number)', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
+    .option('--chunk-length <n>', "samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", integerOption({ min: 1 }))
+    .option('--workers <n>', 'worker threads (the archive is identical for any number)', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
     .option('--raw', 'code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)')
     .addHelpText(
       'after',
@@ -106,7 +107,7 @@ Examples:
         // Code at the length the model was trained on when the checkpoint records it.
         const chunkLength = flags.chunkLength ?? defaultChunkLength(model);
         if (chunkLength < 1) throw new ConfigError('--chunk-length must be at least 1');
-        const workers = Math.max(1, flags.workers);
+        const workers = flags.workers;
         const line = (input: string, out: string, stats: CompressStats): string =>
           `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${(100 * stats.rate).toFixed(2)}%), mode ${stats.mode}`;
         if (single) {

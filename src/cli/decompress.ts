@@ -5,7 +5,8 @@ import { decompressAudio, readArchiveInfo } from '../compress/archive.js';
 import { codeFiles } from '../compress/batch.js';
 import { loadCompressionModel } from '../compress/model.js';
 import { NotFoundError } from '../util/errors.js';
-import { action, barFor, emit, intOption } from './common.js';
+import { action, barFor, emit } from './common.js';
+import { integerOption } from './options.js';
 import { planOutputs, readInput, reportFailures, writeOutput } from './compress.js';
 
 interface DecompressFlags {
@@ -30,13 +31,13 @@ export function registerDecompress(program: Command): void {
     .option('-o, --out <file>', 'where to write the restored file, for one archive (default: ARCHIVE without .wlm)')
     .option('--out-dir <dir>', 'write the restored files under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing files (by default an existing file, such as the original, is left alone and nothing is written)')
-    .option('--workers <n>', 'worker threads', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
+    .option('--workers <n>', 'worker threads', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
     .addHelpText('after', '\nThe model hashes, checksums and the SHA-256 of the original are verified: another model or a damaged archive is an error (exit code 5), never wrong output. Several archives are restored in one run (one model load, all workers busy); one that fails is reported and the others go on.')
     .action(
       action(async (inputs: string[], flags: DecompressFlags, cmd: Command) => {
         const { single, plans } = planOutputs(inputs, flags, '.wlm', restoredName);
         const model = loadCompressionModel(flags.model);
-        const workers = Math.max(1, flags.workers);
+        const workers = flags.workers;
         if (single) {
           const { input, output } = plans[0]!;
           const archive = readInput(input);

@@ -18,7 +18,8 @@ import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { trainAudioTransformer } from '../model/train.js';
 import { assignSplits, type IteratorOptions } from '../tokens/index.js';
 import { ConfigError, MismatchError } from '../util/errors.js';
-import { action, barFor, emit, floatOption, intOption, warn } from './common.js';
+import { action, barFor, emit, warn } from './common.js';
+import { integerOption, numberOption } from './options.js';
 import { addPipelineOptions, describeChunks, pipelineOptions, runChunks, type ChunksResult, type PipelineFlags } from './chunks.js';
 
 /** What the demo's steps share: inputs, options, and each step's result by name. */
@@ -179,14 +180,14 @@ export function registerDemo(program: Command): void {
     .description('run the main job on the embedded default audio (CC0 Sonic Pi samples): chunks -> train -> eval against gzip/lzma/FLAC/PNG -> lossless round trip')
     .option('--out-dir <dir>', 'where the demo writes its outputs (default: a folder in the system temp dir)')
     .option('--stages <list>', `comma-separated stages to run, in order (${DEMO_STEPS.map((d) => d.name).join(',')})`, DEMO_STEPS.map((d) => d.name).join(','))
-    .option('--steps <n>', 'training steps', intOption('--steps'), 300)
-    .option('--seq-len <n>', 'training sequence length (tokens)', intOption('--seq-len'), 256)
-    .option('--batch-size <n>', 'training batch size (sequences)', intOption('--batch-size'), 8)
-    .option('--lr <x>', 'Adam learning rate (LMIC uses 1e-4 over far longer runs)', floatOption('--lr'), 1e-3)
-    .option('--workers <n>', 'worker threads (results do not depend on it)', intOption('--workers'), 2)
-    .option('--eval-chunks <n>', 'held-out 2048-byte chunks to evaluate', intOption('--eval-chunks'), 64)
-    .option('--roundtrip-seconds <s>', 'seconds of a held-out file to compress and restore', floatOption('--roundtrip-seconds'), 1)
-    .option('--seed <n>', 'seed for the split, initialisation and batches', intOption('--seed'), 0);
+    .option('--steps <n>', 'training steps', integerOption({ min: 1 }), 300)
+    .option('--seq-len <n>', 'training sequence length (tokens)', integerOption({ min: 1 }), 256)
+    .option('--batch-size <n>', 'training batch size (sequences)', integerOption({ min: 1 }), 8)
+    .option('--lr <x>', 'Adam learning rate (LMIC uses 1e-4 over far longer runs)', numberOption({ above: 0 }), 1e-3)
+    .option('--workers <n>', 'worker threads (results do not depend on it)', integerOption({ min: 1 }), 2)
+    .option('--eval-chunks <n>', 'held-out 2048-byte chunks to evaluate', integerOption({ min: 1 }), 64)
+    .option('--roundtrip-seconds <s>', 'seconds of a held-out file to compress and restore', numberOption({ above: 0 }), 1)
+    .option('--seed <n>', 'seed for the split, initialisation and batches', integerOption({ min: 0 }), 0);
   addPipelineOptions(cmd)
     .addHelpText(
       'after',
@@ -215,9 +216,6 @@ Examples:
           if (!st) throw new ConfigError(`--stages: unknown stage '${n}'; known: ${DEMO_STEPS.map((d) => d.name).join(', ')}`);
           return st;
         });
-        if (flags.steps < 1 || flags.seqLen < 1 || flags.batchSize < 1 || flags.workers < 1 || flags.evalChunks < 1 || !(flags.roundtripSeconds > 0)) {
-          throw new ConfigError('--steps, --seq-len, --batch-size, --workers, --eval-chunks and --roundtrip-seconds must be positive');
-        }
         const outDir = flags.outDir ?? join(tmpdir(), 'wavelm-demo');
         mkdirSync(outDir, { recursive: true });
         const settings: DemoSettings = { steps: flags.steps, seqLen: flags.seqLen, batchSize: flags.batchSize, learningRate: flags.lr, workers: flags.workers, evalChunks: flags.evalChunks, roundtripSeconds: flags.roundtripSeconds, seed: flags.seed };

@@ -11,7 +11,8 @@ import { evaluateLossless, formatLosslessTable, type LosslessEntry } from '../co
 import { collectAudioFiles } from '../tokens/index.js';
 import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { ConfigError } from '../util/errors.js';
-import { action, barFor, emit, intOption, warn } from './common.js';
+import { action, barFor, checkWritable, emit, warn } from './common.js';
+import { integerOption } from './options.js';
 
 interface EvalFlags {
   files?: string[];
@@ -48,8 +49,8 @@ export function registerEval(program: Command): void {
     .option('--manifest <file>', 'a `wavelm split` manifest (JSONL) instead of --files')
     .option('--split <name>', 'only this split of the manifest (train, valid, test)')
     .option('-c, --compressors <list>', `comma-separated: ${Object.keys(CLASSICAL_COMPRESSORS).join(', ')}, lm:CHECKPOINT`, 'gzip,lzma,flac,png')
-    .option('--max-chunks <n>', "evaluate the first n chunks (LMIC's --num_chunks)", intOption('--max-chunks'))
-    .option('--workers <n>', 'worker threads for LM compressors (rates do not depend on it)', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
+    .option('--max-chunks <n>', "evaluate the first n chunks (LMIC's --num_chunks)", integerOption({ min: 1 }))
+    .option('--workers <n>', 'worker threads for LM compressors (rates do not depend on it)', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
     .option('--no-unchunked', 'skip the unchunked rates')
     .option('--csv <file>', 'also write the results as CSV')
     .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
@@ -69,6 +70,8 @@ Examples:
     .action(
       action(async (flags: EvalFlags, cmd: Command) => {
         if (!flags.files === !flags.manifest) throw new ConfigError('give either --files PATH... or --manifest FILE');
+        if (flags.csv) checkWritable(flags.csv, '--csv');
+        if (flags.chart) checkWritable(flags.chart, '--chart');
         const inputs = flags.manifest ? manifestPaths(flags.manifest, flags.split) : flags.files!;
         const names = flags.compressors.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
         if (names.length === 0) throw new ConfigError('--compressors is empty');

@@ -19,7 +19,8 @@ import {
 import { ConfigError } from '../util/errors.js';
 import { writeNpy } from '../util/npy.js';
 import { colormapTable, encodePng, type Colormap } from '../util/png.js';
-import { action, barFor, emit, floatOption, intOption } from './common.js';
+import { action, barFor, checkWritable, emit } from './common.js';
+import { integerOption, numberOption } from './options.js';
 
 interface SpectralCliOptions {
   output?: string;
@@ -127,6 +128,8 @@ function writeSpectrogramPng(path: string, m: FeatureMatrix, isDb: boolean, isPo
 
 async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd: Command): Promise<void> {
   if (!o.output && !o.png) throw new ConfigError('give -o OUT.npy and/or --png FILE', { subject: '-o' });
+  if (o.output) checkWritable(o.output, '-o');
+  if (o.png) checkWritable(o.png, '--png');
   const { y, sr, native, channels } = await loadMono(input, o);
   const norm = o.norm === undefined ? 'slaney' : o.norm === 'none' ? null : o.norm;
   if (norm !== null && norm !== 'slaney') throw new ConfigError(`--norm must be slaney or none, got '${o.norm}'`, { subject: '--norm' });
@@ -196,6 +199,7 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
 async function runResample(input: string, o: { sr?: number; output?: string; quality: string; bits?: string }, cmd: Command): Promise<void> {
   if (o.sr === undefined) throw new ConfigError('resample needs --sr RATE', { subject: '--sr' });
   if (!o.output) throw new ConfigError('resample needs -o OUT.wav', { subject: '-o' });
+  checkWritable(o.output, '-o');
   const reader = await openAudio(input);
   const bar = barFor(cmd, { unit: 'frames' });
   try {
@@ -259,30 +263,30 @@ function spectralCommand(parent: Command, kind: Kind, description: string): void
     .command(`${kind} <input>`)
     .description(description)
     .option('-o, --output <file>', 'write the matrix as float32 .npy, shape [rows, frames] as librosa returns it')
-    .option('--sr <rate>', 'resample to this rate first (default: the file\'s own rate, librosa.load(sr=None))', intOption('--sr'))
-    .option('--channel <n>', 'use this channel (from 0) instead of the mean of all channels', intOption('--channel'))
-    .option('--n-fft <n>', 'FFT length (librosa: 2048)', intOption('--n-fft'))
-    .option('--hop-length <n>', 'hop in samples (librosa: win_length // 4)', intOption('--hop-length'))
-    .option('--win-length <n>', 'window length (librosa: n_fft)', intOption('--win-length'))
+    .option('--sr <rate>', 'resample to this rate first (default: the file\'s own rate, librosa.load(sr=None))', integerOption({ min: 1 }))
+    .option('--channel <n>', 'use this channel (from 0) instead of the mean of all channels', integerOption({ min: 0 }))
+    .option('--n-fft <n>', 'FFT length (librosa: 2048)', integerOption({ min: 1 }))
+    .option('--hop-length <n>', 'hop in samples (librosa: win_length // 4)', integerOption({ min: 1 }))
+    .option('--win-length <n>', 'window length (librosa: n_fft)', integerOption({ min: 1 }))
     .option('--window <name>', 'hann, hamming, blackman or boxcar', 'hann')
     .option('--center', 'pad n_fft // 2 on both sides (librosa default)', true)
     .option('--no-center', 'frames start at sample 0')
     .option('--pad-mode <mode>', 'constant (librosa 0.11 default), reflect, edge or symmetric', 'constant')
-    .option('--power <p>', kind === 'stft' ? 'exponent of the magnitude (1: magnitude, 2: power)' : 'exponent of the magnitude (librosa: 2)', floatOption('--power'))
+    .option('--power <p>', kind === 'stft' ? 'exponent of the magnitude (1: magnitude, 2: power)' : 'exponent of the magnitude (librosa: 2)', numberOption({ above: 0 }))
     .option('--top-db <dB>', "with dB output, clip this far below the peak, or 'none' (librosa: 80)")
     .option('--ref <r>', "dB reference: a number (librosa: 1.0) or 'max'")
     .option('--png <file>', 'also draw the result as a PNG image (low frequencies at the bottom)')
     .option('--colormap <name>', 'viridis, magma or gray', 'magma')
     .option('--quality <q>', 'resampler quality for --sr: fast, default or best', 'default');
   if (kind !== 'stft') {
-    c.option('--n-mels <n>', 'mel bands (librosa: 128)', intOption('--n-mels'))
-      .option('--fmin <hz>', 'lowest mel edge (librosa: 0)', floatOption('--fmin'))
-      .option('--fmax <hz>', 'highest mel edge (librosa: sr / 2)', floatOption('--fmax'))
+    c.option('--n-mels <n>', 'mel bands (librosa: 128)', integerOption({ min: 1 }))
+      .option('--fmin <hz>', 'lowest mel edge (librosa: 0)', numberOption({ min: 0 }))
+      .option('--fmax <hz>', 'highest mel edge (librosa: sr / 2)', numberOption({ above: 0 }))
       .option('--htk', 'HTK mel scale instead of Slaney (librosa: false)')
       .option('--norm <norm>', 'slaney (area normalisation, librosa default) or none');
   }
   if (kind === 'mfcc') {
-    c.option('--n-mfcc <n>', 'coefficients (librosa: 20)', intOption('--n-mfcc')).option('--lifter <l>', 'cepstral liftering (librosa: 0)', floatOption('--lifter'));
+    c.option('--n-mfcc <n>', 'coefficients (librosa: 20)', integerOption({ min: 1 })).option('--lifter <l>', 'cepstral liftering (librosa: 0)', numberOption({ min: 0 }));
   } else {
     c.option('--db', kind === 'stft' ? 'convert to dB (amplitude_to_db for power 1, power_to_db for power 2)' : 'convert to dB (power_to_db)');
   }
@@ -296,7 +300,7 @@ export function registerFeatures(program: Command): void {
   spectralCommand(f, 'mfcc', 'MFCC, as librosa.feature.mfcc (shape [n_mfcc, frames])');
   f.command('resample <input>')
     .description('resample to another rate (scipy.signal.resample_poly\'s filter by default), streaming, to WAV')
-    .requiredOption('--sr <rate>', 'output sample rate', intOption('--sr'))
+    .requiredOption('--sr <rate>', 'output sample rate', integerOption({ min: 1 }))
     .requiredOption('-o, --output <file>', 'output WAV')
     .option('--quality <q>', 'fast, default (scipy resample_poly) or best', 'default')
     .option('--bits <b>', 'output encoding: 16, 24, 32 or float (default: 16 for <= 16-bit input, 24 up to 24-bit, else float)')
