@@ -2,8 +2,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, writevSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { defaultAudioDir } from '../audio/index.js';
-import { customAudioBatches, emptyStats, type ChannelMode, type Conversion, type IteratorOptions, type IteratorStats, type TailMode } from '../tokens/index.js';
+import type { ChannelMode, Conversion, IteratorOptions, IteratorStats, TailMode } from '../tokens/index.js';
 import { ConfigError, WavelmError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
 import { action, barFor, emit, globals, warn } from './common.js';
@@ -82,6 +81,7 @@ export interface ChunksResult {
  */
 export async function runChunks(inputs: string[], opts: IteratorOptions, out: string | undefined, progress: ProgressSink, onWarning: (m: string) => void): Promise<ChunksResult> {
   const t0 = performance.now();
+  const { customAudioBatches, emptyStats } = await import('../tokens/index.js');
   const stats: IteratorStats = emptyStats();
   const hash = createHash('sha256');
   const fd = out ? openOut(out) : -1;
@@ -147,7 +147,7 @@ Examples:
     .action(
       action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean }, c: Command) => {
         const all = [...inputs];
-        if (flags.default) all.push(defaultAudioDir());
+        if (flags.default) all.push((await import('../audio/index.js')).defaultAudioDir());
         if (all.length === 0) throw new ConfigError('give audio files or folders, or --default for the embedded audio');
         const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'bytes' }), (m) => warn(c, m));
         emit(c, result, () => describeChunks(result));

@@ -2,8 +2,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { encodeWav, toInt16, type AudioData } from '../audio/index.js';
-import { AudioProcessor, defaultCacheDir, encodeFiles, groupFeatures, readCodes, writeCodes } from '../codec/index.js';
+import type { AudioData } from '../audio/index.js';
 import { ConfigError } from '../util/errors.js';
 import { action, barFor, emit } from './common.js';
 import { integerOption, numberOption } from './options.js';
@@ -61,7 +60,7 @@ export function registerCodec(program: Command): void {
     .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', numberOption({ above: 0 }))
     .option('--max-seconds <s>', 'encode at most the first S seconds of each file', numberOption({ above: 0 }))
     .option('-w, --workers <n>', 'worker threads for many files (default: cores)', integerOption({ min: 1 }))
-    .option('--cache-dir <dir>', `content-hash cache of codes (default: ${defaultCacheDir()})`)
+    .option('--cache-dir <dir>', 'content-hash cache of codes (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)')
     .option('--no-cache', 'do not read or write the cache')
     .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')
     .action(
@@ -69,6 +68,7 @@ export function registerCodec(program: Command): void {
         const outs = outputsFor(inputs, o.output, '.npy');
         if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
         const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
+        const { defaultCacheDir, encodeFiles, groupFeatures, writeCodes } = await import('../codec/index.js');
         await encodeFiles(inputs, {
           modelDir: o.model,
           bandwidth: o.bandwidth,
@@ -100,6 +100,7 @@ export function registerCodec(program: Command): void {
     .action(
       action(async (inputs: string[], o: DecodeCliOptions, cmd: Command) => {
         const outs = outputsFor(inputs, o.output, '.wav');
+        const [{ encodeWav, toInt16 }, { AudioProcessor, readCodes }] = await Promise.all([import('../audio/index.js'), import('../codec/index.js')]);
         const proc = AudioProcessor.load(o.model, { backend: backendOf(o.backend) });
         const bar = barFor(cmd, { unit: 'files' });
         const rows: { input: string; output: string; sampleRate: number; channels: number; frames: number; seconds: number }[] = [];

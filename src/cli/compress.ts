@@ -3,9 +3,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { compressAudio, type CompressStats } from '../compress/archive.js';
-import { codeFiles, planFiles, type FileOutcome, type FilePlan } from '../compress/batch.js';
-import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
+import type { CompressStats } from '../compress/archive.js';
+import type { FileOutcome, FilePlan } from '../compress/batch.js';
 import { ConfigError, exitCodeFor, NotFoundError } from '../util/errors.js';
 import { action, barFor, emit, reportError } from './common.js';
 import { integerOption } from './options.js';
@@ -24,12 +23,12 @@ interface CompressFlags {
  * -o for exactly one input file, else the plan over every input (files and directories). Existing
  * outputs are refused, before anything runs, unless `force`.
  */
-export function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (p: string) => string): { single: boolean; plans: FilePlan[] } {
+export async function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (p: string) => string): Promise<{ single: boolean; plans: FilePlan[] }> {
   const { out, outDir } = flags;
   if (out !== undefined && outDir !== undefined) throw new ConfigError('-o and --out-dir exclude each other: -o names one output, --out-dir a folder for several');
   const single = inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
   if (out !== undefined && !single) throw new ConfigError('-o names one output file and needs exactly one input file: use --out-dir DIR for several inputs or a directory');
-  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!) }] : planFiles(inputs, { find, outputFor, outDir });
+  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!) }] : (await import('../compress/batch.js')).planFiles(inputs, { find, outputFor, outDir });
   if (!flags.force) {
     const existing = plans.filter((p) => existsSync(p.output));
     if (existing.length > 0) {
@@ -102,7 +101,12 @@ Examples:
     )
     .action(
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {
-        const { single, plans } = planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
+        const { single, plans } = await planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
+        const [{ compressAudio }, { codeFiles }, { defaultChunkLength, loadCompressionModel }] = await Promise.all([
+          import('../compress/archive.js'),
+          import('../compress/batch.js'),
+          import('../compress/model.js'),
+        ]);
         const model = loadCompressionModel(flags.model);
         // Code at the length the model was trained on when the checkpoint records it.
         const chunkLength = flags.chunkLength ?? defaultChunkLength(model);

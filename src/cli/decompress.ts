@@ -1,9 +1,6 @@
 /** `wavelm decompress IN.wlm... -m CHECKPOINT [-o RESTORED | --out-dir DIR]`: restores the original files byte for byte. */
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { decompressAudio, readArchiveInfo } from '../compress/archive.js';
-import { codeFiles } from '../compress/batch.js';
-import { loadCompressionModel } from '../compress/model.js';
 import { NotFoundError } from '../util/errors.js';
 import { action, barFor, emit } from './common.js';
 import { integerOption } from './options.js';
@@ -35,7 +32,12 @@ export function registerDecompress(program: Command): void {
     .addHelpText('after', '\nThe model hashes, checksums and the SHA-256 of the original are verified: another model or a damaged archive is an error (exit code 5), never wrong output. Several archives are restored in one run (one model load, all workers busy); one that fails is reported and the others go on.')
     .action(
       action(async (inputs: string[], flags: DecompressFlags, cmd: Command) => {
-        const { single, plans } = planOutputs(inputs, flags, '.wlm', restoredName);
+        const { single, plans } = await planOutputs(inputs, flags, '.wlm', restoredName);
+        const [{ decompressAudio, readArchiveInfo }, { codeFiles }, { loadCompressionModel }] = await Promise.all([
+          import('../compress/archive.js'),
+          import('../compress/batch.js'),
+          import('../compress/model.js'),
+        ]);
         const model = loadCompressionModel(flags.model);
         const workers = flags.workers;
         if (single) {

@@ -7,16 +7,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Command } from 'commander';
-import { defaultAudioDir, encodeWav, loadAudio, sliceFrames, toInt16 } from '../audio/index.js';
-import { encodeFlacAsync } from '../audio/encoders/flac.js';
-import { compressAudio, decompressAudio } from '../compress/archive.js';
-import { CLASSICAL_COMPRESSORS } from '../compress/compressors.js';
-import { lmicChunks } from '../compress/data.js';
-import { evaluateCompressor, formatEvalTable, type EvalResult } from '../compress/evaluate.js';
-import { LmCompressor } from '../compress/lm-compressor.js';
-import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
-import { trainAudioTransformer } from '../model/train.js';
-import { assignSplits, type IteratorOptions } from '../tokens/index.js';
+import type { EvalResult } from '../compress/evaluate.js';
+import type { IteratorOptions } from '../tokens/index.js';
 import { ConfigError, MismatchError } from '../util/errors.js';
 import { action, barFor, emit, warn } from './common.js';
 import { integerOption, numberOption } from './options.js';
@@ -45,7 +37,8 @@ export interface DemoSettings {
 }
 
 /** Train/valid/test files of the embedded audio (file-level, seeded, stable). */
-function demoSplits(ctx: DemoContext): { train: string[]; valid: string[]; test: string[] } {
+async function demoSplits(ctx: DemoContext): Promise<{ train: string[]; valid: string[]; test: string[] }> {
+  const { assignSplits } = await import('../tokens/index.js');
   const entries = assignSplits(ctx.audioDir, { seed: ctx.settings.seed, valid: 0.1, test: 0.1 });
   const pick = (split: string) => entries.filter((e) => e.split === split).map((e) => e.path);
   return { train: pick('train'), valid: pick('valid'), test: pick('test') };
@@ -75,8 +68,9 @@ export const DEMO_STEPS: DemoStep[] = [
     // that a couple of minutes already beat the unigram entropy clearly.
     name: 'train',
     async run(ctx) {
-      const sp = demoSplits(ctx);
+      const sp = await demoSplits(ctx);
       const out = runDir(ctx);
+      const { trainAudioTransformer } = await import('../model/train.js');
       // Only a previous demo run is replaced; anything else in the way is an error, never deleted.
       if (existsSync(out)) {
         if (!existsSync(join(out, 'config.json'))) throw new ConfigError(`${out} exists and is not a wavelm run; choose another --out-dir`, { subject: out });
@@ -114,7 +108,14 @@ export const DEMO_STEPS: DemoStep[] = [
     // compress.py's measurement on the held-out test files: LMIC 8-bit chunks, each compressed alone.
     name: 'eval',
     async run(ctx) {
-      const sp = demoSplits(ctx);
+      const sp = await demoSplits(ctx);
+      const [{ CLASSICAL_COMPRESSORS }, { lmicChunks }, { evaluateCompressor, formatEvalTable }, { LmCompressor }, { loadCompressionModel }] = await Promise.all([
+        import('../compress/compressors.js'),
+        import('../compress/data.js'),
+        import('../compress/evaluate.js'),
+        import('../compress/lm-compressor.js'),
+        import('../compress/model.js'),
+      ]);
       const data = await lmicChunks(sp.test, { maxChunks: ctx.settings.evalChunks, onWarning: (m) => warn(ctx.cmd, m) });
       if (data.chunks.length === 0) throw new ConfigError('the test split of the embedded audio has no complete 2048-byte chunk');
       const model = loadCompressionModel(runDir(ctx));
@@ -137,8 +138,14 @@ export const DEMO_STEPS: DemoStep[] = [
     // decompressed, and compared byte for byte.
     name: 'roundtrip',
     async run(ctx) {
-      const file = demoSplits(ctx).test[0];
+      const file = (await demoSplits(ctx)).test[0];
       if (!file) throw new ConfigError('the embedded audio has no test file');
+      const [{ encodeWav, loadAudio, sliceFrames, toInt16 }, { encodeFlacAsync }, { compressAudio, decompressAudio }, { defaultChunkLength, loadCompressionModel }] = await Promise.all([
+        import('../audio/index.js'),
+        import('../audio/encoders/flac.js'),
+        import('../compress/archive.js'),
+        import('../compress/model.js'),
+      ]);
       const full = await loadAudio(file);
       const audio = sliceFrames(full, 0, Math.max(1, Math.round(ctx.settings.roundtripSeconds * full.sampleRate)));
       const pcm = toInt16(audio);
@@ -219,6 +226,7 @@ Examples:
         const outDir = flags.outDir ?? join(tmpdir(), 'wavelm-demo');
         mkdirSync(outDir, { recursive: true });
         const settings: DemoSettings = { steps: flags.steps, seqLen: flags.seqLen, batchSize: flags.batchSize, learningRate: flags.lr, workers: flags.workers, evalChunks: flags.evalChunks, roundtripSeconds: flags.roundtripSeconds, seed: flags.seed };
+        const { defaultAudioDir } = await import('../audio/index.js');
         const ctx: DemoContext = { cmd: c, audioDir: defaultAudioDir(), outDir, pipeline: pipelineOptions(flags), settings, results: {} };
         const texts: string[] = [];
         const t0 = performance.now();

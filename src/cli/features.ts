@@ -1,24 +1,10 @@
 /** `wavelm features stft|mel|mfcc|resample`: librosa-style features to .npy (and PNG), and resampling to WAV. */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { encodeWav, loadAudio, openAudio, toFloat32Channels, type AudioData } from '../audio/index.js';
-import {
-  LIBROSA_DEFAULTS,
-  StreamingResampler,
-  melSpectrogram,
-  mfccFromDb,
-  powerToDb,
-  resample,
-  spectrogram,
-  type FeatureMatrix,
-  type MelSpectrogramOptions,
-  type PadMode,
-  type ResampleQuality,
-  type WindowName,
-} from '../features/index.js';
+import type { AudioData } from '../audio/index.js';
+import type { FeatureMatrix, MelSpectrogramOptions, PadMode, ResampleQuality, WindowName } from '../features/index.js';
 import { ConfigError } from '../util/errors.js';
-import { writeNpy } from '../util/npy.js';
-import { colormapTable, encodePng, type Colormap } from '../util/png.js';
+import type { Colormap } from '../util/png.js';
 import { action, barFor, checkWritable, emit } from './common.js';
 import { integerOption, numberOption } from './options.js';
 
@@ -52,6 +38,7 @@ type Kind = 'stft' | 'mel' | 'mfcc';
 
 /** Loads a file as mono float32 (librosa's mono=True averages channels) or one picked channel, resampled if asked. */
 async function loadMono(path: string, o: Pick<SpectralCliOptions, 'sr' | 'channel' | 'quality'>): Promise<{ y: Float32Array; sr: number; native: number; channels: number }> {
+  const { loadAudio, toFloat32Channels } = await import('../audio/index.js');
   const audio = await loadAudio(path);
   const chans = toFloat32Channels(audio);
   let y: Float32Array;
@@ -69,14 +56,15 @@ async function loadMono(path: string, o: Pick<SpectralCliOptions, 'sr' | 'channe
   }
   let sr = audio.sampleRate;
   if (o.sr !== undefined && o.sr !== sr) {
+    const { resample } = await import('../features/index.js');
     y = resample(y, sr, o.sr, { quality: o.quality as ResampleQuality });
     sr = o.sr;
   }
   return { y, sr, native: audio.sampleRate, channels: audio.channels };
 }
 
-function topDbOf(v: string | undefined): number | null {
-  if (v === undefined) return LIBROSA_DEFAULTS.topDb;
+function topDbOf(v: string | undefined, librosaDefault: number): number | null {
+  if (v === undefined) return librosaDefault;
   if (v === 'none') return null;
   const n = Number(v);
   if (!(n >= 0)) throw new ConfigError(`--top-db must be a non-negative number or 'none', got '${v}'`, { subject: '--top-db' });
@@ -92,7 +80,8 @@ function refOf(v: string | undefined): number | 'max' {
 }
 
 /** Renders a matrix as an image: one column per frame, row 0 (lowest frequency) at the bottom. */
-function writeSpectrogramPng(path: string, m: FeatureMatrix, isDb: boolean, isPower: boolean, colormap: string): void {
+async function writeSpectrogramPng(path: string, m: FeatureMatrix, isDb: boolean, isPower: boolean, colormap: string): Promise<void> {
+  const [{ powerToDb }, { colormapTable, encodePng }] = await Promise.all([import('../features/index.js'), import('../util/png.js')]);
   const [rows, cols] = m.shape;
   if (rows === 0 || cols === 0) throw new ConfigError(`--png: nothing to draw (${rows}x${cols})`, { subject: '--png' });
   let v = m.data;
@@ -131,6 +120,7 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
   if (o.output) checkWritable(o.output, '-o');
   if (o.png) checkWritable(o.png, '--png');
   const { y, sr, native, channels } = await loadMono(input, o);
+  const { LIBROSA_DEFAULTS, melSpectrogram, mfccFromDb, powerToDb, spectrogram } = await import('../features/index.js');
   const norm = o.norm === undefined ? 'slaney' : o.norm === 'none' ? null : o.norm;
   if (norm !== null && norm !== 'slaney') throw new ConfigError(`--norm must be slaney or none, got '${o.norm}'`, { subject: '--norm' });
   const base: MelSpectrogramOptions = {
@@ -147,7 +137,7 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
     htk: o.htk,
     norm,
   };
-  const topDb = topDbOf(o.topDb);
+  const topDb = topDbOf(o.topDb, LIBROSA_DEFAULTS.topDb);
   const ref = refOf(o.ref);
   const t0 = performance.now();
   let m: FeatureMatrix;
@@ -177,8 +167,8 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  if (o.output) writeNpy(o.output, m.data, m.shape);
-  if (o.png) writeSpectrogramPng(o.png, m, isDb, isPower, o.colormap);
+  if (o.output) (await import('../util/npy.js')).writeNpy(o.output, m.data, m.shape);
+  if (o.png) await writeSpectrogramPng(o.png, m, isDb, isPower, o.colormap);
   const result = {
     input,
     output: o.output ?? null,
@@ -200,6 +190,7 @@ async function runResample(input: string, o: { sr?: number; output?: string; qua
   if (o.sr === undefined) throw new ConfigError('resample needs --sr RATE', { subject: '--sr' });
   if (!o.output) throw new ConfigError('resample needs -o OUT.wav', { subject: '-o' });
   checkWritable(o.output, '-o');
+  const [{ encodeWav, openAudio, toFloat32Channels }, { StreamingResampler }] = await Promise.all([import('../audio/index.js'), import('../features/index.js')]);
   const reader = await openAudio(input);
   const bar = barFor(cmd, { unit: 'frames' });
   try {

@@ -1,6 +1,6 @@
 /** `wavelm info FILE...`: container, codec, rate, channels, bits, frames and duration of audio files. */
 import type { Command } from 'commander';
-import { readAudioInfo, type AudioInfo } from '../audio/index.js';
+import type { AudioInfo } from '../audio/index.js';
 import { ConfigError, exitCodeFor, WavelmError } from '../util/errors.js';
 import { action, emit } from './common.js';
 
@@ -28,6 +28,7 @@ export function registerInfo(program: Command): void {
     .action(
       action(async (files: string[], _opts: unknown, cmd: Command) => {
         if (files.length === 0) throw new ConfigError('give at least one file');
+        const { readAudioInfo } = await import('../audio/index.js');
         const infos: AudioInfo[] = [];
         const errors: InfoError[] = [];
         let exit = 0;

@@ -1,7 +1,7 @@
 /** `wavelm split DIR`: deterministic file-level train/valid/test assignment, written as a JSONL manifest. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { assignSplits, type SplitName } from '../tokens/index.js';
+import type { SplitName } from '../tokens/index.js';
 import { WavelmError } from '../util/errors.js';
 import { action, emit } from './common.js';
 import { numberOption } from './options.js';
@@ -29,6 +29,7 @@ Examples:
     .action(
       action(async (dir: string, flags: { valid: number; test: number; seed: string; groupBy: string; out?: string }, cmd: Command) => {
         const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
+        const { assignSplits } = await import('../tokens/index.js');
         const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy });
         const lines = entries.map((e) => JSON.stringify({ path: e.path, relative: e.relative, group: e.group, split: e.split })).join('\n');
         const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };

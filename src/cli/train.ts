@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
-import { trainAudioTransformer, type Conversion, type TrainAudioTransformerResult } from '../model/train.js';
+import type { Conversion, TrainAudioTransformerResult } from '../model/train.js';
 import type { PositionalEncoding } from '../model/api.js';
 import type { LrScheduleName } from '../model/schedule.js';
 import { action, barFor, emit, globals } from './common.js';
@@ -205,6 +205,7 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
         process.on('SIGINT', onSigint);
         process.on('SIGTERM', onSigint);
         try {
+          const { trainAudioTransformer } = await import('../model/train.js');
           const r = await trainAudioTransformer(
             {
               files,
