@@ -1,6 +1,6 @@
 /** `wavelm features stft|mel|mfcc|resample`: librosa-style features to .npy (and PNG), and resampling to WAV. */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { AudioData } from '../audio/index.js';
 import type { FeatureMatrix, MelSpectrogramOptions, PadMode, ResampleQuality, WindowName } from '../features/index.js';
 import { ConfigError } from '../util/errors.js';
@@ -259,16 +259,16 @@ function spectralCommand(parent: Command, kind: Kind, description: string): void
     .option('--n-fft <n>', 'FFT length (librosa: 2048)', integerOption({ min: 1 }))
     .option('--hop-length <n>', 'hop in samples (librosa: win_length // 4)', integerOption({ min: 1 }))
     .option('--win-length <n>', 'window length (librosa: n_fft)', integerOption({ min: 1 }))
-    .option('--window <name>', 'hann, hamming, blackman or boxcar', 'hann')
+    .addOption(new Option('--window <name>', 'analysis window').choices(['hann', 'hamming', 'blackman', 'boxcar']).default('hann'))
     .option('--center', 'pad n_fft // 2 on both sides (librosa default)', true)
     .option('--no-center', 'frames start at sample 0')
-    .option('--pad-mode <mode>', 'constant (librosa 0.11 default), reflect, edge or symmetric', 'constant')
+    .addOption(new Option('--pad-mode <mode>', 'padding for --center (librosa 0.11: constant)').choices(['constant', 'reflect', 'edge', 'symmetric']).default('constant'))
     .option('--power <p>', kind === 'stft' ? 'exponent of the magnitude (1: magnitude, 2: power)' : 'exponent of the magnitude (librosa: 2)', numberOption({ above: 0 }))
     .option('--top-db <dB>', "with dB output, clip this far below the peak, or 'none' (librosa: 80)")
     .option('--ref <r>', "dB reference: a number (librosa: 1.0) or 'max'")
     .option('--png <file>', 'also draw the result as a PNG image (low frequencies at the bottom)')
-    .option('--colormap <name>', 'viridis, magma or gray', 'magma')
-    .option('--quality <q>', 'resampler quality for --sr: fast, default or best', 'default');
+    .addOption(new Option('--colormap <name>', 'colours of the --png image').choices(['viridis', 'magma', 'gray']).default('magma'))
+    .addOption(new Option('--quality <q>', 'resampler quality for --sr').choices(['fast', 'default', 'best']).default('default'));
   if (kind !== 'stft') {
     c.option('--n-mels <n>', 'mel bands (librosa: 128)', integerOption({ min: 1 }))
       .option('--fmin <hz>', 'lowest mel edge (librosa: 0)', numberOption({ min: 0 }))
@@ -293,7 +293,7 @@ export function registerFeatures(program: Command): void {
     .description('resample to another rate (scipy.signal.resample_poly\'s filter by default), streaming, to WAV')
     .requiredOption('--sr <rate>', 'output sample rate', integerOption({ min: 1 }))
     .requiredOption('-o, --output <file>', 'output WAV')
-    .option('--quality <q>', 'fast, default (scipy resample_poly) or best', 'default')
-    .option('--bits <b>', 'output encoding: 16, 24, 32 or float (default: 16 for <= 16-bit input, 24 up to 24-bit, else float)')
+    .addOption(new Option('--quality <q>', 'filter quality (default: scipy resample_poly\'s)').choices(['fast', 'default', 'best']).default('default'))
+    .addOption(new Option('--bits <b>', 'output encoding (default: 16 for <= 16-bit input, 24 up to 24-bit, else float)').choices(['16', '24', '32', 'float']))
     .action(action(async (input: string, opts: { sr?: number; output?: string; quality: string; bits?: string }, cmd: Command) => runResample(input, opts, cmd)));
 }
