@@ -1,5 +1,4 @@
 /** `wavelm chunks INPUT...`: audio files or folders to fixed-size byte-token chunks, written back to back. */
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, writevSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { ChannelMode, Conversion, IteratorOptions, IteratorStats, TailMode } from '../tokens/index.js';
@@ -81,7 +80,7 @@ export interface ChunksResult {
  */
 export async function runChunks(inputs: string[], opts: IteratorOptions, out: string | undefined, progress: ProgressSink, onWarning: (m: string) => void): Promise<ChunksResult> {
   const t0 = performance.now();
-  const { customAudioBatches, emptyStats } = await import('../tokens/index.js');
+  const [{ customAudioBatches, emptyStats }, { createHash }] = await Promise.all([import('../tokens/index.js'), import('node:crypto')]);
   const stats: IteratorStats = emptyStats();
   const hash = createHash('sha256');
   const fd = out ? openOut(out) : -1;

@@ -93,6 +93,16 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
+/** Commander's error message as one line: `error: unknown command 'x'\n(Did you mean y?)` -> `unknown command 'x'; did you mean y?`. */
+function usageLine(message: string): string {
+  return message
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\(Did you mean (.+)\?\)$/, '; did you mean $1?')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\.$/, '');
+}
+
 /**
  * Commander's errors (unknown option or command, missing or invalid argument) on every command of the tree:
  * one line naming where the options are listed, and a thrown CommanderError instead of process.exit, which
@@ -100,8 +110,6 @@ function commandPath(cmd: Command): string {
  */
 export function reportUsageErrors(cmd: Command): void {
   const path = commandPath(cmd);
-  cmd.exitOverride().configureOutput({
-    outputError: (message, write) => write(`wavelm: ${message.replace(/^error: /, '').trimEnd().replace(/\.$/, '')} (see '${path} --help')\n`),
-  });
+  cmd.exitOverride().configureOutput({ outputError: (message, write) => write(`wavelm: ${usageLine(message)} (see '${path} --help')\n`) });
   for (const sub of cmd.commands) reportUsageErrors(sub);
 }

@@ -1,6 +1,6 @@
 /**
- * Start-up loads only what the command line asks for: `--version` and `--help` load no library module,
- * `info` only src/audio (the timing is bench/startup.ts; tests assert which modules load, not how fast).
+ * Start-up loads only what the command line asks for: `--version` no command, `--help` no library module,
+ * `info` only its file and src/audio (the timing is bench/startup.ts; tests assert which modules load, not how fast).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -32,26 +32,38 @@ function loadedBy(args: string[]): { code: number | null; stdout: string; src: s
   return { code: r.status, stdout: r.stdout, src, packages };
 }
 
-const DECLARATIONS = /^src\/(cli\/[a-z-]+|util\/(errors|paths|progress))\.ts$/;
+/** What every command line loads: the entry, the command list and what every command shares. */
+const CORE = ['src/cli/commands.ts', 'src/cli/common.ts', 'src/cli/main.ts', 'src/util/errors.ts', 'src/util/paths.ts', 'src/util/progress.ts'];
 
-test('--version and --help load the command declarations and commander, no library module', () => {
-  for (const args of [['--version'], ['--help'], ['train', '--help']]) {
-    const r = loadedBy(args);
-    assert.equal(r.code, 0, args.join(' '));
-    assert.ok(r.src.includes('src/cli/main.ts'), `the log names the modules (${r.src.join(', ')})`);
-    assert.deepEqual(r.src.filter((f) => !DECLARATIONS.test(f)), [], `${args.join(' ')} loads library modules`);
-    assert.deepEqual(r.packages, ['commander'], `${args.join(' ')} loads packages`);
-  }
+test('--version loads no command and no library module', () => {
+  const r = loadedBy(['--version']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+  assert.deepEqual(r.src, CORE);
+  assert.deepEqual(r.packages, ['commander']);
 });
 
-test('info WAV loads src/audio and no other layer or package', () => {
+test('--help declares every command and loads no library module; a command\'s help loads only its file', () => {
+  const all = loadedBy(['--help']);
+  assert.equal(all.code, 0);
+  assert.match(all.stdout, /decompress/);
+  assert.ok(all.src.includes('src/cli/dataset.ts') && all.src.includes('src/cli/train.ts'), all.src.join(', '));
+  assert.deepEqual(all.src.filter((f) => !/^src\/cli\/[a-z]+\.ts$/.test(f) && !CORE.includes(f)), []);
+  const train = loadedBy(['train', '--help']);
+  assert.equal(train.code, 0);
+  assert.match(train.stdout, /--wandb-config <json>/);
+  assert.deepEqual(train.src.filter((f) => !CORE.includes(f)), ['src/cli/options.ts', 'src/cli/train.ts']);
+  assert.deepEqual(train.packages, ['commander']);
+});
+
+test('info WAV loads its command file and src/audio, no other layer or package', () => {
   const wav = join(dir, 'tone.wav');
   writeFileSync(wav, encodeWav({ sampleRate: 8000, channels: 1, frames: 800, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(800) }));
   const r = loadedBy(['info', wav]);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /tone\.wav: wav\/pcm, 8000 Hz/);
-  assert.ok(r.src.some((f) => f.startsWith('src/audio/')));
-  assert.deepEqual(r.src.filter((f) => !DECLARATIONS.test(f) && !f.startsWith('src/audio/')), []);
+  assert.ok(r.src.includes('src/audio/index.ts'));
+  assert.deepEqual(r.src.filter((f) => !CORE.includes(f) && !f.startsWith('src/audio/')), ['src/cli/info.ts']);
   assert.deepEqual(r.packages, ['commander']);
 });
 
