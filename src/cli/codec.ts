@@ -4,7 +4,7 @@ import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { AudioData } from '../audio/index.js';
 import { ConfigError } from '../util/errors.js';
-import { action, barFor, emit } from './common.js';
+import { action, barFor, checkWritable, emit } from './common.js';
 import { integerOption, numberOption } from './options.js';
 
 interface EncodeCliOptions {
@@ -66,6 +66,7 @@ export function registerCodec(program: Command): void {
     .action(
       action(async (inputs: string[], o: EncodeCliOptions, cmd: Command) => {
         const outs = outputsFor(inputs, o.output, '.npy');
+        if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
         if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
         const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
         const { defaultCacheDir, encodeFiles, groupFeatures, writeCodes } = await import('../codec/index.js');
@@ -100,6 +101,7 @@ export function registerCodec(program: Command): void {
     .action(
       action(async (inputs: string[], o: DecodeCliOptions, cmd: Command) => {
         const outs = outputsFor(inputs, o.output, '.wav');
+        if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
         const [{ encodeWav, toInt16 }, { AudioProcessor, readCodes }] = await Promise.all([import('../audio/index.js'), import('../codec/index.js')]);
         const proc = AudioProcessor.load(o.model, { backend: backendOf(o.backend) });
         const bar = barFor(cmd, { unit: 'files' });
