@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- startup [REPEATS] [AUDIO_FILE]`: how long the built CLI (`node dist/src/cli/main.js`,
+ * `npm run bench -- startup [REPEATS] [AUDIO_FILE] [BASELINE]`: how long the built CLI (`node dist/src/cli/main.js`,
  * from `npm run build:ts`) takes from process start to exit for `--version` and `info FILE`, beside
  * `node -e 0` (Node's own start-up on this machine). The cases run in turns, REPEATS rounds (default 15),
  * so that a slow minute slows all of them alike; each result gives the median and the fastest run in ms
  * and the median's ratio to `node -e 0`'s. `info` reads a 16-bit WAV the benchmark writes, and the FLAC
- * test clip of ../shared (or AUDIO_FILE) when there is one.
+ * test clip of ../shared (or AUDIO_FILE) when there is one. BASELINE, the main.js of another build (say
+ * an older commit's, built in a copy), adds its `--version` and `info WAV` to the same rounds.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -55,12 +56,19 @@ export default async function* startup(args: string[]): AsyncGenerator<BenchResu
   try {
     const wav = join(dir, 'tone.wav');
     writeFileSync(wav, encodeWav({ sampleRate: 16000, channels: 1, frames: 16000, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(16000) }));
-    const flac = args[1] ?? shared('data', 'encoded', 'test_48k_stereo.flac');
+    const flac = args[1] || shared('data', 'encoded', 'test_48k_stereo.flac');
+    const baseline = args[2];
     const cases: Case[] = [
       { name: 'node -e 0', args: ['-e', '0'] },
       { name: 'wavelm --version', args: [cli, '--version'] },
       { name: 'wavelm info WAV', args: [cli, 'info', wav] },
       ...(flac ? [{ name: `wavelm info ${flac.split('/').pop()}`, args: [cli, 'info', flac] }] : []),
+      ...(baseline
+        ? [
+            { name: 'baseline --version', args: [baseline, '--version'] },
+            { name: 'baseline info WAV', args: [baseline, 'info', wav] },
+          ]
+        : []),
     ];
     for (const c of cases) timeRun(c); // warm the file cache
     const times = cases.map(() => [] as number[]);
