@@ -27,6 +27,13 @@ const nullModel = Buffer.alloc(8 + nullHeader.length);
 nullModel.writeBigUInt64LE(BigInt(nullHeader.length), 0);
 nullHeader.copy(nullModel, 8);
 writeFileSync(join(dir, 'null.safetensors'), nullModel);
+// Runs whose checkpoint records are `null`.
+for (const [run, latest, state] of [['null-latest', 'null', '{}'], ['null-state', '{"dir":"step-1"}', 'null']]) {
+  mkdirSync(join(dir, run!, 'checkpoints', 'step-1'), { recursive: true });
+  writeFileSync(join(dir, run!, 'config.json'), '{}');
+  writeFileSync(join(dir, run!, 'checkpoints', 'latest.json'), latest!);
+  writeFileSync(join(dir, run!, 'checkpoints', 'step-1', 'state.json'), state!);
+}
 
 interface Case {
   args: string[];
@@ -60,6 +67,8 @@ const CASES: Case[] = [
   // malformed inputs (4)
   { args: ['train', '--out', 'broken-run', '--resume'], code: 4, says: /broken-run\/config\.json: not valid JSON/ },
   { args: ['compress', A, '-m', 'null.safetensors', '-o', 'a.wlm'], code: 4, says: /null\.safetensors: header is null/ },
+  { args: ['train', '--out', 'null-latest', '--resume', '--files', A], code: 4, says: /latest\.json: no checkpoint directory named/ },
+  { args: ['train', '--out', 'null-state', '--resume', '--files', A], code: 4, says: /state\.json: not a wavelm checkpoint/ },
 ];
 
 function assertOneLine(c: Case, r: CliResult): void {
