@@ -1,15 +1,14 @@
 /** `wavelm chunks INPUT...`: audio files or folders to fixed-size byte-token chunks, written back to back. */
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, writeFileSync, writevSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultAudioDir } from '../audio/index.js';
-import { collectAudioFiles, customAudioBatches, emptyStats, validateAudioConfig, type ChannelMode, type Conversion, type IteratorOptions, type IteratorStats, type TailMode } from '../tokens/index.js';
-import { chunkDtype, chunkSidecar, NpyChunkWriter, tokensPerChunk, type ChunkDtype } from '../tokens/npy-chunks.js';
+import { Option, type Command } from 'commander';
+import type { ChannelMode, Conversion, IteratorOptions, IteratorStats, TailMode } from '../tokens/index.js';
+import type { ChunkDtype } from '../tokens/npy-chunks.js';
 import { ConfigError, WavelmError } from '../util/errors.js';
 import { packageVersion } from '../util/paths.js';
 import type { ProgressSink } from '../util/progress.js';
 import { action, barFor, emit, globals, warn } from './common.js';
+import { integerOption } from './options.js';
 
 export interface PipelineFlags {
   bitDepth?: string;
@@ -22,14 +21,6 @@ export interface PipelineFlags {
   tail?: TailMode;
   strict?: boolean;
   allowTruncated?: boolean;
-}
-
-function int(name: string, min: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
-    return n;
-  };
 }
 
 /**
@@ -46,21 +37,21 @@ export function addTokenOptions(cmd: Command, defaults: { channelMode?: ChannelM
         .choices(['lmic', 'seed-float', 'exact'])
         .default('exact'),
     )
-    .option('--blocking-size <n>', 'samples per channel in one stereo block', int('--blocking-size', 1), 1024)
-    .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', int('--chunk-size', 1), 2048)
+    .option('--blocking-size <n>', 'samples per channel in one stereo block', integerOption({ min: 1 }), 1024)
+    .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', integerOption({ min: 1 }), 2048)
     .addOption(
       new Option('--channel-mode <mode>', 'block: stereo as interleaved blocks; mix: down-mix to mono; pick: one channel (--channel); upmix: mono to stereo blocks')
         .choices(['block', 'mix', 'pick', 'upmix'])
         .default(defaults.channelMode ?? 'block'),
     )
-    .option('--channel <i>', 'channel index for --channel-mode pick', int('--channel', 0), 0)
+    .option('--channel <i>', 'channel index for --channel-mode pick', integerOption({ min: 0 }), 0)
     .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'));
 }
 
 /** Adds the pipeline's options to a command: the token options plus how files are read (shared with `wavelm demo`). */
 export function addPipelineOptions(cmd: Command): Command {
   return addTokenOptions(cmd)
-    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', int('--num-chunks', 0))
+    .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', integerOption({ min: 0 }))
     .option('--strict', 'stop at the first unreadable file instead of skipping it with a warning')
     .option('--allow-truncated', 'keep the readable frames of truncated WAV files');
 }
@@ -114,6 +105,11 @@ export async function runChunks(
   output: ChunkOutput = { format: 'raw' },
 ): Promise<ChunksResult> {
   const t0 = performance.now();
+  const [{ customAudioBatches, emptyStats, validateAudioConfig, collectAudioFiles }, { chunkDtype, chunkSidecar, NpyChunkWriter, tokensPerChunk }, { createHash }] = await Promise.all([
+    import('../tokens/index.js'),
+    import('../tokens/npy-chunks.js'),
+    import('node:crypto'),
+  ]);
   const stats: IteratorStats = emptyStats();
   const hash = createHash('sha256');
   const resolved = validateAudioConfig(opts).options;
@@ -213,7 +209,7 @@ Examples:
     .action(
       action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean; format?: 'raw' | 'npy'; npyDtype?: string }, c: Command) => {
         const all = [...inputs];
-        if (flags.default) all.push(defaultAudioDir());
+        if (flags.default) all.push((await import('../audio/index.js')).defaultAudioDir());
         if (all.length === 0) throw new ConfigError('give audio files or folders, or --default for the embedded audio');
         const format = flags.format ?? (flags.out?.toLowerCase().endsWith('.npy') ? 'npy' : 'raw');
         if (format === 'npy' && !flags.out) throw new ConfigError('--format npy writes a file: give -o OUT.npy');

@@ -2,10 +2,10 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { encodeWav, toInt16, type AudioData } from '../audio/index.js';
-import { AudioProcessor, defaultCacheDir, encodeFiles, groupFeatures, readCodes, writeCodes } from '../codec/index.js';
+import type { AudioData } from '../audio/index.js';
 import { ConfigError } from '../util/errors.js';
-import { action, barFor, emit, floatOption, intOption } from './common.js';
+import { action, barFor, checkWritable, emit } from './common.js';
+import { integerOption, numberOption } from './options.js';
 
 interface EncodeCliOptions {
   model: string;
@@ -55,19 +55,21 @@ export function registerCodec(program: Command): void {
     .description('encode audio files to codes .npy [codebooks, frames] with a JSON sidecar (rate, bandwidth, frame rate, scales)')
     .argument('<inputs...>', 'audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate and channel count)')
     .requiredOption('-m, --model <dir>', 'model folder holding config.json and model.safetensors')
-    .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', floatOption('--bandwidth'), 6)
+    .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', numberOption({ above: 0 }), 6)
     .option('-o, --output <path>', 'output .npy for one input, else a folder (default: beside each input, NAME.codes.npy)')
-    .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', floatOption('--group-seconds'))
-    .option('--max-seconds <s>', 'encode at most the first S seconds of each file', floatOption('--max-seconds'))
-    .option('-w, --workers <n>', 'worker threads for many files (default: cores)', intOption('--workers'))
-    .option('--cache-dir <dir>', `content-hash cache of codes (default: ${defaultCacheDir()})`)
+    .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', numberOption({ above: 0 }))
+    .option('--max-seconds <s>', 'encode at most the first S seconds of each file', numberOption({ above: 0 }))
+    .option('-w, --workers <n>', 'worker threads for many files (default: cores)', integerOption({ min: 1 }))
+    .option('--cache-dir <dir>', 'content-hash cache of codes (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)')
     .option('--no-cache', 'do not read or write the cache')
     .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')
     .action(
       action(async (inputs: string[], o: EncodeCliOptions, cmd: Command) => {
         const outs = outputsFor(inputs, o.output, '.npy');
+        if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
         if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
         const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
+        const { defaultCacheDir, encodeFiles, groupFeatures, writeCodes } = await import('../codec/index.js');
         await encodeFiles(inputs, {
           modelDir: o.model,
           bandwidth: o.bandwidth,
@@ -99,6 +101,8 @@ export function registerCodec(program: Command): void {
     .action(
       action(async (inputs: string[], o: DecodeCliOptions, cmd: Command) => {
         const outs = outputsFor(inputs, o.output, '.wav');
+        if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
+        const [{ encodeWav, toInt16 }, { AudioProcessor, readCodes }] = await Promise.all([import('../audio/index.js'), import('../codec/index.js')]);
         const proc = AudioProcessor.load(o.model, { backend: backendOf(o.backend) });
         const bar = barFor(cmd, { unit: 'files' });
         const rows: { input: string; output: string; sampleRate: number; channels: number; frames: number; seconds: number }[] = [];

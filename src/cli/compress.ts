@@ -2,20 +2,21 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import type { Command } from 'commander';
-import { compressAudio, type CompressStats } from '../compress/archive.js';
-import { codeFiles, planFiles, type FileOutcome, type FilePlan } from '../compress/batch.js';
-import { compressLossless, type LosslessStats } from '../compress/lossless/codec.js';
-import { LEVEL_NAMES, type LevelName } from '../compress/lossless/levels.js';
-import { SegmentRunner } from '../compress/lossless/segment-runner.js';
-import { ChunkRunner } from '../compress/parallel.js';
-import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
+import { Option, type Command } from 'commander';
+import type { CompressStats } from '../compress/archive.js';
+import type { FileOutcome, FilePlan } from '../compress/batch.js';
+import type { LosslessStats } from '../compress/lossless/codec.js';
+import type { LevelName } from '../compress/lossless/levels.js';
 import { ConfigError, exitCodeFor, NotFoundError } from '../util/errors.js';
-import { action, barFor, emit, intOption, reportError } from './common.js';
+import { action, barFor, emit, reportError } from './common.js';
+import { integerOption } from './options.js';
+
+/** The codec's levels (src/compress/lossless/levels.ts), written out so that declaring the command loads no codec. */
+export const LEVEL_CHOICES: readonly LevelName[] = ['fast', 'normal', 'max'];
 
 interface CompressFlags {
   model?: string;
-  level: string;
+  level: LevelName;
   out?: string;
   outDir?: string;
   force?: boolean;
@@ -28,12 +29,12 @@ interface CompressFlags {
  * -o for exactly one input file, else the plan over every input (files and directories). Existing
  * outputs are refused, before anything runs, unless `force`.
  */
-export function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (name: string, input: string) => string): { single: boolean; plans: FilePlan[] } {
+export async function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (name: string, input: string) => string): Promise<{ single: boolean; plans: FilePlan[] }> {
   const { out, outDir } = flags;
   if (out !== undefined && outDir !== undefined) throw new ConfigError('-o and --out-dir exclude each other: -o names one output, --out-dir a folder for several');
   const single = inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
   if (out !== undefined && !single) throw new ConfigError('-o names one output file and needs exactly one input file: use --out-dir DIR for several inputs or a directory');
-  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }] : planFiles(inputs, { find, outputFor, outDir });
+  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }] : (await import('../compress/batch.js')).planFiles(inputs, { find, outputFor, outDir });
   if (!flags.force) {
     const existing = plans.filter((p) => existsSync(p.output));
     if (existing.length > 0) {
@@ -84,10 +85,10 @@ export function registerCompress(program: Command): void {
     .option('-o, --out <file.wlm>', 'archive to write, for one input file (default: INPUT.wlm)')
     .option('--out-dir <dir>', 'write the archives under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing archives')
-    .option('-l, --level <level>', `codec preset: ${LEVEL_NAMES.join(', ')} (recorded in the archive; decompress needs no flag)`, 'normal')
+    .addOption(new Option('-l, --level <level>', 'codec preset (recorded in the archive; decompress needs no flag)').choices(LEVEL_CHOICES).default('normal'))
     .option('-m, --model <checkpoint>', 'code with a trained wavelm language model instead (model.safetensors, a checkpoint or run directory); decompress then needs it too')
-    .option('--chunk-length <n>', "with -m: samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", intOption('--chunk-length'))
-    .option('--workers <n>', 'worker threads (the archive is identical for any number)', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
+    .option('--chunk-length <n>', "with -m: samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", integerOption({ min: 1 }))
+    .option('--workers <n>', 'worker threads (the archive is identical for any number)', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
     .option('--raw', 'with -m: code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)')
     .addHelpText(
       'after',
@@ -112,12 +113,10 @@ Examples:
     )
     .action(
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {
-        if (!(LEVEL_NAMES as readonly string[]).includes(flags.level)) throw new ConfigError(`--level must be one of ${LEVEL_NAMES.join(', ')}, got '${flags.level}'`);
-        const { single, plans } = planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
+        const { single, plans } = await planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
         if (!single && plans.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
-        const workers = Math.max(1, flags.workers);
-        if (flags.model === undefined) await compressWithCodec(cmd, single, plans, flags.level as LevelName, workers);
-        else await compressWithModel(cmd, single, plans, flags as CompressFlags & { model: string }, workers);
+        if (flags.model === undefined) await compressWithCodec(cmd, single, plans, flags.level, flags.workers);
+        else await compressWithModel(cmd, single, plans, flags as CompressFlags & { model: string }, flags.workers);
       }),
     );
 }
@@ -132,6 +131,7 @@ function codecLine(input: string, out: string, stats: LosslessStats): string {
 }
 
 async function compressWithCodec(cmd: Command, single: boolean, plans: FilePlan[], level: LevelName, workers: number): Promise<void> {
+  const [{ compressLossless }, { SegmentRunner }, { codeFiles }] = await Promise.all([import('../compress/lossless/codec.js'), import('../compress/lossless/segment-runner.js'), import('../compress/batch.js')]);
   if (single) {
     const { input, output } = plans[0]!;
     const { archive, stats } = await compressLossless(readInput(input), { level, workers, name: input, progress: barFor(cmd, { unit: 'frames' }) });
@@ -155,6 +155,12 @@ ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).to
 }
 
 async function compressWithModel(cmd: Command, single: boolean, plans: FilePlan[], flags: CompressFlags & { model: string }, workers: number): Promise<void> {
+  const [{ compressAudio }, { codeFiles }, { defaultChunkLength, loadCompressionModel }, { ChunkRunner }] = await Promise.all([
+    import('../compress/archive.js'),
+    import('../compress/batch.js'),
+    import('../compress/model.js'),
+    import('../compress/parallel.js'),
+  ]);
   const model = loadCompressionModel(flags.model);
   // Code at the length the model was trained on when the checkpoint records it.
   const chunkLength = flags.chunkLength ?? defaultChunkLength(model);

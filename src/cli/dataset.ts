@@ -1,30 +1,11 @@
 /** `wavelm dataset build|info|verify|cat|export|import`: the audio dataset format (src/dataset does the work). */
 import { writeFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
-import { encodeWav } from '../audio/index.js';
-import {
-  buildDataset, DatasetReader, decodedToAudio, exportNpy, exportWebDataset, importWebDataset, parseFieldSpecs, resolveDatasetPaths, verifyDataset,
-  type DecodedValue,
-} from '../dataset/index.js';
+import type { Command } from 'commander';
+import type { DecodedValue } from '../dataset/index.js';
 import { ChecksumError, ConfigError, exitCodeFor } from '../util/errors.js';
-import { serializeNpy, type NpyData } from '../util/npy.js';
-import { action, barFor, emit } from './common.js';
-
-function int(name: string, min = 0): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
-    return n;
-  };
-}
-
-function num(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
-    return n;
-  };
-}
+import type { NpyData } from '../util/npy.js';
+import { action, barFor, checkWritable, emit } from './common.js';
+import { integerOption, numberOption } from './options.js';
 
 interface FileInfo {
   path: string;
@@ -57,14 +38,16 @@ export function registerDataset(program: Command): void {
     .argument('<inputs...>', 'audio files, folders (searched recursively) or manifests')
     .requiredOption('-o, --out <file>', 'output .wlds file (shards are named OUT-00000-of-0000K.wlds)')
     .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, float, string, json', 'waveform')
-    .option('--shard-size <n>', 'samples per shard', int('--shard-size', 1))
-    .option('--num-shards <k>', 'cut the plan into K shards of near-equal size', int('--num-shards', 1))
-    .option('--shard-index <i>', 'build only shard I of the plan (for array jobs)', int('--shard-index', 0))
+    .option('--shard-size <n>', 'samples per shard', integerOption({ min: 1 }))
+    .option('--num-shards <k>', 'cut the plan into K shards of near-equal size', integerOption({ min: 1 }))
+    .option('--shard-index <i>', 'build only shard I of the plan (for array jobs)', integerOption({ min: 0 }))
     .option('--split <name>', 'only the manifest entries of this split (train, valid, test: manifests of wavelm split)')
-    .option('--segment-seconds <s>', 'cut recordings into segments of S seconds, each one sample', num('--segment-seconds'))
-    .option('--workers <n>', 'encoding worker threads (0: the main thread)', int('--workers', 0), 0)
+    .option('--segment-seconds <s>', 'cut recordings into segments of S seconds, each one sample', numberOption({ above: 0 }))
+    .option('--workers <n>', 'encoding worker threads (0: the main thread)', integerOption({ min: 0 }), 0)
     .action(
       action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number }, cmd: Command) => {
+        checkWritable(o.out, '-o');
+        const { buildDataset, parseFieldSpecs } = await import('../dataset/index.js');
         const r = await buildDataset(inputs, {
           out: o.out, fields: parseFieldSpecs(o.fields), shardSize: o.shardSize, numShards: o.numShards, shardIndex: o.shardIndex,
           split: o.split, segmentSeconds: o.segmentSeconds, workers: o.workers, progress: barFor(cmd, { unit: 'samples' }),
@@ -81,6 +64,7 @@ export function registerDataset(program: Command): void {
     .argument('<datasets...>', '.wlds files, folders of shards, or a sharded name')
     .action(
       action(async (paths: string[], _o: unknown, cmd: Command) => {
+        const { DatasetReader, resolveDatasetPaths } = await import('../dataset/index.js');
         const files = resolveDatasetPaths(paths);
         const out: FileInfo[] = [];
         for (const p of files) {
@@ -116,6 +100,7 @@ export function registerDataset(program: Command): void {
     .option('--decode', 'also decode every blob (codecs must accept it)')
     .action(
       action(async (paths: string[], o: { decode?: boolean }, cmd: Command) => {
+        const { verifyDataset } = await import('../dataset/index.js');
         const reports = await verifyDataset(paths, { decode: o.decode, progress: barFor(cmd, { unit: 'samples' }) });
         const bad = reports.filter((r) => !r.ok);
         emit(cmd, { ok: bad.length === 0, files: reports }, () => reports.map((r) => r.error
@@ -128,12 +113,15 @@ export function registerDataset(program: Command): void {
   ds.command('cat')
     .description('decode one sample: print its fields (arrays summarised), or write one field as .wav or .npy')
     .argument('<dataset>', '.wlds file (or sharded name: the index is global)')
-    .argument('<index>', 'sample index', int('index', 0))
+    .argument('<index>', 'sample index', integerOption({ min: 0 }))
     .option('--fields <names>', 'comma-separated field names (default: all)')
     .option('--wav <file>', 'write the (first selected) audio field as WAV')
     .option('--npy <file>', 'write the (first selected) array field as .npy')
     .action(
       action(async (path: string, index: number, o: { fields?: string; wav?: string; npy?: string }, cmd: Command) => {
+        const { DatasetReader, decodedToAudio, resolveDatasetPaths } = await import('../dataset/index.js');
+        if (o.wav) checkWritable(o.wav, '--wav');
+        if (o.npy) checkWritable(o.npy, '--npy');
         const files = resolveDatasetPaths([path]);
         let i = index;
         for (const p of files) {
@@ -148,11 +136,13 @@ export function registerDataset(program: Command): void {
             if (o.wav) {
               const e = Object.entries(s).find(([n, v]) => v.kind === 'array' && ['waveform', 'compressed'].includes(r.fields[r.fieldIndex(n)]!.type));
               if (!e || e[1].kind !== 'array') throw new ConfigError('--wav: no audio field (waveform or compressed) selected');
+              const { encodeWav } = await import('../audio/index.js');
               writeFileSync(o.wav, encodeWav(decodedToAudio(e[1])));
             }
             if (o.npy) {
               const e = Object.values(s).find((v) => v.kind === 'array');
               if (!e || e.kind !== 'array') throw new ConfigError('--npy: no array field selected');
+              const { serializeNpy } = await import('../util/npy.js');
               writeFileSync(o.npy, serializeNpy(e.data as NpyData, e.shape));
             }
             const result = { index, file: p, sample: i, fields: Object.fromEntries(Object.entries(s).map(([n, v]) => [n, summarise(v)])) };
@@ -172,9 +162,10 @@ export function registerDataset(program: Command): void {
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--format <fmt>', 'webdataset or npy', 'webdataset')
     .option('--fields <names>', 'comma-separated fields to export (default: all); with --format npy, the one field')
-    .option('--samples-per-shard <n>', 'samples per tar shard', int('--samples-per-shard', 1), 1000)
+    .option('--samples-per-shard <n>', 'samples per tar shard', integerOption({ min: 1 }), 1000)
     .action(
       action(async (paths: string[], o: { out: string; format: string; fields?: string; samplesPerShard: number }, cmd: Command) => {
+        const { exportNpy, exportWebDataset } = await import('../dataset/index.js');
         const names = o.fields?.split(',').map((s) => s.trim());
         if (o.format === 'npy') {
           if (!names || names.length !== 1) throw new ConfigError('--format npy exports one array field: give --fields NAME');
@@ -195,6 +186,7 @@ export function registerDataset(program: Command): void {
     .option('--fields <spec>', 'fields as for build (default: waveform of the audio entry plus the JSON keys)')
     .action(
       action(async (tars: string[], o: { out: string; fields?: string }, cmd: Command) => {
+        const { importWebDataset, parseFieldSpecs } = await import('../dataset/index.js');
         const r = await importWebDataset(tars, { out: o.out, fields: o.fields ? parseFieldSpecs(o.fields) : undefined, progress: barFor(cmd, { unit: 'samples' }) });
         emit(cmd, r, () => `${r.samples} samples written to ${r.path}`);
       }),

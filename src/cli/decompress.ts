@@ -2,15 +2,13 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { decompressAudio, readArchiveInfo } from '../compress/archive.js';
-import { codeFiles, type FileRunner } from '../compress/batch.js';
-import { decompressLossless, isLosslessArchive } from '../compress/lossless/codec.js';
-import { SegmentRunner } from '../compress/lossless/segment-runner.js';
 import type { CompressionModel } from '../compress/archive.js';
-import { loadCompressionModel } from '../compress/model.js';
-import { ChunkRunner } from '../compress/parallel.js';
+import type { FileRunner } from '../compress/batch.js';
+import type { SegmentRunner } from '../compress/lossless/segment-runner.js';
+import type { ChunkRunner } from '../compress/parallel.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
-import { action, barFor, emit, intOption } from './common.js';
+import { action, barFor, emit } from './common.js';
+import { integerOption } from './options.js';
 import { planOutputs, readInput, reportFailures, writeOutput } from './compress.js';
 
 interface DecompressFlags {
@@ -19,6 +17,11 @@ interface DecompressFlags {
   outDir?: string;
   force?: boolean;
   workers: number;
+}
+
+/** "WLL\x1a": the lossless codec's archives (src/compress/lossless/container.ts); the model's are "WLM\x1a". */
+function isLosslessArchive(b: Uint8Array): boolean {
+  return b[0] === 0x57 && b[1] === 0x4c && b[2] === 0x4c && b[3] === 0x1a;
 }
 
 /** The first bytes of a file (to tell archive kinds apart before planning outputs). */
@@ -61,6 +64,7 @@ class DecompressRunner implements FileRunner {
     readonly chunks: ChunkRunner | undefined,
   ) {}
   static async open(workers: number, model: CompressionModel | undefined): Promise<DecompressRunner> {
+    const [{ SegmentRunner }, { ChunkRunner }] = await Promise.all([import('../compress/lossless/segment-runner.js'), import('../compress/parallel.js')]);
     return new DecompressRunner(workers, await SegmentRunner.open(workers), model ? await ChunkRunner.open(model.spec, workers) : undefined);
   }
   async close(): Promise<void> {
@@ -72,11 +76,13 @@ class DecompressRunner implements FileRunner {
 async function restore(input: string, output: string, model: CompressionModel | undefined, opts: { workers?: number; runner?: DecompressRunner; progress?: ReturnType<typeof barFor> }): Promise<Restored> {
   const archive = readInput(input);
   if (isLosslessArchive(archive)) {
+    const { decompressLossless } = await import('../compress/lossless/codec.js');
     const r = await decompressLossless(archive, { name: input, workers: opts.workers, runner: opts.runner?.segments, progress: opts.progress });
     writeOutput(output, r.bytes);
     return { bytes: r.bytes.length, verified: r.kind === 'flac' ? "the samples' MD5" : 'CRC-32C' };
   }
   if (!model) throw new ConfigError(`${input} was compressed with a language model: pass its checkpoint with -m`, { subject: input });
+  const { decompressAudio, readArchiveInfo } = await import('../compress/archive.js');
   readArchiveInfo(archive, input);
   const restored = await decompressAudio(archive, model, { workers: opts.workers, runner: opts.runner?.chunks, name: input, progress: opts.progress });
   writeOutput(output, restored);
@@ -92,16 +98,16 @@ export function registerDecompress(program: Command): void {
     .option('-o, --out <file>', 'where to write the restored file, for one archive (default: ARCHIVE without .wlm; NAME.flac.wlm restores as NAME.wav)')
     .option('--out-dir <dir>', 'write the restored files under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing files (by default an existing file, such as the original, is left alone and nothing is written)')
-    .option('--workers <n>', 'worker threads', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
+    .option('--workers <n>', 'worker threads', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
     .addHelpText(
       'after',
       "\nThe archive records how it was made (codec level, or the model's hashes), so no flag is needed except -m for archives made with a model. Checksums are verified: another model or a damaged archive is an error (exit code 5), never wrong output. Several archives are restored in one run; one that fails is reported and the others go on.",
     )
     .action(
       action(async (inputs: string[], flags: DecompressFlags, cmd: Command) => {
-        const { single, plans } = planOutputs(inputs, flags, '.wlm', restoredName);
-        const model = flags.model === undefined ? undefined : loadCompressionModel(flags.model);
-        const workers = Math.max(1, flags.workers);
+        const { single, plans } = await planOutputs(inputs, flags, '.wlm', restoredName);
+        const model = flags.model === undefined ? undefined : (await import('../compress/model.js')).loadCompressionModel(flags.model);
+        const workers = flags.workers;
         if (single) {
           const { input, output } = plans[0]!;
           const t0 = performance.now();
@@ -111,6 +117,7 @@ export function registerDecompress(program: Command): void {
           return;
         }
         if (plans.length === 0) throw new NotFoundError(`no .wlm archives in ${inputs.join(', ')}`);
+        const { codeFiles } = await import('../compress/batch.js');
         const { outcomes, seconds } = await codeFiles(DecompressRunner.open(workers, model), plans, ({ input, output }, runner) => restore(input, output, model, { runner }), barFor(cmd, { unit: 'files' }), 'decompress');
         const done = outcomes.filter((o) => o.result);
         const bytes = done.reduce((s, o) => s + o.result!.bytes, 0);

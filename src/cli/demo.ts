@@ -7,18 +7,11 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Command } from 'commander';
-import { defaultAudioDir, encodeWav, loadAudio, sliceFrames, toInt16 } from '../audio/index.js';
-import { encodeFlacAsync } from '../audio/encoders/flac.js';
-import { compressAudio, decompressAudio } from '../compress/archive.js';
-import { CLASSICAL_COMPRESSORS } from '../compress/compressors.js';
-import { lmicChunks } from '../compress/data.js';
-import { evaluateCompressor, formatEvalTable, type EvalResult } from '../compress/evaluate.js';
-import { LmCompressor } from '../compress/lm-compressor.js';
-import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
-import { trainAudioTransformer } from '../model/train.js';
-import { assignSplits, type IteratorOptions } from '../tokens/index.js';
+import type { EvalResult } from '../compress/evaluate.js';
+import type { IteratorOptions } from '../tokens/index.js';
 import { ConfigError, MismatchError } from '../util/errors.js';
-import { action, barFor, emit, floatOption, intOption, warn } from './common.js';
+import { action, barFor, emit, warn } from './common.js';
+import { integerOption, numberOption } from './options.js';
 import { addPipelineOptions, describeChunks, pipelineOptions, runChunks, type ChunksResult, type PipelineFlags } from './chunks.js';
 
 /** What the demo's steps share: inputs, options, and each step's result by name. */
@@ -44,7 +37,8 @@ export interface DemoSettings {
 }
 
 /** Train/valid/test files of the embedded audio (file-level, seeded, stable). */
-function demoSplits(ctx: DemoContext): { train: string[]; valid: string[]; test: string[] } {
+async function demoSplits(ctx: DemoContext): Promise<{ train: string[]; valid: string[]; test: string[] }> {
+  const { assignSplits } = await import('../tokens/index.js');
   const entries = assignSplits(ctx.audioDir, { seed: ctx.settings.seed, valid: 0.1, test: 0.1 });
   const pick = (split: string) => entries.filter((e) => e.split === split).map((e) => e.path);
   return { train: pick('train'), valid: pick('valid'), test: pick('test') };
@@ -74,8 +68,9 @@ export const DEMO_STEPS: DemoStep[] = [
     // that a couple of minutes already beat the unigram entropy clearly.
     name: 'train',
     async run(ctx) {
-      const sp = demoSplits(ctx);
+      const sp = await demoSplits(ctx);
       const out = runDir(ctx);
+      const { trainAudioTransformer } = await import('../model/train.js');
       // Only a previous demo run is replaced; anything else in the way is an error, never deleted.
       if (existsSync(out)) {
         if (!existsSync(join(out, 'config.json'))) throw new ConfigError(`${out} exists and is not a wavelm run; choose another --out-dir`, { subject: out });
@@ -113,7 +108,14 @@ export const DEMO_STEPS: DemoStep[] = [
     // compress.py's measurement on the held-out test files: LMIC 8-bit chunks, each compressed alone.
     name: 'eval',
     async run(ctx) {
-      const sp = demoSplits(ctx);
+      const sp = await demoSplits(ctx);
+      const [{ CLASSICAL_COMPRESSORS }, { lmicChunks }, { evaluateCompressor, formatEvalTable }, { LmCompressor }, { loadCompressionModel }] = await Promise.all([
+        import('../compress/compressors.js'),
+        import('../compress/data.js'),
+        import('../compress/evaluate.js'),
+        import('../compress/lm-compressor.js'),
+        import('../compress/model.js'),
+      ]);
       const data = await lmicChunks(sp.test, { maxChunks: ctx.settings.evalChunks, onWarning: (m) => warn(ctx.cmd, m) });
       if (data.chunks.length === 0) throw new ConfigError('the test split of the embedded audio has no complete 2048-byte chunk');
       const model = loadCompressionModel(runDir(ctx));
@@ -136,8 +138,14 @@ export const DEMO_STEPS: DemoStep[] = [
     // decompressed, and compared byte for byte.
     name: 'roundtrip',
     async run(ctx) {
-      const file = demoSplits(ctx).test[0];
+      const file = (await demoSplits(ctx)).test[0];
       if (!file) throw new ConfigError('the embedded audio has no test file');
+      const [{ encodeWav, loadAudio, sliceFrames, toInt16 }, { encodeFlacAsync }, { compressAudio, decompressAudio }, { defaultChunkLength, loadCompressionModel }] = await Promise.all([
+        import('../audio/index.js'),
+        import('../audio/encoders/flac.js'),
+        import('../compress/archive.js'),
+        import('../compress/model.js'),
+      ]);
       const full = await loadAudio(file);
       const audio = sliceFrames(full, 0, Math.max(1, Math.round(ctx.settings.roundtripSeconds * full.sampleRate)));
       const pcm = toInt16(audio);
@@ -179,14 +187,14 @@ export function registerDemo(program: Command): void {
     .description('run the main job on the embedded default audio (CC0 Sonic Pi samples): chunks -> train -> eval against gzip/lzma/FLAC/PNG -> lossless round trip')
     .option('--out-dir <dir>', 'where the demo writes its outputs (default: a folder in the system temp dir)')
     .option('--stages <list>', `comma-separated stages to run, in order (${DEMO_STEPS.map((d) => d.name).join(',')})`, DEMO_STEPS.map((d) => d.name).join(','))
-    .option('--steps <n>', 'training steps', intOption('--steps'), 300)
-    .option('--seq-len <n>', 'training sequence length (tokens)', intOption('--seq-len'), 256)
-    .option('--batch-size <n>', 'training batch size (sequences)', intOption('--batch-size'), 8)
-    .option('--lr <x>', 'Adam learning rate (LMIC uses 1e-4 over far longer runs)', floatOption('--lr'), 1e-3)
-    .option('--workers <n>', 'worker threads (results do not depend on it)', intOption('--workers'), 2)
-    .option('--eval-chunks <n>', 'held-out 2048-byte chunks to evaluate', intOption('--eval-chunks'), 64)
-    .option('--roundtrip-seconds <s>', 'seconds of a held-out file to compress and restore', floatOption('--roundtrip-seconds'), 1)
-    .option('--seed <n>', 'seed for the split, initialisation and batches', intOption('--seed'), 0);
+    .option('--steps <n>', 'training steps', integerOption({ min: 1 }), 300)
+    .option('--seq-len <n>', 'training sequence length (tokens)', integerOption({ min: 1 }), 256)
+    .option('--batch-size <n>', 'training batch size (sequences)', integerOption({ min: 1 }), 8)
+    .option('--lr <x>', 'Adam learning rate (LMIC uses 1e-4 over far longer runs)', numberOption({ above: 0 }), 1e-3)
+    .option('--workers <n>', 'worker threads (results do not depend on it)', integerOption({ min: 1 }), 2)
+    .option('--eval-chunks <n>', 'held-out 2048-byte chunks to evaluate', integerOption({ min: 1 }), 64)
+    .option('--roundtrip-seconds <s>', 'seconds of a held-out file to compress and restore', numberOption({ above: 0 }), 1)
+    .option('--seed <n>', 'seed for the split, initialisation and batches', integerOption({ min: 0 }), 0);
   addPipelineOptions(cmd)
     .addHelpText(
       'after',
@@ -215,12 +223,10 @@ Examples:
           if (!st) throw new ConfigError(`--stages: unknown stage '${n}'; known: ${DEMO_STEPS.map((d) => d.name).join(', ')}`);
           return st;
         });
-        if (flags.steps < 1 || flags.seqLen < 1 || flags.batchSize < 1 || flags.workers < 1 || flags.evalChunks < 1 || !(flags.roundtripSeconds > 0)) {
-          throw new ConfigError('--steps, --seq-len, --batch-size, --workers, --eval-chunks and --roundtrip-seconds must be positive');
-        }
         const outDir = flags.outDir ?? join(tmpdir(), 'wavelm-demo');
         mkdirSync(outDir, { recursive: true });
         const settings: DemoSettings = { steps: flags.steps, seqLen: flags.seqLen, batchSize: flags.batchSize, learningRate: flags.lr, workers: flags.workers, evalChunks: flags.evalChunks, roundtripSeconds: flags.roundtripSeconds, seed: flags.seed };
+        const { defaultAudioDir } = await import('../audio/index.js');
         const ctx: DemoContext = { cmd: c, audioDir: defaultAudioDir(), outDir, pipeline: pipelineOptions(flags), settings, results: {} };
         const texts: string[] = [];
         const t0 = performance.now();

@@ -2,17 +2,19 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { CLASSICAL_COMPRESSORS } from '../compress/compressors.js';
 import type { Compressor } from '../compress/compressor.js';
-import { manifestPaths, pipelineChunks } from '../compress/data.js';
-import { evalChartHtml, evaluateCompressor, formatEvalCsv, formatEvalTable, type EvalResult } from '../compress/evaluate.js';
-import { LmCompressor } from '../compress/lm-compressor.js';
-import { evaluateLossless, formatLosslessTable, type LosslessEntry } from '../compress/lossless.js';
-import { collectAudioFiles } from '../tokens/index.js';
-import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
+import type { EvalResult } from '../compress/evaluate.js';
+import type { LosslessEntry } from '../compress/lossless.js';
 import { ConfigError } from '../util/errors.js';
-import { action, barFor, emit, intOption, warn } from './common.js';
 import { addTokenOptions, pipelineOptions, type PipelineFlags } from './chunks.js';
+import { action, barFor, checkWritable, emit, warn } from './common.js';
+import { integerOption } from './options.js';
+
+/**
+ * The names of src/compress/compressors.ts, written out so that declaring the command loads no compressor
+ * (test/cli/startup.test.ts checks that the two lists agree).
+ */
+export const CLASSICAL_COMPRESSOR_NAMES = ['gzip', 'lzma', 'flac', 'png', 'brotli', 'zstd'];
 
 interface EvalFlags extends PipelineFlags {
   files?: string[];
@@ -29,8 +31,9 @@ interface EvalFlags extends PipelineFlags {
 }
 
 /** A compressor by name; `bitDepth` is the data's, which an lm: model's vocabulary must match. */
-function pick(name: string, workers: number, lmicCoder = false, bitDepth: 8 | 16 = 8): Compressor {
+async function pick(name: string, workers: number, lmicCoder = false, bitDepth: 8 | 16 = 8): Promise<Compressor> {
   if (name.startsWith('lm:')) {
+    const [{ loadCompressionModel }, { LmCompressor }] = await Promise.all([import('../compress/model.js'), import('../compress/lm-compressor.js')]);
     const path = name.slice(3);
     if (!path) throw new ConfigError("lm: needs a checkpoint, e.g. lm:runs/fsdd or lm:runs/fsdd/checkpoints/step-1000/model.safetensors");
     const model = loadCompressionModel(path);
@@ -39,6 +42,7 @@ function pick(name: string, workers: number, lmicCoder = false, bitDepth: 8 | 16
       throw new ConfigError(`${name}: a ${modelBits}-bit model (vocabulary ${model.vocabSize}) cannot code ${bitDepth}-bit chunks; give --bit-depth ${modelBits}`, { subject: name });
     return new LmCompressor(name, model, workers, lmicCoder);
   }
+  const { CLASSICAL_COMPRESSORS } = await import('../compress/compressors.js');
   const c = CLASSICAL_COMPRESSORS[name];
   if (!c) throw new ConfigError(`unknown compressor '${name}'; known: ${Object.keys(CLASSICAL_COMPRESSORS).join(', ')}, lm:CHECKPOINT`);
   return c;
@@ -51,9 +55,9 @@ export function registerEval(program: Command): void {
     .option('--files <paths...>', 'audio files or folders')
     .option('--manifest <file>', 'a `wavelm split` manifest (JSONL) instead of --files')
     .option('--split <name>', 'only this split of the manifest (train, valid, test)')
-    .option('-c, --compressors <list>', `comma-separated: ${Object.keys(CLASSICAL_COMPRESSORS).join(', ')}, lm:CHECKPOINT`, 'gzip,lzma,flac,png')
-    .option('--max-chunks <n>', "evaluate the first n chunks (LMIC's --num_chunks)", intOption('--max-chunks'))
-    .option('--workers <n>', 'worker threads for LM compressors (rates do not depend on it)', intOption('--workers'), Math.max(1, Math.min(2, availableParallelism())))
+    .option('-c, --compressors <list>', `comma-separated: ${CLASSICAL_COMPRESSOR_NAMES.join(', ')}, lm:CHECKPOINT`, 'gzip,lzma,flac,png')
+    .option('--max-chunks <n>', "evaluate the first n chunks (LMIC's --num_chunks)", integerOption({ min: 1 }))
+    .option('--workers <n>', 'worker threads for LM compressors (rates do not depend on it)', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
     .option('--no-unchunked', 'skip the unchunked rates')
     .option('--csv <file>', 'also write the results as CSV')
     .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
@@ -80,21 +84,34 @@ Examples:
     .action(
       action(async (flags: EvalFlags, cmd: Command) => {
         if (!flags.files === !flags.manifest) throw new ConfigError('give either --files PATH... or --manifest FILE');
+        if (flags.csv) checkWritable(flags.csv, '--csv');
+        if (flags.chart) checkWritable(flags.chart, '--chart');
+        const [{ pipelineChunks, manifestPaths }, { evalChartHtml, evaluateCompressor, formatEvalCsv, formatEvalTable }] = await Promise.all([
+          import('../compress/data.js'),
+          import('../compress/evaluate.js'),
+        ]);
         const inputs = flags.manifest ? manifestPaths(flags.manifest, flags.split) : flags.files!;
         const names = flags.compressors.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
         if (names.length === 0) throw new ConfigError('--compressors is empty');
         if (flags.lossless) {
+          const [{ evaluateLossless, formatLosslessTable }, { collectAudioFiles }, { defaultChunkLength, loadCompressionModel }] = await Promise.all([
+            import('../compress/lossless.js'),
+            import('../tokens/index.js'),
+            import('../compress/model.js'),
+          ]);
           const files = collectAudioFiles(inputs);
           if (files.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
-          const entries: LosslessEntry[] = names.map((n) => {
+          const losslessEntry = async (n: string): Promise<LosslessEntry> => {
             if (n === 'flac') return { kind: 'flac' };
             if (n.startsWith('lm:')) {
               const model = loadCompressionModel(n.slice(3));
               return { kind: 'lm', name: n, model, workers: flags.workers, chunkLength: defaultChunkLength(model) };
             }
             if (n === 'png') throw new ConfigError('png is not a whole-file compressor; use it without --lossless');
-            return { kind: 'bytes', compressor: pick(n, flags.workers) };
-          });
+            return { kind: 'bytes', compressor: await pick(n, flags.workers) };
+          };
+          const entries: LosslessEntry[] = [];
+          for (const n of names) entries.push(await losslessEntry(n));
           const results = await evaluateLossless(files, entries, barFor(cmd, { unit: 'files' }));
           if (flags.csv) writeFileSync(flags.csv, ['compressor,files,original_bytes,compressed_bytes,rate,seconds', ...results.map((r) => [r.compressor, r.files, r.originalBytes, r.compressedBytes, r.rate.toFixed(6), r.seconds.toFixed(3)].join(','))].join('\n') + '\n');
           emit(cmd, { files: files.length, lossless: true, results }, () => formatLosslessTable(results));
@@ -102,7 +119,8 @@ Examples:
         }
         const pipeline = pipelineOptions(flags);
         const bitDepth = pipeline.bitDepth ?? 8;
-        const compressors = names.map((n) => pick(n, flags.workers, flags.lmicCoder === true, bitDepth));
+        const compressors: Compressor[] = [];
+        for (const n of names) compressors.push(await pick(n, flags.workers, flags.lmicCoder === true, bitDepth));
         const data = await pipelineChunks(inputs, pipeline, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m) });
         if (data.chunks.length === 0) throw new ConfigError(`no complete ${data.pipeline.chunkSizeBytes}-byte chunks in ${inputs.length} input(s)`);
         const ctx = { sampleRate: data.sampleRate, bitDepth, channels: data.channels, blockingSize: data.pipeline.blockingSize };

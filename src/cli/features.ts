@@ -1,25 +1,12 @@
 /** `wavelm features stft|mel|mfcc|resample`: librosa-style features to .npy (and PNG), and resampling to WAV. */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import type { Command } from 'commander';
-import { encodeWav, loadAudio, openAudio, toFloat32Channels, type AudioData } from '../audio/index.js';
-import {
-  LIBROSA_DEFAULTS,
-  StreamingResampler,
-  melSpectrogram,
-  mfccFromDb,
-  powerToDb,
-  resample,
-  spectrogram,
-  type FeatureMatrix,
-  type MelSpectrogramOptions,
-  type PadMode,
-  type ResampleQuality,
-  type WindowName,
-} from '../features/index.js';
+import { Option, type Command } from 'commander';
+import type { AudioData } from '../audio/index.js';
+import type { FeatureMatrix, MelSpectrogramOptions, PadMode, ResampleQuality, WindowName } from '../features/index.js';
 import { ConfigError } from '../util/errors.js';
-import { writeNpy } from '../util/npy.js';
-import { colormapTable, encodePng, type Colormap } from '../util/png.js';
-import { action, barFor, emit, floatOption, intOption } from './common.js';
+import type { Colormap } from '../util/png.js';
+import { action, barFor, checkWritable, emit } from './common.js';
+import { integerOption, numberOption } from './options.js';
 
 interface SpectralCliOptions {
   output?: string;
@@ -51,6 +38,7 @@ type Kind = 'stft' | 'mel' | 'mfcc';
 
 /** Loads a file as mono float32 (librosa's mono=True averages channels) or one picked channel, resampled if asked. */
 async function loadMono(path: string, o: Pick<SpectralCliOptions, 'sr' | 'channel' | 'quality'>): Promise<{ y: Float32Array; sr: number; native: number; channels: number }> {
+  const { loadAudio, toFloat32Channels } = await import('../audio/index.js');
   const audio = await loadAudio(path);
   const chans = toFloat32Channels(audio);
   let y: Float32Array;
@@ -68,14 +56,15 @@ async function loadMono(path: string, o: Pick<SpectralCliOptions, 'sr' | 'channe
   }
   let sr = audio.sampleRate;
   if (o.sr !== undefined && o.sr !== sr) {
+    const { resample } = await import('../features/index.js');
     y = resample(y, sr, o.sr, { quality: o.quality as ResampleQuality });
     sr = o.sr;
   }
   return { y, sr, native: audio.sampleRate, channels: audio.channels };
 }
 
-function topDbOf(v: string | undefined): number | null {
-  if (v === undefined) return LIBROSA_DEFAULTS.topDb;
+function topDbOf(v: string | undefined, librosaDefault: number): number | null {
+  if (v === undefined) return librosaDefault;
   if (v === 'none') return null;
   const n = Number(v);
   if (!(n >= 0)) throw new ConfigError(`--top-db must be a non-negative number or 'none', got '${v}'`, { subject: '--top-db' });
@@ -91,7 +80,8 @@ function refOf(v: string | undefined): number | 'max' {
 }
 
 /** Renders a matrix as an image: one column per frame, row 0 (lowest frequency) at the bottom. */
-function writeSpectrogramPng(path: string, m: FeatureMatrix, isDb: boolean, isPower: boolean, colormap: string): void {
+async function writeSpectrogramPng(path: string, m: FeatureMatrix, isDb: boolean, isPower: boolean, colormap: string): Promise<void> {
+  const [{ powerToDb }, { colormapTable, encodePng }] = await Promise.all([import('../features/index.js'), import('../util/png.js')]);
   const [rows, cols] = m.shape;
   if (rows === 0 || cols === 0) throw new ConfigError(`--png: nothing to draw (${rows}x${cols})`, { subject: '--png' });
   let v = m.data;
@@ -127,7 +117,10 @@ function writeSpectrogramPng(path: string, m: FeatureMatrix, isDb: boolean, isPo
 
 async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd: Command): Promise<void> {
   if (!o.output && !o.png) throw new ConfigError('give -o OUT.npy and/or --png FILE', { subject: '-o' });
+  if (o.output) checkWritable(o.output, '-o');
+  if (o.png) checkWritable(o.png, '--png');
   const { y, sr, native, channels } = await loadMono(input, o);
+  const { LIBROSA_DEFAULTS, melSpectrogram, mfccFromDb, powerToDb, spectrogram } = await import('../features/index.js');
   const norm = o.norm === undefined ? 'slaney' : o.norm === 'none' ? null : o.norm;
   if (norm !== null && norm !== 'slaney') throw new ConfigError(`--norm must be slaney or none, got '${o.norm}'`, { subject: '--norm' });
   const base: MelSpectrogramOptions = {
@@ -144,7 +137,7 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
     htk: o.htk,
     norm,
   };
-  const topDb = topDbOf(o.topDb);
+  const topDb = topDbOf(o.topDb, LIBROSA_DEFAULTS.topDb);
   const ref = refOf(o.ref);
   const t0 = performance.now();
   let m: FeatureMatrix;
@@ -174,8 +167,8 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  if (o.output) writeNpy(o.output, m.data, m.shape);
-  if (o.png) writeSpectrogramPng(o.png, m, isDb, isPower, o.colormap);
+  if (o.output) (await import('../util/npy.js')).writeNpy(o.output, m.data, m.shape);
+  if (o.png) await writeSpectrogramPng(o.png, m, isDb, isPower, o.colormap);
   const result = {
     input,
     output: o.output ?? null,
@@ -196,6 +189,8 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
 async function runResample(input: string, o: { sr?: number; output?: string; quality: string; bits?: string }, cmd: Command): Promise<void> {
   if (o.sr === undefined) throw new ConfigError('resample needs --sr RATE', { subject: '--sr' });
   if (!o.output) throw new ConfigError('resample needs -o OUT.wav', { subject: '-o' });
+  checkWritable(o.output, '-o');
+  const [{ encodeWav, openAudio, toFloat32Channels }, { StreamingResampler }] = await Promise.all([import('../audio/index.js'), import('../features/index.js')]);
   const reader = await openAudio(input);
   const bar = barFor(cmd, { unit: 'frames' });
   try {
@@ -259,30 +254,30 @@ function spectralCommand(parent: Command, kind: Kind, description: string): void
     .command(`${kind} <input>`)
     .description(description)
     .option('-o, --output <file>', 'write the matrix as float32 .npy, shape [rows, frames] as librosa returns it')
-    .option('--sr <rate>', 'resample to this rate first (default: the file\'s own rate, librosa.load(sr=None))', intOption('--sr'))
-    .option('--channel <n>', 'use this channel (from 0) instead of the mean of all channels', intOption('--channel'))
-    .option('--n-fft <n>', 'FFT length (librosa: 2048)', intOption('--n-fft'))
-    .option('--hop-length <n>', 'hop in samples (librosa: win_length // 4)', intOption('--hop-length'))
-    .option('--win-length <n>', 'window length (librosa: n_fft)', intOption('--win-length'))
-    .option('--window <name>', 'hann, hamming, blackman or boxcar', 'hann')
+    .option('--sr <rate>', 'resample to this rate first (default: the file\'s own rate, librosa.load(sr=None))', integerOption({ min: 1 }))
+    .option('--channel <n>', 'use this channel (from 0) instead of the mean of all channels', integerOption({ min: 0 }))
+    .option('--n-fft <n>', 'FFT length (librosa: 2048)', integerOption({ min: 1 }))
+    .option('--hop-length <n>', 'hop in samples (librosa: win_length // 4)', integerOption({ min: 1 }))
+    .option('--win-length <n>', 'window length (librosa: n_fft)', integerOption({ min: 1 }))
+    .addOption(new Option('--window <name>', 'analysis window').choices(['hann', 'hamming', 'blackman', 'boxcar']).default('hann'))
     .option('--center', 'pad n_fft // 2 on both sides (librosa default)', true)
     .option('--no-center', 'frames start at sample 0')
-    .option('--pad-mode <mode>', 'constant (librosa 0.11 default), reflect, edge or symmetric', 'constant')
-    .option('--power <p>', kind === 'stft' ? 'exponent of the magnitude (1: magnitude, 2: power)' : 'exponent of the magnitude (librosa: 2)', floatOption('--power'))
+    .addOption(new Option('--pad-mode <mode>', 'padding for --center (librosa 0.11: constant)').choices(['constant', 'reflect', 'edge', 'symmetric']).default('constant'))
+    .option('--power <p>', kind === 'stft' ? 'exponent of the magnitude (1: magnitude, 2: power)' : 'exponent of the magnitude (librosa: 2)', numberOption({ above: 0 }))
     .option('--top-db <dB>', "with dB output, clip this far below the peak, or 'none' (librosa: 80)")
     .option('--ref <r>', "dB reference: a number (librosa: 1.0) or 'max'")
     .option('--png <file>', 'also draw the result as a PNG image (low frequencies at the bottom)')
-    .option('--colormap <name>', 'viridis, magma or gray', 'magma')
-    .option('--quality <q>', 'resampler quality for --sr: fast, default or best', 'default');
+    .addOption(new Option('--colormap <name>', 'colours of the --png image').choices(['viridis', 'magma', 'gray']).default('magma'))
+    .addOption(new Option('--quality <q>', 'resampler quality for --sr').choices(['fast', 'default', 'best']).default('default'));
   if (kind !== 'stft') {
-    c.option('--n-mels <n>', 'mel bands (librosa: 128)', intOption('--n-mels'))
-      .option('--fmin <hz>', 'lowest mel edge (librosa: 0)', floatOption('--fmin'))
-      .option('--fmax <hz>', 'highest mel edge (librosa: sr / 2)', floatOption('--fmax'))
+    c.option('--n-mels <n>', 'mel bands (librosa: 128)', integerOption({ min: 1 }))
+      .option('--fmin <hz>', 'lowest mel edge (librosa: 0)', numberOption({ min: 0 }))
+      .option('--fmax <hz>', 'highest mel edge (librosa: sr / 2)', numberOption({ above: 0 }))
       .option('--htk', 'HTK mel scale instead of Slaney (librosa: false)')
       .option('--norm <norm>', 'slaney (area normalisation, librosa default) or none');
   }
   if (kind === 'mfcc') {
-    c.option('--n-mfcc <n>', 'coefficients (librosa: 20)', intOption('--n-mfcc')).option('--lifter <l>', 'cepstral liftering (librosa: 0)', floatOption('--lifter'));
+    c.option('--n-mfcc <n>', 'coefficients (librosa: 20)', integerOption({ min: 1 })).option('--lifter <l>', 'cepstral liftering (librosa: 0)', numberOption({ min: 0 }));
   } else {
     c.option('--db', kind === 'stft' ? 'convert to dB (amplitude_to_db for power 1, power_to_db for power 2)' : 'convert to dB (power_to_db)');
   }
@@ -296,9 +291,9 @@ export function registerFeatures(program: Command): void {
   spectralCommand(f, 'mfcc', 'MFCC, as librosa.feature.mfcc (shape [n_mfcc, frames])');
   f.command('resample <input>')
     .description('resample to another rate (scipy.signal.resample_poly\'s filter by default), streaming, to WAV')
-    .requiredOption('--sr <rate>', 'output sample rate', intOption('--sr'))
+    .requiredOption('--sr <rate>', 'output sample rate', integerOption({ min: 1 }))
     .requiredOption('-o, --output <file>', 'output WAV')
-    .option('--quality <q>', 'fast, default (scipy resample_poly) or best', 'default')
-    .option('--bits <b>', 'output encoding: 16, 24, 32 or float (default: 16 for <= 16-bit input, 24 up to 24-bit, else float)')
+    .addOption(new Option('--quality <q>', 'filter quality (default: scipy resample_poly\'s)').choices(['fast', 'default', 'best']).default('default'))
+    .addOption(new Option('--bits <b>', 'output encoding (default: 16 for <= 16-bit input, 24 up to 24-bit, else float)').choices(['16', '24', '32', 'float']))
     .action(action(async (input: string, opts: { sr?: number; output?: string; quality: string; bits?: string }, cmd: Command) => runResample(input, opts, cmd)));
 }

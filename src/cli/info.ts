@@ -1,7 +1,7 @@
 /** `wavelm info FILE...`: container, codec, rate, channels, bits, frames and duration of audio files. */
-import { InvalidArgumentError, type Command } from 'commander';
-import { readAudioInfo, type AudioInfo } from '../audio/index.js';
-import { exitCodeFor, WavelmError } from '../util/errors.js';
+import type { Command } from 'commander';
+import type { AudioInfo } from '../audio/index.js';
+import { ConfigError, exitCodeFor, WavelmError } from '../util/errors.js';
 import { action, emit } from './common.js';
 
 interface InfoError {
@@ -27,7 +27,8 @@ export function registerInfo(program: Command): void {
     )
     .action(
       action(async (files: string[], _opts: unknown, cmd: Command) => {
-        if (files.length === 0) throw new InvalidArgumentError('give at least one file');
+        if (files.length === 0) throw new ConfigError('give at least one file');
+        const { readAudioInfo } = await import('../audio/index.js');
         const infos: AudioInfo[] = [];
         const errors: InfoError[] = [];
         let exit = 0;

@@ -1,8 +1,5 @@
 /** `wavelm metrics REF DEG`: SNR, segmental SNR, SI-SDR, LSD, STOI and ESTOI of a degraded file against its reference. */
 import type { Command } from 'commander';
-import { loadAudio, toFloat32Channels } from '../audio/index.js';
-import { resample } from '../features/index.js';
-import { compareAudio } from '../metrics/index.js';
 import { MismatchError } from '../util/errors.js';
 import { action, emit, warn } from './common.js';
 
@@ -19,6 +16,7 @@ export function registerMetrics(program: Command): void {
     .option('--no-stoi', 'skip STOI and ESTOI')
     .action(
       action(async (refPath: string, degPath: string, o: MetricsCliOptions, cmd: Command) => {
+        const [{ loadAudio, toFloat32Channels }, { resample }, { compareAudio }] = await Promise.all([import('../audio/index.js'), import('../features/index.js'), import('../metrics/index.js')]);
         const [ra, da] = await Promise.all([loadAudio(refPath), loadAudio(degPath)]);
         let ref = toFloat32Channels(ra);
         let deg = toFloat32Channels(da);

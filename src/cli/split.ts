@@ -1,25 +1,18 @@
 /** `wavelm split DIR`: deterministic file-level train/valid/test assignment, written as a JSONL manifest. */
 import { writeFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
-import { assignSplits, type SplitName } from '../tokens/index.js';
+import type { Command } from 'commander';
+import type { SplitName } from '../tokens/index.js';
 import { WavelmError } from '../util/errors.js';
 import { action, emit } from './common.js';
-
-function fraction(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a fraction between 0 and 1, got '${v}'`);
-    return n;
-  };
-}
+import { numberOption } from './options.js';
 
 export function registerSplit(program: Command): void {
   program
     .command('split')
     .description('assign every audio file under DIR to train, valid or test (deterministic, file-level, stable when files are added)')
     .argument('<dir>', 'folder searched recursively for audio files')
-    .option('--valid <fraction>', 'fraction for validation', fraction('--valid'), 0.1)
-    .option('--test <fraction>', 'fraction for test', fraction('--test'), 0.1)
+    .option('--valid <fraction>', 'fraction for validation', numberOption({ min: 0, max: 1 }), 0.1)
+    .option('--test <fraction>', 'fraction for test', numberOption({ min: 0, max: 1 }), 0.1)
     .option('--seed <seed>', 'seed of the assignment (any string or number)', '0')
     .option('--group-by <how>', "keep groups in one split: none, parent (the file's folder), or a regex over the relative path (first capture group = group key)", 'none')
     .option('-o, --out <manifest.jsonl>', 'write the manifest here (default: stdout)')
@@ -36,6 +29,7 @@ Examples:
     .action(
       action(async (dir: string, flags: { valid: number; test: number; seed: string; groupBy: string; out?: string }, cmd: Command) => {
         const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
+        const { assignSplits } = await import('../tokens/index.js');
         const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy });
         const lines = entries.map((e) => JSON.stringify({ path: e.path, relative: e.relative, group: e.group, split: e.split })).join('\n');
         const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };

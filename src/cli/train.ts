@@ -1,12 +1,13 @@
 /** `wavelm train`: trains the LMIC transformer on audio (src/model/train.ts does the work). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ConfigError } from '../util/errors.js';
-import { trainAudioTransformer, type Conversion, type TrainAudioTransformerResult } from '../model/train.js';
+import { Option, type Command } from 'commander';
+import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
+import type { Conversion, TrainAudioTransformerResult } from '../model/train.js';
 import type { PositionalEncoding } from '../model/api.js';
 import type { LrScheduleName } from '../model/schedule.js';
 import { action, barFor, emit, globals } from './common.js';
+import { integerChoiceOption, integerOption, numberOption } from './options.js';
 
 interface TrainFlags {
   files?: string[];
@@ -46,25 +47,9 @@ interface TrainFlags {
   positional?: PositionalEncoding;
 }
 
-function int(name: string, min = 1): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
-    return n;
-  };
-}
-
-function num(name: string, min = 0): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number >= ${min}, got '${v}'`);
-    return n;
-  };
-}
-
 function wandbConfig(raw: string | undefined): Record<string, unknown> | undefined {
   if (raw === undefined) return undefined;
-  const text = raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw;
+  const text = raw.startsWith('@') ? readConfigFile(raw.slice(1)) : raw;
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -73,6 +58,44 @@ function wandbConfig(raw: string | undefined): Record<string, unknown> | undefin
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError('--wandb-config must be a JSON object');
   return v as Record<string, unknown>;
+}
+
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NotFoundError(`--wandb-config @${path}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { subject: path, cause: e });
+  }
+}
+
+interface RunSources {
+  files?: string[];
+  manifest?: string;
+  validFiles?: string[];
+}
+
+/** The data a run was trained on, from its config.json (`sources`), checked field by field. */
+function readRunSources(cfgPath: string): RunSources {
+  const bad = (what: string, cause?: unknown) =>
+    new FormatError(`${cfgPath}: ${what}; give --files or --manifest to resume on other data, or restore the run's config.json`, { subject: cfgPath, cause });
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  } catch (e) {
+    throw bad('not valid JSON', e);
+  }
+  if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw bad('not a JSON object');
+  const sources = (cfg as { sources?: unknown }).sources;
+  if (sources === undefined) return {};
+  if (typeof sources !== 'object' || sources === null || Array.isArray(sources)) throw bad('"sources" is not an object');
+  const { files, manifest, validFiles } = sources as Record<string, unknown>;
+  const paths = (v: unknown, key: string): string[] | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad(`"sources.${key}" is not a list of paths`);
+    return v as string[];
+  };
+  if (manifest !== undefined && manifest !== null && typeof manifest !== 'string') throw bad('"sources.manifest" is not a path');
+  return { files: paths(files, 'files'), manifest: typeof manifest === 'string' ? manifest : undefined, validFiles: paths(validFiles, 'validFiles') };
 }
 
 function defaultOut(): string {
@@ -105,33 +128,33 @@ export function registerTrain(program: Command): void {
     .option('--files <paths...>', 'audio files or directories (searched recursively)')
     .option('--manifest <file>', "split manifest from 'wavelm split': train split trains, valid split evaluates")
     .option('--valid <paths...>', 'validation audio (default: a seeded 10% of the --files files)')
-    .option('--valid-fraction <f>', 'share of --files held out for validation when --valid is not given (default 0.1)', num('--valid-fraction'))
-    .addOption(new Option('--bit-depth <n>', 'token bit depth: 8 (vocab 256) or 16 (vocab 65536) (default 8)').choices(['8', '16']).argParser(Number))
-    .option('--blocking-size <n>', 'stereo block size in samples per channel (default 1024)', int('--blocking-size'))
+    .option('--valid-fraction <f>', 'share of --files held out for validation when --valid is not given (default 0.1)', numberOption({ min: 0, max: 1 }))
+    .addOption(new Option('--bit-depth <n>', 'token bit depth: 8 (vocab 256) or 16 (vocab 65536) (default 8)').argParser(integerChoiceOption([8, 16] as const)))
+    .option('--blocking-size <n>', 'stereo block size in samples per channel (default 1024)', integerOption({ min: 1 }))
     .addOption(new Option('--conversion <mode>', 'sample conversion (default exact)').choices(['lmic', 'seed-float', 'exact']))
-    .option('--chunk-size <bytes>', 'chunk size in bytes (default 2048)', int('--chunk-size'))
-    .option('--seq-len <n>', 'tokens per training sequence (default: a whole chunk)', int('--seq-len'))
-    .option('--batch-size <n>', 'sequences per step (default 8)', int('--batch-size'))
-    .option('--steps <n>', 'total training steps (default 1000)', int('--steps'))
-    .option('--lr <x>', 'Adam learning rate, the peak of a schedule (default 1e-4)', num('--lr', Number.MIN_VALUE))
+    .option('--chunk-size <bytes>', 'chunk size in bytes (default 2048)', integerOption({ min: 1 }))
+    .option('--seq-len <n>', 'tokens per training sequence (default: a whole chunk)', integerOption({ min: 1 }))
+    .option('--batch-size <n>', 'sequences per step (default 8)', integerOption({ min: 1 }))
+    .option('--steps <n>', 'total training steps (default 1000)', integerOption({ min: 1 }))
+    .option('--lr <x>', 'Adam learning rate, the peak of a schedule (default 1e-4)', numberOption({ above: 0 }))
     .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: constant, or cosine decay to --min-lr at --steps (default constant)').choices(['constant', 'cosine']))
-    .option('--warmup <steps>', 'linear learning-rate warm-up steps (default 0)', int('--warmup', 0))
-    .option('--min-lr <x>', "where the cosine schedule ends (default --lr / 10)", num('--min-lr', 0))
-    .option('--clip <x>', 'clip the global gradient norm to x; 0 = off (default 0)', num('--clip'))
+    .option('--warmup <steps>', 'linear learning-rate warm-up steps (default 0)', integerOption({ min: 0 }))
+    .option('--min-lr <x>', "where the cosine schedule ends (default --lr / 10)", numberOption({ min: 0 }))
+    .option('--clip <x>', 'clip the global gradient norm to x; 0 = off (default 0)', numberOption({ min: 0 }))
     .option('--normalize-by-length', "divide the gradient by the sequence length (LMIC's option)")
-    .option('--log-every <n>', 'steps between logged training points (default 10)', int('--log-every'))
-    .option('--eval-every <n>', 'steps between validation evaluations; 0 = only at the end (default 100)', int('--eval-every', 0))
-    .option('--eval-sequences <n>', 'validation sequences per evaluation (default 64)', int('--eval-sequences'))
-    .option('--checkpoint-every <n>', 'steps between checkpoints; 0 = only at the end (default 500)', int('--checkpoint-every', 0))
-    .option('--keep-checkpoints <n>', 'how many checkpoints to keep; 0 = all (default 3)', int('--keep-checkpoints', 0))
-    .option('--seed <n>', 'seed for initialisation and batches (default 0)', int('--seed', 0))
-    .option('--workers <n>', 'worker threads (default: CPU cores; results are identical for any value)', int('--workers'))
+    .option('--log-every <n>', 'steps between logged training points (default 10)', integerOption({ min: 1 }))
+    .option('--eval-every <n>', 'steps between validation evaluations; 0 = only at the end (default 100)', integerOption({ min: 0 }))
+    .option('--eval-sequences <n>', 'validation sequences per evaluation (default 64)', integerOption({ min: 1 }))
+    .option('--checkpoint-every <n>', 'steps between checkpoints; 0 = only at the end (default 500)', integerOption({ min: 0 }))
+    .option('--keep-checkpoints <n>', 'how many checkpoints to keep; 0 = all (default 3)', integerOption({ min: 0 }))
+    .option('--seed <n>', 'seed for initialisation and batches (default 0)', integerOption({ min: 0 }))
+    .option('--workers <n>', 'worker threads (default: CPU cores; results are identical for any value)', integerOption({ min: 1 }))
     .option('--out <dir>', 'run directory (default runs/train-<date>-<time>)')
     .option('--resume [checkpoint]', "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); data and model flags default to the run's")
-    .option('--embedding-dim <n>', 'model width (default 64)', int('--embedding-dim'))
-    .option('--num-layers <n>', 'transformer layers (default 4)', int('--num-layers'))
-    .option('--num-heads <n>', 'attention heads (default 8)', int('--num-heads'))
-    .option('--widening-factor <n>', 'FFN width multiple (default 4)', int('--widening-factor'))
+    .option('--embedding-dim <n>', 'model width (default 64)', integerOption({ min: 1 }))
+    .option('--num-layers <n>', 'transformer layers (default 4)', integerOption({ min: 1 }))
+    .option('--num-heads <n>', 'attention heads (default 8)', integerOption({ min: 1 }))
+    .option('--widening-factor <n>', 'FFN width multiple (default 4)', integerOption({ min: 1 }))
     .addOption(new Option('--positional <kind>', 'positional encoding (default sinusoidal)').choices(['sinusoidal', 'rotary']))
     .option('--wandb-project <name>', 'also log to this Weights & Biases project (needs WANDB_API_KEY or `wandb login`; never blocks training)')
     .option('--wandb-run-name <name>', 'W&B run name')
@@ -159,10 +182,10 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
           // Continue on the run's own data unless told otherwise.
           const cfgPath = join(out, 'config.json');
           if (existsSync(cfgPath)) {
-            const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { sources?: { files?: string[]; manifest?: string; validFiles?: string[] } };
-            files = cfg.sources?.files;
-            manifest = cfg.sources?.manifest;
-            valid = valid ?? cfg.sources?.validFiles;
+            const sources = readRunSources(cfgPath);
+            files = sources.files;
+            manifest = sources.manifest;
+            valid = valid ?? sources.validFiles;
           }
         }
         const quiet = globals(cmd).quiet === true || globals(cmd).json === true;
@@ -182,6 +205,7 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
         process.on('SIGINT', onSigint);
         process.on('SIGTERM', onSigint);
         try {
+          const { trainAudioTransformer } = await import('../model/train.js');
           const r = await trainAudioTransformer(
             {
               files,

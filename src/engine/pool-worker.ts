@@ -1,5 +1,6 @@
 /** Bootstrap of a WorkerPool worker: loads the task module named by the pool and serves its run(). */
 import { parentPort } from 'node:worker_threads';
+import { serializeError } from '../util/errors.js';
 import type { FromWorker, ToWorker, Transferring } from './pool.js';
 
 interface TaskModule {
@@ -21,10 +22,14 @@ port.on('message', (msg: ToWorker) => {
 
 async function handle(msg: ToWorker): Promise<void> {
   if (msg.kind === 'init') {
-    mod = (await import(msg.module)) as TaskModule;
-    if (typeof mod.run !== 'function') throw new Error(`worker module ${msg.module} does not export run()`);
-    if (mod.init) await mod.init(msg.data);
-    port!.postMessage({ kind: 'ready' } satisfies FromWorker);
+    try {
+      mod = (await import(msg.module)) as TaskModule;
+      if (typeof mod.run !== 'function') throw new Error(`worker module ${msg.module} does not export run()`);
+      if (mod.init) await mod.init(msg.data);
+      port!.postMessage({ kind: 'ready' } satisfies FromWorker);
+    } catch (err) {
+      port!.postMessage({ kind: 'init-error', error: serializeError(err) } satisfies FromWorker);
+    }
     return;
   }
   try {
@@ -32,7 +37,6 @@ async function handle(msg: ToWorker): Promise<void> {
     if (isTransferring(out)) port!.postMessage({ kind: 'done', id: msg.id, result: out.value } satisfies FromWorker, out.transfer);
     else port!.postMessage({ kind: 'done', id: msg.id, result: out } satisfies FromWorker);
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    port!.postMessage({ kind: 'error', id: msg.id, message: e.message, stack: e.stack, name: e.name } satisfies FromWorker);
+    port!.postMessage({ kind: 'error', id: msg.id, error: serializeError(err) } satisfies FromWorker);
   }
 }

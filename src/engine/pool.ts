@@ -16,13 +16,15 @@
  *
  * Pass the module URL with a .js suffix: under tsx (tests, `node --import tsx`) the pool resolves it
  * to the .ts source next to it when the .js does not exist. Under tsx each worker registers the tsx loader
- * itself (Node 20 does not pass `--import tsx` hooks on to worker threads). An exception in a task rejects that task's promise with
- * the worker's error message and stack; a worker that dies rejects its task and is replaced.
+ * itself (Node 20 does not pass `--import tsx` hooks on to worker threads). An exception in a task (or in init) rejects that task's
+ * promise (or create()) with the worker's error: a WavelmError keeps its class, code and subject across the thread boundary, others
+ * arrive as an Error with the worker's name, message and stack. A worker that dies rejects its task and is replaced.
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { deserializeError, type SerializedError } from '../util/errors.js';
 
 /** A result together with the buffers to transfer (not copy) to the parent. */
 export interface Transferring<T> {
@@ -44,7 +46,11 @@ export interface PoolOptions<TInit> {
 
 /** Messages between the pool and its bootstrap worker. */
 export type ToWorker = { kind: 'init'; module: string; data: unknown } | { kind: 'run'; id: number; task: unknown };
-export type FromWorker = { kind: 'ready' } | { kind: 'done'; id: number; result: unknown } | { kind: 'error'; id: number; message: string; stack?: string; name?: string };
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'init-error'; error: SerializedError }
+  | { kind: 'done'; id: number; result: unknown }
+  | { kind: 'error'; id: number; error: SerializedError };
 
 interface Pending {
   resolve(v: unknown): void;
@@ -124,17 +130,16 @@ export class WorkerPool<TTask, TResult, TInit = unknown> {
           this.pump();
           return;
         }
+        if (msg.kind === 'init-error') {
+          reject(deserializeError(msg.error));
+          return;
+        }
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
         slot.busy = false;
         if (msg.kind === 'done') p.resolve(msg.result);
-        else {
-          const e = new Error(msg.message);
-          if (msg.name) e.name = msg.name;
-          if (msg.stack) e.stack = msg.stack;
-          p.reject(e);
-        }
+        else p.reject(deserializeError(msg.error));
         this.pump();
       });
       const fail = (err: Error) => {

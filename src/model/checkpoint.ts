@@ -134,13 +134,13 @@ export function latestCheckpoint(runDir: string): string | undefined {
   const root = join(runDir, 'checkpoints');
   const latest = join(root, 'latest.json');
   if (!existsSync(latest)) return undefined;
-  let info: { dir?: unknown };
+  let info: { dir?: unknown } | null;
   try {
-    info = JSON.parse(readFileSync(latest, 'utf8')) as { dir?: unknown };
+    info = JSON.parse(readFileSync(latest, 'utf8')) as { dir?: unknown } | null;
   } catch (e) {
     throw new FormatError(`${latest}: not valid JSON; delete it to resume from the newest step-* directory by hand`, { subject: latest, cause: e });
   }
-  if (typeof info.dir !== 'string' || !/^step-\d+$/.test(info.dir)) throw new FormatError(`${latest}: no checkpoint directory named`, { subject: latest });
+  if (typeof info?.dir !== 'string' || !/^step-\d+$/.test(info.dir)) throw new FormatError(`${latest}: no checkpoint directory named`, { subject: latest });
   return join(root, info.dir);
 }
 
@@ -160,13 +160,13 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   const dir = resolveCheckpointDir(path);
   const statePath = join(dir, 'state.json');
   if (!existsSync(statePath)) throw new NotFoundError(`${dir}: state.json is missing; the checkpoint is incomplete`, { subject: dir });
-  let state: CheckpointState;
+  let state: CheckpointState | null;
   try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState | null;
   } catch (e) {
     throw new FormatError(`${statePath}: not valid JSON`, { subject: statePath, cause: e });
   }
-  if (state.format !== 'wavelm-checkpoint' || state.version !== 1) throw new FormatError(`${statePath}: not a wavelm checkpoint (format ${String(state.format)}, version ${String(state.version)})`, { subject: statePath });
+  if (state?.format !== 'wavelm-checkpoint' || state.version !== 1) throw new FormatError(`${statePath}: not a wavelm checkpoint (format ${String(state?.format)}, version ${String(state?.version)})`, { subject: statePath });
   const modelPath = join(dir, 'model.safetensors');
   const optPath = join(dir, 'optimizer.safetensors');
   for (const p of [modelPath, optPath]) if (!existsSync(p)) throw new NotFoundError(`${p} is missing; the checkpoint is incomplete`, { subject: p });

@@ -62,6 +62,47 @@ export class MismatchError extends WavelmError {
   }
 }
 
+const CLASS_FOR_CODE: Partial<Record<ErrorCode, new (message: string, options?: { subject?: string; cause?: unknown }) => WavelmError>> = {
+  ENOENT: NotFoundError,
+  EFORMAT: FormatError,
+  EUNSUPPORTED: UnsupportedError,
+  ECONFIG: ConfigError,
+  ECHECKSUM: ChecksumError,
+  EMISMATCH: MismatchError,
+};
+
+/** A typed error as plain data, for crossing a thread boundary (structured clone drops classes and `code`). */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: ErrorCode;
+  subject?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const out: SerializedError = { name: e.name, message: e.message, stack: e.stack };
+  if (e instanceof WavelmError) {
+    out.code = e.code;
+    if (e.subject !== undefined) out.subject = e.subject;
+  }
+  return out;
+}
+
+/** The error `serializeError` described: the same WavelmError subclass (by code) when it had one, else a plain Error. */
+export function deserializeError(s: SerializedError): Error {
+  let err: Error;
+  if (s.code === undefined) err = new Error(s.message);
+  else {
+    const Class = CLASS_FOR_CODE[s.code];
+    err = Class ? new Class(s.message, { subject: s.subject }) : new WavelmError(s.code, s.message, { subject: s.subject });
+  }
+  err.name = s.name;
+  if (s.stack !== undefined) err.stack = s.stack;
+  return err;
+}
+
 /** Process exit code for an error, used by the CLI only. */
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof WavelmError)) return 1;

@@ -3,7 +3,8 @@
  * quiet is set, so piped output and CI logs stay clean. Library code takes an optional
  * ProgressSink; the CLI supplies a bar.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 
 export interface ProgressSink {
   /** Sets the total amount of work (same unit as `tick`). */
@@ -27,6 +28,8 @@ export function progressBar(opts: BarOptions = {}): ProgressSink {
   if (opts.quiet || !process.stderr.isTTY) return silentProgress;
   const unit = opts.unit ?? 'items';
   const extra = (opts.fields ?? []).map((f) => ` ${f} {${f}}`).join('');
+  // Loaded on the first bar, not at import: every command imports this module, few draw a bar (see bench/startup.ts).
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,

@@ -45,6 +45,17 @@ function view(dtype: DType, bytes: Uint8Array): TensorData {
   }
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** What a JSON value is, for messages: `null`, `an array`, `a number`, ... */
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
 /** Parses a safetensors buffer. `name` is used in error messages. */
 export function parseSafetensors(buf: Uint8Array, name = 'safetensors data'): SafetensorsFile {
   if (buf.length < 8) throw new FormatError(`${name}: ${buf.length} bytes is too short for a safetensors header`, { subject: name });
@@ -52,24 +63,30 @@ export function parseSafetensors(buf: Uint8Array, name = 'safetensors data'): Sa
   const n = dv.getBigUint64(0, true);
   if (n > BigInt(buf.length - 8)) throw new FormatError(`${name}: header length ${n} exceeds the file (${buf.length} bytes)`, { subject: name });
   const headerLen = Number(n);
-  let header: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+    parsed = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
   } catch (e) {
     throw new FormatError(`${name}: header is not valid JSON`, { subject: name, cause: e });
   }
+  if (!isObject(parsed)) throw new FormatError(`${name}: header is ${describeJson(parsed)}, not a JSON object of tensors`, { subject: name });
+  const header = parsed;
   const dataStart = 8 + headerLen;
   const dataLen = buf.length - dataStart;
   const tensors = new Map<string, Tensor>();
   let metadata: Record<string, string> = {};
   for (const [key, raw] of Object.entries(header)) {
     if (key === '__metadata__') {
+      if (raw !== null && !(isObject(raw) && Object.values(raw).every((v) => typeof v === 'string'))) {
+        throw new FormatError(`${name}: __metadata__ is ${describeJson(raw)}, not an object of strings`, { subject: name });
+      }
       metadata = (raw ?? {}) as Record<string, string>;
       continue;
     }
+    if (!isObject(raw)) throw new FormatError(`${name}: tensor ${key} is ${describeJson(raw)}, not an object with dtype, shape and data_offsets`, { subject: name });
     const info = raw as { dtype?: string; shape?: unknown; data_offsets?: unknown };
     const dtype = info.dtype as DType;
-    if (!(dtype in BYTES)) throw new UnsupportedError(`${name}: tensor ${key} has unsupported dtype ${String(info.dtype)}`, { subject: name });
+    if (!Object.hasOwn(BYTES, dtype)) throw new UnsupportedError(`${name}: tensor ${key} has unsupported dtype ${String(info.dtype)}`, { subject: name });
     const shape = info.shape;
     const offs = info.data_offsets;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new FormatError(`${name}: tensor ${key} has an invalid shape`, { subject: name });

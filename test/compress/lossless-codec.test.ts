@@ -72,7 +72,7 @@ test('lossless codec: real WAV and AIFF files from other projects restore byte f
   const dir = sharedPath(t, 'data', 'odd', 'go-audio-wav', 'fixtures');
   if (!dir) return;
   for (const f of ['8bit.wav', 'bloop.aif', 'padded24b.wav', 'listinfo.wav', '32bit.wav', 'bwf.wav']) {
-    const bytes = new Uint8Array(readFileSync(`${dir}/${f}`));
+    const bytes: Uint8Array = new Uint8Array(readFileSync(`${dir}/${f}`));
     const { restored, archive } = await roundTrip(bytes, f);
     assert.deepEqual(restored, bytes, f);
     assert.ok(archive.length < bytes.length, `${f}: ${archive.length} >= ${bytes.length}`);

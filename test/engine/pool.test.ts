@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkerPool } from '../../src/engine/pool.js';
 import { getEngine } from '../../src/engine/wasm.js';
+import { ConfigError, exitCodeFor } from '../../src/util/errors.js';
 
-type Task = { x: number; fail?: boolean };
+type Task = { x: number; fail?: boolean; typed?: boolean };
+type Init = { offset: number; refuse?: boolean };
 type Result = { y: number; thread: number; exp: number };
 
 test('pool runs a TS worker module under tsx, results in task order, one wasm instance per worker', async () => {
@@ -35,4 +37,36 @@ test('pool runs a TS worker module under tsx, results in task order, one wasm in
   } finally {
     await pool.close();
   }
+});
+
+test('a typed error thrown in a worker task arrives with its class, code and subject', async () => {
+  const pool = await WorkerPool.create<Task, Result, Init>(new URL('./pool-task.fixture.js', import.meta.url), { size: 1, init: { offset: 0 } });
+  try {
+    const err = await pool.run({ x: 7, typed: true }).then(
+      () => assert.fail('the task should have failed'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    assert.equal(err.code, 'ECONFIG');
+    assert.equal(err.subject, '--x');
+    assert.equal(err.message, '--x 7 is not allowed');
+    assert.equal(exitCodeFor(err), 2);
+    // a plain error keeps its name and message, and the worker goes on serving
+    await assert.rejects(pool.run({ x: 5, fail: true }), { name: 'RangeError', message: 'bad task 5' });
+    assert.equal((await pool.run({ x: 3 })).y, 9);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a typed error thrown by a worker module\'s init rejects create() with that error', async () => {
+  const err = await WorkerPool.create<Task, Result, Init>(new URL('./pool-task.fixture.js', import.meta.url), { size: 2, init: { offset: 0, refuse: true } }).then(
+    async (pool) => {
+      await pool.close();
+      return assert.fail('create should have failed');
+    },
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+  assert.equal(err.subject, '--offset');
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSafetensors, readSafetensors, serializeSafetensors } from '../../src/util/safetensors.js';
 import { parseNpy, serializeNpy } from '../../src/util/npy.js';
-import { FormatError } from '../../src/util/errors.js';
+import { FormatError, UnsupportedError } from '../../src/util/errors.js';
 import { sharedPath } from '../helpers/shared.js';
 
 test('safetensors round trip keeps names, shapes and values', () => {
@@ -22,6 +22,35 @@ test('safetensors rejects sizes that do not fit the file', () => {
   const bad = buf.slice();
   new DataView(bad.buffer).setBigUint64(0, 1n << 40n, true);
   assert.throws(() => parseSafetensors(bad), FormatError);
+});
+
+/** A safetensors buffer whose header is exactly `json`, followed by `dataBytes` zero bytes. */
+function withHeader(json: string, dataBytes = 0): Uint8Array {
+  const h = Buffer.from(json);
+  const out = new Uint8Array(8 + h.length + dataBytes);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  return out;
+}
+
+test('safetensors headers that are not an object of tensor objects are format errors naming the file', () => {
+  const cases: [string, RegExp][] = [
+    ['null', /m\.safetensors: header is null/],
+    ['[1,2]', /header is an array/],
+    ['7', /header is a number/],
+    ['{"a":null}', /tensor a is null/],
+    ['{"a":[4]}', /tensor a is an array/],
+    ['{"a":"F32"}', /tensor a is a string/],
+    ['{"__metadata__":{"step":1}}', /__metadata__ is an object, not an object of strings/],
+    ['{"__metadata__":"x"}', /__metadata__ is a string/],
+  ];
+  for (const [json, message] of cases) {
+    assert.throws(() => parseSafetensors(withHeader(json), 'm.safetensors'), (e: unknown) => e instanceof FormatError && message.test(e.message), json);
+  }
+  // a dtype that only an object's prototype knows is not a dtype
+  assert.throws(() => parseSafetensors(withHeader('{"a":{"dtype":"toString","shape":[1],"data_offsets":[0,4]}}', 4)), UnsupportedError);
+  // a null __metadata__ is an empty one
+  assert.equal(parseSafetensors(withHeader('{"__metadata__":null}')).tensors.size, 0);
 });
 
 test('reads a reference fixture', (t) => {

@@ -1,0 +1,55 @@
+/**
+ * Parsers of numeric option values, for every command. A value out of range is refused while the command
+ * line is parsed (commander reports it as a usage error, exit code 2), never clamped or passed on.
+ * They throw commander's InvalidArgumentError, the one error type commander turns into a usage error.
+ */
+import { InvalidArgumentError } from 'commander';
+
+export interface Range {
+  /** Smallest accepted value. */
+  min?: number;
+  /** Values must be strictly greater than this. */
+  above?: number;
+  /** Largest accepted value. */
+  max?: number;
+}
+
+function describe(kind: string, r: Range): string {
+  const parts: string[] = [];
+  if (r.above !== undefined) parts.push(`> ${r.above}`);
+  if (r.min !== undefined) parts.push(`>= ${r.min}`);
+  if (r.max !== undefined) parts.push(`<= ${r.max}`);
+  return parts.length > 0 ? `${kind} ${parts.join(' and ')}` : kind;
+}
+
+function inRange(n: number, r: Range): boolean {
+  return (r.min === undefined || n >= r.min) && (r.above === undefined || n > r.above) && (r.max === undefined || n <= r.max);
+}
+
+/** Parses a whole number (decimal digits, optional sign), e.g. `integerOption({ min: 1 })` for counts. */
+export function integerOption(range: Range = {}): (value: string) => number {
+  return (value) => {
+    const n = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || !inRange(n, range)) throw new InvalidArgumentError(`It must be ${describe('an integer', range)}.`);
+    return n;
+  };
+}
+
+/** Parses a finite decimal number (1e-3 and 0.5 are fine; NaN, Infinity and hex are not). */
+export function numberOption(range: Range = {}): (value: string) => number {
+  return (value) => {
+    const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isFinite(n) || !inRange(n, range)) throw new InvalidArgumentError(`It must be ${describe('a number', range)}.`);
+    return n;
+  };
+}
+
+/** Parses one of a fixed set of integers (e.g. bit depths 8 and 16), returned as a number. */
+export function integerChoiceOption<T extends number>(choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    const n = Number(value);
+    const hit = choices.find((c) => c === n && /^\d+$/.test(value.trim()));
+    if (hit === undefined) throw new InvalidArgumentError(`It must be one of ${choices.join(', ')}.`);
+    return hit;
+  };
+}

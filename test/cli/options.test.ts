@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidArgumentError } from 'commander';
+import { integerChoiceOption, integerOption, numberOption } from '../../src/cli/options.js';
+
+test('integerOption accepts whole numbers in range and refuses the rest, never clamping', () => {
+  const count = integerOption({ min: 1 });
+  assert.equal(count('5'), 5);
+  assert.equal(count('+7'), 7);
+  for (const bad of ['0', '-5', '1.5', '1e3', '0x10', 'abc', '', ' ', 'NaN', 'Infinity', '9007199254740993']) {
+    assert.throws(() => count(bad), (e: unknown) => e instanceof InvalidArgumentError && /It must be an integer >= 1\./.test(e.message), bad);
+  }
+  assert.equal(integerOption({ min: 0 })('0'), 0);
+  assert.throws(() => integerOption({ min: 0, max: 3 })('4'), /an integer >= 0 and <= 3/);
+});
+
+test('numberOption accepts finite decimals in range', () => {
+  const rate = numberOption({ above: 0 });
+  assert.equal(rate('1e-3'), 0.001);
+  assert.equal(rate('.5'), 0.5);
+  for (const bad of ['0', '-1e-3', 'Infinity', 'NaN', '0x10', '1/2', '']) assert.throws(() => rate(bad), /It must be a number > 0\./, bad);
+  const fraction = numberOption({ min: 0, max: 1 });
+  assert.equal(fraction('1'), 1);
+  assert.throws(() => fraction('1.01'), /a number >= 0 and <= 1/);
+});
+
+test('integerChoiceOption returns the chosen number', () => {
+  const bits = integerChoiceOption([8, 16] as const);
+  assert.equal(bits('16'), 16);
+  for (const bad of ['12', '8.0', '0x10', '']) assert.throws(() => bits(bad), /one of 8, 16/, bad);
+});
