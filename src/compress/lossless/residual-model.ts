@@ -5,8 +5,13 @@
  * slow rates, the last residuals themselves), refined by an adaptive probability map. The mixer's weights
  * and the counters learn online, identically in encoder and decoder: the small network of context-mixing
  * compressors (lpaq, cmix, NNCP), here on the residual of a predictive front end.
+ *
+ * A model can start from a prior (ResidualPrior): the counters' and mixers' state after coding a corpus,
+ * with the counters' confidence capped so that they keep adapting. That is what a trained codec model
+ * holds (src/compress/lossless/prior.ts); it matters most for short recordings.
  */
 import type { BitCoder } from './binary-coder.js';
+import { MismatchError } from '../../util/errors.js';
 import { squash, STRETCH } from './logistic.js';
 
 /** Longest residual magnitude in bits: residuals are wrapped into the sample width, so |r| <= 2^31. */
@@ -24,6 +29,12 @@ function halfOctave(value: number): number {
   return 2 * n - 1 + next;
 }
 
+/** The learned tables a prior carries, by name (`<table>.p`, `<table>.n`, `<mixer>.w`). */
+export type ResidualPrior = Record<string, Uint16Array | Uint8Array | Float64Array>;
+
+/** How confident a prior's counters may be: their rate starts at 1 / (PRIOR_COUNT + 1.5). */
+const PRIOR_COUNT = 6;
+
 /** An adaptive probability with a count-based rate: fast to learn at first, then steadier. */
 class Counters {
   readonly p: Uint16Array;
@@ -31,6 +42,15 @@ class Counters {
   constructor(size: number, private readonly limit: number) {
     this.p = new Uint16Array(size).fill(32768);
     this.n = new Uint8Array(size);
+  }
+  load(prior: ResidualPrior, name: string): void {
+    copyChecked(this.p, prior[`${name}.p`], name);
+    copyChecked(this.n, prior[`${name}.n`], name);
+    for (let i = 0; i < this.n.length; i++) if (this.n[i]! > PRIOR_COUNT) this.n[i] = PRIOR_COUNT;
+  }
+  save(into: ResidualPrior, name: string): void {
+    into[`${name}.p`] = this.p.slice();
+    into[`${name}.n`] = this.n.slice();
   }
   p12(i: number): number {
     return this.p[i]! >>> 4;
@@ -52,6 +72,12 @@ class Mixer {
   private pr = 2048;
   constructor(sets: number, private readonly rate: number) {
     this.w = new Float64Array(sets * INPUTS).fill(0.3);
+  }
+  load(prior: ResidualPrior, name: string): void {
+    copyChecked(this.w, prior[`${name}.w`], name);
+  }
+  save(into: ResidualPrior, name: string): void {
+    into[`${name}.w`] = this.w.slice();
   }
   mix(inputs: Int32Array, sel: number): number {
     let dot = 0;
@@ -93,6 +119,14 @@ class Apm {
   }
 }
 
+function copyChecked<T extends Uint16Array | Uint8Array | Float64Array>(target: T, source: ResidualPrior[string] | undefined, name: string): void {
+  if (!source || source.length !== target.length || source.constructor !== target.constructor) throw new MismatchError(`codec prior: table ${name} is missing or has the wrong size or type; the prior was made by another wavelm`);
+  target.set(source as T);
+}
+
+/** The mixers' learning rate: small, as inputs are logits in 1/256 units and errors in 1/4096. */
+const MIXER_RATE = 6e-9;
+
 export class ResidualModel {
   private avgFast = 0;
   private avgSlow = 0;
@@ -103,13 +137,39 @@ export class ResidualModel {
   private readonly lenSlow = new Counters(SCALES * MAX_BITS, 60);
   private readonly lenLast = new Counters(SCALES * MAX_BITS, 60);
   private readonly lenBoth = new Counters(SCALES * SCALES * MAX_BITS, 30);
-  private readonly lenMixer = new Mixer(MAX_BITS * 4, +(process.env.LR ?? 6e-9));
+  private readonly lenMixer = new Mixer(MAX_BITS * 4, MIXER_RATE);
   private readonly lenApm = new Apm(SCALES * MAX_BITS, 7);
   private readonly man1 = new Counters(SCALES * MAX_BITS * 2, 60);
   private readonly man2 = new Counters(MAX_BITS * 4 * MAX_BITS, 60);
-  private readonly manMixer = new Mixer(MAX_BITS * 2, +(process.env.LR ?? 6e-9));
+  private readonly manMixer = new Mixer(MAX_BITS * 2, MIXER_RATE);
   private readonly signs = new Counters(3 * 4, 60);
   private readonly inputs = new Int32Array(INPUTS);
+
+  constructor(prior?: ResidualPrior) {
+    if (!prior) return;
+    for (const [name, table] of this.learned()) table.load(prior, name);
+  }
+
+  /** The tables a prior carries (the two-scale counters and the SSE stage adapt fast enough from scratch). */
+  private learned(): Array<[string, Counters | Mixer]> {
+    return [
+      ['lenFast', this.lenFast],
+      ['lenSlow', this.lenSlow],
+      ['lenLast', this.lenLast],
+      ['lenMixer', this.lenMixer],
+      ['man1', this.man1],
+      ['man2', this.man2],
+      ['manMixer', this.manMixer],
+      ['signs', this.signs],
+    ];
+  }
+
+  /** The learned state, as a prior for new models. */
+  exportPrior(): ResidualPrior {
+    const out: ResidualPrior = {};
+    for (const [name, table] of this.learned()) table.save(out, name);
+    return out;
+  }
 
   /** Codes residual r (encoder) or decodes one (decoder: r is ignored); returns the residual. */
   code(io: BitCoder, r: number): number {
@@ -151,7 +211,7 @@ export class ResidualModel {
         const top = len - 2 - pos;
         let bit: number;
         if (top < 2) {
-          const i1 = ((kf * MAX_BITS + len) << 1) + (top === 0 ? 0 : 1 + 0) * 0 + (top === 0 ? 0 : mag & 1);
+          const i1 = ((kf * MAX_BITS + len) << 1) + (top === 0 ? 0 : mag & 1);
           const i2 = ((len * 4 + (top === 0 ? 0 : 2 + (mag & 1))) * MAX_BITS) + (ks < MAX_BITS ? ks : MAX_BITS - 1);
           const inp = this.inputs;
           inp[0] = STRETCH[this.man1.p12(i1)]!;
