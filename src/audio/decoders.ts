@@ -59,7 +59,8 @@ export function flacAudioOffset(bytes: Uint8Array): number {
   }
 }
 
-function withSentinel(bytes: Uint8Array): Uint8Array {
+/** The stream with its first frame header copied after the end (see flacSentinel), so every frame is complete. */
+export function withFlacSentinel(bytes: Uint8Array): Uint8Array {
   const tail = flacSentinel(bytes);
   if (tail.length === 0) return bytes;
   const out = new Uint8Array(bytes.length + tail.length);
@@ -68,15 +69,48 @@ function withSentinel(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/** What the FLAC decoders give, and the one method of theirs that decodeFlacFile needs. */
+export type FlacDecoded = Decoded & { bitDepth: number };
+export interface FlacFileDecoder {
+  decodeFile(bytes: Uint8Array): Promise<FlacDecoded>;
+}
+
+/**
+ * Decodes a whole FLAC file with a ready decoder, its last frame included: the one whole-file FLAC
+ * decode path (files, dataset fields). Decoder exceptions become FormatError; frame errors are returned.
+ */
+export async function decodeFlacFile(dec: FlacFileDecoder, bytes: Uint8Array, name: string): Promise<FlacDecoded> {
+  try {
+    return await dec.decodeFile(withFlacSentinel(bytes));
+  } catch (err) {
+    throw new FormatError(`${name}: FLAC decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+  }
+}
+
+/**
+ * Byte lengths of a FLAC stream's frames, in order and adding up to the audio after the metadata, as
+ * the decoder's frame parser (codec-parser) splits them when the stream ends in a sentinel: without
+ * one, a short last frame is merged into the frame before it. Empty when the metadata runs past the bytes.
+ */
+export async function flacFrameLengths(bytes: Uint8Array): Promise<number[]> {
+  const start = flacAudioOffset(bytes);
+  if (start < 0) return [];
+  const { default: CodecParser } = await import('codec-parser');
+  const parsed = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(withFlacSentinel(bytes))] as { data: Uint8Array }[];
+  const sizes = parsed.map((f) => f.data.length);
+  const total = sizes.reduce((x, y) => x + y, 0);
+  if (start + total > bytes.length) return [];
+  if (start + total < bytes.length) sizes.push(bytes.length - start - total);
+  return sizes;
+}
+
 export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ audio: AudioData; errors: string[] }> {
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
   const dec = new FLACDecoder();
   await dec.ready;
   let d: Decoded;
   try {
-    d = await dec.decodeFile(withSentinel(bytes));
-  } catch (err) {
-    throw new FormatError(`${name}: FLAC decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+    d = await decodeFlacFile(dec, bytes, name);
   } finally {
     dec.free();
   }
