@@ -4,7 +4,10 @@
  * Ogg Opus and MP3 (float32). The decoders are loaded lazily, so WAV-only work never pays for them.
  */
 import { FormatError, UnsupportedError } from '../util/errors.js';
-import type { ByteSource } from './source.js';
+import { id3Length, isMpegFrameHeader } from './sniff.js';
+import { sliceFrames } from './convert.js';
+import { opusStreamFrames } from './ogg.js';
+import { MemorySource, type ByteSource } from './source.js';
 import type { AudioData, AudioInfo } from './types.js';
 
 interface Decoded {
@@ -154,7 +157,9 @@ export async function decodeOpus(bytes: Uint8Array, name: string): Promise<Audio
   try {
     const d = await dec.decodeFile(bytes);
     checkDecoded(d, name, 'Ogg Opus');
-    return floatAudio(d, 32);
+    const audio = floatAudio(d, 32);
+    const frames = opusStreamFrames(new MemorySource(bytes, name));
+    return frames !== undefined && frames < audio.frames ? sliceFrames(audio, 0, frames) : audio;
   } catch (err) {
     if (err instanceof FormatError) throw err;
     throw new FormatError(`${name}: Ogg Opus decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
@@ -163,12 +168,37 @@ export async function decodeOpus(bytes: Uint8Array, name: string): Promise<Audio
   }
 }
 
+/**
+ * Channels of an MP3 stream from its first frame header (channel mode 3 is mono), looked for in the
+ * 64 KiB from `start` (by default the end of an ID3v2 tag); 2 when none is found there. mpg123-decoder
+ * always returns two channels (a mono stream as two copies), so this, not its output, is the stream's
+ * channel count.
+ */
+export function mp3Channels(bytes: Uint8Array, start = id3Length(bytes)): 1 | 2 {
+  const end = Math.min(bytes.length, start + (64 << 10));
+  for (let o = start; o + 4 <= end; o++) {
+    if (isMpegFrameHeader(bytes, o)) return bytes[o + 3]! >> 6 === 3 ? 1 : 2;
+  }
+  return 2;
+}
+
+function mp3SourceChannels(src: ByteSource): 1 | 2 {
+  // read() clips to the source and may alias its buffer: copy the header before the next read.
+  const id3 = id3Length(src.read(0, 10).slice());
+  return mp3Channels(src.read(id3, 64 << 10), 0);
+}
+
+/** The decoder's output cut to the stream's channel count (see mp3Channels). */
+export function mp3StreamOutput<D extends Decoded>(d: D, channels: 1 | 2): D {
+  return channels < d.channelData.length ? { ...d, channelData: d.channelData.slice(0, channels) } : d;
+}
+
 export async function decodeMp3(bytes: Uint8Array, name: string): Promise<AudioData> {
   const { MPEGDecoder } = await import('mpg123-decoder');
   const dec = new MPEGDecoder();
   await dec.ready;
   try {
-    const d = dec.decode(bytes);
+    const d = mp3StreamOutput(dec.decode(bytes), mp3Channels(bytes));
     checkDecoded(d, name, 'MP3');
     return floatAudio(d, 32);
   } catch (err) {
@@ -276,11 +306,17 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
   let shape: { rate: number; channels: number } | undefined;
   // See flacSentinel: the copied frame header goes in after the last piece so the last frame is emitted.
   const sentinel = format === 'flac' ? flacSentinel(src.read(0, Math.min(src.size, 1 << 20)).slice()) : new Uint8Array(0);
-  const emit = (d: Decoded): AudioData | undefined => {
+  const mp3Ch = format === 'mp3' ? mp3SourceChannels(src) : 2;
+  // Opus decodes whole frames past the stream's end; cut at its length (see opusStreamFrames).
+  let room = (format === 'ogg-opus' ? opusStreamFrames(src) : undefined) ?? Infinity;
+  const emit = (raw: Decoded): AudioData | undefined => {
+    const d = format === 'mp3' ? mp3StreamOutput(raw, mp3Ch) : raw;
     if (!firstError && d.errors.length > 0) firstError = d.errors[0]!.message;
     if (format === 'flac' && bits === 0 && d.samplesDecoded > 0) bits = d.bitDepth ?? 16;
-    const a = piece(d, format, bits);
-    if (!a) return undefined;
+    const whole = piece(d, format, bits);
+    if (!whole || room <= 0) return undefined;
+    const a = whole.frames > room ? sliceFrames(whole, 0, room) : whole;
+    room -= a.frames;
     if (!shape) shape = { rate: a.sampleRate, channels: a.channels };
     else if (shape.rate !== a.sampleRate || shape.channels !== a.channels)
       throw new UnsupportedError(`${name}: ${what} stream changes from ${shape.channels} ch ${shape.rate} Hz to ${a.channels} ch ${a.sampleRate} Hz mid-file`, { subject: name });

@@ -8,7 +8,7 @@ import type { AudioData } from '../../audio/types.js';
 import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
 import { encodeFlacAsync } from '../../audio/encoders/flac.js';
-import { decodeFlacFile, flacAudioOffset, flacFrameLengths } from '../../audio/decoders.js';
+import { decodeFlacFile, flacAudioOffset, flacFrameLengths, mp3Channels, mp3StreamOutput } from '../../audio/decoders.js';
 import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import {
@@ -296,7 +296,7 @@ export class CompressedField implements Field {
     } else if (this.codec === 'mp3') {
       const dec = await getMpegDecoder();
       await dec.reset();
-      const d = dec.decode(bytes);
+      const d = mp3StreamOutput(dec.decode(bytes), mp3Channels(bytes));
       if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': MP3 blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
       ch = fit(d.channelData, frames);
     } else {
