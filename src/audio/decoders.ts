@@ -107,7 +107,40 @@ export async function flacFrameLengths(bytes: Uint8Array): Promise<number[]> {
   return sizes;
 }
 
-export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ audio: AudioData; errors: string[] }> {
+/** What to do with a damaged or cut FLAC stream (see checkFlacComplete). */
+export interface DamageOptions {
+  /** Keep the frames that decode instead of raising an error. */
+  allowTruncated?: boolean;
+  /** Told what was kept when allowTruncated keeps a damaged stream's readable frames. */
+  onWarning?: (message: string) => void;
+}
+
+/** Frames a FLAC stream's STREAMINFO declares (0 when it does not say, or no STREAMINFO is in the bytes). */
+export function flacDeclaredFrames(head: Uint8Array): number {
+  const at = head[0] === 0x66 ? 0 : id3Length(head);
+  const p = at + 8;
+  if (p + 18 > head.length || head[at] !== 0x66 || head[at + 1] !== 0x4c || head[at + 2] !== 0x61 || head[at + 3] !== 0x43) return 0;
+  if ((head[at + 4]! & 0x7f) !== 0) return 0;
+  return (head[p + 13]! & 0x0f) * 2 ** 32 + (((head[p + 14]! << 24) | (head[p + 15]! << 16) | (head[p + 16]! << 8) | head[p + 17]!) >>> 0);
+}
+
+/**
+ * A FLAC decode that reported errors or gave fewer frames than STREAMINFO declares (the wasm decoder
+ * stops quietly at a damaged frame) is an error naming how many frames were readable, or with
+ * allowTruncated a warning with that count.
+ */
+export function checkFlacComplete(name: string, frames: number, declared: number, firstError: string | undefined, opts: DamageOptions): void {
+  if (firstError === undefined && (declared === 0 || frames >= declared)) return;
+  const count = declared > 0 ? `${frames} of the ${declared} frames its header declares` : `the first ${frames} frames`;
+  const why = firstError !== undefined ? ` (decoder: ${firstError})` : '';
+  if (opts.allowTruncated) {
+    opts.onWarning?.(`${name}: damaged or cut FLAC stream${why}: kept ${count}`);
+    return;
+  }
+  throw new FormatError(`${name}: damaged or cut FLAC stream${why}: only ${count} are readable (pass allowTruncated / --allow-truncated to keep them)`, { subject: name });
+}
+
+export async function decodeFlac(bytes: Uint8Array, name: string, opts: DamageOptions = {}): Promise<{ audio: AudioData; errors: string[] }> {
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
   const dec = new FLACDecoder();
   await dec.ready;
@@ -118,6 +151,7 @@ export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ aud
     dec.free();
   }
   checkDecoded(d, name, 'FLAC');
+  checkFlacComplete(name, d.samplesDecoded, flacDeclaredFrames(bytes), d.errors[0]?.message, opts);
   const audio = flacToInt(d, d.bitDepth ?? 16);
   return { audio, errors: d.errors.map((e) => e.message) };
 }
@@ -297,10 +331,11 @@ function flacToInt(d: Decoded, bits: number): AudioData {
  * of each piece, so memory stays bounded by a piece rather than the decoded file. The samples equal
  * those of a whole-file decode (the decoders are stream decoders; tests compare the two).
  */
-export async function* decodeStream(src: ByteSource, format: CompressedFormat, pieceBytes = 1 << 20): AsyncGenerator<AudioData> {
+export async function* decodeStream(src: ByteSource, format: CompressedFormat, pieceBytes = 1 << 20, damage: DamageOptions = {}): AsyncGenerator<AudioData> {
   const name = src.name;
   const { dec, what } = await openDecoder(format);
   let any = false;
+  let frames = 0;
   let firstError: string | undefined;
   let bits = 0;
   let shape: { rate: number; channels: number } | undefined;
@@ -317,6 +352,7 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
     if (!whole || room <= 0) return undefined;
     const a = whole.frames > room ? sliceFrames(whole, 0, room) : whole;
     room -= a.frames;
+    frames += a.frames;
     if (!shape) shape = { rate: a.sampleRate, channels: a.channels };
     else if (shape.rate !== a.sampleRate || shape.channels !== a.channels)
       throw new UnsupportedError(`${name}: ${what} stream changes from ${shape.channels} ch ${shape.rate} Hz to ${a.channels} ch ${a.sampleRate} Hz mid-file`, { subject: name });
@@ -349,6 +385,7 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
       if (a) yield a;
     }
     if (!any) throw new FormatError(`${name}: ${what} stream holds no decodable audio${firstError ? ` (${firstError})` : ''}`, { subject: name });
+    if (format === 'flac') checkFlacComplete(name, frames, flacDeclaredFrames(src.read(0, 4096).slice()), firstError, damage);
   } finally {
     dec.free();
   }

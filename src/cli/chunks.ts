@@ -50,7 +50,7 @@ export function addPipelineOptions(cmd: Command): Command {
     .option('--channel <i>', 'channel index for --channel-mode pick', int('--channel', 0), 0)
     .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'))
     .option('--strict', 'stop at the first unreadable file instead of skipping it with a warning')
-    .option('--allow-truncated', 'keep the readable frames of truncated WAV files');
+    .option('--allow-truncated', 'keep the readable frames of truncated WAV/AIFF and damaged FLAC files (with a warning)');
 }
 
 /** Iterator options from parsed flags. */
