@@ -1,8 +1,9 @@
 /** `wavelm train`: trains the LMIC transformer on audio (src/model/train.ts does the work). */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError } from '../util/errors.js';
+import { readRunSettings } from '../model/run-config.js';
 import { trainAudioTransformer, type Conversion, type TrainAudioTransformerResult } from '../model/train.js';
 import type { PositionalEncoding } from '../model/api.js';
 import type { LrScheduleName } from '../model/schedule.js';
@@ -127,7 +128,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed for initialisation and batches (default 0)', int('--seed', 0))
     .option('--workers <n>', 'worker threads (default: CPU cores; results are identical for any value)', int('--workers'))
     .option('--out <dir>', 'run directory (default runs/train-<date>-<time>)')
-    .option('--resume [checkpoint]', "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); data and model flags default to the run's")
+    .option('--resume [checkpoint]', "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); every setting the run recorded (data, model, --steps, the log/eval/checkpoint intervals, ...) defaults to the run's")
     .option('--embedding-dim <n>', 'model width (default 64)', int('--embedding-dim'))
     .option('--num-layers <n>', 'transformer layers (default 4)', int('--num-layers'))
     .option('--num-heads <n>', 'attention heads (default 8)', int('--num-heads'))
@@ -157,13 +158,10 @@ for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/by
         let valid = flags.valid;
         if (flags.resume && !files && !manifest) {
           // Continue on the run's own data unless told otherwise.
-          const cfgPath = join(out, 'config.json');
-          if (existsSync(cfgPath)) {
-            const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { sources?: { files?: string[]; manifest?: string; validFiles?: string[] } };
-            files = cfg.sources?.files;
-            manifest = cfg.sources?.manifest;
-            valid = valid ?? cfg.sources?.validFiles;
-          }
+          const sources = readRunSettings(out).sources;
+          files = sources?.files;
+          manifest = sources?.manifest;
+          valid = valid ?? sources?.validFiles;
         }
         const quiet = globals(cmd).quiet === true || globals(cmd).json === true;
         const notice = (m: string) => {
