@@ -8,7 +8,7 @@ import {
 } from '../dataset/index.js';
 import { ChecksumError, ConfigError, exitCodeFor } from '../util/errors.js';
 import { serializeNpy, type NpyData } from '../util/npy.js';
-import { action, barFor, emit } from './common.js';
+import { action, barFor, emit, warn } from './common.js';
 
 function int(name: string, min = 0): (v: string) => number {
   return (v) => {
@@ -63,14 +63,17 @@ export function registerDataset(program: Command): void {
     .option('--split <name>', 'only the manifest entries of this split (train, valid, test: manifests of wavelm split)')
     .option('--segment-seconds <s>', 'cut recordings into segments of S seconds, each one sample', num('--segment-seconds'))
     .option('--workers <n>', 'encoding worker threads (0: the main thread)', int('--workers', 0), 0)
+    .option('--allow-truncated', 'keep the readable frames of truncated WAV/AIFF and damaged FLAC files (with a warning)')
+    .option('--skip-unreadable', 'leave out files that cannot be read, with a warning each (default: the first one stops the build)')
     .action(
-      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number }, cmd: Command) => {
+      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number; allowTruncated?: boolean; skipUnreadable?: boolean }, cmd: Command) => {
         const r = await buildDataset(inputs, {
           out: o.out, fields: parseFieldSpecs(o.fields), shardSize: o.shardSize, numShards: o.numShards, shardIndex: o.shardIndex,
           split: o.split, segmentSeconds: o.segmentSeconds, workers: o.workers, progress: barFor(cmd, { unit: 'samples' }),
+          allowTruncated: o.allowTruncated, skipUnreadable: o.skipUnreadable, onWarning: (m) => warn(cmd, m),
         });
         emit(cmd, r, () => [
-          `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s`,
+          `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s${r.skipped.length > 0 ? `; ${r.skipped.length} unreadable file(s) left out` : ''}`,
           ...r.shards.map((s) => `  ${s.path}: ${s.samples} samples, ${mib(s.bytes)}`),
         ].join('\n'));
       }),

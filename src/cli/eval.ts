@@ -73,7 +73,7 @@ Examples:
         const names = flags.compressors.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
         if (names.length === 0) throw new ConfigError('--compressors is empty');
         if (flags.lossless) {
-          const files = collectAudioFiles(inputs);
+          const files = collectAudioFiles(inputs, (m) => warn(cmd, m));
           if (files.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
           const entries: LosslessEntry[] = names.map((n) => {
             if (n === 'flac') return { kind: 'flac' };

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { assignSplits, type SplitName } from '../tokens/index.js';
 import { WavelmError } from '../util/errors.js';
-import { action, emit } from './common.js';
+import { action, emit, warn } from './common.js';
 
 function fraction(name: string): (v: string) => number {
   return (v) => {
@@ -36,7 +36,7 @@ Examples:
     .action(
       action(async (dir: string, flags: { valid: number; test: number; seed: string; groupBy: string; out?: string }, cmd: Command) => {
         const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
-        const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy });
+        const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy, onWarning: (m) => warn(cmd, m) });
         const lines = entries.map((e) => JSON.stringify({ path: e.path, relative: e.relative, group: e.group, split: e.split })).join('\n');
         const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
         for (const e of entries) counts[e.split]++;

@@ -29,7 +29,7 @@ export interface EvalData {
 
 /** LMIC 8-bit chunks of `inputs` (files or folders), up to `maxChunks`. */
 export async function lmicChunks(inputs: string[], opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {}): Promise<EvalData> {
-  const files = collectAudioFiles(inputs);
+  const files = collectAudioFiles(inputs, opts.onWarning);
   if (files.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
   const stats = emptyStats();
   const chunks: Uint8Array[] = [];

@@ -249,6 +249,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       settings: pipeline,
       chunker,
       progress: options.loadProgress ?? progress,
+      onWarning: notice,
     });
     train = loaded.train;
     valid = loaded.valid;

@@ -158,13 +158,13 @@ function totalSize(files: readonly string[]): number {
  * Fills `stats` as it goes.
  */
 export async function* customAudioBatches(inputs: string | readonly string[], opts: IteratorOptions = {}, stats: IteratorStats = emptyStats()): AsyncGenerator<Uint8Array[]> {
-  const files = collectAudioFiles(typeof inputs === 'string' ? [inputs] : inputs);
-  const stream = new ChunkStream(opts, opts.transient === true);
-  stats.options = stream.options;
   const warn = (m: string): void => {
     stats.warnings.push(m);
     opts.onWarning?.(m);
   };
+  const files = collectAudioFiles(typeof inputs === 'string' ? [inputs] : inputs, warn);
+  const stream = new ChunkStream(opts, opts.transient === true);
+  stats.options = stream.options;
   for (const w of stream.warnings) warn(w);
   const limit = opts.numChunks ?? Infinity;
   if (opts.numChunks !== undefined && (!Number.isInteger(opts.numChunks) || opts.numChunks < 0))

@@ -8,7 +8,7 @@ import type { AudioData } from '../../audio/types.js';
 import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
 import { encodeFlacAsync } from '../../audio/encoders/flac.js';
-import { decodeFlacFile, flacAudioOffset, flacFrameLengths, mp3Channels, mp3StreamOutput } from '../../audio/decoders.js';
+import { decodeFlacFile, flacAudioOffset, flacDeclaredFrames, flacFrameLengths, mp3Channels, mp3StreamOutput } from '../../audio/decoders.js';
 import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import {
@@ -210,8 +210,9 @@ export class CompressedField implements Field {
       return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: input.fileBytes! };
     }
     if (this.codec === 'flac') {
-      // A FLAC source used unchanged is stored as it is: already lossless and compressed.
-      if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!, await flacFrameSizes(input.fileBytes!, audio.frames)) };
+      // A FLAC source used unchanged is stored as it is: already lossless and compressed. A damaged one whose
+      // readable part was kept (allowTruncated) decodes to fewer frames than it declares: that part is re-encoded.
+      if (isFlacFile(input.fileBytes) && this.untouched(audio) && flacDeclaredFrames(input.fileBytes!) === audio.frames) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!, await flacFrameSizes(input.fileBytes!, audio.frames)) };
       let a = audio;
       if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
         const p = prepareAudio(audio, this.prep);
