@@ -153,8 +153,21 @@ async function decodeRange(src: ByteSource, format: CompressedFormat, start: num
   return { ...parts[0]!, frames, samples };
 }
 
+/** How a codec stores its samples, in words (see AudioInfo.sampleFormat). */
+export function describeSampleFormat(codec: string, bitsPerSample: number): string {
+  if (codec === 'mp3' || codec === 'opus' || codec === 'vorbis') return 'lossy (decoded to 32-bit float)';
+  if (codec === 'float') return `${bitsPerSample}-bit float`;
+  if (codec === 'alaw' || codec === 'mulaw') return `8-bit ${codec}`;
+  return `${bitsPerSample}-bit`;
+}
+
 /** Container, codec, rate, channels, bits and length of an audio file. Compressed formats other than FLAC are decoded to count frames. */
 export async function readAudioInfo(path: string): Promise<AudioInfo> {
+  const info = await readInfo(path);
+  return { ...info, sampleFormat: describeSampleFormat(info.codec, info.bitsPerSample) };
+}
+
+async function readInfo(path: string): Promise<AudioInfo> {
   const src = new FileSource(path);
   let format: SniffedFormat;
   try {

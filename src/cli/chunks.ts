@@ -4,9 +4,9 @@ import { closeSync, openSync, writevSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultAudioDir } from '../audio/index.js';
 import { customAudioBatches, emptyStats, type ChannelMode, type Conversion, type IteratorOptions, type IteratorStats, type TailMode } from '../tokens/index.js';
-import { ConfigError, WavelmError } from '../util/errors.js';
+import { ConfigError, exitCodeFor, FormatError, WavelmError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
-import { action, barFor, emit, globals, warn } from './common.js';
+import { action, barFor, emit, warn } from './common.js';
 
 export interface PipelineFlags {
   bitDepth?: string;
@@ -158,7 +158,12 @@ Examples:
         if (all.length === 0) throw new ConfigError('give audio files or folders, or --default for the embedded audio');
         const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'bytes' }), (m) => warn(c, m));
         emit(c, result, () => describeChunks(result));
-        if (result.chunks === 0 && !globals(c).json) process.stderr.write('wavelm: no chunks were produced\n');
+        if (result.chunks === 0 && flags.numChunks !== 0) {
+          // Nothing to train or compress on is a failure, even when every file was read.
+          const why = result.skipped > 0 ? `${result.skipped} unreadable file(s) skipped` : `${result.files} file(s) hold less than one chunk`;
+          process.stderr.write(`wavelm: no chunks were produced (${why})\n`);
+          process.exitCode = exitCodeFor(new FormatError('no chunks'));
+        }
       }),
     );
 }

@@ -189,13 +189,29 @@ export function assignSplits(dir: string, opts: SplitOptions = {}): SplitEntry[]
   }
   if (!st.isDirectory()) throw new ConfigError(`${dir}: not a directory (splits are made over a folder of audio files)`, { subject: dir });
   const root = resolve(dir);
-  return findAudioFiles(dir, opts.onWarning).map((path) => {
+  const entries = findAudioFiles(dir, opts.onWarning).map((path): SplitEntry => {
     const rel = relative(root, resolve(path)).split(sep).join('/');
     const group = groupKey(rel, opts.groupBy);
     const u = splitHash(seed, group);
     const split: SplitName = u < test ? 'test' : u < test + valid ? 'valid' : 'train';
     return { path, relative: rel, group, split };
   });
+  warnEmptySplits(dir, entries, { train: 1 - valid - test, valid, test }, opts.onWarning);
+  return entries;
+}
+
+/**
+ * Hashing assigns each group independently, so a small folder can leave a split with a non-zero share
+ * empty (35 files at 10% test: about a 2.5% chance per seed, far more for few groups): say so.
+ */
+function warnEmptySplits(dir: string, entries: readonly SplitEntry[], shares: Record<SplitName, number>, onWarning?: (message: string) => void): void {
+  if (!onWarning || entries.length === 0) return;
+  const groups = new Set(entries.map((e) => e.group)).size;
+  for (const name of ['train', 'valid', 'test'] as const) {
+    if (shares[name] > 0 && !entries.some((e) => e.split === name)) {
+      onWarning(`${dir}: the ${name} split is empty: ${groups} group(s) of ${entries.length} file(s) at ${name} ${+shares[name].toFixed(4)} gave it none; raise its fraction, try another --seed, or add files`);
+    }
+  }
 }
 
 export function getTrainPaths(dir: string, opts: SplitOptions = {}): string[] {

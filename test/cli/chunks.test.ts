@@ -77,3 +77,13 @@ test('wavelm chunks: a truncated WAV is skipped with a warning, kept with --allo
   assert.equal(res.chunks, 3000);
   assert.match(res.warnings.join('\n'), /cut\.wav: truncated WAV data: kept the 3000 of 4000 frames/);
 });
+
+test('wavelm chunks: no chunks at all is a failure (exit 4), unless none were asked for', async () => {
+  const short = join(dir, 'short.wav');
+  writeFileSync(short, encodeWav(noise(100, 1, 6))); // 200 bytes of 16-bit audio, less than one 2048-byte chunk
+  const r = await runCli(['chunks', short, '--bit-depth', '16']);
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /no chunks were produced \(1 file\(s\) hold less than one chunk\)/);
+  const zero = await runCli(['chunks', short, '--num-chunks', '0']);
+  assert.equal(zero.code, 0, zero.stderr);
+});
