@@ -56,7 +56,7 @@ export function registerDataset(program: Command): void {
     .description('encode audio files, folders or manifests (.jsonl with "path", or a list of paths) into a dataset')
     .argument('<inputs...>', 'audio files, folders (searched recursively) or manifests')
     .requiredOption('-o, --out <file>', 'output .wlds file (shards are named OUT-00000-of-0000K.wlds)')
-    .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, float, string, json', 'waveform')
+    .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, class, float, string, json', 'waveform')
     .option('--shard-size <n>', 'samples per shard', int('--shard-size', 1))
     .option('--num-shards <k>', 'cut the plan into K shards of near-equal size', int('--num-shards', 1))
     .option('--shard-index <i>', 'build only shard I of the plan (for array jobs)', int('--shard-index', 0))

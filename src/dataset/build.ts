@@ -233,6 +233,21 @@ export function shardRanges(n: number, opts: { shardSize?: number; numShards?: n
   return out.length > 0 ? out : [[0, 0]];
 }
 
+/**
+ * Class fields without given `classes` get the sorted distinct values of the whole plan (not of one
+ * shard), so every shard job maps a name to the same integer.
+ */
+export function withClassNames(specs: FieldSpec[], plan: readonly PlanItem[]): FieldSpec[] {
+  return specs.map((s) => {
+    if (s.type !== 'class' || s.args.classes !== undefined) return s;
+    const names = new Set<string>();
+    for (const it of plan) if (it.values[s.name] !== undefined) names.add(String(it.values[s.name]));
+    if (s.args.default !== undefined) names.add(String(s.args.default));
+    if (names.size === 0) throw new ConfigError(`field '${s.name}': no sample has a value for this class field (give from=dir, from=stem, from=regex:... or from=key:NAME)`);
+    return { ...s, args: { ...s.args, classes: [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) } };
+  });
+}
+
 /** Whether any field wants the source file's bytes (FLAC and MP3 sources are stored as they are). */
 function wantsFileBytes(specs: FieldSpec[]): boolean {
   return specs.some((f) => f.type === 'flac' || f.type === 'mp3' || (f.type === 'compressed' && (f.args.codec === undefined || f.args.codec === 'flac' || f.args.codec === 'mp3')));
@@ -284,13 +299,14 @@ export async function encodeItemOutcome(fields: Field[], specs: FieldSpec[], ite
 export async function buildDataset(inputs: string[], opts: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
   if (opts.fields.length === 0) throw new ConfigError('no fields given (e.g. --fields waveform,label=int(from=regex:^(\\d+)_))');
-  const fields = opts.fields.map((s) => createField(s.name, s.type, s.args));
   const warnings: string[] = [];
   const warn = (m: string): void => {
     warnings.push(m);
     opts.onWarning?.(m);
   };
   const plan = await makePlan(inputs, { ...opts, onWarning: warn });
+  const specs = withClassNames(opts.fields, plan);
+  const fields = specs.map((s) => createField(s.name, s.type, s.args));
   const ranges = shardRanges(plan.length, opts);
   const K = ranges.length;
   if (opts.shardIndex !== undefined && (!Number.isInteger(opts.shardIndex) || opts.shardIndex < 0 || opts.shardIndex >= K)) {
@@ -304,7 +320,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
   let pool: WorkerPool<PlanItem, ItemOutcome, EncodeWorkerInit> | undefined;
   if (workers > 0) {
     const { WorkerPool } = await import('../engine/pool.js');
-    pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: { specs: opts.fields, read } });
+    pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: { specs, read } });
   }
   const shards: BuildResult['shards'] = [];
   const skipped: BuildResult['skipped'] = [];
@@ -321,7 +337,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
         const WINDOW = Math.max(16, workers * 8);
         for (let i = a; i < b; i += WINDOW) {
           const batch = plan.slice(i, Math.min(b, i + WINDOW));
-          const outcomes = pool ? await pool.map(batch) : await serial(batch, (it) => encodeItemOutcome(fields, opts.fields, it, read));
+          const outcomes = pool ? await pool.map(batch) : await serial(batch, (it) => encodeItemOutcome(fields, specs, it, read));
           for (const [j, o] of outcomes.entries()) {
             for (const m of o.warnings) warn(m);
             if (o.encoded) {

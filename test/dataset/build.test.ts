@@ -222,3 +222,42 @@ test('real folders: a truncated WAV and a damaged FLAC stop the build, or are le
   const [report] = await verifyDataset([kept.shards[0]!.path], { decode: true });
   assert.ok(report!.ok, JSON.stringify(report));
 });
+
+test('class fields map folder names to integers, with the sorted names stored in the schema and shared by every shard', async () => {
+  const { encodeWav } = await import('../../src/audio/index.js');
+  const { synth } = await import('./helpers.js');
+  const dir = tmp('classes-');
+  const names = { dog: 2, cat: 1, bird: 3 } as const;
+  let seed = 1;
+  for (const [cls, n] of Object.entries(names)) {
+    mkdirSync(join(dir, cls));
+    for (let i = 0; i < n; i++) writeFileSync(join(dir, cls, `${i}.wav`), encodeWav(synth(500, 8000, 1, seed++)));
+  }
+  const out = tmp();
+  const fields = parseFieldSpecs('waveform,label=class(from=dir)');
+  const all = await buildDataset([dir], { out: join(out, 'all.wlds'), fields });
+  const r = DatasetReader.open(all.shards[0]!.path);
+  const classes = r.schema.fields.find((f) => f.name === 'label')!.args.classes as string[];
+  assert.deepEqual(classes, ['bird', 'cat', 'dog']);
+  // Samples are in sorted path order: bird/0..2, cat/0, dog/0..1.
+  const got: string[] = [];
+  for (let i = 0; i < r.numSamples; i++) {
+    const v = (await r.get(i)).label!;
+    assert.ok(v.kind === 'scalar');
+    got.push(classes[v.value]!);
+  }
+  assert.deepEqual(got, ['bird', 'bird', 'bird', 'cat', 'dog', 'dog']);
+  await r.close();
+  // The last shard holds only dog files, and still numbers the classes of the whole plan.
+  const last = await buildDataset([dir], { out: join(out, 'job.wlds'), fields, numShards: 3, shardIndex: 2 });
+  const j = DatasetReader.open(last.shards[0]!.path);
+  assert.deepEqual(j.schema.fields.find((f) => f.name === 'label')!.args.classes, ['bird', 'cat', 'dog']);
+  assert.deepEqual(j.meta(0, 1), [2]);
+  await j.close();
+  // Given classes fix the order; a name outside them is an error naming the sample.
+  const fixed = await buildDataset([dir], { out: join(out, 'fixed.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat|bird)') });
+  const f = DatasetReader.open(fixed.shards[0]!.path);
+  assert.deepEqual(f.meta(0, 0), [2], 'bird/0.wav is class 2 of dog|cat|bird');
+  await f.close();
+  await assert.rejects(buildDataset([dir], { out: join(out, 'bad.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat)') }), /sample bird\/0\.wav has class 'bird', not one of the 2 classes/);
+});
