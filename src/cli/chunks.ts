@@ -146,10 +146,10 @@ export function registerChunks(program: Command): void {
 Output: the chunks, concatenated (chunks * chunk-size bytes). With --json: {chunks, bytes, sha256, warnings, ...}.
 16-bit chunks hold little-endian int16 samples; as tokens of a 65536-symbol vocabulary they are x + 32768.
 
-Examples:
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):
   wavelm chunks --default -o /tmp/chunks.bin
-  wavelm chunks speech/ --conversion lmic --num-chunks 1000 -o train.bin
-  wavelm --json chunks stereo.wav --bit-depth 16 --blocking-size 1024 -o out.bin`,
+  wavelm chunks node_modules/supersonic-scsynth-samples/samples --conversion lmic --num-chunks 1000 -o train.bin
+  wavelm --json chunks node_modules/supersonic-scsynth-samples/samples/ambi_choir.flac --bit-depth 16 --blocking-size 1024 -o out.bin`,
     )
     .action(
       action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean }, c: Command) => {

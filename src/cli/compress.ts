@@ -95,9 +95,9 @@ Several inputs (or a directory) are coded in one run: the model is loaded and th
 and as many files as workers are in flight, so short recordings keep every worker busy. A file that
 fails is reported and the others go on.
 
-Examples:
-  wavelm compress speech.wav -m runs/fsdd -o speech.wlm && wavelm decompress speech.wlm -m runs/fsdd -o restored.wav
-  wavelm compress recordings/ -m runs/fsdd --out-dir archives/ && wavelm decompress archives/ -m runs/fsdd --out-dir restored/`,
+Examples (wavelm demo --out-dir /tmp/demo trains /tmp/demo/run and writes /tmp/demo/bd_gas.wav):
+  wavelm compress /tmp/demo/bd_gas.wav -m /tmp/demo/run -o bd_gas.wlm && wavelm decompress bd_gas.wlm -m /tmp/demo/run -o restored.wav
+  wavelm compress /tmp/demo -m /tmp/demo/run --out-dir archives/ && wavelm decompress archives/ -m /tmp/demo/run --out-dir restored/`,
     )
     .action(
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {

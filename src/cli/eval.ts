@@ -61,10 +61,10 @@ export function registerEval(program: Command): void {
 Data go through LMIC's audio pipeline: first channel, audioop 16 -> 8 bit, 2048-byte chunks, each file's
 incomplete last chunk dropped. LM rates are the bytes of range-coded chunks as a .wlm archive stores them.
 
-Examples:
-  wavelm eval --files ../shared/data/speech/fsdd --compressors gzip,lzma,flac,png --chart rates.html
-  wavelm eval --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd --csv rates.csv
-  wavelm eval --lossless --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd16`,
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl and runs/: see wavelm split --help, wavelm train --help):
+  wavelm eval --files node_modules/supersonic-scsynth-samples/samples --compressors gzip,lzma,flac,png --chart rates.html
+  wavelm eval --manifest manifest.jsonl --split test --compressors flac,lm:runs/samples --csv rates.csv
+  wavelm eval --lossless --manifest manifest.jsonl --split test --compressors flac,lm:runs/s16`,
     )
     .action(
       action(async (flags: EvalFlags, cmd: Command) => {

@@ -33,7 +33,7 @@ export function registerInfo(program: Command): void {
     .argument('<files...>', 'audio files (WAV/RIFX/RF64/BW64, AIFF/AIFF-C, FLAC, Ogg Vorbis, Ogg Opus, MP3) or folders (searched recursively)')
     .addHelpText(
       'after',
-      '\nUnreadable files get one error line each on stderr and make the exit status non-zero (3: missing, 4: malformed or unsupported).\n\nExamples:\n  wavelm info song.wav speech.flac\n  wavelm info recordings/\n  wavelm --json info *.wav',
+      '\nUnreadable files get one error line each on stderr and make the exit status non-zero (3: missing, 4: malformed or unsupported).\n\nExamples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):\n  wavelm info node_modules/supersonic-scsynth-samples/samples/bd_haus.flac node_modules/supersonic-scsynth-samples/samples/bd_haus.aiff\n  wavelm info node_modules/supersonic-scsynth-samples/samples\n  wavelm --json info node_modules/supersonic-scsynth-samples/samples/bd_*.flac',
     )
     .action(
       action(async (files: string[], _opts: unknown, cmd: Command) => {

@@ -29,9 +29,9 @@ export function registerSplit(program: Command): void {
 Each file goes to a split by sha256(seed, relative path or group key), so the same seed always gives the
 same assignment and adding files never moves existing ones. Manifest lines: {"path", "relative", "group", "split"}.
 
-Examples:
-  wavelm split data/ --valid 0.1 --test 0.1 --seed 1 -o manifest.jsonl
-  wavelm split LibriSpeech/train-clean-100 --group-by '^(\\d+)/' -o splits.jsonl   # one speaker never spans splits`,
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):
+  wavelm split node_modules/supersonic-scsynth-samples/samples --valid 0.1 --test 0.1 --seed 1 -o manifest.jsonl
+  wavelm split node_modules/supersonic-scsynth-samples/samples --group-by '^([a-z]+)_' -o families.jsonl   # one family (ambi, bd, drum, ...) never spans splits`,
     )
     .action(
       action(async (dir: string, flags: { valid: number; test: number; seed: string; groupBy: string; out?: string }, cmd: Command) => {

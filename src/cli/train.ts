@@ -141,10 +141,10 @@ export function registerTrain(program: Command): void {
     .addHelpText(
       'after',
       `
-Examples:
-  wavelm train --files ../shared/data/speech/fsdd --steps 300 --seq-len 256 --chunk-size 256 --out runs/fsdd
-  wavelm train --manifest split.jsonl --bit-depth 16 --chunk-size 4096 --out runs/s16 --wandb-project wavelm
-  wavelm train --out runs/fsdd --resume --steps 600     # continue to step 600 with the run's settings
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl: see wavelm split --help):
+  wavelm train --files node_modules/supersonic-scsynth-samples/samples --steps 300 --seq-len 256 --out runs/samples
+  wavelm train --manifest manifest.jsonl --bit-depth 16 --chunk-size 1024 --steps 100 --out runs/s16
+  wavelm train --out runs/samples --resume --steps 600     # continue to step 600 with the run's settings
 
 Loss is LMIC's: nats per sequence (summed over its tokens, mean over the batch). bits/byte = loss / seq-len / ln 2
 for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/byte is half of it.`,
