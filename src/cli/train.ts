@@ -143,7 +143,7 @@ export function registerTrain(program: Command): void {
       `
 Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl: see wavelm split --help):
   wavelm train --files node_modules/supersonic-scsynth-samples/samples --steps 300 --seq-len 256 --out runs/samples
-  wavelm train --manifest manifest.jsonl --bit-depth 16 --chunk-size 1024 --steps 100 --out runs/s16
+  wavelm train --manifest manifest.jsonl --bit-depth 16 --seq-len 64 --steps 20 --out runs/s16
   wavelm train --out runs/samples --resume --steps 600     # continue to step 600 with the run's settings
 
 Loss is LMIC's: nats per sequence (summed over its tokens, mean over the batch). bits/byte = loss / seq-len / ln 2
