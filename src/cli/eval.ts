@@ -64,7 +64,7 @@ incomplete last chunk dropped. LM rates are the bytes of range-coded chunks as a
 Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl and runs/: see wavelm split --help, wavelm train --help):
   wavelm eval --files node_modules/supersonic-scsynth-samples/samples --compressors gzip,lzma,flac,png --chart rates.html
   wavelm eval --manifest manifest.jsonl --split test --compressors flac,lm:runs/samples --csv rates.csv
-  wavelm eval --lossless --manifest manifest.jsonl --split test --compressors flac,lm:runs/s16`,
+  wavelm eval --lossless --files /tmp/demo --compressors flac,lm:/tmp/demo/run   # WAV files: wavelm demo --out-dir /tmp/demo writes one`,
     )
     .action(
       action(async (flags: EvalFlags, cmd: Command) => {
