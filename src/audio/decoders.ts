@@ -4,7 +4,10 @@
  * Ogg Opus and MP3 (float32). The decoders are loaded lazily, so WAV-only work never pays for them.
  */
 import { FormatError, UnsupportedError } from '../util/errors.js';
-import type { ByteSource } from './source.js';
+import { id3Length, isMpegFrameHeader } from './sniff.js';
+import { sliceFrames } from './convert.js';
+import { opusStreamFrames } from './ogg.js';
+import { MemorySource, type ByteSource } from './source.js';
 import type { AudioData, AudioInfo } from './types.js';
 
 interface Decoded {
@@ -59,7 +62,8 @@ export function flacAudioOffset(bytes: Uint8Array): number {
   }
 }
 
-function withSentinel(bytes: Uint8Array): Uint8Array {
+/** The stream with its first frame header copied after the end (see flacSentinel), so every frame is complete. */
+export function withFlacSentinel(bytes: Uint8Array): Uint8Array {
   const tail = flacSentinel(bytes);
   if (tail.length === 0) return bytes;
   const out = new Uint8Array(bytes.length + tail.length);
@@ -68,19 +72,86 @@ function withSentinel(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-export async function decodeFlac(bytes: Uint8Array, name: string): Promise<{ audio: AudioData; errors: string[] }> {
+/** What the FLAC decoders give, and the one method of theirs that decodeFlacFile needs. */
+export type FlacDecoded = Decoded & { bitDepth: number };
+export interface FlacFileDecoder {
+  decodeFile(bytes: Uint8Array): Promise<FlacDecoded>;
+}
+
+/**
+ * Decodes a whole FLAC file with a ready decoder, its last frame included: the one whole-file FLAC
+ * decode path (files, dataset fields). Decoder exceptions become FormatError; frame errors are returned.
+ */
+export async function decodeFlacFile(dec: FlacFileDecoder, bytes: Uint8Array, name: string): Promise<FlacDecoded> {
+  try {
+    return await dec.decodeFile(withFlacSentinel(bytes));
+  } catch (err) {
+    throw new FormatError(`${name}: FLAC decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+  }
+}
+
+/**
+ * Byte lengths of a FLAC stream's frames, in order and adding up to the audio after the metadata, as
+ * the decoder's frame parser (codec-parser) splits them when the stream ends in a sentinel: without
+ * one, a short last frame is merged into the frame before it. Empty when the metadata runs past the bytes.
+ */
+export async function flacFrameLengths(bytes: Uint8Array): Promise<number[]> {
+  const start = flacAudioOffset(bytes);
+  if (start < 0) return [];
+  const { default: CodecParser } = await import('codec-parser');
+  const parsed = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(withFlacSentinel(bytes))] as { data: Uint8Array }[];
+  const sizes = parsed.map((f) => f.data.length);
+  const total = sizes.reduce((x, y) => x + y, 0);
+  if (start + total > bytes.length) return [];
+  if (start + total < bytes.length) sizes.push(bytes.length - start - total);
+  return sizes;
+}
+
+/** What to do with a damaged or cut FLAC stream (see checkFlacComplete). */
+export interface DamageOptions {
+  /** Keep the frames that decode instead of raising an error. */
+  allowTruncated?: boolean;
+  /** Told what was kept when allowTruncated keeps a damaged stream's readable frames. */
+  onWarning?: (message: string) => void;
+}
+
+/** Frames a FLAC stream's STREAMINFO declares (0 when it does not say, or no STREAMINFO is in the bytes). */
+export function flacDeclaredFrames(head: Uint8Array): number {
+  const at = head[0] === 0x66 ? 0 : id3Length(head);
+  const p = at + 8;
+  if (p + 18 > head.length || head[at] !== 0x66 || head[at + 1] !== 0x4c || head[at + 2] !== 0x61 || head[at + 3] !== 0x43) return 0;
+  if ((head[at + 4]! & 0x7f) !== 0) return 0;
+  return (head[p + 13]! & 0x0f) * 2 ** 32 + (((head[p + 14]! << 24) | (head[p + 15]! << 16) | (head[p + 16]! << 8) | head[p + 17]!) >>> 0);
+}
+
+/**
+ * A FLAC decode that reported errors or gave fewer frames than STREAMINFO declares (the wasm decoder
+ * stops quietly at a damaged frame) is an error naming how many frames were readable, or with
+ * allowTruncated a warning with that count.
+ */
+export function checkFlacComplete(name: string, frames: number, declared: number, firstError: string | undefined, opts: DamageOptions): void {
+  if (firstError === undefined && (declared === 0 || frames >= declared)) return;
+  const count = declared > 0 ? `${frames} of the ${declared} frames its header declares` : `the first ${frames} frames`;
+  const why = firstError !== undefined ? ` (decoder: ${firstError})` : '';
+  if (opts.allowTruncated) {
+    opts.onWarning?.(`${name}: damaged or cut FLAC stream${why}: kept ${count}`);
+    return;
+  }
+  throw new FormatError(`${name}: damaged or cut FLAC stream${why}: only ${count} are readable (pass allowTruncated / --allow-truncated to keep them)`, { subject: name });
+}
+
+export async function decodeFlac(bytes: Uint8Array, name: string, opts: DamageOptions = {}): Promise<{ audio: AudioData; errors: string[] }> {
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
   const dec = new FLACDecoder();
   await dec.ready;
   let d: Decoded;
   try {
-    d = await dec.decodeFile(withSentinel(bytes));
-  } catch (err) {
-    throw new FormatError(`${name}: FLAC decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
+    d = await decodeFlacFile(dec, bytes, name);
   } finally {
     dec.free();
   }
   checkDecoded(d, name, 'FLAC');
+  checkFlacComplete(name, d.samplesDecoded, flacDeclaredFrames(bytes), d.errors[0]?.message, opts);
   const audio = flacToInt(d, d.bitDepth ?? 16);
   return { audio, errors: d.errors.map((e) => e.message) };
 }
@@ -120,7 +191,9 @@ export async function decodeOpus(bytes: Uint8Array, name: string): Promise<Audio
   try {
     const d = await dec.decodeFile(bytes);
     checkDecoded(d, name, 'Ogg Opus');
-    return floatAudio(d, 32);
+    const audio = floatAudio(d, 32);
+    const frames = opusStreamFrames(new MemorySource(bytes, name));
+    return frames !== undefined && frames < audio.frames ? sliceFrames(audio, 0, frames) : audio;
   } catch (err) {
     if (err instanceof FormatError) throw err;
     throw new FormatError(`${name}: Ogg Opus decoding failed: ${(err as Error).message}`, { subject: name, cause: err });
@@ -129,12 +202,37 @@ export async function decodeOpus(bytes: Uint8Array, name: string): Promise<Audio
   }
 }
 
+/**
+ * Channels of an MP3 stream from its first frame header (channel mode 3 is mono), looked for in the
+ * 64 KiB from `start` (by default the end of an ID3v2 tag); 2 when none is found there. mpg123-decoder
+ * always returns two channels (a mono stream as two copies), so this, not its output, is the stream's
+ * channel count.
+ */
+export function mp3Channels(bytes: Uint8Array, start = id3Length(bytes)): 1 | 2 {
+  const end = Math.min(bytes.length, start + (64 << 10));
+  for (let o = start; o + 4 <= end; o++) {
+    if (isMpegFrameHeader(bytes, o)) return bytes[o + 3]! >> 6 === 3 ? 1 : 2;
+  }
+  return 2;
+}
+
+function mp3SourceChannels(src: ByteSource): 1 | 2 {
+  // read() clips to the source and may alias its buffer: copy the header before the next read.
+  const id3 = id3Length(src.read(0, 10).slice());
+  return mp3Channels(src.read(id3, 64 << 10), 0);
+}
+
+/** The decoder's output cut to the stream's channel count (see mp3Channels). */
+export function mp3StreamOutput<D extends Decoded>(d: D, channels: 1 | 2): D {
+  return channels < d.channelData.length ? { ...d, channelData: d.channelData.slice(0, channels) } : d;
+}
+
 export async function decodeMp3(bytes: Uint8Array, name: string): Promise<AudioData> {
   const { MPEGDecoder } = await import('mpg123-decoder');
   const dec = new MPEGDecoder();
   await dec.ready;
   try {
-    const d = dec.decode(bytes);
+    const d = mp3StreamOutput(dec.decode(bytes), mp3Channels(bytes));
     checkDecoded(d, name, 'MP3');
     return floatAudio(d, 32);
   } catch (err) {
@@ -233,20 +331,28 @@ function flacToInt(d: Decoded, bits: number): AudioData {
  * of each piece, so memory stays bounded by a piece rather than the decoded file. The samples equal
  * those of a whole-file decode (the decoders are stream decoders; tests compare the two).
  */
-export async function* decodeStream(src: ByteSource, format: CompressedFormat, pieceBytes = 1 << 20): AsyncGenerator<AudioData> {
+export async function* decodeStream(src: ByteSource, format: CompressedFormat, pieceBytes = 1 << 20, damage: DamageOptions = {}): AsyncGenerator<AudioData> {
   const name = src.name;
   const { dec, what } = await openDecoder(format);
   let any = false;
+  let frames = 0;
   let firstError: string | undefined;
   let bits = 0;
   let shape: { rate: number; channels: number } | undefined;
   // See flacSentinel: the copied frame header goes in after the last piece so the last frame is emitted.
   const sentinel = format === 'flac' ? flacSentinel(src.read(0, Math.min(src.size, 1 << 20)).slice()) : new Uint8Array(0);
-  const emit = (d: Decoded): AudioData | undefined => {
+  const mp3Ch = format === 'mp3' ? mp3SourceChannels(src) : 2;
+  // Opus decodes whole frames past the stream's end; cut at its length (see opusStreamFrames).
+  let room = (format === 'ogg-opus' ? opusStreamFrames(src) : undefined) ?? Infinity;
+  const emit = (raw: Decoded): AudioData | undefined => {
+    const d = format === 'mp3' ? mp3StreamOutput(raw, mp3Ch) : raw;
     if (!firstError && d.errors.length > 0) firstError = d.errors[0]!.message;
     if (format === 'flac' && bits === 0 && d.samplesDecoded > 0) bits = d.bitDepth ?? 16;
-    const a = piece(d, format, bits);
-    if (!a) return undefined;
+    const whole = piece(d, format, bits);
+    if (!whole || room <= 0) return undefined;
+    const a = whole.frames > room ? sliceFrames(whole, 0, room) : whole;
+    room -= a.frames;
+    frames += a.frames;
     if (!shape) shape = { rate: a.sampleRate, channels: a.channels };
     else if (shape.rate !== a.sampleRate || shape.channels !== a.channels)
       throw new UnsupportedError(`${name}: ${what} stream changes from ${shape.channels} ch ${shape.rate} Hz to ${a.channels} ch ${a.sampleRate} Hz mid-file`, { subject: name });
@@ -279,6 +385,7 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
       if (a) yield a;
     }
     if (!any) throw new FormatError(`${name}: ${what} stream holds no decodable audio${firstError ? ` (${firstError})` : ''}`, { subject: name });
+    if (format === 'flac') checkFlacComplete(name, frames, flacDeclaredFrames(src.read(0, 4096).slice()), firstError, damage);
   } finally {
     dec.free();
   }

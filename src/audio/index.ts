@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FormatError, UnsupportedError } from '../util/errors.js';
-import { decodeFlac, decodeMp3, decodeOpus, decodeStream, decodeVorbis, flacStreamInfo, type CompressedFormat } from './decoders.js';
+import { decodeFlac, decodeMp3, decodeOpus, decodeStream, decodeVorbis, flacStreamInfo, type CompressedFormat, type DamageOptions } from './decoders.js';
 import { sliceFrames } from './convert.js';
 import { aiffInfo, parseAiffLayout, readAiffFrames } from './aiff.js';
 import { parseSphereLayout, readSphereFrames, sphereInfo } from './sphere.js';
@@ -36,14 +36,17 @@ export {
 } from './wav.js';
 export { toFloat32Channels, toFloat32, toInt16, sliceFrames, fullScale } from './convert.js';
 export { sniffFormat, type SniffedFormat } from './sniff.js';
-export { decodeStream, rewindow, type CompressedFormat } from './decoders.js';
+export { decodeStream, rewindow, type CompressedFormat, type DamageOptions } from './decoders.js';
 export { MemorySource, FileSource, openSource, openSourceInto, type ByteSource } from './source.js';
 export { ULAW_TABLE, ALAW_TABLE } from './g711.js';
 export { parseAiffLayout, readAiffFrames, isAiff, type AiffLayout } from './aiff.js';
 export { parseSphereLayout, readSphereFrames, isSphere, type SphereLayout } from './sphere.js';
 
 /** Options for loadAudio. */
-export type LoadOptions = ReadOptions;
+export interface LoadOptions extends ReadOptions {
+  /** Told, with a count, when allowTruncated keeps the readable part of a truncated or damaged file. */
+  onWarning?: (message: string) => void;
+}
 
 const SNIFF_BYTES = 4096;
 
@@ -74,23 +77,38 @@ function notAudio(src: ByteSource, format: SniffedFormat): never {
   }
 }
 
+/** The warning for a truncated file read under allowTruncated (without it the reader has already thrown). */
+export function warnTruncated(name: string, what: string, frames: number, declared: number, opts: LoadOptions): void {
+  if (opts.allowTruncated) opts.onWarning?.(`${name}: truncated ${what} data: kept the ${frames} of ${declared} frames its header declares that are in the file`);
+}
+
 /** Loads any supported audio file (format by content sniffing), optionally a frame range of it. */
 export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<AudioData> {
   const ranged = opts.startFrame !== undefined || opts.endFrame !== undefined;
   const src = openSource(path, ranged ? 256 << 10 : 4 << 20);
   try {
     const format = sniffFile(src);
-    if (format === 'wav') return readWavFrames(src, parseWavLayout(src), opts);
-    if (format === 'aiff') return readAiffFrames(src, parseAiffLayout(src), opts);
+    if (format === 'wav') {
+      const layout = parseWavLayout(src);
+      const audio = readWavFrames(src, layout, opts);
+      if (layout.truncated) warnTruncated(path, 'WAV', layout.frames, layout.declaredFrames, opts);
+      return audio;
+    }
+    if (format === 'aiff') {
+      const layout = parseAiffLayout(src);
+      const audio = readAiffFrames(src, layout, opts);
+      if (layout.truncated) warnTruncated(path, 'AIFF', layout.frames, layout.declaredFrames, opts);
+      return audio;
+    }
     if (format === 'sphere') return readSphereFrames(src, parseSphereLayout(src), opts);
     if (ranged && (format === 'flac' || format === 'ogg-vorbis' || format === 'ogg-opus' || format === 'mp3')) {
-      return await decodeRange(src, format, opts.startFrame ?? 0, opts.endFrame ?? Infinity);
+      return await decodeRange(src, format, opts.startFrame ?? 0, opts.endFrame ?? Infinity, opts);
     }
     const bytes = src instanceof FileSource ? readFileSync(path) : src.read(0, src.size);
     let audio: AudioData;
     switch (format) {
       case 'flac':
-        audio = (await decodeFlac(bytes, path)).audio;
+        audio = (await decodeFlac(bytes, path, opts)).audio;
         break;
       case 'ogg-vorbis':
         audio = await decodeVorbis(bytes, path);
@@ -115,11 +133,11 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<A
  * near the start costs little, and memory holds the range, not the decoded file. (There is no seeking:
  * the pieces before `start` are decoded and dropped.) The samples equal those of a whole-file decode.
  */
-async function decodeRange(src: ByteSource, format: CompressedFormat, start: number, end: number): Promise<AudioData> {
+async function decodeRange(src: ByteSource, format: CompressedFormat, start: number, end: number, damage: DamageOptions): Promise<AudioData> {
   const parts: AudioData[] = [];
   let pos = 0;
   let last: AudioData | undefined;
-  for await (const a of decodeStream(src, format, 256 << 10)) {
+  for await (const a of decodeStream(src, format, 256 << 10, damage)) {
     last = a;
     if (pos + a.frames > start && pos < end) parts.push(sliceFrames(a, start - pos, end - pos));
     pos += a.frames;
@@ -138,8 +156,21 @@ async function decodeRange(src: ByteSource, format: CompressedFormat, start: num
   return { ...parts[0]!, frames, samples };
 }
 
+/** How a codec stores its samples, in words (see AudioInfo.sampleFormat). */
+export function describeSampleFormat(codec: string, bitsPerSample: number): string {
+  if (codec === 'mp3' || codec === 'opus' || codec === 'vorbis') return 'lossy (decoded to 32-bit float)';
+  if (codec === 'float') return `${bitsPerSample}-bit float`;
+  if (codec === 'alaw' || codec === 'mulaw') return `8-bit ${codec}`;
+  return `${bitsPerSample}-bit`;
+}
+
 /** Container, codec, rate, channels, bits and length of an audio file. Compressed formats other than FLAC are decoded to count frames. */
 export async function readAudioInfo(path: string): Promise<AudioInfo> {
+  const info = await readInfo(path);
+  return { ...info, sampleFormat: describeSampleFormat(info.codec, info.bitsPerSample) };
+}
+
+async function readInfo(path: string): Promise<AudioInfo> {
   const src = new FileSource(path);
   let format: SniffedFormat;
   try {
@@ -186,7 +217,7 @@ export interface AudioReader {
   close(): void;
 }
 
-export async function openAudio(path: string, opts: { allowTruncated?: boolean } = {}): Promise<AudioReader> {
+export async function openAudio(path: string, opts: Pick<LoadOptions, 'allowTruncated' | 'onWarning'> = {}): Promise<AudioReader> {
   const src = openSource(path, 1 << 20);
   let format: SniffedFormat;
   try {
@@ -195,6 +226,7 @@ export async function openAudio(path: string, opts: { allowTruncated?: boolean }
       const layout = parseWavLayout(src);
       // Validate truncation once, up front, with the same error loadAudio gives.
       if (layout.truncated && !opts.allowTruncated) readWavFrames(src, layout, { startFrame: 0, endFrame: 0 });
+      if (layout.truncated) warnTruncated(path, 'WAV', layout.frames, layout.declaredFrames, opts);
       const f = layout.format;
       return {
         path,
@@ -225,7 +257,7 @@ export async function openAudio(path: string, opts: { allowTruncated?: boolean }
 }
 
 /** Streams a file as consecutive windows of at most `windowFrames` frames. */
-export async function* streamAudio(path: string, opts: { windowFrames?: number; allowTruncated?: boolean } = {}): AsyncGenerator<AudioData> {
+export async function* streamAudio(path: string, opts: { windowFrames?: number } & Pick<LoadOptions, 'allowTruncated' | 'onWarning'> = {}): AsyncGenerator<AudioData> {
   const reader = await openAudio(path, opts);
   const w = Math.max(1, opts.windowFrames ?? 1 << 16);
   try {

@@ -17,7 +17,7 @@ function ascii(b: Uint8Array, o: number, s: string): boolean {
   return true;
 }
 
-function isMpegFrameHeader(b: Uint8Array, o: number): boolean {
+export function isMpegFrameHeader(b: Uint8Array, o: number): boolean {
   if (o + 4 > b.length) return false;
   if (b[o] !== 0xff || (b[o + 1]! & 0xe0) !== 0xe0) return false;
   const version = (b[o + 1]! >> 3) & 3;

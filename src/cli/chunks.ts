@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ChannelMode, Conversion, IteratorOptions, IteratorStats, TailMode } from '../tokens/index.js';
 import type { ChunkDtype } from '../tokens/npy-chunks.js';
-import { ConfigError, WavelmError } from '../util/errors.js';
+import { ConfigError, exitCodeFor, FormatError, WavelmError } from '../util/errors.js';
 import { packageVersion } from '../util/paths.js';
 import type { ProgressSink } from '../util/progress.js';
 import { action, barFor, emit, globals, warn } from './common.js';
@@ -53,7 +53,7 @@ export function addPipelineOptions(cmd: Command): Command {
   return addTokenOptions(cmd)
     .option('--num-chunks <n>', 'stop after this many chunks (warns when the input holds fewer)', integerOption({ min: 0 }))
     .option('--strict', 'stop at the first unreadable file instead of skipping it with a warning')
-    .option('--allow-truncated', 'keep the readable frames of truncated WAV files');
+    .option('--allow-truncated', 'keep the readable frames of truncated WAV/AIFF and damaged FLAC files (with a warning)');
 }
 
 /** Iterator options from parsed flags. */
@@ -200,11 +200,11 @@ As .npy (-o out.npy or --format npy): shape [chunks, tokens per chunk] (chunk-si
 that at 16-bit), memory-mappable (numpy.load(path, mmap_mode='r')), with out.npy.json listing the
 settings, the files and the sha256 of the chunk bytes.
 
-Examples:
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):
   wavelm chunks --default -o /tmp/chunks.bin
-  wavelm chunks speech/ --conversion lmic --num-chunks 1000 -o train.bin
-  wavelm --json chunks stereo.wav --bit-depth 16 --blocking-size 1024 -o out.bin
-  wavelm chunks speech/ --bit-depth 16 -o train.npy            # uint16 tokens, shape [chunks, 1024]`,
+  wavelm chunks node_modules/supersonic-scsynth-samples/samples --conversion lmic --num-chunks 1000 -o train.bin
+  wavelm --json chunks node_modules/supersonic-scsynth-samples/samples/ambi_choir.flac --bit-depth 16 --blocking-size 1024 -o out.bin
+  wavelm chunks node_modules/supersonic-scsynth-samples/samples --bit-depth 16 -o train.npy    # uint16 tokens, shape [chunks, 1024]`,
     )
     .action(
       action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean; format?: 'raw' | 'npy'; npyDtype?: string }, c: Command) => {
@@ -217,7 +217,12 @@ Examples:
         const output = format === 'npy' ? { format, dtype: flags.npyDtype } : { format };
         const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'bytes' }), (m) => warn(c, m), output);
         emit(c, result, () => describeChunks(result));
-        if (result.chunks === 0 && !globals(c).json) process.stderr.write('wavelm: no chunks were produced\n');
+        if (result.chunks === 0 && flags.numChunks !== 0) {
+          // Nothing to train or compress on is a failure, even when every file was read.
+          const why = result.skipped > 0 ? `${result.skipped} unreadable file(s) skipped` : `${result.files} file(s) hold less than one chunk`;
+          process.stderr.write(`wavelm: no chunks were produced (${why})\n`);
+          process.exitCode = exitCodeFor(new FormatError('no chunks'));
+        }
       }),
     );
 }

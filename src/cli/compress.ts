@@ -106,10 +106,11 @@ bytes are kept verbatim.
 Several inputs (or a directory) are coded in one run: the workers start once and as many files as workers
 are in flight. A file that fails is reported and the others go on.
 
-Examples:
-  wavelm compress speech.wav && wavelm decompress speech.wav.wlm -o restored.wav
-  wavelm compress recordings/ --out-dir archives/ --level max && wavelm decompress archives/ --out-dir restored/
-  wavelm compress speech.wav -m runs/fsdd -o speech.wlm && wavelm decompress speech.wlm -m runs/fsdd -o restored.wav`,
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout;
+wavelm demo --out-dir /tmp/demo trains /tmp/demo/run and writes /tmp/demo/bd_gas.wav):
+  wavelm compress node_modules/supersonic-scsynth-samples/samples/ambi_choir.flac -o choir.wlm && wavelm decompress choir.wlm -o choir.wav
+  wavelm compress node_modules/supersonic-scsynth-samples/samples --out-dir archives/ --level max && wavelm decompress archives/ --out-dir restored/
+  wavelm compress /tmp/demo/bd_gas.wav -m /tmp/demo/run -o bd_gas.wlm && wavelm decompress bd_gas.wlm -m /tmp/demo/run -o restored.wav`,
     )
     .action(
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { DecodedValue } from '../dataset/index.js';
 import { ChecksumError, ConfigError, exitCodeFor } from '../util/errors.js';
 import type { NpyData } from '../util/npy.js';
-import { action, barFor, checkWritable, emit } from './common.js';
+import { action, barFor, checkWritable, emit, warn } from './common.js';
 import { integerOption, numberOption } from './options.js';
 
 interface FileInfo {
@@ -37,23 +37,26 @@ export function registerDataset(program: Command): void {
     .description('encode audio files, folders or manifests (.jsonl with "path", or a list of paths) into a dataset')
     .argument('<inputs...>', 'audio files, folders (searched recursively) or manifests')
     .requiredOption('-o, --out <file>', 'output .wlds file (shards are named OUT-00000-of-0000K.wlds)')
-    .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, float, string, json', 'waveform')
+    .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, class, float, string, json', 'waveform')
     .option('--shard-size <n>', 'samples per shard', integerOption({ min: 1 }))
     .option('--num-shards <k>', 'cut the plan into K shards of near-equal size', integerOption({ min: 1 }))
     .option('--shard-index <i>', 'build only shard I of the plan (for array jobs)', integerOption({ min: 0 }))
     .option('--split <name>', 'only the manifest entries of this split (train, valid, test: manifests of wavelm split)')
     .option('--segment-seconds <s>', 'cut recordings into segments of S seconds, each one sample', numberOption({ above: 0 }))
     .option('--workers <n>', 'encoding worker threads (0: the main thread)', integerOption({ min: 0 }), 0)
+    .option('--allow-truncated', 'keep the readable frames of truncated WAV/AIFF and damaged FLAC files (with a warning)')
+    .option('--skip-unreadable', 'leave out files that cannot be read, with a warning each (default: the first one stops the build)')
     .action(
-      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number }, cmd: Command) => {
+      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number; allowTruncated?: boolean; skipUnreadable?: boolean }, cmd: Command) => {
         checkWritable(o.out, '-o');
         const { buildDataset, parseFieldSpecs } = await import('../dataset/index.js');
         const r = await buildDataset(inputs, {
           out: o.out, fields: parseFieldSpecs(o.fields), shardSize: o.shardSize, numShards: o.numShards, shardIndex: o.shardIndex,
           split: o.split, segmentSeconds: o.segmentSeconds, workers: o.workers, progress: barFor(cmd, { unit: 'samples' }),
+          allowTruncated: o.allowTruncated, skipUnreadable: o.skipUnreadable, onWarning: (m) => warn(cmd, m),
         });
         emit(cmd, r, () => [
-          `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s`,
+          `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s${r.skipped.length > 0 ? `; ${r.skipped.length} unreadable file(s) left out` : ''}`,
           ...r.shards.map((s) => `  ${s.path}: ${s.samples} samples, ${mib(s.bytes)}`),
         ].join('\n'));
       }),

@@ -75,11 +75,12 @@ pairs); an lm: model must match the bit depth (vocabulary 256 for 8-bit, 65536 f
 the bytes of range-coded chunks as a .wlm archive stores them. The pipeline options do not apply to
 --lossless.
 
-Examples:
-  wavelm eval --files ../shared/data/speech/fsdd --compressors gzip,lzma,flac,png --chart rates.html
-  wavelm eval --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd --csv rates.csv
-  wavelm eval --files song.wav --bit-depth 16 --channel-mode block --blocking-size 1024 --compressors gzip,lzma,flac,lm:runs/song16
-  wavelm eval --lossless --manifest fsdd-split.jsonl --split test --compressors flac,lm:runs/fsdd16`,
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl and runs/: see wavelm split --help, wavelm train --help):
+  wavelm eval --files node_modules/supersonic-scsynth-samples/samples --compressors gzip,lzma,flac,png --chart rates.html
+  wavelm eval --manifest manifest.jsonl --split test --compressors flac,lm:runs/samples --csv rates.csv
+  wavelm eval --lossless --files /tmp/demo --compressors flac,lm:/tmp/demo/run   # WAV files: wavelm demo --out-dir /tmp/demo writes one
+  wavelm eval --files node_modules/supersonic-scsynth-samples/samples/ambi_choir.flac --bit-depth 16 --channel-mode block --compressors gzip,lzma,flac
+  wavelm eval --lossless --files node_modules/supersonic-scsynth-samples/samples --compressors flac,wavelm`,
     )
     .action(
       action(async (flags: EvalFlags, cmd: Command) => {
@@ -99,7 +100,7 @@ Examples:
             import('../tokens/index.js'),
             import('../compress/model.js'),
           ]);
-          const files = collectAudioFiles(inputs);
+          const files = collectAudioFiles(inputs, (m) => warn(cmd, m));
           if (files.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
           const losslessEntry = async (n: string): Promise<LosslessEntry> => {
             if (n === 'flac') return { kind: 'flac' };

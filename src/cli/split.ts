@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { SplitName } from '../tokens/index.js';
 import { WavelmError } from '../util/errors.js';
-import { action, emit } from './common.js';
+import { action, emit, warn } from './common.js';
 import { numberOption } from './options.js';
 
 export function registerSplit(program: Command): void {
@@ -15,34 +15,35 @@ export function registerSplit(program: Command): void {
     .option('--test <fraction>', 'fraction for test', numberOption({ min: 0, max: 1 }), 0.1)
     .option('--seed <seed>', 'seed of the assignment (any string or number)', '0')
     .option('--group-by <how>', "keep groups in one split: none, parent (the file's folder), or a regex over the relative path (first capture group = group key)", 'none')
-    .option('-o, --out <manifest.jsonl>', 'write the manifest here (default: stdout)')
+    .option('-o, --out <manifest.jsonl>', "write the manifest here ('-' or none: stdout, with the summary on stderr)")
     .addHelpText(
       'after',
       `
 Each file goes to a split by sha256(seed, relative path or group key), so the same seed always gives the
 same assignment and adding files never moves existing ones. Manifest lines: {"path", "relative", "group", "split"}.
 
-Examples:
-  wavelm split data/ --valid 0.1 --test 0.1 --seed 1 -o manifest.jsonl
-  wavelm split LibriSpeech/train-clean-100 --group-by '^(\\d+)/' -o splits.jsonl   # one speaker never spans splits`,
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):
+  wavelm split node_modules/supersonic-scsynth-samples/samples --valid 0.1 --test 0.1 --seed 1 -o manifest.jsonl
+  wavelm split node_modules/supersonic-scsynth-samples/samples --group-by '^([a-z]+)_' -o families.jsonl   # one family (ambi, bd, drum, ...) never spans splits`,
     )
     .action(
       action(async (dir: string, flags: { valid: number; test: number; seed: string; groupBy: string; out?: string }, cmd: Command) => {
         const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
         const { assignSplits } = await import('../tokens/index.js');
-        const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy });
+        const out = flags.out === '-' ? undefined : flags.out;
+        const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy, onWarning: (m) => warn(cmd, m) });
         const lines = entries.map((e) => JSON.stringify({ path: e.path, relative: e.relative, group: e.group, split: e.split })).join('\n');
         const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
         for (const e of entries) counts[e.split]++;
         const groups = new Set(entries.map((e) => e.group)).size;
-        const summary = { files: entries.length, groups, ...counts, manifest: flags.out ?? null };
-        if (flags.out) {
+        const summary = { files: entries.length, groups, ...counts, manifest: out ?? null };
+        if (out) {
           try {
-            writeFileSync(flags.out, lines.length > 0 ? lines + '\n' : '');
+            writeFileSync(out, lines.length > 0 ? lines + '\n' : '');
           } catch (err) {
-            throw new WavelmError('ENOENT', `${flags.out}: cannot write the manifest (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: flags.out, cause: err });
+            throw new WavelmError('ENOENT', `${out}: cannot write the manifest (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: out, cause: err });
           }
-          emit(cmd, summary, () => `${entries.length} files (${groups} groups): ${counts.train} train, ${counts.valid} valid, ${counts.test} test -> ${flags.out}`);
+          emit(cmd, summary, () => `${entries.length} files (${groups} groups): ${counts.train} train, ${counts.valid} valid, ${counts.test} test -> ${out}`);
         } else {
           emit(cmd, { ...summary, entries: entries.map((e) => ({ path: e.path, relative: e.relative, group: e.group, split: e.split })) }, () => lines);
           process.stderr.write(`${entries.length} files (${groups} groups): ${counts.train} train, ${counts.valid} valid, ${counts.test} test\n`);

@@ -150,7 +150,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed for initialisation and batches (default 0)', integerOption({ min: 0 }))
     .option('--workers <n>', 'worker threads (default: CPU cores; results are identical for any value)', integerOption({ min: 1 }))
     .option('--out <dir>', 'run directory (default runs/train-<date>-<time>)')
-    .option('--resume [checkpoint]', "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); data and model flags default to the run's")
+    .option('--resume [checkpoint]', "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); every setting the run recorded (data, model, --steps, the log/eval/checkpoint intervals, ...) defaults to the run's")
     .option('--embedding-dim <n>', 'model width (default 64)', integerOption({ min: 1 }))
     .option('--num-layers <n>', 'transformer layers (default 4)', integerOption({ min: 1 }))
     .option('--num-heads <n>', 'attention heads (default 8)', integerOption({ min: 1 }))
@@ -163,10 +163,10 @@ export function registerTrain(program: Command): void {
     .addHelpText(
       'after',
       `
-Examples:
-  wavelm train --files ../shared/data/speech/fsdd --steps 300 --seq-len 256 --chunk-size 256 --out runs/fsdd
-  wavelm train --manifest split.jsonl --bit-depth 16 --chunk-size 4096 --out runs/s16 --wandb-project wavelm
-  wavelm train --out runs/fsdd --resume --steps 600     # continue to step 600 with the run's settings
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl: see wavelm split --help):
+  wavelm train --files node_modules/supersonic-scsynth-samples/samples --steps 300 --seq-len 256 --out runs/samples
+  wavelm train --manifest manifest.jsonl --bit-depth 16 --seq-len 64 --steps 20 --out runs/s16
+  wavelm train --out runs/samples --resume --steps 600     # continue to step 600 with the run's settings
 
 Loss is LMIC's: nats per sequence (summed over its tokens, mean over the batch). bits/byte = loss / seq-len / ln 2
 for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/byte is half of it.`,

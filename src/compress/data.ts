@@ -41,7 +41,7 @@ export async function pipelineChunks(
   pipeline: PipelineOptions,
   opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {},
 ): Promise<EvalData> {
-  const files = collectAudioFiles(inputs);
+  const files = collectAudioFiles(inputs, opts.onWarning);
   if (files.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
   const resolved = validateAudioConfig(pipeline).options;
   const stats = emptyStats();

@@ -11,7 +11,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { isAudioPath, loadAudio, readAudioInfo } from '../audio/index.js';
 import type { WorkerPool } from '../engine/pool.js';
 import { collectAudioFiles } from '../tokens/index.js';
-import { ConfigError, NotFoundError } from '../util/errors.js';
+import { ConfigError, NotFoundError, WavelmError, type ErrorCode } from '../util/errors.js';
 import { packageVersion } from '../util/paths.js';
 import { parseNpy } from '../util/npy.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
@@ -51,13 +51,40 @@ export interface BuildOptions {
   segmentSeconds?: number;
   /** Root for relative source names in keys (default: the common folder of the inputs). */
   root?: string;
+  /** Keep the readable frames of truncated WAV/AIFF and damaged FLAC files (with a warning). */
+  allowTruncated?: boolean;
+  /** Leave out files that cannot be read, with a warning each (default: the first one stops the build). */
+  skipUnreadable?: boolean;
+  /** Warnings: what folder walks passed over, what allowTruncated kept, which files were left out. */
+  onWarning?: (message: string) => void;
   progress?: ProgressSink;
   metadata?: Record<string, unknown>;
+}
+
+/** What every encoding worker is given once. */
+export interface EncodeWorkerInit {
+  specs: FieldSpec[];
+  read: ReadPolicy;
+}
+
+/** How a build reads its sources (sent to every encoding worker). */
+export interface ReadPolicy {
+  allowTruncated?: boolean;
+}
+
+/** One item's encoded fields, or the error that stopped it (a WavelmError, sent as data across threads), and its warnings. */
+export interface ItemOutcome {
+  encoded?: Encoded[];
+  error?: { code: ErrorCode; message: string; subject?: string };
+  warnings: string[];
 }
 
 export interface BuildResult {
   plan: { samples: number; shards: number };
   shards: { index: number; path: string; samples: number; bytes: number }[];
+  /** Plan items left out under skipUnreadable, with the reason. */
+  skipped: { key: string; reason: string }[];
+  warnings: string[];
   seconds: number;
 }
 
@@ -96,7 +123,7 @@ function isManifest(p: string): boolean {
 }
 
 /** Expands inputs into source entries, in a deterministic order (folders sorted; manifests as listed). */
-export function collectSources(inputs: string[]): ManifestEntry[] {
+export function collectSources(inputs: string[], onWarning?: (message: string) => void): ManifestEntry[] {
   const out: ManifestEntry[] = [];
   for (const inp of inputs) {
     let st;
@@ -106,7 +133,7 @@ export function collectSources(inputs: string[]): ManifestEntry[] {
       throw new NotFoundError(`${inp}: no such file, folder or manifest`, { subject: inp, cause: e });
     }
     if (st.isFile() && isManifest(inp) && !isAudioPath(inp)) out.push(...readManifest(inp));
-    else out.push(...collectAudioFiles([inp]).map((path) => ({ path, values: {} })));
+    else out.push(...collectAudioFiles([inp], onWarning).map((path) => ({ path, values: {} })));
   }
   if (out.length === 0) throw new ConfigError(`no audio files found in ${inputs.join(', ')}`);
   return out;
@@ -154,8 +181,8 @@ function valueFrom(from: string, entry: ManifestEntry, rel: string, seg: { start
 }
 
 /** The whole plan: every sample of every shard, in order. Needs only file headers (for segmenting). */
-export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'fields' | 'segmentSeconds' | 'root' | 'split'>): Promise<PlanItem[]> {
-  let sources = collectSources(inputs);
+export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'fields' | 'segmentSeconds' | 'root' | 'split' | 'onWarning' | 'skipUnreadable'>): Promise<PlanItem[]> {
+  let sources = collectSources(inputs, opts.onWarning);
   if (opts.split !== undefined) {
     sources = sources.filter((s) => s.values.split === opts.split);
     if (sources.length === 0) throw new ConfigError(`no manifest entry has split "${opts.split}" (make one with 'wavelm split DIR -o manifest.jsonl')`);
@@ -168,7 +195,14 @@ export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'field
     let segs: { start: number; end: number }[] | undefined;
     if (opts.segmentSeconds !== undefined) {
       if (!(opts.segmentSeconds > 0)) throw new ConfigError(`segment length must be positive seconds, got ${opts.segmentSeconds}`);
-      const info = await readAudioInfo(s.path);
+      let info;
+      try {
+        info = await readAudioInfo(s.path);
+      } catch (e) {
+        if (!opts.skipUnreadable || !(e instanceof WavelmError)) throw e;
+        opts.onWarning?.(`skipped ${e.message}`);
+        continue;
+      }
       const L = Math.max(1, Math.round(opts.segmentSeconds * info.sampleRate));
       segs = [];
       for (let a = 0; a < info.frames; a += L) segs.push({ start: a, end: Math.min(info.frames, a + L) });
@@ -199,14 +233,29 @@ export function shardRanges(n: number, opts: { shardSize?: number; numShards?: n
   return out.length > 0 ? out : [[0, 0]];
 }
 
+/**
+ * Class fields without given `classes` get the sorted distinct values of the whole plan (not of one
+ * shard), so every shard job maps a name to the same integer.
+ */
+export function withClassNames(specs: FieldSpec[], plan: readonly PlanItem[]): FieldSpec[] {
+  return specs.map((s) => {
+    if (s.type !== 'class' || s.args.classes !== undefined) return s;
+    const names = new Set<string>();
+    for (const it of plan) if (it.values[s.name] !== undefined) names.add(String(it.values[s.name]));
+    if (s.args.default !== undefined) names.add(String(s.args.default));
+    if (names.size === 0) throw new ConfigError(`field '${s.name}': no sample has a value for this class field (give from=dir, from=stem, from=regex:... or from=key:NAME)`);
+    return { ...s, args: { ...s.args, classes: [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) } };
+  });
+}
+
 /** Whether any field wants the source file's bytes (FLAC and MP3 sources are stored as they are). */
 function wantsFileBytes(specs: FieldSpec[]): boolean {
   return specs.some((f) => f.type === 'flac' || f.type === 'mp3' || (f.type === 'compressed' && (f.args.codec === undefined || f.args.codec === 'flac' || f.args.codec === 'mp3')));
 }
 
 /** Loads one item's audio and encodes every field: the work a build worker does. */
-export async function encodeItem(fields: Field[], specs: FieldSpec[], item: PlanItem): Promise<Encoded[]> {
-  const range = item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {};
+export async function encodeItem(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy = {}, onWarning?: (message: string) => void): Promise<Encoded[]> {
+  const range = { ...(item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {}), allowTruncated: read.allowTruncated, onWarning };
   // Audio fields with from=key:NAME read another file of the sample (multi-track stems: one field per stem).
   const stemOf = (i: number): string | undefined => {
     const from = specs[i]?.args.from;
@@ -236,11 +285,28 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
   return out;
 }
 
+/** encodeItem with its warnings collected and a WavelmError returned as data (workers send both back). */
+export async function encodeItemOutcome(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy): Promise<ItemOutcome> {
+  const warnings: string[] = [];
+  try {
+    return { encoded: await encodeItem(fields, specs, item, read, (m) => warnings.push(m)), warnings };
+  } catch (e) {
+    if (!(e instanceof WavelmError)) throw e;
+    return { error: { code: e.code, message: e.message, subject: e.subject }, warnings };
+  }
+}
+
 export async function buildDataset(inputs: string[], opts: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
   if (opts.fields.length === 0) throw new ConfigError('no fields given (e.g. --fields waveform,label=int(from=regex:^(\\d+)_))');
-  const fields = opts.fields.map((s) => createField(s.name, s.type, s.args));
-  const plan = await makePlan(inputs, opts);
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    opts.onWarning?.(m);
+  };
+  const plan = await makePlan(inputs, { ...opts, onWarning: warn });
+  const specs = withClassNames(opts.fields, plan);
+  const fields = specs.map((s) => createField(s.name, s.type, s.args));
   const ranges = shardRanges(plan.length, opts);
   const K = ranges.length;
   if (opts.shardIndex !== undefined && (!Number.isInteger(opts.shardIndex) || opts.shardIndex < 0 || opts.shardIndex >= K)) {
@@ -250,28 +316,44 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
   const progress = opts.progress ?? silentProgress;
   progress.start(todo.reduce((a, s) => a + ranges[s]![1] - ranges[s]![0], 0), 'build');
   const workers = opts.workers ?? 0;
-  let pool: WorkerPool<PlanItem, Encoded[], FieldSpec[]> | undefined;
+  const read: ReadPolicy = { allowTruncated: opts.allowTruncated };
+  let pool: WorkerPool<PlanItem, ItemOutcome, EncodeWorkerInit> | undefined;
   if (workers > 0) {
     const { WorkerPool } = await import('../engine/pool.js');
-    pool = await WorkerPool.create<PlanItem, Encoded[], FieldSpec[]>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: opts.fields });
+    pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: { specs, read } });
   }
   const shards: BuildResult['shards'] = [];
+  const skipped: BuildResult['skipped'] = [];
   try {
     for (const s of todo) {
       const [a, b] = ranges[s]!;
       const path = shardPath(opts.out, s, K);
-      const w = new DatasetWriter(path, fields, {
-        metadata: { ...opts.metadata, tool: `wavelm ${packageVersion()}`, shard: { index: s, count: K, first: a, samples: b - a, plan: plan.length } },
-      });
+      // The writer reads its metadata at close(), after the shard's left-out items are known.
+      const shard: Record<string, unknown> = { index: s, count: K, first: a, samples: b - a, plan: plan.length };
+      const w = new DatasetWriter(path, fields, { metadata: { ...opts.metadata, tool: `wavelm ${packageVersion()}`, shard } });
+      const left: BuildResult['skipped'] = [];
       try {
         // Encode a window of items at a time (bounded memory), write them in plan order.
         const WINDOW = Math.max(16, workers * 8);
         for (let i = a; i < b; i += WINDOW) {
           const batch = plan.slice(i, Math.min(b, i + WINDOW));
-          const encoded = pool ? await pool.map(batch) : await serial(batch, (it) => encodeItem(fields, opts.fields, it));
-          for (const e of encoded) w.add(e);
+          const outcomes = pool ? await pool.map(batch) : await serial(batch, (it) => encodeItemOutcome(fields, specs, it, read));
+          for (const [j, o] of outcomes.entries()) {
+            for (const m of o.warnings) warn(m);
+            if (o.encoded) {
+              w.add(o.encoded);
+              continue;
+            }
+            const err = o.error!;
+            if (!opts.skipUnreadable) throw new WavelmError(err.code, `${err.message}; or skipUnreadable / --skip-unreadable leaves unreadable files out of the build`, { subject: err.subject });
+            left.push({ key: batch[j]!.key, reason: err.message });
+            warn(`skipped ${err.message}`);
+          }
           progress.tick(batch.length);
         }
+        shard.samples = b - a - left.length;
+        if (left.length > 0) shard.skipped = left;
+        skipped.push(...left);
         const r = w.close();
         shards.push({ index: s, path, samples: r.numSamples, bytes: r.bytes });
       } catch (e) {
@@ -283,7 +365,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
     progress.stop();
     await pool?.close();
   }
-  return { plan: { samples: plan.length, shards: K }, shards, seconds: (performance.now() - t0) / 1000 };
+  return { plan: { samples: plan.length, shards: K }, shards, skipped, warnings, seconds: (performance.now() - t0) / 1000 };
 }
 
 async function serial<T, R>(xs: T[], fn: (x: T) => Promise<R>): Promise<R[]> {

@@ -37,6 +37,7 @@ import {
   type TrainingSettings,
 } from './checkpoint.js';
 import { RunLog, type MetricsSink, type MetricValue } from './logging.js';
+import { readRunSettings } from './run-config.js';
 import { dataFingerprint, loadTrainingData, type Chunker } from './training/data.js';
 import { Rng } from './training/rng.js';
 import { createWandbSink } from './wandb.js';
@@ -185,6 +186,8 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
     throw new ConfigError(`${outDir} already holds a run with checkpoints; pass --resume to continue it or choose another --out`, { subject: outDir });
   }
   const prev = ckpt?.state;
+  // The checkpoint lives in <run>/checkpoints/step-N; its run's config.json holds the rest of the settings.
+  const recorded = ckpt ? readRunSettings(resolve(ckpt.dir, '..', '..')) : {};
 
   const bitDepth = options.bitDepth ?? prev?.pipeline.bitDepth ?? 8;
   if (bitDepth !== 8 && bitDepth !== 16) throw new ConfigError(`--bit-depth must be 8 or 16, got ${String(bitDepth)}`);
@@ -203,12 +206,12 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   if (model.embeddingDim % model.numHeads !== 0) throw new ConfigError(`--embedding-dim ${model.embeddingDim} must be a multiple of --num-heads ${model.numHeads}`);
 
   const seed = options.seed ?? prev?.training.seed ?? 0;
-  const steps = positiveInt('--steps', options.steps ?? 1000);
-  const logEvery = positiveInt('--log-every', options.logEvery ?? 10);
-  const evalEvery = nonNegInt('--eval-every', options.evalEvery ?? 100);
-  const checkpointEvery = nonNegInt('--checkpoint-every', options.checkpointEvery ?? 500);
-  const evalSequences = positiveInt('--eval-sequences', options.evalSequences ?? 64);
-  const keep = nonNegInt('--keep-checkpoints', options.keepCheckpoints ?? 3);
+  const steps = positiveInt('--steps', options.steps ?? recorded.steps ?? 1000);
+  const logEvery = positiveInt('--log-every', options.logEvery ?? recorded.logEvery ?? 10);
+  const evalEvery = nonNegInt('--eval-every', options.evalEvery ?? recorded.evalEvery ?? 100);
+  const checkpointEvery = nonNegInt('--checkpoint-every', options.checkpointEvery ?? recorded.checkpointEvery ?? 500);
+  const evalSequences = positiveInt('--eval-sequences', options.evalSequences ?? recorded.evalSequences ?? 64);
+  const keep = nonNegInt('--keep-checkpoints', options.keepCheckpoints ?? recorded.keepCheckpoints ?? 3);
   const learningRate = options.learningRate ?? prev?.training.learningRate ?? 1e-4;
   // validateSchedule checks --lr with the schedule's other settings
   const schedule = validateSchedule({
@@ -222,7 +225,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   const clipNorm = options.clipNorm ?? prev?.training.clipNorm ?? 0;
   if (!(clipNorm >= 0)) throw new ConfigError(`--clip must be 0 (off) or positive, got ${clipNorm}`);
   const normalizeByLength = options.normalizeByLength ?? prev?.training.normalizeByLength ?? false;
-  const validFraction = options.validFraction ?? 0.1;
+  const validFraction = options.validFraction ?? recorded.validFraction ?? 0.1;
   if (!(validFraction >= 0 && validFraction < 1)) throw new ConfigError(`--valid-fraction must be in [0, 1), got ${validFraction}`);
 
   // ---- data ----
@@ -246,6 +249,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       settings: pipeline,
       chunker,
       progress: options.loadProgress ?? progress,
+      onWarning: notice,
     });
     train = loaded.train;
     valid = loaded.valid;
@@ -354,7 +358,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
       model,
       numParams: trainer.numParams,
       pipeline,
-      training: { ...training, steps, logEvery, evalEvery, evalSequences, checkpointEvery, workers: trainer.workers },
+      training: { ...training, steps, logEvery, evalEvery, evalSequences, checkpointEvery, keepCheckpoints: keep, validFraction, workers: trainer.workers },
       dataset: { numFiles, trainChunks: train.numChunks, validChunks: valid.numChunks, chunkTokens: train.chunkTokens, validSource, skippedFiles, fingerprint, validUnigramBitsPerByte: validUnigram },
       sources: { files: options.files, manifest: options.manifest, validFiles: options.validFiles },
       resumedFrom: prev ? step : undefined,

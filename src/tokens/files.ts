@@ -9,7 +9,7 @@ import { join, relative, resolve, sep, dirname } from 'node:path';
 import { isAudioPath } from '../audio/index.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 
-function walk(dir: string, out: string[], accept: (name: string) => boolean): void {
+function walk(dir: string, out: string[], accept: (name: string) => boolean, passed?: string[]): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -31,14 +31,56 @@ function walk(dir: string, out: string[], accept: (name: string) => boolean): vo
         continue; // a dangling link is not an audio file
       }
     }
-    if (isDir) walk(p, out, accept);
+    if (isDir) walk(p, out, accept, passed);
     else if (isFile && accept(e.name)) out.push(p);
+    else if (isFile) passed?.push(e.name);
   }
 }
 
-/** Audio files (by extension) under a directory, recursively, in sorted path order. */
-export function findAudioFiles(dir: string): string[] {
-  return findFiles(dir, isAudioPath);
+/**
+ * Audio files (by extension) under a directory, recursively, in sorted path order. `onWarning` hears
+ * how many other files the walk passed over, and why (see describePassedOver).
+ */
+export function findAudioFiles(dir: string, onWarning?: (message: string) => void): string[] {
+  const passed: string[] = [];
+  const out: string[] = [];
+  walk(dir, out, isAudioPath, passed);
+  const note = describePassedOver(dir, passed);
+  if (note && onWarning) onWarning(note);
+  return out.sort(comparePaths);
+}
+
+/** Audio formats wavelm does not read, by the extensions that name them. */
+const UNREAD_AUDIO: Record<string, string> = {
+  '.sph': 'NIST SPHERE', '.nist': 'NIST SPHERE',
+  '.au': 'Sun/NeXT audio', '.snd': 'Sun/NeXT audio',
+  '.aac': 'AAC', '.m4a': 'AAC/ALAC in MP4', '.m4b': 'AAC in MP4', '.mp4': 'MP4', '.3gp': '3GPP',
+  '.wma': 'Windows Media Audio', '.wv': 'WavPack', '.ape': "Monkey's Audio", '.caf': 'Core Audio Format',
+  '.amr': 'AMR', '.w64': 'Sony Wave64', '.voc': 'Creative Voice', '.mka': 'Matroska audio', '.webm': 'WebM',
+  '.raw': 'headerless PCM', '.pcm': 'headerless PCM', '.mp2': 'MPEG layer II', '.spx': 'Speex', '.tta': 'True Audio',
+};
+
+/**
+ * One line saying which files under `dir` a walk passed over (names given), or undefined when none:
+ * audio formats wavelm does not read by format and count, everything else as a count.
+ */
+export function describePassedOver(dir: string, names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  const audio = new Map<string, number>();
+  const other = new Map<string, number>();
+  for (const n of names) {
+    const dot = n.lastIndexOf('.');
+    const ext = dot > 0 ? n.slice(dot).toLowerCase() : '(none)';
+    const m = UNREAD_AUDIO[ext] !== undefined ? audio : other;
+    m.set(ext, (m.get(ext) ?? 0) + 1);
+  }
+  const list = (m: Map<string, number>, named: boolean) =>
+    [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 6).map(([e, k]) => (named ? `${k} ${e} (${UNREAD_AUDIO[e]})` : `${k} ${e}`)).join(', ') + (m.size > 6 ? ', ...' : '');
+  const parts: string[] = [];
+  const nAudio = [...audio.values()].reduce((a, b) => a + b, 0);
+  if (nAudio > 0) parts.push(`${nAudio} in audio formats wavelm does not read: ${list(audio, true)} (convert them to WAV or FLAC, e.g. with sox or ffmpeg, to include them)`);
+  if (other.size > 0) parts.push(`${names.length - nAudio} that are not audio by their extension: ${list(other, false)}`);
+  return `${dir}: skipped ${names.length} file(s): ${parts.join('; ')}`;
 }
 
 /**
@@ -57,9 +99,10 @@ function comparePaths(a: string, b: string): number {
 
 /**
  * Expands inputs: files are kept as given (their content decides the format), directories are
- * searched recursively for audio files in sorted path order. Missing inputs are a NotFoundError.
+ * searched recursively for audio files in sorted path order (`onWarning` hears what each walk
+ * passed over). Missing inputs are a NotFoundError.
  */
-export function collectAudioFiles(inputs: readonly string[]): string[] {
+export function collectAudioFiles(inputs: readonly string[], onWarning?: (message: string) => void): string[] {
   const out: string[] = [];
   for (const input of inputs) {
     let st;
@@ -68,7 +111,7 @@ export function collectAudioFiles(inputs: readonly string[]): string[] {
     } catch (err) {
       throw new NotFoundError(`${input}: no such file or directory`, { subject: input, cause: err });
     }
-    if (st.isDirectory()) out.push(...findAudioFiles(input));
+    if (st.isDirectory()) out.push(...findAudioFiles(input, onWarning));
     else out.push(input);
   }
   return out;
@@ -89,6 +132,8 @@ export interface SplitOptions {
    * match) is the group key, e.g. /^(\d+)\// for LibriSpeech speaker folders. Paths it does not match are their own group.
    */
   groupBy?: 'none' | 'parent' | RegExp | string;
+  /** Told what the folder walk passed over. */
+  onWarning?: (message: string) => void;
 }
 
 export interface SplitEntry {
@@ -144,13 +189,29 @@ export function assignSplits(dir: string, opts: SplitOptions = {}): SplitEntry[]
   }
   if (!st.isDirectory()) throw new ConfigError(`${dir}: not a directory (splits are made over a folder of audio files)`, { subject: dir });
   const root = resolve(dir);
-  return findAudioFiles(dir).map((path) => {
+  const entries = findAudioFiles(dir, opts.onWarning).map((path): SplitEntry => {
     const rel = relative(root, resolve(path)).split(sep).join('/');
     const group = groupKey(rel, opts.groupBy);
     const u = splitHash(seed, group);
     const split: SplitName = u < test ? 'test' : u < test + valid ? 'valid' : 'train';
     return { path, relative: rel, group, split };
   });
+  warnEmptySplits(dir, entries, { train: 1 - valid - test, valid, test }, opts.onWarning);
+  return entries;
+}
+
+/**
+ * Hashing assigns each group independently, so a small folder can leave a split with a non-zero share
+ * empty (35 files at 10% test: about a 2.5% chance per seed, far more for few groups): say so.
+ */
+function warnEmptySplits(dir: string, entries: readonly SplitEntry[], shares: Record<SplitName, number>, onWarning?: (message: string) => void): void {
+  if (!onWarning || entries.length === 0) return;
+  const groups = new Set(entries.map((e) => e.group)).size;
+  for (const name of ['train', 'valid', 'test'] as const) {
+    if (shares[name] > 0 && !entries.some((e) => e.split === name)) {
+      onWarning(`${dir}: the ${name} split is empty: ${groups} group(s) of ${entries.length} file(s) at ${name} ${+shares[name].toFixed(4)} gave it none; raise its fraction, try another --seed, or add files`);
+    }
+  }
 }
 
 export function getTrainPaths(dir: string, opts: SplitOptions = {}): string[] {

@@ -5,7 +5,7 @@
  * behaviour) or, in strict mode, raise.
  */
 import { statSync } from 'node:fs';
-import { decodeStream, loadAudio, openSourceInto, parseWavLayout, rewindow, sniffFile, wavWindows, type ByteSource } from '../audio/index.js';
+import { decodeStream, loadAudio, openSourceInto, parseWavLayout, rewindow, sniffFile, warnTruncated, wavWindows, type ByteSource } from '../audio/index.js';
 import { WavelmError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
 import { collectAudioFiles } from './files.js';
@@ -17,7 +17,7 @@ export interface IteratorOptions extends PipelineOptions {
   numChunks?: number;
   /** Raise on the first unreadable file instead of skipping it. */
   strict?: boolean;
-  /** Keep the readable frames of truncated WAV files. */
+  /** Keep the readable frames of truncated WAV/AIFF and damaged FLAC files (with a warning). */
   allowTruncated?: boolean;
   /** Frames per window (rounded to whole blocks). Default 262144. */
   windowFrames?: number;
@@ -58,6 +58,8 @@ export function emptyStats(): IteratorStats {
 
 export interface FileChunkOptions {
   allowTruncated?: boolean;
+  /** Told what allowTruncated kept of a truncated or damaged file. */
+  onWarning?: (message: string) => void;
   windowFrames?: number;
   /** Called per window with its frames and seconds. */
   onFrames?: (frames: number, seconds: number) => void;
@@ -75,6 +77,7 @@ export interface FileChunkOptions {
  */
 export function* wavChunkBatches(src: ByteSource, stream: ChunkStream, opts: FileChunkOptions = {}): Generator<Uint8Array[]> {
   const layout = parseWavLayout(src);
+  if (layout.truncated) warnTruncated(src.name, 'WAV', layout.frames, layout.declaredFrames, opts);
   const rate = layout.format.sampleRate;
   const ba = layout.format.blockAlign;
   let consumed = 0;
@@ -113,7 +116,8 @@ export async function* fileChunkBatches(path: string, stream: ChunkStream, opts:
     if (format === 'flac' || format === 'ogg-vorbis' || format === 'ogg-opus' || format === 'mp3') {
       // Decoded piece by piece and regrouped into whole-block windows: memory stays bounded by the
       // window however long the file.
-      for await (const w of rewindow(decodeStream(src, format, opts.pieceBytes), stream.windowFrames(opts.windowFrames))) {
+      const damage = { allowTruncated: opts.allowTruncated, onWarning: opts.onWarning };
+      for await (const w of rewindow(decodeStream(src, format, opts.pieceBytes, damage), stream.windowFrames(opts.windowFrames))) {
         const chunks = stream.push(w);
         opts.onFrames?.(w.frames, w.frames / w.sampleRate);
         if (chunks.length > 0) yield chunks;
@@ -126,7 +130,7 @@ export async function* fileChunkBatches(path: string, stream: ChunkStream, opts:
   } finally {
     src.close();
   }
-  const audio = await loadAudio(path, { allowTruncated: opts.allowTruncated });
+  const audio = await loadAudio(path, { allowTruncated: opts.allowTruncated, onWarning: opts.onWarning });
   const chunks = stream.push(audio);
   const tail = stream.endFile();
   opts.onFrames?.(audio.frames, audio.frames / audio.sampleRate);
@@ -154,13 +158,13 @@ function totalSize(files: readonly string[]): number {
  * Fills `stats` as it goes.
  */
 export async function* customAudioBatches(inputs: string | readonly string[], opts: IteratorOptions = {}, stats: IteratorStats = emptyStats()): AsyncGenerator<Uint8Array[]> {
-  const files = collectAudioFiles(typeof inputs === 'string' ? [inputs] : inputs);
-  const stream = new ChunkStream(opts, opts.transient === true);
-  stats.options = stream.options;
   const warn = (m: string): void => {
     stats.warnings.push(m);
     opts.onWarning?.(m);
   };
+  const files = collectAudioFiles(typeof inputs === 'string' ? [inputs] : inputs, warn);
+  const stream = new ChunkStream(opts, opts.transient === true);
+  stats.options = stream.options;
   for (const w of stream.warnings) warn(w);
   const limit = opts.numChunks ?? Infinity;
   if (opts.numChunks !== undefined && (!Number.isInteger(opts.numChunks) || opts.numChunks < 0))
@@ -178,7 +182,7 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
     stats.inputBytes += n;
     progress?.tick(n);
   };
-  const fileOpts: FileChunkOptions = { allowTruncated: opts.allowTruncated, windowFrames: opts.windowFrames, pieceBytes: opts.pieceBytes, onFrames, onBytes, scratch };
+  const fileOpts: FileChunkOptions = { allowTruncated: opts.allowTruncated, onWarning: warn, windowFrames: opts.windowFrames, pieceBytes: opts.pieceBytes, onFrames, onBytes, scratch };
   try {
     for (const path of files) {
       if (stats.chunks >= limit) break;

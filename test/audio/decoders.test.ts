@@ -96,6 +96,57 @@ describe('format by content, not extension', () => {
   });
 });
 
+describe('a damaged FLAC is an error naming the readable frames, or a warning under allowTruncated', () => {
+  /** test_24k.flac with 64 bytes inverted in the middle: the decoder stops there without an error. */
+  async function damaged(t: import('node:test').TestContext): Promise<{ path: string; intact: string } | undefined> {
+    const intact = sharedPath(t, 'data', 'encoded', 'test_24k.flac');
+    if (!intact) return undefined;
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const b = readFileSync(intact);
+    const mid = b.length >> 1;
+    for (let i = mid; i < mid + 64; i++) b[i] = b[i]! ^ 0xff;
+    const path = join(tmp, 'damaged.flac');
+    writeFileSync(path, b);
+    return { path, intact };
+  }
+
+  test('whole-file and ranged decodes', async (t) => {
+    const f = await damaged(t);
+    if (!f) return;
+    await assert.rejects(loadAudio(f.path), (e: Error) => e instanceof FormatError && /only \d+ of the 480000 frames its header declares are readable/.test(e.message) && /--allow-truncated/.test(e.message));
+    await assert.rejects(loadAudio(f.path, { startFrame: 400000, endFrame: 400100 }), FormatError);
+    const warnings: string[] = [];
+    const kept = await loadAudio(f.path, { allowTruncated: true, onWarning: (m) => warnings.push(m) });
+    assert.ok(kept.frames > 0 && kept.frames < 480000, `${kept.frames} frames`);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, new RegExp(`kept ${kept.frames} of the 480000 frames`));
+    // What is kept is the intact file's start, and a range before the damage needs no permission.
+    const intact = await loadAudio(f.intact, { endFrame: kept.frames });
+    assert.deepEqual(kept.samples, intact.samples);
+    assert.equal((await loadAudio(f.path, { startFrame: 0, endFrame: 1000 })).frames, 1000);
+  });
+
+  test('the chunk iterator skips it, raises under strict, keeps it with a warning under allowTruncated', async (t) => {
+    const f = await damaged(t);
+    if (!f) return;
+    const { customAudioBatches, emptyStats } = await import('../../src/tokens/index.js');
+    const count = async (opts: { strict?: boolean; allowTruncated?: boolean }) => {
+      const stats = emptyStats();
+      let chunks = 0;
+      for await (const b of customAudioBatches([f.path], { bitDepth: 16, chunkSizeBytes: 2, windowFrames: 4096, ...opts }, stats)) chunks += b.length;
+      return { chunks, stats };
+    };
+    await assert.rejects(count({ strict: true }), (e: Error) => e instanceof FormatError && /of the 480000 frames/.test(e.message));
+    const skipped = await count({});
+    assert.equal(skipped.stats.skipped, 1);
+    assert.match(skipped.stats.warnings.join('\n'), /skipped .*damaged\.flac.*only \d+ of the 480000 frames/);
+    const kept = await count({ allowTruncated: true });
+    assert.equal(kept.stats.skipped, 0);
+    assert.ok(kept.chunks > 0 && kept.chunks < 480000);
+    assert.match(kept.stats.warnings.join('\n'), new RegExp(`kept ${kept.chunks} of the 480000 frames`));
+  });
+});
+
 test('the embedded default audio is installed and decodes', async () => {
   const dir = defaultAudioDir();
   const list = findAudioFiles(dir);

@@ -61,3 +61,29 @@ test('wavelm chunks: --num-chunks, the blocking warning, and bad options', async
   assert.match(help.stdout, /--conversion/);
   assert.match(help.stdout, /--blocking-size/);
 });
+
+test('wavelm chunks: a truncated WAV is skipped with a warning, kept with --allow-truncated and a warning that counts', async () => {
+  const whole = encodeWav(noise(4000, 1, 5));
+  const cut = join(dir, 'cut.wav');
+  writeFileSync(cut, whole.subarray(0, whole.length - 2000)); // 1000 of 4000 frames missing
+  const skip = await runCli(['--json', 'chunks', cut, '--bit-depth', '16', '--chunk-size', '2']);
+  assert.match((JSON.parse(skip.stdout) as { warnings: string[] }).warnings.join('\n'), /skipped .*cut\.wav: truncated WAV data/);
+  const strict = await runCli(['chunks', cut, '--strict']);
+  assert.equal(strict.code, 4);
+  assert.match(strict.stderr, /cut\.wav: truncated WAV data.*--allow-truncated/);
+  const kept = await runCli(['--json', 'chunks', cut, '--bit-depth', '16', '--chunk-size', '2', '--allow-truncated']);
+  assert.equal(kept.code, 0, kept.stderr);
+  const res = JSON.parse(kept.stdout) as { chunks: number; warnings: string[] };
+  assert.equal(res.chunks, 3000);
+  assert.match(res.warnings.join('\n'), /cut\.wav: truncated WAV data: kept the 3000 of 4000 frames/);
+});
+
+test('wavelm chunks: no chunks at all is a failure (exit 4), unless none were asked for', async () => {
+  const short = join(dir, 'short.wav');
+  writeFileSync(short, encodeWav(noise(100, 1, 6))); // 200 bytes of 16-bit audio, less than one 2048-byte chunk
+  const r = await runCli(['chunks', short, '--bit-depth', '16']);
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /no chunks were produced \(1 file\(s\) hold less than one chunk\)/);
+  const zero = await runCli(['chunks', short, '--num-chunks', '0']);
+  assert.equal(zero.code, 0, zero.stderr);
+});

@@ -34,3 +34,25 @@ test('wavelm info: one line per file, --json, and an error line plus non-zero ex
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: wavelm info/);
 });
+
+test('wavelm info: folders are searched and what they pass over is counted; lossy files show their sample format', async (t) => {
+  const folder = join(dir, 'folder');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(folder, 'sub'), { recursive: true });
+  const tone = encodeWav({ sampleRate: 8000, channels: 1, frames: 800, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(800) });
+  writeFileSync(join(folder, 'a.wav'), tone);
+  writeFileSync(join(folder, 'sub', 'b.wav'), tone);
+  writeFileSync(join(folder, 'c.sph'), 'NIST_1A');
+  const r = await runCli(['info', folder]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.slice(folder.length, l.indexOf(':'))), ['/a.wav', '/sub/b.wav']);
+  assert.match(r.stderr, /skipped 1 file\(s\): 1 in audio formats wavelm does not read: 1 \.sph \(NIST SPHERE\)/);
+
+  const { sharedPath } = await import('../helpers/shared.js');
+  const mp3 = sharedPath(t, 'data', 'encoded', 'test_48k_stereo.mp3');
+  if (!mp3) return;
+  const lossy = await runCli(['info', mp3]);
+  assert.match(lossy.stdout, /mp3\/mp3, 48000 Hz, 2 ch, lossy \(decoded to 32-bit float\), \d+ frames/);
+  const js = JSON.parse((await runCli(['--json', 'info', mp3, join(folder, 'a.wav')])).stdout) as { files: { sampleFormat: string }[] };
+  assert.deepEqual(js.files.map((f) => f.sampleFormat), ['lossy (decoded to 32-bit float)', '16-bit']);
+});

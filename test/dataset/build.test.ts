@@ -176,3 +176,88 @@ test('multi-track stems: audio fields with from=key:NAME read the stem files a m
   }
   await r.close();
 });
+
+test('real folders: a truncated WAV and a damaged FLAC stop the build, or are left out or kept on request; passed-over files are counted', async () => {
+  const { encodeWav } = await import('../../src/audio/index.js');
+  const { encodeFlacAsync } = await import('../../src/audio/encoders/flac.js');
+  const { synth } = await import('./helpers.js');
+  const { verifyDataset } = await import('../../src/dataset/verify.js');
+  const dir = tmp('real-');
+  writeFileSync(join(dir, 'a.wav'), encodeWav(synth(3000, 8000, 1, 1)));
+  writeFileSync(join(dir, 'b.wav'), encodeWav(synth(2000, 8000, 1, 2)));
+  const cut = encodeWav(synth(4000, 8000, 1, 3));
+  writeFileSync(join(dir, 'c-cut.wav'), cut.subarray(0, cut.length - 2000)); // 1000 of 4000 frames missing
+  const flac = await encodeFlacAsync(synth(40000, 8000, 1, 4).samples as Int16Array, { sampleRate: 8000, channels: 1, bitsPerSample: 16 });
+  for (let i = flac.length >> 1; i < (flac.length >> 1) + 64; i++) flac[i] = flac[i]! ^ 0xff;
+  writeFileSync(join(dir, 'd-damaged.flac'), flac);
+  for (const n of ['e.au', 'f.sph', 'g.m4a', 'notes.txt']) writeFileSync(join(dir, n), 'not read');
+  const fields = parseFieldSpecs('waveform,flac');
+  const out = tmp();
+
+  const warnings: string[] = [];
+  await assert.rejects(buildDataset([dir], { out: join(out, 'stop.wlds'), fields, onWarning: (m) => warnings.push(m) }), (e: Error & { code?: string }) =>
+    e.code === 'EFORMAT' && /c-cut\.wav: truncated WAV data.*--allow-truncated.*--skip-unreadable/.test(e.message));
+  assert.match(warnings.join('\n'), /skipped 4 file\(s\): 3 in audio formats wavelm does not read: 1 \.au \(Sun\/NeXT audio\), 1 \.m4a .*, 1 \.sph \(NIST SPHERE\).*; 1 that are not audio by their extension: 1 \.txt/);
+  // The same typed error from a worker thread.
+  await assert.rejects(buildDataset([dir], { out: join(out, 'stop2.wlds'), fields, workers: 1 }), (e: Error & { code?: string }) => e.code === 'EFORMAT' && /c-cut\.wav/.test(e.message));
+
+  const skip = await buildDataset([dir], { out: join(out, 'skip.wlds'), fields, skipUnreadable: true, workers: 1 });
+  assert.deepEqual(skip.skipped.map((s) => s.key), ['c-cut.wav', 'd-damaged.flac']);
+  assert.match(skip.skipped[1]!.reason, /only \d+ of the 40000 frames its header declares are readable/);
+  assert.match(skip.warnings.join('\n'), /skipped .*c-cut\.wav/);
+  const r = DatasetReader.open(skip.shards[0]!.path);
+  assert.equal(r.numSamples, 2);
+  assert.equal((r.schema.metadata.shard as { samples: number }).samples, 2);
+  assert.equal((r.schema.metadata.shard as { skipped: unknown[] }).skipped.length, 2);
+  await r.close();
+
+  const kept = await buildDataset([dir], { out: join(out, 'kept.wlds'), fields, allowTruncated: true });
+  assert.equal(kept.shards[0]!.samples, 4);
+  assert.match(kept.warnings.join('\n'), /c-cut\.wav: truncated WAV data: kept the 3000 of 4000 frames/);
+  assert.match(kept.warnings.join('\n'), /d-damaged\.flac: damaged or cut FLAC stream: kept \d+ of the 40000 frames/);
+  const k = DatasetReader.open(kept.shards[0]!.path);
+  assert.deepEqual(k.meta(2, 0).slice(0, 1), [3000]);
+  await k.close();
+  // The damaged FLAC's readable part is stored so that it decodes (re-encoded, not the damaged file).
+  const [report] = await verifyDataset([kept.shards[0]!.path], { decode: true });
+  assert.ok(report!.ok, JSON.stringify(report));
+});
+
+test('class fields map folder names to integers, with the sorted names stored in the schema and shared by every shard', async () => {
+  const { encodeWav } = await import('../../src/audio/index.js');
+  const { synth } = await import('./helpers.js');
+  const dir = tmp('classes-');
+  const names = { dog: 2, cat: 1, bird: 3 } as const;
+  let seed = 1;
+  for (const [cls, n] of Object.entries(names)) {
+    mkdirSync(join(dir, cls));
+    for (let i = 0; i < n; i++) writeFileSync(join(dir, cls, `${i}.wav`), encodeWav(synth(500, 8000, 1, seed++)));
+  }
+  const out = tmp();
+  const fields = parseFieldSpecs('waveform,label=class(from=dir)');
+  const all = await buildDataset([dir], { out: join(out, 'all.wlds'), fields });
+  const r = DatasetReader.open(all.shards[0]!.path);
+  const classes = r.schema.fields.find((f) => f.name === 'label')!.args.classes as string[];
+  assert.deepEqual(classes, ['bird', 'cat', 'dog']);
+  // Samples are in sorted path order: bird/0..2, cat/0, dog/0..1.
+  const got: string[] = [];
+  for (let i = 0; i < r.numSamples; i++) {
+    const v = (await r.get(i)).label!;
+    assert.ok(v.kind === 'scalar');
+    got.push(classes[v.value]!);
+  }
+  assert.deepEqual(got, ['bird', 'bird', 'bird', 'cat', 'dog', 'dog']);
+  await r.close();
+  // The last shard holds only dog files, and still numbers the classes of the whole plan.
+  const last = await buildDataset([dir], { out: join(out, 'job.wlds'), fields, numShards: 3, shardIndex: 2 });
+  const j = DatasetReader.open(last.shards[0]!.path);
+  assert.deepEqual(j.schema.fields.find((f) => f.name === 'label')!.args.classes, ['bird', 'cat', 'dog']);
+  assert.deepEqual(j.meta(0, 1), [2]);
+  await j.close();
+  // Given classes fix the order; a name outside them is an error naming the sample.
+  const fixed = await buildDataset([dir], { out: join(out, 'fixed.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat|bird)') });
+  const f = DatasetReader.open(fixed.shards[0]!.path);
+  assert.deepEqual(f.meta(0, 0), [2], 'bird/0.wav is class 2 of dog|cat|bird');
+  await f.close();
+  await assert.rejects(buildDataset([dir], { out: join(out, 'bad.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat)') }), /sample bird\/0\.wav has class 'bird', not one of the 2 classes/);
+});

@@ -231,6 +231,40 @@ test('flac blobs carry a checked frame index; damaged indexes are refused clearl
   assert.deepEqual(Array.from(whole.data), Array.from(a.samples));
 });
 
+/** A drum-like hit: a noise burst that decays to digital silence, so the last FLAC frame is a few bytes. */
+function hitThenSilence(frames: number): AudioData {
+  const s = new Int16Array(frames);
+  let x = 7;
+  for (let i = 0; i < frames; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    s[i] = Math.round(((x >>> 16) - 32768) * Math.exp(-i / 500));
+  }
+  return { sampleRate: 44100, channels: 1, frames, sampleType: 'int16', bitsPerSample: 16, samples: s };
+}
+
+test('flac field keeps a short last frame after a long one, with and without the frame index', async () => {
+  const { packFlac, flacFrameSizes } = await import('../../src/dataset/fields/compressed.js');
+  const { encodeFlacAsync } = await import('../../src/audio/encoders/flac.js');
+  // 10796 = 2 x 4096 + 2604 frames; the last block is silent and encodes to 13 bytes, which the frame
+  // parser used to merge into the block before it (and the whole-file decode then dropped).
+  const a = hitThenSilence(10796);
+  const file = await encodeFlacAsync(a.samples as Int16Array, { sampleRate: 44100, channels: 1, bitsPerSample: 16, compressionLevel: 5 });
+  const sizes = await flacFrameSizes(file, a.frames);
+  assert.equal(sizes.length, 3, 'one index entry per FLAC frame');
+  const f = createField('f', 'flac', { dtype: 'int16' });
+  const meta = [a.frames, 1, 44100];
+  for (const blob of [packFlac(file, sizes), packFlac(file, [])]) {
+    const d = await f.decode(blob, meta);
+    assert.ok(d.kind === 'array');
+    assert.deepEqual(Array.from(d.data), Array.from(a.samples));
+  }
+  const r = await roundTrip([f], [{ audio: a }]);
+  const d = await r.get(0);
+  assert.ok(d.f!.kind === 'array');
+  assert.deepEqual(d.f.shape, [1, a.frames]);
+  await r.close();
+});
+
 test('datasetChunks yields every chunk of every sample, in the loader order', async () => {
   const { datasetChunks } = await import('../../src/dataset/chunk-source.js');
   const f = createField('c', 'chunks', { chunk_size: '512', blocking_size: '256' });

@@ -170,6 +170,27 @@ test('interrupt: the signal stops after the current step, writes a checkpoint, a
   assert.deepEqual(deterministicMetrics(b), deterministicMetrics(a));
 });
 
+test('resume without flags keeps every setting the run recorded: steps, intervals, kept checkpoints, validation share', async (t) => {
+  const a = tmp(t);
+  const b = tmp(t);
+  // Settings that differ from every default: 20 steps, log 3, eval 5, checkpoint 7, keep 2, 12 eval sequences.
+  const settings = { keepCheckpoints: 2, evalSequences: 12, validFraction: 0.25 };
+  await trainAudioTransformer(base(a, settings));
+  const ctrl = new AbortController();
+  await trainAudioTransformer(base(b, { ...settings, createTrainer: abortingAt(9, ctrl), signal: ctrl.signal }));
+  const r = await trainAudioTransformer({ outDir: b, data: { train, valid, numFiles: 3 }, createTrainer: createBigramTrainer, resume: true });
+  assert.deepEqual([r.step, r.steps], [20, 20]);
+  const training = (dir: string) => (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { training: Record<string, unknown> }).training;
+  assert.deepEqual(training(b), training(a));
+  assert.deepEqual(
+    [training(b).steps, training(b).logEvery, training(b).evalEvery, training(b).checkpointEvery, training(b).keepCheckpoints, training(b).evalSequences, training(b).validFraction],
+    [20, 3, 5, 7, 2, 12, 0.25],
+  );
+  assert.ok(finalParams(a).equals(finalParams(b)));
+  assert.deepEqual(deterministicMetrics(b), deterministicMetrics(a));
+  assert.deepEqual(readdirSync(join(b, 'checkpoints')).filter((d) => d.startsWith('step-')).sort(), readdirSync(join(a, 'checkpoints')).filter((d) => d.startsWith('step-')).sort());
+});
+
 test('resume from an older checkpoint drops the later metrics, and refuses different data or model', async (t) => {
   const a = tmp(t);
   await trainAudioTransformer(base(a));

@@ -8,8 +8,7 @@ import type { AudioData } from '../../audio/types.js';
 import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
 import { encodeFlacAsync } from '../../audio/encoders/flac.js';
-import { flacAudioOffset } from '../../audio/decoders.js';
-import CodecParser from 'codec-parser';
+import { decodeFlacFile, flacAudioOffset, flacDeclaredFrames, flacFrameLengths, mp3Channels, mp3StreamOutput } from '../../audio/decoders.js';
 import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import {
@@ -95,19 +94,13 @@ export function packFlac(file: Uint8Array, sizes: number[]): Uint8Array {
 }
 
 /**
- * Frame sizes of a FLAC stream. codec-parser finds frames by their sync codes but holds back the last
- * one (it waits for a next header that never comes), so the bytes after the frames it found are the
- * last frame. The index is kept only when decoding through it gives exactly `frames` samples without
- * errors; otherwise the blob is stored without one.
+ * Frame sizes of a FLAC stream (see flacFrameLengths). The index is kept only when decoding through it
+ * gives exactly `frames` samples without errors; otherwise the blob is stored without one.
  */
 export async function flacFrameSizes(file: Uint8Array, frames: number): Promise<number[]> {
   const start = flacAudioOffset(file);
-  if (start < 0) return [];
-  const parsed = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(file)] as { data: Uint8Array }[];
-  const sizes = parsed.map((f) => f.data.length);
-  const total = sizes.reduce((x, y) => x + y, 0);
-  if (start + total > file.length) return [];
-  if (start + total < file.length) sizes.push(file.length - start - total);
+  const sizes = await flacFrameLengths(file);
+  if (sizes.length === 0) return [];
   const split: Uint8Array[] = [];
   let at = start;
   for (const n of sizes) {
@@ -217,8 +210,9 @@ export class CompressedField implements Field {
       return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: input.fileBytes! };
     }
     if (this.codec === 'flac') {
-      // A FLAC source used unchanged is stored as it is: already lossless and compressed.
-      if (isFlacFile(input.fileBytes) && this.untouched(audio)) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!, await flacFrameSizes(input.fileBytes!, audio.frames)) };
+      // A FLAC source used unchanged is stored as it is: already lossless and compressed. A damaged one whose
+      // readable part was kept (allowTruncated) decodes to fewer frames than it declares: that part is re-encoded.
+      if (isFlacFile(input.fileBytes) && this.untouched(audio) && flacDeclaredFrames(input.fileBytes!) === audio.frames) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!, await flacFrameSizes(input.fileBytes!, audio.frames)) };
       let a = audio;
       if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
         const p = prepareAudio(audio, this.prep);
@@ -291,7 +285,7 @@ export class CompressedField implements Field {
       const dec = await getFlacDecoder();
       let d: FlacDecoded;
       try {
-        d = (flacFrames.length > 0 ? decodeFrames(dec, flacFrames) : undefined) ?? (await dec.decodeFile(file));
+        d = (flacFrames.length > 0 ? decodeFrames(dec, flacFrames) : undefined) ?? (await decodeFlacFile(dec, file, `field '${this.name}'`));
       } catch (e) {
         flacDecoder = undefined;
         throw new FormatError(`field '${this.name}': FLAC blob does not decode (${(e as Error).message})`, { cause: e });
@@ -303,7 +297,7 @@ export class CompressedField implements Field {
     } else if (this.codec === 'mp3') {
       const dec = await getMpegDecoder();
       await dec.reset();
-      const d = dec.decode(bytes);
+      const d = mp3StreamOutput(dec.decode(bytes), mp3Channels(bytes));
       if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': MP3 blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
       ch = fit(d.channelData, frames);
     } else {

@@ -7,7 +7,7 @@ import type { SchemaField } from '../format.js';
 import { CodecTokensField } from './codec-tokens.js';
 import { CompressedField } from './compressed.js';
 import type { Field } from './field.js';
-import { NumberField, TextField } from './scalar.js';
+import { ClassField, NumberField, TextField } from './scalar.js';
 import { WaveformField } from './waveform.js';
 import { MelField } from './mel.js';
 import { ChunksField } from './chunks.js';
@@ -16,7 +16,7 @@ export * from './field.js';
 export { WaveformField } from './waveform.js';
 export { CompressedField, type Codec } from './compressed.js';
 export { CodecTokensField, type TokenArray } from './codec-tokens.js';
-export { NumberField, TextField } from './scalar.js';
+export { ClassField, NumberField, TextField } from './scalar.js';
 export { MelField } from './mel.js';
 export { ChunksField } from './chunks.js';
 export { toHalf, floatsToHalf, halfToFloats } from './half.js';
@@ -34,6 +34,7 @@ const factories = new Map<string, Factory>([
   ['chunks', (n, a) => new ChunksField(n, a)],
   ['int', (n, a) => new NumberField(n, 'int', a)],
   ['label', (n, a) => new NumberField(n, 'int', a)],
+  ['class', (n, a) => new ClassField(n, a)],
   ['float', (n, a) => new NumberField(n, 'float', a)],
   ['string', (n, a) => new TextField(n, 'string', a)],
   ['text', (n, a) => new TextField(n, 'string', a)],

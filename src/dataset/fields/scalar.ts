@@ -51,6 +51,53 @@ export class NumberField implements Field {
   }
 }
 
+/**
+ * `class`: category names (a folder's or file's name, a manifest key) stored as integers 0..K-1, the
+ * index of the name in the field's sorted `classes`, which the schema keeps so a reader can map back.
+ * The builder collects the names from the whole plan; `classes=a|b|c` fixes them (and their order).
+ */
+export class ClassField implements Field {
+  readonly type = 'class';
+  readonly kind = 'scalar';
+  readonly heavy = false;
+  readonly meta: MetaColumn[] = [{ name: 'value', type: 'f64' }];
+  readonly args: Record<string, unknown>;
+  readonly classes: string[];
+  private readonly index: Map<string, number>;
+  private readonly def: string | undefined;
+
+  constructor(readonly name: string, args: Record<string, unknown>) {
+    const c = args.classes;
+    this.classes = Array.isArray(c) ? c.map(String) : typeof c === 'string' && c !== '' ? c.split('|') : [];
+    if (this.classes.length === 0) throw new ConfigError(`field '${name}': a class field needs its class names (dataset build collects them from the values; or give classes=a|b|c)`);
+    this.index = new Map(this.classes.map((k, i) => [k, i]));
+    if (this.index.size !== this.classes.length) throw new ConfigError(`field '${name}': classes name a class twice (${this.classes.join('|')})`);
+    this.def = args.default === undefined || args.default === null ? undefined : String(args.default);
+    this.args = { classes: this.classes, default: this.def ?? null };
+  }
+
+  encode(input: SampleInput): Encoded {
+    const raw = String(valueOf(input, this.name, this.def));
+    const i = this.index.get(raw);
+    if (i === undefined) {
+      const shown = this.classes.length > 8 ? `${this.classes.slice(0, 8).join(', ')}, ...` : this.classes.join(', ');
+      throw new ConfigError(`field '${this.name}': sample ${input.key} has class '${raw}', not one of the ${this.classes.length} classes (${shown})`, { subject: input.key });
+    }
+    return { meta: [i], bytes: new Uint8Array(0) };
+  }
+
+  check(meta: readonly number[], length: number): string | undefined {
+    if (length !== 0) return `a class field has a ${length}-byte blob`;
+    const v = meta[0]!;
+    if (!Number.isInteger(v) || v < 0 || v >= this.classes.length) return `class index ${v} is outside 0..${this.classes.length - 1}`;
+    return undefined;
+  }
+
+  decode(_bytes: Uint8Array, meta: readonly number[]): DecodedValue {
+    return { kind: 'scalar', value: meta[0]! };
+  }
+}
+
 export class TextField implements Field {
   readonly kind = 'value';
   readonly heavy = false;

@@ -35,8 +35,8 @@ export interface LoadedData {
 }
 
 /** Audio files under the given paths: files as given, directories searched recursively in sorted path order. */
-export function findAudioFiles(paths: readonly string[]): string[] {
-  return collectAudioFiles(paths);
+export function findAudioFiles(paths: readonly string[], onWarning?: (message: string) => void): string[] {
+  return collectAudioFiles(paths, onWarning);
 }
 
 /** The manifest's splits for training: like readSplitManifest, and the train split must not be empty. */
@@ -74,6 +74,8 @@ export interface DataOptions {
   settings: PipelineSettings;
   chunker: Chunker;
   progress?: ProgressSink;
+  /** Told what folder walks passed over. */
+  onWarning?: (message: string) => void;
 }
 
 export async function loadTrainingData(o: DataOptions): Promise<LoadedData> {
@@ -89,10 +91,10 @@ export async function loadTrainingData(o: DataOptions): Promise<LoadedData> {
     validSource = 'manifest';
   } else {
     if (!o.files || o.files.length === 0) throw new ConfigError('no training audio: give --files PATH... (files or directories) or --manifest FILE');
-    trainFiles = findAudioFiles(o.files);
+    trainFiles = findAudioFiles(o.files, o.onWarning);
     if (trainFiles.length === 0) throw new ConfigError(`no audio files found under ${o.files.join(', ')}`);
     if (o.validFiles && o.validFiles.length > 0) {
-      validFiles = findAudioFiles(o.validFiles);
+      validFiles = findAudioFiles(o.validFiles, o.onWarning);
       validSource = 'files';
     } else {
       const base = o.files.length === 1 && statSync(o.files[0]!).isDirectory() ? o.files[0]! : '.';
