@@ -52,7 +52,6 @@ export function findAudioFiles(dir: string, onWarning?: (message: string) => voi
 
 /** Audio formats wavelm does not read, by the extensions that name them. */
 const UNREAD_AUDIO: Record<string, string> = {
-  '.sph': 'NIST SPHERE', '.nist': 'NIST SPHERE',
   '.au': 'Sun/NeXT audio', '.snd': 'Sun/NeXT audio',
   '.aac': 'AAC', '.m4a': 'AAC/ALAC in MP4', '.m4b': 'AAC in MP4', '.mp4': 'MP4', '.3gp': '3GPP',
   '.wma': 'Windows Media Audio', '.wv': 'WavPack', '.ape': "Monkey's Audio", '.caf': 'Core Audio Format',
