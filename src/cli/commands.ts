@@ -13,7 +13,9 @@ import { registerDataset } from './dataset.js';
 import { registerCompress } from './compress.js';
 import { registerDecompress } from './decompress.js';
 import { registerEval } from './eval.js';
+import { registerImport } from './import.js';
+import { registerExport } from './export.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures, registerCodec, registerMetrics, registerDataset, registerCompress, registerDecompress, registerEval];
+export const commands: Register[] = [registerDemo, registerInfo, registerChunks, registerSplit, registerTrain, registerFeatures, registerCodec, registerMetrics, registerDataset, registerCompress, registerDecompress, registerEval, registerImport, registerExport];

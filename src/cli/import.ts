@@ -1,0 +1,46 @@
+/** `wavelm import lmic PARAMS.npz -o MODEL.safetensors`: a model trained by LMIC's train.py (JAX/Haiku) as a wavelm model. */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { writeModelFile, type PipelineSettings } from '../model/checkpoint.js';
+import { countParams } from '../model/config.js';
+import { importLmicParams, LMIC_DEFAULT_HEADS } from '../model/lmic.js';
+import { ConfigError } from '../util/errors.js';
+import { action, emit, intOption } from './common.js';
+
+interface ImportLmicFlags {
+  out: string;
+  heads: number;
+  force?: boolean;
+}
+
+/** The audio pipeline LMIC's own audio experiments use: 8-bit, its conversion, 2048-byte chunks (16-bit for a 65536-token vocabulary). */
+function lmicPipeline(vocabSize: number): PipelineSettings {
+  return { bitDepth: vocabSize === 65536 ? 16 : 8, conversion: 'lmic', blockingSize: 1024, chunkSizeBytes: 2048 };
+}
+
+export function registerImport(program: Command): void {
+  const cmd = program.command('import').description('turn models trained elsewhere into wavelm models');
+  cmd
+    .command('lmic')
+    .description("read the params.npz that LMIC's train.py writes (np.savez of Haiku's parameters) into a wavelm model.safetensors")
+    .argument('<params>', "LMIC's params.npz (np.savez or np.savez_compressed; pickled module dicts or flat 'module/param' keys)")
+    .requiredOption('-o, --out <file>', 'the wavelm model to write (a .safetensors file that compress, decompress and eval take with -m)')
+    .option('--heads <n>', `attention heads (no parameter shape records them; LMIC's default is ${LMIC_DEFAULT_HEADS})`, intOption('--heads'), LMIC_DEFAULT_HEADS)
+    .option('-f, --force', 'overwrite the output file')
+    .addHelpText('after', `
+The vocabulary, width, layer count and widening factor are read from the parameter shapes. Float16/32/64
+parameters are stored as float32, so decoding is bit-exact on every machine from then on.
+
+Examples:
+  wavelm import lmic params.npz -o lmic.safetensors
+  wavelm compress speech.wav -m lmic.safetensors -o speech.wlm`)
+    .action(
+      action((params: string, flags: ImportLmicFlags, sub: Command) => {
+        if (existsSync(flags.out) && !flags.force) throw new ConfigError(`${flags.out} exists; give -f to overwrite it`, { subject: flags.out });
+        const { config, params: weights } = importLmicParams(params, { numHeads: flags.heads });
+        writeModelFile(flags.out, weights, config, lmicPipeline(config.vocabSize), 0);
+        emit(sub, { input: params, output: flags.out, config, numParams: countParams(config) }, () =>
+          `${flags.out}: ${countParams(config)} parameters (vocabulary ${config.vocabSize}, d ${config.embeddingDim}, ${config.numLayers} layers, ${config.numHeads} heads, widening ${config.wideningFactor})`);
+      }),
+    );
+}
