@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { encodeWav, toInt16, type AudioData } from '../audio/index.js';
 import { AudioProcessor, defaultCacheDir, encodeFiles, groupFeatures, readCodes, writeCodes } from '../codec/index.js';
 import { ConfigError } from '../util/errors.js';
+import { ENCODEC_FILES, resolveModelPath } from '../util/hub.js';
 import { action, barFor, emit, floatOption, intOption } from './common.js';
 
 interface EncodeCliOptions {
@@ -54,7 +55,7 @@ export function registerCodec(program: Command): void {
     .command('encode')
     .description('encode audio files to codes .npy [codebooks, frames] with a JSON sidecar (rate, bandwidth, frame rate, scales)')
     .argument('<inputs...>', 'audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate and channel count)')
-    .requiredOption('-m, --model <dir>', 'model folder holding config.json and model.safetensors')
+    .requiredOption('-m, --model <dir|id>', 'model folder holding config.json and model.safetensors, or a Hugging Face hub id (facebook/encodec_24khz[@revision])')
     .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', floatOption('--bandwidth'), 6)
     .option('-o, --output <path>', 'output .npy for one input, else a folder (default: beside each input, NAME.codes.npy)')
     .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', floatOption('--group-seconds'))
@@ -69,7 +70,7 @@ export function registerCodec(program: Command): void {
         if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
         const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
         await encodeFiles(inputs, {
-          modelDir: o.model,
+          modelDir: await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }),
           bandwidth: o.bandwidth,
           maxSeconds: o.maxSeconds,
           workers: o.workers,
@@ -92,14 +93,14 @@ export function registerCodec(program: Command): void {
     .command('decode')
     .description('decode codes .npy (with their sidecar) to WAV at the model rate')
     .argument('<codes...>', 'codes files written by `wavelm codec encode`')
-    .requiredOption('-m, --model <dir>', 'the model folder that encoded them')
+    .requiredOption('-m, --model <dir|id>', 'the model folder or hub id that encoded them')
     .option('-o, --output <path>', 'output .wav for one input, else a folder (default: beside each input, NAME.decoded.wav)')
     .option('--float', 'write 32-bit float WAV instead of 16-bit PCM')
     .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')
     .action(
       action(async (inputs: string[], o: DecodeCliOptions, cmd: Command) => {
         const outs = outputsFor(inputs, o.output, '.wav');
-        const proc = AudioProcessor.load(o.model, { backend: backendOf(o.backend) });
+        const proc = AudioProcessor.load(await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }), { backend: backendOf(o.backend) });
         const bar = barFor(cmd, { unit: 'files' });
         const rows: { input: string; output: string; sampleRate: number; channels: number; frames: number; seconds: number }[] = [];
         bar.start(inputs.length, 'decode');

@@ -5,6 +5,7 @@ import { decompressAudio, readArchiveInfo } from '../compress/archive.js';
 import { codeFiles } from '../compress/batch.js';
 import { loadCompressionModel } from '../compress/model.js';
 import { NotFoundError } from '../util/errors.js';
+import { resolveCheckpointPath } from '../util/hub.js';
 import { action, barFor, emit, intOption } from './common.js';
 import { planOutputs, readInput, reportFailures, writeOutput } from './compress.js';
 
@@ -26,7 +27,7 @@ export function registerDecompress(program: Command): void {
     .command('decompress')
     .description('restore the original file from a .wlm archive (needs the model it was compressed with)')
     .argument('<archives...>', '.wlm archives, or directories searched for them')
-    .requiredOption('-m, --model <checkpoint>', 'the checkpoint used to compress')
+    .requiredOption('-m, --model <checkpoint>', 'the checkpoint used to compress (or the hub id, ORG/NAME[@revision], of its model.safetensors)')
     .option('-o, --out <file>', 'where to write the restored file, for one archive (default: ARCHIVE without .wlm)')
     .option('--out-dir <dir>', 'write the restored files under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing files (by default an existing file, such as the original, is left alone and nothing is written)')
@@ -35,7 +36,7 @@ export function registerDecompress(program: Command): void {
     .action(
       action(async (inputs: string[], flags: DecompressFlags, cmd: Command) => {
         const { single, plans } = planOutputs(inputs, flags, '.wlm', restoredName);
-        const model = loadCompressionModel(flags.model);
+        const model = loadCompressionModel(await resolveCheckpointPath(flags.model, barFor(cmd, { unit: 'B' })));
         const workers = Math.max(1, flags.workers);
         if (single) {
           const { input, output } = plans[0]!;

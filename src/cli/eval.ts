@@ -11,6 +11,7 @@ import { evaluateLossless, formatLosslessTable, type LosslessEntry } from '../co
 import { collectAudioFiles } from '../tokens/index.js';
 import { defaultChunkLength, loadCompressionModel } from '../compress/model.js';
 import { ConfigError } from '../util/errors.js';
+import { resolveCheckpointPath } from '../util/hub.js';
 import { action, barFor, emit, intOption, warn } from './common.js';
 import { addTokenOptions, pipelineOptions, type PipelineFlags } from './chunks.js';
 
@@ -82,6 +83,7 @@ Examples:
         if (!flags.files === !flags.manifest) throw new ConfigError('give either --files PATH... or --manifest FILE');
         const inputs = flags.manifest ? manifestPaths(flags.manifest, flags.split) : flags.files!;
         const names = flags.compressors.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+        for (const [i, n] of names.entries()) if (n.startsWith('lm:') && n.length > 3) names[i] = `lm:${await resolveCheckpointPath(n.slice(3), barFor(cmd, { unit: 'B' }))}`;
         if (names.length === 0) throw new ConfigError('--compressors is empty');
         if (flags.lossless) {
           const files = collectAudioFiles(inputs);
