@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { downloadFileToCacheDir, getHFHubCachePath, getRepoFolderName, HubApiError, modelInfo } from '@huggingface/hub';
+import { downloadFileToCacheDir, getRepoFolderName, HubApiError, modelInfo } from '@huggingface/hub';
 import { ConfigError, NotFoundError } from './errors.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 
@@ -40,15 +40,30 @@ export function parseHubId(s: string): HubModelId | undefined {
   return { name: m[1]!, revision: m[2] ?? 'main' };
 }
 
+/** An environment variable, with an empty value read as unset (`HF_HOME= wavelm ...`). */
+function env(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v.replace(/^~(?=$|\/)/, homedir());
+}
+
+/** huggingface_hub's cache folder: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. */
+export function hubCachePath(): string {
+  return env('HF_HUB_CACHE') ?? env('HUGGINGFACE_HUB_CACHE') ?? join(hfHome(), 'hub');
+}
+
+function hfHome(): string {
+  return env('HF_HOME') ?? join(env('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface');
+}
+
 function offline(): boolean {
-  return ['1', 'ON', 'YES', 'TRUE'].includes((process.env.HF_HUB_OFFLINE ?? '').toUpperCase());
+  return ['1', 'ON', 'YES', 'TRUE'].includes((env('HF_HUB_OFFLINE') ?? '').toUpperCase());
 }
 
 /** HF_TOKEN, else the token file `huggingface-cli login` writes (HF_TOKEN_PATH or HF_HOME/token). */
 function hubToken(): string | undefined {
-  if (process.env.HF_TOKEN) return process.env.HF_TOKEN;
-  const home = process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
-  const file = process.env.HF_TOKEN_PATH ?? join(home, 'token');
+  const token = env('HF_TOKEN');
+  if (token) return token;
+  const file = env('HF_TOKEN_PATH') ?? join(hfHome(), 'token');
   try {
     return readFileSync(file, 'utf8').trim() || undefined;
   } catch {
@@ -58,7 +73,7 @@ function hubToken(): string | undefined {
 
 /** The repo's folder in the cache: `HF_HUB_CACHE/models--ORG--NAME`. */
 export function hubCacheFolder(name: string): string {
-  return join(getHFHubCachePath(), getRepoFolderName({ type: 'model', name }));
+  return join(hubCachePath(), getRepoFolderName({ type: 'model', name }));
 }
 
 /** The cached snapshot that holds all `files` for a revision (a commit, or a ref recorded in refs/), else undefined. */
@@ -76,26 +91,37 @@ export function cachedSnapshot(id: HubModelId, files: string[]): string | undefi
   return files.every((f) => existsSync(join(dir, f))) ? dir : undefined;
 }
 
-/** A fetch that reports the bytes of file downloads (the `resolve` requests that are not range probes) to `progress`. */
-function countingFetch(progress: ProgressSink): typeof fetch {
-  return async (input, init) => {
+/**
+ * A fetch that reports download progress: the client probes each file with a `Range: bytes=0-0` request
+ * on its `resolve` URL (whose answer gives the size), then fetches it whole, or for Xet-stored files in
+ * ranges from the Xet servers; every body after a probe counts towards that file. `finish` ends the last bar.
+ */
+function progressFetch(progress: ProgressSink): { fetch: typeof fetch; finish(): void } {
+  let active = false;
+  const finish = () => {
+    if (active) progress.stop();
+    active = false;
+  };
+  const counting: typeof fetch = async (input, init) => {
     const response = await fetch(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    const ranged = new Headers(init?.headers).has('Range');
-    if (!url.includes('/resolve/') || ranged || !response.body) return response;
-    const total = Number(response.headers.get('content-length'));
-    progress.start(Number.isFinite(total) ? total : 0, decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)));
+    if (new Headers(init?.headers).get('Range') === 'bytes=0-0' && url.includes('/resolve/')) {
+      const total = Number(response.headers.get('x-linked-size') ?? response.headers.get('content-range')?.split('/').pop());
+      finish();
+      progress.start(Number.isFinite(total) ? total : 0, decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)));
+      active = true;
+      return response;
+    }
+    if (!active || !response.body || url.includes('/api/')) return response;
     const counter = new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         progress.tick(chunk.byteLength);
         controller.enqueue(chunk);
       },
-      flush() {
-        progress.stop();
-      },
     });
     return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
+  return { fetch: counting, finish };
 }
 
 /** Runs `fn` with console.debug/info silenced: the client logs each download there, which would corrupt --json on stdout. */
@@ -126,9 +152,9 @@ function hubError(id: HubModelId, endpoint: string, e: unknown): Error {
 
 /** Downloads `files` of a hub model into the cache (skipping what is there) and returns the snapshot folder. */
 async function downloadSnapshot(id: HubModelId, files: string[], progress: ProgressSink): Promise<string> {
-  const hubUrl = (process.env.HF_ENDPOINT ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
+  const hubUrl = (env('HF_ENDPOINT') ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
   const accessToken = hubToken();
-  const fetchWithProgress = countingFetch(progress);
+  const { fetch: fetchWithProgress, finish } = progressFetch(progress);
   const storage = hubCacheFolder(id.name);
   try {
     return await quietConsole(async () => {
@@ -139,10 +165,12 @@ async function downloadSnapshot(id: HubModelId, files: string[], progress: Progr
         mkdirSync(dirname(join(storage, 'refs', id.revision)), { recursive: true });
         writeFileSync(join(storage, 'refs', id.revision), commit);
       }
-      for (const path of files) await downloadFileToCacheDir({ repo: { type: 'model', name: id.name }, path, revision: commit, hubUrl, accessToken, fetch: fetchWithProgress });
+      for (const path of files) await downloadFileToCacheDir({ repo: { type: 'model', name: id.name }, path, revision: commit, hubUrl, accessToken, cacheDir: hubCachePath(), fetch: fetchWithProgress });
+      finish();
       return join(storage, 'snapshots', commit);
     });
   } catch (e) {
+    finish();
     if (e instanceof NotFoundError) throw e;
     const cached = networkFailure(e) ? cachedSnapshot(id, files) : undefined;
     if (cached) return cached;

@@ -40,7 +40,7 @@ test('a hub id downloads into the Python cache layout once, then comes from the 
   const name = 'facebook/encodec_24khz';
   const hub = await startTestHub([{ name, dir: model, files: ENCODEC_FILES }]);
   const home = mkdtempSync(join(tmpdir(), 'wavelm-hf-'));
-  const restore = withEnv({ HF_ENDPOINT: hub.endpoint, HF_HOME: home });
+  const restore = withEnv({ HF_ENDPOINT: hub.endpoint, HF_HOME: home, HF_HUB_CACHE: '' }); // empty reads as unset
   try {
     const sink = recordingSink();
     const dir = await resolveModelPath(name, { files: ENCODEC_FILES, progress: sink });
