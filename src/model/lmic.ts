@@ -94,13 +94,7 @@ export function inferLmicConfig(h: HaikuParams, path: string, numHeads = LMIC_DE
   if (vocabSize === undefined || embeddingDim === undefined || hidden === undefined || hidden % embeddingDim !== 0) {
     throw new MismatchError(`${path}: embed/embeddings or linear/w has an unexpected shape`, { subject: path });
   }
-  const config: TransformerConfig = { vocabSize, embeddingDim, numLayers, numHeads, wideningFactor: hidden / embeddingDim, embInitScale: 0.02, positionalEncoding: 'sinusoidal' };
-  try {
-    validateConfig(config);
-  } catch (e) {
-    throw new ConfigError(`${path}: ${(e as Error).message}; give the right --heads`, { subject: path, cause: e });
-  }
-  return config;
+  return { vocabSize, embeddingDim, numLayers, numHeads, wideningFactor: hidden / embeddingDim, embInitScale: 0.02, positionalEncoding: 'sinusoidal' };
 }
 
 /** wavelm parameters from Haiku's, every name and shape checked and nothing left over. */
@@ -121,10 +115,48 @@ export function fromHaikuParams(h: HaikuParams, config: TransformerConfig, path:
   return params;
 }
 
-/** Reads LMIC's params.npz as a wavelm model. `numHeads` defaults to LMIC's 8. */
-export function importLmicParams(path: string, options: { numHeads?: number } = {}): { config: TransformerConfig; params: ParamSet } {
+/** LMIC's `TransformerConfig` fields (transformer.py), as a user may give them. */
+export interface LmicConfigFields {
+  vocab_size?: number;
+  embedding_dim?: number;
+  num_layers?: number;
+  num_heads?: number;
+  widening_factor?: number;
+  emb_init_scale?: number;
+}
+
+const FIELD_OF: Array<[keyof LmicConfigFields, keyof TransformerConfig]> = [
+  ['vocab_size', 'vocabSize'], ['embedding_dim', 'embeddingDim'], ['num_layers', 'numLayers'],
+  ['num_heads', 'numHeads'], ['widening_factor', 'wideningFactor'], ['emb_init_scale', 'embInitScale'],
+];
+
+/** Checks a given TransformerConfig against the one the shapes imply (num_heads and emb_init_scale are taken as given). */
+function applyGivenConfig(inferred: TransformerConfig, given: LmicConfigFields, path: string): TransformerConfig {
+  const out = { ...inferred };
+  for (const [field, key] of FIELD_OF) {
+    const v = given[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'number') throw new ConfigError(`config field ${field} must be a number, got ${JSON.stringify(v)}`, { subject: field });
+    if (key === 'numHeads' || key === 'embInitScale') (out[key] as number) = v;
+    else if (out[key] !== v) throw new MismatchError(`${path}: the given ${field}=${v} disagrees with the parameters, which have ${field}=${String(out[key])}`, { subject: path });
+  }
+  const unknown = Object.keys(given).filter((k) => !FIELD_OF.some(([f]) => f === k));
+  if (unknown.length > 0) throw new ConfigError(`unknown TransformerConfig field(s) ${unknown.join(', ')}; known: ${FIELD_OF.map(([f]) => f).join(', ')}`, { subject: unknown[0] });
+  try {
+    validateConfig(out);
+  } catch (e) {
+    throw new ConfigError(`${path}: ${(e as Error).message}; give the right num_heads`, { subject: path, cause: e });
+  }
+  return out;
+}
+
+/**
+ * Reads LMIC's params.npz as a wavelm model. The config is inferred from the shapes; `config` (LMIC's field
+ * names) is checked against them and supplies num_heads (default LMIC's 8), which no shape records.
+ */
+export function importLmicParams(path: string, options: { config?: LmicConfigFields } = {}): { config: TransformerConfig; params: ParamSet } {
   const h = readHaikuNpz(path);
-  const config = inferLmicConfig(h, path, options.numHeads);
+  const config = applyGivenConfig(inferLmicConfig(h, path), options.config ?? {}, path);
   return { config, params: fromHaikuParams(h, config, path) };
 }
 

@@ -37,22 +37,29 @@ const DEFAULT_ENDPOINT = 'https://huggingface.co';
 export function parseHubId(s: string): HubModelId | undefined {
   const m = HUB_ID.exec(s);
   if (!m || m[1]!.includes('..')) return undefined;
+  // The revision names a file under refs/ in the cache: no empty, '.' or '..' segments.
+  if (m[2]?.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
   return { name: m[1]!, revision: m[2] ?? 'main' };
 }
 
 /** An environment variable, with an empty value read as unset (`HF_HOME= wavelm ...`). */
 function env(name: string): string | undefined {
   const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v.replace(/^~(?=$|\/)/, homedir());
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** A path from the environment with `~` expanded, as huggingface_hub's expanduser does. */
+function envPath(name: string): string | undefined {
+  return env(name)?.replace(/^~(?=$|\/)/, homedir());
 }
 
 /** huggingface_hub's cache folder: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. */
 export function hubCachePath(): string {
-  return env('HF_HUB_CACHE') ?? env('HUGGINGFACE_HUB_CACHE') ?? join(hfHome(), 'hub');
+  return envPath('HF_HUB_CACHE') ?? envPath('HUGGINGFACE_HUB_CACHE') ?? join(hfHome(), 'hub');
 }
 
 function hfHome(): string {
-  return env('HF_HOME') ?? join(env('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface');
+  return envPath('HF_HOME') ?? join(envPath('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface');
 }
 
 function offline(): boolean {
@@ -63,7 +70,7 @@ function offline(): boolean {
 function hubToken(): string | undefined {
   const token = env('HF_TOKEN');
   if (token) return token;
-  const file = env('HF_TOKEN_PATH') ?? join(hfHome(), 'token');
+  const file = envPath('HF_TOKEN_PATH') ?? join(hfHome(), 'token');
   try {
     return readFileSync(file, 'utf8').trim() || undefined;
   } catch {

@@ -149,6 +149,7 @@ export function readZip(buf: Uint8Array, name = 'zip data'): Map<string, Uint8Ar
 
 /** A zip archive of stored members (no compression, no ZIP64: each member and the whole stay under 4 GiB). */
 export function writeZip(members: Array<[string, Uint8Array]>): Uint8Array {
+  if (members.length > 0xffff) throw new UnsupportedError(`zip: ${members.length} members would need ZIP64 (at most 65535)`);
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;

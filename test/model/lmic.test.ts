@@ -125,7 +125,11 @@ for (const name of ['d32', 'd64']) {
       // The head count is in no shape: a wrong one is refused when it cannot divide the width.
       const bad = await runCli(['import', 'lmic', join(tmp, 'params-f32.npz'), '-o', join(tmp, 'bad.safetensors'), '--heads', '5']);
       assert.equal(bad.code, 2, bad.stderr);
-      assert.match(bad.stderr, /--heads/);
+      assert.match(bad.stderr, /num_heads/);
+      // A given TransformerConfig is checked against the shapes.
+      const wrong = await runCli(['import', 'lmic', join(tmp, 'params-f32.npz'), '-o', join(tmp, 'wrong.safetensors'), '--config', `{"num_layers": ${f.config.numLayers + 1}, "num_heads": ${f.config.numHeads}}`]);
+      assert.equal(wrong.code, 5, wrong.stderr);
+      assert.match(wrong.stderr, /num_layers=\d+ disagrees with the parameters/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -176,7 +180,7 @@ test('export then import gives the same parameters bit for bit, with no Python i
   try {
     const npz = join(tmp, 'params.npz');
     exportLmicParams(npz, f.config, params);
-    const back = importLmicParams(npz, { numHeads: f.config.numHeads });
+    const back = importLmicParams(npz, { config: { num_heads: f.config.numHeads } });
     assert.deepEqual(back.config, f.config);
     assert.deepEqual(Object.keys(back.params).sort(), Object.keys(params).sort());
     for (const n of Object.keys(params)) assert.deepEqual(back.params[n], params[n], n);

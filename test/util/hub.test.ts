@@ -31,7 +31,8 @@ function recordingSink(): ProgressSink & { totals: number[]; ticked: number } {
 test('parseHubId: ORG/NAME[@REVISION]', () => {
   assert.deepEqual(parseHubId('facebook/encodec_24khz'), { name: 'facebook/encodec_24khz', revision: 'main' });
   assert.deepEqual(parseHubId('facebook/encodec_48khz@v1.0'), { name: 'facebook/encodec_48khz', revision: 'v1.0' });
-  for (const bad of ['encodec', './x/y', '/abs/path', 'a/b/c', 'a/..']) assert.equal(parseHubId(bad), undefined, bad);
+  assert.deepEqual(parseHubId('org/name@refs/pr/1'), { name: 'org/name', revision: 'refs/pr/1' });
+  for (const bad of ['encodec', './x/y', '/abs/path', 'a/b/c', 'a/..', 'a/b@../../x', 'a/b@/etc', 'a/b@']) assert.equal(parseHubId(bad), undefined, bad);
 });
 
 test('a hub id downloads into the Python cache layout once, then comes from the cache (hub up, down, offline)', async (t) => {
