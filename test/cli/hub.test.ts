@@ -1,7 +1,7 @@
 // `-m ORG/NAME` through the CLI, against a hub served on 127.0.0.1: codec encode downloads
 // ../shared's tiny EnCodec model (as facebook/encodec_24khz) and gives the same codes as the local
 // folder, --json output stays clean; with the hub stopped and HF_HUB_OFFLINE=1, decode runs from the
-// cache and an uncached id exits 3 with what to do; decompress takes an LM model by hub id.
+// cache and an uncached id exits 3 with what to do; decompress and eval take an LM model by hub id.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +54,7 @@ test('codec encode/decode -m facebook/encodec_24khz: downloaded once from the hu
   }
 });
 
-test('decompress -m ORG/NAME takes the model.safetensors of a hub repo', async (t) => {
+test('decompress -m ORG/NAME and eval lm:ORG/NAME take the model.safetensors of a hub repo', async (t) => {
   const fixture = sharedPath(t, 'fixtures', 'lmic-transformer', 'd32');
   if (!fixture) return;
   const dir = mkdtempSync(join(tmpdir(), 'wavelm-hubcli-'));
@@ -77,6 +77,11 @@ test('decompress -m ORG/NAME takes the model.safetensors of a hub repo', async (
     const d = await runCli(['decompress', join(dir, 'in.wlm'), '-m', 'someone/lmic-d32', '-o', join(dir, 'out.wav'), '--workers', '1'], { env });
     assert.equal(d.code, 0, d.stderr);
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'out.wav'))), wav);
+    // eval's lm: takes the same id, from the cache now.
+    const e = await runCli(['--json', 'eval', '--lossless', '--files', join(dir, 'in.wav'), '--compressors', 'lm:someone/lmic-d32', '--workers', '1'], { env: { ...env, HF_HUB_OFFLINE: '1' } });
+    assert.equal(e.code, 0, e.stderr);
+    const results = (JSON.parse(e.stdout) as { results: { compressedBytes: number }[] }).results;
+    assert.equal(results[0]!.compressedBytes, readFileSync(join(dir, 'in.wlm')).length);
   } finally {
     await hub.close();
     rmSync(dir, { recursive: true, force: true });
