@@ -54,7 +54,7 @@ export function registerCodec(program: Command): void {
     .command('encode')
     .description('encode audio files to codes .npy [codebooks, frames] with a JSON sidecar (rate, bandwidth, frame rate, scales)')
     .argument('<inputs...>', 'audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate and channel count)')
-    .requiredOption('-m, --model <dir>', 'model folder holding config.json and model.safetensors')
+    .requiredOption('-m, --model <dir|id>', 'model folder holding config.json and model.safetensors, or a Hugging Face hub id (facebook/encodec_24khz[@revision])')
     .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', numberOption({ above: 0 }), 6)
     .option('-o, --output <path>', 'output .npy for one input, else a folder (default: beside each input, NAME.codes.npy)')
     .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', numberOption({ above: 0 }))
@@ -69,9 +69,9 @@ export function registerCodec(program: Command): void {
         if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
         if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
         const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
-        const { defaultCacheDir, encodeFiles, groupFeatures, writeCodes } = await import('../codec/index.js');
+        const [{ defaultCacheDir, encodeFiles, groupFeatures, writeCodes }, { ENCODEC_FILES, resolveModelPath }] = await Promise.all([import('../codec/index.js'), import('../util/hub.js')]);
         await encodeFiles(inputs, {
-          modelDir: o.model,
+          modelDir: await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }),
           bandwidth: o.bandwidth,
           maxSeconds: o.maxSeconds,
           workers: o.workers,
@@ -94,7 +94,7 @@ export function registerCodec(program: Command): void {
     .command('decode')
     .description('decode codes .npy (with their sidecar) to WAV at the model rate')
     .argument('<codes...>', 'codes files written by `wavelm codec encode`')
-    .requiredOption('-m, --model <dir>', 'the model folder that encoded them')
+    .requiredOption('-m, --model <dir|id>', 'the model folder or hub id that encoded them')
     .option('-o, --output <path>', 'output .wav for one input, else a folder (default: beside each input, NAME.decoded.wav)')
     .option('--float', 'write 32-bit float WAV instead of 16-bit PCM')
     .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')
@@ -103,7 +103,8 @@ export function registerCodec(program: Command): void {
         const outs = outputsFor(inputs, o.output, '.wav');
         if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
         const [{ encodeWav, toInt16 }, { AudioProcessor, readCodes }] = await Promise.all([import('../audio/index.js'), import('../codec/index.js')]);
-        const proc = AudioProcessor.load(o.model, { backend: backendOf(o.backend) });
+        const { ENCODEC_FILES, resolveModelPath } = await import('../util/hub.js');
+        const proc = AudioProcessor.load(await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }), { backend: backendOf(o.backend) });
         const bar = barFor(cmd, { unit: 'files' });
         const rows: { input: string; output: string; sampleRate: number; channels: number; frames: number; seconds: number }[] = [];
         bar.start(inputs.length, 'decode');

@@ -26,6 +26,8 @@ export const commands: CommandEntry[] = [
   { name: 'compress', load: async () => (await import('./compress.js')).registerCompress },
   { name: 'decompress', load: async () => (await import('./decompress.js')).registerDecompress },
   { name: 'eval', load: async () => (await import('./eval.js')).registerEval },
+  { name: 'import', load: async () => (await import('./import.js')).registerImport },
+  { name: 'export', load: async () => (await import('./export.js')).registerExport },
 ];
 
 /**

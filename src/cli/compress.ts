@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CompressStats } from '../compress/archive.js';
+import type { LoadedCompressionModel } from '../compress/model.js';
+import type { CodecPrior } from '../compress/lossless/prior.js';
 import type { FileOutcome, FilePlan } from '../compress/batch.js';
 import type { LosslessStats } from '../compress/lossless/codec.js';
 import type { LevelName } from '../compress/lossless/levels.js';
@@ -77,6 +79,17 @@ export function readInput(path: string): Uint8Array {
   }
 }
 
+/** What -m names: a codec model (the codec starts from it) or a language model (it codes instead). */
+export type ModelFlag = { kind: 'codec'; prior: CodecPrior } | { kind: 'lm'; model: LoadedCompressionModel };
+
+/** Reads -m: a codec model file, or a checkpoint (a path, or a hub id fetched to the Hugging Face cache). */
+export async function loadModelFlag(model: string, cmd: Command): Promise<ModelFlag> {
+  const { isCodecPriorFile, readCodecPrior } = await import('../compress/lossless/prior.js');
+  if (isCodecPriorFile(model)) return { kind: 'codec', prior: readCodecPrior(model) };
+  const [{ resolveCheckpointPath }, { loadCompressionModel }] = await Promise.all([import('../util/hub.js'), import('../compress/model.js')]);
+  return { kind: 'lm', model: loadCompressionModel(await resolveCheckpointPath(model, barFor(cmd, { unit: 'B' }))) };
+}
+
 export function registerCompress(program: Command): void {
   program
     .command('compress')
@@ -86,7 +99,7 @@ export function registerCompress(program: Command): void {
     .option('--out-dir <dir>', 'write the archives under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing archives')
     .addOption(new Option('-l, --level <level>', 'codec preset (recorded in the archive; decompress needs no flag)').choices(LEVEL_CHOICES).default('normal'))
-    .option('-m, --model <checkpoint>', 'code with a trained wavelm language model instead (model.safetensors, a checkpoint or run directory); decompress then needs it too')
+    .option('-m, --model <model>', "a codec model of your own (wavelm train --codec), or a trained language model to code with instead (model.safetensors, a checkpoint or run directory, or a Hugging Face hub id); decompress then needs it too")
     .option('--chunk-length <n>', "with -m: samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", integerOption({ min: 1 }))
     .option('--workers <n>', 'worker threads (the archive is identical for any number)', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
     .option('--raw', 'with -m: code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)')
@@ -116,8 +129,9 @@ wavelm demo --out-dir /tmp/demo trains /tmp/demo/run and writes /tmp/demo/bd_gas
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {
         const { single, plans } = await planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
         if (!single && plans.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
-        if (flags.model === undefined) await compressWithCodec(cmd, single, plans, flags.level, flags.workers);
-        else await compressWithModel(cmd, single, plans, flags as CompressFlags & { model: string }, flags.workers);
+        const model = flags.model === undefined ? undefined : await loadModelFlag(flags.model, cmd);
+        if (model?.kind === 'lm') await compressWithModel(cmd, single, plans, model.model, flags, flags.workers);
+        else await compressWithCodec(cmd, single, plans, flags.level, model?.prior, flags.workers);
       }),
     );
 }
@@ -131,11 +145,11 @@ function codecLine(input: string, out: string, stats: LosslessStats): string {
   return `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${percent(stats.rate)}), ${how}`;
 }
 
-async function compressWithCodec(cmd: Command, single: boolean, plans: FilePlan[], level: LevelName, workers: number): Promise<void> {
+async function compressWithCodec(cmd: Command, single: boolean, plans: FilePlan[], level: LevelName, prior: CodecPrior | undefined, workers: number): Promise<void> {
   const [{ compressLossless }, { SegmentRunner }, { codeFiles }] = await Promise.all([import('../compress/lossless/codec.js'), import('../compress/lossless/segment-runner.js'), import('../compress/batch.js')]);
   if (single) {
     const { input, output } = plans[0]!;
-    const { archive, stats } = await compressLossless(readInput(input), { level, workers, name: input, progress: barFor(cmd, { unit: 'frames' }) });
+    const { archive, stats } = await compressLossless(readInput(input), { level, prior, workers, name: input, progress: barFor(cmd, { unit: 'frames' }) });
     writeOutput(output, archive);
     emit(cmd, { input, output, ...stats }, () => `${codecLine(input, output, stats)}
 ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`);
@@ -145,7 +159,7 @@ ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).to
     SegmentRunner.open(workers),
     plans,
     async ({ input, output }, runner) => {
-      const { archive, stats } = await compressLossless(readInput(input), { level, runner, name: input });
+      const { archive, stats } = await compressLossless(readInput(input), { level, prior, runner, name: input });
       writeOutput(output, archive);
       return stats;
     },
@@ -155,14 +169,13 @@ ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).to
   emitBatch(cmd, outcomes, seconds, (o) => codecLine(o.input, o.output, o.result!));
 }
 
-async function compressWithModel(cmd: Command, single: boolean, plans: FilePlan[], flags: CompressFlags & { model: string }, workers: number): Promise<void> {
-  const [{ compressAudio }, { codeFiles }, { defaultChunkLength, loadCompressionModel }, { ChunkRunner }] = await Promise.all([
+async function compressWithModel(cmd: Command, single: boolean, plans: FilePlan[], model: LoadedCompressionModel, flags: CompressFlags, workers: number): Promise<void> {
+  const [{ compressAudio }, { codeFiles }, { defaultChunkLength }, { ChunkRunner }] = await Promise.all([
     import('../compress/archive.js'),
     import('../compress/batch.js'),
     import('../compress/model.js'),
     import('../compress/parallel.js'),
   ]);
-  const model = loadCompressionModel(flags.model);
   // Code at the length the model was trained on when the checkpoint records it.
   const chunkLength = flags.chunkLength ?? defaultChunkLength(model);
   if (chunkLength < 1) throw new ConfigError('--chunk-length must be at least 1');

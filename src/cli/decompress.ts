@@ -9,7 +9,7 @@ import type { ChunkRunner } from '../compress/parallel.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 import { action, barFor, emit } from './common.js';
 import { integerOption } from './options.js';
-import { planOutputs, readInput, reportFailures, writeOutput } from './compress.js';
+import { loadModelFlag, planOutputs, readInput, reportFailures, writeOutput, type ModelFlag } from './compress.js';
 
 interface DecompressFlags {
   model?: string;
@@ -73,11 +73,12 @@ class DecompressRunner implements FileRunner {
   }
 }
 
-async function restore(input: string, output: string, model: CompressionModel | undefined, opts: { workers?: number; runner?: DecompressRunner; progress?: ReturnType<typeof barFor> }): Promise<Restored> {
+async function restore(input: string, output: string, flag: ModelFlag | undefined, opts: { workers?: number; runner?: DecompressRunner; progress?: ReturnType<typeof barFor> }): Promise<Restored> {
+  const model = flag?.kind === 'lm' ? flag.model : undefined;
   const archive = readInput(input);
   if (isLosslessArchive(archive)) {
     const { decompressLossless } = await import('../compress/lossless/codec.js');
-    const r = await decompressLossless(archive, { name: input, workers: opts.workers, runner: opts.runner?.segments, progress: opts.progress });
+    const r = await decompressLossless(archive, { name: input, prior: flag?.kind === 'codec' ? flag.prior : undefined, workers: opts.workers, runner: opts.runner?.segments, progress: opts.progress });
     writeOutput(output, r.bytes);
     return { bytes: r.bytes.length, verified: r.kind === 'flac' ? "the samples' MD5" : 'CRC-32C' };
   }
@@ -94,7 +95,7 @@ export function registerDecompress(program: Command): void {
     .command('decompress')
     .description('restore the original files from .wlm archives')
     .argument('<archives...>', '.wlm archives, or directories searched for them')
-    .option('-m, --model <checkpoint>', 'the checkpoint used to compress, for archives made with -m')
+    .option('-m, --model <checkpoint>', 'the model used to compress, for archives made with -m: a codec model file, a checkpoint, or the hub id (ORG/NAME[@revision]) of its model.safetensors')
     .option('-o, --out <file>', 'where to write the restored file, for one archive (default: ARCHIVE without .wlm; NAME.flac.wlm restores as NAME.wav)')
     .option('--out-dir <dir>', 'write the restored files under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing files (by default an existing file, such as the original, is left alone and nothing is written)')
@@ -106,7 +107,7 @@ export function registerDecompress(program: Command): void {
     .action(
       action(async (inputs: string[], flags: DecompressFlags, cmd: Command) => {
         const { single, plans } = await planOutputs(inputs, flags, '.wlm', restoredName);
-        const model = flags.model === undefined ? undefined : (await import('../compress/model.js')).loadCompressionModel(flags.model);
+        const model = flags.model === undefined ? undefined : await loadModelFlag(flags.model, cmd);
         const workers = flags.workers;
         if (single) {
           const { input, output } = plans[0]!;
@@ -118,7 +119,7 @@ export function registerDecompress(program: Command): void {
         }
         if (plans.length === 0) throw new NotFoundError(`no .wlm archives in ${inputs.join(', ')}`);
         const { codeFiles } = await import('../compress/batch.js');
-        const { outcomes, seconds } = await codeFiles(DecompressRunner.open(workers, model), plans, ({ input, output }, runner) => restore(input, output, model, { runner }), barFor(cmd, { unit: 'files' }), 'decompress');
+        const { outcomes, seconds } = await codeFiles(DecompressRunner.open(workers, model?.kind === 'lm' ? model.model : undefined), plans, ({ input, output }, runner) => restore(input, output, model, { runner }), barFor(cmd, { unit: 'files' }), 'decompress');
         const done = outcomes.filter((o) => o.result);
         const bytes = done.reduce((s, o) => s + o.result!.bytes, 0);
         emit(cmd, { files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })), total: { files: done.length, failed: outcomes.length - done.length, bytes, seconds } }, () =>

@@ -93,6 +93,8 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
         ]);
         const inputs = flags.manifest ? manifestPaths(flags.manifest, flags.split) : flags.files!;
         const names = flags.compressors.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+        const { resolveCheckpointPath } = await import('../util/hub.js');
+        for (const [i, n] of names.entries()) if (n.startsWith('lm:') && n.length > 3) names[i] = `lm:${await resolveCheckpointPath(n.slice(3), barFor(cmd, { unit: 'B' }))}`;
         if (names.length === 0) throw new ConfigError('--compressors is empty');
         if (flags.lossless) {
           const [{ evaluateLossless, formatLosslessTable }, { collectAudioFiles }, { defaultChunkLength, loadCompressionModel }] = await Promise.all([

@@ -96,6 +96,12 @@ function f32(data: TensorData, name: string, file: string): Float32Array {
   return data;
 }
 
+/** Writes a bare model.safetensors: the parameters with the config and pipeline in its metadata (what loadModel reads). */
+export function writeModelFile(path: string, params: ParamSet, config: TransformerConfig, pipeline: PipelineSettings | undefined, step: number): void {
+  const meta: Record<string, string> = { format: 'wavelm-model', config: JSON.stringify(config), ...(pipeline ? { pipeline: JSON.stringify(pipeline) } : {}), step: String(step) };
+  writeSafetensors(path, params, meta);
+}
+
 /** Writes a checkpoint for `trainer` under `<runDir>/checkpoints/` and makes it the latest. Returns its directory. */
 export function writeCheckpoint(runDir: string, trainer: Trainer, state: CheckpointState, keep = 3): string {
   const root = join(runDir, 'checkpoints');
@@ -105,9 +111,7 @@ export function writeCheckpoint(runDir: string, trainer: Trainer, state: Checkpo
   const tmp = join(root, `${name}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
-  const params = trainer.getParams();
-  const meta = { format: 'wavelm-model', config: JSON.stringify(state.model), pipeline: JSON.stringify(state.pipeline), step: String(state.step) };
-  writeSafetensors(join(tmp, 'model.safetensors'), params, meta);
+  writeModelFile(join(tmp, 'model.safetensors'), trainer.getParams(), state.model, state.pipeline, state.step);
   const opt = trainer.getOptimizerState();
   const moments: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [k, t] of Object.entries(opt.m)) moments[`m/${k}`] = t;

@@ -55,26 +55,41 @@ export function writeNpy(path: string, data: NpyData, shape: number[]): void {
   writeFileSync(path, serializeNpy(data, shape));
 }
 
-export function parseNpy(buf: Uint8Array, name = 'npy data'): NpyArray {
+export interface NpyHeader {
+  descr: string;
+  fortranOrder: boolean;
+  shape: number[];
+  /** Where the array's bytes (or, for object arrays, its pickle) start. */
+  dataOffset: number;
+}
+
+/** The header of a .npy buffer (any dtype, object arrays included). */
+export function parseNpyHeader(buf: Uint8Array, name = 'npy data'): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (buf.length < 10 || !magic.every((b, i) => buf[i] === b)) throw new FormatError(`${name}: not a .npy file (bad magic)`, { subject: name });
   const major = buf[6]!;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const hstart = major === 1 ? 10 : 12;
+  if (hstart > buf.length) throw new FormatError(`${name}: header runs past the end of the file`, { subject: name });
+  const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   if (hstart + hlen > buf.length) throw new FormatError(`${name}: header runs past the end of the file`, { subject: name });
   const header = Buffer.from(buf.subarray(hstart, hstart + hlen)).toString('latin1');
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeM = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeM === undefined) throw new FormatError(`${name}: unreadable header`, { subject: name });
-  if (fortran === 'True') throw new UnsupportedError(`${name}: Fortran-ordered arrays are not supported`, { subject: name });
   const shape = shapeM.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new FormatError(`${name}: bad shape (${shapeM})`, { subject: name });
+  return { descr, fortranOrder: fortran === 'True', shape, dataOffset: hstart + hlen };
+}
+
+export function parseNpy(buf: Uint8Array, name = 'npy data'): NpyArray {
+  const { descr, fortranOrder, shape, dataOffset: start } = parseNpyHeader(buf, name);
+  if (fortranOrder) throw new UnsupportedError(`${name}: Fortran-ordered arrays are not supported`, { subject: name });
   const entry = DESCR.find(([, d]) => d === descr || d.slice(1) === descr.slice(1) && descr[0] === '=');
   if (!entry) throw new UnsupportedError(`${name}: dtype ${descr} is not supported`, { subject: name });
   const n = shape.reduce((a, b) => a * b, 1);
   const ctor = entry[0] as unknown as { new (b: ArrayBuffer): NpyData; BYTES_PER_ELEMENT: number };
-  const start = hstart + hlen;
   if (start + n * ctor.BYTES_PER_ELEMENT > buf.length) throw new FormatError(`${name}: data is shorter than shape [${shape.join(', ')}] needs`, { subject: name });
   // Copy (Buffer#slice would return a view on the whole file) so the array owns aligned bytes.
   const bytes = new Uint8Array(n * ctor.BYTES_PER_ELEMENT);
