@@ -9,6 +9,7 @@
  * reached can differ from L-BFGS-B's in the null space of the filterbank; both fit the mel frames equally well
  * (docs/features.md gives the measured difference).
  */
+import { createHash } from 'node:crypto';
 import { ConfigError } from '../util/errors.js';
 import { griffinLim, type GriffinLimOptions } from './griffinlim.js';
 import { LIBROSA_DEFAULTS, melFilterbank, type FeatureMatrix, type MelFilterbank, type MelOptions } from './spectral.js';
@@ -159,6 +160,23 @@ function applyAt(p: Packed, r: Float64Array, out: Float64Array): void {
 }
 
 /**
+ * The pseudo-inverse costs more than inverting a few seconds of audio (an eigen-decomposition of n_mels^2), so the
+ * last few filterbanks' are kept, keyed by the filterbank's content.
+ */
+const solverCache = new Map<string, { pinv: Float64Array; lambdaMax: number; A: Packed }>();
+
+function solverFor(fb: MelFilterbank): { pinv: Float64Array; lambdaMax: number; A: Packed } {
+  const bytes = new Uint8Array(fb.data.buffer, fb.data.byteOffset, fb.data.byteLength);
+  const key = `${fb.shape.join('x')}:${createHash('sha1').update(bytes).digest('hex')}`;
+  const hit = solverCache.get(key);
+  if (hit) return hit;
+  const made = { ...melPseudoInverse(fb), A: pack(fb) };
+  solverCache.set(key, made);
+  if (solverCache.size > 4) solverCache.delete(solverCache.keys().next().value as string);
+  return made;
+}
+
+/**
  * Non-negative least squares per column: X >= 0 ([bins, T]) minimising ||A X - M||^2, from max(0, pinv(A) M) by
  * `iters` FISTA steps of size 1 / L. Float64 inside, float32 out.
  */
@@ -168,8 +186,7 @@ export function nnlsFilterbank(fb: MelFilterbank, M: FeatureMatrix, iters = 100)
   if (rows !== nMels) throw new ConfigError(`mel spectrogram has ${rows} bands, the filterbank ${nMels}`, { subject: 'n_mels' });
   if (!Number.isSafeInteger(iters) || iters < 0) throw new ConfigError(`nnls iterations must be a non-negative integer, got ${iters}`, { subject: 'nnls_iter' });
   // lambdaMax(A A^T) = lambdaMax(A^T A), the gradient's Lipschitz constant, sets the step.
-  const { pinv: P, lambdaMax: L } = melPseudoInverse(fb);
-  const A = pack(fb);
+  const { pinv: P, lambdaMax: L, A } = solverFor(fb);
   const out = new Float32Array(bins * T);
   const b = new Float64Array(nMels);
   let x = new Float64Array(bins);
