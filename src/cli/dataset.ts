@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { encodeWav } from '../audio/index.js';
 import {
   buildDataset, DatasetReader, decodedToAudio, exportNpy, exportWebDataset, importWebDataset, parseFieldSpecs, resolveDatasetPaths, verifyDataset,
-  DECISION_RULE, DEFAULT_CANDIDATES, parseByteSize, planStorage,
+  DECISION_RULE, DEFAULT_CANDIDATES, humanBytes, parseByteSize, planStorage,
   type DecodedValue, type ModelFamily, type Priority, type StoragePlan,
 } from '../dataset/index.js';
 import { ChecksumError, ConfigError, exitCodeFor } from '../util/errors.js';
@@ -51,7 +51,6 @@ function summarise(v: DecodedValue): unknown {
 }
 
 function planText(p: StoragePlan): string {
-  const gb = (b: number) => (b / 1e9).toFixed(3);
   const mb = (b: number) => (b / 1e6).toFixed(2);
   const rows = p.candidates.map((c) => [
     c.name, c.lossy ? 'lossy' : 'lossless', Math.round(c.bytesPerSecond).toString(), mb(c.predictedBytes), c.decodeMsPerBatch.toFixed(2), Math.round(c.decodeRealtime).toString(), c.fitsBudget ? 'yes' : 'no',
@@ -64,7 +63,7 @@ function planText(p: StoragePlan): string {
     line(head),
     ...rows.map(line),
     p.recommendation
-      ? `recommended for a ${p.model} model${p.diskBudget !== null ? ` within ${gb(p.diskBudget)} GB` : ''}: --fields '${p.recommendation.spec}' (${p.recommendation.reason})`
+      ? `recommended for a ${p.model} model${p.diskBudget !== null ? ` within ${humanBytes(p.diskBudget)}` : ''}: --fields '${p.recommendation.spec}' (${p.recommendation.reason})`
       : `no candidate suits a ${p.model} model; add one to --fields`,
     `rule: ${p.rule}`,
   ].join('\n');

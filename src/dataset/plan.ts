@@ -154,19 +154,27 @@ async function timeDecode(path: string, field: string, batchSize: number): Promi
   return (performance.now() - t0) / 1000 / passes;
 }
 
+/** 1.23 GB, 45.6 MB, 789 kB (powers of 1000, as disk sizes are sold). */
+export function humanBytes(b: number): string {
+  if (b >= 1e12) return `${(b / 1e12).toFixed(2)} TB`;
+  if (b >= 1e9) return `${(b / 1e9).toFixed(2)} GB`;
+  if (b >= 1e6) return `${(b / 1e6).toFixed(1)} MB`;
+  return `${(b / 1e3).toFixed(0)} kB`;
+}
+
 /** The decision rule over the measured candidates. */
 export function recommend(cands: CandidateReport[], specs: Map<string, string>, model: ModelFamily, prefer: Priority): StoragePlan['recommendation'] {
   const fits = cands.filter((c) => c.fitsBudget);
   const pick = (c: CandidateReport, reason: string) => ({ name: c.name, spec: specs.get(c.name)!, reason });
   const smallest = (cs: CandidateReport[]) => cs.reduce((a, b) => (b.predictedBytes < a.predictedBytes ? b : a));
-  const size = (c: CandidateReport) => `${(c.predictedBytes / 1e9).toFixed(3)} GB`;
+  const size = (c: CandidateReport) => humanBytes(c.predictedBytes);
   if (model === 'token-lm' || model === 'spectrogram') {
     const want = model === 'token-lm' ? cands.filter((c) => c.type === 'codec_tokens') : cands.filter((c) => c.type === 'mel');
     if (want.length === 0) return null;
     const preferred = model === 'spectrogram' ? want.filter((c) => c.args.dtype === 'float16') : want;
     const pool = (preferred.length ? preferred : want).filter((c) => c.fitsBudget);
     const c = pool.length ? smallest(pool) : smallest(want);
-    const what = model === 'token-lm' ? 'token LMs train on codec tokens' : 'spectrogram models train on mel frames, and float16 halves float32 at no loss a model notices';
+    const what = model === 'token-lm' ? "token LMs train on codec tokens (sizes from the field's frame rate; make the codes with 'wavelm codec encode' and name each sample's .npy in a manifest)" : 'spectrogram models train on mel frames, and float16 halves float32 at no loss a model notices';
     return pick(c, `${what}: ${size(c)}${c.fitsBudget ? '' : ', over the disk budget (nothing of this kind fits)'}`);
   }
   const raw = cands.filter((c) => c.type === 'waveform' && c.args.dtype === 'int16');
@@ -257,7 +265,7 @@ export async function planStorage(inputs: string[], opts: StoragePlanOptions = {
         fitsBudget: opts.diskBudget === undefined || predicted <= opts.diskBudget,
       });
     }
-    const specText = new Map(specs.map((s) => [s.name, `${s.name}=${s.type}${Object.keys(s.args).length ? `(${Object.entries(s.args).map(([k, v]) => `${k}=${String(v)}`).join(',')})` : ''}`]));
+    const specText = new Map(specs.map((s) => [s.name, `${s.name === s.type ? '' : `${s.name}=`}${s.type}${Object.keys(s.args).length ? `(${Object.entries(s.args).map(([k, v]) => `${k}=${String(v)}`).join(',')})` : ''}`]));
     return {
       input: { samples: items.length, seconds: totalSeconds },
       sample: { samples: picked.length, seconds: sampleTotal },
