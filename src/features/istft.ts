@@ -83,6 +83,55 @@ export class InverseRealFFT {
     // DFT(A) is real and even, DFT(B) imaginary and odd: bins above n/2 mirror the lower ones.
     for (let t = h + 1; t < n; t++) x[t] = (fa[n - t]! - fb[n - t]!) * inv;
   }
+
+  /**
+   * Two spectra at once (columns offA and offB): z = IDFT(X1 + i X2) = x1 + i x2, and the real sequences
+   * P = Re(X1 + i X2) and Q = Im(X1 + i X2) are one call of the two-frame real FFT; with FP = DFT(P), FQ = DFT(Q),
+   * x1 = (Re FP + Im FQ) / n and x2 = (Re FQ - Im FP) / n. Falls back to two single transforms without SIMD.
+   */
+  transformPair(re: ArrayLike<number>, im: ArrayLike<number>, offA: number, offB: number, stride: number, xa: Float64Array, xb: Float64Array): void {
+    const p = this.pair;
+    if (!p) {
+      this.transform(re, im, offA, stride, xa);
+      this.transform(re, im, offB, stride, xb);
+      return;
+    }
+    const { n, a: P, b: Q } = this;
+    const h = n / 2;
+    P[0] = re[offA]!;
+    Q[0] = re[offB]!;
+    P[h] = re[offA + h * stride]!;
+    Q[h] = re[offB + h * stride]!;
+    for (let k = 1; k < h; k++) {
+      const r1 = re[offA + k * stride]!;
+      const i1 = im[offA + k * stride]!;
+      const r2 = re[offB + k * stride]!;
+      const i2 = im[offB + k * stride]!;
+      P[k] = r1 - i2;
+      P[n - k] = r1 + i2;
+      Q[k] = i1 + r2;
+      Q[n - k] = r2 - i1;
+    }
+    const v = p.view;
+    v.set(P, p.frameOffset(0));
+    v.set(Q, p.frameOffset(1));
+    p.run();
+    const pr = p.reOffset(0);
+    const pi = p.imOffset(0);
+    const qr = p.reOffset(1);
+    const qi = p.imOffset(1);
+    const inv = 1 / n;
+    for (let t = 0; t <= h; t++) {
+      xa[t] = (v[pr + 2 * t]! + v[qi + 2 * t]!) * inv;
+      xb[t] = (v[qr + 2 * t]! - v[pi + 2 * t]!) * inv;
+    }
+    // Real inputs: DFT bins above n/2 are the conjugates of those below.
+    for (let t = h + 1; t < n; t++) {
+      const m = n - t;
+      xa[t] = (v[pr + 2 * m]! - v[qi + 2 * m]!) * inv;
+      xb[t] = (v[qr + 2 * m]! + v[pi + 2 * m]!) * inv;
+    }
+  }
 }
 
 export interface IstftOptions {
@@ -163,10 +212,16 @@ export function istft(re: FeatureMatrix, im: FeatureMatrix, opts: IstftOptions =
   // Overlap-add into float32, frame by frame in order, as librosa's float32 output buffer does.
   const buf = new Float32Array(full);
   const frame = new Float64Array(nFft);
-  for (let t = 0; t < T; t++) {
-    p.ifft.transform(re.data, im.data, t, T0, frame);
-    const s = t * hop;
-    for (let i = 0; i < nFft; i++) buf[s + i] += window[i]! * frame[i]!;
+  const next = new Float64Array(nFft);
+  for (let t = 0; t < T; t += 2) {
+    if (t + 1 < T) p.ifft.transformPair(re.data, im.data, t, t + 1, T0, frame, next);
+    else p.ifft.transform(re.data, im.data, t, T0, frame);
+    // Frames are added in order, t then t + 1, as librosa's loop adds them.
+    for (let u = t; u < Math.min(T, t + 2); u++) {
+      const f = u === t ? frame : next;
+      const s = u * hop;
+      for (let i = 0; i < nFft; i++) buf[s + i] += window[i]! * f[i]!;
+    }
   }
   const wss = windowSumSquare(p, T);
   const y = new Float32Array(outLen);
