@@ -3,7 +3,7 @@
  * on the CMU ARCTIC sentences of ../shared (16 kHz): mel spectrograms (librosa's defaults, and Whisper's 80-band
  * setting) inverted by librosa's mel_to_audio (NNLS + Griffin-Lim, ITER iterations, default 32), and EnCodec at
  * 1.5 / 3 / 6 kbps. One row per setting: STOI, ESTOI, SNR, SI-SDR and LSD against the original (mean over files),
- * and the inversion speed in seconds of audio per wall second.
+ * and the inversion speed in seconds of audio per wall second and per CPU second.
  *
  * EnCodec runs the model found in WAVELM_ENCODEC_24K (an HF-format folder of facebook/encodec_24khz); without it,
  * the tiny random-weight test model of ../shared/fixtures/encodec, whose output is noise by construction: those rows
@@ -22,6 +22,13 @@ interface Row {
   reports: MetricReport[];
   audioSeconds: number;
   wallSeconds: number;
+  cpuSeconds: number;
+}
+
+/** This process's user + system CPU seconds since `c0` (a steadier speed figure than wall time on a shared machine). */
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
 }
 
 function summary(name: string, extra: Record<string, unknown>, r: Row): BenchResult {
@@ -36,6 +43,7 @@ function summary(name: string, extra: Record<string, unknown>, r: Row): BenchRes
     si_sdr_db: mean((m) => m.siSdrDb),
     lsd_db: mean((m) => m.lsdDb),
     x_realtime: Number((r.audioSeconds / r.wallSeconds).toFixed(1)),
+    x_realtime_cpu: Number((r.audioSeconds / r.cpuSeconds).toFixed(1)),
   };
 }
 
@@ -57,12 +65,14 @@ export default async function* melinvert(args: string[]): AsyncGenerator<BenchRe
     ['mel Whisper-style (n_fft 400, hop 160, 80 mels)', { nFft: 400, hopLength: 160, nMels: 80 }],
   ];
   for (const [name, o] of settings) {
-    const row: Row = { reports: [], audioSeconds: 0, wallSeconds: 0 };
+    const row: Row = { reports: [], audioSeconds: 0, wallSeconds: 0, cpuSeconds: 0 };
     for (const c of clips) {
       const M = melSpectrogram(c.y, { ...o, sr: c.sr });
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const back = melToAudio(M, { ...o, sr: c.sr, nIter, length: c.y.length });
       row.wallSeconds += (performance.now() - t0) / 1000;
+      row.cpuSeconds += cpuSince(c0);
       row.audioSeconds += c.y.length / c.sr;
       row.reports.push(compareAudio([c.y], [back], c.sr));
     }
@@ -74,12 +84,14 @@ export default async function* melinvert(args: string[]): AsyncGenerator<BenchRe
   const proc = AudioProcessor.load(modelDir);
   const model = real ? real : 'tiny random-weight fixture model (noise by construction, not EnCodec quality)';
   for (const bw of [1.5, 3, 6]) {
-    const row: Row = { reports: [], audioSeconds: 0, wallSeconds: 0 };
+    const row: Row = { reports: [], audioSeconds: 0, wallSeconds: 0, cpuSeconds: 0 };
     for (const c of clips) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const codes = proc.audioToFeatures({ sampleRate: c.sr, channels: [c.y] }, { bandwidth: bw });
       const out = proc.featuresToAudio(codes);
       row.wallSeconds += (performance.now() - t0) / 1000;
+      row.cpuSeconds += cpuSince(c0);
       row.audioSeconds += c.y.length / c.sr;
       const back = resample(out.channels[0]!, out.sampleRate, c.sr).subarray(0, c.y.length);
       const fitted = new Float32Array(c.y.length);
