@@ -76,7 +76,16 @@ function checkSidecar(s: unknown, file: string): MelSettings {
     return v;
   };
   for (const k of ['sampleRate', 'nFft', 'hopLength', 'winLength', 'power', 'nMels', 'fmin', 'fmax', 'ref'] as const) num(k);
-  if (!['power', 'db', 'ln'].includes(o.scale as string)) throw new FormatError(`${file}: 'scale' should be power, db or ln, found ${JSON.stringify(o.scale)}`, { subject: file });
+  const oneOf = (k: keyof MelSettings, allowed: unknown[]): void => {
+    if (!allowed.includes(o[k])) throw new FormatError(`${file}: '${k}' should be one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, found ${JSON.stringify(o[k])}`, { subject: file });
+  };
+  oneOf('scale', ['power', 'db', 'ln']);
+  oneOf('window', ['hann', 'hamming', 'blackman', 'boxcar', 'ones', 'rectangular']);
+  oneOf('padMode', ['constant', 'reflect', 'edge', 'symmetric']);
+  oneOf('center', [true, false]);
+  oneOf('htk', [true, false]);
+  oneOf('norm', ['slaney', null]);
+  if (o.length !== null && !(Number.isSafeInteger(o.length) && o.length! >= 0)) throw new FormatError(`${file}: 'length' should be a sample count or null, found ${JSON.stringify(o.length)}`, { subject: file });
   const { format: _f, version: _v, ...settings } = o as MelSidecar;
   return settings;
 }

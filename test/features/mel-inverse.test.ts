@@ -157,11 +157,23 @@ test('features invert: mel and dB-mel round trips are intelligible (STOI) and th
     // Zero initial phase is another, deterministic start.
     const zero = new AudioProcessor().featuresToAudio(readMelFeatures(mel), { init: null, nIter: 4 });
     assert.ok(relErr(zero.channels[0]!, back) > 0.1);
+    // Without the sidecar the settings come from the command line (librosa's defaults otherwise).
+    const bare = join(dir, 'bare.npy');
+    writeFileSync(bare, readFileSync(mel));
+    r = await runCli(['features', 'invert', bare, '-o', out, '--sr', '16000', '--n-fft', '400', '--hop-length', '160', '--db', '--length', String(ref.length)]);
+    assert.equal(r.code, 0, r.stderr);
+    const bareBack = toFloat32Channels(await loadAudio(out))[0]!;
+    assert.ok(relErr(bareBack, back) < 1e-6);
     r = await runCli(['features', 'invert', join(dir, 'missing.npy'), '-o', out]);
     assert.equal(r.code, 3);
     r = await runCli(['features', 'invert', mel, '-o', out, '--init', 'sideways']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--init/);
+    const side = JSON.parse(readFileSync(`${mel}.json`, 'utf8')) as Record<string, unknown>;
+    writeFileSync(`${mel}.json`, JSON.stringify({ ...side, window: 'kaiser' }));
+    r = await runCli(['features', 'invert', mel, '-o', out]);
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /window/);
     writeFileSync(`${mel}.json`, '{"format":"wavelm-mel","version":7}');
     r = await runCli(['features', 'invert', mel, '-o', out]);
     assert.equal(r.code, 4);
