@@ -1,7 +1,7 @@
-/** `wavelm dataset build|info|verify|cat|export|import`: the audio dataset format (src/dataset does the work). */
+/** `wavelm dataset build|plan|info|verify|cat|export|import`: the audio dataset format (src/dataset does the work). */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { DecodedValue } from '../dataset/index.js';
+import type { DecodedValue, ModelFamily, Priority, StoragePlan } from '../dataset/index.js';
 import { ChecksumError, ConfigError, exitCodeFor } from '../util/errors.js';
 import type { NpyData } from '../util/npy.js';
 import { action, barFor, checkWritable, emit, warn } from './common.js';
@@ -28,6 +28,25 @@ function summarise(v: DecodedValue): unknown {
     if (x > max) max = x;
   }
   return { dtype: v.dtype, shape: v.shape, ...(v.sampleRate ? { sample_rate: v.sampleRate } : {}), min: v.data.length ? min : null, max: v.data.length ? max : null };
+}
+
+function planText(p: StoragePlan, humanBytes: (n: number) => string): string {
+  const mb = (b: number) => (b / 1e6).toFixed(2);
+  const rows = p.candidates.map((c) => [
+    c.name, c.lossy ? 'lossy' : 'lossless', Math.round(c.bytesPerSecond).toString(), mb(c.predictedBytes), c.decodeMsPerBatch.toFixed(2), Math.round(c.decodeRealtime).toString(), c.fitsBudget ? 'yes' : 'no',
+  ]);
+  const head = ['field', 'kind', 'bytes/s', 'predicted MB', `ms/batch of ${p.batchSize}`, 'x real time', 'fits'];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((v, i) => (i < 2 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
+  return [
+    `input: ${p.input.samples} samples, ${(p.input.seconds / 3600).toFixed(2)} h of audio; measured on ${p.sample.samples} samples (${p.sample.seconds.toFixed(1)} s)`,
+    line(head),
+    ...rows.map(line),
+    p.recommendation
+      ? `recommended for a ${p.model} model${p.diskBudget !== null ? ` within ${humanBytes(p.diskBudget)}` : ''}: --fields '${p.recommendation.spec}' (${p.recommendation.reason})`
+      : `no candidate suits a ${p.model} model; add one to --fields`,
+    `rule: ${p.rule}`,
+  ].join('\n');
 }
 
 export function registerDataset(program: Command): void {
@@ -59,6 +78,28 @@ export function registerDataset(program: Command): void {
           `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s${r.skipped.length > 0 ? `; ${r.skipped.length} unreadable file(s) left out` : ''}`,
           ...r.shards.map((s) => `  ${s.path}: ${s.samples} samples, ${mib(s.bytes)}`),
         ].join('\n'));
+      }),
+    );
+
+  ds.command('plan')
+    .description('choose a storage layout: measure each candidate field on a sample of the inputs (bytes per second of audio, decode time per batch), extrapolate to all of them, and recommend one by the rule the plan prints (docs/dataset.md)')
+    .argument('<inputs...>', 'audio files, folders or manifests, as for dataset build')
+    .option('--model <family>', 'what will train on it: waveform, spectrogram or token-lm', 'waveform')
+    .option('--disk-budget <size>', 'space the dataset may take, e.g. 200GB or 50GiB (default: unlimited)')
+    .option('--prefer <what>', 'for waveform models: speed (raw int16 when it fits) or space (FLAC)', 'speed')
+    .option('--fields <spec>', 'candidate fields, as dataset build takes them (default: waveform int16 and float32, FLAC, Opus, mel float16 and float32, codec tokens)')
+    .option('--sample <n>', 'samples measured, spread over the inputs', integerOption({ min: 1 }), 64)
+    .option('--batch-size <n>', 'batch size the decode time is given for', integerOption({ min: 1 }), 32)
+    .option('--segment-seconds <s>', 'as dataset build: cut recordings into segments of S seconds', numberOption({ above: 0 }))
+    .option('--split <name>', 'as dataset build: only the manifest entries of this split')
+    .action(
+      action(async (inputs: string[], o: { model: string; diskBudget?: string; prefer: string; fields?: string; sample: number; batchSize: number; segmentSeconds?: number; split?: string }, cmd: Command) => {
+        const { DEFAULT_CANDIDATES, humanBytes, parseByteSize, parseFieldSpecs, planStorage } = await import('../dataset/index.js');
+        const plan = await planStorage(inputs, {
+          candidates: parseFieldSpecs(o.fields ?? DEFAULT_CANDIDATES), sampleSize: o.sample, batchSize: o.batchSize, model: o.model as ModelFamily, prefer: o.prefer as Priority,
+          diskBudget: o.diskBudget === undefined ? undefined : parseByteSize(o.diskBudget), segmentSeconds: o.segmentSeconds, split: o.split, progress: barFor(cmd, { unit: 'samples' }),
+        });
+        emit(cmd, plan, () => planText(plan, humanBytes));
       }),
     );
 

@@ -1,8 +1,8 @@
-/** `wavelm features stft|mel|mfcc|resample`: librosa-style features to .npy (and PNG), and resampling to WAV. */
+/** `wavelm features stft|mel|mfcc|invert|resample`: librosa-style features to .npy (and PNG), mel back to audio, and resampling to WAV. */
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { AudioData } from '../audio/index.js';
-import type { FeatureMatrix, MelSpectrogramOptions, PadMode, ResampleQuality, WindowName } from '../features/index.js';
+import type { FeatureMatrix, MelSettings, MelSpectrogramOptions, PadMode, ResampleQuality, WindowName } from '../features/index.js';
 import { ConfigError } from '../util/errors.js';
 import type { Colormap } from '../util/png.js';
 import { action, barFor, checkWritable, emit } from './common.js';
@@ -143,6 +143,7 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
   let m: FeatureMatrix;
   let isDb = false;
   let isPower = false;
+  let melRef = 1;
   if (kind === 'stft') {
     const power = o.power ?? 1;
     m = spectrogram(y, { ...base, power });
@@ -162,12 +163,24 @@ async function runSpectral(kind: Kind, input: string, o: SpectralCliOptions, cmd
       m = mfccFromDb(powerToDb(m, { ref, topDb }), { nMfcc: o.nMfcc, lifter: o.lifter });
       isDb = true;
     } else if (o.db) {
+      melRef = ref === 'max' ? m.data.reduce((a, b) => Math.max(a, b), 0) : ref;
       m = powerToDb(m, { ref, topDb });
       isDb = true;
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  if (o.output) (await import('../util/npy.js')).writeNpy(o.output, m.data, m.shape);
+  if (o.output && kind === 'mel') {
+    // The sidecar lets `features invert` (and AudioProcessor.featuresToAudio) undo it with the same settings.
+    const { LIBROSA_DEFAULTS, writeMelFeatures } = await import('../features/index.js');
+    const nFft = o.nFft ?? LIBROSA_DEFAULTS.nFft;
+    const winLength = o.winLength ?? nFft;
+    const settings: MelSettings = {
+      sampleRate: sr, nFft, hopLength: o.hopLength ?? Math.max(1, Math.floor(winLength / 4)), winLength, window: o.window as WindowName, center: o.center,
+      padMode: o.padMode as PadMode, power: o.power ?? LIBROSA_DEFAULTS.power, nMels: m.shape[0], fmin: o.fmin ?? 0, fmax: o.fmax ?? sr / 2, htk: o.htk ?? false, norm,
+      scale: isDb ? 'db' : 'power', ref: melRef, length: y.length,
+    };
+    writeMelFeatures(o.output, { kind: 'mel', mel: m, settings });
+  } else if (o.output) (await import('../util/npy.js')).writeNpy(o.output, m.data, m.shape);
   if (o.png) await writeSpectrogramPng(o.png, m, isDb, isPower, o.colormap);
   const result = {
     input,
@@ -284,11 +297,79 @@ function spectralCommand(parent: Command, kind: Kind, description: string): void
   c.action(action(async (input: string, opts: SpectralCliOptions, cmd: Command) => runSpectral(kind, input, opts, cmd)));
 }
 
+interface InvertCliOptions {
+  output?: string;
+  sr?: number;
+  nFft?: number;
+  hopLength?: number;
+  power?: number;
+  db?: boolean;
+  ref?: string;
+  nIter: number;
+  momentum: number;
+  init: string;
+  seed: number;
+  nnlsIter: number;
+  length?: number;
+  bits: string;
+}
+
+/** Mel .npy (with the sidecar `features mel` writes, or librosa's defaults) back to a mono WAV by mel_to_audio. */
+async function runInvert(input: string, o: InvertCliOptions, cmd: Command): Promise<void> {
+  if (!o.output) throw new ConfigError('invert needs -o OUT.wav', { subject: '-o' });
+  if (o.init !== 'random' && o.init !== 'zero') throw new ConfigError(`--init must be random or zero, got '${o.init}'`, { subject: '--init' });
+  if (!['16', '24', '32', 'float'].includes(o.bits)) throw new ConfigError(`--bits must be 16, 24, 32 or float, got '${o.bits}'`, { subject: '--bits' });
+  checkWritable(o.output, '-o');
+  const [{ readMelFeatures, defaultMelSettings }, { AudioProcessor }, { encodeWav }] = await Promise.all([import('../features/index.js'), import('../codec/index.js'), import('../audio/index.js')]);
+  const f = readMelFeatures(input, (nMels: number) => defaultMelSettings(o.sr, nMels));
+  const s = f.settings;
+  // Options given on the command line override the sidecar (or stand in for it).
+  if (o.sr !== undefined) s.sampleRate = o.sr;
+  if (o.nFft !== undefined) {
+    s.nFft = o.nFft;
+    s.winLength = o.nFft;
+    s.hopLength = Math.floor(o.nFft / 4);
+  }
+  if (o.hopLength !== undefined) s.hopLength = o.hopLength;
+  if (o.power !== undefined) s.power = o.power;
+  if (o.db) {
+    s.scale = 'db';
+    s.ref = o.ref === undefined ? s.ref : Number(o.ref);
+    if (!(s.ref > 0)) throw new ConfigError(`--ref must be a positive number, got '${o.ref}'`, { subject: '--ref' });
+  }
+  if (s.fmax > s.sampleRate / 2) s.fmax = s.sampleRate / 2;
+  const t0 = performance.now();
+  const audio = new AudioProcessor().featuresToAudio(f, { nIter: o.nIter, momentum: o.momentum, init: o.init === 'zero' ? null : 'random', randomState: o.seed, nnlsIter: o.nnlsIter, length: o.length });
+  const seconds = (performance.now() - t0) / 1000;
+  const y = audio.channels[0]!;
+  const wavOpts = o.bits === 'float' ? { float: true } : { bits: Number(o.bits) as 16 | 24 | 32 };
+  writeFileSync(o.output, encodeWav({ sampleRate: audio.sampleRate, channels: 1, frames: y.length, sampleType: 'float32', bitsPerSample: 32, samples: y }, wavOpts));
+  const result = { input, output: o.output, shape: f.mel.shape, sampleRate: audio.sampleRate, samples: y.length, durationSeconds: y.length / audio.sampleRate, nIter: o.nIter, momentum: o.momentum, init: o.init, seed: o.seed, computeSeconds: seconds };
+  emit(cmd, result, () => `${input}: mel [${f.mel.shape.join(', ')}] -> ${o.output} (${(y.length / audio.sampleRate).toFixed(2)} s at ${audio.sampleRate} Hz, ${o.nIter} Griffin-Lim iterations, ${seconds.toFixed(2)} s)`);
+}
+
 export function registerFeatures(program: Command): void {
-  const f = program.command('features').description('spectral features matching librosa 0.11 (stft, mel, mfcc) and scipy-compatible resampling');
+  const f = program.command('features').description('spectral features matching librosa 0.11 (stft, mel, mfcc), mel back to audio (invert) and scipy-compatible resampling');
   spectralCommand(f, 'stft', 'magnitude STFT, as np.abs(librosa.stft(y)) (shape [1 + n_fft/2, frames])');
   spectralCommand(f, 'mel', 'mel spectrogram, as librosa.feature.melspectrogram (shape [n_mels, frames])');
   spectralCommand(f, 'mfcc', 'MFCC, as librosa.feature.mfcc (shape [n_mfcc, frames])');
+  f.command('invert <input>')
+    .description("mel spectrogram .npy back to audio, as librosa.feature.inverse.mel_to_audio (NNLS onto the filterbank, then Griffin-Lim); reads the settings from INPUT.json as 'features mel' writes it, else librosa's defaults")
+    .requiredOption('-o, --output <file>', 'output WAV (mono)')
+    .option('--sr <rate>', 'sample rate of the features (without a sidecar: librosa\'s 22050)', integerOption({ min: 1 }))
+    .option('--n-fft <n>', 'FFT length the features used (without a sidecar: 2048; hop becomes n_fft // 4)', integerOption({ min: 1 }))
+    .option('--hop-length <n>', 'hop the features used', integerOption({ min: 1 }))
+    .option('--power <p>', 'exponent the mel spectrogram used (librosa: 2)', numberOption({ above: 0 }))
+    .option('--db', 'the values are power_to_db output (converted back with db_to_power)')
+    .option('--ref <r>', 'with --db, the reference power (default: the sidecar\'s, else 1)')
+    .option('--n-iter <n>', 'Griffin-Lim iterations (librosa: 32)', integerOption({ min: 0 }), 32)
+    .option('--momentum <m>', 'fast Griffin-Lim momentum (librosa: 0.99)', numberOption({ min: 0 }), 0.99)
+    .option('--init <how>', "initial phase: random (librosa's default; seeded) or zero (librosa's init=None)", 'random')
+    .option('--seed <n>', "seed of the random phases (numpy RandomState, as librosa's random_state)", integerOption({ min: 0 }), 0)
+    .option('--nnls-iter <n>', 'projected-gradient iterations of the non-negative fit per frame', integerOption({ min: 0 }), 100)
+    .option('--length <n>', 'output length in samples (default: the sidecar\'s, the analysed audio\'s length)', integerOption({ min: 1 }))
+    .option('--bits <b>', 'output encoding: 16, 24, 32 or float', 'float')
+    .action(action(async (input: string, opts: InvertCliOptions, cmd: Command) => runInvert(input, opts, cmd)));
   f.command('resample <input>')
     .description('resample to another rate (scipy.signal.resample_poly\'s filter by default), streaming, to WAV')
     .requiredOption('--sr <rate>', 'output sample rate', integerOption({ min: 1 }))

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadAudio, toFloat32Channels, type AudioData } from '../audio/index.js';
-import { resample } from '../features/index.js';
+import { melFeaturesToAudio, resample, type MelFeatures, type MelInversionOptions } from '../features/index.js';
 import { ConfigError, FormatError, MismatchError, NotFoundError } from '../util/errors.js';
 import { parseNpy, serializeNpy } from '../util/npy.js';
 import { codebooksForBandwidth, frameRate, hopLength, segmentation, type EncodecConfig } from './config.js';
@@ -118,7 +118,13 @@ export function ungroupFrames(data: Int32Array, windows: number, codebooks: numb
 }
 
 export class AudioProcessor {
-  constructor(readonly model: EncodecModel) {}
+  /** With no model, only mel features can be turned back into audio (`new AudioProcessor().featuresToAudio(mel)`). */
+  constructor(private readonly encodec?: EncodecModel) {}
+
+  get model(): EncodecModel {
+    if (!this.encodec) throw new ConfigError('this AudioProcessor has no EnCodec model: create it with AudioProcessor.load(MODEL_DIR) to encode or decode codes');
+    return this.encodec;
+  }
 
   /** Loads an HF-format model folder (config.json + model.safetensors). */
   static load(modelDir: string, opts: ProcessorOptions = {}): AudioProcessor {
@@ -143,8 +149,17 @@ export class AudioProcessor {
     return featuresFromEncoded(this.model.config, enc, sourceInfo(planar, opts.maxSeconds, source), opts.groupSeconds);
   }
 
-  /** The seed's features_to_audio: codes (grouped or not) back to planar audio at the model rate, trimmed to the encoded length. */
-  featuresToAudio(f: CodecFeatures): PlanarAudio {
+  /**
+   * The seed's features_to_audio: codes (grouped or not) back to planar audio at the model rate, trimmed to the
+   * encoded length; or mel features back to mono audio at their rate by librosa's mel_to_audio (NNLS, then
+   * Griffin-Lim), which needs no model.
+   */
+  featuresToAudio(f: CodecFeatures | MelFeatures, melOpts: MelInversionOptions = {}): PlanarAudio {
+    if ('kind' in f && f.kind === 'mel') return { sampleRate: f.settings.sampleRate, channels: [melFeaturesToAudio(f, melOpts)] };
+    return this.codesToAudio(f as CodecFeatures);
+  }
+
+  private codesToAudio(f: CodecFeatures): PlanarAudio {
     const s = f.sidecar;
     const c = this.model.config;
     if (s.model.sampleRate !== c.samplingRate || s.model.channels !== c.audioChannels || s.model.codebookSize !== c.codebookSize) {
