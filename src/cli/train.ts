@@ -6,10 +6,12 @@ import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import type { Conversion, TrainAudioTransformerResult } from '../model/train.js';
 import type { PositionalEncoding } from '../model/api.js';
 import type { LrScheduleName } from '../model/schedule.js';
-import { action, barFor, emit, globals } from './common.js';
+import { action, barFor, checkWritable, emit, globals, warn } from './common.js';
 import { integerChoiceOption, integerOption, numberOption } from './options.js';
 
 interface TrainFlags {
+  codec?: boolean;
+  init?: string;
   files?: string[];
   manifest?: string;
   valid?: string[];
@@ -98,6 +100,30 @@ function readRunSources(cfgPath: string): RunSources {
   return { files: paths(files, 'files'), manifest: typeof manifest === 'string' ? manifest : undefined, validFiles: paths(validFiles, 'validFiles') };
 }
 
+/** `train --codec`: a codec model from the files, written to --out. */
+async function trainCodec(flags: TrainFlags, cmd: Command): Promise<void> {
+  if (!flags.files === !flags.manifest) throw new ConfigError('--codec needs --files PATH... or --manifest FILE (its train split)');
+  const [{ readCodecPrior, serializeCodecPrior, trainCodecPrior }, { collectAudioFiles }, { manifestPaths }, { writeFileSync }] = await Promise.all([
+    import('../compress/lossless/prior.js'),
+    import('../tokens/index.js'),
+    import('../compress/data.js'),
+    import('node:fs'),
+  ]);
+  const out = flags.out ?? 'codec-model.safetensors';
+  checkWritable(out, '--out');
+  const init = flags.init === undefined ? undefined : readCodecPrior(flags.init);
+  const inputs = flags.manifest ? manifestPaths(flags.manifest, 'train') : flags.files!;
+  const files = collectAudioFiles(inputs, (m) => warn(cmd, m));
+  if (files.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
+  const t0 = performance.now();
+  const r = await trainCodecPrior(files, { init, progress: barFor(cmd, { unit: 'files' }), onSkip: (f, e) => warn(cmd, `${f}: skipped (${e.message})`) });
+  if (r.files === 0) throw new NotFoundError(`none of the ${files.length} files could be read as WAV, AIFF or FLAC`);
+  const metadata = { trained_on: inputs.join(','), files: String(r.files), frames: String(r.frames), ...(init ? { fine_tuned_from: init.name } : {}) };
+  writeFileSync(out, serializeCodecPrior(r.tables, metadata));
+  const seconds = (performance.now() - t0) / 1000;
+  emit(cmd, { out, files: r.files, frames: r.frames, seconds }, () => `codec model trained on ${r.files} files (${r.frames} frames) in ${seconds.toFixed(1)} s -> ${out}`);
+}
+
 function defaultOut(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
@@ -160,6 +186,8 @@ export function registerTrain(program: Command): void {
     .option('--wandb-run-name <name>', 'W&B run name')
     .option('--wandb-entity <name>', 'W&B entity (team or user)')
     .option('--wandb-config <json>', 'extra W&B run config as a JSON object, or @file.json')
+    .option('--codec', "train a model for wavelm's lossless codec instead: its residual coder's starting state, learned by coding --files or --manifest; --out is then the model file (default codec-model.safetensors)")
+    .option('--init <model>', 'with --codec: fine-tune this codec model instead of starting from even odds (the shipped one: models/codec-prior.safetensors)')
     .addHelpText(
       'after',
       `
@@ -167,12 +195,16 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
   wavelm train --files node_modules/supersonic-scsynth-samples/samples --steps 300 --seq-len 256 --out runs/samples
   wavelm train --manifest manifest.jsonl --bit-depth 16 --seq-len 64 --steps 20 --out runs/s16
   wavelm train --out runs/samples --resume --steps 600     # continue to step 600 with the run's settings
+  wavelm train --codec --files node_modules/supersonic-scsynth-samples/samples --out my-codec.safetensors
+  wavelm compress recordings/ -m my-codec.safetensors --out-dir archives/   # decompress needs -m my-codec.safetensors too
 
 Loss is LMIC's: nats per sequence (summed over its tokens, mean over the batch). bits/byte = loss / seq-len / ln 2
 for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/byte is half of it.`,
     )
     .action(
       action(async (flags: TrainFlags, cmd: Command) => {
+        if (flags.codec) return trainCodec(flags, cmd);
+        if (flags.init !== undefined) throw new ConfigError('--init is for --codec training (a language model resumes with --resume)');
         const out = flags.out ?? (flags.resume ? undefined : defaultOut());
         if (!out) throw new ConfigError('--resume needs --out RUN_DIR (the run to continue)');
         let files = flags.files;

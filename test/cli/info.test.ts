@@ -42,11 +42,11 @@ test('wavelm info: folders are searched and what they pass over is counted; loss
   const tone = encodeWav({ sampleRate: 8000, channels: 1, frames: 800, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(800) });
   writeFileSync(join(folder, 'a.wav'), tone);
   writeFileSync(join(folder, 'sub', 'b.wav'), tone);
-  writeFileSync(join(folder, 'c.sph'), 'NIST_1A');
+  writeFileSync(join(folder, 'c.au'), 'NIST_1A');
   const r = await runCli(['info', folder]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.slice(folder.length, l.indexOf(':'))), ['/a.wav', '/sub/b.wav']);
-  assert.match(r.stderr, /skipped 1 file\(s\): 1 in audio formats wavelm does not read: 1 \.sph \(NIST SPHERE\)/);
+  assert.match(r.stderr, /skipped 1 file\(s\): 1 in audio formats wavelm does not read: 1 \.au \(Sun\/NeXT audio\)/);
 
   const { sharedPath } = await import('../helpers/shared.js');
   const mp3 = sharedPath(t, 'data', 'encoded', 'test_48k_stereo.mp3');

@@ -6,10 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compressLossless, decompressLossless } from '../../src/compress/lossless/codec.js';
 import { readLossless, writeCoded, type CodedArchive } from '../../src/compress/lossless/container.js';
 import { canonicalWavHeader, packInto, readPcmImage } from '../../src/compress/lossless/pcm-image.js';
+import { defaultCodecPrior, parseCodecPrior, serializeCodecPrior, trainCodecPrior } from '../../src/compress/lossless/prior.js';
 import { crc32c } from '../../src/util/crc32c.js';
 import { WavelmError } from '../../src/util/errors.js';
 import { sharedPath } from '../helpers/shared.js';
@@ -53,7 +56,7 @@ test('lossless codec: a pinned archive (the bitstream is part of the format: a c
   const { archive } = await compressLossless(toneWav(16, 2, 3000, 7), { name: 'pinned.wav' });
   assert.equal(createHash('sha256').update(archive).digest('hex').slice(0, 16), PINNED_SHA256_PREFIX);
 });
-const PINNED_SHA256_PREFIX = 'c5c6b3646ff65084';
+const PINNED_SHA256_PREFIX = '273487da39199c9a';
 
 test('lossless codec: the archive is the same for 1 and 2 workers, and across segment boundaries', async (t) => {
   const p = sharedPath(t, 'data', 'music', 'encodec', 'test_48k.wav');
@@ -146,4 +149,31 @@ test('lossless archives: the original checksum catches a restored file that diff
   const wrong = writeCoded({ ...a, checksum: Uint8Array.of(1, 2, 3, 4) });
   await assert.rejects(decompressLossless(wrong, { name: 'wrong' }), (e: WavelmError) => e.code === 'ECHECKSUM');
   assert.notEqual(crc32c(wav), 0x04030201);
+});
+
+test('codec models: the shipped one is used by default and recorded; another must be given to decode, and a wrong one is refused', async () => {
+  const wav = toneWav(16, 1, 3000, 11);
+  const shipped = defaultCodecPrior();
+  const { archive } = await compressLossless(wav, { name: 'a.wav' });
+  assert.deepEqual(readLossless(archive, 'a').kind !== 'stored' && (readLossless(archive, 'a') as CodedArchive).priorId, shipped.id);
+  const none = await compressLossless(wav, { name: 'a.wav', prior: null });
+  assert.notDeepEqual(none.archive, archive, 'the prior changes the coding');
+  assert.deepEqual((await decompressLossless(none.archive, { name: 'none' })).bytes, wav);
+  // A model trained on other audio: archives made with it need it.
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-prior-'));
+  try {
+    const f = join(dir, 'train.wav');
+    writeFileSync(f, toneWav(16, 2, 4000, 12));
+    const trained = await trainCodecPrior([f, join(dir, 'missing.wav')], { init: shipped, onSkip: () => undefined });
+    assert.equal(trained.files, 1);
+    const mine = parseCodecPrior(serializeCodecPrior(trained.tables, { trained_on: 'test' }), 'mine.safetensors');
+    assert.notDeepEqual(mine.id, shipped.id);
+    const withMine = await compressLossless(wav, { name: 'b.wav', prior: mine });
+    await assert.rejects(decompressLossless(withMine.archive, { name: 'b' }), (e: WavelmError) => e.code === 'EMISMATCH' && /pass that model with -m/.test(e.message));
+    assert.deepEqual((await decompressLossless(withMine.archive, { name: 'b', prior: mine })).bytes, wav);
+    // Not a codec model at all.
+    assert.throws(() => parseCodecPrior(serializeCodecPrior(trained.tables, { format: 'other' }).slice(0, 40), 'cut'), (e: WavelmError) => e instanceof WavelmError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -6,12 +6,13 @@
  * damaged archive is an error, never wrong output.
  */
 import { crc32c } from '../../util/crc32c.js';
-import { ChecksumError, UnsupportedError } from '../../util/errors.js';
+import { ChecksumError, MismatchError } from '../../util/errors.js';
 import { silentProgress, type ProgressSink } from '../../util/progress.js';
 import { isLosslessArchive, readLossless, segmentCount, STORED_OVERHEAD, writeCoded, writeStored, type CodedArchive } from './container.js';
 import { channelCodes } from './frame-codec.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { canonicalWavHeader, pcmMd5, readPcmImage, writePcmImage, type ContainerKind, type PcmImage } from './pcm-image.js';
+import { defaultCodecPrior, NO_PRIOR_ID, type CodecPrior } from './prior.js';
 import { SegmentRunner } from './segment-runner.js';
 import type { SegmentFormat } from './segment-jobs.js';
 
@@ -31,6 +32,8 @@ export interface LosslessOptions {
   progress?: ProgressSink;
   /** For messages. */
   name?: string;
+  /** The codec model the residual coder starts from (default: the shipped one; null: none). */
+  prior?: CodecPrior | null;
 }
 
 export interface LosslessStats {
@@ -57,7 +60,7 @@ export async function compressLossless(original: Uint8Array, opts: LosslessOptio
   const runner = opts.runner ?? (await SegmentRunner.open(Math.min(opts.workers ?? 1, Math.max(1, segmentCount(image.frames, SEGMENT_FRAMES)))));
   let archive: Uint8Array;
   try {
-    archive = await codeImage(image, level, runner, opts.progress ?? silentProgress);
+    archive = await codeImage(image, level, priorOf(opts), runner, opts.progress ?? silentProgress);
   } finally {
     if (!opts.runner) await runner.close();
   }
@@ -81,10 +84,14 @@ export async function compressLossless(original: Uint8Array, opts: LosslessOptio
   return { archive, stats };
 }
 
-async function codeImage(image: PcmImage, level: LevelName, runner: SegmentRunner, progress: ProgressSink): Promise<Uint8Array> {
+function priorOf(opts: LosslessOptions): CodecPrior | undefined {
+  return opts.prior === null ? undefined : (opts.prior ?? defaultCodecPrior());
+}
+
+async function codeImage(image: PcmImage, level: LevelName, prior: CodecPrior | undefined, runner: SegmentRunner, progress: ProgressSink): Promise<Uint8Array> {
   const { channels, frames } = image;
   const codes = channelCodes(image.samples, channels);
-  const format = { channels, bitsPerSample: image.bitsPerSample, codes, level };
+  const format = { channels, bitsPerSample: image.bitsPerSample, codes, level, prior: prior?.tables };
   const lambdaIndex = await chooseLambda(image, format, runner);
   const count = segmentCount(frames, SEGMENT_FRAMES);
   progress.start(frames, 'compress');
@@ -107,6 +114,7 @@ async function codeImage(image: PcmImage, level: LevelName, runner: SegmentRunne
     kind: image.kind,
     level,
     lambdaIndex,
+    priorId: prior?.id ?? NO_PRIOR_ID,
     sampleRate: image.sampleRate,
     channels,
     bitsPerSample: image.bitsPerSample,
@@ -141,12 +149,25 @@ export interface RestoredFile {
   seconds: number;
 }
 
+/** The codec model an archive was made with: none, the shipped one, or the one given (which must match). */
+function priorFor(id: Uint8Array, opts: Omit<LosslessOptions, 'level'>, name: string): CodecPrior | undefined {
+  if (equalBytes(id, NO_PRIOR_ID)) return undefined;
+  const candidates = [opts.prior, defaultCodecPrior()].filter((p): p is CodecPrior => !!p);
+  const match = candidates.find((p) => equalBytes(p.id, id));
+  if (!match) {
+    const hex = Buffer.from(id).toString('hex');
+    throw new MismatchError(`${name} was made with codec model ${hex}${opts.prior ? `, not ${opts.prior.name} (${Buffer.from(opts.prior.id).toString('hex')})` : ''}: pass that model with -m`, { subject: name });
+  }
+  return match;
+}
+
 /** Restores the original file (WAV, AIFF, stored) or a WAV of FLAC's samples, checking its checksum. */
 export async function decompressLossless(archiveBytes: Uint8Array, opts: Omit<LosslessOptions, 'level'> = {}): Promise<RestoredFile> {
   const t0 = performance.now();
   const name = opts.name ?? 'archive';
   const a = readLossless(archiveBytes, name);
   if (a.kind === 'stored') return { bytes: a.original.slice(), kind: 'stored', frames: 0, seconds: (performance.now() - t0) / 1000 };
+  const prior = priorFor(a.priorId, opts, name);
   const runner = opts.runner ?? (await SegmentRunner.open(Math.min(opts.workers ?? 1, Math.max(1, a.segments.length))));
   const samples = new Int32Array(a.frames * a.channels);
   const progress = opts.progress ?? silentProgress;
@@ -156,7 +177,7 @@ export async function decompressLossless(archiveBytes: Uint8Array, opts: Omit<Lo
       a.segments.map(async (payload, i) => {
         const f0 = i * a.segmentFrames;
         const frames = Math.min(a.segmentFrames, a.frames - f0);
-        const out = (await runner.run({ kind: 'decode', channels: a.channels, bitsPerSample: a.bitsPerSample, codes: a.codes, level: a.level, lambdaIndex: a.lambdaIndex, payload: payload.slice(), frames, name })) as Int32Array;
+        const out = (await runner.run({ kind: 'decode', channels: a.channels, bitsPerSample: a.bitsPerSample, codes: a.codes, level: a.level, lambdaIndex: a.lambdaIndex, prior: prior?.tables, payload: payload.slice(), frames, name })) as Int32Array;
         samples.set(out, f0 * a.channels);
         progress.tick(frames);
       }),
@@ -191,6 +212,3 @@ function u32le(v: number): Uint8Array {
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
-
-/** Raised for inputs the codec reads but will not code; exported for callers that store such files instead. */
-export const NOT_CODABLE = UnsupportedError;

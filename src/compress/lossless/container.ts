@@ -4,7 +4,7 @@
  *
  *   magic "WLL\x1a", format version (u8), kind (u8: 0 stored, 1 WAV, 2 AIFF, 3 FLAC's PCM)
  *   stored:  CRC-32C of the original (u32), the original bytes
- *   coded:   level (u8), OLS factor index (u8), sample rate, channels, container bits (u8), flags (u8:
+ *   coded:   level (u8), OLS factor index (u8), codec model id (8 bytes, zeros for none), sample rate, channels, container bits (u8), flags (u8:
  *            1 big-endian, 2 canonical WAV header), a code per channel (u8: its wasted-bits shift, or 255 for a
  *            copy of the channel before), frames,
  *            frames per segment, prefix length and bytes (absent when canonical), suffix length and bytes,
@@ -40,6 +40,8 @@ export interface CodedHeader {
   kind: ContainerKind;
   level: LevelName;
   lambdaIndex: number;
+  /** First 8 bytes of the codec model's SHA-256 (src/compress/lossless/prior.ts), zeros for none. */
+  priorId: Uint8Array;
   sampleRate: number;
   channels: number;
   bitsPerSample: number;
@@ -76,7 +78,7 @@ export function writeStored(original: Uint8Array): Uint8Array {
 
 export function writeCoded(a: CodedArchive): Uint8Array {
   const w = new ByteWriter().bytes(LOSSLESS_MAGIC).u8(LOSSLESS_VERSION).u8(KINDS.indexOf(a.kind));
-  w.u8(LEVEL_NAMES.indexOf(a.level)).u8(a.lambdaIndex).varint(a.sampleRate).varint(a.channels).u8(a.bitsPerSample);
+  w.u8(LEVEL_NAMES.indexOf(a.level)).u8(a.lambdaIndex).bytes(a.priorId).varint(a.sampleRate).varint(a.channels).u8(a.bitsPerSample);
   w.u8((a.bigEndian ? FLAG_BIG_ENDIAN : 0) | (a.prefix === undefined ? FLAG_CANONICAL_PREFIX : 0));
   for (const s of a.codes) w.u8(s);
   w.varint(a.frames).varint(a.segmentFrames);
@@ -108,6 +110,7 @@ export function readLossless(bytes: Uint8Array, name: string): StoredArchive | C
   if (level === undefined) throw new FormatError(`${name}: unknown level ${levelIndex}`, { subject: name });
   const lambdaIndex = r.u8('the OLS factor');
   if (lambdaIndex >= LEVELS[level].olsLambdas.length) throw new FormatError(`${name}: OLS factor index ${lambdaIndex} is out of range for level ${level}`, { subject: name });
+  const priorId = r.bytes(8, 'the codec model id').slice();
   const sampleRate = r.varint('the sample rate', 2 ** 32);
   const channels = r.varint('the channel count', MAX_CHANNELS);
   const bitsPerSample = r.u8('the sample width');
@@ -149,7 +152,7 @@ export function readLossless(bytes: Uint8Array, name: string): StoredArchive | C
     off += n;
   }
   if (crc32c(bytes.subarray(r.pos)) !== payloadCrc) throw new ChecksumError(`${name}: payload checksum mismatch; the archive is damaged`, { subject: name });
-  return { kind, level, lambdaIndex, sampleRate, channels, bitsPerSample, bigEndian: (flags & FLAG_BIG_ENDIAN) !== 0, codes, frames, segmentFrames, prefix, suffix, checksum, segments };
+  return { kind, level, lambdaIndex, priorId, sampleRate, channels, bitsPerSample, bigEndian: (flags & FLAG_BIG_ENDIAN) !== 0, codes, frames, segmentFrames, prefix, suffix, checksum, segments };
 }
 
 function readStored(bytes: Uint8Array, r: ByteReader, name: string): StoredArchive {

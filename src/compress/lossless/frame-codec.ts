@@ -7,7 +7,7 @@
 import { BitDecoder, BitEncoder, type BitCoder } from './binary-coder.js';
 import { ChannelPredictor, History } from './channel-predictor.js';
 import type { LevelSettings } from './levels.js';
-import { ResidualModel } from './residual-model.js';
+import { ResidualModel, type ResidualPrior } from './residual-model.js';
 
 export interface PcmBlock {
   /** Interleaved samples, frames * channels. */
@@ -35,15 +35,18 @@ export function channelCodes(samples: Int32Array, channels: number): number[] {
   return or.map((v, c) => (c > 0 && !differs[c] ? COPY_OF_PREVIOUS : v === 0 ? 0 : 31 - Math.clz32(v & -v)));
 }
 
+/** How a run gets its residual models: one per channel from a prior, or one shared model (training a prior). */
+export type ModelSource = ResidualPrior | undefined | ((channel: number) => ResidualModel);
+
 /** Codes samples >> codes[c] of each channel c, or nothing for a copy (the caller stores the codes, see channelCodes). */
-function run(io: BitCoder, block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number, decoding: boolean): void {
+export function run(io: BitCoder, block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number, decoding: boolean, source?: ModelSource): void {
   const { samples, channels, bitsPerSample } = block;
   const frames = samples.length / channels;
   const histLen = Math.max(level.olsOwn, level.olsCross);
   const histories = Array.from({ length: channels }, () => new History(histLen));
   const partnerOf = (c: number): number | undefined => (channels === 1 ? undefined : c === 0 ? 1 : c - 1);
   const predictors = Array.from({ length: channels }, (_, c) => new ChannelPredictor(level, lambda, partnerOf(c) !== undefined));
-  const models = Array.from({ length: channels }, () => new ResidualModel());
+  const models = Array.from({ length: channels }, (_, c) => (typeof source === 'function' ? source(c) : new ResidualModel(source)));
   for (let t = 0; t < frames; t++) {
     for (let c = 0; c < channels; c++) {
       const i = t * channels + c;
@@ -79,15 +82,15 @@ function wrap(v: number, lo: number, hi: number): number {
   return v > hi ? v - span : v < lo ? v + span : v;
 }
 
-export function encodePcm(block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number): Uint8Array {
+export function encodePcm(block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number, prior?: ResidualPrior): Uint8Array {
   const enc = new BitEncoder(Math.max(4096, block.samples.length));
-  run(enc, block, codes, level, lambda, false);
+  run(enc, block, codes, level, lambda, false, prior);
   return enc.finish();
 }
 
 /** Decodes `frames` frames into a new block; `name` is for messages. */
-export function decodePcm(payload: Uint8Array, frames: number, channels: number, bitsPerSample: number, codes: readonly number[], level: LevelSettings, lambda: number, name = 'archive'): Int32Array {
+export function decodePcm(payload: Uint8Array, frames: number, channels: number, bitsPerSample: number, codes: readonly number[], level: LevelSettings, lambda: number, name = 'archive', prior?: ResidualPrior): Int32Array {
   const samples = new Int32Array(frames * channels);
-  run(new BitDecoder(payload, 0, payload.length, name), { samples, channels, bitsPerSample }, codes, level, lambda, true);
+  run(new BitDecoder(payload, 0, payload.length, name), { samples, channels, bitsPerSample }, codes, level, lambda, true, prior);
   return samples;
 }

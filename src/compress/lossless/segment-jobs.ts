@@ -4,6 +4,7 @@
  */
 import { decodePcm, encodePcm } from './frame-codec.js';
 import { LEVELS, type LevelName } from './levels.js';
+import type { ResidualPrior } from './residual-model.js';
 
 export interface SegmentFormat {
   channels: number;
@@ -11,6 +12,8 @@ export interface SegmentFormat {
   codes: number[];
   level: LevelName;
   lambdaIndex: number;
+  /** The residual models' starting state (a codec model), or none. */
+  prior?: ResidualPrior;
 }
 
 export interface EncodeSegmentJob extends SegmentFormat {
@@ -30,6 +33,6 @@ export type SegmentJob = EncodeSegmentJob | DecodeSegmentJob;
 export function runSegmentJob(job: SegmentJob): Uint8Array | Int32Array {
   const level = LEVELS[job.level];
   const lambda = level.olsLambdas[job.lambdaIndex]!;
-  if (job.kind === 'encode') return encodePcm({ samples: job.samples, channels: job.channels, bitsPerSample: job.bitsPerSample }, job.codes, level, lambda);
-  return decodePcm(job.payload, job.frames, job.channels, job.bitsPerSample, job.codes, level, lambda, job.name);
+  if (job.kind === 'encode') return encodePcm({ samples: job.samples, channels: job.channels, bitsPerSample: job.bitsPerSample }, job.codes, level, lambda, job.prior);
+  return decodePcm(job.payload, job.frames, job.channels, job.bitsPerSample, job.codes, level, lambda, job.name, job.prior);
 }
