@@ -62,7 +62,7 @@ export function registerEval(program: Command): void {
     .option('--csv <file>', 'also write the results as CSV')
     .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
     .option('--lmic-coder', "for lm: compressors, also code every chunk with LMIC's arithmetic coder and report its rate")
-    .option('--lossless', 'whole-file lossless instead: each WAV compressed whole (flac at its own bit depth, lm: as a .wlm archive, others on the file bytes)');
+    .option('--lossless', "whole-file lossless instead: each file (WAV, AIFF, FLAC) compressed whole (flac at its own bit depth, wavelm[:fast|normal|max] by wavelm's codec, lm: as a .wlm archive, others on the file bytes); a file a compressor cannot take is reported and left out of its totals");
   addTokenOptions(cmd, { channelMode: 'pick' })
     .addHelpText(
       'after',
@@ -106,6 +106,8 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
           if (files.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
           const losslessEntry = async (n: string): Promise<LosslessEntry> => {
             if (n === 'flac') return { kind: 'flac' };
+            const codec = /^wavelm(?::(fast|normal|max))?$/.exec(n);
+            if (codec) return { kind: 'codec', level: (codec[1] ?? 'normal') as 'fast' | 'normal' | 'max', workers: flags.workers };
             if (n.startsWith('lm:')) {
               const model = loadCompressionModel(n.slice(3));
               return { kind: 'lm', name: n, model, workers: flags.workers, chunkLength: defaultChunkLength(model) };
@@ -116,6 +118,7 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
           const entries: LosslessEntry[] = [];
           for (const n of names) entries.push(await losslessEntry(n));
           const results = await evaluateLossless(files, entries, barFor(cmd, { unit: 'files' }));
+          for (const r of results) for (const f of r.failed) warn(cmd, `${r.compressor}: ${f.file} left out (${f.error})`);
           if (flags.csv) writeFileSync(flags.csv, ['compressor,files,original_bytes,compressed_bytes,rate,seconds', ...results.map((r) => [r.compressor, r.files, r.originalBytes, r.compressedBytes, r.rate.toFixed(6), r.seconds.toFixed(3)].join(','))].join('\n') + '\n');
           emit(cmd, { files: files.length, lossless: true, results }, () => formatLosslessTable(results));
           return;

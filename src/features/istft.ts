@@ -6,7 +6,7 @@
 import { ConfigError } from '../util/errors.js';
 import { RealFFT } from './fft.js';
 import { PairRealFFT } from './fftsimd.js';
-import { LIBROSA_DEFAULTS, getWindow, type FeatureMatrix, type WindowName } from './spectral.js';
+import { LIBROSA_DEFAULTS, paddedWindow, type FeatureMatrix, type WindowName } from './spectral.js';
 
 /** numpy.finfo(float32).tiny, librosa.util.tiny for float32 arrays. */
 export const FLOAT32_TINY = 1.1754943508222875e-38;
@@ -169,15 +169,7 @@ export function istftPlan(rows: number, opts: IstftOptions = {}): IstftPlan {
   if (!Number.isSafeInteger(winLength) || winLength < 1 || winLength > nFft) throw new ConfigError(`win_length must be an integer in [1, n_fft=${nFft}], got ${winLength}`, { subject: 'win_length' });
   const hop = opts.hopLength ?? Math.max(1, Math.floor(winLength / 4));
   if (!Number.isSafeInteger(hop) || hop < 1) throw new ConfigError(`hop_length must be a positive integer, got ${hop}`, { subject: 'hop_length' });
-  const spec = opts.window ?? LIBROSA_DEFAULTS.window;
-  let win: Float64Array;
-  if (typeof spec === 'string') win = getWindow(spec, winLength);
-  else {
-    if (spec.length !== winLength) throw new ConfigError(`window has ${spec.length} coefficients, win_length is ${winLength}`, { subject: 'window' });
-    win = Float64Array.from(spec);
-  }
-  const window = new Float64Array(nFft);
-  window.set(win, Math.floor((nFft - winLength) / 2));
+  const window = paddedWindow(opts.window, winLength, nFft);
   const windowSq = window.map((w) => w * w);
   return { nFft, hop, center: opts.center ?? LIBROSA_DEFAULTS.center, window, windowSq, ifft: new InverseRealFFT(nFft) };
 }

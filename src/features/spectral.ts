@@ -173,16 +173,7 @@ function makePlan(opts: StftOptions): StftPlan {
   if (!['constant', 'reflect', 'edge', 'symmetric'].includes(padMode)) {
     throw new ConfigError(`pad_mode must be constant, reflect, edge or symmetric, got '${padMode}'`, { subject: 'pad_mode' });
   }
-  const spec = opts.window ?? LIBROSA_DEFAULTS.window;
-  let win: Float64Array;
-  if (typeof spec === 'string') win = getWindow(spec, winLength);
-  else {
-    if (spec.length !== winLength) throw new ConfigError(`window has ${spec.length} coefficients, win_length is ${winLength}`, { subject: 'window' });
-    win = Float64Array.from(spec);
-  }
-  // librosa.util.pad_center: lpad = (n_fft - win_length) // 2.
-  const window = new Float64Array(nFft);
-  window.set(win, Math.floor((nFft - winLength) / 2));
+  const window = paddedWindow(opts.window, winLength, nFft);
   const fft = new RealFFT(nFft);
   const pair = PairRealFFT.create(nFft);
   pair?.setWindow(window);
@@ -595,4 +586,18 @@ export function mfcc(y: FloatArray, opts: MfccOptions & PowerToDbOptions = {}): 
     return d < floor ? floor : d;
   };
   return { data: dctColumns(M.data, nMels, T, nMfcc, basis, simd, map), shape: [nMfcc, T] };
+}
+
+/** The analysis window (a name, or coefficients of length winLength) centred in nFft zeros, as librosa.util.pad_center: lpad = (n_fft - win_length) // 2. */
+export function paddedWindow(spec: WindowName | Float64Array | Float32Array | undefined, winLength: number, nFft: number): Float64Array {
+  const given = spec ?? LIBROSA_DEFAULTS.window;
+  let win: Float64Array;
+  if (typeof given === 'string') win = getWindow(given, winLength);
+  else {
+    if (given.length !== winLength) throw new ConfigError(`window has ${given.length} coefficients, win_length is ${winLength}`, { subject: 'window' });
+    win = Float64Array.from(given);
+  }
+  const window = new Float64Array(nFft);
+  window.set(win, Math.floor((nFft - winLength) / 2));
+  return window;
 }

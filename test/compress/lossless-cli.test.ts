@@ -82,3 +82,26 @@ test('train --codec makes a codec model; archives made with it need it (exit 5 w
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('eval --lossless takes WAV and FLAC alike, ranks wavelm against FLAC, and reports a file a compressor cannot take', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-eval-lossless-'));
+  try {
+    writeFileSync(join(dir, 'speech.wav'), speechLikeWav(16000, 21));
+    copyFileSync(join(SAMPLES, 'bd_haus.flac'), join(dir, 'bd_haus.flac'));
+    const float = speechLikeWav(200, 2);
+    float[20] = 3;
+    writeFileSync(join(dir, 'float.wav'), float);
+    const r = await runCli(['--json', 'eval', '--lossless', '--files', dir, '--compressors', 'flac,wavelm:fast,gzip']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { results: { compressor: string; files: number; failed: { file: string }[]; rate: number }[] };
+    const by = Object.fromEntries(out.results.map((x) => [x.compressor, x]));
+    assert.equal(by['flac']!.files, 2);
+    assert.equal(by['wavelm:fast']!.files, 2);
+    assert.equal(by['gzip']!.files, 3, 'gzip takes any bytes');
+    assert.match(by['wavelm:fast']!.failed[0]!.file, /float\.wav$/);
+    assert.ok(by['wavelm:fast']!.rate < by['flac']!.rate, `wavelm ${by['wavelm:fast']!.rate} vs flac ${by['flac']!.rate}`);
+    assert.match(r.stderr, /float\.wav left out/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
