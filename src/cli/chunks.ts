@@ -215,7 +215,7 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
         if (format === 'npy' && !flags.out) throw new ConfigError('--format npy writes a file: give -o OUT.npy');
         if (format === 'raw' && flags.npyDtype) throw new ConfigError('--npy-dtype applies to .npy output: give -o OUT.npy or --format npy');
         const output = format === 'npy' ? { format, dtype: flags.npyDtype } : { format };
-        const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'bytes' }), (m) => warn(c, m), output);
+        const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'files' }), (m) => warn(c, m), output);
         emit(c, result, () => describeChunks(result));
         if (result.chunks === 0 && flags.numChunks !== 0) {
           // Nothing to train or compress on is a failure, even when every file was read.

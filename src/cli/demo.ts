@@ -59,7 +59,7 @@ export const DEMO_STEPS: DemoStep[] = [
     name: 'chunks',
     async run(ctx) {
       const out = join(ctx.outDir, 'chunks.bin');
-      const r: ChunksResult = await runChunks([ctx.audioDir], ctx.pipeline, out, barFor(ctx.cmd, { unit: 'bytes' }), (m) => warn(ctx.cmd, m));
+      const r: ChunksResult = await runChunks([ctx.audioDir], ctx.pipeline, out, barFor(ctx.cmd, { unit: 'files' }), (m) => warn(ctx.cmd, m));
       return { result: r, text: `pipeline: ${r.files} files of embedded audio\n${describeChunks(r)}` };
     },
   },

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { decodeStream, loadAudio, openSourceInto, parseWavLayout, rewindow, sniffFile, warnTruncated, wavWindows, type ByteSource } from '../audio/index.js';
 import { WavelmError } from '../util/errors.js';
-import type { ProgressSink } from '../util/progress.js';
+import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { collectAudioFiles } from './files.js';
 import type { PipelineOptions, ResolvedPipelineOptions } from './options.js';
 import { ChunkStream } from './pipeline.js';
@@ -146,13 +146,6 @@ function fileSize(path: string): number {
   }
 }
 
-/** Sum of input file sizes (0 for files that cannot be stat'ed; they fail later with a proper error). */
-function totalSize(files: readonly string[]): number {
-  let n = 0;
-  for (const f of files) n += fileSize(f);
-  return n;
-}
-
 /**
  * Chunks of many files in batches. `inputs` are files or folders (searched recursively, sorted).
  * Fills `stats` as it goes.
@@ -169,25 +162,22 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
   const limit = opts.numChunks ?? Infinity;
   if (opts.numChunks !== undefined && (!Number.isInteger(opts.numChunks) || opts.numChunks < 0))
     throw new WavelmError('ECONFIG', `number of chunks must be a non-negative integer, got ${opts.numChunks}`, { subject: 'numChunks' });
-  const progress = opts.progress;
-  progress?.start(totalSize(files), 'bytes');
+  // Progress counts files, so nothing is stat'ed before the first chunk; a silent sink costs nothing.
+  const progress = opts.progress === silentProgress ? undefined : opts.progress;
+  progress?.start(files.length, 'files');
   const scratch = new Uint8Array(1 << 20);
   const onFrames = (frames: number, seconds: number): void => {
     stats.frames += frames;
     stats.seconds += seconds;
   };
-  let fileBytes = 0;
   const onBytes = (n: number): void => {
-    fileBytes += n;
     stats.inputBytes += n;
-    progress?.tick(n);
   };
   const fileOpts: FileChunkOptions = { allowTruncated: opts.allowTruncated, onWarning: warn, windowFrames: opts.windowFrames, pieceBytes: opts.pieceBytes, onFrames, onBytes, scratch };
   try {
     for (const path of files) {
       if (stats.chunks >= limit) break;
       let any = false;
-      fileBytes = 0;
       try {
         // WAV is read synchronously (no async generator per file: it matters for thousands of small
         // files); other formats are decoded by the async wasm decoders.
@@ -208,11 +198,12 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
           if (stats.chunks >= limit) break;
         }
         stats.files++;
+        progress?.tick(1);
       } catch (err) {
         stream.endFile();
         if (opts.strict || !(err instanceof WavelmError)) throw err;
         stats.skipped++;
-        progress?.tick(Math.max(0, fileSize(path) - fileBytes)); // the rest of the file, for an honest bar
+        progress?.tick(1);
         warn(`skipped ${err.message}${any ? ' (after some of its chunks were produced)' : ''}`);
       }
     }

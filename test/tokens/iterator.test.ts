@@ -195,8 +195,7 @@ describe('splits', () => {
   });
 });
 
-test('progress: ticks add up to the total input bytes, skipped files included', async () => {
-  const { statSync } = await import('node:fs');
+test('progress: one tick per file, skipped files included, out of the file count', async () => {
   const inputs = [join(dir, 'in'), join(dir, 'broken.wav')];
   let total = -1;
   let ticked = 0;
@@ -204,7 +203,8 @@ test('progress: ticks add up to the total input bytes, skipped files included', 
   const progress = { start: (t: number) => (total = t), tick: (n: number) => (ticked += n), stop: () => (stopped = true) };
   const got = await collect(customAudioIterator(inputs, { progress, windowFrames: 1024 }));
   assert.ok(got.length > 0);
-  const expected = collectAudioFiles(inputs).reduce((s, f) => s + statSync(f).size, 0);
+  const expected = collectAudioFiles(inputs).length;
+  assert.ok(expected > 1);
   assert.equal(total, expected);
   assert.equal(ticked, expected);
   assert.ok(stopped);
