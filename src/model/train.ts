@@ -1,5 +1,5 @@
 /**
- * `trainAudioTransformer`: the seed plan's train_audio_transformer. Audio in (files, directories or a
+ * `trainAudioTransformer`: LMIC's training recipe on audio (docs/training.md). Audio in (files, directories or a
  * split manifest), LMIC transformer out, with local logs, checkpoints and optional W&B.
  *
  * The loop, step by step (step s = 1..steps):
