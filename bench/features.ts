@@ -4,7 +4,7 @@
  * (n_fft 400, hop 160, 80 mels), and resampling 44.1 -> 16 kHz (scipy resample_poly's filter, and the other qualities).
  * Input: a real recording from ../shared when present (looped to SECONDS), else a synthetic signal.
  * librosa 0.11.0 / scipy 1.10 on this machine: mel 847x (22.05 kHz), 2,121x (16 kHz); MFCC 758x, 1,397x;
- * resample_poly about 1,000x (issue 6). Run the peer in the same minute for a fair ratio.
+ * resample_poly about 1,000x (measured on a quiet machine). Run the peer in the same minute for a fair ratio.
  */
 import { readFileSync } from 'node:fs';
 import { shared } from './_util.js';

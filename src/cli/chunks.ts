@@ -33,7 +33,7 @@ export function addTokenOptions(cmd: Command, defaults: { channelMode?: ChannelM
     // choices() validates; an argParser would replace that validation, so the string is converted later.
     .addOption(new Option('--bit-depth <bits>', 'bits per output sample: 8 (1 byte) or 16 (2 bytes, little-endian)').choices(['8', '16']).default('8'))
     .addOption(
-      new Option('--conversion <how>', "lmic: audioop's 16->8 bit; seed-float: the seed plan's float path; exact: integer arithmetic (8-bit equals lmic)")
+      new Option('--conversion <how>', "lmic: audioop's 16->8 bit; seed-float: a numpy-style float32 round trip; exact: integer arithmetic (8-bit equals lmic)")
         .choices(['lmic', 'seed-float', 'exact'])
         .default('exact'),
     )

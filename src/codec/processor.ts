@@ -1,5 +1,5 @@
 /**
- * The seed's AudioProcessor for EnCodec tokens: audio in any supported format, rate and channel count in,
+ * AudioProcessor, EnCodec tokens as features (docs/codec.md): audio in any supported format, rate and channel count in,
  * codes [codebooks, frames] (optionally grouped into fixed-length windows) plus a sidecar out, and back.
  * Also the codes file format (.npy + .json sidecar) and the content-hash cache.
  */
@@ -54,7 +54,7 @@ export interface EncodeOptions {
   bandwidth: number;
   /** Encode only the first S seconds of the input. */
   maxSeconds?: number;
-  /** Group frames into windows of S seconds (the seed's TR grouping). */
+  /** Group frames into windows of S seconds (docs/codec.md). */
   groupSeconds?: number;
 }
 
@@ -141,7 +141,7 @@ export class AudioProcessor {
     return prepareAudio(this.model.config, audio, maxSeconds);
   }
 
-  /** The seed's audio_to_features: codes (grouped when groupSeconds is set) and their sidecar. */
+  /** Audio to EnCodec codes (grouped when groupSeconds is set) and their sidecar. */
   audioToFeatures(audio: PlanarAudio | AudioData, opts: EncodeOptions, source: Partial<CodesSidecar['source']> = {}): CodecFeatures {
     const planar = toPlanarAudio(audio);
     const x = this.prepare(planar, opts.maxSeconds);
@@ -150,7 +150,7 @@ export class AudioProcessor {
   }
 
   /**
-   * The seed's features_to_audio: codes (grouped or not) back to planar audio at the model rate, trimmed to the
+   * Features back to audio: codes (grouped or not) back to planar audio at the model rate, trimmed to the
    * encoded length; or mel features back to mono audio at their rate by librosa's mel_to_audio (NNLS, then
    * Griffin-Lim), which needs no model.
    */

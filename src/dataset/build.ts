@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isAudioPath, loadAudio, readAudioInfo } from '../audio/index.js';
 import type { WorkerPool } from '../engine/pool.js';
-import { collectAudioFiles } from '../tokens/index.js';
+import { collectAudioFiles, locateListedPath } from '../tokens/index.js';
 import { ConfigError, NotFoundError, WavelmError, type ErrorCode } from '../util/errors.js';
 import { packageVersion } from '../util/paths.js';
 import { parseNpy } from '../util/npy.js';
@@ -95,11 +95,16 @@ interface ManifestEntry {
   base?: string;
 }
 
-/** Reads a manifest: `.jsonl` (objects with `path` and other values) or a list of paths (one a line). */
+/**
+ * Reads a manifest: `.jsonl` (objects with `path` and other values) or a list of paths (one a line).
+ * Paths are found by the rule of every manifest (locateListedPath: working directory, then beside the
+ * manifest); one in neither place keeps its beside-the-manifest form, so reading it reports it (or
+ * skipUnreadable leaves it out).
+ */
 function readManifest(p: string): ManifestEntry[] {
   const dir = dirname(p);
   const text = readFileSync(p, 'utf8');
-  const abs = (q: string) => (isAbsolute(q) ? q : join(dir, q));
+  const abs = (q: string) => listedPath(q, dir);
   if (p.endsWith('.jsonl') || p.endsWith('.ndjson')) {
     return text.split('\n').filter((l) => l.trim() !== '').map((line, n) => {
       let o: unknown;
@@ -115,6 +120,11 @@ function readManifest(p: string): ManifestEntry[] {
     });
   }
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => ({ path: abs(l), values: {}, base: dir }));
+}
+
+/** A path a manifest in `dir` lists, by locateListedPath's rule; beside the manifest when it is nowhere. */
+function listedPath(q: string, dir: string): string {
+  return locateListedPath(q, dir) ?? (isAbsolute(q) ? q : join(dir, q));
 }
 
 function isManifest(p: string): boolean {
@@ -266,7 +276,7 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
   const fileBytes = item.start === undefined && wantsFileBytes(specs) ? new Uint8Array(readFileSync(item.path)) : undefined;
   const values = { ...item.values };
   // Token arrays may be given as .npy paths in the manifest.
-  const at = (p: string) => (isAbsolute(p) || item.base === undefined ? p : join(item.base, p));
+  const at = (p: string) => (item.base === undefined ? p : listedPath(p, item.base));
   for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(at(values[f.name] as string))), values[f.name] as string);
   const input = { key: item.key, audio, fileBytes, values };
   const out: Encoded[] = [];

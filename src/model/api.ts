@@ -8,7 +8,7 @@
 export type PositionalEncoding = 'sinusoidal' | 'rotary';
 
 export interface TransformerConfig {
-  /** 256 for 8-bit tokens, 65536 for the seed plan's 16-bit mode. */
+  /** 256 for 8-bit tokens, 65536 for 16-bit tokens (docs/background.md). */
   vocabSize: number;
   embeddingDim: number;
   numLayers: number;

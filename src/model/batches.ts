@@ -18,7 +18,7 @@
  */
 import { ConfigError } from '../util/errors.js';
 import type { TokenBatch } from './api.js';
-import type { Rng } from './training/rng.js';
+import type { TrainingRng } from './training/rng.js';
 
 /** Equal-length token chunks stored back to back. */
 export interface ChunkSet {
@@ -77,7 +77,7 @@ export class BatchSampler {
     readonly set: ChunkSet,
     readonly batchSize: number,
     readonly seqLen: number,
-    private readonly rng: Rng,
+    private readonly rng: TrainingRng,
   ) {
     checkSeqLen(set, seqLen);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`--batch-size must be a positive integer, got ${batchSize}`);

@@ -6,11 +6,11 @@ import { ConfigError, MismatchError } from '../util/errors.js';
 import type { ParamSet, TransformerConfig } from './api.js';
 
 export interface AudioTransformerOptions extends Partial<TransformerConfig> {
-  /** 8 -> vocab 256, 16 -> vocab 65536 (the seed plan's 16-bit mode). */
+  /** 8 -> vocab 256, 16 -> vocab 65536 (wavelm's 16-bit tokens, docs/background.md). */
   bitDepth: 8 | 16;
 }
 
-/** The seed plan's create_audio_transformer_config: LMIC's defaults, vocab from the bit depth. */
+/** LMIC's transformer defaults (docs/background.md) with the vocabulary set by the token bit depth. */
 export function createAudioTransformerConfig(options: AudioTransformerOptions): TransformerConfig {
   const { bitDepth, ...overrides } = options;
   if (bitDepth !== 8 && bitDepth !== 16) throw new ConfigError(`bitDepth must be 8 or 16, got ${String(bitDepth)}`, { subject: 'bitDepth' });

@@ -17,7 +17,13 @@
 import type { TransformerConfig } from './api.js';
 import { paramLayout, type ParamLayout } from './config.js';
 
-export class Rng {
+/**
+ * The random numbers of parameter initialisation: xoshiro128** seeded by splitmix32 from the seed's low
+ * 32 bits, with Box-Muller normals. Same generator family as the training loop's TrainingRng
+ * (src/model/training/rng.ts) but a separate class: its seeding and draws fix the initial parameters of
+ * every seed, so it stays as it is, and it needs no saved state (checkpoints store the parameters).
+ */
+export class ParamInitRng {
   private s0: number;
   private s1: number;
   private s2: number;
@@ -83,7 +89,7 @@ const TRUNC_STD = 0.87962566103423978;
 
 /** Initial parameters as a flat vector in the layout of paramLayout(config). */
 export function initFlatParams(config: TransformerConfig, seed: number, layout: ParamLayout = paramLayout(config)): Float32Array {
-  const rng = new Rng(seed);
+  const rng = new ParamInitRng(seed);
   const flat = new Float32Array(layout.total);
   for (const s of layout.specs) {
     const v = flat.subarray(s.offset, s.offset + s.size);

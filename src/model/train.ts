@@ -1,5 +1,5 @@
 /**
- * `trainAudioTransformer`: the seed plan's train_audio_transformer. Audio in (files, directories or a
+ * `trainAudioTransformer`: LMIC's training recipe on audio (docs/training.md). Audio in (files, directories or a
  * split manifest), LMIC transformer out, with local logs, checkpoints and optional W&B.
  *
  * The loop, step by step (step s = 1..steps):
@@ -39,7 +39,7 @@ import {
 import { RunLog, type MetricsSink, type MetricValue } from './logging.js';
 import { readRunSettings } from './run-config.js';
 import { dataFingerprint, loadTrainingData, type Chunker } from './training/data.js';
-import { Rng } from './training/rng.js';
+import { TrainingRng } from './training/rng.js';
 import { createWandbSink } from './wandb.js';
 import { learningRateAt, validateSchedule, type LrSchedule, type LrScheduleName } from './schedule.js';
 import { createAudioTransformerConfig } from './config.js';
@@ -312,7 +312,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
   const trainer = await factory(model, { seed, workers: options.workers });
   try {
     let step = 0;
-    let rng = new Rng(seed);
+    let rng = new TrainingRng(seed);
     let acc: LogAccumulator = { loss: 0, gradNorm: 0, count: 0 };
     let trainSeconds = 0;
     let lastLoss: number | null = null;
@@ -320,7 +320,7 @@ export async function trainAudioTransformer(options: TrainAudioTransformerOption
     if (ckpt && prev) {
       restoreTrainer(trainer, ckpt);
       step = prev.step;
-      rng = Rng.fromState(prev.data.rng);
+      rng = TrainingRng.fromState(prev.data.rng);
       acc = { ...prev.log };
       trainSeconds = prev.trainSeconds;
       lastLoss = prev.lastLoss;

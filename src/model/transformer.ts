@@ -15,7 +15,7 @@ import type { GradTask } from './trainer-worker.js';
 
 export { createAudioTransformerConfig, countParams, paramLayout, paramShapes, flattenParams, unflattenParams, validateConfig } from './config.js';
 export type { AudioTransformerOptions, ParamLayout, ParamSpec } from './config.js';
-export { initFlatParams, Rng } from './init.js';
+export { initFlatParams, ParamInitRng } from './init.js';
 export { createPredictor, KvPredictor } from './predictor.js';
 export type { PredictorOptions } from './predictor.js';
 

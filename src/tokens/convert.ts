@@ -1,7 +1,7 @@
 /**
  * Bit-depth conversion of decoded samples to 8-bit (uint8, offset binary) or 16-bit (int16) tokens,
- * bit-exact against ../shared/fixtures/pcm-conversions. Where numpy computes in float32 (the seed
- * plan's float path) every intermediate is rounded with Math.fround, as numpy 1.x does.
+ * bit-exact against ../shared/fixtures/pcm-conversions. Where numpy computes in float32 (the
+ * 'seed-float' conversion, docs/background.md) every intermediate is rounded with Math.fround, as numpy 1.x does.
  */
 import type { AudioData, Samples } from '../audio/types.js';
 import type { BitDepth, Conversion } from './options.js';
@@ -15,7 +15,7 @@ export function lmicU8(x: number): number {
   return ((x >> 8) + 128) & 0xff;
 }
 
-/** The seed plan's float value of one sample: int16 / 32767.0, int32 / 2147483647.0, uint8 (x - 128) / 128, in float32. */
+/** The 'seed-float' conversion's float value of one sample: int16 / 32767.0, int32 / 2147483647.0, uint8 (x - 128) / 128, in float32. */
 export function seedFloat(x: number, type: AudioData['sampleType']): number {
   switch (type) {
     case 'int16':
@@ -44,7 +44,7 @@ export function seedFloatToI16(f: number): number {
 let seedU8Table: Uint8Array | undefined;
 let seedI16Table: Int16Array | undefined;
 
-/** For int16 input the seed path is a pure function of 65536 values: tabulate it once. */
+/** For int16 input the 'seed-float' path is a pure function of 65536 values: tabulate it once. */
 function seedTables(): { u8: Uint8Array; i16: Int16Array } {
   if (!seedU8Table || !seedI16Table) {
     seedU8Table = new Uint8Array(65536);

@@ -1,5 +1,5 @@
 /**
- * Finding audio files and splitting them into train/valid/test (the seed's data_paths). A file's
+ * Finding audio files and splitting them into train/valid/test (docs/background.md). A file's
  * split depends only on a hash of the seed and its relative path (or group key), so assignments are
  * deterministic, file-level, and stay put when other files are added or removed.
  */

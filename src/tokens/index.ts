@@ -47,4 +47,4 @@ export {
   type SplitName,
 } from './files.js';
 export { datasetRegistry, getDataset, mulberry32, type DatasetOptions, type DatasetSpec } from './registry.js';
-export { readSplitManifest, type ManifestSplits } from './manifest.js';
+export { readSplitManifest, locateListedPath, type ManifestSplits } from './manifest.js';

@@ -1,8 +1,8 @@
 /**
- * The seed's custom audio iterator: files (or folders) in, a stream of fixed-size chunks out.
+ * The custom audio iterator: files (or folders) in, a stream of fixed-size chunks out.
  * WAV files are read window by window (memory bounded by the window, not the file); compressed files
- * are decoded whole, one at a time. Unreadable files are skipped with a warning (the seed's
- * behaviour) or, in strict mode, raise.
+ * are decoded whole, one at a time. Unreadable files are skipped with a warning (so one bad
+ * file does not stop a corpus) or, in strict mode, raise.
  */
 import { statSync } from 'node:fs';
 import { decodeStream, loadAudio, openSourceInto, parseWavLayout, rewindow, sniffFile, warnTruncated, wavWindows, type ByteSource } from '../audio/index.js';
@@ -218,7 +218,7 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
   }
 }
 
-/** The seed's iterator: an async iterable of Uint8Array chunks. */
+/** The chunk iterator: an async iterable of Uint8Array chunks. */
 export async function* customAudioIterator(inputs: string | readonly string[], opts: IteratorOptions = {}, stats: IteratorStats = emptyStats()): AsyncGenerator<Uint8Array> {
   for await (const batch of customAudioBatches(inputs, { ...opts, transient: false }, stats)) yield* batch;
 }
@@ -230,7 +230,7 @@ export interface AudioChunkIterable extends AsyncIterable<Uint8Array> {
   batches(): AsyncIterable<Uint8Array[]>;
 }
 
-/** Builds the seed's iterator over files or folders; `stats` fill in while iterating. */
+/** Builds the chunk iterator over files or folders; `stats` fill in while iterating. */
 export function getCustomAudioIterator(inputs: string | readonly string[], opts: IteratorOptions = {}): AudioChunkIterable {
   const stats = emptyStats();
   return {

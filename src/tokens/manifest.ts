@@ -1,11 +1,12 @@
 /**
  * Reading split manifests (JSON lines, as `wavelm split` writes them): every line with a `path` (or
  * `file`) and a `split` of train / valid / test; an optional `{"root": DIR}` line sets the folder that
- * relative paths are relative to. Training, evaluation and dataset building all read them through here,
- * so a manifest means the same files everywhere.
+ * relative paths are relative to. Training and evaluation read them through here, and dataset build
+ * (src/dataset/build.ts) finds its listed paths with the same locateListedPath, so a manifest means the
+ * same files everywhere.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FormatError, NotFoundError } from '../util/errors.js';
 
 export interface ManifestSplits {
@@ -15,16 +16,33 @@ export interface ManifestSplits {
 }
 
 /**
- * Where a listed path is: absolute as is; under an explicit root; else relative to the working
- * directory (what `wavelm split DIR` writes when DIR was given relative to it), else beside the manifest.
+ * Where a path listed in a manifest is: the one rule for every manifest wavelm reads (split manifests for
+ * train and eval, dataset build's `.jsonl` and path lists, and the paths inside their values, such as stems
+ * and .npy token arrays), documented in docs/foundation.md ("Manifests"):
+ *
+ * 1. an absolute path is taken as it is;
+ * 2. with an explicit base (a split manifest's `{"root": DIR}` line) a relative path is under that base, and
+ *    nowhere else;
+ * 3. otherwise a relative path is looked up under the working directory first, because `wavelm split DIR`
+ *    writes paths as it found them, relative to where it ran when DIR was relative; then beside the manifest
+ *    (`base`, its folder), for manifests written by hand next to their audio.
+ *
+ * Returns undefined when the file is in neither place; each caller decides what a missing file means.
+ * Found paths are `resolve(file)` (working directory) or `join(base, file)`.
  */
-function locate(file: string, root: string, explicitRoot: boolean, manifest: string): string {
+export function locateListedPath(file: string, base: string, explicitBase = false): string | undefined {
   if (isAbsolute(file)) return file;
-  if (explicitRoot) return resolve(root, file);
+  if (explicitBase) return join(base, file);
   const fromCwd = resolve(file);
   if (existsSync(fromCwd)) return fromCwd;
-  const fromManifest = resolve(root, file);
-  if (existsSync(fromManifest)) return fromManifest;
+  const beside = join(base, file);
+  if (existsSync(beside)) return beside;
+  return undefined;
+}
+
+function locate(file: string, root: string, explicitRoot: boolean, manifest: string): string {
+  const found = locateListedPath(file, root, explicitRoot);
+  if (found !== undefined) return found;
   throw new NotFoundError(`${manifest}: listed file ${file} exists neither under the working directory nor beside the manifest`, { subject: file });
 }
 

@@ -1,7 +1,7 @@
 /**
- * Pipeline options and their validation (the seed's validate_audio_config). Defaults follow LMIC's
- * LibriSpeech recipe and the seed plan: 8-bit samples, 2048-byte chunks, stereo blocks of 1024
- * samples per channel, incomplete tail dropped; conversion 'exact' (which for 8-bit equals LMIC's).
+ * Pipeline options and their validation. Defaults follow LMIC's LibriSpeech recipe and wavelm's
+ * stereo blocking (docs/background.md): 8-bit samples, 2048-byte chunks, stereo blocks of 1024 samples per channel,
+ * incomplete tail dropped; conversion 'exact' (which for 8-bit equals LMIC's).
  */
 import { ConfigError } from '../util/errors.js';
 
@@ -11,7 +11,7 @@ export type BitDepth = 8 | 16;
  * How samples reach the target bit depth:
  * - 'lmic': audioop.bias(audioop.lin2lin(x, width, 1), 1, 128) for 8-bit (keep the high byte, add 128 mod 256);
  *   16-bit output is the exact path.
- * - 'seed-float': the seed plan's float path (x / 32767.0 etc. in float32, then uint8((x + 1) * 127.5) or
+ * - 'seed-float': a numpy-style float round trip, docs/background.md (x / 32767.0 etc. in float32, then uint8((x + 1) * 127.5) or
  *   int16(x * 32767) with numpy's truncating casts).
  * - 'exact': integer arithmetic, no float round trip; 8-bit equals 'lmic', 16-bit keeps int16 unchanged and
  *   rounds wider samples to the nearest 16-bit value.
@@ -21,7 +21,7 @@ export type Conversion = 'lmic' | 'seed-float' | 'exact';
 /**
  * How channels become one token stream:
  * - 'block' (default): mono passes through; 2+ channels become interleaved blocks
- *   [C0_block1, C1_block1, ..., C0_block2, ...] of `blockingSize` samples per channel (the seed's stereo blocking).
+ *   [C0_block1, C1_block1, ..., C0_block2, ...] of `blockingSize` samples per channel (docs/background.md).
  * - 'mix': down-mix to mono (mean of the channels, truncated toward zero like numpy's astype).
  * - 'pick': one channel (`channel`, default 0; LMIC's `a[:, 0]`).
  * - 'upmix': mono is duplicated to stereo and then blocked; files with 2+ channels are blocked as they are.
@@ -67,7 +67,7 @@ export function validateBlockingSize(blockingSize: number): void {
 /**
  * Checks a configuration and fills in defaults. Errors (ConfigError): non-positive or non-integer
  * blocking or chunk size, odd chunk size with 16-bit samples, unknown enum values. Returns the
- * resolved options and the seed's warnings (which callers print or collect).
+ * resolved options and warnings about weak settings (which callers print or collect).
  */
 export function validateAudioConfig(opts: PipelineOptions = {}): { options: ResolvedPipelineOptions; warnings: string[] } {
   const o: ResolvedPipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS };

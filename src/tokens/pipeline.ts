@@ -1,5 +1,5 @@
 /**
- * Audio to fixed-size byte chunks: bit depth, channel handling (the seed's stereo blocking), and
+ * Audio to fixed-size byte chunks: bit depth, channel handling (stereo blocking, docs/background.md), and
  * LMIC's chunking. `audioToChunks` works on one decoded file; `ChunkStream` does the same on a file
  * fed window by window, with memory bounded by the window, and produces identical chunks.
  */
@@ -12,7 +12,7 @@ import { validateAudioConfig, type PipelineOptions, type ResolvedPipelineOptions
 type Tokens = Uint8Array | Int16Array;
 
 /**
- * The seed's blocking of interleaved multi-channel samples: [C0_b1, C1_b1, ..., C0_b2, C1_b2, ...],
+ * Stereo blocking of interleaved multi-channel samples (docs/background.md): [C0_b1, C1_b1, ..., C0_b2, C1_b2, ...],
  * `blockingSize` samples per channel per block, the final partial blocks included. Mono is returned as is.
  */
 export function processStereoBlocking<T extends Tokens>(interleaved: T, channels: number, blockingSize: number, frames?: number, out?: T): T {

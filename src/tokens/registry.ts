@@ -1,5 +1,5 @@
 /**
- * Data sources by name, like the seed's dataset registry: `custom_audio` (files or folders),
+ * Data sources by name, like LMIC's GET_DATA_GENERATOR_FN_DICT (docs/background.md): `custom_audio` (files or folders),
  * `random` (seeded random bytes, a baseline that no model can compress) and `librispeech` (a local
  * LibriSpeech folder read with LMIC's settings; wavelm never downloads it).
  */

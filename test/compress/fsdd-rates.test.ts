@@ -1,4 +1,4 @@
-/** The classical rates on FSDD (LMIC conversion, 3,643 chunks) agree with the issue's reference within one point. */
+/** The classical rates on FSDD (LMIC conversion, 3,643 chunks) agree with Python's and ffmpeg's within one point. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLASSICAL_COMPRESSORS } from '../../src/compress/compressors.js';
@@ -6,7 +6,7 @@ import { lmicChunks } from '../../src/compress/data.js';
 import { evaluateCompressor } from '../../src/compress/evaluate.js';
 import { sharedPath } from '../helpers/shared.js';
 
-// Python's gzip / zlib and ffmpeg -compression_level 12, as given in the issue (chunked, unchunked, %).
+// Python's gzip / zlib and ffmpeg -compression_level 12, measured by ../shared/peers/peer_rates.py (chunked, unchunked, %).
 const REFERENCE: Record<string, [number, number]> = { flac: [36.0, 36.8], gzip: [46.7, 43.9], png: [49.9, 44.0] };
 
 test('FSDD: FLAC, gzip and PNG rates within one point of the reference (lzma is measured in docs/compression.md: 48 s)', async (t) => {

@@ -261,3 +261,18 @@ test('class fields map folder names to integers, with the sorted names stored in
   await f.close();
   await assert.rejects(buildDataset([dir], { out: join(out, 'bad.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat)') }), /sample bird\/0\.wav has class 'bird', not one of the 2 classes/);
 });
+
+test('manifests: dataset build finds listed paths by the rule train and eval use (working directory, then beside the manifest)', async () => {
+  const { relative } = await import('node:path');
+  const { collectSources } = await import('../../src/dataset/build.js');
+  const { readSplitManifest } = await import('../../src/tokens/index.js');
+  const d = tmp('manifest-rule-');
+  mkdirSync(join(d, 'runs'));
+  writeFileSync(join(d, 'a.wav'), 'x');
+  writeFileSync(join(d, 'runs', 'b.wav'), 'x');
+  // a.wav relative to the working directory (as `wavelm split DIR` writes it), b.wav beside the manifest.
+  const m = join(d, 'runs', 'm.jsonl');
+  writeFileSync(m, [JSON.stringify({ path: relative(process.cwd(), join(d, 'a.wav')), split: 'train' }), JSON.stringify({ path: 'b.wav', split: 'train' })].join('\n'));
+  assert.deepEqual(readSplitManifest(m).train, [join(d, 'a.wav'), join(d, 'runs', 'b.wav')]);
+  assert.deepEqual(collectSources([m]).map((s) => s.path), [join(d, 'a.wav'), join(d, 'runs', 'b.wav')]);
+});

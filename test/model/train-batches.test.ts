@@ -1,26 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../src/model/training/rng.js';
+import { TrainingRng } from '../../src/model/training/rng.js';
 import { BatchSampler, chunkSetFromChunks, chunkSetFromTokens, evalBatches, int16BytesToTokens, unigramEntropyBits } from '../../src/model/batches.js';
 import { syntheticTokens } from './train-bigram.js';
 
 test('xoshiro128** matches the reference outputs for state {1, 2, 3, 4}', () => {
-  const r = Rng.fromState([1, 2, 3, 4]);
+  const r = TrainingRng.fromState([1, 2, 3, 4]);
   // Hand-checked against the C reference's next(): rotl(s[1] * 5, 7) * 9 and its state update.
   assert.deepEqual([r.nextU32(), r.nextU32(), r.nextU32()], [11520, 0, 5927040]);
 });
 
-test('Rng state round-trips and continues the same sequence', () => {
-  const a = new Rng(12345);
+test('TrainingRng state round-trips and continues the same sequence', () => {
+  const a = new TrainingRng(12345);
   for (let i = 0; i < 100; i++) a.nextU32();
-  const b = Rng.fromState(JSON.parse(JSON.stringify(a.getState())) as [number, number, number, number]);
+  const b = TrainingRng.fromState(JSON.parse(JSON.stringify(a.getState())) as [number, number, number, number]);
   for (let i = 0; i < 1000; i++) assert.equal(b.nextU32(), a.nextU32());
-  assert.notDeepEqual(new Rng(1).getState(), new Rng(2).getState());
+  assert.notDeepEqual(new TrainingRng(1).getState(), new TrainingRng(2).getState());
   assert.throws(() => a.setState([0, 0, 0, 0]), /not all zero/);
 });
 
-test('Rng.int is in range and roughly uniform', () => {
-  const r = new Rng(7);
+test('TrainingRng.int is in range and roughly uniform', () => {
+  const r = new TrainingRng(7);
   const counts = new Array<number>(10).fill(0);
   for (let i = 0; i < 20000; i++) {
     const x = r.int(10);
@@ -33,9 +33,9 @@ test('Rng.int is in range and roughly uniform', () => {
 test('batches: seeded, reproducible, cut from chunks at valid offsets', () => {
   const tokens = syntheticTokens(40 * 64, 3);
   const set = chunkSetFromTokens(tokens, 64);
-  const s1 = new BatchSampler(set, 4, 16, new Rng(9));
-  const s2 = new BatchSampler(set, 4, 16, new Rng(9));
-  const s3 = new BatchSampler(set, 4, 16, new Rng(10));
+  const s1 = new BatchSampler(set, 4, 16, new TrainingRng(9));
+  const s2 = new BatchSampler(set, 4, 16, new TrainingRng(9));
+  const s3 = new BatchSampler(set, 4, 16, new TrainingRng(10));
   let differs = false;
   for (let i = 0; i < 20; i++) {
     const a = s1.next();
@@ -60,14 +60,14 @@ test('batches: seeded, reproducible, cut from chunks at valid offsets', () => {
 test('batches: whole chunks when seqLen equals the chunk length (LMIC)', () => {
   const tokens = syntheticTokens(10 * 32, 4);
   const set = chunkSetFromTokens(tokens, 32);
-  const rng = new Rng(5);
-  const twin = new Rng(5);
+  const rng = new TrainingRng(5);
+  const twin = new TrainingRng(5);
   const b = new BatchSampler(set, 3, 32, rng).next();
   for (let row = 0; row < 3; row++) {
     const ch = twin.int(10); // one draw per row, no offset draw
     assert.deepEqual(b.tokens.subarray(row * 32, row * 32 + 32), tokens.subarray(ch * 32, ch * 32 + 32));
   }
-  assert.throws(() => new BatchSampler(set, 3, 33, new Rng(1)), /longer than a chunk/);
+  assert.throws(() => new BatchSampler(set, 3, 33, new TrainingRng(1)), /longer than a chunk/);
 });
 
 test('16-bit tokens are offset binary of little-endian int16', () => {

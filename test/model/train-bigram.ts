@@ -5,7 +5,7 @@
  * the transformer does, so the loop, checkpoints and resume can be tested without the engine.
  */
 import type { OptimizerConfig, OptimizerState, ParamSet, StepResult, TokenBatch, Trainer, TrainerOptions, TransformerConfig } from '../../src/model/api.js';
-import { Rng } from '../../src/model/training/rng.js';
+import { TrainingRng } from '../../src/model/training/rng.js';
 
 const NAME = 'bigram.logits';
 
@@ -30,7 +30,7 @@ export class BigramTrainer implements Trainer {
     const V = config.vocabSize;
     this.numParams = V * V;
     this.w = new Float32Array(V * V);
-    const rng = new Rng(opts.seed);
+    const rng = new TrainingRng(opts.seed);
     for (let i = 0; i < this.w.length; i++) this.w[i] = (rng.float() - 0.5) * 0.02;
     this.m = new Float32Array(V * V);
     this.v = new Float32Array(V * V);
@@ -128,7 +128,7 @@ export async function createBigramTrainer(config: TransformerConfig, opts: Train
  * bigram model has something to learn), seeded.
  */
 export function syntheticTokens(n: number, seed: number): Uint8Array {
-  const rng = new Rng(seed);
+  const rng = new TrainingRng(seed);
   const out = new Uint8Array(n);
   let x = 128;
   for (let i = 0; i < n; i++) {

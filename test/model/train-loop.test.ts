@@ -87,7 +87,7 @@ class RecordingSink implements MetricsSink {
   }
 }
 
-test('training run: loss falls, run directory holds config, metrics, events, plot, checkpoints; sink gets the seed keys', async (t) => {
+test('training run: loss falls, run directory holds config, metrics, events, plot, checkpoints; sink gets the W&B keys of docs/training.md', async (t) => {
   const dir = tmp(t);
   const sink = new RecordingSink();
   const notices: string[] = [];
@@ -121,7 +121,7 @@ test('training run: loss falls, run directory holds config, metrics, events, plo
   const model = loadModel(dir);
   assert.equal(model.config.vocabSize, 256);
   assert.equal(model.pipeline!.bitDepth, 8);
-  // W&B keys of the seed.
+  // The W&B keys listed in docs/training.md.
   for (const k of ['dataset/num_files', 'dataset/use_16bit', 'dataset/blocking_size', 'dataset/total_chunks', 'dataset/vocab_size', 'model/total_parameters', 'model/embedding_dim', 'model/num_layers', 'model/num_heads', 'optimizer/learning_rate']) {
     assert.ok(k in sink.config_, `missing ${k}`);
   }

@@ -172,7 +172,7 @@ function wavelm(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: numbe
 
 const SAMPLE = (): string => join(defaultAudioDir(), 'bd_gas.flac');
 
-test('wavelm train --wandb-project: the seed\'s keys arrive in the run config, the history equals metrics.jsonl, the summary has the final row', async (t) => {
+test('wavelm train --wandb-project: the documented keys (docs/training.md) arrive in the run config, the history equals metrics.jsonl, the summary has the final row', async (t) => {
   const server = await fakeWandb(t);
   const out = join(tmp(t), 'run');
   const r = await wavelm(

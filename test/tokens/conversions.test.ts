@@ -77,7 +77,7 @@ function findVariants(summary: Summary): { u8: BlockedVariant; i16: BlockedVaria
 }
 
 describe('stereo interleaved blocking (test_48k_blocked)', () => {
-  test('u8 and i16 streams and chunks match LMIC + the seed blocking', async (t) => {
+  test('u8 and i16 streams and chunks match LMIC + stereo blocking', async (t) => {
     const dir = sharedPath(t, ...FX);
     if (!dir) return;
     const { u8, i16 } = findVariants(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')));

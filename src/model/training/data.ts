@@ -28,7 +28,7 @@ export interface LoadedData {
   valid: ChunkSet;
   trainFiles: string[];
   validFiles: string[];
-  /** Files that could not be read, with the reason (skipped, as the seed's iterator does). */
+  /** Files that could not be read, with the reason (skipped, as the chunk iterator does: src/tokens/iterator.ts). */
   skipped: { path: string; reason: string }[];
   /** How validation data was chosen, for the log. */
   validSource: 'manifest' | 'files' | 'file-holdout' | 'chunk-holdout';

@@ -26,5 +26,5 @@ export { EventFileWriter, readEventFile, readTfRecords, encodeEvent, decodeEvent
 export { writeLossCurve, lossCurveHtml, lossCurveSvg, type Series } from '../plot.js';
 export { createWandbSink, findWandbApiKey, nullSink, type WandbOptions } from '../wandb.js';
 export { loadTrainingData, readManifest, dataFingerprint, type LoadedData, type Chunker } from './data.js';
-export { Rng as TrainingRng, type RngState } from './rng.js';
+export { TrainingRng, type RngState } from './rng.js';
 export { learningRateAt, validateSchedule, LR_SCHEDULES, type LrSchedule, type LrScheduleName } from '../schedule.js';

@@ -26,7 +26,8 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-export class Rng {
+/** The batch sampler's generator (parameter initialisation has its own, ParamInitRng in src/model/init.ts). */
+export class TrainingRng {
   private s0: number;
   private s1: number;
   private s2: number;
@@ -44,8 +45,8 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
-  static fromState(state: RngState): Rng {
-    const r = new Rng(0);
+  static fromState(state: RngState): TrainingRng {
+    const r = new TrainingRng(0);
     r.setState(state);
     return r;
   }
@@ -76,7 +77,7 @@ export class Rng {
 
   /** Uniform integer in [0, n) without modulo bias (rejection sampling); n in 1..2^32. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new ConfigError(`Rng.int: range must be 1..2^32, got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new ConfigError(`TrainingRng.int: range must be 1..2^32, got ${n}`);
     if (n === 1) return 0;
     // Reject the top partial bucket so every value has the same number of preimages.
     const limit = 2 ** 32 - (2 ** 32 % n);
