@@ -174,18 +174,30 @@ export class ResidualModel {
   /** Codes residual r (encoder) or decodes one (decoder: r is ignored); returns the residual. */
   code(io: BitCoder, r: number): number {
     const u = r < 0 ? -r : r;
-    const bits = u === 0 ? 0 : 32 - Math.clz32(u);
     const kf = halfOctave(this.avgFast);
     const ks = halfOctave(this.avgSlow);
+    const len = this.codeLength(io, u === 0 ? 0 : 32 - Math.clz32(u), kf, ks);
+    const mag = len === 0 ? 0 : this.codeMantissa(io, u, len, kf, ks);
+    const value = mag === 0 ? 0 : this.codeSign(io, r < 0, len) ? -mag : mag;
+    if (mag === 0) this.lastSign = 0;
+    this.avgFast += Math.trunc((mag * 16 - this.avgFast) / 4);
+    this.avgSlow += Math.trunc((mag * 16 - this.avgSlow) / 32);
+    this.last2 = this.last1;
+    this.last1 = mag;
+    return value;
+  }
+
+  /** The magnitude's bit length, in unary: "longer than len?" for len = 0, 1, ... */
+  private codeLength(io: BitCoder, bits: number, kf: number, ks: number): number {
     const kl = halfOctave((this.last1 + this.last2) * 8);
     const coarse = kf >> 3;
+    const inp = this.inputs;
     let len = 0;
     while (len < MAX_BITS) {
       const i1 = kf * MAX_BITS + len;
       const i2 = ks * MAX_BITS + len;
       const i3 = kl * MAX_BITS + len;
       const i4 = (kf * SCALES + ks) * MAX_BITS + len;
-      const inp = this.inputs;
       inp[0] = STRETCH[this.lenFast.p12(i1)]!;
       inp[1] = STRETCH[this.lenSlow.p12(i2)]!;
       inp[2] = STRETCH[this.lenLast.p12(i3)]!;
@@ -193,8 +205,7 @@ export class ResidualModel {
       inp[4] = 256;
       const pm = this.lenMixer.mix(inp, len * 4 + (coarse > 3 ? 3 : coarse));
       const pa = this.lenApm.refine(pm, i1);
-      const p = clampP((pm + 3 * pa) >> 2);
-      const more = io.code(p, bits > len ? 1 : 0);
+      const more = io.code(clampP((pm + 3 * pa) >> 2), bits > len ? 1 : 0);
       this.lenFast.update(i1, more);
       this.lenSlow.update(i2, more);
       this.lenLast.update(i3, more);
@@ -204,45 +215,43 @@ export class ResidualModel {
       if (!more) break;
       len++;
     }
-    let mag = 0;
-    if (len > 0) {
-      mag = 1;
-      for (let pos = len - 2; pos >= 0; pos--) {
-        const top = len - 2 - pos;
-        let bit: number;
-        if (top < 2) {
-          const i1 = ((kf * MAX_BITS + len) << 1) + (top === 0 ? 0 : mag & 1);
-          const i2 = ((len * 4 + (top === 0 ? 0 : 2 + (mag & 1))) * MAX_BITS) + (ks < MAX_BITS ? ks : MAX_BITS - 1);
-          const inp = this.inputs;
-          inp[0] = STRETCH[this.man1.p12(i1)]!;
-          inp[1] = STRETCH[this.man2.p12(i2)]!;
-          inp[2] = 0;
-          inp[3] = 0;
-          inp[4] = 256;
-          const p = clampP(this.manMixer.mix(inp, len * 2 + top));
-          bit = io.code(p, Math.floor(u / 2 ** pos) & 1);
-          this.man1.update(i1, bit);
-          this.man2.update(i2, bit);
-          this.manMixer.update(bit);
-        } else {
-          bit = io.code(2048, Math.floor(u / 2 ** pos) & 1);
-        }
-        mag = mag * 2 + bit;
+    return len;
+  }
+
+  /** The bits below the leading one: the top two modelled, the rest at even odds (they are close to uniform). */
+  private codeMantissa(io: BitCoder, u: number, len: number, kf: number, ks: number): number {
+    const inp = this.inputs;
+    let mag = 1;
+    for (let pos = len - 2; pos >= 0; pos--) {
+      const top = len - 2 - pos;
+      let bit: number;
+      if (top < 2) {
+        const i1 = ((kf * MAX_BITS + len) << 1) + (top === 0 ? 0 : mag & 1);
+        const i2 = (len * 4 + (top === 0 ? 0 : 2 + (mag & 1))) * MAX_BITS + (ks < MAX_BITS ? ks : MAX_BITS - 1);
+        inp[0] = STRETCH[this.man1.p12(i1)]!;
+        inp[1] = STRETCH[this.man2.p12(i2)]!;
+        inp[2] = 0;
+        inp[3] = 0;
+        inp[4] = 256;
+        bit = io.code(clampP(this.manMixer.mix(inp, len * 2 + top)), Math.floor(u / 2 ** pos) & 1);
+        this.man1.update(i1, bit);
+        this.man2.update(i2, bit);
+        this.manMixer.update(bit);
+      } else {
+        bit = io.code(2048, Math.floor(u / 2 ** pos) & 1);
       }
+      mag = mag * 2 + bit;
     }
-    let value = mag;
-    if (mag !== 0) {
-      const si = this.lastSign * 4 + (len > 3 ? 3 : len);
-      const neg = io.code(clampP(this.signs.p12(si)), r < 0 ? 1 : 0);
-      this.signs.update(si, neg);
-      this.lastSign = neg ? 2 : 1;
-      if (neg) value = -mag;
-    } else this.lastSign = 0;
-    this.avgFast += Math.trunc((mag * 16 - this.avgFast) / 4);
-    this.avgSlow += Math.trunc((mag * 16 - this.avgSlow) / 32);
-    this.last2 = this.last1;
-    this.last1 = mag;
-    return value;
+    return mag;
+  }
+
+  /** The sign of a non-zero residual, in the context of the last sign and the length; true for negative. */
+  private codeSign(io: BitCoder, negative: boolean, len: number): boolean {
+    const si = this.lastSign * 4 + (len > 3 ? 3 : len);
+    const neg = io.code(clampP(this.signs.p12(si)), negative ? 1 : 0);
+    this.signs.update(si, neg);
+    this.lastSign = neg ? 2 : 1;
+    return neg === 1;
   }
 }
 
