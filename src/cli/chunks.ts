@@ -235,7 +235,7 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
     );
 }
 
-/** The files of one shard of the inputs' sorted file list (what every sharded command reads). */
+/** The files of one shard of the inputs' file list, as collectAudioFiles expands it (inputs in order, folders sorted). */
 export async function shardFiles(inputs: readonly string[], shard: Shard, onWarning: (m: string) => void): Promise<string[]> {
   const [{ collectAudioFiles }, { shardItems }] = await Promise.all([import('../tokens/index.js'), import('../util/shards.js')]);
   return shardItems(collectAudioFiles(inputs, onWarning), shard);
