@@ -7,8 +7,9 @@ import type { ChunkDtype } from '../tokens/npy-chunks.js';
 import { ConfigError, exitCodeFor, FormatError, WavelmError } from '../util/errors.js';
 import { packageVersion } from '../util/paths.js';
 import type { ProgressSink } from '../util/progress.js';
+import type { Shard } from '../util/shards.js';
 import { action, barFor, emit, globals, warn } from './common.js';
-import { integerOption } from './options.js';
+import { addShardOptions, integerOption, shardFromFlags } from './options.js';
 
 export interface PipelineFlags {
   bitDepth?: string;
@@ -190,7 +191,7 @@ export function registerChunks(program: Command): void {
     .addOption(new Option('--format <kind>', 'raw: chunks back to back; npy: a [chunks, tokens] .npy array and OUT.json of the settings (default: npy when OUT ends in .npy)').choices(['raw', 'npy']))
     .addOption(new Option('--npy-dtype <type>', '.npy element type: uint8 (8-bit), uint16 tokens x + 32768 or int16 samples (16-bit); default uint8 / uint16').choices(['uint8', 'int16', 'uint16']))
     .option('--default', 'use the embedded default audio (CC0 Sonic Pi samples from supersonic-scsynth-samples)');
-  addPipelineOptions(cmd)
+  addShardOptions(addPipelineOptions(cmd))
     .addHelpText(
       'after',
       `
@@ -199,6 +200,8 @@ Output: the chunks, concatenated (chunks * chunk-size bytes). With --json: {chun
 As .npy (-o out.npy or --format npy): shape [chunks, tokens per chunk] (chunk-size bytes at 8-bit, half
 that at 16-bit), memory-mappable (numpy.load(path, mmap_mode='r')), with out.npy.json listing the
 settings, the files and the sha256 of the chunk bytes.
+With --num-shards N --shard-index I only shard I of the sorted file list is read; the N raw outputs
+concatenated in shard order are the bytes of one run over all files (docs/scaling.md).
 
 Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):
   wavelm chunks --default -o /tmp/chunks.bin
@@ -207,17 +210,22 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
   wavelm chunks node_modules/supersonic-scsynth-samples/samples --bit-depth 16 -o train.npy    # uint16 tokens, shape [chunks, 1024]`,
     )
     .action(
-      action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean; format?: 'raw' | 'npy'; npyDtype?: string }, c: Command) => {
-        const all = [...inputs];
+      action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean; format?: 'raw' | 'npy'; npyDtype?: string; numShards?: number; shardIndex?: number }, c: Command) => {
+        let all = [...inputs];
         if (flags.default) all.push((await import('../audio/index.js')).defaultAudioDir());
         if (all.length === 0) throw new ConfigError('give audio files or folders, or --default for the embedded audio');
+        const shard = await shardFromFlags(flags);
+        if (shard && flags.numChunks !== undefined) throw new ConfigError(`--num-chunks ${flags.numChunks} counts over all files and cannot be split into shards: leave it out with --num-shards`);
+        if (shard) all = await shardFiles(all, shard, (m) => warn(c, m));
         const format = flags.format ?? (flags.out?.toLowerCase().endsWith('.npy') ? 'npy' : 'raw');
         if (format === 'npy' && !flags.out) throw new ConfigError('--format npy writes a file: give -o OUT.npy');
         if (format === 'raw' && flags.npyDtype) throw new ConfigError('--npy-dtype applies to .npy output: give -o OUT.npy or --format npy');
         const output = format === 'npy' ? { format, dtype: flags.npyDtype } : { format };
-        const result = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'files' }), (m) => warn(c, m), output);
-        emit(c, result, () => describeChunks(result));
-        if (result.chunks === 0 && flags.numChunks !== 0) {
+        const result: ChunksResult & { shard?: Shard & { files: number } } = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'files' }), (m) => warn(c, m), output);
+        if (shard) result.shard = { ...shard, files: all.length };
+        emit(c, result, () => (shard ? `shard ${shard.index} of ${shard.count}: ${all.length} file(s)\n` : '') + describeChunks(result));
+        // A shard may hold no files when there are more shards than files; that is no failure.
+        if (result.chunks === 0 && flags.numChunks !== 0 && !(shard && all.length === 0)) {
           // Nothing to train or compress on is a failure, even when every file was read.
           const why = result.skipped > 0 ? `${result.skipped} unreadable file(s) skipped` : `${result.files} file(s) hold less than one chunk`;
           process.stderr.write(`wavelm: no chunks were produced (${why})\n`);
@@ -225,4 +233,10 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
         }
       }),
     );
+}
+
+/** The files of one shard of the inputs' file list, as collectAudioFiles expands it (inputs in order, folders sorted). */
+export async function shardFiles(inputs: readonly string[], shard: Shard, onWarning: (m: string) => void): Promise<string[]> {
+  const [{ collectAudioFiles }, { shardItems }] = await Promise.all([import('../tokens/index.js'), import('../util/shards.js')]);
+  return shardItems(collectAudioFiles(inputs, onWarning), shard);
 }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { AudioData } from '../audio/index.js';
 import { ConfigError } from '../util/errors.js';
 import { action, barFor, checkWritable, emit } from './common.js';
-import { integerOption, numberOption } from './options.js';
+import { addShardOptions, integerOption, numberOption, shardFromFlags } from './options.js';
 
 interface EncodeCliOptions {
   model: string;
@@ -17,6 +17,8 @@ interface EncodeCliOptions {
   cacheDir?: string;
   cache: boolean;
   backend: string;
+  numShards?: number;
+  shardIndex?: number;
 }
 
 interface DecodeCliOptions {
@@ -50,7 +52,7 @@ function outputsFor(inputs: string[], output: string | undefined, ext: string): 
 export function registerCodec(program: Command): void {
   const codec = program.command('codec').description('EnCodec neural-codec tokens (HF-format facebook/encodec_24khz or _48khz weights; see docs/codec.md)');
 
-  codec
+  const encode = codec
     .command('encode')
     .description('encode audio files to codes .npy [codebooks, frames] with a JSON sidecar (rate, bandwidth, frame rate, scales)')
     .argument('<inputs...>', 'audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate and channel count)')
@@ -62,10 +64,22 @@ export function registerCodec(program: Command): void {
     .option('-w, --workers <n>', 'worker threads for many files (default: cores)', integerOption({ min: 1 }))
     .option('--cache-dir <dir>', 'content-hash cache of codes (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)')
     .option('--no-cache', 'do not read or write the cache')
-    .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm')
+    .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm');
+  addShardOptions(encode)
+    .addHelpText('after', '\nWith --num-shards N --shard-index I only shard I of the inputs is encoded (docs/scaling.md); outputs are named as in one run over all inputs.')
     .action(
-      action(async (inputs: string[], o: EncodeCliOptions, cmd: Command) => {
-        const outs = outputsFor(inputs, o.output, '.npy');
+      action(async (all: string[], o: EncodeCliOptions, cmd: Command) => {
+        const shard = await shardFromFlags(o);
+        if (shard && o.output !== undefined && extname(o.output).toLowerCase() === '.npy') throw new ConfigError(`-o ${o.output} names one file; with --num-shards give -o a folder`, { subject: o.output });
+        // Names are decided over all inputs (a repeated stem gets -1, -2, ...), then the shard takes its part of both lists.
+        const allOuts = outputsFor(all, o.output, '.npy');
+        let inputs = all;
+        let outs = allOuts;
+        if (shard) {
+          const { shardItems } = await import('../util/shards.js');
+          inputs = shardItems(all, shard);
+          outs = shardItems(allOuts, shard);
+        }
         if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
         if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
         const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
@@ -84,7 +98,7 @@ export function registerCodec(program: Command): void {
             rows[i] = { input: r.path, output: outs[i]!, codebooks: f.sidecar.codebooks, frames: f.sidecar.frames, shape: f.sidecar.shape, cached: r.cached, seconds: r.seconds };
           },
         });
-        emit(cmd, { files: rows }, () =>
+        emit(cmd, { ...(shard ? { shard } : {}), files: rows }, () =>
           rows.map((r) => `${r.input} -> ${r.output} [${r.shape.join(', ')}] ${r.cached ? '(cached)' : `${r.seconds.toFixed(2)} s`}`).join('\n'),
         );
       }),

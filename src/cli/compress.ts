@@ -11,7 +11,8 @@ import type { LosslessStats } from '../compress/lossless/codec.js';
 import type { LevelName } from '../compress/lossless/levels.js';
 import { ConfigError, exitCodeFor, NotFoundError } from '../util/errors.js';
 import { action, barFor, emit, reportError } from './common.js';
-import { integerOption } from './options.js';
+import { addShardOptions, integerOption, shardFromFlags } from './options.js';
+import type { Shard } from '../util/shards.js';
 
 /** The codec's levels (src/compress/lossless/levels.ts), written out so that declaring the command loads no codec. */
 export const LEVEL_CHOICES: readonly LevelName[] = ['fast', 'normal', 'max'];
@@ -25,18 +26,21 @@ interface CompressFlags {
   chunkLength?: number;
   workers: number;
   raw?: boolean;
+  numShards?: number;
+  shardIndex?: number;
 }
 
 /**
- * -o for exactly one input file, else the plan over every input (files and directories). Existing
- * outputs are refused, before anything runs, unless `force`.
+ * -o for exactly one input file, else the plan over every input (files and directories), or only its
+ * `shard` (a batch run of that shard's files, possibly none). Existing outputs are refused, before
+ * anything runs, unless `force`.
  */
-export async function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (name: string, input: string) => string): Promise<{ single: boolean; plans: FilePlan[] }> {
+export async function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (name: string, input: string) => string, shard?: Shard): Promise<{ single: boolean; plans: FilePlan[] }> {
   const { out, outDir } = flags;
   if (out !== undefined && outDir !== undefined) throw new ConfigError('-o and --out-dir exclude each other: -o names one output, --out-dir a folder for several');
-  const single = inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
-  if (out !== undefined && !single) throw new ConfigError('-o names one output file and needs exactly one input file: use --out-dir DIR for several inputs or a directory');
-  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }] : (await import('../compress/batch.js')).planFiles(inputs, { find, outputFor, outDir });
+  const single = shard === undefined && inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
+  if (out !== undefined && !single) throw new ConfigError(`-o names one output file and needs exactly one input file${shard ? ' and no shards' : ''}: use --out-dir DIR for several inputs, a directory or a shard`);
+  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }] : await shardPlans((await import('../compress/batch.js')).planFiles(inputs, { find, outputFor, outDir }), shard);
   if (!flags.force) {
     const existing = plans.filter((p) => existsSync(p.output));
     if (existing.length > 0) {
@@ -45,6 +49,11 @@ export async function planOutputs(inputs: string[], flags: { out?: string; outDi
     }
   }
   return { single, plans };
+}
+
+/** The plans of one shard (src/util/shards.ts), in the order of the whole plan. */
+async function shardPlans(plans: FilePlan[], shard: Shard | undefined): Promise<FilePlan[]> {
+  return shard ? (await import('../util/shards.js')).shardItems(plans, shard) : plans;
 }
 
 function isFile(p: string): boolean {
@@ -91,7 +100,7 @@ export async function loadModelFlag(model: string, cmd: Command): Promise<ModelF
 }
 
 export function registerCompress(program: Command): void {
-  program
+  const cmd = program
     .command('compress')
     .description("compress audio files losslessly into .wlm archives: wavelm's codec by default, or a trained language model with -m")
     .argument('<inputs...>', 'WAV (8 to 32-bit integer PCM), AIFF or FLAC files, or directories of audio files')
@@ -102,7 +111,8 @@ export function registerCompress(program: Command): void {
     .option('-m, --model <model>', "a codec model of your own (wavelm train --codec), or a trained language model to code with instead (model.safetensors, a checkpoint or run directory, or a Hugging Face hub id); decompress then needs it too")
     .option('--chunk-length <n>', "with -m: samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", integerOption({ min: 1 }))
     .option('--workers <n>', 'worker threads (the archive is identical for any number)', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
-    .option('--raw', 'with -m: code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)')
+    .option('--raw', 'with -m: code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)');
+  addShardOptions(cmd)
     .addHelpText(
       'after',
       `
@@ -117,7 +127,8 @@ by the model, the low byte by a small predictive model); the header, other RIFF 
 bytes are kept verbatim.
 
 Several inputs (or a directory) are coded in one run: the workers start once and as many files as workers
-are in flight. A file that fails is reported and the others go on.
+are in flight. A file that fails is reported and the others go on. --num-shards N --shard-index I codes
+only shard I of the sorted file list, so array jobs share a corpus (docs/scaling.md).
 
 Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout;
 wavelm demo --out-dir /tmp/demo trains /tmp/demo/run and writes /tmp/demo/bd_gas.wav):
@@ -127,8 +138,9 @@ wavelm demo --out-dir /tmp/demo trains /tmp/demo/run and writes /tmp/demo/bd_gas
     )
     .action(
       action(async (inputs: string[], flags: CompressFlags, cmd: Command) => {
-        const { single, plans } = await planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`);
-        if (!single && plans.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
+        const shard = await shardFromFlags(flags);
+        const { single, plans } = await planOutputs(inputs, flags, 'audio', (p) => `${p}.wlm`, shard);
+        if (!single && plans.length === 0 && !shard) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
         const model = flags.model === undefined ? undefined : await loadModelFlag(flags.model, cmd);
         if (model?.kind === 'lm') await compressWithModel(cmd, single, plans, model.model, flags, flags.workers);
         else await compressWithCodec(cmd, single, plans, flags.level, model?.prior, flags.workers);

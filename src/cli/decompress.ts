@@ -8,7 +8,7 @@ import type { SegmentRunner } from '../compress/lossless/segment-runner.js';
 import type { ChunkRunner } from '../compress/parallel.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 import { action, barFor, emit } from './common.js';
-import { integerOption } from './options.js';
+import { addShardOptions, integerOption, shardFromFlags } from './options.js';
 import { loadModelFlag, planOutputs, readInput, reportFailures, writeOutput, type ModelFlag } from './compress.js';
 
 interface DecompressFlags {
@@ -17,6 +17,8 @@ interface DecompressFlags {
   outDir?: string;
   force?: boolean;
   workers: number;
+  numShards?: number;
+  shardIndex?: number;
 }
 
 /** "WLL\x1a": the lossless codec's archives (src/compress/lossless/container.ts); the model's are "WLM\x1a". */
@@ -91,7 +93,7 @@ async function restore(input: string, output: string, flag: ModelFlag | undefine
 }
 
 export function registerDecompress(program: Command): void {
-  program
+  const cmd = program
     .command('decompress')
     .description('restore the original files from .wlm archives')
     .argument('<archives...>', '.wlm archives, or directories searched for them')
@@ -99,14 +101,16 @@ export function registerDecompress(program: Command): void {
     .option('-o, --out <file>', 'where to write the restored file, for one archive (default: ARCHIVE without .wlm; NAME.flac.wlm restores as NAME.wav)')
     .option('--out-dir <dir>', 'write the restored files under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing files (by default an existing file, such as the original, is left alone and nothing is written)')
-    .option('--workers <n>', 'worker threads', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
+    .option('--workers <n>', 'worker threads', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())));
+  addShardOptions(cmd)
     .addHelpText(
       'after',
-      "\nThe archive records how it was made (codec level, or the model's hashes), so no flag is needed except -m for archives made with a model. Checksums are verified: another model or a damaged archive is an error (exit code 5), never wrong output. Several archives are restored in one run; one that fails is reported and the others go on.",
+      "\nThe archive records how it was made (codec level, or the model's hashes), so no flag is needed except -m for archives made with a model. Checksums are verified: another model or a damaged archive is an error (exit code 5), never wrong output. Several archives are restored in one run; one that fails is reported and the others go on. --num-shards N --shard-index I restores only shard I of the sorted archive list (docs/scaling.md).",
     )
     .action(
       action(async (inputs: string[], flags: DecompressFlags, cmd: Command) => {
-        const { single, plans } = await planOutputs(inputs, flags, '.wlm', restoredName);
+        const shard = await shardFromFlags(flags);
+        const { single, plans } = await planOutputs(inputs, flags, '.wlm', restoredName, shard);
         const model = flags.model === undefined ? undefined : await loadModelFlag(flags.model, cmd);
         const workers = flags.workers;
         if (single) {
@@ -117,7 +121,7 @@ export function registerDecompress(program: Command): void {
           emit(cmd, { input, output, ...r, seconds }, () => `${input} -> ${output}: ${r.bytes} bytes, ${r.verified} verified, ${seconds.toFixed(2)} s (${(r.bytes / seconds / 1000).toFixed(1)} KB/s)`);
           return;
         }
-        if (plans.length === 0) throw new NotFoundError(`no .wlm archives in ${inputs.join(', ')}`);
+        if (plans.length === 0 && !shard) throw new NotFoundError(`no .wlm archives in ${inputs.join(', ')}`);
         const { codeFiles } = await import('../compress/batch.js');
         const { outcomes, seconds } = await codeFiles(DecompressRunner.open(workers, model?.kind === 'lm' ? model.model : undefined), plans, ({ input, output }, runner) => restore(input, output, model, { runner }), barFor(cmd, { unit: 'files' }), 'decompress');
         const done = outcomes.filter((o) => o.result);

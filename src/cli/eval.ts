@@ -1,14 +1,15 @@
 /** `wavelm eval`: compression rates with compress.py's semantics, for classical compressors and LMs. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Compressor } from '../compress/compressor.js';
 import type { EvalResult } from '../compress/evaluate.js';
-import type { LosslessEntry } from '../compress/lossless.js';
-import { ConfigError } from '../util/errors.js';
+import type { LosslessEntry, LosslessResult } from '../compress/lossless.js';
+import type { EvalShardRun, LosslessShardRun } from '../compress/eval-merge.js';
+import { ConfigError, MismatchError, NotFoundError } from '../util/errors.js';
 import { addTokenOptions, pipelineOptions, type PipelineFlags } from './chunks.js';
 import { action, barFor, checkWritable, emit, warn } from './common.js';
-import { integerOption } from './options.js';
+import { addShardOptions, integerOption, shardFromFlags } from './options.js';
 
 /**
  * The names of src/compress/compressors.ts, written out so that declaring the command loads no compressor
@@ -28,6 +29,9 @@ interface EvalFlags extends PipelineFlags {
   chart?: string;
   lossless?: boolean;
   lmicCoder?: boolean;
+  numShards?: number;
+  shardIndex?: number;
+  merge?: string[];
 }
 
 /** A compressor by name; `bitDepth` is the data's, which an lm: model's vocabulary must match. */
@@ -48,6 +52,40 @@ async function pick(name: string, workers: number, lmicCoder = false, bitDepth: 
   return c;
 }
 
+function losslessCsv(results: LosslessResult[]): string {
+  return ['compressor,files,original_bytes,compressed_bytes,rate,seconds', ...results.map((r) => [r.compressor, r.files, r.originalBytes, r.compressedBytes, r.rate.toFixed(6), r.seconds.toFixed(3)].join(','))].join('\n') + '\n';
+}
+
+/** `--merge A.json B.json ...`: the shards' --json output summed into one run's figures (src/compress/eval-merge.ts). */
+async function mergeShards(paths: string[], flags: EvalFlags, cmd: Command): Promise<void> {
+  const [{ mergeEvalRuns, mergeLosslessRuns, parseShardRun }, { evalChartHtml, formatEvalCsv, formatEvalTable }, { formatLosslessTable }] = await Promise.all([
+    import('../compress/eval-merge.js'),
+    import('../compress/evaluate.js'),
+    import('../compress/lossless.js'),
+  ]);
+  const runs = paths.map((p) => {
+    let text: string;
+    try {
+      text = readFileSync(p, 'utf8');
+    } catch (e) {
+      throw new NotFoundError(`${p}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { subject: p, cause: e });
+    }
+    return parseShardRun(text, p);
+  });
+  const lossless = runs.filter((r) => 'lossless' in r && r.lossless === true).length;
+  if (lossless > 0 && lossless < runs.length) throw new MismatchError(`--merge got --lossless and chunked shards together: merge the shards of one run`);
+  if (lossless > 0) {
+    const merged = mergeLosslessRuns(runs as LosslessShardRun[], paths);
+    if (flags.csv) writeFileSync(flags.csv, losslessCsv(merged.results));
+    emit(cmd, merged, () => `${merged.files} files from ${merged.shards} shards\n${formatLosslessTable(merged.results)}`);
+    return;
+  }
+  const merged = mergeEvalRuns(runs as EvalShardRun[], paths);
+  if (flags.csv) writeFileSync(flags.csv, formatEvalCsv(merged.results));
+  if (flags.chart) writeFileSync(flags.chart, evalChartHtml(merged.results, `wavelm eval: ${merged.chunks} chunks from ${merged.files} files in ${merged.shards} shards`));
+  emit(cmd, merged, () => `${merged.chunks} chunks (${merged.files} files) from ${merged.shards} shards; unchunked rates do not add up over shards and are left out\n${formatEvalTable(merged.results)}`);
+}
+
 export function registerEval(program: Command): void {
   const cmd = program
     .command('eval')
@@ -62,8 +100,9 @@ export function registerEval(program: Command): void {
     .option('--csv <file>', 'also write the results as CSV')
     .option('--chart <file.html>', 'also write a bar chart (self-contained HTML with inline SVG)')
     .option('--lmic-coder', "for lm: compressors, also code every chunk with LMIC's arithmetic coder and report its rate")
+    .option('--merge <json...>', 'merge the --json output of the shards of one run (--num-shards N --shard-index I) into its rates, computing nothing again')
     .option('--lossless', "whole-file lossless instead: each file (WAV, AIFF, FLAC) compressed whole (flac at its own bit depth, wavelm[:fast|normal|max] by wavelm's codec, lm: as a .wlm archive, others on the file bytes); a file a compressor cannot take is reported and left out of its totals");
-  addTokenOptions(cmd, { channelMode: 'pick' })
+  addShardOptions(addTokenOptions(cmd, { channelMode: 'pick' }))
     .addHelpText(
       'after',
       `
@@ -75,6 +114,10 @@ pairs); an lm: model must match the bit depth (vocabulary 256 for 8-bit, 65536 f
 the bytes of range-coded chunks as a .wlm archive stores them. The pipeline options do not apply to
 --lossless.
 
+Sharded (docs/scaling.md): each job runs \`wavelm --json eval ... --num-shards N --shard-index I > I.json\`
+over the same inputs; \`wavelm eval --merge 0.json 1.json ...\` then gives the chunked (and --lossless)
+rates one run gives, from the byte counts; unchunked rates do not add up over shards and are left out.
+
 Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl and runs/: see wavelm split --help, wavelm train --help):
   wavelm eval --files node_modules/supersonic-scsynth-samples/samples --compressors gzip,lzma,flac,png --chart rates.html
   wavelm eval --manifest manifest.jsonl --split test --compressors flac,lm:runs/samples --csv rates.csv
@@ -84,6 +127,14 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
     )
     .action(
       action(async (flags: EvalFlags, cmd: Command) => {
+        if (flags.merge) {
+          if (flags.files || flags.manifest || flags.numShards !== undefined || flags.shardIndex !== undefined) throw new ConfigError('--merge reads the shards\' JSON only: leave out --files, --manifest, --num-shards and --shard-index');
+          if (flags.csv) checkWritable(flags.csv, '--csv');
+          if (flags.chart) checkWritable(flags.chart, '--chart');
+          await mergeShards(flags.merge, flags, cmd);
+          return;
+        }
+        const shard = await shardFromFlags(flags);
         if (!flags.files === !flags.manifest) throw new ConfigError('give either --files PATH... or --manifest FILE');
         if (flags.csv) checkWritable(flags.csv, '--csv');
         if (flags.chart) checkWritable(flags.chart, '--chart');
@@ -102,8 +153,9 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
             import('../tokens/index.js'),
             import('../compress/model.js'),
           ]);
-          const files = collectAudioFiles(inputs, (m) => warn(cmd, m));
-          if (files.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
+          const all = collectAudioFiles(inputs, (m) => warn(cmd, m));
+          if (all.length === 0) throw new ConfigError(`no audio files in ${inputs.join(', ')}`);
+          const files = (await import('../util/shards.js')).shardItems(all, shard);
           const losslessEntry = async (n: string): Promise<LosslessEntry> => {
             if (n === 'flac') return { kind: 'flac' };
             const codec = /^wavelm(?::(fast|normal|max))?$/.exec(n);
@@ -119,16 +171,17 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
           for (const n of names) entries.push(await losslessEntry(n));
           const results = await evaluateLossless(files, entries, barFor(cmd, { unit: 'files' }));
           for (const r of results) for (const f of r.failed) warn(cmd, `${r.compressor}: ${f.file} left out (${f.error})`);
-          if (flags.csv) writeFileSync(flags.csv, ['compressor,files,original_bytes,compressed_bytes,rate,seconds', ...results.map((r) => [r.compressor, r.files, r.originalBytes, r.compressedBytes, r.rate.toFixed(6), r.seconds.toFixed(3)].join(','))].join('\n') + '\n');
-          emit(cmd, { files: files.length, lossless: true, results }, () => formatLosslessTable(results));
+          if (flags.csv) writeFileSync(flags.csv, losslessCsv(results));
+          emit(cmd, { ...(shard ? { shard } : {}), files: files.length, lossless: true, results }, () => formatLosslessTable(results));
           return;
         }
         const pipeline = pipelineOptions(flags);
         const bitDepth = pipeline.bitDepth ?? 8;
         const compressors: Compressor[] = [];
         for (const n of names) compressors.push(await pick(n, flags.workers, flags.lmicCoder === true, bitDepth));
-        const data = await pipelineChunks(inputs, pipeline, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m) });
-        if (data.chunks.length === 0) throw new ConfigError(`no complete ${data.pipeline.chunkSizeBytes}-byte chunks in ${inputs.length} input(s)`);
+        const data = await pipelineChunks(inputs, pipeline, { maxChunks: flags.maxChunks, progress: barFor(cmd, { unit: 'B' }), onWarning: (m) => warn(cmd, m), shard });
+        // A shard may hold no chunks (more shards than files); its JSON still counts in the merge.
+        if (data.chunks.length === 0 && !shard) throw new ConfigError(`no complete ${data.pipeline.chunkSizeBytes}-byte chunks in ${inputs.length} input(s)`);
         const ctx = { sampleRate: data.sampleRate, bitDepth, channels: data.channels, blockingSize: data.pipeline.blockingSize };
         const results: EvalResult[] = [];
         for (const c of compressors) {
@@ -140,7 +193,7 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
         }
         if (flags.csv) writeFileSync(flags.csv, formatEvalCsv(results));
         if (flags.chart) writeFileSync(flags.chart, evalChartHtml(results, `wavelm eval: ${data.chunks.length} chunks from ${data.files} files`));
-        emit(cmd, { files: data.files, chunks: data.chunks.length, sampleRate: data.sampleRate, channels: data.channels, pipeline: data.pipeline, results }, () => {
+        emit(cmd, { ...(shard ? { shard } : {}), files: data.files, chunks: data.chunks.length, sampleRate: data.sampleRate, channels: data.channels, pipeline: data.pipeline, results }, () => {
           const extra = results
             .filter((r) => r.extra)
             .map(

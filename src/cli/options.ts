@@ -3,7 +3,9 @@
  * line is parsed (commander reports it as a usage error, exit code 2), never clamped or passed on.
  * They throw commander's InvalidArgumentError, the one error type commander turns into a usage error.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Shard } from '../util/shards.js';
+import { ConfigError } from '../util/errors.js';
 
 export interface Range {
   /** Smallest accepted value. */
@@ -52,4 +54,25 @@ export function integerChoiceOption<T extends number>(choices: readonly T[]): (v
     if (hit === undefined) throw new InvalidArgumentError(`It must be one of ${choices.join(', ')}.`);
     return hit;
   };
+}
+
+/**
+ * Adds `--num-shards N --shard-index I` to a batch command: the run does shard I of N of the sorted
+ * file list (src/util/shards.ts, the assignment `dataset build` uses), so array jobs share the work.
+ */
+export function addShardOptions(cmd: Command): Command {
+  return cmd
+    .option('--num-shards <n>', 'split the sorted file list into N contiguous shards (with --shard-index; see docs/scaling.md)', integerOption({ min: 1 }))
+    .option('--shard-index <i>', 'do only shard I (0..N-1) of --num-shards N, e.g. $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX', integerOption({ min: 0 }));
+}
+
+/** The shard the flags ask for: both flags or neither, and the index below the count (else a ConfigError, exit 2). */
+export async function shardFromFlags(flags: { numShards?: number; shardIndex?: number }): Promise<Shard | undefined> {
+  if (flags.numShards === undefined && flags.shardIndex === undefined) return undefined;
+  if (flags.numShards === undefined || flags.shardIndex === undefined) {
+    throw new ConfigError(`--num-shards and --shard-index go together: give both (got only ${flags.numShards === undefined ? `--shard-index ${flags.shardIndex}` : `--num-shards ${flags.numShards}`})`);
+  }
+  const shard = { count: flags.numShards, index: flags.shardIndex };
+  (await import('../util/shards.js')).checkShard(shard);
+  return shard;
 }

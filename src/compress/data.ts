@@ -11,6 +11,7 @@ import { collectAudioFiles, customAudioIterator, emptyStats, validateAudioConfig
 import { readSplitManifest } from '../tokens/manifest.js';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
+import { shardItems, type Shard } from '../util/shards.js';
 
 /** Paths of a `wavelm split` manifest, optionally one split only (train, valid or test). */
 export function manifestPaths(file: string, split?: string): string[] {
@@ -35,21 +36,27 @@ export interface EvalData {
 /** LMIC's pipeline (data_loaders.py): first channel, audioop 16 -> 8 bit, 2048-byte chunks, tails dropped. */
 export const LMIC_PIPELINE: PipelineOptions = Object.freeze({ bitDepth: 8, conversion: 'lmic', channelMode: 'pick', channel: 0, chunkSizeBytes: 2048, tail: 'drop' });
 
-/** Chunks of `inputs` (files or folders) through `pipeline`, up to `maxChunks`. */
+/**
+ * Chunks of `inputs` (files or folders) through `pipeline`, up to `maxChunks`; with `shard`, only that
+ * shard's files (src/util/shards.ts), while the sample rate and channels still come from the first file
+ * of all, so that every shard gives the compressors what one run would.
+ */
 export async function pipelineChunks(
   inputs: string[],
   pipeline: PipelineOptions,
-  opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {},
+  opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void; shard?: Shard } = {},
 ): Promise<EvalData> {
-  const files = collectAudioFiles(inputs, opts.onWarning);
-  if (files.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
+  const all = collectAudioFiles(inputs, opts.onWarning);
+  if (all.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
+  if (opts.shard && opts.maxChunks !== undefined) throw new ConfigError(`--max-chunks ${opts.maxChunks} counts over all files and cannot be split into shards: leave it out with --num-shards`);
+  const files = shardItems(all, opts.shard);
   const resolved = validateAudioConfig(pipeline).options;
   const stats = emptyStats();
   const chunks: Uint8Array[] = [];
   for await (const c of customAudioIterator(files, { ...pipeline, numChunks: opts.maxChunks, progress: opts.progress, onWarning: opts.onWarning }, stats)) {
     chunks.push(c.slice());
   }
-  const info = await readAudioInfo(files[0]!);
+  const info = await readAudioInfo(all[0]!);
   const blocked = resolved.channelMode === 'block' || resolved.channelMode === 'upmix';
   const channels = !blocked ? 1 : resolved.channelMode === 'upmix' ? Math.max(2, info.channels) : info.channels;
   return { chunks, files: files.length, sampleRate: info.sampleRate, channels, pipeline: resolved, stats };

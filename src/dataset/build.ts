@@ -14,6 +14,7 @@ import { collectAudioFiles, locateListedPath } from '../tokens/index.js';
 import { ConfigError, NotFoundError, WavelmError, type ErrorCode } from '../util/errors.js';
 import { packageVersion } from '../util/paths.js';
 import { parseNpy } from '../util/npy.js';
+import { shardRange } from '../util/shards.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { Encoded, Field } from './fields/field.js';
 import { createField, type FieldSpec } from './fields/index.js';
@@ -234,7 +235,7 @@ export function shardRanges(n: number, opts: { shardSize?: number; numShards?: n
   if (opts.numShards !== undefined) {
     const K = opts.numShards;
     if (!Number.isInteger(K) || K < 1) throw new ConfigError(`--num-shards must be a positive integer, got ${K}`);
-    return Array.from({ length: K }, (_, s) => [Math.floor((s * n) / K), Math.floor(((s + 1) * n) / K)]);
+    return Array.from({ length: K }, (_, s) => shardRange(n, K, s));
   }
   const size = opts.shardSize ?? Math.max(1, n);
   if (!Number.isInteger(size) || size < 1) throw new ConfigError(`--shard-size must be a positive integer, got ${size}`);
