@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32c } from '../util/crc32c.js';
+import { ARCHIVE_HEADER_BYTES, readArchiveHeader, writeArchiveHeader } from './archive-header.js';
 import { ChecksumError, ConfigError, FormatError, MismatchError, UnsupportedError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { TOKEN_MODES, vocabForMode, type TokenMode } from './lm-codec.js';
@@ -26,7 +27,7 @@ export const WLM_MAGIC = Uint8Array.from([0x57, 0x4c, 0x4d, 0x1a]); // "WLM\x1a"
  */
 export const WLM_VERSION = 3;
 /** Bytes before the verbatim prefix (see docs/compression.md). */
-const FIXED = 148;
+const FIXED = ARCHIVE_HEADER_BYTES;
 const INPUT_KINDS = ['wav', 'raw'] as const;
 /** Longest chunk. Every chunk costs at least one chunk-table byte, so this also bounds how much output an archive can claim per byte (and so the allocation a crafted header can cause). */
 const MAX_CHUNK = 1 << 16;
@@ -44,7 +45,7 @@ export interface CompressionModel {
   name?: string;
 }
 
-/** Pipeline settings stored in the archive (bytes 112..147). */
+/** Pipeline settings stored in the archive (the header fields after the original's size). */
 export interface ArchiveSettings {
   /** 'wav': PCM samples of a WAV file are coded; 'raw': the file's bytes are the tokens. */
   input: 'wav' | 'raw';
@@ -238,25 +239,25 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
   const payloadLen = results.reduce((a, r) => a + r.data.length, 0);
   const out = new Uint8Array(headLen + 4 + payloadLen + 4);
   const dv = new DataView(out.buffer);
-  out.set(WLM_MAGIC, 0);
-  dv.setUint16(4, WLM_VERSION, true);
-  dv.setUint16(6, 0, true);
-  out.set(model.weightsSha256, 8);
-  out.set(model.configSha256, 40);
-  out.set(sha256(input), 72);
-  dv.setBigUint64(104, BigInt(input.length), true);
-  out[112] = INPUT_KINDS.indexOf(settings.input);
-  out[113] = TOKEN_MODES.indexOf(settings.mode);
-  out[114] = CODERS.indexOf(settings.coder);
-  out[115] = settings.bitsPerSample;
-  dv.setUint32(116, settings.vocabSize, true);
-  dv.setUint32(120, settings.chunkLength, true);
-  dv.setUint16(124, settings.channels, true);
-  dv.setUint16(126, 0, true);
-  dv.setUint32(128, settings.sampleRate, true);
-  dv.setBigUint64(132, BigInt(settings.codedFrames), true);
-  dv.setUint32(140, settings.dataOffset, true);
-  dv.setUint32(144, suffix.length, true);
+  writeArchiveHeader(out, {
+    magic: WLM_MAGIC,
+    version: WLM_VERSION,
+    weightsSha256: model.weightsSha256,
+    configSha256: model.configSha256,
+    originalSha256: sha256(input),
+    originalSize: input.length,
+    inputKind: INPUT_KINDS.indexOf(settings.input),
+    tokenMode: TOKEN_MODES.indexOf(settings.mode),
+    coder: CODERS.indexOf(settings.coder),
+    bitsPerSample: settings.bitsPerSample,
+    vocabSize: settings.vocabSize,
+    chunkLength: settings.chunkLength,
+    channels: settings.channels,
+    sampleRate: settings.sampleRate,
+    codedFrames: settings.codedFrames,
+    dataOffset: settings.dataOffset,
+    suffixLength: suffix.length,
+  });
   let p = FIXED;
   out.set(prefix, p);
   p += prefix.length;
@@ -293,29 +294,30 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
 export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveInfo {
   const bad = (m: string): FormatError => new FormatError(`${name}: ${m}`, { subject: name });
   if (archive.length < FIXED + 8 || !WLM_MAGIC.every((b, i) => archive[i] === b)) throw bad('not a .wlm archive (bad magic)');
-  const dv = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
-  const version = dv.getUint16(4, true);
+  const header = readArchiveHeader(archive, name);
+  const version = header.version;
   if (version !== WLM_VERSION) {
     const hint = version < WLM_VERSION ? ' (written by an older wavelm whose predictor computed other probabilities: decompress it with that release)' : ' (written by a newer wavelm: upgrade)';
     throw new UnsupportedError(`${name}: .wlm version ${version}; this wavelm reads version ${WLM_VERSION}${hint}`, { subject: name });
   }
+  const dv = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
   const need = (p: number, n: number): void => {
     if (n < 0 || p + n > archive.length) throw bad(`truncated: needs ${p + n} bytes, has ${archive.length}`);
   };
-  const originalSize = Number(dv.getBigUint64(104, true));
+  const originalSize = header.originalSize;
   const settings: ArchiveSettings = {
-    input: INPUT_KINDS[archive[112]!]!,
-    mode: TOKEN_MODES[archive[113]!]!,
-    coder: CODERS[archive[114]!]!,
-    bitsPerSample: archive[115]! as 8 | 16,
-    vocabSize: dv.getUint32(116, true),
-    chunkLength: dv.getUint32(120, true),
-    channels: dv.getUint16(124, true),
-    sampleRate: dv.getUint32(128, true),
-    codedFrames: Number(dv.getBigUint64(132, true)),
-    dataOffset: dv.getUint32(140, true),
+    input: INPUT_KINDS[header.inputKind]!,
+    mode: TOKEN_MODES[header.tokenMode]!,
+    coder: CODERS[header.coder]!,
+    bitsPerSample: header.bitsPerSample as 8 | 16,
+    vocabSize: header.vocabSize,
+    chunkLength: header.chunkLength,
+    channels: header.channels,
+    sampleRate: header.sampleRate,
+    codedFrames: header.codedFrames,
+    dataOffset: header.dataOffset,
   };
-  const sl = dv.getUint32(144, true);
+  const sl = header.suffixLength;
   need(FIXED, settings.dataOffset);
   const prefix = archive.subarray(FIXED, FIXED + settings.dataOffset);
   let p = FIXED + settings.dataOffset;
@@ -344,7 +346,7 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   if (crc32c(archive.subarray(0, p)) !== storedCrc) throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
   p += 4;
   if (settings.input === undefined || settings.mode === undefined || settings.coder === undefined || (settings.bitsPerSample !== 8 && settings.bitsPerSample !== 16) || settings.chunkLength < 1 || settings.chunkLength > MAX_CHUNK || settings.channels < 1 || settings.vocabSize !== vocabForMode(settings.mode)) {
-    throw new UnsupportedError(`${name}: pipeline settings (bytes 112..147) are not ones this wavelm writes`, { subject: name });
+    throw new UnsupportedError(`${name}: pipeline settings (the header fields after the original's size) are not ones this wavelm writes`, { subject: name });
   }
   const payload = chunkLengths.reduce((a, b) => a + b, 0);
   if (p + payload + 4 !== archive.length) throw bad(`chunk table sums to ${payload} payload bytes, the archive holds ${archive.length - p - 4} (truncated or corrupt)`);
@@ -356,9 +358,9 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   if (count !== needChunks) throw bad(`chunk table has ${count} entries, the settings need ${needChunks}`);
   return {
     version,
-    weightsSha256: hex(archive.subarray(8, 40)),
-    configSha256: hex(archive.subarray(40, 72)),
-    originalSha256: hex(archive.subarray(72, 104)),
+    weightsSha256: hex(header.weightsSha256),
+    configSha256: hex(header.configSha256),
+    originalSha256: hex(header.originalSha256),
     originalSize,
     settings,
     prefix,
