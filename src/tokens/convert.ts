@@ -44,8 +44,8 @@ export function seedFloatToI16(f: number): number {
 let seedU8Table: Uint8Array | undefined;
 let seedI16Table: Int16Array | undefined;
 
-/** For int16 input the 'seed-float' path is a pure function of 65536 values: tabulate it once. */
-function seedTables(): { u8: Uint8Array; i16: Int16Array } {
+/** For int16 input the 'seed-float' path is a pure function of 65536 values: tabulate it once (index x + 32768). */
+export function seedTables(): { u8: Uint8Array; i16: Int16Array } {
   if (!seedU8Table || !seedI16Table) {
     seedU8Table = new Uint8Array(65536);
     seedI16Table = new Int16Array(65536);

@@ -60,3 +60,37 @@ export function stereoI16ToBlockedI16(src: Int16Array, frames: number, B: number
 export function wordAligned(a: Int16Array): boolean {
   return a.byteOffset % 4 === 0;
 }
+
+/** One channel of interleaved int16 to LMIC 8-bit (channel mode 'pick'): the high byte of each of its samples, top bit flipped. */
+export function pickI16ToU8(src: Int16Array, channels: number, channel: number, frames: number, out: Uint8Array): void {
+  const bytes = new Uint8Array(src.buffer, src.byteOffset, frames * channels * 2);
+  const step = 2 * channels;
+  for (let i = 0, j = 2 * channel + 1; i < frames; i++, j += step) out[i] = bytes[j]! ^ 0x80;
+}
+
+/** One channel of interleaved int16, kept as int16 (channel mode 'pick', 16-bit exact). */
+export function pickI16(src: Int16Array, channels: number, channel: number, frames: number, out: Int16Array): void {
+  for (let i = 0, j = channel; i < frames; i++, j += channels) out[i] = src[j]!;
+}
+
+/**
+ * Interleaved int16 through a 65,536-entry table (the 'seed-float' conversion, a pure function of each
+ * sample), optionally one channel only: out[i] = table[src[i * step + first] + 32768].
+ */
+export function mapI16<T extends Uint8Array | Int16Array>(src: Int16Array, count: number, first: number, step: number, table: T, out: T): void {
+  for (let i = 0, j = first; i < count; i++, j += step) out[i] = table[src[j]! + 32768]!;
+}
+
+/** Stereo int16 through a table (as mapI16) into blocks of `B` frames: [L_b1, R_b1, L_b2, R_b2, ...]. */
+export function stereoI16ToBlockedByTable<T extends Uint8Array | Int16Array>(src: Int16Array, frames: number, B: number, table: T, out: T): void {
+  let o = 0;
+  for (let f0 = 0; f0 < frames; f0 += B) {
+    const n = Math.min(B, frames - f0);
+    const r = o + n;
+    for (let i = 0, j = 2 * f0; i < n; i++, j += 2) {
+      out[o + i] = table[src[j]! + 32768]!;
+      out[r + i] = table[src[j + 1]! + 32768]!;
+    }
+    o += 2 * n;
+  }
+}

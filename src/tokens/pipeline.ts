@@ -5,8 +5,8 @@
  */
 import type { AudioData, Samples } from '../audio/types.js';
 import { ConfigError } from '../util/errors.js';
-import { convertToTargetBitDepth } from './convert.js';
-import { monoI16ToU8, stereoI16ToBlockedI16, stereoI16ToBlockedU8, wordAligned } from './kernels.js';
+import { convertToTargetBitDepth, seedTables } from './convert.js';
+import { mapI16, monoI16ToU8, pickI16, pickI16ToU8, stereoI16ToBlockedByTable, stereoI16ToBlockedI16, stereoI16ToBlockedU8, wordAligned } from './kernels.js';
 import { validateAudioConfig, type PipelineOptions, type ResolvedPipelineOptions } from './options.js';
 
 type Tokens = Uint8Array | Int16Array;
@@ -91,11 +91,11 @@ function applyChannelMode(audio: AudioData, o: ResolvedPipelineOptions, count: n
   }
 }
 
-/** Bytes of one window of audio after bit depth and channel handling (little-endian for 16-bit). */
 /** Output memory for a window: fresh by default, or a reused scratch buffer for transient streams. */
 type Alloc = (bytes: number) => Uint8Array;
 const fresh: Alloc = (bytes) => new Uint8Array(bytes);
 
+/** Bytes of one window of audio after bit depth and channel handling (little-endian for 16-bit). */
 function windowBytes(audio: AudioData, o: ResolvedPipelineOptions, alloc: Alloc = fresh): Uint8Array {
   const count = audio.frames * audio.channels;
   const fast = fastWindowBytes(audio, o, alloc);
@@ -118,26 +118,45 @@ function windowBytes(audio: AudioData, o: ResolvedPipelineOptions, alloc: Alloc 
 
 /** The fused int16 paths (see kernels.ts), or undefined when the general path applies. */
 function fastWindowBytes(audio: AudioData, o: ResolvedPipelineOptions, alloc: Alloc): Uint8Array | undefined {
-  if (audio.sampleType !== 'int16' || o.conversion === 'seed-float') return undefined;
+  if (audio.sampleType !== 'int16') return undefined;
   const s = audio.samples as Int16Array;
-  const n = audio.frames * audio.channels;
-  const blockStereo = audio.channels === 2 && (o.channelMode === 'block' || o.channelMode === 'upmix');
-  if (audio.channels === 1 && o.channelMode !== 'upmix' && o.bitDepth === 8) {
-    const out = alloc(n);
-    monoI16ToU8(s, n, out);
-    return out;
-  }
-  if (blockStereo && wordAligned(s)) {
-    if (o.bitDepth === 8) {
-      const out = alloc(n);
-      stereoI16ToBlockedU8(s, audio.frames, o.blockingSize, out);
-      return out;
-    }
-    const bytes = alloc(2 * n);
-    stereoI16ToBlockedI16(s, audio.frames, o.blockingSize, new Int16Array(bytes.buffer, bytes.byteOffset, n));
+  const ch = audio.channels;
+  const mono = ch === 1 && o.channelMode !== 'upmix';
+  const picked = ch > 1 && o.channelMode === 'pick' && o.channel < ch;
+  if (mono || picked) return oneChannelBytes(s, ch, mono ? 0 : o.channel, audio.frames, o, alloc);
+  if (ch === 2 && (o.channelMode === 'block' || o.channelMode === 'upmix')) return blockedStereoBytes(s, audio.frames, o, alloc);
+  return undefined;
+}
+
+const int16View = (bytes: Uint8Array, n: number): Int16Array => new Int16Array(bytes.buffer, bytes.byteOffset, n);
+
+/** One channel of int16 samples (mono input, or channel mode 'pick') at the target bit depth. */
+function oneChannelBytes(s: Int16Array, channels: number, channel: number, frames: number, o: ResolvedPipelineOptions, alloc: Alloc): Uint8Array {
+  const bytes = alloc((frames * o.bitDepth) / 8);
+  if (o.conversion === 'seed-float') {
+    if (o.bitDepth === 8) mapI16(s, frames, channel, channels, seedTables().u8, bytes);
+    else mapI16(s, frames, channel, channels, seedTables().i16, int16View(bytes, frames));
+  } else if (o.bitDepth === 16) pickI16(s, channels, channel, frames, int16View(bytes, frames));
+  else if (channels === 1) monoI16ToU8(s, frames, bytes);
+  else pickI16ToU8(s, channels, channel, frames, bytes);
+  return bytes;
+}
+
+/** Stereo int16 samples in blocks of blockingSize frames per channel at the target bit depth. */
+function blockedStereoBytes(s: Int16Array, frames: number, o: ResolvedPipelineOptions, alloc: Alloc): Uint8Array | undefined {
+  const n = 2 * frames;
+  const B = o.blockingSize;
+  if (o.conversion === 'seed-float') {
+    const bytes = alloc((n * o.bitDepth) / 8);
+    if (o.bitDepth === 8) stereoI16ToBlockedByTable(s, frames, B, seedTables().u8, bytes);
+    else stereoI16ToBlockedByTable(s, frames, B, seedTables().i16, int16View(bytes, n));
     return bytes;
   }
-  return undefined;
+  if (!wordAligned(s)) return undefined;
+  const bytes = alloc((n * o.bitDepth) / 8);
+  if (o.bitDepth === 8) stereoI16ToBlockedU8(s, frames, B, bytes);
+  else stereoI16ToBlockedI16(s, frames, B, int16View(bytes, n));
+  return bytes;
 }
 
 /**

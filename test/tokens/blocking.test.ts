@@ -13,6 +13,7 @@ import {
   validateBlockingSize,
   type PipelineOptions,
 } from '../../src/tokens/index.js';
+import { seedFloat, seedFloatToI16, seedFloatToU8 } from '../../src/tokens/convert.js';
 import { ConfigError } from '../../src/util/errors.js';
 
 function rng(seed: number): () => number {
@@ -132,6 +133,39 @@ describe('conversion + blocking + chunking, end to end', () => {
         const conv = convertToTargetBitDepth({ samples: Float64Array.from(samples, (v) => v / 32768), sampleType: 'float64' }, bitDepth, 'exact');
         const slow = ch === 1 ? conv : processStereoBlocking(conv, ch, B);
         assert.deepEqual(fast, new Uint8Array(slow.buffer, slow.byteOffset, slow.byteLength), `ch=${ch} frames=${frames} B=${B} bits=${bitDepth} offset=${offset}`);
+      }
+    }
+  });
+
+  test('int16 input: every conversion and channel mode gives the per-sample reference (fused kernels included)', () => {
+    const r = rng(6);
+    for (let k = 0; k < 120; k++) {
+      const ch = int(r, 1, 3);
+      const frames = int(r, 1, 2500);
+      const samples = new Int16Array(ch * frames).map(() => int(r, -32768, 32767));
+      const a: AudioData = { sampleRate: 1, channels: ch, frames, sampleType: 'int16', bitsPerSample: 16, samples };
+      const conversion = (['lmic', 'exact', 'seed-float'] as const)[k % 3]!;
+      const channelMode = (['block', 'pick', 'upmix', 'mix'] as const)[Math.floor(k / 3) % 4]!;
+      const opts: PipelineOptions = { conversion, channelMode, channel: int(r, 0, ch - 1), blockingSize: int(r, 1, 600) };
+      const chans = Array.from({ length: ch }, (_, c) => Array.from({ length: frames }, (_, i) => samples[i * ch + c]!));
+      const mono = chans[0]!;
+      const picked =
+        channelMode === 'upmix' && ch === 1 ? [mono, mono]
+        : ch === 1 ? chans
+        : channelMode === 'pick' ? [chans[opts.channel!]!]
+        : channelMode === 'mix' ? [mono.map((_, i) => Math.trunc(chans.reduce((t, c) => t + c[i]!, 0) / ch))]
+        : chans;
+      const interleaved = Array.from({ length: frames * picked.length }, (_, i) => picked[i % picked.length]![Math.floor(i / picked.length)]!);
+      for (const bitDepth of conversion === 'lmic' ? ([8] as const) : ([8, 16] as const)) {
+        const one = (x: number): number => {
+          if (conversion === 'seed-float') return bitDepth === 8 ? seedFloatToU8(seedFloat(x, 'int16')) : seedFloatToI16(seedFloat(x, 'int16'));
+          return bitDepth === 8 ? ((x >> 8) + 128) & 0xff : x;
+        };
+        const tokens = interleaved.map(one);
+        const want = picked.length === 1 ? tokens : refBlocking(tokens, picked.length, opts.blockingSize!);
+        const bytes = audioToBytes(a, { ...opts, bitDepth });
+        const got = bitDepth === 8 ? Array.from(bytes) : Array.from(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2));
+        assert.deepEqual(got, want, `ch=${ch} frames=${frames} ${conversion} ${channelMode} bits=${bitDepth}`);
       }
     }
   });
