@@ -1,12 +1,15 @@
 /**
- * `npm run bench -- pipeline [--quick] [--no-peer]`: MB of input WAV per second turned into chunks
- * (warm page cache, best of several runs), for (a) ../shared/data/speech/fsdd (3,000 small files)
- * and (b) a generated 10-minute 44.1 kHz stereo 16-bit WAV, in LMIC 8-bit and 16-bit blocked modes;
- * then the peak RSS of streaming a generated 2 GB WAV in a child process. Each case also runs the
- * Python peer (../shared/peers/peer_pipeline.py) on the same input in the same minute when
- * /usr/bin/python3 has numpy and scipy. Rates are given by wall time and by CPU time: on a shared
- * machine the wall rate mostly measures the neighbours. Generated files live in os.tmpdir() and are
- * deleted afterwards.
+ * `npm run bench -- pipeline [--quick] [--no-peer]`: audio to chunks for (a) ../shared/data/speech/fsdd
+ * (3,000 small files) and (b) a generated 10-minute 44.1 kHz stereo 16-bit WAV, in three modes (LMIC's
+ * first-channel 8-bit, the float pipeline's 16-bit stereo blocks, exact 16-bit blocks); then the peak RSS
+ * of streaming a generated 2 GB WAV in a child process.
+ * Each case reports two figures:
+ * - the warm library call (best of several in-process runs, MB/s by wall and by CPU time: on a shared
+ *   machine the wall rate mostly measures the neighbours);
+ * - what a user waits for: `wavelm chunks` (dist/, so `npm run build:ts` first) and the Python peer
+ *   (../shared/peers/peer_pipeline.py, with Debian's python3-numpy and python3-scipy) as whole processes,
+ *   alternated in the same minute, best of each, and their ratio.
+ * Generated files live in os.tmpdir() and are deleted afterwards.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -17,9 +20,20 @@ import { collectAudioFiles, customAudioBatches, type IteratorOptions } from '../
 import { bestOf, peakRssMB, projectRoot, shared, sharedRoot } from './_util.js';
 import type { BenchResult } from './run.js';
 
-const MODES: Record<string, IteratorOptions> = {
-  lmic8: { bitDepth: 8, conversion: 'lmic' },
-  blocked16: { bitDepth: 16, conversion: 'exact', blockingSize: 1024 },
+interface Mode {
+  options: IteratorOptions;
+  /** The same settings as `wavelm chunks` flags. */
+  flags: string[];
+  /** peer_pipeline.py's mode doing the same work, if it has one. */
+  peer?: string;
+}
+
+const MODES: Record<string, Mode> = {
+  // LMIC's path: the first channel, audioop's 16 -> 8 bit (peer_pipeline.py's 'lmic').
+  lmic8: { options: { bitDepth: 8, conversion: 'lmic', channelMode: 'pick' }, flags: ['--conversion', 'lmic', '--channel-mode', 'pick'], peer: 'lmic' },
+  // The float pipeline with stereo blocks of 1024 (peer_pipeline.py's 'seed16').
+  seed16: { options: { bitDepth: 16, conversion: 'seed-float', blockingSize: 1024 }, flags: ['--bit-depth', '16', '--conversion', 'seed-float', '--blocking-size', '1024'], peer: 'seed16' },
+  blocked16: { options: { bitDepth: 16, conversion: 'exact', blockingSize: 1024 }, flags: ['--bit-depth', '16', '--conversion', 'exact', '--blocking-size', '1024'] },
 };
 
 async function runOnce(files: string[], opts: IteratorOptions): Promise<{ chunks: number; inputBytes: number }> {
@@ -45,16 +59,44 @@ async function measure(repeat: number, files: string[], opts: IteratorOptions): 
 }
 
 const PEER = join(sharedRoot, 'peers', 'peer_pipeline.py');
-const PEER_MODE: Record<string, string> = { lmic8: 'lmic', blocked16: 'seed16' };
+const CLI = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
 
-/** The Python peer on the same input: its MB/s line, or why it did not run. */
-function peer(path: string, mode: string): { peerMBps?: number; peerMode: string; peerNote?: string } {
-  const peerMode = PEER_MODE[mode]!;
-  if (!existsSync(PEER)) return { peerMode, peerNote: `missing ${PEER}` };
-  const r = spawnSync('/usr/bin/python3', [PEER, path, peerMode], { encoding: 'utf8' });
-  const m = /= ([\d.]+) MB\/s/.exec(r.stdout ?? '');
-  if (r.status !== 0 || !m) return { peerMode, peerNote: `peer failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').pop()}` };
-  return { peerMode, peerMBps: Number(m[1]) };
+/** Wall seconds of a whole process, or why it failed. */
+function timeProcess(command: string, args: string[]): { seconds?: number; error?: string } {
+  const t0 = performance.now();
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) return { error: (r.stderr || r.stdout || String(r.error)).trim().split('\n').pop() };
+  return { seconds };
+}
+
+/**
+ * `wavelm chunks` and the Python peer as whole processes, alternated `repeat` times in the same minute
+ * (best of each): what a user waits for, start-up, imports and output writing included.
+ */
+function processes(input: string, mode: Mode, out: string, repeat: number, withPeer: boolean): Record<string, number | string | undefined> {
+  if (!existsSync(CLI)) return { cliNote: 'dist/ is not built (npm run build:ts)' };
+  const peerRuns = withPeer && mode.peer && existsSync(PEER);
+  let cli = Infinity;
+  let py = Infinity;
+  let peerNote: string | undefined = withPeer && mode.peer && !existsSync(PEER) ? `missing ${PEER}` : undefined;
+  for (let i = 0; i < repeat; i++) {
+    const c = timeProcess(process.execPath, [CLI, 'chunks', input, ...mode.flags, '-o', out]);
+    if (c.error) return { cliNote: `wavelm chunks failed: ${c.error}` };
+    cli = Math.min(cli, c.seconds!);
+    if (!peerRuns) continue;
+    const p = timeProcess('/usr/bin/python3', ['-W', 'ignore', PEER, input, mode.peer!]);
+    if (p.error) peerNote = `peer failed: ${p.error}`;
+    else py = Math.min(py, p.seconds!);
+  }
+  const both = Number.isFinite(py);
+  return {
+    cliProcessSeconds: +cli.toFixed(3),
+    peerProcessSeconds: both ? +py.toFixed(3) : undefined,
+    processSpeedup: both ? +(py / cli).toFixed(2) : undefined,
+    peerMode: mode.peer,
+    peerNote,
+  };
 }
 
 function loadAverage(): number {
@@ -104,53 +146,63 @@ export default async function* pipeline(args: string[]): AsyncGenerator<BenchRes
   // Child mode: stream one big file and report peak RSS.
   if (args[0] === '--rss-child') {
     const t0 = performance.now();
-    const r = await runOnce([args[1]!], MODES[args[2] ?? 'lmic8']!);
+    const r = await runOnce([args[1]!], MODES[args[2] ?? 'lmic8']!.options);
     yield { chunks: r.chunks, seconds: (performance.now() - t0) / 1000, peakRssMB: peakRssMB() };
     return;
   }
   const withPeer = !args.includes('--no-peer');
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-bench-'));
+  try {
+    yield* speechCorpus(dir, repeat, withPeer);
+    yield* longStereoFile(dir, repeat, withPeer, quick);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** FSDD's 3,000 small files, as a folder. */
+async function* speechCorpus(dir: string, repeat: number, withPeer: boolean): AsyncGenerator<BenchResult> {
   const fsdd = shared('data', 'speech', 'fsdd');
   if (fsdd) {
     const files = collectAudioFiles([fsdd]);
-    for (const [mode, opts] of Object.entries(MODES)) {
+    for (const [mode, settings] of Object.entries(MODES)) {
       // The folder, as `wavelm chunks DIR` gets it: the recursive scan is part of the work.
-      const m = await measure(repeat, [fsdd], opts);
+      const m = await measure(repeat, [fsdd], settings.options);
       yield {
         case: 'fsdd', mode, files: files.length, inputMB: +(m.inputBytes / 1e6).toFixed(2), chunks: m.chunks,
         seconds: +m.wall.toFixed(4), MBps: +(m.inputBytes / 1e6 / m.wall).toFixed(1), cpuMBps: +(m.inputBytes / 1e6 / m.cpu).toFixed(1),
-        target: 300, loadavg: loadAverage(), ...(withPeer ? peer(fsdd, mode) : {}),
+        target: 300, loadavg: loadAverage(), ...processes(fsdd, settings, join(dir, 'chunks.bin'), repeat, withPeer),
       };
     }
   } else {
     yield { case: 'fsdd', skipped: 'missing ../shared/data/speech/fsdd' };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'wavelm-bench-'));
-  try {
-    const wav = join(dir, 'ten-minutes.wav');
-    writeTestWav(wav, 600);
-    const size = statSync(wav).size;
-    for (const [mode, opts] of Object.entries(MODES)) {
-      const m = await measure(repeat, [wav], opts);
-      yield {
-        case: '10min-44k1-stereo-16bit', mode, inputMB: +(size / 1e6).toFixed(1), chunks: m.chunks,
-        seconds: +m.wall.toFixed(4), MBps: +(size / 1e6 / m.wall).toFixed(1), cpuMBps: +(size / 1e6 / m.cpu).toFixed(1),
-        target: 1000, loadavg: loadAverage(), ...(withPeer ? peer(wav, mode) : {}),
-      };
-    }
-    rmSync(wav);
-    if (!quick) {
-      const big = join(dir, 'two-gigabytes.wav');
-      writeTestWav(big, (2e9 - 44) / (44100 * 4));
-      const child = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'run.ts'), 'pipeline', '--rss-child', big, 'lmic8'], {
-        cwd: projectRoot,
-        encoding: 'utf8',
-      });
-      const line = child.stdout.trim().split('\n').pop() ?? '{}';
-      const res = JSON.parse(line) as { chunks?: number; seconds?: number; peakRssMB?: number };
-      const bigSize = statSync(big).size;
-      yield { case: '2GB-stream', mode: 'lmic8', inputMB: +(bigSize / 1e6).toFixed(0), chunks: res.chunks, seconds: res.seconds, MBps: res.seconds ? +(bigSize / 1e6 / res.seconds).toFixed(1) : null, peakRssMB: res.peakRssMB, target: '< 200 MB', stderr: child.status === 0 ? undefined : child.stderr.slice(-500) };
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+}
+
+/** A generated 10-minute 44.1 kHz stereo file; then, unless quick, peak memory on a 2 GB one. */
+async function* longStereoFile(dir: string, repeat: number, withPeer: boolean, quick: boolean): AsyncGenerator<BenchResult> {
+  const wav = join(dir, 'ten-minutes.wav');
+  writeTestWav(wav, 600);
+  const size = statSync(wav).size;
+  for (const [mode, settings] of Object.entries(MODES)) {
+    const m = await measure(repeat, [wav], settings.options);
+    yield {
+      case: '10min-44k1-stereo-16bit', mode, inputMB: +(size / 1e6).toFixed(1), chunks: m.chunks,
+      seconds: +m.wall.toFixed(4), MBps: +(size / 1e6 / m.wall).toFixed(1), cpuMBps: +(size / 1e6 / m.cpu).toFixed(1),
+      target: 1000, loadavg: loadAverage(), ...processes(wav, settings, join(dir, 'chunks.bin'), repeat, withPeer),
+    };
+  }
+  rmSync(wav);
+  if (!quick) {
+    const big = join(dir, 'two-gigabytes.wav');
+    writeTestWav(big, (2e9 - 44) / (44100 * 4));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'run.ts'), 'pipeline', '--rss-child', big, 'lmic8'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+    });
+    const line = child.stdout.trim().split('\n').pop() ?? '{}';
+    const res = JSON.parse(line) as { chunks?: number; seconds?: number; peakRssMB?: number };
+    const bigSize = statSync(big).size;
+    yield { case: '2GB-stream', mode: 'lmic8', inputMB: +(bigSize / 1e6).toFixed(0), chunks: res.chunks, seconds: res.seconds, MBps: res.seconds ? +(bigSize / 1e6 / res.seconds).toFixed(1) : null, peakRssMB: res.peakRssMB, target: '< 200 MB', stderr: child.status === 0 ? undefined : child.stderr.slice(-500) };
   }
 }
