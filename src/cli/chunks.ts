@@ -1,5 +1,5 @@
 /** `wavelm chunks INPUT...`: audio files or folders to fixed-size byte-token chunks, written back to back. */
-import { closeSync, openSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ChannelMode, Conversion, IteratorOptions, IteratorStats, TailMode } from '../tokens/index.js';
@@ -106,11 +106,8 @@ export async function runChunks(
   output: ChunkOutput = { format: 'raw' },
 ): Promise<ChunksResult> {
   const t0 = performance.now();
-  const [{ customAudioBatches, emptyStats, validateAudioConfig, collectAudioFiles }, { chunkDtype, chunkSidecar, NpyChunkWriter, tokensPerChunk }, { createHash }] = await Promise.all([
-    import('../tokens/index.js'),
-    import('../tokens/npy-chunks.js'),
-    import('node:crypto'),
-  ]);
+  const [{ customAudioBatches, emptyStats, validateAudioConfig, collectAudioFiles }, { chunkDtype, chunkSidecar, NpyChunkWriter, tokensPerChunk }, { createHash }, { BufferedWriter }] =
+    await Promise.all([import('../tokens/index.js'), import('../tokens/npy-chunks.js'), import('node:crypto'), import('../util/buffered-writer.js')]);
   const stats: IteratorStats = emptyStats();
   const hash = createHash('sha256');
   const resolved = validateAudioConfig(opts).options;
@@ -118,13 +115,15 @@ export async function runChunks(
   // The dtype is checked before any file is opened or audio read.
   const npy = out && output.format === 'npy' ? new NpyChunkWriter(out, chunkDtype(resolved.bitDepth, output.dtype), tokens) : undefined;
   const fd = out && !npy ? openOut(out) : -1;
+  const raw = fd >= 0 ? new BufferedWriter(fd) : undefined;
   try {
     // Each batch is hashed and written before the next is requested, so it may reuse one buffer.
     for await (const batch of customAudioBatches(inputs, { ...opts, progress, onWarning, transient: true }, stats)) {
       for (const c of batch) hash.update(c);
       if (npy) npy.write(batch);
-      else if (fd >= 0) for (let i = 0; i < batch.length; i += 512) writevSync(fd, batch.slice(i, i + 512));
+      else raw?.writeAll(batch);
     }
+    raw?.flush();
   } finally {
     if (fd >= 0) closeSync(fd);
     npy?.close();

@@ -3,7 +3,8 @@
  * written first with room for the first dimension to grow and rewritten in place on close, so the
  * file is never copied and stays a valid array (of the rows written so far) even after an error.
  */
-import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { BufferedWriter } from './buffered-writer.js';
 import { NotFoundError } from './errors.js';
 import { npyHeader } from './npy.js';
 
@@ -17,6 +18,7 @@ export type NpyRowDtype = keyof typeof NPY_ROW_DTYPES;
 export class NpyRowWriter {
   readonly rowBytes: number;
   private fd: number;
+  private readonly out: BufferedWriter;
   private bytes = 0;
   private readonly headerBytes: number;
 
@@ -35,6 +37,7 @@ export class NpyRowWriter {
     const header = this.header(0);
     this.headerBytes = header.length;
     writeSync(this.fd, header);
+    this.out = new BufferedWriter(this.fd);
   }
 
   /** Rows written so far. */
@@ -47,7 +50,7 @@ export class NpyRowWriter {
     let n = 0;
     for (const b of buffers) n += b.length;
     if (n % this.rowBytes !== 0) throw new Error(`${this.path}: ${n} bytes are not whole rows of ${this.rowBytes} bytes`);
-    for (let i = 0; i < buffers.length; i += 512) writevSync(this.fd, buffers.slice(i, i + 512));
+    this.out.writeAll(buffers);
     this.bytes += n;
   }
 
@@ -55,6 +58,7 @@ export class NpyRowWriter {
   close(): void {
     if (this.fd < 0) return;
     try {
+      this.out.flush();
       const header = this.header(this.rows);
       // Cannot happen below 10^21 rows; checked because a longer header would overwrite the first row.
       if (header.length !== this.headerBytes) throw new Error(`${this.path}: npy header grew from ${this.headerBytes} to ${header.length} bytes`);
