@@ -85,6 +85,7 @@ export function registerDataset(program: Command): void {
         emit(cmd, r, () => [
           `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s${r.skipped.length > 0 ? `; ${r.skipped.length} unreadable file(s) left out` : ''}`,
           ...r.shards.map((s) => `  ${s.path}: ${s.samples} samples, ${mib(s.bytes)}`),
+          ...(r.codecTokens ? [`codec tokens: ${r.codecTokens.encoded} encoded, ${r.codecTokens.cached} from the cache`] : []),
         ].join('\n'));
       }),
     );

@@ -93,6 +93,8 @@ export interface BuildResult {
   shards: { index: number; path: string; samples: number; bytes: number }[];
   /** Plan items left out under skipUnreadable, with the reason. */
   skipped: { key: string; reason: string }[];
+  /** Token fields of samples encoded by a codec_tokens(model=...) encoder, and those taken from the cache. */
+  codecTokens?: { encoded: number; cached: number };
   warnings: string[];
   seconds: number;
 }
@@ -399,7 +401,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
     progress.stop();
     await pool?.close();
   }
-  return { plan: { samples: plan.length, shards: K }, shards, skipped, warnings, seconds: (performance.now() - t0) / 1000 };
+  return { plan: { samples: plan.length, shards: K }, shards, skipped, ...(tokenStep ? { codecTokens: { ...tokenStep.counts } } : {}), warnings, seconds: (performance.now() - t0) / 1000 };
 }
 
 async function serial<T, R>(xs: T[], fn: (x: T) => Promise<R>): Promise<R[]> {

@@ -101,6 +101,8 @@ interface TokenJob {
 export class TokenStep {
   private readonly jobs: TokenJob[];
   private cacheFailure: string | undefined;
+  /** Samples' token fields encoded so far, and those the cache gave. */
+  readonly counts = { encoded: 0, cached: 0 };
 
   constructor(
     fields: Field[],
@@ -126,6 +128,7 @@ export class TokenStep {
         const hit = tokens !== undefined;
         audio ??= hit ? undefined : await this.loadItemAudio(item, (m) => warnings.push(m));
         tokens ??= await encodeSample(encoder, audio!, field, item);
+        this.counts[hit ? 'cached' : 'encoded'] += 1;
         const e = await field.encode({ key: item.key, values: { [field.name]: tokens } });
         if (key !== undefined && !hit) this.store(key, e, encoder.numCodebooks, warnings);
         encoded.push(e);

@@ -1,5 +1,6 @@
 // `wavelm dataset build --fields 'codec_tokens(model=...)'` as a user runs it: the codes `wavelm dataset cat
-// --npy` gives back are those `wavelm codec encode` writes for the same file; a hub id (served on
+// --npy` gives back are those `wavelm codec encode` writes for the same file, a second run takes them from
+// the cache; a hub id (served on
 // 127.0.0.1) gives the same codes as the folder, with the cache in $WAVELM_CACHE_DIR; a bandwidth the
 // model lacks exits 2 and a missing model 3, each with one line.
 import { test } from 'node:test';
@@ -37,6 +38,10 @@ test('dataset build codec_tokens(model=DIR|ID): the codes of codec encode; typed
     assert.equal(built.code, 0, built.stderr);
     assert.equal((JSON.parse(built.stdout) as { plan: { samples: number } }).plan.samples, 1);
     assert.ok(existsSync(join(dir, 'cache', 'codec-tokens')));
+    const rebuilt = await runCli(['--json', 'dataset', 'build', wav, '-o', join(dir, 'b.wlds'), '--fields', `codes=codec_tokens(model=${model},bandwidth=3)`, '--cache-dir', join(dir, 'cache')]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.deepEqual((JSON.parse(rebuilt.stdout) as { codecTokens: unknown }).codecTokens, { encoded: 0, cached: 1 });
+    assert.ok(readFileSync(join(dir, 'b.wlds')).equals(readFileSync(join(dir, 'a.wlds'))));
     const encoded = await runCli(['codec', 'encode', wav, '-m', model, '-b', '3', '-o', join(dir, 'ref.npy'), '--no-cache', '--workers', '1']);
     assert.equal(encoded.code, 0, encoded.stderr);
     const ref = readCodes(join(dir, 'ref.npy'));

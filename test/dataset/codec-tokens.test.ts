@@ -59,6 +59,7 @@ test('codec_tokens(model=...): the codes of codec encode, read back by the loade
 
   const first = await buildDataset(files, { out: join(out, 'a.wlds'), fields: spec(model, 6), codecTokenEncoder: enc.factory, cacheDir });
   assert.equal(enc.calls(), 3);
+  assert.deepEqual(first.codecTokens, { encoded: 3, cached: 0 });
   const proc = AudioProcessor.load(model);
   const expected = await Promise.all(files.map((p) => encodeFile(proc, p, { bandwidth: 6 })));
   const got = await codesOf(first.shards[0]!.path);
@@ -95,6 +96,7 @@ test('codec_tokens(model=...): the codes of codec encode, read back by the loade
   // The same settings again, with encoding workers for the waveform: every sample from the cache, the same bytes.
   const again = await buildDataset(files, { out: join(out, 'b.wlds'), fields: spec(model, 6), codecTokenEncoder: enc.factory, cacheDir, workers: 2 });
   assert.equal(enc.calls(), 3, 'a rebuild with the same model and bandwidth does not call the encoder');
+  assert.deepEqual(again.codecTokens, { encoded: 0, cached: 3 });
   assert.ok(readFileSync(again.shards[0]!.path).equals(readFileSync(first.shards[0]!.path)));
 
   // Another bandwidth, another model: encoded again.
