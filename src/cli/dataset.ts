@@ -67,7 +67,7 @@ export function registerDataset(program: Command): void {
     .option('--skip-unreadable', 'leave out files that cannot be read, with a warning each (default: the first one stops the build)')
     .option('--cache-dir <dir>', 'content-hash cache of codec tokens encoded with model= (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)')
     .option('--no-cache', 'do not read or write the codec token cache')
-    .addHelpText('after', "\nCodec tokens from EnCodec: --fields 'codes=codec_tokens(model=facebook/encodec_24khz,bandwidth=6)' (a model folder or a hub id, as codec encode -m takes them; bandwidth defaults to 6) encodes each sample's audio as codec encode does, on the main thread; unchanged samples come from the cache. Without model=, codec_tokens reads token arrays (.npy paths in a manifest).")
+    .addHelpText('after', "\nCodec tokens from EnCodec: --fields 'codes=codec_tokens(model=facebook/encodec_24khz,bandwidth=6)' (a model folder or a hub id, as codec encode -m takes them; bandwidth defaults to 6) encodes each sample's audio as codec encode does (on --workers threads of its own); unchanged samples come from the cache. Without model=, codec_tokens reads token arrays (.npy paths in a manifest).")
     .action(
       action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number; allowTruncated?: boolean; skipUnreadable?: boolean; cacheDir?: string; cache: boolean }, cmd: Command) => {
         checkWritable(o.out, '-o');

@@ -20,7 +20,7 @@ import type { Encoded, Field } from './fields/field.js';
 import { createField, type FieldSpec } from './fields/index.js';
 import { shardPath } from './paths.js';
 import { TokenCache } from './token-cache.js';
-import { joinOutcomes, resolveTokenEncoders, TokenStep, type CodecTokenEncoderFactory } from './token-encoder.js';
+import { closeEncoders, joinOutcomes, resolveTokenEncoders, TokenStep, type CodecTokenEncoder, type CodecTokenEncoderFactory } from './token-encoder.js';
 import { DatasetWriter } from './writer.js';
 
 /** One sample of the plan. */
@@ -335,17 +335,39 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
     opts.onWarning?.(m);
   };
   const plan = await makePlan(inputs, { ...opts, onWarning: warn });
-  const { specs, encoders } = await resolveTokenEncoders(withClassNames(opts.fields, plan), opts.codecTokenEncoder);
-  const fields = specs.map((s) => createField(s.name, s.type, s.args));
-  const read: ReadPolicy = { allowTruncated: opts.allowTruncated };
-  const tokenFields = [...encoders.keys()];
-  const tokenStep = encoders.size === 0 ? undefined : new TokenStep(fields, encoders, opts.cacheDir === undefined ? undefined : new TokenCache(opts.cacheDir), (item, onWarning) => loadAudio(item.path, itemRange(item, read, onWarning)));
   const ranges = shardRanges(plan.length, opts);
   const K = ranges.length;
   if (opts.shardIndex !== undefined && (!Number.isInteger(opts.shardIndex) || opts.shardIndex < 0 || opts.shardIndex >= K)) {
     throw new ConfigError(`--shard-index ${opts.shardIndex} is outside the plan's ${K} shards (0..${K - 1})`);
   }
   const todo = opts.shardIndex !== undefined ? [opts.shardIndex] : ranges.map((_, i) => i);
+  // Models are loaded (or downloaded) only once the options have been checked.
+  const { specs, encoders } = await resolveTokenEncoders(withClassNames(opts.fields, plan), opts.codecTokenEncoder, opts.workers ?? 0);
+  try {
+    const result = await buildShards({ plan, ranges, todo, specs, encoders, warn }, opts);
+    return { ...result, warnings, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await closeEncoders(encoders);
+  }
+}
+
+/** What buildShards works from: the plan cut into shards, those to build, the fields' specs and encoders. */
+interface ShardWork {
+  plan: PlanItem[];
+  ranges: [number, number][];
+  todo: number[];
+  specs: FieldSpec[];
+  encoders: Map<number, CodecTokenEncoder>;
+  warn: (message: string) => void;
+}
+
+/** buildDataset's work once the plan and the fields' encoders are known: encodes and writes the shards in `todo`. */
+async function buildShards({ plan, ranges, todo, specs, encoders, warn }: ShardWork, opts: BuildOptions): Promise<Omit<BuildResult, 'warnings' | 'seconds'>> {
+  const fields = specs.map((s) => createField(s.name, s.type, s.args));
+  const read: ReadPolicy = { allowTruncated: opts.allowTruncated };
+  const tokenFields = [...encoders.keys()];
+  const tokenStep = encoders.size === 0 ? undefined : new TokenStep(fields, encoders, opts.cacheDir === undefined ? undefined : new TokenCache(opts.cacheDir), (item, onWarning) => loadAudio(item.path, itemRange(item, read, onWarning)));
+  const K = ranges.length;
   const progress = opts.progress ?? silentProgress;
   progress.start(todo.reduce((a, s) => a + ranges[s]![1] - ranges[s]![0], 0), 'build');
   const workers = opts.workers ?? 0;
@@ -371,7 +393,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
           const batch = plan.slice(i, Math.min(b, i + WINDOW));
           const [outcomes, tokens] = await Promise.all([
             pool ? pool.map(batch) : serial(batch, (it) => encodeItemOutcome(fields, specs, it, read, tokenFields)),
-            tokenStep ? serial(batch, (it) => tokenStep.run(it)) : undefined,
+            tokenStep ? Promise.all(batch.map((it) => tokenStep.run(it))) : undefined,
           ]);
           for (const [j, rest] of outcomes.entries()) {
             const o = tokens ? joinOutcomes(rest, tokens[j]!, tokenFields) : rest;
@@ -401,7 +423,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
     progress.stop();
     await pool?.close();
   }
-  return { plan: { samples: plan.length, shards: K }, shards, skipped, ...(tokenStep ? { codecTokens: { ...tokenStep.counts } } : {}), warnings, seconds: (performance.now() - t0) / 1000 };
+  return { plan: { samples: plan.length, shards: K }, shards, skipped, ...(tokenStep ? { codecTokens: { ...tokenStep.counts } } : {}) };
 }
 
 async function serial<T, R>(xs: T[], fn: (x: T) => Promise<R>): Promise<R[]> {

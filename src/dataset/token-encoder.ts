@@ -2,8 +2,10 @@
  * Codec tokens encoded during a build. A field spec `codec_tokens(model=MODEL,bandwidth=B)` asks the build
  * options' `codecTokenEncoder` for a CodecTokenEncoder (the wavelm CLI makes one from src/codec's EnCodec;
  * src/dataset knows no codec), and every sample's audio is encoded by it through the content-hash
- * TokenCache. The encoder is a loaded model that cannot be sent to the build's worker threads, so these
- * fields are encoded on the build's own thread while the workers encode the others.
+ * TokenCache. The encoder is a loaded model that cannot be sent to the build's worker threads, so it is
+ * called from the build's own thread, for a window of samples at once: an encoder with threads of its own
+ * (the request says how many it may use) encodes them in parallel, while the build's workers encode the
+ * other fields.
  */
 import type { AudioData } from '../audio/types.js';
 import { ConfigError, WavelmError } from '../util/errors.js';
@@ -27,8 +29,10 @@ export interface CodecTokenEncoder {
   readonly frameRate: number;
   /** The bandwidth in kbps, for codecs that have one. */
   readonly bandwidth?: number;
-  /** Tokens [numCodebooks, frames] of audio at any rate and channel count (the encoder adapts both). */
+  /** Tokens [numCodebooks, frames] of audio at any rate and channel count (the encoder adapts both); called for several samples at once. */
   encode(audio: AudioData): Promise<TokenArray>;
+  /** Frees the encoder's threads and memory; the build calls it when it ends. */
+  close?(): Promise<void>;
 }
 
 /** What a field spec asks of the encoder factory. */
@@ -39,6 +43,8 @@ export interface CodecTokenRequest {
   model: string;
   /** The spec's bandwidth= in kbps, when given (the factory chooses otherwise). */
   bandwidth?: number;
+  /** Worker threads the encoder may use (the build's workers option); 0: the calling thread only. */
+  workers: number;
 }
 
 export type CodecTokenEncoderFactory = (request: CodecTokenRequest) => Promise<CodecTokenEncoder>;
@@ -67,8 +73,22 @@ function encodedSpec(spec: FieldSpec, enc: CodecTokenEncoder): FieldSpec {
  * Makes an encoder for every codec_tokens spec that names a model=, and returns the specs with the
  * encoders' parameters filled in and the encoders by field index.
  */
-export async function resolveTokenEncoders(specs: FieldSpec[], factory: CodecTokenEncoderFactory | undefined): Promise<{ specs: FieldSpec[]; encoders: Map<number, CodecTokenEncoder> }> {
+export async function resolveTokenEncoders(specs: FieldSpec[], factory: CodecTokenEncoderFactory | undefined, workers: number): Promise<{ specs: FieldSpec[]; encoders: Map<number, CodecTokenEncoder> }> {
   const encoders = new Map<number, CodecTokenEncoder>();
+  try {
+    return { specs: await encodedSpecs(specs, factory, workers, encoders), encoders };
+  } catch (e) {
+    await closeEncoders(encoders);
+    throw e;
+  }
+}
+
+export async function closeEncoders(encoders: Map<number, CodecTokenEncoder>): Promise<void> {
+  await Promise.all([...encoders.values()].map((e) => e.close?.()));
+}
+
+/** resolveTokenEncoders' work: the specs, with the encoders it makes put in `encoders`. */
+async function encodedSpecs(specs: FieldSpec[], factory: CodecTokenEncoderFactory | undefined, workers: number, encoders: Map<number, CodecTokenEncoder>): Promise<FieldSpec[]> {
   const out: FieldSpec[] = [];
   for (const [i, spec] of specs.entries()) {
     const model = spec.args.model;
@@ -82,11 +102,11 @@ export async function resolveTokenEncoders(specs: FieldSpec[], factory: CodecTok
       throw new ConfigError(`field '${spec.name}': model=${model} encodes tokens during the build, which needs an encoder: pass codecTokenEncoder in the build options (the wavelm CLI passes EnCodec)`, { subject: spec.name });
     }
     const bandwidth = argNumber(spec.args, 'bandwidth', undefined, spec.name);
-    const enc = await factory({ field: spec.name, model, ...(bandwidth !== undefined ? { bandwidth } : {}) });
+    const enc = await factory({ field: spec.name, model, workers, ...(bandwidth !== undefined ? { bandwidth } : {}) });
     encoders.set(i, enc);
     out.push(encodedSpec(spec, enc));
   }
-  return { specs: out, encoders };
+  return out;
 }
 
 /** Loads a plan item's audio (its frame range of its file) as the build reads sources. */
@@ -116,8 +136,8 @@ export class TokenStep {
   /** The item's token fields in field order, or the WavelmError that stopped it, as data (as the build's workers return it). */
   async run(item: PlanItem): Promise<ItemOutcome> {
     const warnings: string[] = [];
-    // Encoders compute on this thread; a turn of the event loop first lets the build's workers hand back
-    // their results and take new items meanwhile.
+    // An encoder may compute on this thread; a turn of the event loop first lets the build's workers hand
+    // back their results and take new items meanwhile.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       const encoded: Encoded[] = [];

@@ -97,15 +97,23 @@ test('codec_tokens(model=...): the codes of codec encode, read back by the loade
   const again = await buildDataset(files, { out: join(out, 'b.wlds'), fields: spec(model, 6), codecTokenEncoder: enc.factory, cacheDir, workers: 2 });
   assert.equal(enc.calls(), 3, 'a rebuild with the same model and bandwidth does not call the encoder');
   assert.deepEqual(again.codecTokens, { encoded: 0, cached: 3 });
+  // Without the cache, 2 workers: EnCodec runs on 2 threads of its own, and the file is the same.
+  const parallel = await buildDataset(files, { out: join(out, 'p.wlds'), fields: spec(model, 6), codecTokenEncoder: enc.factory, workers: 2 });
+  assert.equal(enc.calls(), 6);
+  assert.ok(readFileSync(parallel.shards[0]!.path).equals(readFileSync(first.shards[0]!.path)));
   assert.ok(readFileSync(again.shards[0]!.path).equals(readFileSync(first.shards[0]!.path)));
 
   // Another bandwidth, another model: encoded again.
   const bw3 = await buildDataset(files, { out: join(out, 'c.wlds'), fields: spec(model, 3), codecTokenEncoder: enc.factory, cacheDir });
-  assert.equal(enc.calls(), 6);
+  assert.equal(enc.calls(), 9);
   const low = await codesOf(bw3.shards[0]!.path);
   assert.deepEqual(low.map((c) => c.shape), expected.map((f) => [4, f.sidecar.frames]));
-  await buildDataset(files, { out: join(out, 'd.wlds'), fields: spec(model48, 6), codecTokenEncoder: enc.factory, cacheDir });
-  assert.equal(enc.calls(), 9);
+  // The 48 kHz model cuts audio into 1 s segments, which its 2 threads share: still codec encode's codes.
+  const stereo = await buildDataset(files, { out: join(out, 'd.wlds'), fields: spec(model48, 6), codecTokenEncoder: enc.factory, cacheDir, workers: 2 });
+  assert.equal(enc.calls(), 12);
+  const proc48 = AudioProcessor.load(model48);
+  const got48 = await codesOf(stereo.shards[0]!.path);
+  for (const [i, p] of files.entries()) assert.deepEqual(got48[i]!.data, Array.from((await encodeFile(proc48, p, { bandwidth: 6 })).codes), `48 kHz: ${SPEECH[i]}`);
 
   // The .npy route stays: codec encode's files named in a manifest give the same dataset field.
   const manifest = join(out, 'codes.jsonl');
