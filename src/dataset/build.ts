@@ -372,7 +372,8 @@ async function buildShards({ plan, ranges, todo, specs, encoders, warn }: ShardW
   progress.start(todo.reduce((a, s) => a + ranges[s]![1] - ranges[s]![0], 0), 'build');
   const workers = opts.workers ?? 0;
   let pool: WorkerPool<PlanItem, ItemOutcome, EncodeWorkerInit> | undefined;
-  if (workers > 0) {
+  // Scalars cost nothing to encode: a build whose audio fields are all encoder-made starts no field workers.
+  if (workers > 0 && fields.some((f, i) => f.kind === 'array' && !tokenFields.includes(i))) {
     const { WorkerPool } = await import('../engine/pool.js');
     pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: { specs, read, tokenFields } });
   }
