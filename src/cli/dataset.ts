@@ -71,9 +71,9 @@ export function registerDataset(program: Command): void {
     .action(
       action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number; allowTruncated?: boolean; skipUnreadable?: boolean; cacheDir?: string; cache: boolean }, cmd: Command) => {
         checkWritable(o.out, '-o');
-        const { buildDataset, parseFieldSpecs } = await import('../dataset/index.js');
+        const { buildDataset, encodesTokens, parseFieldSpecs } = await import('../dataset/index.js');
         const fields = parseFieldSpecs(o.fields);
-        const encodes = fields.some((f) => f.type === 'codec_tokens' && f.args.model !== undefined);
+        const encodes = fields.some(encodesTokens);
         const { encodecTokenEncoder } = encodes ? await import('./encodec-tokens.js') : { encodecTokenEncoder: undefined };
         const cacheDir = encodes && o.cache ? (o.cacheDir ?? (await import('../codec/index.js')).defaultCacheDir()) : undefined;
         const r = await buildDataset(inputs, {

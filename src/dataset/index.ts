@@ -27,6 +27,6 @@ export { exportWebDataset, exportNpy, importWebDataset, decodedToAudio, type Exp
 export { readTar, TarWriter, type TarEntry } from './tar.js';
 export { resolveDatasetPaths, shardPath, DATASET_EXT } from './paths.js';
 export { TokenCache, type FrameRange } from './token-cache.js';
-export { resolveTokenEncoders, type CodecTokenEncoder, type CodecTokenEncoderFactory, type CodecTokenRequest } from './token-encoder.js';
+export { encodesTokens, resolveTokenEncoders, type CodecTokenEncoder, type CodecTokenEncoderFactory, type CodecTokenRequest } from './token-encoder.js';
 export { datasetChunks, type DatasetChunkOptions } from './chunk-source.js';
 export { planStorage, recommend, parseByteSize, humanBytes, spreadSample, DEFAULT_CANDIDATES, DECISION_RULE, type StoragePlan, type StoragePlanOptions, type CandidateReport, type ModelFamily, type Priority } from './plan.js';

@@ -69,6 +69,11 @@ function encodedSpec(spec: FieldSpec, enc: CodecTokenEncoder): FieldSpec {
   return { ...spec, args };
 }
 
+/** Whether a spec asks for tokens encoded during the build (a codec_tokens field with model=). */
+export function encodesTokens(spec: FieldSpec): boolean {
+  return spec.type === 'codec_tokens' && spec.args.model !== undefined;
+}
+
 /**
  * Makes an encoder for every codec_tokens spec that names a model=, and returns the specs with the
  * encoders' parameters filled in and the encoders by field index.
@@ -91,11 +96,11 @@ export async function closeEncoders(encoders: Map<number, CodecTokenEncoder>): P
 async function encodedSpecs(specs: FieldSpec[], factory: CodecTokenEncoderFactory | undefined, workers: number, encoders: Map<number, CodecTokenEncoder>): Promise<FieldSpec[]> {
   const out: FieldSpec[] = [];
   for (const [i, spec] of specs.entries()) {
-    const model = spec.args.model;
-    if (spec.type !== 'codec_tokens' || model === undefined) {
+    if (!encodesTokens(spec)) {
       out.push(spec);
       continue;
     }
+    const model = spec.args.model;
     if (typeof model !== 'string' || model === '') throw new ConfigError(`field '${spec.name}': model= must name a model folder or hub id`, { subject: spec.name });
     if (spec.args.from !== undefined) throw new ConfigError(`field '${spec.name}': give model= (encode each sample's audio) or from= (read token arrays), not both`, { subject: spec.name });
     if (!factory) {
