@@ -4,7 +4,7 @@
 // encodes again, and a bad bandwidth or a missing model is a typed error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAudio } from '../../src/audio/index.js';
 import { encodecTokenEncoder } from '../../src/cli/encodec-tokens.js';
@@ -14,7 +14,7 @@ import { parseFieldSpecs } from '../../src/dataset/fields/index.js';
 import { Loader } from '../../src/dataset/loader.js';
 import { DatasetReader } from '../../src/dataset/reader.js';
 import type { CodecTokenEncoderFactory } from '../../src/dataset/token-encoder.js';
-import { ConfigError, NotFoundError } from '../../src/util/errors.js';
+import { ConfigError, NotFoundError, WavelmError } from '../../src/util/errors.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tmp } from './helpers.js';
 
@@ -164,4 +164,20 @@ test('codec_tokens(model=...): a bandwidth the model lacks, a missing model or n
   await assert.rejects(build(`codes=codec_tokens(model=${model},n_codebooks=4)`), /n_codebooks=4 disagrees with the model .* which gives 8/);
   await assert.rejects(build(`codes=codec_tokens(model=${model})`, false), (e: unknown) => e instanceof ConfigError && /needs an encoder: pass codecTokenEncoder/.test(e.message));
   assert.equal(existsSync(join(out, 'x.wlds')), false);
+});
+
+test('codec_tokens(model=...): an unreadable file stops the build, or is left out under skipUnreadable', async (t) => {
+  const model = sharedPath(t, 'fixtures', 'encodec', 'encodec_24khz_tiny');
+  const speech = sharedPath(t, 'data', 'speech', 'arctic');
+  if (!model || !speech) return;
+  const out = tmp('codec-field-');
+  const dir = join(out, 'in');
+  mkdirSync(dir);
+  copyFileSync(join(speech, SPEECH[0]!), join(dir, 'a.wav'));
+  writeFileSync(join(dir, 'b.wav'), 'RIFF....WAVEnot audio at all');
+  const opts = { fields: parseFieldSpecs(`codes=codec_tokens(model=${model},bandwidth=1.5),name=string(from=name)`), codecTokenEncoder: counting().factory, cacheDir: join(out, 'cache') };
+  await assert.rejects(buildDataset([dir], { ...opts, out: join(out, 'x.wlds') }), (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT' && e.message.includes('b.wav'));
+  const kept = await buildDataset([dir], { ...opts, out: join(out, 'y.wlds'), skipUnreadable: true, workers: 2 });
+  assert.deepEqual(kept.skipped.map((s) => s.key), ['b.wav']);
+  assert.equal(kept.shards[0]!.samples, 1);
 });
