@@ -30,8 +30,7 @@ export async function encodecTokenEncoder(request: CodecTokenRequest, opts: Enco
   if (!config.targetBandwidths.includes(bandwidth)) {
     throw new ConfigError(`field '${request.field}': bandwidth=${bandwidth} is not one of the target bandwidths of ${request.model} (${config.targetBandwidths.join(', ')} kbps); give one of those`, { subject: String(bandwidth) });
   }
-  const encode = request.workers > 0 ? await pooled(codec, dir, config, bandwidth, request.workers, opts.backend) : inThread(codec, dir, bandwidth, opts.backend);
-  return {
+  const identity = {
     // The weights' hash, not the name: another revision with other weights is another encoder, and a
     // folder and the hub id of the same weights share their cache entries. The codes format version changes
     // when codes for the same audio and model could.
@@ -41,11 +40,13 @@ export async function encodecTokenEncoder(request: CodecTokenRequest, opts: Enco
     vocabSize: config.codebookSize,
     frameRate: codec.frameRate(config),
     bandwidth,
-    ...encode,
   };
+  const model = request.workers > 0 ? await pooled(codec, dir, config, bandwidth, request.workers, opts.backend) : inThread(codec, dir, bandwidth, opts.backend);
+  return { ...identity, ...model };
 }
 
 type Codec = typeof import('../codec/index.js');
+/** The part of an encoder that holds the model. */
 type Encode = Pick<CodecTokenEncoder, 'encode' | 'close'>;
 
 function inThread(codec: Codec, dir: string, bandwidth: number, backend: EncodecTokenOptions['backend']): Encode {
