@@ -56,7 +56,7 @@ export function registerDataset(program: Command): void {
     .description('encode audio files, folders or manifests (.jsonl with "path", or a list of paths) into a dataset')
     .argument('<inputs...>', 'audio files, folders (searched recursively) or manifests')
     .requiredOption('-o, --out <file>', 'output .wlds file (shards are named OUT-00000-of-0000K.wlds)')
-    .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, class, float, string, json', 'waveform')
+    .option('--fields <spec>', 'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, class, float, string, json; codec_tokens(model=DIR|ID,bandwidth=KBPS) encodes with EnCodec', 'waveform')
     .option('--shard-size <n>', 'samples per shard', integerOption({ min: 1 }))
     .option('--num-shards <k>', 'cut the plan into K shards of near-equal size', integerOption({ min: 1 }))
     .option('--shard-index <i>', 'build only shard I of the plan (for array jobs)', integerOption({ min: 0 }))
@@ -65,18 +65,27 @@ export function registerDataset(program: Command): void {
     .option('--workers <n>', 'encoding worker threads (0: the main thread)', integerOption({ min: 0 }), 0)
     .option('--allow-truncated', 'keep the readable frames of truncated WAV/AIFF and damaged FLAC files (with a warning)')
     .option('--skip-unreadable', 'leave out files that cannot be read, with a warning each (default: the first one stops the build)')
+    .option('--cache-dir <dir>', 'content-hash cache of codec tokens encoded with model= (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)')
+    .option('--no-cache', 'do not read or write the codec token cache')
+    .addHelpText('after', "\nCodec tokens from EnCodec: --fields 'codes=codec_tokens(model=facebook/encodec_24khz,bandwidth=6)' (a model folder or a hub id, as codec encode -m takes them; bandwidth defaults to 6) encodes each sample's audio as codec encode does (on --workers threads of its own); unchanged samples come from the cache. Without model=, codec_tokens reads token arrays (.npy paths in a manifest).")
     .action(
-      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number; allowTruncated?: boolean; skipUnreadable?: boolean }, cmd: Command) => {
+      action(async (inputs: string[], o: { out: string; fields: string; shardSize?: number; numShards?: number; shardIndex?: number; split?: string; segmentSeconds?: number; workers: number; allowTruncated?: boolean; skipUnreadable?: boolean; cacheDir?: string; cache: boolean }, cmd: Command) => {
         checkWritable(o.out, '-o');
-        const { buildDataset, parseFieldSpecs } = await import('../dataset/index.js');
+        const { buildDataset, encodesTokens, parseFieldSpecs } = await import('../dataset/index.js');
+        const fields = parseFieldSpecs(o.fields);
+        const encodes = fields.some(encodesTokens);
+        const { encodecTokenEncoder } = encodes ? await import('./encodec-tokens.js') : { encodecTokenEncoder: undefined };
+        const cacheDir = encodes && o.cache ? (o.cacheDir ?? (await import('../codec/index.js')).defaultCacheDir()) : undefined;
         const r = await buildDataset(inputs, {
-          out: o.out, fields: parseFieldSpecs(o.fields), shardSize: o.shardSize, numShards: o.numShards, shardIndex: o.shardIndex,
+          out: o.out, fields, shardSize: o.shardSize, numShards: o.numShards, shardIndex: o.shardIndex,
           split: o.split, segmentSeconds: o.segmentSeconds, workers: o.workers, progress: barFor(cmd, { unit: 'samples' }),
           allowTruncated: o.allowTruncated, skipUnreadable: o.skipUnreadable, onWarning: (m) => warn(cmd, m),
+          codecTokenEncoder: encodecTokenEncoder && ((request) => encodecTokenEncoder(request, { progress: barFor(cmd, { unit: 'B' }) })), cacheDir,
         });
         emit(cmd, r, () => [
           `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s${r.skipped.length > 0 ? `; ${r.skipped.length} unreadable file(s) left out` : ''}`,
           ...r.shards.map((s) => `  ${s.path}: ${s.samples} samples, ${mib(s.bytes)}`),
+          ...(r.codecTokens ? [`codec tokens: ${r.codecTokens.encoded} encoded, ${r.codecTokens.cached} from the cache`] : []),
         ].join('\n'));
       }),
     );

@@ -19,6 +19,8 @@ import { silentProgress, type ProgressSink } from '../util/progress.js';
 import type { Encoded, Field } from './fields/field.js';
 import { createField, type FieldSpec } from './fields/index.js';
 import { shardPath } from './paths.js';
+import { TokenCache } from './token-cache.js';
+import { closeEncoders, joinOutcomes, resolveTokenEncoders, TokenStep, type CodecTokenEncoder, type CodecTokenEncoderFactory } from './token-encoder.js';
 import { DatasetWriter } from './writer.js';
 
 /** One sample of the plan. */
@@ -60,12 +62,18 @@ export interface BuildOptions {
   onWarning?: (message: string) => void;
   progress?: ProgressSink;
   metadata?: Record<string, unknown>;
+  /** Makes the encoder of each `codec_tokens(model=...)` field (src/dataset/token-encoder.ts; the CLI passes EnCodec's). */
+  codecTokenEncoder?: CodecTokenEncoderFactory;
+  /** Folder of the content-hash cache of encoded codec tokens (src/dataset/token-cache.ts); no cache when absent. */
+  cacheDir?: string;
 }
 
 /** What every encoding worker is given once. */
 export interface EncodeWorkerInit {
   specs: FieldSpec[];
   read: ReadPolicy;
+  /** Fields the build's own thread encodes (codec tokens made by an encoder), left out of the workers' outcomes. */
+  tokenFields: number[];
 }
 
 /** How a build reads its sources (sent to every encoding worker). */
@@ -85,6 +93,8 @@ export interface BuildResult {
   shards: { index: number; path: string; samples: number; bytes: number }[];
   /** Plan items left out under skipUnreadable, with the reason. */
   skipped: { key: string; reason: string }[];
+  /** Token fields of samples encoded by a codec_tokens(model=...) encoder, and those taken from the cache. */
+  codecTokens?: { encoded: number; cached: number };
   warnings: string[];
   seconds: number;
 }
@@ -264,9 +274,17 @@ function wantsFileBytes(specs: FieldSpec[]): boolean {
   return specs.some((f) => f.type === 'flac' || f.type === 'mp3' || (f.type === 'compressed' && (f.args.codec === undefined || f.args.codec === 'flac' || f.args.codec === 'mp3')));
 }
 
-/** Loads one item's audio and encodes every field: the work a build worker does. */
-export async function encodeItem(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy = {}, onWarning?: (message: string) => void): Promise<Encoded[]> {
-  const range = { ...(item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {}), allowTruncated: read.allowTruncated, onWarning };
+/** How loadAudio reads an item's source under a read policy: its frame range, damage allowed or not. */
+function itemRange(item: PlanItem, read: ReadPolicy, onWarning?: (message: string) => void): Parameters<typeof loadAudio>[1] {
+  return { ...(item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {}), allowTruncated: read.allowTruncated, onWarning };
+}
+
+/**
+ * Loads one item's audio and encodes every field but those in `except` (which the caller encodes): the work
+ * a build worker does. The encodings come in field order.
+ */
+export async function encodeItem(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy = {}, onWarning?: (message: string) => void, except: readonly number[] = []): Promise<Encoded[]> {
+  const range = itemRange(item, read, onWarning);
   // Audio fields with from=key:NAME read another file of the sample (multi-track stems: one field per stem).
   const stemOf = (i: number): string | undefined => {
     const from = specs[i]?.args.from;
@@ -278,10 +296,11 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
   const values = { ...item.values };
   // Token arrays may be given as .npy paths in the manifest.
   const at = (p: string) => (item.base === undefined ? p : listedPath(p, item.base));
-  for (const f of fields) if (f.type === 'codec_tokens' && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(at(values[f.name] as string))), values[f.name] as string);
+  for (const [i, f] of fields.entries()) if (f.type === 'codec_tokens' && !except.includes(i) && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(at(values[f.name] as string))), values[f.name] as string);
   const input = { key: item.key, audio, fileBytes, values };
   const out: Encoded[] = [];
   for (let i = 0; i < fields.length; i++) {
+    if (except.includes(i)) continue;
     const key = stemOf(i);
     if (key === undefined) {
       out.push(await fields[i]!.encode(input));
@@ -297,10 +316,10 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
 }
 
 /** encodeItem with its warnings collected and a WavelmError returned as data (workers send both back). */
-export async function encodeItemOutcome(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy): Promise<ItemOutcome> {
+export async function encodeItemOutcome(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy, except: readonly number[] = []): Promise<ItemOutcome> {
   const warnings: string[] = [];
   try {
-    return { encoded: await encodeItem(fields, specs, item, read, (m) => warnings.push(m)), warnings };
+    return { encoded: await encodeItem(fields, specs, item, read, (m) => warnings.push(m), except), warnings };
   } catch (e) {
     if (!(e instanceof WavelmError)) throw e;
     return { error: { code: e.code, message: e.message, subject: e.subject }, warnings };
@@ -316,22 +335,47 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
     opts.onWarning?.(m);
   };
   const plan = await makePlan(inputs, { ...opts, onWarning: warn });
-  const specs = withClassNames(opts.fields, plan);
-  const fields = specs.map((s) => createField(s.name, s.type, s.args));
   const ranges = shardRanges(plan.length, opts);
   const K = ranges.length;
   if (opts.shardIndex !== undefined && (!Number.isInteger(opts.shardIndex) || opts.shardIndex < 0 || opts.shardIndex >= K)) {
     throw new ConfigError(`--shard-index ${opts.shardIndex} is outside the plan's ${K} shards (0..${K - 1})`);
   }
   const todo = opts.shardIndex !== undefined ? [opts.shardIndex] : ranges.map((_, i) => i);
+  // Models are loaded (or downloaded) only once the options have been checked.
+  const { specs, encoders } = await resolveTokenEncoders(withClassNames(opts.fields, plan), opts.codecTokenEncoder, opts.workers ?? 0);
+  try {
+    const result = await buildShards({ plan, ranges, todo, specs, encoders, warn }, opts);
+    return { ...result, warnings, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await closeEncoders(encoders);
+  }
+}
+
+/** What buildShards works from: the plan cut into shards, those to build, the fields' specs and encoders. */
+interface ShardWork {
+  plan: PlanItem[];
+  ranges: [number, number][];
+  todo: number[];
+  specs: FieldSpec[];
+  encoders: Map<number, CodecTokenEncoder>;
+  warn: (message: string) => void;
+}
+
+/** buildDataset's work once the plan and the fields' encoders are known: encodes and writes the shards in `todo`. */
+async function buildShards({ plan, ranges, todo, specs, encoders, warn }: ShardWork, opts: BuildOptions): Promise<Omit<BuildResult, 'warnings' | 'seconds'>> {
+  const fields = specs.map((s) => createField(s.name, s.type, s.args));
+  const read: ReadPolicy = { allowTruncated: opts.allowTruncated };
+  const tokenFields = [...encoders.keys()];
+  const tokenStep = encoders.size === 0 ? undefined : new TokenStep(fields, encoders, opts.cacheDir === undefined ? undefined : new TokenCache(opts.cacheDir), (item, onWarning) => loadAudio(item.path, itemRange(item, read, onWarning)));
+  const K = ranges.length;
   const progress = opts.progress ?? silentProgress;
   progress.start(todo.reduce((a, s) => a + ranges[s]![1] - ranges[s]![0], 0), 'build');
   const workers = opts.workers ?? 0;
-  const read: ReadPolicy = { allowTruncated: opts.allowTruncated };
   let pool: WorkerPool<PlanItem, ItemOutcome, EncodeWorkerInit> | undefined;
-  if (workers > 0) {
+  // Scalars cost nothing to encode: a build whose audio fields are all encoder-made starts no field workers.
+  if (workers > 0 && fields.some((f, i) => f.kind === 'array' && !tokenFields.includes(i))) {
     const { WorkerPool } = await import('../engine/pool.js');
-    pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: { specs, read } });
+    pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: { specs, read, tokenFields } });
   }
   const shards: BuildResult['shards'] = [];
   const skipped: BuildResult['skipped'] = [];
@@ -348,8 +392,12 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
         const WINDOW = Math.max(16, workers * 8);
         for (let i = a; i < b; i += WINDOW) {
           const batch = plan.slice(i, Math.min(b, i + WINDOW));
-          const outcomes = pool ? await pool.map(batch) : await serial(batch, (it) => encodeItemOutcome(fields, specs, it, read));
-          for (const [j, o] of outcomes.entries()) {
+          const [outcomes, tokens] = await Promise.all([
+            pool ? pool.map(batch) : serial(batch, (it) => encodeItemOutcome(fields, specs, it, read, tokenFields)),
+            tokenStep ? Promise.all(batch.map((it) => tokenStep.run(it))) : undefined,
+          ]);
+          for (const [j, rest] of outcomes.entries()) {
+            const o = tokens ? joinOutcomes(rest, tokens[j]!, tokenFields) : rest;
             for (const m of o.warnings) warn(m);
             if (o.encoded) {
               w.add(o.encoded);
@@ -376,7 +424,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
     progress.stop();
     await pool?.close();
   }
-  return { plan: { samples: plan.length, shards: K }, shards, skipped, warnings, seconds: (performance.now() - t0) / 1000 };
+  return { plan: { samples: plan.length, shards: K }, shards, skipped, ...(tokenStep ? { codecTokens: { ...tokenStep.counts } } : {}) };
 }
 
 async function serial<T, R>(xs: T[], fn: (x: T) => Promise<R>): Promise<R[]> {

@@ -7,15 +7,17 @@ import { createField, type FieldSpec } from './fields/index.js';
 let fields: Field[] = [];
 let specs: FieldSpec[] = [];
 let read: ReadPolicy = {};
+let tokenFields: number[] = [];
 
 export function init(data: EncodeWorkerInit): void {
   specs = data.specs;
   read = data.read;
+  tokenFields = data.tokenFields;
   fields = specs.map((s) => createField(s.name, s.type, s.args));
 }
 
 export async function run(item: PlanItem): Promise<Transferring<ItemOutcome>> {
-  const outcome = await encodeItemOutcome(fields, specs, item, read);
+  const outcome = await encodeItemOutcome(fields, specs, item, read, tokenFields);
   if (!outcome.encoded) return withTransfer(outcome, []);
   const transfer: ArrayBuffer[] = [];
   const own = outcome.encoded.map((e) => {

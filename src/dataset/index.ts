@@ -26,5 +26,7 @@ export { verifyDataset, type FileReport, type VerifyOptions as DatasetVerifyOpti
 export { exportWebDataset, exportNpy, importWebDataset, decodedToAudio, type ExportOptions as WebDatasetExportOptions, type ImportOptions as WebDatasetImportOptions } from './interop.js';
 export { readTar, TarWriter, type TarEntry } from './tar.js';
 export { resolveDatasetPaths, shardPath, DATASET_EXT } from './paths.js';
+export { TokenCache, type FrameRange } from './token-cache.js';
+export { encodesTokens, resolveTokenEncoders, type CodecTokenEncoder, type CodecTokenEncoderFactory, type CodecTokenRequest } from './token-encoder.js';
 export { datasetChunks, type DatasetChunkOptions } from './chunk-source.js';
 export { planStorage, recommend, parseByteSize, humanBytes, spreadSample, DEFAULT_CANDIDATES, DECISION_RULE, type StoragePlan, type StoragePlanOptions, type CandidateReport, type ModelFamily, type Priority } from './plan.js';

@@ -124,7 +124,7 @@ async function durations(items: PlanItem[]): Promise<number[]> {
   return out;
 }
 
-/** Codec-token fields take precomputed codes; the sample gets zero codes of the length the field's frame rate gives. */
+/** The plan runs no codec: a codec-token sample gets zero codes of the length the field's frame rate gives (the size is what matters). */
 function withSyntheticTokens(fields: Field[], item: PlanItem, seconds: number): PlanItem {
   const values = { ...item.values };
   for (const f of fields) {
@@ -174,7 +174,7 @@ export function recommend(cands: CandidateReport[], specs: Map<string, string>, 
     const preferred = model === 'spectrogram' ? want.filter((c) => c.args.dtype === 'float16') : want;
     const pool = (preferred.length ? preferred : want).filter((c) => c.fitsBudget);
     const c = pool.length ? smallest(pool) : smallest(want);
-    const what = model === 'token-lm' ? "token LMs train on codec tokens (sizes from the field's frame rate; make the codes with 'wavelm codec encode' and name each sample's .npy in a manifest)" : 'spectrogram models train on mel frames, and float16 halves float32 at no loss a model notices';
+    const what = model === 'token-lm' ? "token LMs train on codec tokens (sizes from the field's frame rate; add model=DIR|ID,bandwidth=KBPS to the spec to encode them with EnCodec during the build)" : 'spectrogram models train on mel frames, and float16 halves float32 at no loss a model notices';
     return pick(c, `${what}: ${size(c)}${c.fitsBudget ? '' : ', over the disk budget (nothing of this kind fits)'}`);
   }
   const raw = cands.filter((c) => c.type === 'waveform' && c.args.dtype === 'int16');

@@ -1,7 +1,8 @@
 /**
  * `codec_tokens`: uint16 codes [n_codebooks, frames] of a neural codec (EnCodec and the like), with the
- * codec's name, vocabulary size and frame rate in the schema. Filled from arrays given per sample
- * (`values[name]`, e.g. loaded from .npy) until an encoder is plugged in.
+ * codec's name, vocabulary size and frame rate in the schema (and, when a build encoded them, the
+ * bandwidth and the encoder's identity). Filled from arrays given per sample (`values[name]`: loaded from
+ * .npy, or made by a CodecTokenEncoder during the build, src/dataset/token-encoder.ts).
  */
 import { ConfigError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
@@ -32,6 +33,9 @@ export class CodecTokensField implements Field {
     if (!Number.isInteger(this.vocabSize) || this.vocabSize < 1 || this.vocabSize > 65536) throw new ConfigError(`field '${name}': vocab_size must be in 1..65536 to fit uint16`);
     if (!(this.frameRate > 0)) throw new ConfigError(`field '${name}': frame_rate must be positive`);
     this.args = { codec, n_codebooks: this.nCodebooks, vocab_size: this.vocabSize, frame_rate: this.frameRate };
+    const bandwidth = argNumber(args, 'bandwidth', undefined, name);
+    if (bandwidth !== undefined) this.args.bandwidth = bandwidth;
+    if (args.encoder !== undefined) this.args.encoder = argString(args, 'encoder', '', undefined, name);
   }
 
   encode(input: SampleInput): Encoded {

@@ -50,8 +50,8 @@ export function fieldTypes(): string[] {
   return [...factories.keys()].sort();
 }
 
-/** Args that steer the builder (where a value comes from), not the field's stored parameters. */
-export const BUILD_ARGS = ['from'] as const;
+/** Args that steer the builder (where a value comes from, which model encodes it), not the field's stored parameters. */
+export const BUILD_ARGS = ['from', 'model'] as const;
 
 export function createField(name: string, type: string, args: Record<string, unknown> = {}): Field {
   const f = factories.get(type);
