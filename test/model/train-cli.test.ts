@@ -57,6 +57,10 @@ test('wavelm train --json, then --resume continues the run with its own settings
   const r3 = cli(['train', '--files', wavs[0]!, '--out', out, ...TINY]);
   assert.equal(r3.status, 2);
   assert.match(r3.stderr, /--resume/);
+  // The library names its options; the command line names them by their flags.
+  const r4 = cli(['train', '--out', out, '--resume', '--batch-size', '3']);
+  assert.notEqual(r4.status, 0);
+  assert.match(r4.stderr, /cannot resume: --batch-size is 3, the checkpoint used 2/);
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -93,6 +97,9 @@ test('clear errors for missing input and bad options', (t) => {
   const bad = cli(['train', '--files', d, '--bit-depth', '12']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /bit-depth/);
+  const odd = cli(['train', '--files', d, '--bit-depth', '16', '--chunk-size', '63', '--out', join(d, 'z')]);
+  assert.equal(odd.status, 2);
+  assert.match(odd.stderr, /16-bit needs an even --chunk-size, got 63/);
   const missing = cli(['train', '--files', join(d, 'nope.wav'), '--out', join(d, 'y')]);
   assert.equal(missing.status, 3);
   assert.match(missing.stderr, /nope\.wav/);
