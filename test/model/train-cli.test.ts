@@ -40,13 +40,18 @@ test('wavelm train --json, then --resume continues the run with its own settings
   const d = tmp(t);
   const wavs = [writeWav(d, 'a.wav', 1), writeWav(d, 'b.wav', 2)];
   const out = join(d, 'run');
-  const r1 = cli(['--json', 'train', '--files', ...wavs, '--valid', wavs[1]!, '--steps', '4', '--eval-every', '2', '--out', out, ...TINY]);
+  const r1 = cli(['--json', 'train', '--files', ...wavs, '--valid', wavs[1]!, '--steps', '4', '--eval-every', '2', '--lr', '0.002', '--normalize-by-length', '--positional', 'rotary', '--out', out, ...TINY]);
   assert.equal(r1.status, 0, r1.stderr);
   const j1 = JSON.parse(r1.stdout) as { step: number; numParams: number; validLoss: number; dataset: { validSource: string } };
   assert.equal(j1.step, 4);
   assert.equal(j1.dataset.validSource, 'files');
   assert.ok(j1.validLoss > 0);
   for (const f of ['config.json', 'metrics.jsonl', 'loss.html', join('checkpoints', 'latest.json')]) assert.ok(existsSync(join(out, f)), f);
+  // Each flag reaches its setting.
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { model: Record<string, unknown>; pipeline: Record<string, unknown>; training: Record<string, unknown> };
+  assert.deepEqual([config.model.embeddingDim, config.model.numLayers, config.model.numHeads, config.model.positionalEncoding], [16, 1, 2, 'rotary']);
+  assert.equal(config.pipeline.chunkSizeBytes, 64);
+  assert.deepEqual([config.training.steps, config.training.evalEvery, config.training.batchSize, config.training.learningRate, config.training.normalizeByLength, config.training.workers], [4, 2, 2, 0.002, true, 1]);
   const r2 = cli(['--json', 'train', '--out', out, '--resume', '--steps', '6']);
   assert.equal(r2.status, 0, r2.stderr);
   const j2 = JSON.parse(r2.stdout) as { step: number; resumedFrom: number; numParams: number };

@@ -13,12 +13,17 @@ import type { OptionLabel } from './options.js';
 import { checkOptionValue, type RunSettings } from './settings.js';
 
 export interface DataSources {
+  /** Audio files or directories (searched recursively). */
   files?: string[];
+  /** A split manifest: its train split trains, its valid split evaluates. */
   manifest?: string;
+  /** Validation audio when not using a manifest (else validFraction of the files is held out). */
   validFiles?: string[];
-  /** Already tokenised data: skips reading audio. numFiles is reported as given. */
+  /** Already tokenised data (the demo, tests): skips reading audio. numFiles is reported as given. */
   data?: { train: ChunkSet; valid?: ChunkSet; numFiles?: number };
+  /** The audio-to-chunks pipeline (default: src/tokens' audioToChunks). */
   chunker?: Chunker;
+  /** Progress of reading and tokenising the audio (default: the training progress sink). */
   loadProgress?: ProgressSink;
 }
 

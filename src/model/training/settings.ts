@@ -24,6 +24,7 @@ import {
 
 /** The settings as trainAudioTransformer takes them: flat, except the model's under `model`. */
 export type GivenOptions = Partial<Omit<TrainingOptionValues, SectionOptionName<'model'>>> & {
+  /** Model settings over LMIC's defaults (d 64, 4 layers, 8 heads, widening 4, sinusoidal), or over a resumed run's model. */
   model?: { [K in keyof Omit<TransformerConfig, 'vocabSize'>]?: TransformerConfig[K] | undefined };
 };
 
