@@ -7,20 +7,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../util/errors.js';
+import { TRAINING_OPTIONS, TRAINING_OPTION_NAMES, type SectionOptionName, type TrainingOptionValues } from './training/options.js';
 
-/** The run settings config.json records beside the checkpoint's (absent in runs that did not record them). */
-export interface RecordedRunSettings {
-  steps?: number;
-  logEvery?: number;
-  evalEvery?: number;
-  evalSequences?: number;
-  checkpointEvery?: number;
-  keepCheckpoints?: number;
-  validFraction?: number;
+/** The run settings config.json records beside the checkpoint's: TRAINING_OPTIONS' 'run' section (absent in runs that did not record them). */
+export type RecordedRunSettings = Partial<Pick<TrainingOptionValues, RunOptionName>> & {
   sources?: { files?: string[]; manifest?: string; validFiles?: string[] };
-}
+};
 
-const NUMBERS = ['steps', 'logEvery', 'evalEvery', 'evalSequences', 'checkpointEvery', 'keepCheckpoints', 'validFraction'] as const;
+type RunOptionName = SectionOptionName<'run'>;
+
+const RUN_OPTION_NAMES = TRAINING_OPTION_NAMES.filter((name): name is RunOptionName => TRAINING_OPTIONS[name].section === 'run');
 
 /** The recorded settings of the run in `runDir` ({} when it has no config.json). */
 export function readRunSettings(runDir: string): RecordedRunSettings {
@@ -33,7 +29,7 @@ export function readRunSettings(runDir: string): RecordedRunSettings {
     throw new FormatError(`${path}: not valid JSON; fix it, or pass every setting (--steps, --files, ...) when resuming`, { subject: path, cause: e });
   }
   const out: RecordedRunSettings = {};
-  for (const k of NUMBERS) {
+  for (const k of RUN_OPTION_NAMES) {
     const v = cfg.training?.[k];
     if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
   }
