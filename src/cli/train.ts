@@ -88,9 +88,9 @@ function flagValues(cmd: Command, options: ReadonlyMap<string, Option>): TrainFl
 
 /** The run settings given on the command line, as trainAudioTransformer takes them (the model's under `model`). */
 function givenSettings(flags: TrainFlags): Pick<TrainAudioTransformerOptions, 'model'> & Partial<TrainingOptionValues> {
-  const given = (section: 'model' | 'other') =>
-    Object.fromEntries(TRAINING_OPTION_NAMES.filter((n) => (TRAINING_OPTIONS[n].section === 'model') === (section === 'model')).map((n) => [n, flags[n]]));
-  return { ...given('other'), model: given('model') };
+  const given = (inModel: boolean): Partial<TrainingOptionValues> =>
+    Object.fromEntries(TRAINING_OPTION_NAMES.filter((n) => (TRAINING_OPTIONS[n].section === 'model') === inModel).map((n) => [n, flags[n]] as const));
+  return { ...given(false), model: given(true) };
 }
 
 function wandbConfig(raw: string | undefined): Record<string, unknown> | undefined {
