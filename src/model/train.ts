@@ -28,7 +28,7 @@ import type { Trainer, TrainerOptions, TransformerConfig } from './api.js';
 import type { PipelineSettings, TrainingSettings } from './checkpoint.js';
 import type { MetricsSink } from './logging.js';
 import { loopStart, TrainingLoop, type EvalPoint, type LoopOutcome } from './training/loop.js';
-import type { OptionLabel } from './training/options.js';
+import { optionName, type OptionLabel } from './training/options.js';
 import { bitsPerByte, type TrainingPlan } from './training/plan.js';
 import { checkResumedData, checkResumedSettings, openResumedRun } from './training/resume.js';
 import { readRunData, trainingSettings, validationBatches, type DataSources } from './training/run-data.js';
@@ -96,7 +96,7 @@ async function planRun(options: TrainAudioTransformerOptions, progress: Progress
   const resumed = openResumedRun(outDir, options.resume, label);
   const settings = resolveRunSettings(options, resumed, label);
   if (resumed) checkResumedSettings(resumed, settings, label, notice);
-  const data = await readRunData(options, settings, progress, notice);
+  const data = await readRunData(options, settings, progress, label, notice);
   const training = trainingSettings(settings, data, label);
   const evalSet = validationBatches(data, training, settings.options.evalSequences, label, notice);
   if (resumed) checkResumedData(resumed, data.fingerprint);
@@ -132,7 +132,7 @@ function describeRun(plan: TrainingPlan, trainer: Trainer, outcome: LoopOutcome)
 /** Trains the LMIC transformer on audio (see the file comment). */
 export async function trainAudioTransformer(options: TrainAudioTransformerOptions, progress: ProgressSink = silentProgress): Promise<TrainAudioTransformerResult> {
   const notice = options.onNotice ?? (() => {});
-  const label = options.optionLabel ?? ((option) => option);
+  const label = options.optionLabel ?? optionName;
   const plan = await planRun(options, progress, label, notice);
   if (options.signal?.aborted && !plan.resumed) throw new WavelmError('EINTERRUPTED', 'interrupted before training started; nothing to save');
   mkdirSync(plan.outDir, { recursive: true });

@@ -98,7 +98,8 @@ test('clear errors for missing input and bad options', (t) => {
   const d = tmp(t);
   const none = cli(['train', '--out', join(d, 'x')]);
   assert.equal(none.status, 2);
-  assert.match(none.stderr, /--files PATH/);
+  // The library names options; the CLI labels them with its flags.
+  assert.match(none.stderr, /no training audio: give --files \(audio files or directories\) or --manifest/);
   const bad = cli(['train', '--files', d, '--bit-depth', '12']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /bit-depth/);
@@ -108,6 +109,19 @@ test('clear errors for missing input and bad options', (t) => {
   const missing = cli(['train', '--files', join(d, 'nope.wav'), '--out', join(d, 'y')]);
   assert.equal(missing.status, 3);
   assert.match(missing.stderr, /nope\.wav/);
+  const wav = writeWav(d, 'a.wav', 2);
+  const flagged: [string[], RegExp][] = [
+    [['--files', wav, '--manifest', join(d, 'm.json')], /give either --files or --manifest, not both/],
+    [['--files', wav, '--lr', '0.001', '--min-lr', '0.01'], /--min-lr must be between 0 and --lr \(0\.001\), got 0\.01/],
+    [['--files', wav, '--embedding-dim', '3', '--num-heads', '3'], /--embedding-dim must be even, got 3/],
+    [['--files', wav, '--embedding-dim', '12', '--num-heads', '4', '--positional', 'rotary'], /--positional rotary needs an even head size \(--embedding-dim \/ --num-heads\), got 3/],
+    [['--files', wav, '--chunk-size', '64', '--seq-len', '100'], /--seq-len 100 is longer than a chunk \(64 tokens\); lower --seq-len or raise --chunk-size/],
+  ];
+  for (const [args, says] of flagged) {
+    const r = cli(['train', ...args, '--out', join(d, 'w')]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, says);
+  }
 });
 
 test('--wandb-project with W&B unreachable: training completes, one notice', (t) => {

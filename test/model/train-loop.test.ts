@@ -216,8 +216,13 @@ test('options are validated with clear errors', async (t) => {
   await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 60, numHeads: 8 } })), /embeddingDim 60 must be a multiple of numHeads 8/);
   await assert.rejects(trainAudioTransformer(base(d, { seed: 1.5 })), /seed must be an integer >= 0, got 1\.5/);
   await assert.rejects(trainAudioTransformer(base(d, { bitDepth: 16, chunkSizeBytes: 63 })), /16-bit needs an even chunkSizeBytes, got 63/);
-  const flags = { batchSize: '--batch-size', chunkSizeBytes: '--chunk-size' } as Record<string, string>;
-  await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0, optionLabel: (o) => flags[o] ?? o })), /^ConfigError: --batch-size must be an integer >= 1, got 0$/);
+  await assert.rejects(trainAudioTransformer(base(d, { minLearningRate: 1 })), /^ConfigError: minLearningRate must be between 0 and learningRate \(0\.3\), got 1$/);
+  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 } })), /^ConfigError: embeddingDim must be even, got 3$/);
+  const flags = { batchSize: '--batch-size', chunkSizeBytes: '--chunk-size', minLearningRate: '--min-lr', learningRate: '--lr', embeddingDim: '--embedding-dim' } as Record<string, string>;
+  const optionLabel = (o: string) => flags[o] ?? o;
+  await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0, optionLabel })), /^ConfigError: --batch-size must be an integer >= 1, got 0$/);
+  await assert.rejects(trainAudioTransformer(base(d, { minLearningRate: 1, optionLabel })), /^ConfigError: --min-lr must be between 0 and --lr \(0\.3\), got 1$/);
+  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 }, optionLabel })), /^ConfigError: --embedding-dim must be even, got 3$/);
   assert.equal(existsSync(join(d, 'checkpoints')), false);
 });
 

@@ -165,3 +165,6 @@ export type OptionName = TrainingOptionName | 'files' | 'manifest' | 'validFiles
 
 /** How a message names an option; the library names it as above, the CLI passes its flag. */
 export type OptionLabel = (option: OptionName) => string;
+
+/** The library's own label: the option's name in trainAudioTransformer's options. */
+export const optionName: OptionLabel = (option) => option;

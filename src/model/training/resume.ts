@@ -30,7 +30,7 @@ export function openResumedRun(outDir: string, resume: boolean | string | undefi
   if (!from) throw new NotFoundError(`${outDir}: nothing to resume (no checkpoints/latest.json); start without ${label('resume')}`, { subject: outDir });
   const checkpoint = readCheckpoint(from);
   // The checkpoint lives in <run>/checkpoints/step-N; its run's config.json holds the rest of the settings.
-  return { checkpoint, state: checkpoint.state, recorded: readRunSettings(resolve(checkpoint.dir, '..', '..')) };
+  return { checkpoint, state: checkpoint.state, recorded: readRunSettings(resolve(checkpoint.dir, '..', '..'), label) };
 }
 
 /** The settings given a value other than the checkpoint's, refused or listed by their rule. */

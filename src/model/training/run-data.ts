@@ -50,7 +50,7 @@ function givenData(data: NonNullable<DataSources['data']>): DataFacts {
   return { train, valid, numFiles: data.numFiles ?? 0, skippedFiles: 0, validSource: 'given' };
 }
 
-async function audioData(sources: DataSources, settings: RunSettings, progress: ProgressSink, notice: (message: string) => void): Promise<DataFacts> {
+async function audioData(sources: DataSources, settings: RunSettings, progress: ProgressSink, label: OptionLabel, notice: (message: string) => void): Promise<DataFacts> {
   const pipeline: PipelineSettings = settings.pipeline;
   for (const warning of validateAudioConfig({ ...pipeline, conversion: pipeline.conversion as Conversion }).warnings) notice(warning);
   const loaded = await loadTrainingData({
@@ -63,15 +63,16 @@ async function audioData(sources: DataSources, settings: RunSettings, progress: 
     chunker: sources.chunker ?? defaultChunker,
     progress: sources.loadProgress ?? progress,
     onWarning: notice,
+    label,
   });
   if (loaded.skipped.length > 0) notice(`skipped ${loaded.skipped.length} unreadable file(s), e.g. ${loaded.skipped[0]!.reason}`);
   const { train, valid } = loaded;
   return { train, valid, numFiles: loaded.trainFiles.length + loaded.validFiles.length, skippedFiles: loaded.skipped.length, validSource: loaded.validSource };
 }
 
-/** The chunks to train and evaluate on, checked against the model's vocabulary. */
-export async function readRunData(sources: DataSources, settings: RunSettings, progress: ProgressSink, notice: (message: string) => void): Promise<RunData> {
-  const facts = sources.data ? givenData(sources.data) : await audioData(sources, settings, progress, notice);
+/** The chunks to train and evaluate on, checked against the model's vocabulary; messages name options as `label` calls them. */
+export async function readRunData(sources: DataSources, settings: RunSettings, progress: ProgressSink, label: OptionLabel, notice: (message: string) => void): Promise<RunData> {
+  const facts = sources.data ? givenData(sources.data) : await audioData(sources, settings, progress, label, notice);
   const { train, valid } = facts;
   if (train.vocabSize !== settings.model.vocabSize) throw new ConfigError(`the data has vocabulary ${train.vocabSize}, the model ${settings.model.vocabSize}`);
   const bytesPerToken = settings.pipeline.bitDepth / 8;
@@ -84,7 +85,7 @@ export function trainingSettings(settings: RunSettings, data: RunData, label: Op
   const { options, schedule } = settings;
   const seqLen = options.seqLen ?? data.train.chunkTokens;
   checkOptionValue('seqLen', seqLen, label);
-  checkSeqLen(data.train, seqLen);
+  checkSeqLen(data.train, seqLen, label);
   if (data.valid.numChunks > 0 && data.valid.chunkTokens < seqLen) {
     throw new ConfigError(`validation chunks (${data.valid.chunkTokens} tokens) are shorter than ${label('seqLen')} ${seqLen}`);
   }

@@ -6,10 +6,11 @@
 import { ConfigError } from '../../util/errors.js';
 import type { TransformerConfig } from '../api.js';
 import type { CheckpointState, PipelineSettings } from '../checkpoint.js';
-import { createAudioTransformerConfig } from '../config.js';
+import { createAudioTransformerConfig, type SettingLabel } from '../config.js';
 import type { RecordedRunSettings } from '../run-config.js';
 import { validateSchedule, type LrSchedule } from '../schedule.js';
 import {
+  optionName,
   TRAINING_OPTIONS,
   TRAINING_OPTION_NAMES,
   type OptionLabel,
@@ -109,9 +110,18 @@ function definedEntries<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** LMIC's model defaults for a bit depth (vocabulary 256 or 65536). */
-export function defaultModelConfig(bitDepth: 8 | 16, overrides: Partial<Omit<TransformerConfig, 'vocabSize'>> = {}): TransformerConfig {
-  return createAudioTransformerConfig({ bitDepth, ...definedEntries(overrides) });
+/** Names the model's settings: those that are training options as `label` names them, the others (vocabSize, embInitScale) by their own names. */
+function modelSettingLabel(label: OptionLabel): SettingLabel {
+  return (setting) => (isTrainingOption(setting) ? label(setting) : setting);
+}
+
+function isTrainingOption(name: string): name is TrainingOptionName {
+  return Object.hasOwn(TRAINING_OPTIONS, name);
+}
+
+/** LMIC's model defaults for a bit depth (vocabulary 256 or 65536); messages name options as `label` calls them. */
+export function defaultModelConfig(bitDepth: 8 | 16, overrides: Partial<Omit<TransformerConfig, 'vocabSize'>> = {}, label: OptionLabel = optionName): TransformerConfig {
+  return createAudioTransformerConfig({ bitDepth, ...definedEntries(overrides) }, modelSettingLabel(label));
 }
 
 /** The model: a resumed run's with the table's settings over it, else LMIC's defaults with them. */
@@ -119,24 +129,24 @@ function modelOf(o: ResolvedOptions, given: GivenOptions, run: ResumedRun | unde
   const settings = { embeddingDim: o.embeddingDim, numLayers: o.numLayers, numHeads: o.numHeads, wideningFactor: o.wideningFactor, positionalEncoding: o.positionalEncoding };
   if (o.embeddingDim % o.numHeads !== 0) throw new ConfigError(`${label('embeddingDim')} ${o.embeddingDim} must be a multiple of ${label('numHeads')} ${o.numHeads}`);
   const overrides = { ...definedEntries(given.model ?? {}), ...settings };
-  const model = run ? { ...run.state.model, ...overrides } : defaultModelConfig(o.bitDepth, overrides);
+  const model = run ? { ...run.state.model, ...overrides } : defaultModelConfig(o.bitDepth, overrides, label);
   if (model.vocabSize !== (o.bitDepth === 16 ? 65536 : 256)) throw new ConfigError(`vocabulary ${model.vocabSize} does not fit ${o.bitDepth}-bit tokens`);
   return model;
 }
 
 /** The learning-rate schedule; a resumed run keeps the length of the schedule it started with. */
-function scheduleOf(o: ResolvedOptions, run: ResumedRun | undefined): LrSchedule {
+function scheduleOf(o: ResolvedOptions, run: ResumedRun | undefined, label: OptionLabel): LrSchedule {
   return validateSchedule({
     name: o.lrSchedule,
     learningRate: o.learningRate,
     warmupSteps: o.warmupSteps,
     minLearningRate: o.minLearningRate ?? o.learningRate / 10,
     totalSteps: run?.state.training.scheduleSteps ?? o.steps,
-  });
+  }, label);
 }
 
 /** The run's settings before its data is read (the sequence length defaults to the data's chunk). */
 export function resolveRunSettings(given: GivenOptions, run: ResumedRun | undefined, label: OptionLabel): RunSettings {
   const options = resolveOptions(given, run, label);
-  return { options, pipeline: pipelineOf(options, label), model: modelOf(options, given, run, label), schedule: scheduleOf(options, run) };
+  return { options, pipeline: pipelineOf(options, label), model: modelOf(options, given, run, label), schedule: scheduleOf(options, run, label) };
 }
