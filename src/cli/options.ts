@@ -12,6 +12,8 @@ export interface Range {
   min?: number;
   /** Values must be strictly greater than this. */
   above?: number;
+  /** Values must be strictly less than this. */
+  below?: number;
   /** Largest accepted value. */
   max?: number;
 }
@@ -20,12 +22,13 @@ function describe(kind: string, r: Range): string {
   const parts: string[] = [];
   if (r.above !== undefined) parts.push(`> ${r.above}`);
   if (r.min !== undefined) parts.push(`>= ${r.min}`);
+  if (r.below !== undefined) parts.push(`< ${r.below}`);
   if (r.max !== undefined) parts.push(`<= ${r.max}`);
   return parts.length > 0 ? `${kind} ${parts.join(' and ')}` : kind;
 }
 
 function inRange(n: number, r: Range): boolean {
-  return (r.min === undefined || n >= r.min) && (r.above === undefined || n > r.above) && (r.max === undefined || n <= r.max);
+  return (r.min === undefined || n >= r.min) && (r.above === undefined || n > r.above) && (r.below === undefined || n < r.below) && (r.max === undefined || n <= r.max);
 }
 
 /** Parses a whole number (decimal digits, optional sign), e.g. `integerOption({ min: 1 })` for counts. */

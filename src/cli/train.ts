@@ -3,50 +3,94 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
-import type { Conversion, TrainAudioTransformerResult } from '../model/train.js';
-import type { PositionalEncoding } from '../model/api.js';
-import type { LrScheduleName } from '../model/schedule.js';
+import type { TrainAudioTransformerOptions, TrainAudioTransformerResult } from '../model/train.js';
+// The run settings' table imports nothing at run time, so declaring the options loads no library code.
+import { TRAINING_OPTIONS, TRAINING_OPTION_NAMES, type OptionName, type TrainingOption, type TrainingOptionName, type TrainingOptionValues } from '../model/training/options.js';
 import { action, barFor, checkWritable, emit, globals, warn } from './common.js';
 import { integerChoiceOption, integerOption, numberOption } from './options.js';
 
-interface TrainFlags {
-  codec?: boolean;
-  init?: string;
-  files?: string[];
-  manifest?: string;
-  valid?: string[];
-  validFraction?: number;
-  bitDepth?: number;
-  blockingSize?: number;
-  conversion?: Conversion;
-  chunkSize?: number;
-  seqLen?: number;
-  batchSize?: number;
-  steps?: number;
-  lr?: number;
-  lrSchedule?: string;
-  warmup?: number;
-  minLr?: number;
-  clip?: number;
-  normalizeByLength?: boolean;
-  logEvery?: number;
-  evalEvery?: number;
-  evalSequences?: number;
-  checkpointEvery?: number;
-  keepCheckpoints?: number;
-  seed?: number;
-  workers?: number;
-  out?: string;
-  resume?: boolean | string;
-  wandbProject?: string;
-  wandbRunName?: string;
-  wandbEntity?: string;
-  wandbConfig?: string;
-  embeddingDim?: number;
-  numLayers?: number;
-  numHeads?: number;
-  wideningFactor?: number;
-  positional?: PositionalEncoding;
+interface CommandOption {
+  flag: string;
+  help: string;
+}
+
+/** The data options, keyed by trainAudioTransformer's names; listed first in the help. */
+const DATA_OPTIONS = {
+  files: { flag: '--files <paths...>', help: 'audio files or directories (searched recursively)' },
+  manifest: { flag: '--manifest <file>', help: "split manifest from 'wavelm split': train split trains, valid split evaluates" },
+  validFiles: { flag: '--valid <paths...>', help: 'validation audio (default: a seeded 10% of the --files files)' },
+} as const satisfies Record<string, CommandOption>;
+
+/** Where the run goes, W&B, and codec training; listed after the run settings (TRAINING_OPTIONS). */
+const RUN_OPTIONS = {
+  outDir: { flag: '--out <dir>', help: 'run directory (default runs/train-<date>-<time>)' },
+  resume: {
+    flag: '--resume [checkpoint]',
+    help: "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); every setting the run recorded (data, model, --steps, the log/eval/checkpoint intervals, ...) defaults to the run's",
+  },
+  wandbProject: { flag: '--wandb-project <name>', help: 'also log to this Weights & Biases project (needs WANDB_API_KEY or `wandb login`; never blocks training)' },
+  wandbRunName: { flag: '--wandb-run-name <name>', help: 'W&B run name' },
+  wandbEntity: { flag: '--wandb-entity <name>', help: 'W&B entity (team or user)' },
+  wandbConfig: { flag: '--wandb-config <json>', help: 'extra W&B run config as a JSON object, or @file.json' },
+  codec: {
+    flag: '--codec',
+    help: "train a model for wavelm's lossless codec instead: its residual coder's starting state, learned by coding --files or --manifest; --out is then the model file (default codec-model.safetensors)",
+  },
+  init: { flag: '--init <model>', help: 'with --codec: fine-tune this codec model instead of starting from even odds (the shipped one: models/codec-prior.safetensors)' },
+} as const satisfies Record<string, CommandOption>;
+
+/** What commander gives for a flag: a list for `<x...>`, text for `<x>`, text or true for `[x]`, true for a switch. */
+type FlagValue<F extends string> = F extends `${string}...>` ? string[] : F extends `${string}<${string}>` ? string : F extends `${string}[${string}]` ? string | true : boolean;
+type CommandValues<T extends Record<string, CommandOption>> = { [K in keyof T]?: FlagValue<T[K]['flag']> };
+
+/** The command line's values, keyed by the tables' names. */
+type TrainFlags = CommandValues<typeof DATA_OPTIONS> & CommandValues<typeof RUN_OPTIONS> & Partial<TrainingOptionValues>;
+
+/** Every option a library message can name, with its declaration. */
+const NAMED: Record<OptionName, CommandOption> = { ...TRAINING_OPTIONS, ...DATA_OPTIONS, outDir: RUN_OPTIONS.outDir, resume: RUN_OPTIONS.resume };
+
+/** How `wavelm train` names an option in the library's messages: by its flag. */
+function flagOf(name: OptionName): string {
+  return NAMED[name].flag.split(' ')[0]!;
+}
+
+function helpWithDefault(o: TrainingOption): string {
+  if (o.defaultText !== undefined) return `${o.help} (default: ${o.defaultText})`;
+  return o.default === undefined || typeof o.default === 'boolean' ? o.help : `${o.help} (default ${o.default})`;
+}
+
+/** A run setting's commander option: the table's parser, and its default in the help only (a resumed run's own values come first). */
+function settingOption(name: TrainingOptionName): Option {
+  const declared: TrainingOption = TRAINING_OPTIONS[name];
+  const option = new Option(declared.flag, helpWithDefault(declared));
+  const value = declared.value;
+  if (value.type === 'integer') return option.argParser(integerOption(value.range));
+  if (value.type === 'number') return option.argParser(numberOption(value.range));
+  if (value.type !== 'choice') return option;
+  const numbers = value.choices.filter((c): c is number => typeof c === 'number');
+  return numbers.length === value.choices.length ? option.argParser(integerChoiceOption(numbers)) : option.choices(value.choices.map(String));
+}
+
+/** Every option of the command, by its table name, in the help's order. */
+function declaredOptions(): Map<string, Option> {
+  const options = new Map<string, Option>();
+  for (const [name, o] of Object.entries(DATA_OPTIONS)) options.set(name, new Option(o.flag, o.help));
+  for (const name of TRAINING_OPTION_NAMES) options.set(name, settingOption(name));
+  for (const [name, o] of Object.entries(RUN_OPTIONS)) options.set(name, new Option(o.flag, o.help));
+  return options;
+}
+
+/** The parsed command line keyed by the tables' names (commander keys values by each flag's own spelling). */
+function flagValues(cmd: Command, options: ReadonlyMap<string, Option>): TrainFlags {
+  const parsed = cmd.opts();
+  return Object.fromEntries([...options].map(([name, option]) => [name, parsed[option.attributeName()]])) as TrainFlags;
+}
+
+/** The run settings given on the command line, as trainAudioTransformer takes them (the model's under `model`). */
+function givenSettings(flags: TrainFlags): Pick<TrainAudioTransformerOptions, 'model'> & Partial<TrainingOptionValues> {
+  const given = (inModel: boolean): Partial<TrainingOptionValues> =>
+    Object.fromEntries(TRAINING_OPTION_NAMES.filter((n) => (TRAINING_OPTIONS[n].section === 'model') === inModel).map((n) => [n, flags[n]] as const));
+  return { ...given(false), model: given(true) };
 }
 
 function wandbConfig(raw: string | undefined): Record<string, unknown> | undefined {
@@ -109,7 +153,7 @@ async function trainCodec(flags: TrainFlags, cmd: Command): Promise<void> {
     import('../compress/data.js'),
     import('node:fs'),
   ]);
-  const out = flags.out ?? 'codec-model.safetensors';
+  const out = flags.outDir ?? 'codec-model.safetensors';
   checkWritable(out, '--out');
   const init = flags.init === undefined ? undefined : readCodecPrior(flags.init);
   const inputs = flags.manifest ? manifestPaths(flags.manifest, 'train') : flags.files!;
@@ -143,51 +187,83 @@ function describe(r: TrainAudioTransformerResult): string {
   ].join('\n');
 }
 
+/** The data to train on: as given, or for a resume given none, the run's own (its config.json's `sources`). */
+function dataSources(flags: TrainFlags, out: string): Pick<TrainAudioTransformerOptions, 'files' | 'manifest' | 'validFiles'> {
+  const given = { files: flags.files, manifest: flags.manifest, validFiles: flags.validFiles };
+  const cfgPath = join(out, 'config.json');
+  if (!flags.resume || flags.files || flags.manifest || !existsSync(cfgPath)) return given;
+  const recorded = readRunSources(cfgPath);
+  return { files: recorded.files, manifest: recorded.manifest, validFiles: flags.validFiles ?? recorded.validFiles };
+}
+
+/**
+ * Runs `train` with Ctrl-C (and SIGTERM, which batch schedulers such as Slurm and Kubernetes stop jobs with)
+ * aborting the signal, so the run stops after the current step and keeps its progress; a second one quits.
+ */
+async function withStopSignal<T>(train: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctrl = new AbortController();
+  const onSignal = () => {
+    if (ctrl.signal.aborted) {
+      process.stderr.write('\nwavelm: interrupted again, quitting without a checkpoint\n');
+      process.exit(130);
+    }
+    process.stderr.write('\nwavelm: stopping after this step and writing a checkpoint (Ctrl-C again to quit at once)\n');
+    ctrl.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await train(ctrl.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `train` without --codec: the language model, in the run directory --out. */
+async function trainLanguageModel(flags: TrainFlags, cmd: Command): Promise<void> {
+  if (flags.init !== undefined) throw new ConfigError('--init is for --codec training (a language model resumes with --resume)');
+  const out = flags.outDir ?? (flags.resume ? undefined : defaultOut());
+  if (!out) throw new ConfigError('--resume needs --out RUN_DIR (the run to continue)');
+  const quiet = globals(cmd).quiet === true || globals(cmd).json === true;
+  const notice = (m: string) => {
+    if (!quiet) process.stderr.write(`\nwavelm: ${m}\n`);
+  };
+  const wandb = flags.wandbProject
+    ? { project: flags.wandbProject, runName: flags.wandbRunName, entity: flags.wandbEntity, config: wandbConfig(flags.wandbConfig) }
+    : undefined;
+  const { trainAudioTransformer } = await import('../model/train.js');
+  const r = await withStopSignal((signal) =>
+    trainAudioTransformer(
+      {
+        ...givenSettings(flags),
+        ...dataSources(flags, out),
+        outDir: out,
+        resume: flags.resume,
+        wandb,
+        signal,
+        onNotice: notice,
+        optionLabel: flagOf,
+        loadProgress: barFor(cmd, { unit: 'files' }),
+      },
+      barFor(cmd, { unit: 'steps', fields: ['loss', 'bpb', 'tok_s'] }),
+    ),
+  );
+  emit(cmd, r, () => describe(r));
+  if (r.interrupted) process.exitCode = 130;
+}
+
 export function registerTrain(program: Command): void {
-  program
+  const options = declaredOptions();
+  const command = program
     .command('train')
     .description(
       'Train the LMIC decoder-only transformer on audio tokens (CPU, deterministic). Writes a run directory with config.json, ' +
         'metrics.jsonl, TensorBoard event files, loss.html and checkpoints/. Ctrl-C stops after the current step and writes a checkpoint; ' +
         '--resume continues bit-exactly.',
-    )
-    .option('--files <paths...>', 'audio files or directories (searched recursively)')
-    .option('--manifest <file>', "split manifest from 'wavelm split': train split trains, valid split evaluates")
-    .option('--valid <paths...>', 'validation audio (default: a seeded 10% of the --files files)')
-    .option('--valid-fraction <f>', 'share of --files held out for validation when --valid is not given (default 0.1)', numberOption({ min: 0, max: 1 }))
-    .addOption(new Option('--bit-depth <n>', 'token bit depth: 8 (vocab 256) or 16 (vocab 65536) (default 8)').argParser(integerChoiceOption([8, 16] as const)))
-    .option('--blocking-size <n>', 'stereo block size in samples per channel (default 1024)', integerOption({ min: 1 }))
-    .addOption(new Option('--conversion <mode>', 'sample conversion (default exact)').choices(['lmic', 'seed-float', 'exact']))
-    .option('--chunk-size <bytes>', 'chunk size in bytes (default 2048)', integerOption({ min: 1 }))
-    .option('--seq-len <n>', 'tokens per training sequence (default: a whole chunk)', integerOption({ min: 1 }))
-    .option('--batch-size <n>', 'sequences per step (default 8)', integerOption({ min: 1 }))
-    .option('--steps <n>', 'total training steps (default 1000)', integerOption({ min: 1 }))
-    .option('--lr <x>', 'Adam learning rate, the peak of a schedule (default 1e-4)', numberOption({ above: 0 }))
-    .addOption(new Option('--lr-schedule <name>', 'learning-rate schedule: constant, or cosine decay to --min-lr at --steps (default constant)').choices(['constant', 'cosine']))
-    .option('--warmup <steps>', 'linear learning-rate warm-up steps (default 0)', integerOption({ min: 0 }))
-    .option('--min-lr <x>', "where the cosine schedule ends (default --lr / 10)", numberOption({ min: 0 }))
-    .option('--clip <x>', 'clip the global gradient norm to x; 0 = off (default 0)', numberOption({ min: 0 }))
-    .option('--normalize-by-length', "divide the gradient by the sequence length (LMIC's option)")
-    .option('--log-every <n>', 'steps between logged training points (default 10)', integerOption({ min: 1 }))
-    .option('--eval-every <n>', 'steps between validation evaluations; 0 = only at the end (default 100)', integerOption({ min: 0 }))
-    .option('--eval-sequences <n>', 'validation sequences per evaluation (default 64)', integerOption({ min: 1 }))
-    .option('--checkpoint-every <n>', 'steps between checkpoints; 0 = only at the end (default 500)', integerOption({ min: 0 }))
-    .option('--keep-checkpoints <n>', 'how many checkpoints to keep; 0 = all (default 3)', integerOption({ min: 0 }))
-    .option('--seed <n>', 'seed for initialisation and batches (default 0)', integerOption({ min: 0 }))
-    .option('--workers <n>', 'worker threads (default: CPU cores; results are identical for any value)', integerOption({ min: 1 }))
-    .option('--out <dir>', 'run directory (default runs/train-<date>-<time>)')
-    .option('--resume [checkpoint]', "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); every setting the run recorded (data, model, --steps, the log/eval/checkpoint intervals, ...) defaults to the run's")
-    .option('--embedding-dim <n>', 'model width (default 64)', integerOption({ min: 1 }))
-    .option('--num-layers <n>', 'transformer layers (default 4)', integerOption({ min: 1 }))
-    .option('--num-heads <n>', 'attention heads (default 8)', integerOption({ min: 1 }))
-    .option('--widening-factor <n>', 'FFN width multiple (default 4)', integerOption({ min: 1 }))
-    .addOption(new Option('--positional <kind>', 'positional encoding (default sinusoidal)').choices(['sinusoidal', 'rotary']))
-    .option('--wandb-project <name>', 'also log to this Weights & Biases project (needs WANDB_API_KEY or `wandb login`; never blocks training)')
-    .option('--wandb-run-name <name>', 'W&B run name')
-    .option('--wandb-entity <name>', 'W&B entity (team or user)')
-    .option('--wandb-config <json>', 'extra W&B run config as a JSON object, or @file.json')
-    .option('--codec', "train a model for wavelm's lossless codec instead: its residual coder's starting state, learned by coding --files or --manifest; --out is then the model file (default codec-model.safetensors)")
-    .option('--init <model>', 'with --codec: fine-tune this codec model instead of starting from even odds (the shipped one: models/codec-prior.safetensors)')
+    );
+  for (const option of options.values()) command.addOption(option);
+  command
     .addHelpText(
       'after',
       `
@@ -202,92 +278,9 @@ Loss is LMIC's: nats per sequence (summed over its tokens, mean over the batch).
 for 8-bit tokens; for 16-bit tokens that quantity is bits per sample and bits/byte is half of it.`,
     )
     .action(
-      action(async (flags: TrainFlags, cmd: Command) => {
-        if (flags.codec) return trainCodec(flags, cmd);
-        if (flags.init !== undefined) throw new ConfigError('--init is for --codec training (a language model resumes with --resume)');
-        const out = flags.out ?? (flags.resume ? undefined : defaultOut());
-        if (!out) throw new ConfigError('--resume needs --out RUN_DIR (the run to continue)');
-        let files = flags.files;
-        let manifest = flags.manifest;
-        let valid = flags.valid;
-        if (flags.resume && !files && !manifest) {
-          // Continue on the run's own data unless told otherwise.
-          const cfgPath = join(out, 'config.json');
-          if (existsSync(cfgPath)) {
-            const sources = readRunSources(cfgPath);
-            files = sources.files;
-            manifest = sources.manifest;
-            valid = valid ?? sources.validFiles;
-          }
-        }
-        const quiet = globals(cmd).quiet === true || globals(cmd).json === true;
-        const notice = (m: string) => {
-          if (!quiet) process.stderr.write(`\nwavelm: ${m}\n`);
-        };
-        const ctrl = new AbortController();
-        const onSigint = () => {
-          if (ctrl.signal.aborted) {
-            process.stderr.write('\nwavelm: interrupted again, quitting without a checkpoint\n');
-            process.exit(130);
-          }
-          process.stderr.write('\nwavelm: stopping after this step and writing a checkpoint (Ctrl-C again to quit at once)\n');
-          ctrl.abort();
-        };
-        // SIGTERM too: batch schedulers (Slurm, Kubernetes) stop jobs with it, and the run should keep its progress.
-        process.on('SIGINT', onSigint);
-        process.on('SIGTERM', onSigint);
-        try {
-          const { trainAudioTransformer } = await import('../model/train.js');
-          const r = await trainAudioTransformer(
-            {
-              files,
-              manifest,
-              validFiles: valid,
-              validFraction: flags.validFraction,
-              bitDepth: flags.bitDepth as 8 | 16 | undefined,
-              conversion: flags.conversion,
-              blockingSize: flags.blockingSize,
-              chunkSizeBytes: flags.chunkSize,
-              model: {
-                embeddingDim: flags.embeddingDim,
-                numLayers: flags.numLayers,
-                numHeads: flags.numHeads,
-                wideningFactor: flags.wideningFactor,
-                positionalEncoding: flags.positional,
-              },
-              seqLen: flags.seqLen,
-              batchSize: flags.batchSize,
-              steps: flags.steps,
-              learningRate: flags.lr,
-              lrSchedule: flags.lrSchedule as LrScheduleName | undefined,
-              warmupSteps: flags.warmup,
-              minLearningRate: flags.minLr,
-              clipNorm: flags.clip,
-              normalizeByLength: flags.normalizeByLength,
-              logEvery: flags.logEvery,
-              evalEvery: flags.evalEvery,
-              evalSequences: flags.evalSequences,
-              checkpointEvery: flags.checkpointEvery,
-              keepCheckpoints: flags.keepCheckpoints,
-              seed: flags.seed,
-              workers: flags.workers,
-              outDir: out,
-              resume: flags.resume,
-              wandb: flags.wandbProject
-                ? { project: flags.wandbProject, runName: flags.wandbRunName, entity: flags.wandbEntity, config: wandbConfig(flags.wandbConfig) }
-                : undefined,
-              signal: ctrl.signal,
-              onNotice: notice,
-              loadProgress: barFor(cmd, { unit: 'files' }),
-            },
-            barFor(cmd, { unit: 'steps', fields: ['loss', 'bpb', 'tok_s'] }),
-          );
-          emit(cmd, r, () => describe(r));
-          if (r.interrupted) process.exitCode = 130;
-        } finally {
-          process.off('SIGINT', onSigint);
-          process.off('SIGTERM', onSigint);
-        }
+      action(async (_parsed: unknown, cmd: Command) => {
+        const flags = flagValues(cmd, options);
+        return flags.codec ? trainCodec(flags, cmd) : trainLanguageModel(flags, cmd);
       }),
     );
 }

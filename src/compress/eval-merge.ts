@@ -50,7 +50,7 @@ export function parseShardRun(text: string, name: string): ShardRun {
 
 /** Checks that `runs` are the shards 0..N-1 of one N, each once, and returns them in shard order. */
 function inShardOrder<T extends ShardRun>(runs: readonly T[], names: readonly string[]): T[] {
-  if (runs.length === 0) throw new ConfigError('--merge needs the JSON files of the shards');
+  if (runs.length === 0) throw new ConfigError('no shard results to merge: give the JSON output of each shard');
   const count = runs[0]!.shard.count;
   const byIndex = new Map<number, number>();
   runs.forEach((r, i) => {

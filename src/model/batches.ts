@@ -18,6 +18,7 @@
  */
 import { ConfigError } from '../util/errors.js';
 import type { TokenBatch } from './api.js';
+import { optionName, type OptionLabel } from './training/options.js';
 import type { TrainingRng } from './training/rng.js';
 
 /** Equal-length token chunks stored back to back. */
@@ -62,12 +63,12 @@ function emptyLike(set: ChunkSet, n: number): Uint8Array | Uint16Array {
   return set.tokens instanceof Uint16Array ? new Uint16Array(n) : new Uint8Array(n);
 }
 
-/** Checks that sequences of seqLen tokens can be cut from the set. */
-export function checkSeqLen(set: ChunkSet, seqLen: number, what = 'training data'): void {
-  if (!Number.isInteger(seqLen) || seqLen < 1) throw new ConfigError(`--seq-len must be a positive integer, got ${seqLen}`);
-  if (set.numChunks === 0) throw new ConfigError(`${what} produced no chunks; give more or longer audio, or a smaller --chunk-size`);
+/** Checks that sequences of seqLen tokens can be cut from the set; messages name options as `label` calls them. */
+export function checkSeqLen(set: ChunkSet, seqLen: number, label: OptionLabel = optionName, what = 'training data'): void {
+  if (!Number.isInteger(seqLen) || seqLen < 1) throw new ConfigError(`${label('seqLen')} must be a positive integer, got ${seqLen}`, { subject: 'seqLen' });
+  if (set.numChunks === 0) throw new ConfigError(`${what} produced no chunks; give more or longer audio, or a smaller ${label('chunkSizeBytes')}`, { subject: 'chunkSizeBytes' });
   if (seqLen > set.chunkTokens) {
-    throw new ConfigError(`--seq-len ${seqLen} is longer than a chunk (${set.chunkTokens} tokens); lower --seq-len or raise --chunk-size`);
+    throw new ConfigError(`${label('seqLen')} ${seqLen} is longer than a chunk (${set.chunkTokens} tokens); lower ${label('seqLen')} or raise ${label('chunkSizeBytes')}`, { subject: 'seqLen' });
   }
 }
 
@@ -80,7 +81,7 @@ export class BatchSampler {
     private readonly rng: TrainingRng,
   ) {
     checkSeqLen(set, seqLen);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`--batch-size must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be a positive integer, got ${batchSize}`, { subject: 'batchSize' });
   }
 
   next(): TokenBatch {
@@ -99,7 +100,7 @@ export class BatchSampler {
 
 /** The fixed evaluation batches: up to maxSequences chunks spread evenly, offset 0, in batches of batchSize (the last may be smaller). */
 export function evalBatches(set: ChunkSet, batchSize: number, seqLen: number, maxSequences: number): TokenBatch[] {
-  checkSeqLen(set, seqLen, 'validation data');
+  checkSeqLen(set, seqLen, optionName, 'validation data');
   const n = Math.max(1, Math.min(set.numChunks, maxSequences));
   const batches: TokenBatch[] = [];
   for (let first = 0; first < n; first += batchSize) {

@@ -155,7 +155,7 @@ export function resolveCheckpointDir(path: string): string {
   if (statSync(p).isFile()) return resolve(p, '..');
   if (existsSync(join(p, 'state.json'))) return p;
   const latest = latestCheckpoint(p);
-  if (!latest) throw new NotFoundError(`${path}: no checkpoint found (expected ${join(path, 'checkpoints', 'latest.json')}); train with --checkpoint-every or let the run finish`, { subject: path });
+  if (!latest) throw new NotFoundError(`${path}: no checkpoint found (expected ${join(path, 'checkpoints', 'latest.json')}): a training run writes one at its checkpoint interval and when it finishes`, { subject: path });
   return latest;
 }
 

@@ -10,10 +10,18 @@ export interface AudioTransformerOptions extends Partial<TransformerConfig> {
   bitDepth: 8 | 16;
 }
 
+/**
+ * How a message names a setting: by default as AudioTransformerOptions does; training passes its own
+ * options' labels (the CLI's flags) so a user reads the option to change.
+ */
+export type SettingLabel = (setting: keyof AudioTransformerOptions) => string;
+
+const settingName: SettingLabel = (setting) => setting;
+
 /** LMIC's transformer defaults (docs/background.md) with the vocabulary set by the token bit depth. */
-export function createAudioTransformerConfig(options: AudioTransformerOptions): TransformerConfig {
+export function createAudioTransformerConfig(options: AudioTransformerOptions, label: SettingLabel = settingName): TransformerConfig {
   const { bitDepth, ...overrides } = options;
-  if (bitDepth !== 8 && bitDepth !== 16) throw new ConfigError(`bitDepth must be 8 or 16, got ${String(bitDepth)}`, { subject: 'bitDepth' });
+  if (bitDepth !== 8 && bitDepth !== 16) throw new ConfigError(`${label('bitDepth')} must be 8 or 16, got ${String(bitDepth)}`, { subject: 'bitDepth' });
   const config: TransformerConfig = {
     vocabSize: bitDepth === 16 ? 65536 : 256,
     embeddingDim: 64,
@@ -24,28 +32,29 @@ export function createAudioTransformerConfig(options: AudioTransformerOptions): 
     positionalEncoding: 'sinusoidal',
     ...overrides,
   };
-  validateConfig(config);
+  validateConfig(config, label);
   return config;
 }
 
-export function validateConfig(c: TransformerConfig): void {
+export function validateConfig(c: TransformerConfig, label: SettingLabel = settingName): void {
   const int = (name: keyof TransformerConfig, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new ConfigError(`transformer ${name} must be an integer >= ${min}, got ${v}`, { subject: name });
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`transformer ${label(name)} must be an integer >= ${min}, got ${v}`, { subject: name });
   };
   int('vocabSize', c.vocabSize, 2);
   int('embeddingDim', c.embeddingDim, 2);
   int('numLayers', c.numLayers, 1);
   int('numHeads', c.numHeads, 1);
   int('wideningFactor', c.wideningFactor, 1);
-  if (c.embeddingDim % c.numHeads !== 0) throw new ConfigError(`embeddingDim ${c.embeddingDim} must be divisible by numHeads ${c.numHeads}`, { subject: 'numHeads' });
-  if (c.embeddingDim % 2 !== 0) throw new ConfigError(`embeddingDim must be even, got ${c.embeddingDim}`, { subject: 'embeddingDim' });
+  const [dim, heads] = [label('embeddingDim'), label('numHeads')];
+  if (c.embeddingDim % c.numHeads !== 0) throw new ConfigError(`${dim} ${c.embeddingDim} must be divisible by ${heads} ${c.numHeads}`, { subject: 'numHeads' });
+  if (c.embeddingDim % 2 !== 0) throw new ConfigError(`${dim} must be even, got ${c.embeddingDim}`, { subject: 'embeddingDim' });
   if (c.positionalEncoding === 'rotary' && (c.embeddingDim / c.numHeads) % 2 !== 0) {
-    throw new ConfigError(`rotary encoding needs an even head size, got ${c.embeddingDim / c.numHeads}`, { subject: 'positionalEncoding' });
+    throw new ConfigError(`${label('positionalEncoding')} rotary needs an even head size (${dim} / ${heads}), got ${c.embeddingDim / c.numHeads}`, { subject: 'positionalEncoding' });
   }
   if (c.positionalEncoding !== 'sinusoidal' && c.positionalEncoding !== 'rotary') {
-    throw new ConfigError(`positionalEncoding must be "sinusoidal" or "rotary", got ${String(c.positionalEncoding)}`, { subject: 'positionalEncoding' });
+    throw new ConfigError(`${label('positionalEncoding')} must be "sinusoidal" or "rotary", got ${String(c.positionalEncoding)}`, { subject: 'positionalEncoding' });
   }
-  if (!(c.embInitScale > 0)) throw new ConfigError(`embInitScale must be > 0, got ${c.embInitScale}`, { subject: 'embInitScale' });
+  if (!(c.embInitScale > 0)) throw new ConfigError(`${label('embInitScale')} must be > 0, got ${c.embInitScale}`, { subject: 'embInitScale' });
 }
 
 export interface ParamSpec {

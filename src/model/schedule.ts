@@ -4,6 +4,7 @@
  * rates as an uninterrupted one.
  */
 import { ConfigError } from '../util/errors.js';
+import { optionName, type OptionLabel, type OptionName } from './training/options.js';
 
 export type LrScheduleName = 'constant' | 'cosine';
 export const LR_SCHEDULES: readonly LrScheduleName[] = ['constant', 'cosine'];
@@ -20,15 +21,19 @@ export interface LrSchedule {
   totalSteps: number;
 }
 
-/** Checks a schedule's settings; the message names the CLI option to change. */
-export function validateSchedule(s: LrSchedule): LrSchedule {
-  if (!LR_SCHEDULES.includes(s.name)) throw new ConfigError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got ${String(s.name)}`);
-  if (!(s.learningRate > 0)) throw new ConfigError(`--lr must be positive, got ${s.learningRate}`);
-  if (!(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) throw new ConfigError(`--warmup must be a whole number of steps, got ${s.warmupSteps}`);
+/**
+ * Checks a schedule's settings. Messages name the training option to change (`minLearningRate`, ...), or
+ * what `label` calls it (the CLI: its flag).
+ */
+export function validateSchedule(s: LrSchedule, label: OptionLabel = optionName): LrSchedule {
+  const fail = (option: OptionName, problem: string) => new ConfigError(`${label(option)} ${problem}`, { subject: option });
+  if (!LR_SCHEDULES.includes(s.name)) throw fail('lrSchedule', `must be one of ${LR_SCHEDULES.join(', ')}, got ${String(s.name)}`);
+  if (!(s.learningRate > 0)) throw fail('learningRate', `must be positive, got ${s.learningRate}`);
+  if (!(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) throw fail('warmupSteps', `must be a whole number of steps, got ${s.warmupSteps}`);
   if (!(s.minLearningRate >= 0 && s.minLearningRate <= s.learningRate)) {
-    throw new ConfigError(`--min-lr must be between 0 and --lr (${s.learningRate}), got ${s.minLearningRate}`);
+    throw fail('minLearningRate', `must be between 0 and ${label('learningRate')} (${s.learningRate}), got ${s.minLearningRate}`);
   }
-  if (!(Number.isInteger(s.totalSteps) && s.totalSteps > 0)) throw new ConfigError(`the schedule needs a positive number of steps, got ${s.totalSteps}`);
+  if (!(Number.isInteger(s.totalSteps) && s.totalSteps > 0)) throw fail('steps', `must be a positive number of steps for the schedule, got ${s.totalSteps}`);
   return s;
 }
 

@@ -25,7 +25,7 @@ function checkBatch(batch: TokenBatch, config: TransformerConfig): void {
   if (tokens.length !== B * T) throw new MismatchError(`batch holds ${tokens.length} tokens, ${B} x ${T} = ${B * T} expected`);
   const V = config.vocabSize;
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i]! >= V) throw new MismatchError(`token ${tokens[i]} at index ${i} is outside the model's vocabulary (${V}); check --bit-depth`);
+    if (tokens[i]! >= V) throw new MismatchError(`token ${tokens[i]} at index ${i} is outside the model's vocabulary (${V}); the tokens' bit depth must be the model's`);
   }
 }
 

@@ -47,6 +47,7 @@ const CASES: Case[] = [
   { args: ['chunks', A, '--bit-depth', '12'], code: 2, says: /'--bit-depth <bits>' argument '12' is invalid.*see 'wavelm chunks --help'/ },
   { args: ['train', '--steps', '-5'], code: 2, says: /'--steps <n>' argument '-5' is invalid\. It must be an integer >= 1/ },
   { args: ['train', '--bit-depth', '12'], code: 2, says: /'--bit-depth <n>' argument '12' is invalid\. It must be one of 8, 16/ },
+  { args: ['train', '--valid-fraction', '1'], code: 2, says: /'--valid-fraction <f>' argument '1' is invalid\. It must be a number >= 0 and < 1/ },
   { args: ['chunks', A, '--no-such-option'], code: 2, says: /unknown option '--no-such-option'/ },
   { args: ['features', 'mel'], code: 2, says: /missing required argument 'input'.*'wavelm features mel --help'/ },
   { args: ['no-such-command'], code: 2, says: /unknown command 'no-such-command'/ },

@@ -22,6 +22,9 @@ test('numberOption accepts finite decimals in range', () => {
   const fraction = numberOption({ min: 0, max: 1 });
   assert.equal(fraction('1'), 1);
   assert.throws(() => fraction('1.01'), /a number >= 0 and <= 1/);
+  const share = numberOption({ min: 0, below: 1 });
+  assert.equal(share('0.99'), 0.99);
+  assert.throws(() => share('1'), /a number >= 0 and < 1/);
 });
 
 test('integerChoiceOption returns the chosen number', () => {

@@ -28,10 +28,12 @@ test('cosine: warm-up to the peak, half-way at the midpoint, the minimum at the 
   }
 });
 
-test('validateSchedule names the option to change', () => {
-  assert.throws(() => validateSchedule({ ...cosine, name: 'linear' as 'cosine' }), (e: unknown) => e instanceof ConfigError && /--lr-schedule/.test(e.message));
-  assert.throws(() => validateSchedule({ ...cosine, warmupSteps: 2.5 }), /--warmup/);
-  assert.throws(() => validateSchedule({ ...cosine, minLearningRate: 2e-3 }), /--min-lr/);
-  assert.throws(() => validateSchedule({ ...cosine, learningRate: 0 }), /--lr/);
+test('validateSchedule names the training option to change, or its label (the CLI: its flag)', () => {
+  assert.throws(() => validateSchedule({ ...cosine, name: 'linear' as 'cosine' }), (e: unknown) => e instanceof ConfigError && /^lrSchedule must be one of constant, cosine/.test(e.message));
+  assert.throws(() => validateSchedule({ ...cosine, warmupSteps: 2.5 }), /^ConfigError: warmupSteps must be a whole number of steps, got 2\.5$/);
+  assert.throws(() => validateSchedule({ ...cosine, minLearningRate: 2e-3 }), /^ConfigError: minLearningRate must be between 0 and learningRate \(0\.001\), got 0\.002$/);
+  assert.throws(() => validateSchedule({ ...cosine, learningRate: 0 }), /^ConfigError: learningRate must be positive/);
+  const flags: Record<string, string> = { minLearningRate: '--min-lr', learningRate: '--lr' };
+  assert.throws(() => validateSchedule({ ...cosine, minLearningRate: 2e-3 }, (o) => flags[o] ?? o), /^ConfigError: --min-lr must be between 0 and --lr \(0\.001\), got 0\.002$/);
   assert.equal(validateSchedule(cosine), cosine);
 });

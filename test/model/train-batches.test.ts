@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrainingRng } from '../../src/model/training/rng.js';
-import { BatchSampler, chunkSetFromChunks, chunkSetFromTokens, evalBatches, int16BytesToTokens, unigramEntropyBits } from '../../src/model/batches.js';
+import { BatchSampler, checkSeqLen, chunkSetFromChunks, chunkSetFromTokens, evalBatches, int16BytesToTokens, unigramEntropyBits } from '../../src/model/batches.js';
 import { syntheticTokens } from './train-bigram.js';
 
 test('xoshiro128** matches the reference outputs for state {1, 2, 3, 4}', () => {
@@ -67,7 +67,10 @@ test('batches: whole chunks when seqLen equals the chunk length (LMIC)', () => {
     const ch = twin.int(10); // one draw per row, no offset draw
     assert.deepEqual(b.tokens.subarray(row * 32, row * 32 + 32), tokens.subarray(ch * 32, ch * 32 + 32));
   }
-  assert.throws(() => new BatchSampler(set, 3, 33, new TrainingRng(1)), /longer than a chunk/);
+  assert.throws(() => new BatchSampler(set, 3, 33, new TrainingRng(1)), /^ConfigError: seqLen 33 is longer than a chunk \(32 tokens\); lower seqLen or raise chunkSizeBytes$/);
+  assert.throws(() => new BatchSampler(set, 0, 32, new TrainingRng(1)), /^ConfigError: batchSize must be a positive integer, got 0$/);
+  const flags: Record<string, string> = { seqLen: '--seq-len', chunkSizeBytes: '--chunk-size' };
+  assert.throws(() => checkSeqLen(set, 33, (o) => flags[o] ?? o), /^ConfigError: --seq-len 33 is longer than a chunk \(32 tokens\); lower --seq-len or raise --chunk-size$/);
 });
 
 test('16-bit tokens are offset binary of little-endian int16', () => {

@@ -40,13 +40,18 @@ test('wavelm train --json, then --resume continues the run with its own settings
   const d = tmp(t);
   const wavs = [writeWav(d, 'a.wav', 1), writeWav(d, 'b.wav', 2)];
   const out = join(d, 'run');
-  const r1 = cli(['--json', 'train', '--files', ...wavs, '--valid', wavs[1]!, '--steps', '4', '--eval-every', '2', '--out', out, ...TINY]);
+  const r1 = cli(['--json', 'train', '--files', ...wavs, '--valid', wavs[1]!, '--steps', '4', '--eval-every', '2', '--lr', '0.002', '--normalize-by-length', '--positional', 'rotary', '--out', out, ...TINY]);
   assert.equal(r1.status, 0, r1.stderr);
   const j1 = JSON.parse(r1.stdout) as { step: number; numParams: number; validLoss: number; dataset: { validSource: string } };
   assert.equal(j1.step, 4);
   assert.equal(j1.dataset.validSource, 'files');
   assert.ok(j1.validLoss > 0);
   for (const f of ['config.json', 'metrics.jsonl', 'loss.html', join('checkpoints', 'latest.json')]) assert.ok(existsSync(join(out, f)), f);
+  // Each flag reaches its setting.
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { model: Record<string, unknown>; pipeline: Record<string, unknown>; training: Record<string, unknown> };
+  assert.deepEqual([config.model.embeddingDim, config.model.numLayers, config.model.numHeads, config.model.positionalEncoding], [16, 1, 2, 'rotary']);
+  assert.equal(config.pipeline.chunkSizeBytes, 64);
+  assert.deepEqual([config.training.steps, config.training.evalEvery, config.training.batchSize, config.training.learningRate, config.training.normalizeByLength, config.training.workers], [4, 2, 2, 0.002, true, 1]);
   const r2 = cli(['--json', 'train', '--out', out, '--resume', '--steps', '6']);
   assert.equal(r2.status, 0, r2.stderr);
   const j2 = JSON.parse(r2.stdout) as { step: number; resumedFrom: number; numParams: number };
@@ -57,6 +62,10 @@ test('wavelm train --json, then --resume continues the run with its own settings
   const r3 = cli(['train', '--files', wavs[0]!, '--out', out, ...TINY]);
   assert.equal(r3.status, 2);
   assert.match(r3.stderr, /--resume/);
+  // The library names its options; the command line names them by their flags.
+  const r4 = cli(['train', '--out', out, '--resume', '--batch-size', '3']);
+  assert.notEqual(r4.status, 0);
+  assert.match(r4.stderr, /cannot resume: --batch-size is 3, the checkpoint used 2/);
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -89,13 +98,30 @@ test('clear errors for missing input and bad options', (t) => {
   const d = tmp(t);
   const none = cli(['train', '--out', join(d, 'x')]);
   assert.equal(none.status, 2);
-  assert.match(none.stderr, /--files PATH/);
+  // The library names options; the CLI labels them with its flags.
+  assert.match(none.stderr, /no training audio: give --files \(audio files or directories\) or --manifest/);
   const bad = cli(['train', '--files', d, '--bit-depth', '12']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /bit-depth/);
+  const odd = cli(['train', '--files', d, '--bit-depth', '16', '--chunk-size', '63', '--out', join(d, 'z')]);
+  assert.equal(odd.status, 2);
+  assert.match(odd.stderr, /16-bit needs an even --chunk-size, got 63/);
   const missing = cli(['train', '--files', join(d, 'nope.wav'), '--out', join(d, 'y')]);
   assert.equal(missing.status, 3);
   assert.match(missing.stderr, /nope\.wav/);
+  const wav = writeWav(d, 'a.wav', 2);
+  const flagged: [string[], RegExp][] = [
+    [['--files', wav, '--manifest', join(d, 'm.json')], /give either --files or --manifest, not both/],
+    [['--files', wav, '--lr', '0.001', '--min-lr', '0.01'], /--min-lr must be between 0 and --lr \(0\.001\), got 0\.01/],
+    [['--files', wav, '--embedding-dim', '3', '--num-heads', '3'], /--embedding-dim must be even, got 3/],
+    [['--files', wav, '--embedding-dim', '12', '--num-heads', '4', '--positional', 'rotary'], /--positional rotary needs an even head size \(--embedding-dim \/ --num-heads\), got 3/],
+    [['--files', wav, '--chunk-size', '64', '--seq-len', '100'], /--seq-len 100 is longer than a chunk \(64 tokens\); lower --seq-len or raise --chunk-size/],
+  ];
+  for (const [args, says] of flagged) {
+    const r = cli(['train', ...args, '--out', join(d, 'w')]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, says);
+  }
 });
 
 test('--wandb-project with W&B unreachable: training completes, one notice', (t) => {

@@ -61,5 +61,8 @@ test('files: seeded file-level hold-out, chunk hold-out for a single file, unrea
   assert.equal(single.validSource, 'chunk-holdout');
   assert.equal(single.valid.numChunks, 1); // chunks 0..9, every 10th held out
   assert.equal(single.train.numChunks, 9);
-  await assert.rejects(loadTrainingData({ validFraction: 0.1, seed: 1, settings, chunker }), /--files PATH/);
+  // Messages name the options (the CLI labels them with its flags).
+  await assert.rejects(loadTrainingData({ validFraction: 0.1, seed: 1, settings, chunker }), /no training audio: give files \(audio files or directories\) or manifest/);
+  const flagged = { validFraction: 0.1, seed: 1, settings, chunker, label: (o: string) => `--${o}` };
+  await assert.rejects(loadTrainingData({ ...flagged, files: [d], manifest: join(d, 'm.json') }), /^ConfigError: give either --files or --manifest, not both$/);
 });

@@ -210,9 +210,19 @@ test('resume from an older checkpoint drops the later metrics, and refuses diffe
 test('options are validated with clear errors', async (t) => {
   const d = tmp(t);
   await assert.rejects(trainAudioTransformer(base(d, { seqLen: 65 })), /longer than a chunk/);
-  await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0 })), /--batch-size/);
-  await assert.rejects(trainAudioTransformer(base(d, { learningRate: -1 })), /--lr/);
-  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 60, numHeads: 8 } })), /divisible by numHeads|multiple of --num-heads/);
+  // Library messages name the option as trainAudioTransformer takes it (the CLI names its flag instead).
+  await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0 })), /^ConfigError: batchSize must be an integer >= 1, got 0$/);
+  await assert.rejects(trainAudioTransformer(base(d, { learningRate: -1 })), /learningRate must be a number > 0/);
+  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 60, numHeads: 8 } })), /embeddingDim 60 must be a multiple of numHeads 8/);
+  await assert.rejects(trainAudioTransformer(base(d, { seed: 1.5 })), /seed must be an integer >= 0, got 1\.5/);
+  await assert.rejects(trainAudioTransformer(base(d, { bitDepth: 16, chunkSizeBytes: 63 })), /16-bit needs an even chunkSizeBytes, got 63/);
+  await assert.rejects(trainAudioTransformer(base(d, { minLearningRate: 1 })), /^ConfigError: minLearningRate must be between 0 and learningRate \(0\.3\), got 1$/);
+  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 } })), /^ConfigError: embeddingDim must be even, got 3$/);
+  const flags = { batchSize: '--batch-size', chunkSizeBytes: '--chunk-size', minLearningRate: '--min-lr', learningRate: '--lr', embeddingDim: '--embedding-dim' } as Record<string, string>;
+  const optionLabel = (o: string) => flags[o] ?? o;
+  await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0, optionLabel })), /^ConfigError: --batch-size must be an integer >= 1, got 0$/);
+  await assert.rejects(trainAudioTransformer(base(d, { minLearningRate: 1, optionLabel })), /^ConfigError: --min-lr must be between 0 and --lr \(0\.3\), got 1$/);
+  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 }, optionLabel })), /^ConfigError: --embedding-dim must be even, got 3$/);
   assert.equal(existsSync(join(d, 'checkpoints')), false);
 });
 
@@ -240,7 +250,7 @@ test('an interrupt before the first step of a new run saves nothing and says so'
   ctrl.abort();
   await assert.rejects(trainAudioTransformer(base(d, { signal: ctrl.signal })), (e: unknown) => (e as { code?: string }).code === 'EINTERRUPTED');
   assert.equal(existsSync(join(d, 'checkpoints')), false);
-  await assert.rejects(trainAudioTransformer(base(d, { validFraction: 1 })), /--valid-fraction/);
+  await assert.rejects(trainAudioTransformer(base(d, { validFraction: 1 })), /validFraction must be a number >= 0 and < 1, got 1/);
 });
 
 test('cosine schedule with warm-up: each logged rate is the schedule\'s, and an interrupted run resumes onto the same rates and parameters', async (t) => {
@@ -266,4 +276,18 @@ test('cosine schedule with warm-up: each logged rate is the schedule\'s, and an 
   await trainAudioTransformer(base(b, { steps: 24, resume: true, onNotice: (m) => notices.push(m) }));
   assert.ok(notices.some((n) => /keeps its length of 20 steps/.test(n)), notices.join('; '));
   assert.equal(readCheckpoint(b).state.training.scheduleSteps, 20);
+});
+
+test("a resume with other settings: the model, pipeline or batch stream is refused, an optimiser setting continues with a notice naming it", async (t) => {
+  const d = tmp(t);
+  await trainAudioTransformer(base(d, { steps: 6 }));
+  const resumed = (extra: Partial<TrainAudioTransformerOptions>) => trainAudioTransformer(base(d, { steps: 8, resume: true, ...extra }));
+  await assert.rejects(resumed({ batchSize: 8 }), (e: unknown) => e instanceof MismatchError && e.message === 'cannot resume: batchSize is 8, the checkpoint used 4');
+  await assert.rejects(resumed({ model: { numLayers: 2 } }), /cannot resume: numLayers is 2, the checkpoint used 4/);
+  await assert.rejects(resumed({ chunkSizeBytes: 4096 }), /cannot resume: chunkSizeBytes is 4096, the checkpoint used 2048/);
+  await assert.rejects(resumed({ seed: 12, optionLabel: (o) => `--${o}` }), /cannot resume: --seed is 12, the checkpoint used 11/);
+  const notices: string[] = [];
+  const r = await resumed({ learningRate: 0.1, clipNorm: 1, onNotice: (m) => notices.push(m) });
+  assert.equal(r.step, 8);
+  assert.ok(notices.includes('resuming with a different learningRate and clipNorm: the run continues, but no longer matches an uninterrupted one'), notices.join('; '));
 });

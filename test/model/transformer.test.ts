@@ -55,6 +55,13 @@ test('parameter counts and the audio config defaults', () => {
   assert.equal(createAudioTransformerConfig({ bitDepth: 16 }).vocabSize, 65536);
   assert.throws(() => createAudioTransformerConfig({ bitDepth: 8, numHeads: 5 }), /divisible/);
   assert.throws(() => createAudioTransformerConfig({ bitDepth: 12 as 8 }), /bitDepth/);
+  // Messages name the setting, or what the caller's label calls it (training: its options' flags on the CLI).
+  assert.throws(() => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 3, numHeads: 3 }), /^ConfigError: embeddingDim must be even, got 3$/);
+  assert.throws(() => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 3, numHeads: 3 }, (s) => `<${s}>`), /^ConfigError: <embeddingDim> must be even, got 3$/);
+  assert.throws(
+    () => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 12, numHeads: 4, positionalEncoding: 'rotary' }),
+    /^ConfigError: positionalEncoding rotary needs an even head size \(embeddingDim \/ numHeads\), got 3$/,
+  );
 });
 
 for (const name of ['d64', 'd32']) {

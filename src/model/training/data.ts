@@ -19,6 +19,7 @@ import { ConfigError, WavelmError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { chunkSetFromChunks, type ChunkSet } from '../batches.js';
 import type { PipelineSettings } from '../checkpoint.js';
+import { optionName, type OptionLabel } from './options.js';
 
 /** Turns decoded audio into equal-size byte chunks (src/tokens' audioToChunks). */
 export type Chunker = (audio: AudioData, settings: PipelineSettings) => Uint8Array[];
@@ -76,6 +77,8 @@ export interface DataOptions {
   progress?: ProgressSink;
   /** Told what folder walks passed over. */
   onWarning?: (message: string) => void;
+  /** How messages name `files` and `manifest` (default: so; the CLI passes its flags). */
+  label?: OptionLabel;
 }
 
 export async function loadTrainingData(o: DataOptions): Promise<LoadedData> {
@@ -83,14 +86,17 @@ export async function loadTrainingData(o: DataOptions): Promise<LoadedData> {
   let trainFiles: string[];
   let validFiles: string[];
   let validSource: LoadedData['validSource'];
+  const label = o.label ?? optionName;
   if (o.manifest) {
-    if (o.files && o.files.length > 0) throw new ConfigError('give either --files or --manifest, not both');
+    if (o.files && o.files.length > 0) throw new ConfigError(`give either ${label('files')} or ${label('manifest')}, not both`, { subject: 'files' });
     const m = readManifest(o.manifest);
     trainFiles = m.train;
     validFiles = m.valid;
     validSource = 'manifest';
   } else {
-    if (!o.files || o.files.length === 0) throw new ConfigError('no training audio: give --files PATH... (files or directories) or --manifest FILE');
+    if (!o.files || o.files.length === 0) {
+      throw new ConfigError(`no training audio: give ${label('files')} (audio files or directories) or ${label('manifest')} (a split manifest)`, { subject: 'files' });
+    }
     trainFiles = findAudioFiles(o.files, o.onWarning);
     if (trainFiles.length === 0) throw new ConfigError(`no audio files found under ${o.files.join(', ')}`);
     if (o.validFiles && o.validFiles.length > 0) {

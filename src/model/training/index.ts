@@ -27,4 +27,5 @@ export { writeLossCurve, lossCurveHtml, lossCurveSvg, type Series } from '../plo
 export { createWandbSink, findWandbApiKey, nullSink, type WandbOptions } from '../wandb.js';
 export { loadTrainingData, readManifest, dataFingerprint, type LoadedData, type Chunker } from './data.js';
 export { TrainingRng, type RngState } from './rng.js';
+export { TRAINING_OPTIONS, type TrainingOption, type TrainingOptionName, type TrainingOptionValues, type OptionLabel, type OptionName } from './options.js';
 export { learningRateAt, validateSchedule, LR_SCHEDULES, type LrSchedule, type LrScheduleName } from '../schedule.js';
