@@ -46,6 +46,20 @@ export function numberOption(range: Range = {}): (value: string) => number {
   };
 }
 
+/** Parses a finite decimal number in range or one of a few words, e.g. `--top-db 60` or `--top-db none`. */
+export function numberOrWordOption<W extends string>(range: Range, words: readonly W[]): (value: string) => number | W {
+  const number = numberOption(range);
+  return (value) => {
+    const word = words.find((w) => w === value.trim());
+    if (word !== undefined) return word;
+    try {
+      return number(value);
+    } catch {
+      throw new InvalidArgumentError(`It must be ${describe('a number', range)}, or ${words.map((w) => `'${w}'`).join(' or ')}.`);
+    }
+  };
+}
+
 /** Parses one of a fixed set of integers (e.g. bit depths 8 and 16), returned as a number. */
 export function integerChoiceOption<T extends number>(choices: readonly T[]): (value: string) => T {
   return (value) => {
