@@ -60,6 +60,11 @@ export function numberOrWordOption<W extends string>(range: Range, words: readon
   };
 }
 
+/** Parses a seed that may be any text: digits (with an optional minus) become a number, so `--seed 7` is the seed 7 of the library call. */
+export function seedOption(): (value: string) => number | string {
+  return (value) => (/^-?\d+$/.test(value) ? Number(value) : value);
+}
+
 /** Parses one of a fixed set of integers (e.g. bit depths 8 and 16), returned as a number. */
 export function integerChoiceOption<T extends number>(choices: readonly T[]): (value: string) => T {
   return (value) => {
