@@ -12,10 +12,10 @@
  * Generated files live in os.tmpdir() and are deleted afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeWav } from '../src/audio/index.js';
+import { WavWriter } from '../src/audio/index.js';
 import { collectAudioFiles, customAudioBatches, type IteratorOptions } from '../src/tokens/index.js';
 import { bestOf, peakRssMB, projectRoot, shared, sharedRoot } from './_util.js';
 import type { BenchResult } from './run.js';
@@ -107,36 +107,28 @@ function loadAverage(): number {
 function writeTestWav(path: string, seconds: number): void {
   const rate = 44100;
   const frames = Math.round(seconds * rate);
-  const header = encodeWav({ sampleRate: rate, channels: 2, frames: 0, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(0) });
-  // Patch the sizes for the real length (RIFF size saturates for > 4 GB; 0xFFFFFFFF means "to the end").
-  const dataBytes = frames * 4;
-  const dv = new DataView(header.buffer);
-  dv.setUint32(4, Math.min(0xffffffff, header.length - 8 + dataBytes), true);
-  dv.setUint32(header.length - 4, dataBytes > 0xffffffff ? 0xffffffff : dataBytes, true);
-  const fd = openSync(path, 'w');
+  const writer = WavWriter.open(path, { sampleRate: rate, channels: 2, bits: 16, expectedFrames: frames });
   try {
-    writeSync(fd, header);
     const piece = 1 << 20;
     const buf = new Int16Array(piece * 2);
     let seedState = 12345;
     for (let f0 = 0; f0 < frames; f0 += piece) {
       const n = Math.min(piece, frames - f0);
       // Past ten minutes, repeat the first pieces (the 2 GB file only measures memory).
-      if (f0 >= 30_000_000) {
-        writeSync(fd, new Uint8Array(buf.buffer, 0, n * 4));
-        continue;
+      if (f0 < 30_000_000) {
+        for (let i = 0; i < n; i++) {
+          const t = (f0 + i) / rate;
+          seedState = (seedState * 1103515245 + 12345) >>> 0;
+          const noise = ((seedState >>> 16) & 0x3ff) - 512;
+          buf[2 * i] = Math.round(12000 * Math.sin(2 * Math.PI * (220 + 20 * t) * t)) + noise;
+          buf[2 * i + 1] = Math.round(9000 * Math.sin(2 * Math.PI * 330 * t)) - noise;
+        }
       }
-      for (let i = 0; i < n; i++) {
-        const t = (f0 + i) / rate;
-        seedState = (seedState * 1103515245 + 12345) >>> 0;
-        const noise = ((seedState >>> 16) & 0x3ff) - 512;
-        buf[2 * i] = Math.round(12000 * Math.sin(2 * Math.PI * (220 + 20 * t) * t)) + noise;
-        buf[2 * i + 1] = Math.round(9000 * Math.sin(2 * Math.PI * 330 * t)) - noise;
-      }
-      writeSync(fd, new Uint8Array(buf.buffer, 0, n * 4));
+      writer.write(buf.subarray(0, n * 2));
     }
+    writer.close();
   } finally {
-    closeSync(fd);
+    writer.abort();
   }
 }
 

@@ -31,6 +31,40 @@ export function toFloat32Channels(audio: AudioData): Float32Array[] {
   return out;
 }
 
+/**
+ * The inverse of toFloat32Channels: planar channels to interleaved float32 (frame-major), taking
+ * the first `frames` samples of each (default: the first channel's length).
+ */
+export function interleave(channels: readonly Float32Array[], frames = channels[0]?.length ?? 0): Float32Array {
+  const ch = channels.length;
+  if (ch === 1) return channels[0]!.slice(0, frames);
+  const out = new Float32Array(frames * ch);
+  for (let c = 0; c < ch; c++) {
+    const src = channels[c]!;
+    for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = src[i]!;
+  }
+  return out;
+}
+
+/** Planar float channels (full scale 1.0) as float32 AudioData, e.g. for encodeWav. */
+export function fromFloat32Channels(channels: readonly Float32Array[], sampleRate: number): AudioData {
+  const frames = channels[0]?.length ?? 0;
+  return { sampleRate, channels: channels.length, frames, sampleType: 'float32', bitsPerSample: 32, samples: interleave(channels, frames) };
+}
+
+/** The mean of the channels (what librosa.load(mono=True) takes), each frame summed in double precision. A single channel is returned as is. */
+export function mixToMono(channels: readonly Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0]!;
+  const frames = channels[0]?.length ?? 0;
+  const out = new Float32Array(frames);
+  for (let i = 0; i < frames; i++) {
+    let sum = 0;
+    for (const c of channels) sum += c[i]!;
+    out[i] = sum / channels.length;
+  }
+  return out;
+}
+
 /** Interleaved float32, full scale 1.0. */
 export function toFloat32(audio: AudioData): Float32Array {
   const s = audio.samples;

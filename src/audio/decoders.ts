@@ -5,7 +5,7 @@
  */
 import { FormatError, UnsupportedError } from '../util/errors.js';
 import { id3Length, isMpegFrameHeader } from './sniff.js';
-import { sliceFrames } from './convert.js';
+import { interleave, sliceFrames } from './convert.js';
 import { opusStreamFrames } from './ogg.js';
 import { MemorySource, type ByteSource } from './source.js';
 import type { AudioData, AudioInfo } from './types.js';
@@ -16,17 +16,6 @@ interface Decoded {
   sampleRate: number;
   bitDepth?: number;
   errors: { message: string }[];
-}
-
-function interleave(channels: Float32Array[], frames: number): Float32Array {
-  const ch = channels.length;
-  if (ch === 1) return channels[0]!.slice(0, frames);
-  const out = new Float32Array(frames * ch);
-  for (let c = 0; c < ch; c++) {
-    const src = channels[c]!;
-    for (let i = 0, j = c; i < frames; i++, j += ch) out[j] = src[i]!;
-  }
-  return out;
 }
 
 function checkDecoded(d: Decoded, name: string, what: string): void {

@@ -21,6 +21,9 @@ export {
   loadWavFile,
   loadWavFileSync,
   encodeWav,
+  encodeWavHeader,
+  wavEncodingOf,
+  wavBitsOptions,
   readWavFrames,
   wavWindows,
   decodeWavSamples,
@@ -33,8 +36,12 @@ export {
   type WavCodec,
   type ReadOptions,
   type EncodeWavOptions,
+  type WavEncoding,
+  type WavHeaderKind,
+  type WavBitsName,
 } from './wav.js';
-export { toFloat32Channels, toFloat32, toInt16, sliceFrames, fullScale } from './convert.js';
+export { WavWriter, type WavWriterOptions, type WavWriterSummary } from './wav-writer.js';
+export { toFloat32Channels, interleave, fromFloat32Channels, mixToMono, toFloat32, toInt16, sliceFrames, fullScale } from './convert.js';
 export { sniffFormat, type SniffedFormat } from './sniff.js';
 export { decodeStream, rewindow, type CompressedFormat, type DamageOptions } from './decoders.js';
 export { MemorySource, FileSource, openSource, openSourceInto, type ByteSource } from './source.js';

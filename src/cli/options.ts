@@ -49,6 +49,25 @@ export function numberOption(range: Range = {}): (value: string) => number {
   };
 }
 
+/** Parses a finite decimal number in range or one of a few words, e.g. `--top-db 60` or `--top-db none`. */
+export function numberOrWordOption<W extends string>(range: Range, words: readonly W[]): (value: string) => number | W {
+  const number = numberOption(range);
+  return (value) => {
+    const word = words.find((w) => w === value.trim());
+    if (word !== undefined) return word;
+    try {
+      return number(value);
+    } catch {
+      throw new InvalidArgumentError(`It must be ${describe('a number', range)}, or ${words.map((w) => `'${w}'`).join(' or ')}.`);
+    }
+  };
+}
+
+/** Parses a seed that may be any text: digits (with an optional minus) become a number, so `--seed 7` is the seed 7 of the library call. */
+export function seedOption(): (value: string) => number | string {
+  return (value) => (/^-?\d+$/.test(value) ? Number(value) : value);
+}
+
 /** Parses one of a fixed set of integers (e.g. bit depths 8 and 16), returned as a number. */
 export function integerChoiceOption<T extends number>(choices: readonly T[]): (value: string) => T {
   return (value) => {

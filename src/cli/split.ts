@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { SplitName } from '../tokens/index.js';
 import { WavelmError } from '../util/errors.js';
 import { action, emit, warn } from './common.js';
-import { numberOption } from './options.js';
+import { numberOption, seedOption } from './options.js';
 
 export function registerSplit(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function registerSplit(program: Command): void {
     .argument('<dir>', 'folder searched recursively for audio files')
     .option('--valid <fraction>', 'fraction for validation', numberOption({ min: 0, max: 1 }), 0.1)
     .option('--test <fraction>', 'fraction for test', numberOption({ min: 0, max: 1 }), 0.1)
-    .option('--seed <seed>', 'seed of the assignment (any string or number)', '0')
+    .option('--seed <seed>', 'seed of the assignment (any string or number)', seedOption(), 0)
     .option('--group-by <how>', "keep groups in one split: none, parent (the file's folder), or a regex over the relative path (first capture group = group key)", 'none')
     .option('-o, --out <manifest.jsonl>', "write the manifest here ('-' or none: stdout, with the summary on stderr)")
     .addHelpText(
@@ -27,11 +27,10 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
   wavelm split node_modules/supersonic-scsynth-samples/samples --group-by '^([a-z]+)_' -o families.jsonl   # one family (ambi, bd, drum, ...) never spans splits`,
     )
     .action(
-      action(async (dir: string, flags: { valid: number; test: number; seed: string; groupBy: string; out?: string }, cmd: Command) => {
-        const seed = /^-?\d+$/.test(flags.seed) ? Number(flags.seed) : flags.seed;
+      action(async (dir: string, flags: { valid: number; test: number; seed: number | string; groupBy: string; out?: string }, cmd: Command) => {
         const { assignSplits } = await import('../tokens/index.js');
         const out = flags.out === '-' ? undefined : flags.out;
-        const entries = assignSplits(dir, { seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy, onWarning: (m) => warn(cmd, m) });
+        const entries = assignSplits(dir, { seed: flags.seed, valid: flags.valid, test: flags.test, groupBy: flags.groupBy, onWarning: (m) => warn(cmd, m) });
         const lines = entries.map((e) => JSON.stringify({ path: e.path, relative: e.relative, group: e.group, split: e.split })).join('\n');
         const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
         for (const e of entries) counts[e.split]++;

@@ -113,6 +113,39 @@ export function readMelFeatures(path: string, fallback?: (nMels: number) => MelS
   return { kind: 'mel', mel: { data, shape: [nMels, frames] }, settings };
 }
 
+/** Settings given by hand for mel features, over those of the sidecar (or of librosa's defaults). */
+export interface MelSettingsOverrides {
+  sampleRate?: number;
+  /** Also sets winLength to it and hopLength to nFft // 4, as librosa's defaults follow n_fft. */
+  nFft?: number;
+  hopLength?: number;
+  power?: number;
+  /** The values are power_to_db output (with `ref`, else the settings' own reference). */
+  db?: boolean;
+  /** The dB reference power, with `db`. */
+  ref?: number;
+}
+
+/** The settings with the overrides applied; fmax is kept at or below the (new) Nyquist rate. */
+export function overrideMelSettings(settings: MelSettings, o: MelSettingsOverrides): MelSettings {
+  const s = { ...settings };
+  if (o.sampleRate !== undefined) s.sampleRate = o.sampleRate;
+  if (o.nFft !== undefined) {
+    s.nFft = o.nFft;
+    s.winLength = o.nFft;
+    s.hopLength = Math.floor(o.nFft / 4);
+  }
+  if (o.hopLength !== undefined) s.hopLength = o.hopLength;
+  if (o.power !== undefined) s.power = o.power;
+  if (o.db) {
+    s.scale = 'db';
+    s.ref = o.ref ?? s.ref;
+    if (!(s.ref > 0)) throw new ConfigError(`ref must be a positive number, got ${s.ref}`, { subject: 'ref' });
+  }
+  if (s.fmax > s.sampleRate / 2) s.fmax = s.sampleRate / 2;
+  return s;
+}
+
 /** Stored values back to linear mel power (librosa.db_to_power for dB; exp for ln). */
 export function melPower(f: MelFeatures): FeatureMatrix {
   const { scale, ref } = f.settings;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
-import { integerChoiceOption, integerOption, numberOption } from '../../src/cli/options.js';
+import { integerChoiceOption, integerOption, numberOption, numberOrWordOption, seedOption } from '../../src/cli/options.js';
 
 test('integerOption accepts whole numbers in range and refuses the rest, never clamping', () => {
   const count = integerOption({ min: 1 });
@@ -31,4 +31,20 @@ test('integerChoiceOption returns the chosen number', () => {
   const bits = integerChoiceOption([8, 16] as const);
   assert.equal(bits('16'), 16);
   for (const bad of ['12', '8.0', '0x10', '']) assert.throws(() => bits(bad), /one of 8, 16/, bad);
+});
+
+test('numberOrWordOption takes a number in range or one of its words', () => {
+  const topDb = numberOrWordOption({ min: 0 }, ['none']);
+  assert.equal(topDb('60'), 60);
+  assert.equal(topDb('none'), 'none');
+  for (const bad of ['-1', 'None', 'max', '', 'NaN']) assert.throws(() => topDb(bad), (e: unknown) => e instanceof InvalidArgumentError && /It must be a number >= 0, or 'none'\./.test(e.message), bad);
+  assert.throws(() => numberOrWordOption({ above: 0 }, ['max', 'min'])('0'), /a number > 0, or 'max' or 'min'/);
+});
+
+test('seedOption reads digits as a number and keeps any other text', () => {
+  const seed = seedOption();
+  assert.equal(seed('7'), 7);
+  assert.equal(seed('-3'), -3);
+  assert.equal(seed('7a'), '7a');
+  assert.equal(seed('experiment-1'), 'experiment-1');
 });
