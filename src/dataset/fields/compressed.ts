@@ -3,7 +3,7 @@
  * length framing), or MP3 (source files kept as they are: wavelm has no MP3 encoder). The metadata
  * holds the exact frame count and rate, and decoding returns exactly that many frames at that rate.
  */
-import { toFloat32Channels, toInt16 } from '../../audio/index.js';
+import { interleave, toFloat32Channels, toInt16 } from '../../audio/index.js';
 import type { AudioData } from '../../audio/types.js';
 import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
@@ -15,7 +15,7 @@ import {
   argNumber, argString,
   type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput,
 } from './field.js';
-import { audioMetaColumns, audioPrepArgs, floatToInt16, interleaveFloat, needAudio, prepareAudio, type AudioPrep } from './waveform.js';
+import { audioMetaColumns, audioPrepArgs, floatToInt16, needAudio, prepareAudio, type AudioPrep } from './waveform.js';
 
 export type Codec = 'flac' | 'opus' | 'mp3';
 type OutDType = 'float32' | 'int16';
@@ -217,7 +217,7 @@ export class CompressedField implements Field {
       if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
         const p = prepareAudio(audio, this.prep);
         const frames = p.channels[0]?.length ?? 0;
-        a = { sampleRate: p.sampleRate, channels: p.channels.length, frames, sampleType: 'int16', bitsPerSample: 16, samples: floatToInt16(interleaveFloat(p.channels)) };
+        a = { sampleRate: p.sampleRate, channels: p.channels.length, frames, sampleType: 'int16', bitsPerSample: 16, samples: floatToInt16(interleave(p.channels)) };
       }
       const samples = a.samples as Int16Array | Int32Array | Uint8Array;
       const bytes = await encodeFlacAsync(samples, { sampleRate: a.sampleRate, channels: a.channels, bitsPerSample: Math.min(24, a.bitsPerSample), compressionLevel: this.level });
@@ -230,7 +230,7 @@ export class CompressedField implements Field {
     if (C > 2) throw new ConfigError(`field '${this.name}': Opus stores mono or stereo, ${input.key} has ${C} channels; add mono=true`, { subject: input.key });
     const orate = opusRateFor(p.sampleRate);
     const ch = orate === p.sampleRate ? p.channels : p.channels.map((c) => resample(c, p.sampleRate, orate, { quality: this.prep.quality }));
-    const pkt = encodeOpus(floatToInt16(interleaveFloat(ch)), C, orate, { bitrate: this.bitrate, application: this.application, frameMs: this.frameMs });
+    const pkt = encodeOpus(floatToInt16(interleave(ch)), C, orate, { bitrate: this.bitrate, application: this.application, frameMs: this.frameMs });
     return { meta: [frames, C, p.sampleRate], bytes: packOpusPackets(pkt.packets) };
   }
 

@@ -4,7 +4,7 @@
  * Write-time options: target sample rate (resampled with a named quality), mono down-mix, peak
  * normalisation.
  */
-import { toFloat32Channels, toInt16 } from '../../audio/index.js';
+import { interleave, toFloat32Channels, toInt16 } from '../../audio/index.js';
 import type { AudioData } from '../../audio/types.js';
 import { resample, type ResampleQuality } from '../../features/index.js';
 import { ConfigError } from '../../util/errors.js';
@@ -75,17 +75,6 @@ export function prepareAudio(audio: AudioData, p: AudioPrep): PreparedAudio {
   return { channels: ch, sampleRate: rate };
 }
 
-export function interleaveFloat(ch: Float32Array[]): Float32Array {
-  const C = ch.length;
-  const T = ch[0]?.length ?? 0;
-  const out = new Float32Array(T * C);
-  for (let c = 0; c < C; c++) {
-    const s = ch[c]!;
-    for (let i = 0, j = c; i < T; i++, j += C) out[j] = s[i]!;
-  }
-  return out;
-}
-
 export function floatToInt16(x: Float32Array): Int16Array {
   const out = new Int16Array(x.length);
   for (let i = 0; i < x.length; i++) {
@@ -147,7 +136,7 @@ export class WaveformField implements Field {
       return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: bytesOf(s) };
     }
     const prepared = prepareAudio(audio, p);
-    const inter = interleaveFloat(prepared.channels);
+    const inter = interleave(prepared.channels);
     const frames = prepared.channels[0]?.length ?? 0;
     const data = this.dtype === 'int16' ? floatToInt16(inter) : inter;
     return { meta: [frames, prepared.channels.length, prepared.sampleRate], bytes: bytesOf(data) };
