@@ -156,7 +156,13 @@ export class Loader implements AsyncIterable<Batch> {
     const inWorkers = this.decoders.decodes(f);
     const { dtype, shape } = paddedLayout(f, field, samples);
     const batch = this.outputs.arrayBatch(this.selection.names[field]!, dtype, shape, inWorkers, outputSet);
-    if (inWorkers) return { batch, workerDecoding: this.decoders.decode(this.selection.schemaField(field), field, batch, samples, blobs) };
+    if (inWorkers) {
+      const workerDecoding = this.decoders.decode(this.selection.schemaField(field), field, batch, samples, blobs);
+      // Awaited in loadBatch after the later fields; marked handled now so that a failure meanwhile (or a
+      // later field's error abandoning it) is not an unhandled rejection, which ends the process.
+      workerDecoding.catch(() => undefined);
+      return { batch, workerDecoding };
+    }
     await decodeInThread(f, field, batch, samples, blobs);
     return { batch };
   }

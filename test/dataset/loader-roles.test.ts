@@ -108,3 +108,29 @@ test('the memory manager hands each blob its own bytes, whole or the crop part, 
   }
   await shards.close();
 });
+
+test('an error in a later field leaves no worker decoding unhandled: close() after it is safe', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { DatasetReader } = await import('../../src/dataset/reader.js');
+  const path = join(tmp(), 'a.wlds');
+  await smallDataset(path, 6, [['op', 'opus'], ['text', 'string']]);
+  const r = DatasetReader.open(path);
+  const text = r.blob(4, 1);
+  await r.close();
+  const bytes = readFileSync(path);
+  bytes.fill(0xff, text.offset, text.offset + text.length);
+  writeFileSync(path, bytes);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    // Unchecked, so the damage reaches the text decoder while the opus field is with the workers.
+    const l = new Loader(path, { batchSize: 6, workers: 2, verify: false });
+    await assert.rejects(snapshot(l), /field 'text': blob is not valid UTF-8/);
+    await l.close();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.deepEqual(unhandled, []);
+});
