@@ -139,31 +139,31 @@ export class Loader implements AsyncIterable<Batch> {
     const blobs = await this.memory.read(samples);
     const fields: Record<string, FieldBatch> = {};
     const workerDecoding: Promise<void>[] = [];
-    for (let field = 0; field < this.selection.count; field++) {
-      this.checker.checkField(field, samples, blobs);
-      const collated = await this.collateField(field, samples, blobs, outputSet);
-      fields[this.selection.names[field]!] = collated.batch;
+    for (let fieldIndex = 0; fieldIndex < this.selection.count; fieldIndex++) {
+      this.checker.checkField(fieldIndex, samples, blobs);
+      const collated = await this.collateField(fieldIndex, samples, blobs, outputSet);
+      fields[this.selection.names[fieldIndex]!] = collated.batch;
       if (collated.workerDecoding) workerDecoding.push(collated.workerDecoding);
     }
     await Promise.all(workerDecoding);
     return { indices: samples.globalIndices, size: span.to - span.from, fields, position: { seed: this.options.seed, epoch: span.epoch, cursor: span.to } };
   }
 
-  private async collateField(field: number, samples: BatchSamples, blobs: BatchBlobs, outputSet: number): Promise<CollatedField> {
-    const f = this.selection.fields[field]!;
-    if (f.kind === 'scalar') return { batch: collateScalars(samples, field) };
-    if (f.kind === 'value') return { batch: await collateValues(f, field, samples, blobs) };
-    const inWorkers = this.decoders.decodes(f);
-    const { dtype, shape } = paddedLayout(f, field, samples);
-    const batch = this.outputs.arrayBatch(this.selection.names[field]!, dtype, shape, inWorkers, outputSet);
+  private async collateField(fieldIndex: number, samples: BatchSamples, blobs: BatchBlobs, outputSet: number): Promise<CollatedField> {
+    const field = this.selection.fields[fieldIndex]!;
+    if (field.kind === 'scalar') return { batch: collateScalars(samples, fieldIndex) };
+    if (field.kind === 'value') return { batch: await collateValues(field, fieldIndex, samples, blobs) };
+    const inWorkers = this.decoders.decodes(field);
+    const { dtype, shape } = paddedLayout(field, fieldIndex, samples);
+    const batch = this.outputs.arrayBatch(this.selection.names[fieldIndex]!, dtype, shape, inWorkers, outputSet);
     if (inWorkers) {
-      const workerDecoding = this.decoders.decode(this.selection.schemaField(field), field, batch, samples, blobs);
+      const workerDecoding = this.decoders.decode(this.selection.schemaField(fieldIndex), fieldIndex, batch, samples, blobs);
       // Awaited in loadBatch after the later fields; marked handled now so that a failure meanwhile (or a
       // later field's error abandoning it) is not an unhandled rejection, which ends the process.
       workerDecoding.catch(() => undefined);
       return { batch, workerDecoding };
     }
-    await decodeInThread(f, field, batch, samples, blobs);
+    await decodeInThread(field, fieldIndex, batch, samples, blobs);
     return { batch };
   }
 }

@@ -15,12 +15,12 @@ export class BlobChecker {
     private readonly selection: FieldSelection,
   ) {}
 
-  /** Throws a ChecksumError naming file, sample and field for the first damaged blob of `field` in the batch. */
-  checkField(field: number, samples: BatchSamples, blobs: BatchBlobs): void {
+  /** Throws a ChecksumError naming file, sample and field for the first damaged blob of the field at `fieldIndex` in the batch. */
+  checkField(fieldIndex: number, samples: BatchSamples, blobs: BatchBlobs): void {
     if (!this.mode) return;
-    const schemaIndex = this.selection.schemaIndex[field]!;
+    const schemaIndex = this.selection.schemaIndex[fieldIndex]!;
     for (let j = 0; j < samples.locations.length; j++) {
-      const read = blobs.at(j, field);
+      const read = blobs.at(j, fieldIndex);
       if (read.partial) continue;
       const { shard, index } = samples.locations[j]!;
       const reader = this.shards.reader(shard);

@@ -8,35 +8,35 @@ import type { BatchBlobs } from './memory.js';
 import { sampleMeta, sampleWindow, type BatchSamples } from './samples.js';
 
 /** A scalar field's batch: its single metadata value per sample, no blob decoded. */
-export function collateScalars(samples: BatchSamples, field: number): ScalarBatch {
+export function collateScalars(samples: BatchSamples, fieldIndex: number): ScalarBatch {
   const data = new Float64Array(samples.locations.length);
-  for (let j = 0; j < data.length; j++) data[j] = sampleMeta(samples, j, field)[0]!;
+  for (let j = 0; j < data.length; j++) data[j] = sampleMeta(samples, j, fieldIndex)[0]!;
   return { kind: 'scalar', data };
 }
 
 /** A string or JSON field's batch: each sample decoded in turn. */
-export async function collateValues(f: Field, field: number, samples: BatchSamples, blobs: BatchBlobs): Promise<ValueBatch> {
+export async function collateValues(field: Field, fieldIndex: number, samples: BatchSamples, blobs: BatchBlobs): Promise<ValueBatch> {
   const values: unknown[] = [];
   for (let j = 0; j < samples.locations.length; j++) {
-    const d = await f.decode(blobs.bytes(j, field), sampleMeta(samples, j, field));
+    const d = await field.decode(blobs.bytes(j, fieldIndex), sampleMeta(samples, j, fieldIndex));
     values.push(d.kind === 'value' ? d.value : d.kind === 'scalar' ? d.value : d.data);
   }
   return { kind: 'value', values };
 }
 
 /** The dtype and padded shape of an array field's batch: the largest inner dimensions and time length of its samples. */
-export function paddedLayout(f: Field, field: number, samples: BatchSamples): { dtype: ArrayDType; shape: number[] } {
+export function paddedLayout(field: Field, fieldIndex: number, samples: BatchSamples): { dtype: ArrayDType; shape: number[] } {
   let dtype: ArrayDType | undefined;
   let inner: number[] = [];
   let time = 0;
   for (let j = 0; j < samples.locations.length; j++) {
-    const meta = sampleMeta(samples, j, field);
-    const layout = f.layout!(meta);
+    const meta = sampleMeta(samples, j, fieldIndex);
+    const layout = field.layout!(meta);
     dtype = layout.dtype;
     inner = inner.length === 0 ? layout.inner.slice() : inner.map((d, x) => Math.max(d, layout.inner[x]!));
-    const full = f.timeLength!(meta);
+    const full = field.timeLength!(meta);
     // A cropped sample is padded to the crop's length even when shorter.
-    time = Math.max(time, sampleWindow(samples, j, field)?.length ?? full);
+    time = Math.max(time, sampleWindow(samples, j, fieldIndex)?.length ?? full);
   }
   return { dtype: dtype ?? 'float32', shape: [samples.locations.length, ...inner, time] };
 }

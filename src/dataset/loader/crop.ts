@@ -49,10 +49,10 @@ export class Cropper {
   windows(reader: DatasetReader, index: number, globalIndex: number, epoch: number): SampleWindows {
     const axisLength = this.cropAxisLength(reader, index);
     const start = this.cropStart(axisLength, globalIndex, epoch);
-    return this.selection.fields.map((f, field) => {
-      if (!f.croppable || !f.timeLength) return undefined;
-      if (field === this.cropFieldIndex) return { start, length: this.crop.length };
-      const ownLength = f.timeLength(reader.meta(index, this.selection.schemaIndex[field]!));
+    return this.selection.fields.map((field, fieldIndex) => {
+      if (!field.croppable || !field.timeLength) return undefined;
+      if (fieldIndex === this.cropFieldIndex) return { start, length: this.crop.length };
+      const ownLength = field.timeLength(reader.meta(index, this.selection.schemaIndex[fieldIndex]!));
       const ratio = axisLength > 0 ? ownLength / axisLength : 1;
       return { start: Math.floor(start * ratio), length: Math.ceil(this.crop.length * ratio) };
     });

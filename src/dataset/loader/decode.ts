@@ -10,9 +10,9 @@ import type { DecodeResult, DecodeTask } from '../decode-worker.js';
 import type { BatchBlobs } from './memory.js';
 import { sampleMeta, sampleWindow, type BatchSamples } from './samples.js';
 
-export async function decodeInThread(f: Field, field: number, batch: ArrayBatch, samples: BatchSamples, blobs: BatchBlobs): Promise<void> {
+export async function decodeInThread(field: Field, fieldIndex: number, batch: ArrayBatch, samples: BatchSamples, blobs: BatchBlobs): Promise<void> {
   for (let j = 0; j < samples.locations.length; j++) {
-    batch.lengths[j] = await f.decodeInto!(batch, j, blobs.bytes(j, field), sampleMeta(samples, j, field), sampleWindow(samples, j, field));
+    batch.lengths[j] = await field.decodeInto!(batch, j, blobs.bytes(j, fieldIndex), sampleMeta(samples, j, fieldIndex), sampleWindow(samples, j, fieldIndex));
   }
 }
 
@@ -22,17 +22,17 @@ export class WorkerDecoders {
 
   constructor(readonly workers: number) {}
 
-  /** Whether `f` is decoded in the worker threads (and so needs shared memory for its blobs and output). */
-  decodes(f: Field): boolean {
-    return this.workers > 0 && f.heavy;
+  /** Whether `field` is decoded in the worker threads (and so needs shared memory for its blobs and output). */
+  decodes(field: Field): boolean {
+    return this.workers > 0 && field.heavy;
   }
 
-  /** Decodes selected field `field` (schema entry `schemaField`) of every sample into `batch`. */
-  async decode(schemaField: SchemaField, field: number, batch: ArrayBatch, samples: BatchSamples, blobs: BatchBlobs): Promise<void> {
+  /** Decodes the selected field at `fieldIndex` (schema entry `schemaField`) of every sample into `batch`. */
+  async decode(schemaField: SchemaField, fieldIndex: number, batch: ArrayBatch, samples: BatchSamples, blobs: BatchBlobs): Promise<void> {
     const pool = await this.startedPool();
     const shares = shareRanges(batch.shape[0]!, this.workers);
     const output = { buffer: batch.data.buffer as SharedArrayBuffer, byteOffset: batch.data.byteOffset, dtype: batch.dtype, shape: batch.shape };
-    const results = await Promise.all(shares.map(([from, to]) => pool.run({ field: schemaField, out: output, items: decodeItems(field, from, to, samples, blobs) })));
+    const results = await Promise.all(shares.map(([from, to]) => pool.run({ field: schemaField, out: output, items: decodeItems(fieldIndex, from, to, samples, blobs) })));
     for (const r of results) for (const [j, length] of r.lengths) batch.lengths[j] = length;
   }
 
@@ -59,11 +59,11 @@ function shareRanges(batchSize: number, threads: number): [number, number][] {
   return shares;
 }
 
-function decodeItems(field: number, from: number, to: number, samples: BatchSamples, blobs: BatchBlobs): DecodeTask['items'] {
+function decodeItems(fieldIndex: number, from: number, to: number, samples: BatchSamples, blobs: BatchBlobs): DecodeTask['items'] {
   const items: DecodeTask['items'] = [];
   for (let j = from; j < to; j++) {
-    const bytes = blobs.bytes(j, field);
-    items.push({ j, buffer: bytes.buffer as SharedArrayBuffer, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, meta: sampleMeta(samples, j, field), window: sampleWindow(samples, j, field) });
+    const bytes = blobs.bytes(j, fieldIndex);
+    items.push({ j, buffer: bytes.buffer as SharedArrayBuffer, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, meta: sampleMeta(samples, j, fieldIndex), window: sampleWindow(samples, j, fieldIndex) });
   }
   return items;
 }

@@ -29,12 +29,12 @@ export class BatchBlobs {
     private readonly fieldCount: number,
   ) {}
 
-  at(sample: number, field: number): BlobRead {
-    return this.reads[sample * this.fieldCount + field]!;
+  at(sample: number, fieldIndex: number): BlobRead {
+    return this.reads[sample * this.fieldCount + fieldIndex]!;
   }
 
-  bytes(sample: number, field: number): Uint8Array {
-    return this.at(sample, field).bytes!;
+  bytes(sample: number, fieldIndex: number): Uint8Array {
+    return this.at(sample, fieldIndex).bytes!;
   }
 }
 
@@ -72,8 +72,10 @@ export class MemoryManager {
     for (let j = 0; j < samples.locations.length; j++) {
       const { shard, index } = samples.locations[j]!;
       const reader = this.shards.reader(shard);
-      for (let f = 0; f < this.selection.count; f++) {
-        reads.push(blobRange(reader, shard, index, this.selection.schemaIndex[f]!, this.selection.fields[f]!, sampleMeta(samples, j, f), sampleWindow(samples, j, f)));
+      for (let fieldIndex = 0; fieldIndex < this.selection.count; fieldIndex++) {
+        const field = this.selection.fields[fieldIndex]!;
+        const schemaIndex = this.selection.schemaIndex[fieldIndex]!;
+        reads.push(blobRange(reader, shard, index, schemaIndex, field, sampleMeta(samples, j, fieldIndex), sampleWindow(samples, j, fieldIndex)));
       }
     }
     return new BatchBlobs(reads, this.selection.count);
@@ -90,7 +92,10 @@ export class MemoryManager {
       const length = run.end - run.start;
       if (this.options.io === 'sync') reader.readIntoSync(buffer, at, run.start, length);
       else pending.push(reader.readInto(buffer, at, run.start, length));
-      for (const x of run.blobs) reads[x]!.bytes = buffer.subarray(at + reads[x]!.offset - run.start, at + reads[x]!.offset - run.start + reads[x]!.length);
+      for (const x of run.blobs) {
+        const start = at + reads[x]!.offset - run.start;
+        reads[x]!.bytes = buffer.subarray(start, start + reads[x]!.length);
+      }
       at += length;
     }
     for (const read of reads) if (read.length === 0) read.bytes = new Uint8Array(0);

@@ -28,10 +28,10 @@ export function describeSamples(span: BatchSpan, shards: ShardSet, selection: Fi
   return { globalIndices, locations, metas, windows };
 }
 
-export function sampleMeta(samples: BatchSamples, sample: number, field: number): number[] {
-  return samples.metas[sample]![field]!;
+export function sampleMeta(samples: BatchSamples, sample: number, fieldIndex: number): number[] {
+  return samples.metas[sample]![fieldIndex]!;
 }
 
-export function sampleWindow(samples: BatchSamples, sample: number, field: number): Window | undefined {
-  return samples.windows[sample]?.[field];
+export function sampleWindow(samples: BatchSamples, sample: number, fieldIndex: number): Window | undefined {
+  return samples.windows[sample]?.[fieldIndex];
 }

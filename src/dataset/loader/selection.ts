@@ -24,7 +24,7 @@ export class FieldSelection {
   }
 
   /** The schema entry of a selected field: what a worker thread builds its own Field from. */
-  schemaField(field: number): SchemaField {
-    return this.reader.schema.fields[this.schemaIndex[field]!]!;
+  schemaField(fieldIndex: number): SchemaField {
+    return this.reader.schema.fields[this.schemaIndex[fieldIndex]!]!;
   }
 }
