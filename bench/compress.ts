@@ -145,9 +145,13 @@ async function* coding(model: LoadedCompressionModel, label: string, samples: Ui
     (pred as { dispose?: () => void }).dispose?.();
     yield { case: 'predictor-only', model: label, seqLen, threads: 1, tokensPerSec: Math.round((seqLen - 1) / s), vocab: p.length };
   }
+  const c0 = process.cpuUsage();
   const c = await compressAudio(input, model, { chunkLength: seqLen, workers });
+  const compressCpuSeconds = cpuSince(c0);
   const t0 = performance.now();
+  const c1 = process.cpuUsage();
   const restored = await decompressAudio(c.archive, model, { workers });
+  const decompressCpuSeconds = cpuSince(c1);
   const decS = (performance.now() - t0) / 1000;
   const common = { model: label, source, seqLen, workers, inputBytes: input.length, archiveBytes: c.archive.length };
   yield {
@@ -157,6 +161,8 @@ async function* coding(model: LoadedCompressionModel, label: string, samples: Ui
     idealRate: Number((c.stats.idealLmBytes / c.stats.codedSamples).toFixed(4)),
     coderOverheadPct: Number((100 * (c.stats.payloadBytes / c.stats.idealLmBytes - 1)).toFixed(4)),
     ...speeds(input.length, c.stats.seconds, decS, same(restored, input)),
+    compressCpuSeconds,
+    decompressCpuSeconds,
   };
   const runner = await ChunkRunner.open(model.spec, workers);
   try {
@@ -185,6 +191,17 @@ function speeds(bytes: number, encS: number, decS: number, roundTrip: boolean): 
   };
 }
 
+/** CPU seconds of this process since c0, worker threads included: the steadier figure on a shared machine. */
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return Number(((c.user + c.system) / 1e6).toFixed(2));
+}
+
+/** How many times faster `seconds` is than `reference` (below 1: slower), to two places. */
+function ratio(reference: number, seconds: number): number {
+  return Number((reference / seconds).toFixed(2));
+}
+
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -206,9 +223,16 @@ function cliCase(input: Uint8Array, ckpt: string, workers: number, lm: BenchResu
     return {
       case: 'cli', model, source, seqLen, workers, inputBytes, archiveBytes: statSync(join(dir, 'a.wlm')).size,
       ...s,
-      ...(enc.cpuSeconds && dec.cpuSeconds ? { compressCpuSeconds: Number(enc.cpuSeconds.toFixed(2)), decompressCpuSeconds: Number(dec.cpuSeconds.toFixed(2)) } : {}),
-      compressVsLibrary: Number((Number(s.compressBytesPerSec) / Number(lm.compressBytesPerSec)).toFixed(2)),
-      decompressVsLibrary: Number((Number(s.decompressBytesPerSec) / Number(lm.decompressBytesPerSec)).toFixed(2)),
+      compressVsLibrary: ratio(Number(lm.compressSeconds), enc.wallSeconds),
+      decompressVsLibrary: ratio(Number(lm.decompressSeconds), dec.wallSeconds),
+      ...(enc.cpuSeconds && dec.cpuSeconds
+        ? {
+            compressCpuSeconds: Number(enc.cpuSeconds.toFixed(2)),
+            decompressCpuSeconds: Number(dec.cpuSeconds.toFixed(2)),
+            compressVsLibraryCpu: ratio(Number(lm.compressCpuSeconds), enc.cpuSeconds),
+            decompressVsLibraryCpu: ratio(Number(lm.decompressCpuSeconds), dec.cpuSeconds),
+          }
+        : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
