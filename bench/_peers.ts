@@ -21,11 +21,11 @@ export function peerUnavailable(script: string, modules: string[]): string | und
 }
 
 /** Runs ../shared/peers/SCRIPT ARGS... with Debian's Python. */
-export function runPeer(script: string, args: string[], modules: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): PeerOutcome {
+export function runPeer(script: string, args: string[], modules: string[], options: { timeoutMs?: number } = {}): PeerOutcome {
   const missing = peerUnavailable(script, modules);
   if (missing) return { ok: false, skipped: missing };
   const t0 = performance.now();
-  const r = spawnSync(peerPython, [shared('peers', script)!, ...args], { encoding: 'utf8', timeout: options.timeoutMs, env: options.env ?? process.env });
+  const r = spawnSync(peerPython, [shared('peers', script)!, ...args], { encoding: 'utf8', timeout: options.timeoutMs });
   const wallSeconds = (performance.now() - t0) / 1000;
   if (r.error) return { ok: false, skipped: `${script} did not finish: ${String(r.error)}` };
   if (r.status !== 0) return { ok: false, skipped: `${script} exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split('\n').pop()}` };

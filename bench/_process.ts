@@ -28,14 +28,15 @@ function newestSource(dir: string): number {
   return t;
 }
 
+let checkedStale = false;
+
 /** Throws when dist/ is missing; warns on stderr (once) when it is older than src/. */
-let checked = false;
 export function requireBuiltCli(bench: string): string {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build it with npm run build:ts`);
-  if (!checked && statSync(cliPath).mtimeMs < newestSource(join(projectRoot, 'src'))) {
+  if (!checkedStale && statSync(cliPath).mtimeMs < newestSource(join(projectRoot, 'src'))) {
     process.stderr.write(`${bench}: dist/ is older than src/; run npm run build:ts to time the current code\n`);
   }
-  checked = true;
+  checkedStale = true;
   return cliPath;
 }
 
