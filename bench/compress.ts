@@ -1,41 +1,38 @@
 /**
- * `npm run bench -- compress [CHUNKS] [WORKERS] [CHECKPOINT]`: bytes per second through `compressAudio`
- * and `decompressAudio` with the d=64 model (4 layers, 8 heads; random weights unless a checkpoint is
- * given) at sequence length 2048 on WORKERS threads (default 2), on CHUNKS x 2048 8-bit samples of FSDD
- * speech converted as LMIC does (default 64 chunks, 131 KB, 16 s of 8 kHz audio; synthetic speech-like
- * audio when ../shared is absent). Two cases:
- * - `lm` (cold): one call each, as `wavelm compress` / `decompress` run, starting the workers and building
- *   the model in each;
+ * `npm run bench -- compress [CHUNKS] [WORKERS] [CHECKPOINT]`: bytes per second through `compressAudio` and
+ * `decompressAudio` with the d=64 model (4 layers, 8 heads) at sequence length 2048 on WORKERS threads (default 2),
+ * on CHUNKS x 2048 8-bit samples of FSDD speech converted as LMIC does (default 64 chunks, 131 KB, 16 s of 8 kHz
+ * audio; synthetic speech-like audio when ../shared is absent). The model is a real safetensors checkpoint, as a
+ * user's is: CHECKPOINT (a run directory, checkpoint or model.safetensors), else one that `wavelm train` writes
+ * at the start of the run (one step on FSDD, or on the embedded samples when ../shared is absent). Cases:
+ * - `lm` (cold): one call each, as `wavelm compress` / `decompress` run, starting the workers and loading the
+ *   model in each;
  * - `lm-warm`: on a runner opened beforehand, as `wavelm eval` and batch compression keep one open;
- * - `cli` (with a CHECKPOINT, once `npm ci` has built dist/): `wavelm compress` and `wavelm decompress` as
- *   processes on the same audio as a WAV file, timed from process start to exit (Node start-up, model
- *   load, workers, coding, writing): what a user sees.
+ * - `cli` (needs dist/, which `npm ci` builds): `wavelm compress -m CHECKPOINT` and `wavelm decompress` as
+ *   processes on the same audio as a WAV file, timed from process start to exit (Node start-up, reading the
+ *   checkpoint, workers, coding, writing): what a user sees, with its speed as a share of the `lm` row's.
  * Also the entropy coder alone (quantisation + range coding, no model), LMIC's bitwise coder, and the
  * predictor alone on one thread, for comparison. This machine's speed drifts by up to ±20% between
  * minutes, so compare figures taken in the same run.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { compressAudio, decompressAudio, type CompressionModel } from '../src/compress/archive.js';
-import { loadCompressionModel, weightsSha256, configSha256 } from '../src/compress/model.js';
+import { join } from 'node:path';
+import { compressAudio, decompressAudio } from '../src/compress/archive.js';
+import { loadCompressionModel, type LoadedCompressionModel } from '../src/compress/model.js';
 import { pcmLayout } from '../src/compress/wav-layout.js';
 import { findSymbol, quantizeProbs, RangeDecoder, RangeEncoder } from '../src/compress/range-coder.js';
 import { LmicEncoder, normalizePdfForArithmeticCoding } from '../src/compress/lmic-coder.js';
-import { resolveWorkerModule } from '../src/engine/pool.js';
 import { ChunkRunner, makePredictor } from '../src/compress/parallel.js';
-import { createAudioTransformerConfig, countParams, initParams } from '../src/model/transformer.js';
 import type { BenchResult } from './run.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { lastJson, requireBuiltCli, runWavelm } from './_process.js';
+import { projectRoot, shared } from './_util.js';
 
 function speechU8(samples: number): { data: Uint8Array; source: string } {
-  const dir = join(process.env.WAVELM_SHARED ?? resolve(here, '..', '..', 'shared'), 'data', 'speech', 'fsdd', 'recordings');
+  const dir = shared('data', 'speech', 'fsdd', 'recordings');
   const out = new Uint8Array(samples);
   let n = 0;
-  if (existsSync(dir)) {
+  if (dir) {
     for (const f of readdirSync(dir).sort()) {
       const b = new Uint8Array(readFileSync(join(dir, f)));
       const l = pcmLayout(b, f);
@@ -113,23 +110,31 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
   const { data: samples, source } = speechU8(chunks * seqLen);
   yield coderOnly(samples);
   const input = wavU8(samples, 8000);
-  let model: CompressionModel;
-  let label: string;
-  if (ckpt) {
-    model = loadCompressionModel(ckpt);
-    label = ckpt;
-  } else {
-    const config = createAudioTransformerConfig({ bitDepth: 8 });
-    const params = initParams(config, 1);
-    model = {
-      spec: { module: resolveWorkerModule(new URL('../src/compress/checkpoint-predictor.js', import.meta.url)), exportName: 'predictorFromSeed', args: { config, seed: 1, capacity: seqLen } },
-      vocabSize: 256,
-      weightsSha256: weightsSha256(params),
-      configSha256: configSha256(config),
-      name: 'random d=64',
-    };
-    label = `random d=64 L=4 (${countParams(config)} params)`;
+  requireBuiltCli('compress');
+  const trainDir = ckpt ? undefined : mkdtempSync(join(tmpdir(), 'wavelm-bench-compress-'));
+  try {
+    const checkpoint = ckpt ? { path: ckpt, label: ckpt } : trainCheckpoint(trainDir!);
+    let lm: BenchResult | undefined;
+    for await (const row of coding(loadCompressionModel(checkpoint.path), checkpoint.label, samples, input, source, seqLen, workers)) {
+      if (row.case === 'lm') lm = row;
+      yield row;
+    }
+    yield cliCase(input, checkpoint.path, workers, lm!);
+  } finally {
+    if (trainDir) rmSync(trainDir, { recursive: true, force: true });
   }
+}
+
+/** A checkpoint as a user makes one: `wavelm train` for one step on real speech, into dir. */
+function trainCheckpoint(dir: string): { path: string; label: string } {
+  const fsdd = shared('data', 'speech', 'fsdd', 'recordings');
+  const files = fsdd ?? join(projectRoot, 'node_modules', 'supersonic-scsynth-samples', 'samples');
+  const run = runWavelm(['--json', 'train', '--files', files, '--conversion', 'lmic', '--steps', '1', '--batch-size', '1', '--eval-sequences', '1', '--out', dir]);
+  const r = lastJson(run.stdout);
+  return { path: dir, label: `wavelm train, 1 step on ${fsdd ? 'FSDD' : 'the embedded samples'} (${Number(r.numParams)} params)` };
+}
+
+async function* coding(model: LoadedCompressionModel, label: string, samples: Uint8Array, input: Uint8Array, source: string, seqLen: number, workers: number): AsyncGenerator<BenchResult> {
   // The model alone, one thread: what the coder adds on top of it.
   {
     const pred = await makePredictor(model.spec);
@@ -140,9 +145,13 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
     (pred as { dispose?: () => void }).dispose?.();
     yield { case: 'predictor-only', model: label, seqLen, threads: 1, tokensPerSec: Math.round((seqLen - 1) / s), vocab: p.length };
   }
+  const c0 = process.cpuUsage();
   const c = await compressAudio(input, model, { chunkLength: seqLen, workers });
+  const compressCpuSeconds = cpuSince(c0);
   const t0 = performance.now();
+  const c1 = process.cpuUsage();
   const restored = await decompressAudio(c.archive, model, { workers });
+  const decompressCpuSeconds = cpuSince(c1);
   const decS = (performance.now() - t0) / 1000;
   const common = { model: label, source, seqLen, workers, inputBytes: input.length, archiveBytes: c.archive.length };
   yield {
@@ -152,6 +161,8 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
     idealRate: Number((c.stats.idealLmBytes / c.stats.codedSamples).toFixed(4)),
     coderOverheadPct: Number((100 * (c.stats.payloadBytes / c.stats.idealLmBytes - 1)).toFixed(4)),
     ...speeds(input.length, c.stats.seconds, decS, same(restored, input)),
+    compressCpuSeconds,
+    decompressCpuSeconds,
   };
   const runner = await ChunkRunner.open(model.spec, workers);
   try {
@@ -166,8 +177,6 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
   } finally {
     await runner.close();
   }
-  const cli = join(here, '..', 'dist', 'src', 'cli', 'main.js');
-  if (ckpt && existsSync(cli)) yield cliCase(cli, input, ckpt, workers, common);
 }
 
 /** The speed fields every coding case reports. */
@@ -182,24 +191,49 @@ function speeds(bytes: number, encS: number, decS: number, roundTrip: boolean): 
   };
 }
 
+/** CPU seconds of this process since c0, worker threads included: the steadier figure on a shared machine. */
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return Number(((c.user + c.system) / 1e6).toFixed(2));
+}
+
+/** How many times faster `seconds` is than `reference` (below 1: slower), to two places. */
+function ratio(reference: number, seconds: number): number {
+  return Number((reference / seconds).toFixed(2));
+}
+
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** `wavelm compress` / `decompress` as separate processes, wall time from start to exit. */
-function cliCase(cli: string, input: Uint8Array, ckpt: string, workers: number, common: BenchResult): BenchResult {
+/**
+ * `wavelm compress` / `decompress` as separate processes, wall time from start to exit, with their speeds as a
+ * share of the `lm` row's one-call library figures (`vsLibrary`: 1 = the process costs nothing on top).
+ */
+function cliCase(input: Uint8Array, ckpt: string, workers: number, lm: BenchResult): BenchResult {
   const dir = mkdtempSync(join(tmpdir(), 'wavelm-bench-'));
   try {
     const wav = join(dir, 'in.wav');
     writeFileSync(wav, input);
-    const run = (args: string[]): number => {
-      const t0 = performance.now();
-      execFileSync(process.execPath, [cli, ...args, '--workers', String(workers), '--quiet'], { stdio: 'ignore' });
-      return (performance.now() - t0) / 1000;
+    const flags = ['-m', ckpt, '--workers', String(workers), '--quiet'];
+    const enc = runWavelm(['compress', wav, '-o', join(dir, 'a.wlm'), ...flags]);
+    const dec = runWavelm(['decompress', join(dir, 'a.wlm'), '-o', join(dir, 'out.wav'), ...flags]);
+    const s = speeds(input.length, enc.wallSeconds, dec.wallSeconds, same(new Uint8Array(readFileSync(join(dir, 'out.wav'))), input));
+    const { model, source, seqLen, inputBytes } = lm;
+    return {
+      case: 'cli', model, source, seqLen, workers, inputBytes, archiveBytes: statSync(join(dir, 'a.wlm')).size,
+      ...s,
+      compressVsLibrary: ratio(Number(lm.compressSeconds), enc.wallSeconds),
+      decompressVsLibrary: ratio(Number(lm.decompressSeconds), dec.wallSeconds),
+      ...(enc.cpuSeconds && dec.cpuSeconds
+        ? {
+            compressCpuSeconds: Number(enc.cpuSeconds.toFixed(2)),
+            decompressCpuSeconds: Number(dec.cpuSeconds.toFixed(2)),
+            compressVsLibraryCpu: ratio(Number(lm.compressCpuSeconds), enc.cpuSeconds),
+            decompressVsLibraryCpu: ratio(Number(lm.decompressCpuSeconds), dec.cpuSeconds),
+          }
+        : {}),
     };
-    const encS = run(['compress', wav, '-m', ckpt, '-o', join(dir, 'a.wlm')]);
-    const decS = run(['decompress', join(dir, 'a.wlm'), '-m', ckpt, '-o', join(dir, 'out.wav')]);
-    return { case: 'cli', ...common, ...speeds(input.length, encS, decS, same(new Uint8Array(readFileSync(join(dir, 'out.wav'))), input)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

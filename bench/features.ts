@@ -1,14 +1,27 @@
 /**
- * `npm run bench -- features [SECONDS]`: seconds of audio processed per second of wall time, on one core, for
- * librosa-default mel and MFCC at 22.05 kHz (n_fft 2048, hop 512, 128 mels), Whisper-style mel and MFCC at 16 kHz
- * (n_fft 400, hop 160, 80 mels), and resampling 44.1 -> 16 kHz (scipy resample_poly's filter, and the other qualities).
- * Input: a real recording from ../shared when present (looped to SECONDS), else a synthetic signal.
- * librosa 0.11.0 / scipy 1.10 on this machine: mel 847x (22.05 kHz), 2,121x (16 kHz); MFCC 758x, 1,397x;
- * resample_poly about 1,000x (measured on a quiet machine). Run the peer in the same minute for a fair ratio.
+ * `npm run bench -- features [SECONDS] [REPEAT]`: multiples of real time (seconds of audio per second), two ways.
+ *
+ * Kernel rows, in this process on one core: librosa-default mel and MFCC at 22.05 kHz (n_fft 2048, hop 512,
+ * 128 mels), Whisper-style mel and MFCC at 16 kHz (n_fft 400, hop 160, 80 mels), and resampling 44.1 -> 16 kHz
+ * (scipy resample_poly's filter, and the other qualities), on a real recording from ../shared looped to SECONDS
+ * (a synthetic signal when ../shared is absent). Best of REPEAT by wall time and, separately, by CPU time.
+ *
+ * `cli_*` rows, the path a user runs: `wavelm features mel|mfcc FILE -o OUT.npy --png OUT.png` and
+ * `wavelm features resample FILE --sr 16000 -o OUT.wav` spawned from the built CLI on real ../shared files
+ * (decoding, writing the .npy and PNG or WAV, and Node's start-up included), best of REPEAT, beside the same
+ * kernel on the same file's samples in this process (`kernelShare`: the part of the process's time the kernel
+ * is) and `wavelm --version` in the same run (`startupSeconds`: what any command costs before it starts).
+ *
+ * ../shared/peers has no librosa or scipy program for these cases, so no peer runs here; docs/features.md
+ * gives the Python figures measured by hand and when.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { shared } from './_util.js';
+import { bestWavelmRun, requireBuiltCli } from './_process.js';
 import type { BenchResult } from './run.js';
+import { loadAudio, toFloat32Channels } from '../src/audio/index.js';
 import { melSpectrogram, mfcc, resample, StreamingResampler, type ResampleQuality } from '../src/features/index.js';
 import { parseSafetensors } from '../src/util/safetensors.js';
 
@@ -28,52 +41,134 @@ function signal(rate: number, seconds: number): { x: Float32Array; source: strin
   return { x, source: 'synthetic' };
 }
 
-export default async function* features(args: string[]): AsyncGenerator<BenchResult> {
-  const seconds = Number(args[0] ?? 60);
-  const repeat = Number(args[1] ?? 5);
-  const peers: Record<string, number> = { mel_22k: 847, mel_16k: 2121, mfcc_22k: 758, mfcc_16k: 1397, resample_44k1_16k: 1000 };
-  const cases: [string, number, () => unknown][] = [];
+/** Best of `repeat` for wall time and, separately, for this process's CPU time: on a shared machine the CPU time
+ * is the steadier figure of what one core does; both are reported. */
+function bestTimes(repeat: number, fn: () => unknown): { wall: number; cpu: number } {
+  fn(); // warm up the JIT
+  let wall = Infinity;
+  let cpu = Infinity;
+  for (let r = 0; r < repeat; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    wall = Math.min(wall, (performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu = Math.min(cpu, (c.user + c.system) / 1e6);
+  }
+  return { wall, cpu };
+}
+
+function kernelCases(seconds: number): { cases: [string, () => unknown][]; source: string } {
   const a22 = signal(22050, seconds);
   const a16 = signal(16000, seconds);
   const a44 = signal(44100, seconds);
-  cases.push(['mel_22k', 22050, () => melSpectrogram(a22.x, { sr: 22050 })]);
-  cases.push(['mel_16k', 16000, () => melSpectrogram(a16.x, { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 })]);
-  cases.push(['mfcc_22k', 22050, () => mfcc(a22.x, { sr: 22050 })]);
-  cases.push(['mfcc_16k', 16000, () => mfcc(a16.x, { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 })]);
+  const cases: [string, () => unknown][] = [
+    ['mel_22k', () => melSpectrogram(a22.x, { sr: 22050 })],
+    ['mel_16k', () => melSpectrogram(a16.x, { sr: 16000, ...whisper })],
+    ['mfcc_22k', () => mfcc(a22.x, { sr: 22050 })],
+    ['mfcc_16k', () => mfcc(a16.x, { sr: 16000, ...whisper })],
+  ];
   for (const q of ['default', 'fast', 'best'] as ResampleQuality[]) {
-    cases.push([q === 'default' ? 'resample_44k1_16k' : `resample_44k1_16k_${q}`, 44100, () => resample(a44.x, 44100, 16000, { quality: q })]);
+    cases.push([q === 'default' ? 'resample_44k1_16k' : `resample_44k1_16k_${q}`, () => resample(a44.x, 44100, 16000, { quality: q })]);
   }
-  cases.push(['resample_44k1_16k_streaming', 44100, () => {
+  cases.push(['resample_44k1_16k_streaming', () => {
     const r = new StreamingResampler(44100, 16000);
     for (let i = 0; i < a44.x.length; i += 4096) r.push(a44.x.subarray(i, i + 4096));
     return r.flush();
   }]);
-  for (const [name, , fn] of cases) {
-    fn(); // warm up the JIT
-    // Best of `repeat` for wall time and, separately, for this process's CPU time: on a shared machine the CPU
-    // time is the steadier figure of what one core does; both are reported.
-    let bestWall = Infinity;
-    let bestCpu = Infinity;
-    for (let r = 0; r < repeat; r++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      fn();
-      const wall = (performance.now() - t0) / 1000;
-      const c = process.cpuUsage(c0);
-      bestWall = Math.min(bestWall, wall);
-      bestCpu = Math.min(bestCpu, (c.user + c.system) / 1e6);
+  return { cases, source: a22.source };
+}
+
+const whisper = { nFft: 400, hopLength: 160, nMels: 80 };
+const whisperArgs = ['--n-fft', '400', '--hop-length', '160', '--n-mels', '80'];
+
+interface CliCase {
+  name: string;
+  /** The input, as parts of a path under ../shared. */
+  file: string[];
+  /** `wavelm` arguments after the input path, given the output directory. */
+  args: (input: string, dir: string) => string[];
+  /** The same computation on the decoded mono samples, in this process. */
+  kernel: (y: Float32Array, sr: number) => unknown;
+}
+
+const spectral = (kind: 'mel' | 'mfcc', extra: string[] = []) => (input: string, dir: string): string[] =>
+  ['features', kind, input, ...extra, '-o', join(dir, `${kind}.npy`), '--png', join(dir, `${kind}.png`)];
+
+const cliCases: CliCase[] = [
+  { name: 'cli_mel_22k', file: ['fixtures', 'mel', 'lj22k.wav'], args: spectral('mel'), kernel: (y, sr) => melSpectrogram(y, { sr }) },
+  { name: 'cli_mel_16k', file: ['fixtures', 'mel', 'sb16k.wav'], args: spectral('mel', whisperArgs), kernel: (y, sr) => melSpectrogram(y, { sr, ...whisper }) },
+  { name: 'cli_mfcc_22k', file: ['fixtures', 'mel', 'lj22k.wav'], args: spectral('mfcc'), kernel: (y, sr) => mfcc(y, { sr }) },
+  { name: 'cli_mfcc_16k', file: ['fixtures', 'mel', 'sb16k.wav'], args: spectral('mfcc', whisperArgs), kernel: (y, sr) => mfcc(y, { sr, ...whisper }) },
+  // A longer file, in FLAC: decoding is a larger part of the work than for the short WAVs.
+  { name: 'cli_mel_24k_flac', file: ['data', 'encoded', 'test_24k.flac'], args: spectral('mel'), kernel: (y, sr) => melSpectrogram(y, { sr }) },
+  {
+    name: 'cli_resample_44k1_16k',
+    file: ['data', 'music', 'sms-tools', 'sounds', 'cello-double-2.wav'],
+    args: (input, dir) => ['features', 'resample', input, '--sr', '16000', '-o', join(dir, 'out16k.wav')],
+    kernel: (y, sr) => resample(y, sr, 16000),
+  },
+];
+
+/** A file's samples as `wavelm features` reads them: the mean of its channels. */
+async function monoOf(path: string): Promise<{ y: Float32Array; sr: number }> {
+  const audio = await loadAudio(path);
+  const chans = toFloat32Channels(audio);
+  if (chans.length === 1) return { y: chans[0]!, sr: audio.sampleRate };
+  const y = new Float32Array(audio.frames);
+  for (let i = 0; i < audio.frames; i++) y[i] = chans.reduce((s, c) => s + c[i]!, 0) / chans.length;
+  return { y, sr: audio.sampleRate };
+}
+
+async function* cliRows(repeat: number): AsyncGenerator<BenchResult> {
+  requireBuiltCli('features');
+  const startup = bestWavelmRun(repeat, () => ['--version']);
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-bench-features-'));
+  try {
+    for (const c of cliCases) {
+      const input = shared(...c.file);
+      if (!input) {
+        yield { case: c.name, skipped: `../shared/${c.file.join('/')} is missing` };
+        continue;
+      }
+      const { y, sr } = await monoOf(input);
+      const audioSeconds = y.length / sr;
+      const kernel = bestTimes(repeat, () => c.kernel(y, sr));
+      const proc = bestWavelmRun(repeat, () => c.args(input, dir));
+      yield {
+        case: c.name,
+        file: c.file.at(-1),
+        audioSeconds: Number(audioSeconds.toFixed(2)),
+        processSeconds: Number(proc.wallSeconds.toFixed(3)),
+        realtime: Math.round(audioSeconds / proc.wallSeconds),
+        ...(proc.cpuSeconds ? { processCpuSeconds: Number(proc.cpuSeconds.toFixed(2)), realtimeCpu: Math.round(audioSeconds / proc.cpuSeconds) } : {}),
+        kernelSeconds: Number(kernel.wall.toFixed(4)),
+        kernelRealtime: Math.round(audioSeconds / kernel.wall),
+        kernelRealtimeCpu: Math.round(audioSeconds / kernel.cpu),
+        kernelShare: Number((kernel.wall / proc.wallSeconds).toFixed(3)),
+        startupSeconds: Number(startup.wallSeconds.toFixed(3)),
+        ...(startup.cpuSeconds ? { startupCpuSeconds: Number(startup.cpuSeconds.toFixed(2)) } : {}),
+      };
     }
-    const realtime = seconds / bestWall;
-    const realtimeCpu = seconds / bestCpu;
-    const peer = peers[name];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function* features(args: string[]): AsyncGenerator<BenchResult> {
+  const seconds = Number(args[0] ?? 60);
+  const repeat = Number(args[1] ?? 5);
+  const { cases, source } = kernelCases(seconds);
+  for (const [name, fn] of cases) {
+    const t = bestTimes(repeat, fn);
     yield {
       case: name,
       audioSeconds: seconds,
-      wallSeconds: Number(bestWall.toFixed(4)),
-      realtime: Math.round(realtime),
-      realtimeCpu: Math.round(realtimeCpu),
-      ...(peer ? { peerRealtime: peer, vsPeer: Number((realtime / peer).toFixed(2)), vsPeerCpu: Number((realtimeCpu / peer).toFixed(2)) } : {}),
-      source: a22.source,
+      wallSeconds: Number(t.wall.toFixed(4)),
+      realtime: Math.round(seconds / t.wall),
+      realtimeCpu: Math.round(seconds / t.cpu),
+      source,
     };
   }
+  yield* cliRows(repeat);
 }
