@@ -65,6 +65,7 @@ export function stage3(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
   const S16 = <usize>s << 4;
   const k1 = <usize>m * S16;
   const k2 = 2 * k1;
+  const o2 = 2 * S16;
   const c3 = f64x2.splat(C3);
   const s3 = f64x2.splat(S3);
   const ns3 = f64x2.splat(-S3);
@@ -96,7 +97,7 @@ export function stage3(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
       v128.store(o, f64x2.add(ar, sr));
       v128.store(o, f64x2.add(ai, si), PLANE);
       storeTwiddled(o + S16, f64x2.add(mr, nr), f64x2.add(mi, ni), w1r, w1i);
-      storeTwiddled(o + 2 * S16, f64x2.sub(mr, nr), f64x2.sub(mi, ni), w2r, w2i);
+      storeTwiddled(o + o2, f64x2.sub(mr, nr), f64x2.sub(mi, ni), w2r, w2i);
       q16 += 16;
     } while (q16 < S16);
     twp += 64;
@@ -111,6 +112,8 @@ export function stage4(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
   const k1 = <usize>m * S16;
   const k2 = 2 * k1;
   const k3 = 3 * k1;
+  const o2 = 2 * S16;
+  const o3 = 3 * S16;
   let inBase = src;
   let outBase = dst;
   let twp = tw;
@@ -145,8 +148,8 @@ export function stage4(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
       v128.store(o, f64x2.add(s02r, s13r));
       v128.store(o, f64x2.add(s02i, s13i), PLANE);
       storeTwiddled(o + S16, f64x2.add(d02r, d13r), f64x2.add(d02i, d13i), w1r, w1i);
-      storeTwiddled(o + 2 * S16, f64x2.sub(s02r, s13r), f64x2.sub(s02i, s13i), w2r, w2i);
-      storeTwiddled(o + 3 * S16, f64x2.sub(d02r, d13r), f64x2.sub(d02i, d13i), w3r, w3i);
+      storeTwiddled(o + o2, f64x2.sub(s02r, s13r), f64x2.sub(s02i, s13i), w2r, w2i);
+      storeTwiddled(o + o3, f64x2.sub(d02r, d13r), f64x2.sub(d02i, d13i), w3r, w3i);
       q16 += 16;
     } while (q16 < S16);
     twp += 96;
@@ -162,6 +165,9 @@ export function stage5(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
   const k2 = 2 * k1;
   const k3 = 3 * k1;
   const k4 = 4 * k1;
+  const o2 = 2 * S16;
+  const o3 = 3 * S16;
+  const o4 = 4 * S16;
   const c51 = f64x2.splat(C51);
   const c52 = f64x2.splat(C52);
   const s51 = f64x2.splat(S51);
@@ -213,9 +219,9 @@ export function stage5(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
       v128.store(o, f64x2.add(f64x2.add(ar, s14r), s23r));
       v128.store(o, f64x2.add(f64x2.add(ai, s14i), s23i), PLANE);
       storeTwiddled(o + S16, f64x2.add(m1r, n1r), f64x2.add(m1i, n1i), w1r, w1i);
-      storeTwiddled(o + 2 * S16, f64x2.add(m2r, n2r), f64x2.add(m2i, n2i), w2r, w2i);
-      storeTwiddled(o + 3 * S16, f64x2.sub(m2r, n2r), f64x2.sub(m2i, n2i), w3r, w3i);
-      storeTwiddled(o + 4 * S16, f64x2.sub(m1r, n1r), f64x2.sub(m1i, n1i), w4r, w4i);
+      storeTwiddled(o + o2, f64x2.add(m2r, n2r), f64x2.add(m2i, n2i), w2r, w2i);
+      storeTwiddled(o + o3, f64x2.sub(m2r, n2r), f64x2.sub(m2i, n2i), w3r, w3i);
+      storeTwiddled(o + o4, f64x2.sub(m1r, n1r), f64x2.sub(m1i, n1i), w4r, w4i);
       q16 += 16;
     } while (q16 < S16);
     twp += 128;
