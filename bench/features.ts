@@ -6,8 +6,11 @@
  * librosa 0.11.0 / scipy 1.10 on this machine: mel 847x (22.05 kHz), 2,121x (16 kHz); MFCC 758x, 1,397x;
  * resample_poly about 1,000x (measured on a quiet machine). Run the peer in the same minute for a fair ratio.
  */
-import { readFileSync } from 'node:fs';
-import { shared } from './_util.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { projectRoot, shared } from './_util.js';
 import type { BenchResult } from './run.js';
 import { melSpectrogram, mfcc, resample, StreamingResampler, type ResampleQuality } from '../src/features/index.js';
 import { parseSafetensors } from '../src/util/safetensors.js';
@@ -29,6 +32,11 @@ function signal(rate: number, seconds: number): { x: Float32Array; source: strin
 }
 
 export default async function* features(args: string[]): AsyncGenerator<BenchResult> {
+  const against = args.indexOf('--against');
+  if (against >= 0) {
+    yield* againstRevision(args[against + 1] ?? 'HEAD', Number(args[0] ?? 60), Number(args[1] ?? 5));
+    return;
+  }
   const seconds = Number(args[0] ?? 60);
   const repeat = Number(args[1] ?? 5);
   const peers: Record<string, number> = { mel_22k: 847, mel_16k: 2121, mfcc_22k: 758, mfcc_16k: 1397, resample_44k1_16k: 1000 };
@@ -76,4 +84,96 @@ export default async function* features(args: string[]): AsyncGenerator<BenchRes
       source: a22.source,
     };
   }
+}
+
+type FeaturesModule = typeof import('../src/features/index.js');
+
+/**
+ * `npm run bench -- features SECONDS REPEAT --against REV`: this tree's src/ against REV's (git archive into .tmp/),
+ * for kernel changes. In one process, old and new library calls alternate (best of REPEAT each); then the CLI
+ * (`wavelm features mel|mfcc|resample` on a WAV file) is spawned from both trees, alternating, and the outputs are
+ * compared byte for byte. Reports ratios new / old (below 1: the new tree is faster).
+ */
+async function* againstRevision(rev: string, seconds: number, repeat: number): AsyncGenerator<BenchResult> {
+  const dir = join(projectRoot, '.tmp', `bench-against-${rev.replace(/[^\w.-]/g, '_')}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const git = spawnSync('sh', ['-c', 'git archive "$0" src | tar -x -C "$1"', rev, dir], { cwd: projectRoot, encoding: 'utf8' });
+  if (git.status !== 0) throw new Error(`bench features --against: cannot extract ${rev}: ${git.stderr}`);
+  const trees: [string, string][] = [['old', dir], ['new', projectRoot]];
+  const lib: Record<string, FeaturesModule> = {};
+  for (const [name, root] of trees) lib[name] = (await import(pathToFileURL(join(root, 'src/features/index.ts')).href)) as FeaturesModule;
+  const a22 = signal(22050, seconds).x;
+  const a16 = signal(16000, seconds).x;
+  const a44 = signal(44100, seconds).x;
+  const cases: [string, (F: FeaturesModule) => unknown][] = [
+    ['mel_22k', (F) => F.melSpectrogram(a22, { sr: 22050 })],
+    ['mel_16k', (F) => F.melSpectrogram(a16, { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 })],
+    ['mfcc_22k', (F) => F.mfcc(a22, { sr: 22050 })],
+    ['mfcc_16k', (F) => F.mfcc(a16, { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 })],
+    ['stft_16k', (F) => F.stft(a16, { nFft: 400, hopLength: 160 })],
+    ['istft_16k', (F) => {
+      const st = F.stft(a16.subarray(0, 16000 * 10), { nFft: 400, hopLength: 160 });
+      return F.istft(st.re, st.im, { nFft: 400, hopLength: 160 });
+    }],
+    ['griffinlim_5s', (F) => F.griffinLim(F.spectrogram(a22.subarray(0, 22050 * 5)), { nIter: 8 })],
+    ['resample_44k1_16k', (F) => F.resample(a44, 44100, 16000)],
+    ['resample_16k_44k1', (F) => F.resample(a16, 16000, 44100)],
+  ];
+  for (const [name, fn] of cases) {
+    const best: Record<string, { wall: number; cpu: number }> = {};
+    for (const [tree] of trees) {
+      fn(lib[tree]!); // warm up the JIT and the caches of plans and wasm instances
+      best[tree] = { wall: Infinity, cpu: Infinity };
+    }
+    for (let r = 0; r < repeat; r++) {
+      for (const [tree] of r % 2 === 0 ? trees : [...trees].reverse()) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        fn(lib[tree]!);
+        const wall = (performance.now() - t0) / 1000;
+        const c = process.cpuUsage(c0);
+        const b = best[tree]!;
+        b.wall = Math.min(b.wall, wall);
+        b.cpu = Math.min(b.cpu, (c.user + c.system) / 1e6);
+      }
+    }
+    yield { case: `${name}_vs_${rev}`, audioSeconds: seconds, oldWall: round4(best.old!.wall), newWall: round4(best.new!.wall), ratioWall: round4(best.new!.wall / best.old!.wall), ratioCpu: round4(best.new!.cpu / best.old!.cpu) };
+  }
+  yield* cliAgainst(rev, dir, a16, Math.max(3, Math.ceil(repeat / 2)));
+}
+
+/** The CLI spawned from both trees on one WAV file, alternating; outputs compared byte for byte. */
+async function* cliAgainst(rev: string, oldRoot: string, x: Float32Array, repeat: number): AsyncGenerator<BenchResult> {
+  const { encodeWav } = await import('../src/audio/wav.js');
+  const work = join(oldRoot, 'io');
+  mkdirSync(work, { recursive: true });
+  const wav = join(work, 'in.wav');
+  writeFileSync(wav, encodeWav({ sampleRate: 16000, channels: 1, frames: x.length, sampleType: 'float32', bitsPerSample: 32, samples: x }));
+  const commands: [string, string[]][] = [
+    ['mel', ['features', 'mel', wav, '--n-fft', '400', '--hop-length', '160', '--n-mels', '80']],
+    ['mfcc', ['features', 'mfcc', wav, '--n-fft', '400', '--hop-length', '160', '--n-mels', '80']],
+    ['resample', ['features', 'resample', wav, '--sr', '44100', '--bits', 'float']],
+  ];
+  for (const [name, args] of commands) {
+    const best: Record<string, number> = { old: Infinity, new: Infinity };
+    const outputs: Record<string, Buffer> = {};
+    for (let r = 0; r < repeat; r++) {
+      for (const tree of r % 2 === 0 ? ['old', 'new'] : ['new', 'old']) {
+        const out = join(work, `${name}-${tree}.${name === 'resample' ? 'wav' : 'npy'}`);
+        const main = join(tree === 'old' ? oldRoot : projectRoot, 'src/cli/main.ts');
+        const t0 = performance.now();
+        const p = spawnSync(process.execPath, ['--import', 'tsx', main, ...args, '-o', out], { cwd: projectRoot, encoding: 'utf8' });
+        const wall = (performance.now() - t0) / 1000;
+        if (p.status !== 0) throw new Error(`wavelm ${args.join(' ')} (${tree}) failed: ${p.stderr}`);
+        best[tree] = Math.min(best[tree]!, wall);
+        outputs[tree] = readFileSync(out);
+      }
+    }
+    yield { case: `cli_${name}_vs_${rev}`, audioSeconds: x.length / 16000, oldWall: round4(best.old!), newWall: round4(best.new!), ratioWall: round4(best.new! / best.old!), sameOutput: outputs.old!.equals(outputs.new!) };
+  }
+}
+
+function round4(v: number): number {
+  return Number(v.toFixed(4));
 }
