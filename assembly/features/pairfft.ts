@@ -8,6 +8,8 @@
 
 /** Bytes from a vector's real parts to its imaginary parts (and, for the output, on to the power spectrum). */
 export const PLANE: usize = 65536;
+/** Bytes from the first raw frame to the second (each up to 4096 f64). */
+export const FRAME_B: usize = 32768;
 
 // Butterfly constants as src/features/fft.ts computes them in JavaScript (Math.cos and Math.sin there), written
 // out so that AssemblyScript's own Math cannot round them differently.
@@ -17,6 +19,10 @@ const C51: f64 = 0.30901699437494745; // cos(2 pi / 5)
 const C52: f64 = -0.8090169943749473; // cos(4 pi / 5)
 const S51: f64 = 0.9510565162951535; // sin(2 pi / 5)
 const S52: f64 = 0.5877852522924732; // sin(4 pi / 5)
+
+// A constant read from memory, not written inline: the optimizer would otherwise put a v128.const at each use
+// inside the loop, which V8 rebuilds on every iteration (measurably slower than one register).
+const HALF = memory.data<f64>([0.5, 0.5]);
 
 /** Stores y * w (complex) at addr (re) and addr + PLANE (im), the output twiddle of every Stockham stage. */
 // @ts-ignore: decorator
@@ -233,20 +239,23 @@ export function stage5(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
 
 /**
  * Windowing and real-to-complex packing of both frames: point j of the h-point complex vector at dst is
- * (win[2j] * x[2j], win[2j+1] * x[2j+1]) with x = (ya, yb) lane by lane; win holds each value splatted.
+ * (win[2j] * x[2j], win[2j+1] * x[2j+1]) with x lane by lane the f64 frames at y and y + FRAME_B; win holds each
+ * value splatted.
  */
-export function fill(h: u32, ya: usize, yb: usize, win: usize, dst: usize): void {
-  const end = <usize>h << 4;
-  let j16: usize = 0;
-  let w32 = win;
+export function fill(h: u32, y: usize, win: usize, dst: usize): void {
+  const end = y + (<usize>h << 4);
+  let yp = y;
+  let dp = dst;
+  let wp = win;
   do {
-    const even = f64x2.replace_lane(v128.load64_splat(ya + j16), 1, load<f64>(yb + j16));
-    const odd = f64x2.replace_lane(v128.load64_splat(ya + j16, 8), 1, load<f64>(yb + j16, 8));
-    v128.store(dst + j16, f64x2.mul(even, v128.load(w32)));
-    v128.store(dst + j16, f64x2.mul(odd, v128.load(w32, 16)), PLANE);
-    j16 += 16;
-    w32 += 32;
-  } while (j16 < end);
+    const even = f64x2.replace_lane(v128.load64_splat(yp), 1, load<f64>(yp, FRAME_B));
+    const odd = f64x2.replace_lane(v128.load64_splat(yp, 8), 1, load<f64>(yp, FRAME_B + 8));
+    v128.store(dp, f64x2.mul(even, v128.load(wp)));
+    v128.store(dp, f64x2.mul(odd, v128.load(wp, 16)), PLANE);
+    yp += 16;
+    dp += 16;
+    wp += 32;
+  } while (yp < end);
 }
 
 /**
@@ -255,7 +264,7 @@ export function fill(h: u32, ya: usize, yb: usize, win: usize, dst: usize): void
  * ptw holds the splatted twiddles exp(-2 pi i k / 2h), 32 bytes per k.
  */
 export function post(src: usize, ptw: usize, h: u32, out: usize): void {
-  const half = f64x2.splat(0.5);
+  const half = v128.load(HALF);
   let k: u32 = 0;
   do {
     const a = src + (<usize>(k == h ? 0 : k) << 4);

@@ -20,7 +20,8 @@ const REGION_A = 0;
 const REGION_B = 2 * H;
 const REGION_OUT = 4 * H;
 const REGION_YA = 7 * H;
-const REGION_YB = 7 * H + H / 2;
+/** The second frame, where fill() reads it (FRAME_B in assembly/features/pairfft.ts). */
+const REGION_YB = REGION_YA + H / 2;
 const REGION_WIN = 8 * H;
 const REGION_TW = 9 * H;
 /** Largest complex half-length the fixed regions hold (n_fft = 2 * MAX_HALF). */
@@ -178,7 +179,7 @@ export class PairRealFFT {
 
   run(): void {
     const base = this.base;
-    this.k.fill(this.n / 2, base + REGION_YA, base + REGION_YB, base + REGION_WIN, base + REGION_A);
+    this.k.fill(this.n / 2, base + REGION_YA, base + REGION_WIN, base + REGION_A);
     let src = base + REGION_A;
     let dst = base + REGION_B;
     for (const st of this.stages) {

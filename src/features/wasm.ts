@@ -33,7 +33,8 @@ export interface FeatureKernels {
   readonly stage3: StageKernel;
   readonly stage4: StageKernel;
   readonly stage5: StageKernel;
-  fill(h: number, ya: number, yb: number, win: number, dst: number): void;
+  /** Frame B is read at y + 32768. */
+  fill(h: number, y: number, win: number, dst: number): void;
   post(src: number, ptw: number, h: number, out: number): void;
   mel(w: number, start: number, off: number, nMels: number, pow: number, out: number): void;
   dct(src: number, basis: number, out: number, nIn: number, nOut: number, tb: number): void;
