@@ -20,9 +20,11 @@ const C52: f64 = -0.8090169943749473; // cos(4 pi / 5)
 const S51: f64 = 0.9510565162951535; // sin(2 pi / 5)
 const S52: f64 = 0.5877852522924732; // sin(4 pi / 5)
 
-// A constant read from memory, not written inline: the optimizer would otherwise put a v128.const at each use
-// inside the loop, which V8 rebuilds on every iteration (measurably slower than one register).
+// Vector constants are read from memory once per call: written inline, the optimizer puts a v128.const at every use
+// inside the loops (V8 then builds it there each time) instead of keeping it in one register.
 const HALF = memory.data<f64>([0.5, 0.5]);
+const RADIX3 = memory.data<f64>([C3, C3, S3, S3, -S3, -S3]);
+const RADIX5 = memory.data<f64>([C51, C51, C52, C52, S51, S51, S52, S52, 0, 0]);
 
 /** Stores y * w (complex) at addr (re) and addr + PLANE (im), the output twiddle of every Stockham stage. */
 // @ts-ignore: decorator
@@ -72,9 +74,9 @@ export function stage3(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
   const k1 = <usize>m * S16;
   const k2 = 2 * k1;
   const o2 = 2 * S16;
-  const c3 = f64x2.splat(C3);
-  const s3 = f64x2.splat(S3);
-  const ns3 = f64x2.splat(-S3);
+  const c3 = v128.load(RADIX3);
+  const s3 = v128.load(RADIX3, 16);
+  const ns3 = v128.load(RADIX3, 32);
   let inBase = src;
   let outBase = dst;
   let twp = tw;
@@ -174,11 +176,11 @@ export function stage5(src: usize, dst: usize, tw: usize, m: u32, s: u32): void 
   const o2 = 2 * S16;
   const o3 = 3 * S16;
   const o4 = 4 * S16;
-  const c51 = f64x2.splat(C51);
-  const c52 = f64x2.splat(C52);
-  const s51 = f64x2.splat(S51);
-  const s52 = f64x2.splat(S52);
-  const zero = f64x2.splat(0);
+  const c51 = v128.load(RADIX5);
+  const c52 = v128.load(RADIX5, 16);
+  const s51 = v128.load(RADIX5, 32);
+  const s52 = v128.load(RADIX5, 48);
+  const zero = v128.load(RADIX5, 64);
   let inBase = src;
   let outBase = dst;
   let twp = tw;
