@@ -4,8 +4,9 @@
 // j sums the products of taps 8i + 2j + l in i order; the output is ((a0 + a1) + (a2 + a3)), lane 0 plus lane 1.
 export function poly(x: usize, b: usize, out: usize, n: u32, ph: u32, iLow: u32, up: u32, dq: u32, dr: u32, k8: u32): void {
   const branchBytes = <usize>k8 << 3;
+  if (n == 0) return;
   let o = out;
-  for (let t: u32 = 0; t < n; t++) {
+  do {
     let ba = b + <usize>ph * branchBytes;
     const bend = ba + branchBytes;
     let xa = x + (<usize>iLow << 3);
@@ -30,5 +31,5 @@ export function poly(x: usize, b: usize, out: usize, n: u32, ph: u32, iLow: u32,
       ph -= up;
       iLow++;
     }
-  }
+  } while (--n != 0);
 }
