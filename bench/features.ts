@@ -89,8 +89,8 @@ export default async function* features(args: string[]): AsyncGenerator<BenchRes
 type FeaturesModule = typeof import('../src/features/index.js');
 
 /**
- * `npm run bench -- features SECONDS REPEAT --against REV`: this tree's src/ against REV's (git archive into .tmp/),
- * for kernel changes. In one process, old and new library calls alternate (best of REPEAT each); then the CLI
+ * `npm run bench -- features SECONDS REPEAT --against REV`: this tree's src/ and kernels against REV's (extracted with
+ * git archive into .tmp/ and built there), for kernel changes. In one process, old and new library calls alternate (best of REPEAT each); then the CLI
  * (`wavelm features mel|mfcc|resample` on a WAV file) is spawned from both trees, alternating, and the outputs are
  * compared byte for byte. Reports ratios new / old (below 1: the new tree is faster).
  */
@@ -98,8 +98,11 @@ async function* againstRevision(rev: string, seconds: number, repeat: number): A
   const dir = join(projectRoot, '.tmp', `bench-against-${rev.replace(/[^\w.-]/g, '_')}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const git = spawnSync('sh', ['-c', 'git archive "$0" src | tar -x -C "$1"', rev, dir], { cwd: projectRoot, encoding: 'utf8' });
+  // REV's package.json makes REV's tree its own package root, so it loads the kernels built here from REV's assembly/.
+  const git = spawnSync('sh', ['-c', 'git archive "$0" package.json src assembly scripts | tar -x -C "$1"', rev, dir], { cwd: projectRoot, encoding: 'utf8' });
   if (git.status !== 0) throw new Error(`bench features --against: cannot extract ${rev}: ${git.stderr}`);
+  const build = spawnSync(process.execPath, ['scripts/build-wasm.mjs'], { cwd: dir, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`bench features --against: cannot build ${rev}'s kernels: ${build.stderr}`);
   const trees: [string, string][] = [['old', dir], ['new', projectRoot]];
   const lib: Record<string, FeaturesModule> = {};
   for (const [name, root] of trees) lib[name] = (await import(pathToFileURL(join(root, 'src/features/index.ts')).href)) as FeaturesModule;
