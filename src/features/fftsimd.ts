@@ -207,7 +207,7 @@ export class SimdDct {
   private readonly outPtr: number;
 
   private constructor(private readonly nIn: number, private readonly nOut: number, basis: Float64Array, k: FeatureKernels) {
-    this.basisPtr = Math.ceil(k.base / 64) * 64;
+    this.basisPtr = k.base;
     this.srcPtr = this.basisPtr + Math.ceil((nIn * nOut * 8) / 64) * 64;
     this.outPtr = this.srcPtr + nIn * DCT_BLOCK * 8;
     ensureMemory(k.memory, this.outPtr + nOut * DCT_BLOCK * 8);

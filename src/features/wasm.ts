@@ -27,7 +27,7 @@ export type StageKernel = (src: number, dst: number, tw: number, m: number, s: n
 /** An instance's exports, typed (see assembly/features/ for what each computes). */
 export interface FeatureKernels {
   readonly memory: WasmMemory;
-  /** First byte free for the caller's layout (16-byte aligned). */
+  /** First byte free for the caller's layout, at a cache line (64 bytes): the kernels read 64-byte blocks. */
   readonly base: number;
   readonly stage2: StageKernel;
   readonly stage3: StageKernel;
@@ -74,7 +74,7 @@ export function featureKernels(): FeatureKernels | undefined {
   const fn = <F>(name: string): F => e[name] as F;
   return {
     memory: e.memory as WasmMemory,
-    base: Math.ceil(fn<() => number>('heapBase')() / 16) * 16,
+    base: Math.ceil(fn<() => number>('heapBase')() / 64) * 64,
     stage2: fn('stage2'),
     stage3: fn('stage3'),
     stage4: fn('stage4'),
