@@ -14,11 +14,15 @@
  *
  * ../shared/peers has no librosa or scipy program for these cases, so no peer runs here; docs/features.md
  * gives the Python figures measured by hand and when.
+ *
+ * `--against REV` compares this tree's kernels with REV's instead (see againstRevision).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shared } from './_util.js';
+import { pathToFileURL } from 'node:url';
+import { projectRoot, shared } from './_util.js';
 import { bestWavelmRun, requireBuiltCli } from './_process.js';
 import type { BenchResult } from './run.js';
 import { loadAudio, toFloat32Channels } from '../src/audio/index.js';
@@ -156,6 +160,11 @@ async function* cliRows(repeat: number): AsyncGenerator<BenchResult> {
 }
 
 export default async function* features(args: string[]): AsyncGenerator<BenchResult> {
+  const against = args.indexOf('--against');
+  if (against >= 0) {
+    yield* againstRevision(args[against + 1] ?? 'HEAD', Number(args[0] ?? 60), Number(args[1] ?? 5));
+    return;
+  }
   const seconds = Number(args[0] ?? 60);
   const repeat = Number(args[1] ?? 5);
   const { cases, source } = kernelCases(seconds);
@@ -171,4 +180,99 @@ export default async function* features(args: string[]): AsyncGenerator<BenchRes
     };
   }
   yield* cliRows(repeat);
+}
+
+type FeaturesModule = typeof import('../src/features/index.js');
+
+/**
+ * `npm run bench -- features SECONDS REPEAT --against REV`: this tree's src/ and kernels against REV's (extracted with
+ * git archive into .tmp/ and built there), for kernel changes. In one process, old and new library calls alternate (best of REPEAT each); then the CLI
+ * (`wavelm features mel|mfcc|resample` on a WAV file) is spawned from both trees, alternating, and the outputs are
+ * compared byte for byte. Reports ratios new / old (below 1: the new tree is faster).
+ */
+async function* againstRevision(rev: string, seconds: number, repeat: number): AsyncGenerator<BenchResult> {
+  const dir = join(projectRoot, '.tmp', `bench-against-${rev.replace(/[^\w.-]/g, '_')}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // REV's package.json makes REV's tree its own package root, so it loads the kernels built here from REV's assembly/.
+  const git = spawnSync('sh', ['-c', 'git archive "$0" package.json src assembly scripts | tar -x -C "$1"', rev, dir], { cwd: projectRoot, encoding: 'utf8' });
+  if (git.status !== 0) throw new Error(`bench features --against: cannot extract ${rev}: ${git.stderr}`);
+  const build = spawnSync(process.execPath, ['scripts/build-wasm.mjs'], { cwd: dir, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`bench features --against: cannot build ${rev}'s kernels: ${build.stderr}`);
+  const trees: [string, string][] = [['old', dir], ['new', projectRoot]];
+  const lib: Record<string, FeaturesModule> = {};
+  for (const [name, root] of trees) lib[name] = (await import(pathToFileURL(join(root, 'src/features/index.ts')).href)) as FeaturesModule;
+  const a22 = signal(22050, seconds).x;
+  const a16 = signal(16000, seconds).x;
+  const a44 = signal(44100, seconds).x;
+  const cases: [string, (F: FeaturesModule) => unknown][] = [
+    ['mel_22k', (F) => F.melSpectrogram(a22, { sr: 22050 })],
+    ['mel_16k', (F) => F.melSpectrogram(a16, { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 })],
+    ['mfcc_22k', (F) => F.mfcc(a22, { sr: 22050 })],
+    ['mfcc_16k', (F) => F.mfcc(a16, { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 })],
+    ['stft_16k', (F) => F.stft(a16, { nFft: 400, hopLength: 160 })],
+    ['istft_16k', (F) => {
+      const st = F.stft(a16.subarray(0, 16000 * 10), { nFft: 400, hopLength: 160 });
+      return F.istft(st.re, st.im, { nFft: 400, hopLength: 160 });
+    }],
+    ['griffinlim_5s', (F) => F.griffinLim(F.spectrogram(a22.subarray(0, 22050 * 5)), { nIter: 8 })],
+    ['resample_44k1_16k', (F) => F.resample(a44, 44100, 16000)],
+    ['resample_16k_44k1', (F) => F.resample(a16, 16000, 44100)],
+  ];
+  for (const [name, fn] of cases) {
+    const best: Record<string, { wall: number; cpu: number }> = {};
+    for (const [tree] of trees) {
+      fn(lib[tree]!); // warm up the JIT and the caches of plans and wasm instances
+      best[tree] = { wall: Infinity, cpu: Infinity };
+    }
+    for (let r = 0; r < repeat; r++) {
+      for (const [tree] of r % 2 === 0 ? trees : [...trees].reverse()) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        fn(lib[tree]!);
+        const wall = (performance.now() - t0) / 1000;
+        const c = process.cpuUsage(c0);
+        const b = best[tree]!;
+        b.wall = Math.min(b.wall, wall);
+        b.cpu = Math.min(b.cpu, (c.user + c.system) / 1e6);
+      }
+    }
+    yield { case: `${name}_vs_${rev}`, audioSeconds: seconds, oldWall: round4(best.old!.wall), newWall: round4(best.new!.wall), ratioWall: round4(best.new!.wall / best.old!.wall), ratioCpu: round4(best.new!.cpu / best.old!.cpu) };
+  }
+  yield* cliAgainst(rev, dir, a16, Math.max(3, Math.ceil(repeat / 2)));
+}
+
+/** The CLI spawned from both trees on one WAV file, alternating; outputs compared byte for byte. */
+async function* cliAgainst(rev: string, oldRoot: string, x: Float32Array, repeat: number): AsyncGenerator<BenchResult> {
+  const { encodeWav } = await import('../src/audio/wav.js');
+  const work = join(oldRoot, 'io');
+  mkdirSync(work, { recursive: true });
+  const wav = join(work, 'in.wav');
+  writeFileSync(wav, encodeWav({ sampleRate: 16000, channels: 1, frames: x.length, sampleType: 'float32', bitsPerSample: 32, samples: x }));
+  const commands: [string, string[]][] = [
+    ['mel', ['features', 'mel', wav, '--n-fft', '400', '--hop-length', '160', '--n-mels', '80']],
+    ['mfcc', ['features', 'mfcc', wav, '--n-fft', '400', '--hop-length', '160', '--n-mels', '80']],
+    ['resample', ['features', 'resample', wav, '--sr', '44100', '--bits', 'float']],
+  ];
+  for (const [name, args] of commands) {
+    const best: Record<string, number> = { old: Infinity, new: Infinity };
+    const outputs: Record<string, Buffer> = {};
+    for (let r = 0; r < repeat; r++) {
+      for (const tree of r % 2 === 0 ? ['old', 'new'] : ['new', 'old']) {
+        const out = join(work, `${name}-${tree}.${name === 'resample' ? 'wav' : 'npy'}`);
+        const main = join(tree === 'old' ? oldRoot : projectRoot, 'src/cli/main.ts');
+        const t0 = performance.now();
+        const p = spawnSync(process.execPath, ['--import', 'tsx', main, ...args, '-o', out], { cwd: projectRoot, encoding: 'utf8' });
+        const wall = (performance.now() - t0) / 1000;
+        if (p.status !== 0) throw new Error(`wavelm ${args.join(' ')} (${tree}) failed: ${p.stderr}`);
+        best[tree] = Math.min(best[tree]!, wall);
+        outputs[tree] = readFileSync(out);
+      }
+    }
+    yield { case: `cli_${name}_vs_${rev}`, audioSeconds: x.length / 16000, oldWall: round4(best.old!), newWall: round4(best.new!), ratioWall: round4(best.new! / best.old!), sameOutput: outputs.old!.equals(outputs.new!) };
+  }
+}
+
+function round4(v: number): number {
+  return Number(v.toFixed(4));
 }

@@ -10,7 +10,7 @@
  * no discarded outputs), in float64, whatever the input type.
  */
 import { ConfigError } from '../util/errors.js';
-import { polyKernel, type PolyKernel } from './simd.js';
+import { ensureMemory, featureKernels, type FeatureKernels } from './wasm.js';
 
 export type ResampleQuality = 'fast' | 'default' | 'best';
 export type FloatArray = Float32Array | Float64Array;
@@ -202,26 +202,27 @@ function scalarKernel(d: ResampleDesign, x: FloatArray, base: number, nIn: numbe
  * results do not depend on how a stream was chunked.
  */
 class PolyRunner {
-  private readonly k: PolyKernel | undefined;
+  private readonly k: FeatureKernels | undefined;
   private readonly block: number;
   private readonly xCap: number;
+  private readonly branchPtr: number;
   private readonly xPtr: number;
   private readonly outPtr: number;
   private mem64: Float64Array | undefined;
 
   constructor(readonly d: ResampleDesign) {
-    this.k = d.up === 1 && d.down === 1 ? undefined : polyKernel();
+    this.k = d.up === 1 && d.down === 1 ? undefined : featureKernels();
     const perOut = Math.ceil(d.down / d.up);
     this.block = Math.max(256, Math.min(8192, Math.floor(2 ** 20 / perOut)));
     this.xCap = (this.block - 1) * perOut + 2 + d.stride;
-    this.xPtr = d.branches.byteLength;
+    // Memory from the kernels' base: the branches, then the input window, then the outputs.
+    this.branchPtr = this.k?.base ?? 0;
+    this.xPtr = this.branchPtr + d.branches.byteLength;
     this.outPtr = this.xPtr + this.xCap * 8;
     if (this.k) {
-      const bytes = this.outPtr + this.block * 8;
-      const have = this.k.memory.buffer.byteLength;
-      if (bytes > have) this.k.memory.grow(Math.ceil((bytes - have) / 65536));
+      ensureMemory(this.k.memory, this.outPtr + this.block * 8);
       this.mem64 = new Float64Array(this.k.memory.buffer);
-      this.mem64.set(d.branches, 0);
+      this.mem64.set(d.branches, this.branchPtr / 8);
     }
   }
 
@@ -255,7 +256,7 @@ class PolyRunner {
       const avail = Math.min(iEnd, nIn) - iLow;
       mem.set(x.subarray(iLow - base, iLow - base + avail), xSlot);
       if (iEnd - iLow > avail) mem.fill(0, xSlot + avail, xSlot + (iEnd - iLow));
-      this.k.poly(this.xPtr, 0, this.outPtr, me - mb, ph, 0, d.up, dq, dr, d.stride);
+      this.k.poly(this.xPtr, this.branchPtr, this.outPtr, me - mb, ph, 0, d.up, dq, dr, d.stride);
       out.set(mem.subarray(outSlot, outSlot + (me - mb)), outOff + (mb - m0));
     }
     scalarKernel(d, x, base, nIn, mB, m1, out, outOff + (mB - m0));
