@@ -1,5 +1,13 @@
 /** Worker for bench/codec.ts: a full-size random-weight EnCodec model per worker; encodes or decodes a synthetic clip. */
-import { EncodecModel, ENCODEC_24KHZ, ENCODEC_48KHZ, randomTensors, wasmOps, weightsFromTensors, type EncodedAudio } from '../src/codec/index.js';
+import {
+  EncodecModel,
+  ENCODEC_24KHZ,
+  ENCODEC_48KHZ,
+  randomTensors,
+  wasmOps,
+  weightsFromTensors,
+  type EncodedAudio,
+} from '../src/codec/index.js';
 
 export interface CodecBenchInit {
   model: '24k' | '48k';
@@ -38,7 +46,8 @@ export function init(d: CodecBenchInit): void {
 export function run(t: CodecBenchTask): number {
   const m = model!;
   const n = Math.round(m.sampleRate * t.seconds);
-  if (t.op === 'encode' || !encoded) encoded = m.encode({ data: synth(m.sampleRate, m.channels, t.seconds), channels: m.channels, length: n }, t.bandwidth);
+  if (t.op === 'encode' || !encoded)
+    encoded = m.encode({ data: synth(m.sampleRate, m.channels, t.seconds), channels: m.channels, length: n }, t.bandwidth);
   if (t.op === 'decode') m.decode(encoded);
   return n;
 }

@@ -14,9 +14,11 @@ export type PeerOutcome = { ok: true; stdout: string; wallSeconds: number } | { 
 /** Why the peer cannot run (script or Python modules missing), or undefined when it can. */
 export function peerUnavailable(script: string, modules: string[]): string | undefined {
   if (!shared('peers', script)) return `../shared/peers/${script} is missing`;
-  if (!existsSync(peerPython)) return `${peerPython} is missing (apt-get install -y python3 ${modules.map((m) => `python3-${m}`).join(' ')})`;
+  if (!existsSync(peerPython))
+    return `${peerPython} is missing (apt-get install -y python3 ${modules.map((m) => `python3-${m}`).join(' ')})`;
   const r = spawnSync(peerPython, ['-c', modules.map((m) => `import ${m}`).join('; ')], { encoding: 'utf8' });
-  if (r.status !== 0) return `${peerPython} cannot import ${modules.join(', ')} (apt-get install -y ${modules.map((m) => `python3-${m}`).join(' ')})`;
+  if (r.status !== 0)
+    return `${peerPython} cannot import ${modules.join(', ')} (apt-get install -y ${modules.map((m) => `python3-${m}`).join(' ')})`;
   return undefined;
 }
 
@@ -28,6 +30,7 @@ export function runPeer(script: string, args: string[], modules: string[], optio
   const r = spawnSync(peerPython, [shared('peers', script)!, ...args], { encoding: 'utf8', timeout: options.timeoutMs });
   const wallSeconds = (performance.now() - t0) / 1000;
   if (r.error) return { ok: false, skipped: `${script} did not finish: ${String(r.error)}` };
-  if (r.status !== 0) return { ok: false, skipped: `${script} exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split('\n').pop()}` };
+  if (r.status !== 0)
+    return { ok: false, skipped: `${script} exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split('\n').pop()}` };
   return { ok: true, stdout: r.stdout, wallSeconds };
 }

@@ -61,7 +61,12 @@ function childrenCpuSeconds(): number | undefined {
 export function runWavelm(args: string[], options: { timeoutMs?: number } = {}): ProcessRun {
   const cpu0 = childrenCpuSeconds();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: options.timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    timeout: options.timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpu1 = childrenCpuSeconds();
   if (r.status !== 0) {
@@ -72,7 +77,10 @@ export function runWavelm(args: string[], options: { timeoutMs?: number } = {}):
 }
 
 /** The fastest of `repeat` runs by wall time and, separately, by CPU time (the steadier figure on a shared machine). */
-export function bestWavelmRun(repeat: number, args: () => string[]): { wallSeconds: number; cpuSeconds: number | undefined; stdout: string } {
+export function bestWavelmRun(
+  repeat: number,
+  args: () => string[],
+): { wallSeconds: number; cpuSeconds: number | undefined; stdout: string } {
   let best: ProcessRun | undefined;
   let cpu: number | undefined;
   for (let i = 0; i < repeat; i++) {
@@ -86,7 +94,11 @@ export function bestWavelmRun(repeat: number, args: () => string[]): { wallSecon
 
 /** The last JSON object a `wavelm --json ...` run printed on stdout. */
 export function lastJson(stdout: string): Record<string, unknown> {
-  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`no JSON result in wavelm's output: ${stdout.slice(-300)}`);
   return JSON.parse(line) as Record<string, unknown>;
 }

@@ -99,7 +99,13 @@ function coderOnly(tokens: Uint8Array): BenchResult {
   for (let i = 0; i < n; i++) lm.encode(normalizePdfForArithmeticCoding(p), tokens[i]!);
   lm.terminate();
   const lmicS = (performance.now() - t0) / 1000;
-  return { case: 'coder-only', tokens: tokens.length, rangeEncodeTokensPerSec: Math.round(tokens.length / encS), rangeDecodeTokensPerSec: Math.round(tokens.length / decS), lmicEncodeTokensPerSec: Math.round(n / lmicS) };
+  return {
+    case: 'coder-only',
+    tokens: tokens.length,
+    rangeEncodeTokensPerSec: Math.round(tokens.length / encS),
+    rangeDecodeTokensPerSec: Math.round(tokens.length / decS),
+    lmicEncodeTokensPerSec: Math.round(n / lmicS),
+  };
 }
 
 export default async function* bench(args: string[]): AsyncGenerator<BenchResult> {
@@ -129,12 +135,35 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
 function trainCheckpoint(dir: string): { path: string; label: string } {
   const fsdd = shared('data', 'speech', 'fsdd', 'recordings');
   const files = fsdd ?? join(projectRoot, 'node_modules', 'supersonic-scsynth-samples', 'samples');
-  const run = runWavelm(['--json', 'train', '--files', files, '--conversion', 'lmic', '--steps', '1', '--batch-size', '1', '--eval-sequences', '1', '--out', dir]);
+  const run = runWavelm([
+    '--json',
+    'train',
+    '--files',
+    files,
+    '--conversion',
+    'lmic',
+    '--steps',
+    '1',
+    '--batch-size',
+    '1',
+    '--eval-sequences',
+    '1',
+    '--out',
+    dir,
+  ]);
   const r = lastJson(run.stdout);
   return { path: dir, label: `wavelm train, 1 step on ${fsdd ? 'FSDD' : 'the embedded samples'} (${Number(r.numParams)} params)` };
 }
 
-async function* coding(model: LoadedCompressionModel, label: string, samples: Uint8Array, input: Uint8Array, source: string, seqLen: number, workers: number): AsyncGenerator<BenchResult> {
+async function* coding(
+  model: LoadedCompressionModel,
+  label: string,
+  samples: Uint8Array,
+  input: Uint8Array,
+  source: string,
+  seqLen: number,
+  workers: number,
+): AsyncGenerator<BenchResult> {
   // The model alone, one thread: what the coder adds on top of it.
   {
     const pred = await makePredictor(model.spec);
@@ -173,7 +202,12 @@ async function* coding(model: LoadedCompressionModel, label: string, samples: Ui
     const t2 = performance.now();
     const back = await decompressAudio(w.archive, model, { runner });
     const decW = (performance.now() - t2) / 1000;
-    yield { case: 'lm-warm', ...common, sameArchiveAsCold: same(w.archive, c.archive), ...speeds(input.length, encW, decW, same(back, input)) };
+    yield {
+      case: 'lm-warm',
+      ...common,
+      sameArchiveAsCold: same(w.archive, c.archive),
+      ...speeds(input.length, encW, decW, same(back, input)),
+    };
   } finally {
     await runner.close();
   }
@@ -221,7 +255,13 @@ function cliCase(input: Uint8Array, ckpt: string, workers: number, lm: BenchResu
     const s = speeds(input.length, enc.wallSeconds, dec.wallSeconds, same(new Uint8Array(readFileSync(join(dir, 'out.wav'))), input));
     const { model, source, seqLen, inputBytes } = lm;
     return {
-      case: 'cli', model, source, seqLen, workers, inputBytes, archiveBytes: statSync(join(dir, 'a.wlm')).size,
+      case: 'cli',
+      model,
+      source,
+      seqLen,
+      workers,
+      inputBytes,
+      archiveBytes: statSync(join(dir, 'a.wlm')).size,
       ...s,
       compressVsLibrary: ratio(Number(lm.compressSeconds), enc.wallSeconds),
       decompressVsLibrary: ratio(Number(lm.decompressSeconds), dec.wallSeconds),

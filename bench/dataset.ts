@@ -33,7 +33,11 @@ const FIELDS: Record<string, string> = {
   chunks: 'chunks',
 };
 
-async function loaderRun(path: string, opts: LoaderOptions, minSeconds: number): Promise<{ samples: number; bytes: number; seconds: number; batches: number; bestSamplesPerS: number; bestBytesPerS: number }> {
+async function loaderRun(
+  path: string,
+  opts: LoaderOptions,
+  minSeconds: number,
+): Promise<{ samples: number; bytes: number; seconds: number; batches: number; bestSamplesPerS: number; bestBytesPerS: number }> {
   let samples = 0;
   let bytes = 0;
   let batches = 0;
@@ -69,7 +73,11 @@ async function loaderRun(path: string, opts: LoaderOptions, minSeconds: number):
 }
 
 /** Random-order batches of individual WAV files with loadAudio, zero-padded int16 (what the peer does). */
-async function wavRun(files: string[], batch: number, minSeconds: number): Promise<{ samples: number; bytes: number; seconds: number; bestBytesPerS: number; bestSamplesPerS: number }> {
+async function wavRun(
+  files: string[],
+  batch: number,
+  minSeconds: number,
+): Promise<{ samples: number; bytes: number; seconds: number; bestBytesPerS: number; bestSamplesPerS: number }> {
   let samples = 0;
   let bytes = 0;
   let bestBytesPerS = 0;
@@ -102,7 +110,12 @@ async function wavRun(files: string[], batch: number, minSeconds: number): Promi
 }
 
 /** A consumer that needs `ms` of (asynchronous) work per batch: how long does it wait for the next one? */
-async function stallRun(path: string, opts: LoaderOptions, ms: number, maxBatches: number): Promise<{ batches: number; waitsOver1ms: number; maxWaitMs: number; meanWaitMs: number }> {
+async function stallRun(
+  path: string,
+  opts: LoaderOptions,
+  ms: number,
+  maxBatches: number,
+): Promise<{ batches: number; waitsOver1ms: number; maxWaitMs: number; meanWaitMs: number }> {
   // Enough epochs for maxBatches, read ahead across epoch boundaries.
   const l = new Loader(path, { ...opts, epochs: 1_000_000 });
   const it = l[Symbol.asyncIterator]();
@@ -135,7 +148,10 @@ function warm(path: string): void {
 export default async function* dataset(args: string[]): AsyncGenerator<BenchResult> {
   const quick = args.includes('--quick');
   // --only=flac,waveform measures those fields only (default: all; --quick: waveform and flac, shorter).
-  const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const only = args
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
   const names = args.filter((a) => !a.startsWith('--'));
   const corpora = names.length > 0 ? names : Object.keys(CORPORA);
   const minSeconds = quick ? 0.5 : 2;
@@ -157,10 +173,15 @@ export default async function* dataset(args: string[]): AsyncGenerator<BenchResu
       const batch = 32;
       const wav = await wavRun(files, Math.min(batch, files.length), minSeconds);
       yield {
-        corpus, field: 'wav-files (loadAudio)', files: files.length, audio_minutes: +(seconds / 60).toFixed(2),
+        corpus,
+        field: 'wav-files (loadAudio)',
+        files: files.length,
+        audio_minutes: +(seconds / 60).toFixed(2),
         bytes_per_minute: Math.round(files.reduce((a, f) => a + statSync(f).size, 0) / (seconds / 60)),
-        samples_per_s: Math.round(wav.samples / wav.seconds), decoded_MB_per_s: +(wav.bytes / wav.seconds / 1e6).toFixed(1),
-        best_epoch_samples_per_s: Math.round(wav.bestSamplesPerS), best_epoch_MB_per_s: +(wav.bestBytesPerS / 1e6).toFixed(1),
+        samples_per_s: Math.round(wav.samples / wav.seconds),
+        decoded_MB_per_s: +(wav.bytes / wav.seconds / 1e6).toFixed(1),
+        best_epoch_samples_per_s: Math.round(wav.bestSamplesPerS),
+        best_epoch_MB_per_s: +(wav.bestBytesPerS / 1e6).toFixed(1),
       };
       const peer = shared('peers', 'peer_loader.py');
       if (peer && existsSync('/usr/bin/python3')) {
@@ -186,21 +207,46 @@ export default async function* dataset(args: string[]): AsyncGenerator<BenchResu
         for (let i = 0; i < r.numSamples; i++) blob += r.blobLength(i, 0);
         await r.close();
         warm(out);
-        const base = { corpus, field: name, spec, write_s: +writeSeconds.toFixed(2), bytes_per_minute: Math.round(built.shards[0]!.bytes / (seconds / 60)), blob_bytes: blob };
-        const variants: [string, LoaderOptions][] = name === 'flac' || name === 'opus'
-          ? [['0 workers', { workers: 0 }], ['2 workers', { workers: 2 }]]
-          : name === 'waveform'
-            ? [['checked once (default)', {}], ['checked every read', { verify: true }], ['unchecked', { verify: false }], ['checked once, reused buffers', { reuseBuffers: true }]]
-            : [['checked once (default)', {}]];
+        const base = {
+          corpus,
+          field: name,
+          spec,
+          write_s: +writeSeconds.toFixed(2),
+          bytes_per_minute: Math.round(built.shards[0]!.bytes / (seconds / 60)),
+          blob_bytes: blob,
+        };
+        const variants: [string, LoaderOptions][] =
+          name === 'flac' || name === 'opus'
+            ? [
+                ['0 workers', { workers: 0 }],
+                ['2 workers', { workers: 2 }],
+              ]
+            : name === 'waveform'
+              ? [
+                  ['checked once (default)', {}],
+                  ['checked every read', { verify: true }],
+                  ['unchecked', { verify: false }],
+                  ['checked once, reused buffers', { reuseBuffers: true }],
+                ]
+              : [['checked once (default)', {}]];
         for (const [label, v] of variants) {
           const t = await loaderRun(out, { batchSize: batch, seed: 0, order: 'random', ...v }, minSeconds);
           yield {
-            ...base, loader: label, samples_per_s: Math.round(t.samples / t.seconds), decoded_MB_per_s: +(t.bytes / t.seconds / 1e6).toFixed(1),
-            best_epoch_samples_per_s: Math.round(t.bestSamplesPerS), best_epoch_MB_per_s: +(t.bestBytesPerS / 1e6).toFixed(1),
+            ...base,
+            loader: label,
+            samples_per_s: Math.round(t.samples / t.seconds),
+            decoded_MB_per_s: +(t.bytes / t.seconds / 1e6).toFixed(1),
+            best_epoch_samples_per_s: Math.round(t.bestSamplesPerS),
+            best_epoch_MB_per_s: +(t.bestBytesPerS / 1e6).toFixed(1),
           };
         }
         if (name === 'waveform' || name === 'flac') {
-          const s = await stallRun(out, { batchSize: batch, seed: 0, workers: name === 'flac' ? 2 : 0, batchesAhead: 4 }, 5, quick ? 100 : 300);
+          const s = await stallRun(
+            out,
+            { batchSize: batch, seed: 0, workers: name === 'flac' ? 2 : 0, batchesAhead: 4 },
+            5,
+            quick ? 100 : 300,
+          );
           yield { corpus, field: name, consumer_ms_per_batch: 5, ...s };
         }
         rmSync(out);

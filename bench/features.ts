@@ -75,11 +75,14 @@ function kernelCases(seconds: number): { cases: [string, () => unknown][]; sourc
   for (const q of ['default', 'fast', 'best'] as ResampleQuality[]) {
     cases.push([q === 'default' ? 'resample_44k1_16k' : `resample_44k1_16k_${q}`, () => resample(a44.x, 44100, 16000, { quality: q })]);
   }
-  cases.push(['resample_44k1_16k_streaming', () => {
-    const r = new StreamingResampler(44100, 16000);
-    for (let i = 0; i < a44.x.length; i += 4096) r.push(a44.x.subarray(i, i + 4096));
-    return r.flush();
-  }]);
+  cases.push([
+    'resample_44k1_16k_streaming',
+    () => {
+      const r = new StreamingResampler(44100, 16000);
+      for (let i = 0; i < a44.x.length; i += 4096) r.push(a44.x.subarray(i, i + 4096));
+      return r.flush();
+    },
+  ]);
   return { cases, source: a22.source };
 }
 
@@ -96,16 +99,41 @@ interface CliCase {
   kernel: (y: Float32Array, sr: number) => unknown;
 }
 
-const spectral = (kind: 'mel' | 'mfcc', extra: string[] = []) => (input: string, dir: string): string[] =>
-  ['features', kind, input, ...extra, '-o', join(dir, `${kind}.npy`), '--png', join(dir, `${kind}.png`)];
+const spectral =
+  (kind: 'mel' | 'mfcc', extra: string[] = []) =>
+  (input: string, dir: string): string[] => [
+    'features',
+    kind,
+    input,
+    ...extra,
+    '-o',
+    join(dir, `${kind}.npy`),
+    '--png',
+    join(dir, `${kind}.png`),
+  ];
 
 const cliCases: CliCase[] = [
   { name: 'cli_mel_22k', file: ['fixtures', 'mel', 'lj22k.wav'], args: spectral('mel'), kernel: (y, sr) => melSpectrogram(y, { sr }) },
-  { name: 'cli_mel_16k', file: ['fixtures', 'mel', 'sb16k.wav'], args: spectral('mel', whisperArgs), kernel: (y, sr) => melSpectrogram(y, { sr, ...whisper }) },
+  {
+    name: 'cli_mel_16k',
+    file: ['fixtures', 'mel', 'sb16k.wav'],
+    args: spectral('mel', whisperArgs),
+    kernel: (y, sr) => melSpectrogram(y, { sr, ...whisper }),
+  },
   { name: 'cli_mfcc_22k', file: ['fixtures', 'mel', 'lj22k.wav'], args: spectral('mfcc'), kernel: (y, sr) => mfcc(y, { sr }) },
-  { name: 'cli_mfcc_16k', file: ['fixtures', 'mel', 'sb16k.wav'], args: spectral('mfcc', whisperArgs), kernel: (y, sr) => mfcc(y, { sr, ...whisper }) },
+  {
+    name: 'cli_mfcc_16k',
+    file: ['fixtures', 'mel', 'sb16k.wav'],
+    args: spectral('mfcc', whisperArgs),
+    kernel: (y, sr) => mfcc(y, { sr, ...whisper }),
+  },
   // A longer file, in FLAC: decoding is a larger part of the work than for the short WAVs.
-  { name: 'cli_mel_24k_flac', file: ['data', 'encoded', 'test_24k.flac'], args: spectral('mel'), kernel: (y, sr) => melSpectrogram(y, { sr }) },
+  {
+    name: 'cli_mel_24k_flac',
+    file: ['data', 'encoded', 'test_24k.flac'],
+    args: spectral('mel'),
+    kernel: (y, sr) => melSpectrogram(y, { sr }),
+  },
   {
     name: 'cli_resample_44k1_16k',
     file: ['data', 'music', 'sms-tools', 'sounds', 'cello-double-2.wav'],
@@ -145,7 +173,9 @@ async function* cliRows(repeat: number): AsyncGenerator<BenchResult> {
         audioSeconds: Number(audioSeconds.toFixed(2)),
         processSeconds: Number(proc.wallSeconds.toFixed(3)),
         realtime: Math.round(audioSeconds / proc.wallSeconds),
-        ...(proc.cpuSeconds ? { processCpuSeconds: Number(proc.cpuSeconds.toFixed(2)), realtimeCpu: Math.round(audioSeconds / proc.cpuSeconds) } : {}),
+        ...(proc.cpuSeconds
+          ? { processCpuSeconds: Number(proc.cpuSeconds.toFixed(2)), realtimeCpu: Math.round(audioSeconds / proc.cpuSeconds) }
+          : {}),
         kernelSeconds: Number(kernel.wall.toFixed(4)),
         kernelRealtime: Math.round(audioSeconds / kernel.wall),
         kernelRealtimeCpu: Math.round(audioSeconds / kernel.cpu),
@@ -195,11 +225,17 @@ async function* againstRevision(rev: string, seconds: number, repeat: number): A
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // REV's package.json makes REV's tree its own package root, so it loads the kernels built here from REV's assembly/.
-  const git = spawnSync('sh', ['-c', 'git archive "$0" package.json src assembly scripts | tar -x -C "$1"', rev, dir], { cwd: projectRoot, encoding: 'utf8' });
+  const git = spawnSync('sh', ['-c', 'git archive "$0" package.json src assembly scripts | tar -x -C "$1"', rev, dir], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+  });
   if (git.status !== 0) throw new Error(`bench features --against: cannot extract ${rev}: ${git.stderr}`);
   const build = spawnSync(process.execPath, ['scripts/build-wasm.mjs'], { cwd: dir, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`bench features --against: cannot build ${rev}'s kernels: ${build.stderr}`);
-  const trees: [string, string][] = [['old', dir], ['new', projectRoot]];
+  const trees: [string, string][] = [
+    ['old', dir],
+    ['new', projectRoot],
+  ];
   const lib: Record<string, FeaturesModule> = {};
   for (const [name, root] of trees) lib[name] = (await import(pathToFileURL(join(root, 'src/features/index.ts')).href)) as FeaturesModule;
   const a22 = signal(22050, seconds).x;
@@ -211,10 +247,13 @@ async function* againstRevision(rev: string, seconds: number, repeat: number): A
     ['mfcc_22k', (F) => F.mfcc(a22, { sr: 22050 })],
     ['mfcc_16k', (F) => F.mfcc(a16, { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 })],
     ['stft_16k', (F) => F.stft(a16, { nFft: 400, hopLength: 160 })],
-    ['istft_16k', (F) => {
-      const st = F.stft(a16.subarray(0, 16000 * 10), { nFft: 400, hopLength: 160 });
-      return F.istft(st.re, st.im, { nFft: 400, hopLength: 160 });
-    }],
+    [
+      'istft_16k',
+      (F) => {
+        const st = F.stft(a16.subarray(0, 16000 * 10), { nFft: 400, hopLength: 160 });
+        return F.istft(st.re, st.im, { nFft: 400, hopLength: 160 });
+      },
+    ],
     ['griffinlim_5s', (F) => F.griffinLim(F.spectrogram(a22.subarray(0, 22050 * 5)), { nIter: 8 })],
     ['resample_44k1_16k', (F) => F.resample(a44, 44100, 16000)],
     ['resample_16k_44k1', (F) => F.resample(a16, 16000, 44100)],
@@ -237,7 +276,14 @@ async function* againstRevision(rev: string, seconds: number, repeat: number): A
         b.cpu = Math.min(b.cpu, (c.user + c.system) / 1e6);
       }
     }
-    yield { case: `${name}_vs_${rev}`, audioSeconds: seconds, oldWall: round4(best.old!.wall), newWall: round4(best.new!.wall), ratioWall: round4(best.new!.wall / best.old!.wall), ratioCpu: round4(best.new!.cpu / best.old!.cpu) };
+    yield {
+      case: `${name}_vs_${rev}`,
+      audioSeconds: seconds,
+      oldWall: round4(best.old!.wall),
+      newWall: round4(best.new!.wall),
+      ratioWall: round4(best.new!.wall / best.old!.wall),
+      ratioCpu: round4(best.new!.cpu / best.old!.cpu),
+    };
   }
   yield* cliAgainst(rev, dir, a16, Math.max(3, Math.ceil(repeat / 2)));
 }
@@ -269,7 +315,14 @@ async function* cliAgainst(rev: string, oldRoot: string, x: Float32Array, repeat
         outputs[tree] = readFileSync(out);
       }
     }
-    yield { case: `cli_${name}_vs_${rev}`, audioSeconds: x.length / 16000, oldWall: round4(best.old!), newWall: round4(best.new!), ratioWall: round4(best.new! / best.old!), sameOutput: outputs.old!.equals(outputs.new!) };
+    yield {
+      case: `cli_${name}_vs_${rev}`,
+      audioSeconds: x.length / 16000,
+      oldWall: round4(best.old!),
+      newWall: round4(best.new!),
+      ratioWall: round4(best.new! / best.old!),
+      sameOutput: outputs.old!.equals(outputs.new!),
+    };
   }
 }
 

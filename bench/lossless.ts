@@ -35,7 +35,13 @@ function hasTool(tool: string): boolean {
 }
 
 /** Size and seconds of an external encoder over the files, one process per file. */
-function external(files: string[], tmp: string, encode: (f: string, out: string) => string[], tool: string, ext: string): { bytes: number; seconds: number } {
+function external(
+  files: string[],
+  tmp: string,
+  encode: (f: string, out: string) => string[],
+  tool: string,
+  ext: string,
+): { bytes: number; seconds: number } {
   let bytes = 0;
   const t0 = performance.now();
   for (const [i, f] of files.entries()) {
@@ -69,7 +75,8 @@ export default async function* lossless(args: string[]): AsyncGenerator<BenchRes
     else names.push(args[i]!);
   }
   const tools = { flac: hasTool('flac'), wavpack: hasTool('wavpack') };
-  for (const [tool, ok] of Object.entries(tools)) if (!ok) yield { skipped: tool, reason: `${tool} is not installed (Debian package ${tool})` };
+  for (const [tool, ok] of Object.entries(tools))
+    if (!ok) yield { skipped: tool, reason: `${tool} is not installed (Debian package ${tool})` };
   const cli = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
   const cliBuilt = (() => {
     try {
@@ -109,7 +116,9 @@ export default async function* lossless(args: string[]): AsyncGenerator<BenchRes
       const decS = (performance.now() - t1) / 1000;
       await runner.close();
       for (const a of archives) ours += a.length;
-      const flac = tools.flac ? external(files, tmp, (f, out) => ['-8', '--no-padding', '-s', '-f', '-o', out, f], 'flac', 'flac') : undefined;
+      const flac = tools.flac
+        ? external(files, tmp, (f, out) => ['-8', '--no-padding', '-s', '-f', '-o', out, f], 'flac', 'flac')
+        : undefined;
       const wavpack = tools.wavpack ? external(files, tmp, (f, out) => ['-hhx', '-q', '-y', f, '-o', out], 'wavpack', 'wv') : undefined;
       const ofFlac = (b: number): number | null => (flac ? Number(((100 * b) / flac.bytes).toFixed(2)) : null);
       const row: BenchResult = {
@@ -119,9 +128,25 @@ export default async function* lossless(args: string[]): AsyncGenerator<BenchRes
         originalBytes: original,
         level,
         workers,
-        wavelm: { bytes: ours, percent: Number(((100 * ours) / original).toFixed(2)), percentOfFlac: ofFlac(ours), roundTrip: exact, compressRealtime: Number((audio / encS).toFixed(1)), decompressRealtime: Number((audio / decS).toFixed(1)) },
-        flac: flac && { bytes: flac.bytes, percent: Number(((100 * flac.bytes) / original).toFixed(2)), realtime: Number((audio / flac.seconds).toFixed(1)) },
-        wavpack: wavpack && { bytes: wavpack.bytes, percent: Number(((100 * wavpack.bytes) / original).toFixed(2)), percentOfFlac: ofFlac(wavpack.bytes), realtime: Number((audio / wavpack.seconds).toFixed(1)) },
+        wavelm: {
+          bytes: ours,
+          percent: Number(((100 * ours) / original).toFixed(2)),
+          percentOfFlac: ofFlac(ours),
+          roundTrip: exact,
+          compressRealtime: Number((audio / encS).toFixed(1)),
+          decompressRealtime: Number((audio / decS).toFixed(1)),
+        },
+        flac: flac && {
+          bytes: flac.bytes,
+          percent: Number(((100 * flac.bytes) / original).toFixed(2)),
+          realtime: Number((audio / flac.seconds).toFixed(1)),
+        },
+        wavpack: wavpack && {
+          bytes: wavpack.bytes,
+          percent: Number(((100 * wavpack.bytes) / original).toFixed(2)),
+          percentOfFlac: ofFlac(wavpack.bytes),
+          realtime: Number((audio / wavpack.seconds).toFixed(1)),
+        },
       };
       if (cliBuilt) row.cli = cliCase(cli, dir, tmp, level, workers, audio);
       yield row;
@@ -140,5 +165,10 @@ function cliCase(cli: string, dir: string, tmp: string, level: LevelName, worker
   };
   const encS = run(['compress', dir, '--out-dir', join(tmp, 'a'), '--level', level]);
   const decS = run(['decompress', join(tmp, 'a'), '--out-dir', join(tmp, 'b')]);
-  return { compressRealtime: Number((audio / encS).toFixed(1)), decompressRealtime: Number((audio / decS).toFixed(1)), compressSeconds: Number(encS.toFixed(2)), decompressSeconds: Number(decS.toFixed(2)) };
+  return {
+    compressRealtime: Number((audio / encS).toFixed(1)),
+    decompressRealtime: Number((audio / decS).toFixed(1)),
+    compressSeconds: Number(encS.toFixed(2)),
+    decompressSeconds: Number(decS.toFixed(2)),
+  };
 }

@@ -54,7 +54,9 @@ export default async function* melinvert(args: string[]): AsyncGenerator<BenchRe
     yield { case: 'skipped', reason: 'no ../shared/data/speech/arctic' };
     return;
   }
-  const files = readdirSync(dir).filter((f) => f.endsWith('.wav')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.wav'))
+    .sort();
   const clips: { name: string; y: Float32Array; sr: number }[] = [];
   for (const f of files) {
     const a = await loadAudio(join(dir, f));

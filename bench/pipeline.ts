@@ -30,10 +30,21 @@ interface Mode {
 
 const MODES: Record<string, Mode> = {
   // LMIC's path: the first channel, audioop's 16 -> 8 bit (peer_pipeline.py's 'lmic').
-  lmic8: { options: { bitDepth: 8, conversion: 'lmic', channelMode: 'pick' }, flags: ['--conversion', 'lmic', '--channel-mode', 'pick'], peer: 'lmic' },
+  lmic8: {
+    options: { bitDepth: 8, conversion: 'lmic', channelMode: 'pick' },
+    flags: ['--conversion', 'lmic', '--channel-mode', 'pick'],
+    peer: 'lmic',
+  },
   // The float pipeline with stereo blocks of 1024 (peer_pipeline.py's 'seed16').
-  seed16: { options: { bitDepth: 16, conversion: 'seed-float', blockingSize: 1024 }, flags: ['--bit-depth', '16', '--conversion', 'seed-float', '--blocking-size', '1024'], peer: 'seed16' },
-  blocked16: { options: { bitDepth: 16, conversion: 'exact', blockingSize: 1024 }, flags: ['--bit-depth', '16', '--conversion', 'exact', '--blocking-size', '1024'] },
+  seed16: {
+    options: { bitDepth: 16, conversion: 'seed-float', blockingSize: 1024 },
+    flags: ['--bit-depth', '16', '--conversion', 'seed-float', '--blocking-size', '1024'],
+    peer: 'seed16',
+  },
+  blocked16: {
+    options: { bitDepth: 16, conversion: 'exact', blockingSize: 1024 },
+    flags: ['--bit-depth', '16', '--conversion', 'exact', '--blocking-size', '1024'],
+  },
 };
 
 async function runOnce(files: string[], opts: IteratorOptions): Promise<{ chunks: number; inputBytes: number }> {
@@ -45,7 +56,11 @@ async function runOnce(files: string[], opts: IteratorOptions): Promise<{ chunks
 }
 
 /** Best wall and best CPU seconds over `repeat` runs. */
-async function measure(repeat: number, files: string[], opts: IteratorOptions): Promise<{ wall: number; cpu: number; chunks: number; inputBytes: number }> {
+async function measure(
+  repeat: number,
+  files: string[],
+  opts: IteratorOptions,
+): Promise<{ wall: number; cpu: number; chunks: number; inputBytes: number }> {
   await runOnce(files, opts); // warm-up: page cache and JIT
   let r = { chunks: 0, inputBytes: 0 };
   let cpu = Infinity;
@@ -161,9 +176,17 @@ async function* speechCorpus(dir: string, repeat: number, withPeer: boolean): As
       // The folder, as `wavelm chunks DIR` gets it: the recursive scan is part of the work.
       const m = await measure(repeat, [fsdd], settings.options);
       yield {
-        case: 'fsdd', mode, files: files.length, inputMB: +(m.inputBytes / 1e6).toFixed(2), chunks: m.chunks,
-        seconds: +m.wall.toFixed(4), MBps: +(m.inputBytes / 1e6 / m.wall).toFixed(1), cpuMBps: +(m.inputBytes / 1e6 / m.cpu).toFixed(1),
-        target: 300, loadavg: loadAverage(), ...processes(fsdd, settings, join(dir, 'chunks.bin'), repeat, withPeer),
+        case: 'fsdd',
+        mode,
+        files: files.length,
+        inputMB: +(m.inputBytes / 1e6).toFixed(2),
+        chunks: m.chunks,
+        seconds: +m.wall.toFixed(4),
+        MBps: +(m.inputBytes / 1e6 / m.wall).toFixed(1),
+        cpuMBps: +(m.inputBytes / 1e6 / m.cpu).toFixed(1),
+        target: 300,
+        loadavg: loadAverage(),
+        ...processes(fsdd, settings, join(dir, 'chunks.bin'), repeat, withPeer),
       };
     }
   } else {
@@ -179,22 +202,43 @@ async function* longStereoFile(dir: string, repeat: number, withPeer: boolean, q
   for (const [mode, settings] of Object.entries(MODES)) {
     const m = await measure(repeat, [wav], settings.options);
     yield {
-      case: '10min-44k1-stereo-16bit', mode, inputMB: +(size / 1e6).toFixed(1), chunks: m.chunks,
-      seconds: +m.wall.toFixed(4), MBps: +(size / 1e6 / m.wall).toFixed(1), cpuMBps: +(size / 1e6 / m.cpu).toFixed(1),
-      target: 1000, loadavg: loadAverage(), ...processes(wav, settings, join(dir, 'chunks.bin'), repeat, withPeer),
+      case: '10min-44k1-stereo-16bit',
+      mode,
+      inputMB: +(size / 1e6).toFixed(1),
+      chunks: m.chunks,
+      seconds: +m.wall.toFixed(4),
+      MBps: +(size / 1e6 / m.wall).toFixed(1),
+      cpuMBps: +(size / 1e6 / m.cpu).toFixed(1),
+      target: 1000,
+      loadavg: loadAverage(),
+      ...processes(wav, settings, join(dir, 'chunks.bin'), repeat, withPeer),
     };
   }
   rmSync(wav);
   if (!quick) {
     const big = join(dir, 'two-gigabytes.wav');
     writeTestWav(big, (2e9 - 44) / (44100 * 4));
-    const child = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'run.ts'), 'pipeline', '--rss-child', big, 'lmic8'], {
-      cwd: projectRoot,
-      encoding: 'utf8',
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(projectRoot, 'bench', 'run.ts'), 'pipeline', '--rss-child', big, 'lmic8'],
+      {
+        cwd: projectRoot,
+        encoding: 'utf8',
+      },
+    );
     const line = child.stdout.trim().split('\n').pop() ?? '{}';
     const res = JSON.parse(line) as { chunks?: number; seconds?: number; peakRssMB?: number };
     const bigSize = statSync(big).size;
-    yield { case: '2GB-stream', mode: 'lmic8', inputMB: +(bigSize / 1e6).toFixed(0), chunks: res.chunks, seconds: res.seconds, MBps: res.seconds ? +(bigSize / 1e6 / res.seconds).toFixed(1) : null, peakRssMB: res.peakRssMB, target: '< 200 MB', stderr: child.status === 0 ? undefined : child.stderr.slice(-500) };
+    yield {
+      case: '2GB-stream',
+      mode: 'lmic8',
+      inputMB: +(bigSize / 1e6).toFixed(0),
+      chunks: res.chunks,
+      seconds: res.seconds,
+      MBps: res.seconds ? +(bigSize / 1e6 / res.seconds).toFixed(1) : null,
+      peakRssMB: res.peakRssMB,
+      target: '< 200 MB',
+      stderr: child.status === 0 ? undefined : child.stderr.slice(-500),
+    };
   }
 }

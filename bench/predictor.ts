@@ -61,7 +61,14 @@ async function* ab(files: string[], T: number, repeat: number): AsyncGenerator<B
     });
   }
   for (let i = 0; i < files.length; i++) {
-    yield { what: 'ab', wasm: files[i], context: T, tokens_per_s: Math.round(median(rates[i]!)), hash: hashes[i]!.toString(16), same_bits_as_first: hashes[i] === hashes[0] };
+    yield {
+      what: 'ab',
+      wasm: files[i],
+      context: T,
+      tokens_per_s: Math.round(median(rates[i]!)),
+      hash: hashes[i]!.toString(16),
+      same_bits_as_first: hashes[i] === hashes[0],
+    };
   }
   for (const pr of prs) pr.dispose();
 }
@@ -100,7 +107,13 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
       const cpu = process.cpuUsage(c0).user / 1e6;
       let h = 2166136261;
       for (const p of rows) h = fnv(h, p);
-      yield { what: 'forwardSequence', context: T, tokens_per_s: Math.round(T / sec), tokens_per_cpu_s: Math.round(T / cpu), hash: h.toString(16) };
+      yield {
+        what: 'forwardSequence',
+        context: T,
+        tokens_per_s: Math.round(T / sec),
+        tokens_per_cpu_s: Math.round(T / cpu),
+        hash: h.toString(16),
+      };
     }
   }
   pr.dispose();

@@ -55,7 +55,10 @@ export default async function* startup(args: string[]): AsyncGenerator<BenchResu
   const dir = mkdtempSync(join(tmpdir(), 'wavelm-bench-startup-'));
   try {
     const wav = join(dir, 'tone.wav');
-    writeFileSync(wav, encodeWav({ sampleRate: 16000, channels: 1, frames: 16000, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(16000) }));
+    writeFileSync(
+      wav,
+      encodeWav({ sampleRate: 16000, channels: 1, frames: 16000, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(16000) }),
+    );
     const flac = args[1] || shared('data', 'encoded', 'test_48k_stereo.flac');
     const baseline = args[2];
     const cases: Case[] = [
@@ -76,7 +79,14 @@ export default async function* startup(args: string[]): AsyncGenerator<BenchResu
     const base = median(times[0]!);
     for (let i = 0; i < cases.length; i++) {
       const m = median(times[i]!);
-      yield { case: cases[i]!.name, repeats, medianMs: +m.toFixed(1), minMs: +Math.min(...times[i]!).toFixed(1), ratioToNode: +(m / base).toFixed(2), staleDist: stale };
+      yield {
+        case: cases[i]!.name,
+        repeats,
+        medianMs: +m.toFixed(1),
+        minMs: +Math.min(...times[i]!).toFixed(1),
+        ratioToNode: +(m / base).toFixed(2),
+        staleDist: stale,
+      };
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

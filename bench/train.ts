@@ -73,10 +73,17 @@ async function measure(B: number, T: number, workers: number, steps: number): Pr
     const sec = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(c0).user / 1e6;
     return {
-      what: 'train_step', batch: B, seq: T, workers, steps,
+      what: 'train_step',
+      batch: B,
+      seq: T,
+      workers,
+      steps,
       tokens_per_s: Math.round((steps * B * T) / sec),
       tokens_per_cpu_s: Math.round((steps * B * T) / cpu),
-      ms_per_step: Math.round((sec * 1000) / steps), loss: Number(loss.toFixed(3)), peak_rss_mb: Math.round(peakRssMB()), source,
+      ms_per_step: Math.round((sec * 1000) / steps),
+      loss: Number(loss.toFixed(3)),
+      peak_rss_mb: Math.round(peakRssMB()),
+      source,
     };
   } finally {
     await tr.dispose();
@@ -96,7 +103,14 @@ async function measurePredictor(T: number): Promise<BenchResult> {
   const sec = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0).user / 1e6;
   pr.dispose();
-  return { what: 'predictor', context: T, tokens_per_s: Math.round(T / sec), tokens_per_cpu_s: Math.round(T / cpu), source, note: 'one thread; average over a full context from 0 to T tokens' };
+  return {
+    what: 'predictor',
+    context: T,
+    tokens_per_s: Math.round(T / sec),
+    tokens_per_cpu_s: Math.round(T / cpu),
+    source,
+    note: 'one thread; average over a full context from 0 to T tokens',
+  };
 }
 
 function runChild(args: string[]): BenchResult {
@@ -119,8 +133,30 @@ function cliRun(B: number, T: number, workers: number, steps: number, kernel: Be
   const out = mkdtempSync(join(tmpdir(), 'wavelm-bench-train-'));
   try {
     const run = runWavelm([
-      '--json', 'train', '--files', fsdd, '--conversion', 'lmic', '--batch-size', String(B), '--seq-len', String(T), '--steps', String(steps),
-      '--workers', String(workers), '--eval-every', '0', '--eval-sequences', '8', '--checkpoint-every', '0', '--log-every', String(steps), '--out', out,
+      '--json',
+      'train',
+      '--files',
+      fsdd,
+      '--conversion',
+      'lmic',
+      '--batch-size',
+      String(B),
+      '--seq-len',
+      String(T),
+      '--steps',
+      String(steps),
+      '--workers',
+      String(workers),
+      '--eval-every',
+      '0',
+      '--eval-sequences',
+      '8',
+      '--checkpoint-every',
+      '0',
+      '--log-every',
+      String(steps),
+      '--out',
+      out,
     ]);
     const result = lastJson(run.stdout);
     const reported = Math.round(Number(result.tokensPerSecond));
@@ -155,7 +191,12 @@ function peer(B: number, T: number, rows: Map<number, { kernel: BenchResult; cli
   const workers = Math.min(2, Math.max(1, threads));
   const pair = rows.get(workers);
   return {
-    what: 'peer_torch', batch: B, seq: T, threads, tokens_per_s: torch, paired_workers: workers,
+    what: 'peer_torch',
+    batch: B,
+    seq: T,
+    threads,
+    tokens_per_s: torch,
+    paired_workers: workers,
     kernel_vs_torch: pair ? ratio(Number(pair.kernel.tokens_per_s), torch) : undefined,
     cli_vs_torch: pair ? ratio(Number(pair.cli.tokens_per_s), torch) : undefined,
     cli_end_to_end_vs_torch: pair ? ratio(Number(pair.cli.end_to_end_tokens_per_s), torch) : undefined,
@@ -167,7 +208,10 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
   const si = args.indexOf('--steps');
   const steps = si >= 0 ? Number(args[si + 1]) : quick ? 1 : 3;
   requireBuiltCli('train');
-  for (const [B, T] of [[8, 512], [8, 2048]] as const) {
+  for (const [B, T] of [
+    [8, 512],
+    [8, 2048],
+  ] as const) {
     const timed = T === 2048 ? Math.max(1, steps - 1) : steps;
     const rows = new Map<number, { kernel: BenchResult; cli: BenchResult }>();
     for (const w of [1, 2]) {
@@ -185,5 +229,5 @@ export default async function* bench(args: string[]): AsyncGenerator<BenchResult
 if (process.argv[2] === '--child' && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [a, b, c, d] = process.argv.slice(3);
   const out = a === 'predictor' ? await measurePredictor(Number(b)) : await measure(Number(a), Number(b), Number(c), Number(d));
-  process.stdout.write(JSON.stringify(out) + '\n');
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -16,7 +16,15 @@ const targets = [
 
 mkdirSync('build', { recursive: true });
 for (const { entry, name, flags } of targets) {
-  const { error, stderr } = await asc.main([entry, '--outFile', `build/${name}.wasm`, '--textFile', `build/${name}.wat`, ...common, ...flags]);
+  const { error, stderr } = await asc.main([
+    entry,
+    '--outFile',
+    `build/${name}.wasm`,
+    '--textFile',
+    `build/${name}.wat`,
+    ...common,
+    ...flags,
+  ]);
   if (error) {
     console.error(stderr.toString());
     console.error(`build-wasm: ${error.message}`);

@@ -3,7 +3,15 @@ export * from './util/errors.js';
 export * from './util/safetensors.js';
 export * from './util/npy.js';
 export { readNpz, parseNpz, toFloat32, type NpzMember, type Float32Tensor } from './util/npz.js';
-export { resolveModelPath, resolveCheckpointPath, parseHubId, hubCachePath, ENCODEC_FILES, type HubModelId, type ResolveModelOptions } from './util/hub.js';
+export {
+  resolveModelPath,
+  resolveCheckpointPath,
+  parseHubId,
+  hubCachePath,
+  ENCODEC_FILES,
+  type HubModelId,
+  type ResolveModelOptions,
+} from './util/hub.js';
 export { importLmicParams, exportLmicParams, haikuNames, inferLmicConfig, LMIC_DEFAULT_HEADS } from './model/lmic.js';
 export type { AudioData, AudioInfo, SampleType, Samples } from './audio/types.js';
 export * from './features/index.js';

@@ -76,7 +76,8 @@ export function parseAiffLayout(src: ByteSource): AiffLayout {
     compression = fourcc(comm, 18);
   }
   if (channels === 0) throw new FormatError(`${name}: AIFF COMM declares 0 channels`, { subject: name });
-  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) throw new FormatError(`${name}: AIFF COMM declares an invalid sample rate`, { subject: name });
+  if (!(sampleRate > 0) || !Number.isFinite(sampleRate))
+    throw new FormatError(`${name}: AIFF COMM declares an invalid sample rate`, { subject: name });
   let containerBytes: number;
   switch (compression) {
     case 'NONE':
@@ -100,7 +101,10 @@ export function parseAiffLayout(src: ByteSource): AiffLayout {
       containerBytes = 1;
       break;
     default:
-      throw new UnsupportedError(`${name}: unsupported AIFF-C compression type '${compression}'; wavelm reads NONE, sowt, fl32, fl64, ulaw and alaw`, { subject: name });
+      throw new UnsupportedError(
+        `${name}: unsupported AIFF-C compression type '${compression}'; wavelm reads NONE, sowt, fl32, fl64, ulaw and alaw`,
+        { subject: name },
+      );
   }
   const blockAlign = channels * containerBytes;
   const dataOffset = ssnd.payload + 8 + be32(src.read(ssnd.payload, 4), 0);
@@ -156,7 +160,10 @@ export function readAiffFrames(src: ByteSource, l: AiffLayout, opts: ReadOptions
       samples = Int16Array.from({ length: n }, (_, i) => (at(i, 0) << 8) | at(i, 1));
       sampleType = 'int16';
     } else {
-      samples = Int32Array.from({ length: n }, (_, i) => (at(i, 0) << 24) | (at(i, 1) << 16) | (cb > 2 ? at(i, 2) << 8 : 0) | (cb > 3 ? at(i, 3) : 0));
+      samples = Int32Array.from(
+        { length: n },
+        (_, i) => (at(i, 0) << 24) | (at(i, 1) << 16) | (cb > 2 ? at(i, 2) << 8 : 0) | (cb > 3 ? at(i, 3) : 0),
+      );
       sampleType = 'int32';
     }
   }
@@ -164,7 +171,14 @@ export function readAiffFrames(src: ByteSource, l: AiffLayout, opts: ReadOptions
 }
 
 export function aiffInfo(l: AiffLayout, path: string): AudioInfo {
-  const codec = l.compression === 'NONE' || l.compression === 'twos' || l.compression === 'sowt' ? 'pcm' : l.compression.toLowerCase().startsWith('fl') ? 'float' : l.compression.toLowerCase() === 'ulaw' ? 'mulaw' : 'alaw';
+  const codec =
+    l.compression === 'NONE' || l.compression === 'twos' || l.compression === 'sowt'
+      ? 'pcm'
+      : l.compression.toLowerCase().startsWith('fl')
+        ? 'float'
+        : l.compression.toLowerCase() === 'ulaw'
+          ? 'mulaw'
+          : 'alaw';
   return {
     path,
     container: l.container,

@@ -22,7 +22,9 @@ function checkDecoded(d: Decoded, name: string, what: string): void {
   if (d.samplesDecoded === 0 && d.errors.length > 0)
     throw new FormatError(`${name}: ${what} decoding failed: ${d.errors[0]!.message}`, { subject: name });
   if (d.channelData.length === 0 || d.sampleRate === 0)
-    throw new FormatError(`${name}: ${what} stream holds no decodable audio${d.errors[0] ? ` (${d.errors[0].message})` : ''}`, { subject: name });
+    throw new FormatError(`${name}: ${what} stream holds no decodable audio${d.errors[0] ? ` (${d.errors[0].message})` : ''}`, {
+      subject: name,
+    });
 }
 
 /**
@@ -88,7 +90,9 @@ export async function flacFrameLengths(bytes: Uint8Array): Promise<number[]> {
   const start = flacAudioOffset(bytes);
   if (start < 0) return [];
   const { default: CodecParser } = await import('codec-parser');
-  const parsed = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(withFlacSentinel(bytes))] as { data: Uint8Array }[];
+  const parsed = [...new CodecParser('audio/flac', { enableFrameCRC32: false }).parseAll(withFlacSentinel(bytes))] as {
+    data: Uint8Array;
+  }[];
   const sizes = parsed.map((f) => f.data.length);
   const total = sizes.reduce((x, y) => x + y, 0);
   if (start + total > bytes.length) return [];
@@ -118,7 +122,13 @@ export function flacDeclaredFrames(head: Uint8Array): number {
  * stops quietly at a damaged frame) is an error naming how many frames were readable, or with
  * allowTruncated a warning with that count.
  */
-export function checkFlacComplete(name: string, frames: number, declared: number, firstError: string | undefined, opts: DamageOptions): void {
+export function checkFlacComplete(
+  name: string,
+  frames: number,
+  declared: number,
+  firstError: string | undefined,
+  opts: DamageOptions,
+): void {
   if (firstError === undefined && (declared === 0 || frames >= declared)) return;
   const count = declared > 0 ? `${frames} of the ${declared} frames its header declares` : `the first ${frames} frames`;
   const why = firstError !== undefined ? ` (decoder: ${firstError})` : '';
@@ -126,10 +136,17 @@ export function checkFlacComplete(name: string, frames: number, declared: number
     opts.onWarning?.(`${name}: damaged or cut FLAC stream${why}: kept ${count}`);
     return;
   }
-  throw new FormatError(`${name}: damaged or cut FLAC stream${why}: only ${count} are readable (pass allowTruncated / --allow-truncated to keep them)`, { subject: name });
+  throw new FormatError(
+    `${name}: damaged or cut FLAC stream${why}: only ${count} are readable (pass allowTruncated / --allow-truncated to keep them)`,
+    { subject: name },
+  );
 }
 
-export async function decodeFlac(bytes: Uint8Array, name: string, opts: DamageOptions = {}): Promise<{ audio: AudioData; errors: string[] }> {
+export async function decodeFlac(
+  bytes: Uint8Array,
+  name: string,
+  opts: DamageOptions = {},
+): Promise<{ audio: AudioData; errors: string[] }> {
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
   const dec = new FLACDecoder();
   await dec.ready;
@@ -240,9 +257,19 @@ export function flacStreamInfo(bytes: Uint8Array, name: string, path: string): A
   const sampleRate = (bytes[p + 10]! << 12) | (bytes[p + 11]! << 4) | (bytes[p + 12]! >> 4);
   const channels = ((bytes[p + 12]! >> 1) & 7) + 1;
   const bits = (((bytes[p + 12]! & 1) << 4) | (bytes[p + 13]! >> 4)) + 1;
-  const frames = (bytes[p + 13]! & 0x0f) * 2 ** 32 + (((bytes[p + 14]! << 24) | (bytes[p + 15]! << 16) | (bytes[p + 16]! << 8) | bytes[p + 17]!) >>> 0);
+  const frames =
+    (bytes[p + 13]! & 0x0f) * 2 ** 32 + (((bytes[p + 14]! << 24) | (bytes[p + 15]! << 16) | (bytes[p + 16]! << 8) | bytes[p + 17]!) >>> 0);
   if (sampleRate === 0) throw new FormatError(`${name}: FLAC STREAMINFO declares a sample rate of 0`, { subject: name });
-  return { path, container: 'flac', codec: 'flac', sampleRate, channels, bitsPerSample: bits, frames, durationSeconds: frames / sampleRate };
+  return {
+    path,
+    container: 'flac',
+    codec: 'flac',
+    sampleRate,
+    channels,
+    bitsPerSample: bits,
+    frames,
+    durationSeconds: frames / sampleRate,
+  };
 }
 
 export type CompressedFormat = 'flac' | 'ogg-vorbis' | 'ogg-opus' | 'mp3';
@@ -320,7 +347,12 @@ function flacToInt(d: Decoded, bits: number): AudioData {
  * of each piece, so memory stays bounded by a piece rather than the decoded file. The samples equal
  * those of a whole-file decode (the decoders are stream decoders; tests compare the two).
  */
-export async function* decodeStream(src: ByteSource, format: CompressedFormat, pieceBytes = 1 << 20, damage: DamageOptions = {}): AsyncGenerator<AudioData> {
+export async function* decodeStream(
+  src: ByteSource,
+  format: CompressedFormat,
+  pieceBytes = 1 << 20,
+  damage: DamageOptions = {},
+): AsyncGenerator<AudioData> {
   const name = src.name;
   const { dec, what } = await openDecoder(format);
   let any = false;
@@ -344,7 +376,10 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
     frames += a.frames;
     if (!shape) shape = { rate: a.sampleRate, channels: a.channels };
     else if (shape.rate !== a.sampleRate || shape.channels !== a.channels)
-      throw new UnsupportedError(`${name}: ${what} stream changes from ${shape.channels} ch ${shape.rate} Hz to ${a.channels} ch ${a.sampleRate} Hz mid-file`, { subject: name });
+      throw new UnsupportedError(
+        `${name}: ${what} stream changes from ${shape.channels} ch ${shape.rate} Hz to ${a.channels} ch ${a.sampleRate} Hz mid-file`,
+        { subject: name },
+      );
     any = true;
     return a;
   };
@@ -373,7 +408,8 @@ export async function* decodeStream(src: ByteSource, format: CompressedFormat, p
       const a = emit(d);
       if (a) yield a;
     }
-    if (!any) throw new FormatError(`${name}: ${what} stream holds no decodable audio${firstError ? ` (${firstError})` : ''}`, { subject: name });
+    if (!any)
+      throw new FormatError(`${name}: ${what} stream holds no decodable audio${firstError ? ` (${firstError})` : ''}`, { subject: name });
     if (format === 'flac') checkFlacComplete(name, frames, flacDeclaredFrames(src.read(0, 4096).slice()), firstError, damage);
   } finally {
     dec.free();
@@ -393,7 +429,8 @@ export async function* rewindow(pieces: AsyncIterable<AudioData>, frames: number
       buf = { ...p, frames, samples: new Ctor(frames * p.channels) };
       fill = 0;
     }
-    if (p.sampleType !== buf.sampleType || p.channels !== buf.channels) throw new FormatError(`audio stream changes sample type or channels mid-file`);
+    if (p.sampleType !== buf.sampleType || p.channels !== buf.channels)
+      throw new FormatError(`audio stream changes sample type or channels mid-file`);
     const ch = p.channels;
     let at = 0;
     while (at < p.frames) {

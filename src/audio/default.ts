@@ -15,12 +15,16 @@ export function defaultAudioDir(): string {
   try {
     pkgJson = createRequire(import.meta.url).resolve(`${DEFAULT_AUDIO_PACKAGE}/package.json`);
   } catch (err) {
-    throw new NotFoundError(`the default audio package ${DEFAULT_AUDIO_PACKAGE} is not installed; run npm ci (or npm install ${DEFAULT_AUDIO_PACKAGE})`, {
-      subject: DEFAULT_AUDIO_PACKAGE,
-      cause: err,
-    });
+    throw new NotFoundError(
+      `the default audio package ${DEFAULT_AUDIO_PACKAGE} is not installed; run npm ci (or npm install ${DEFAULT_AUDIO_PACKAGE})`,
+      {
+        subject: DEFAULT_AUDIO_PACKAGE,
+        cause: err,
+      },
+    );
   }
   const dir = join(dirname(pkgJson), 'samples');
-  if (!existsSync(dir)) throw new NotFoundError(`${dir}: the default audio package has no samples folder; reinstall it with npm ci`, { subject: dir });
+  if (!existsSync(dir))
+    throw new NotFoundError(`${dir}: the default audio package has no samples folder; reinstall it with npm ci`, { subject: dir });
   return dir;
 }

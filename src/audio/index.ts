@@ -5,7 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { FormatError, UnsupportedError } from '../util/errors.js';
-import { decodeFlac, decodeMp3, decodeOpus, decodeStream, decodeVorbis, flacStreamInfo, type CompressedFormat, type DamageOptions } from './decoders.js';
+import {
+  decodeFlac,
+  decodeMp3,
+  decodeOpus,
+  decodeStream,
+  decodeVorbis,
+  flacStreamInfo,
+  type CompressedFormat,
+  type DamageOptions,
+} from './decoders.js';
 import { sliceFrames } from './convert.js';
 import { aiffInfo, parseAiffLayout, readAiffFrames } from './aiff.js';
 import { parseSphereLayout, readSphereFrames, sphereInfo } from './sphere.js';
@@ -86,7 +95,8 @@ function notAudio(src: ByteSource, format: SniffedFormat): never {
 
 /** The warning for a truncated file read under allowTruncated (without it the reader has already thrown). */
 export function warnTruncated(name: string, what: string, frames: number, declared: number, opts: LoadOptions): void {
-  if (opts.allowTruncated) opts.onWarning?.(`${name}: truncated ${what} data: kept the ${frames} of ${declared} frames its header declares that are in the file`);
+  if (opts.allowTruncated)
+    opts.onWarning?.(`${name}: truncated ${what} data: kept the ${frames} of ${declared} frames its header declares that are in the file`);
 }
 
 /** Loads any supported audio file (format by content sniffing), optionally a frame range of it. */
@@ -140,7 +150,13 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<A
  * near the start costs little, and memory holds the range, not the decoded file. (There is no seeking:
  * the pieces before `start` are decoded and dropped.) The samples equal those of a whole-file decode.
  */
-async function decodeRange(src: ByteSource, format: CompressedFormat, start: number, end: number, damage: DamageOptions): Promise<AudioData> {
+async function decodeRange(
+  src: ByteSource,
+  format: CompressedFormat,
+  start: number,
+  end: number,
+  damage: DamageOptions,
+): Promise<AudioData> {
   const parts: AudioData[] = [];
   let pos = 0;
   let last: AudioData | undefined;
@@ -264,7 +280,10 @@ export async function openAudio(path: string, opts: Pick<LoadOptions, 'allowTrun
 }
 
 /** Streams a file as consecutive windows of at most `windowFrames` frames. */
-export async function* streamAudio(path: string, opts: { windowFrames?: number } & Pick<LoadOptions, 'allowTruncated' | 'onWarning'> = {}): AsyncGenerator<AudioData> {
+export async function* streamAudio(
+  path: string,
+  opts: { windowFrames?: number } & Pick<LoadOptions, 'allowTruncated' | 'onWarning'> = {},
+): AsyncGenerator<AudioData> {
   const reader = await openAudio(path, opts);
   const w = Math.max(1, opts.windowFrames ?? 1 << 16);
   try {
@@ -275,7 +294,24 @@ export async function* streamAudio(path: string, opts: { windowFrames?: number }
 }
 
 /** File extensions wavelm treats as audio when scanning folders (content still decides the format). */
-export const AUDIO_EXTENSIONS = ['.wav', '.wave', '.bwf', '.rf64', '.flac', '.ogg', '.oga', '.opus', '.mp3', '.aif', '.aiff', '.aifc', '.sph', '.nist', '.wv1', '.wv2'] as const;
+export const AUDIO_EXTENSIONS = [
+  '.wav',
+  '.wave',
+  '.bwf',
+  '.rf64',
+  '.flac',
+  '.ogg',
+  '.oga',
+  '.opus',
+  '.mp3',
+  '.aif',
+  '.aiff',
+  '.aifc',
+  '.sph',
+  '.nist',
+  '.wv1',
+  '.wv2',
+] as const;
 
 export function isAudioPath(p: string): boolean {
   const lower = p.toLowerCase();

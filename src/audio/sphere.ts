@@ -65,8 +65,11 @@ function headerSize(src: ByteSource): number {
   if (!/^\d+$/.test(text)) throw new FormatError(`${name}: SPHERE header size '${text}' is not a number`, { subject: name });
   const size = Number(text);
   if (size <= FIXED_BYTES || size > MAX_HEADER_BYTES)
-    throw new FormatError(`${name}: SPHERE header size ${size} is out of range (${FIXED_BYTES + 1}..${MAX_HEADER_BYTES} bytes)`, { subject: name });
-  if (size > src.size) throw new FormatError(`${name}: SPHERE header declares ${size} bytes but the file has only ${src.size}`, { subject: name });
+    throw new FormatError(`${name}: SPHERE header size ${size} is out of range (${FIXED_BYTES + 1}..${MAX_HEADER_BYTES} bytes)`, {
+      subject: name,
+    });
+  if (size > src.size)
+    throw new FormatError(`${name}: SPHERE header declares ${size} bytes but the file has only ${src.size}`, { subject: name });
   return size;
 }
 
@@ -85,12 +88,18 @@ export function parseSphereFields(text: string, name: string): Map<string, Spher
     if (trimmed === 'end_head') return fields;
     if (trimmed === '' || trimmed.startsWith(';')) continue;
     const m = FIELD.exec(line);
-    if (!m) throw new FormatError(`${name}: malformed SPHERE header line '${trimmed.slice(0, 60)}' (expected 'name -type value')`, { subject: name });
+    if (!m)
+      throw new FormatError(`${name}: malformed SPHERE header line '${trimmed.slice(0, 60)}' (expected 'name -type value')`, {
+        subject: name,
+      });
     const [, field, type, len, rest] = m as unknown as [string, string, string, string | undefined, string];
     if (type === 'i' || type === 'r') {
       const token = rest.trim().split(/\s|;/)[0] ?? '';
       const ok = type === 'i' ? /^[+-]?\d+$/.test(token) : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(token);
-      if (!ok) throw new FormatError(`${name}: SPHERE field ${field} has the value '${token}', not a${type === 'i' ? 'n integer' : ' number'}`, { subject: name });
+      if (!ok)
+        throw new FormatError(`${name}: SPHERE field ${field} has the value '${token}', not a${type === 'i' ? 'n integer' : ' number'}`, {
+          subject: name,
+        });
       fields.set(field, Number(token));
     } else {
       const n = Number(len);
@@ -100,20 +109,33 @@ export function parseSphereFields(text: string, name: string): Map<string, Spher
   throw new FormatError(`${name}: SPHERE header has no end_head line within its declared size`, { subject: name });
 }
 
-function intField(fields: Map<string, SphereField>, key: string, name: string, fallback: number | undefined, min: number, max: number): number | undefined {
+function intField(
+  fields: Map<string, SphereField>,
+  key: string,
+  name: string,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   const v = fields.get(key);
   if (v === undefined) return fallback;
   const n = typeof v === 'number' ? v : /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new FormatError(`${name}: SPHERE field ${key} = '${v}' is out of range (${min}..${max})`, { subject: name });
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new FormatError(`${name}: SPHERE field ${key} = '${v}' is out of range (${min}..${max})`, { subject: name });
   return n;
 }
 
 /** The coding named by sample_coding, refusing compressed variants. */
 function codingOf(value: SphereField | undefined, name: string): SphereCoding {
   if (value === undefined) return 'pcm';
-  const parts = String(value).toLowerCase().split(',').map((p) => p.trim());
+  const parts = String(value)
+    .toLowerCase()
+    .split(',')
+    .map((p) => p.trim());
   if (parts.some((p) => p.includes('shorten') || p.includes('wavpack') || p.includes('shortpack')))
-    throw new UnsupportedError(`${name}: compressed SPHERE (sample_coding '${value}') is not supported; ${SHORTEN_HELP}`, { subject: name });
+    throw new UnsupportedError(`${name}: compressed SPHERE (sample_coding '${value}') is not supported; ${SHORTEN_HELP}`, {
+      subject: name,
+    });
   switch (parts[0]) {
     case 'pcm':
     case 'linear':
@@ -126,7 +148,9 @@ function codingOf(value: SphereField | undefined, name: string): SphereCoding {
     case 'a-law':
       return 'alaw';
     default:
-      throw new UnsupportedError(`${name}: SPHERE sample_coding '${value}' is not supported; wavelm reads pcm, ulaw (mu-law) and alaw`, { subject: name });
+      throw new UnsupportedError(`${name}: SPHERE sample_coding '${value}' is not supported; wavelm reads pcm, ulaw (mu-law) and alaw`, {
+        subject: name,
+      });
   }
 }
 
@@ -137,14 +161,21 @@ function codingOf(value: SphereField | undefined, name: string): SphereCoding {
 function littleEndianOf(value: SphereField | undefined, bytes: number, name: string): boolean {
   if (bytes === 1) return true;
   if (value === undefined)
-    throw new FormatError(`${name}: ${bytes}-byte SPHERE samples without a sample_byte_format field (byte order unknown)`, { subject: name });
+    throw new FormatError(`${name}: ${bytes}-byte SPHERE samples without a sample_byte_format field (byte order unknown)`, {
+      subject: name,
+    });
   const v = String(value).trim();
   if (v.toLowerCase().startsWith('shortpack'))
-    throw new UnsupportedError(`${name}: shortpack-compressed SPHERE (sample_byte_format '${v}') is not supported; ${SHORTEN_HELP}`, { subject: name });
+    throw new UnsupportedError(`${name}: shortpack-compressed SPHERE (sample_byte_format '${v}') is not supported; ${SHORTEN_HELP}`, {
+      subject: name,
+    });
   const ascending = Array.from({ length: bytes }, (_, i) => String(i)).join('');
   if (v === ascending) return true;
   if (v === [...ascending].reverse().join('')) return false;
-  throw new UnsupportedError(`${name}: SPHERE sample_byte_format '${v}' does not fit ${bytes}-byte samples (expected ${ascending} or ${[...ascending].reverse().join('')})`, { subject: name });
+  throw new UnsupportedError(
+    `${name}: SPHERE sample_byte_format '${v}' does not fit ${bytes}-byte samples (expected ${ascending} or ${[...ascending].reverse().join('')})`,
+    { subject: name },
+  );
 }
 
 export function parseSphereLayout(src: ByteSource): SphereLayout {
@@ -154,22 +185,30 @@ export function parseSphereLayout(src: ByteSource): SphereLayout {
   const coding = codingOf(fields.get('sample_coding'), name);
   const interleaved = fields.get('channels_interleaved');
   if (interleaved !== undefined && String(interleaved).toLowerCase() === 'false')
-    throw new UnsupportedError(`${name}: SPHERE channels stored one after another (channels_interleaved FALSE) are not supported`, { subject: name });
+    throw new UnsupportedError(`${name}: SPHERE channels stored one after another (channels_interleaved FALSE) are not supported`, {
+      subject: name,
+    });
   const channels = intField(fields, 'channel_count', name, 1, 1, 65535)!;
   const bytesPerSample = intField(fields, 'sample_n_bytes', name, coding === 'pcm' ? 2 : 1, 1, 4)!;
   if (coding !== 'pcm' && bytesPerSample !== 1)
-    throw new FormatError(`${name}: SPHERE ${coding} samples must be 1 byte, the header says sample_n_bytes ${bytesPerSample}`, { subject: name });
+    throw new FormatError(`${name}: SPHERE ${coding} samples must be 1 byte, the header says sample_n_bytes ${bytesPerSample}`, {
+      subject: name,
+    });
   const rate = fields.get('sample_rate');
   if (rate === undefined) throw new FormatError(`${name}: SPHERE header has no sample_rate field`, { subject: name });
   const sampleRate = typeof rate === 'number' ? rate : Number(rate);
-  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) throw new FormatError(`${name}: SPHERE sample_rate '${rate}' is not a positive number`, { subject: name });
+  if (!(sampleRate > 0) || !Number.isFinite(sampleRate))
+    throw new FormatError(`${name}: SPHERE sample_rate '${rate}' is not a positive number`, { subject: name });
   const littleEndian = littleEndianOf(fields.get('sample_byte_format'), bytesPerSample, name);
   const blockAlign = channels * bytesPerSample;
   const available = src.size - size;
   const present = Math.floor(available / blockAlign);
   const declaredFrames = intField(fields, 'sample_count', name, present, 0, Number.MAX_SAFE_INTEGER)!;
   if (available >= 4 && latin1(src.read(size, 4)) === SHORTEN_MAGIC)
-    throw new UnsupportedError(`${name}: the SPHERE data is shorten-compressed (it starts with '${SHORTEN_MAGIC}') and is not supported; ${SHORTEN_HELP}`, { subject: name });
+    throw new UnsupportedError(
+      `${name}: the SPHERE data is shorten-compressed (it starts with '${SHORTEN_MAGIC}') and is not supported; ${SHORTEN_HELP}`,
+      { subject: name },
+    );
   const frames = Math.min(declaredFrames, present);
   return {
     coding,

@@ -57,7 +57,8 @@ function fitsRiff(headerBytes: number, dataBytes: number): boolean {
 }
 
 function checkCount(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new ConfigError(`WAV writer: ${name} must be an integer from 1 to ${max}, got ${value}`, { subject: String(value) });
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new ConfigError(`WAV writer: ${name} must be an integer from 1 to ${max}, got ${value}`, { subject: String(value) });
 }
 
 export class WavWriter {
@@ -93,12 +94,15 @@ export class WavWriter {
     checkCount('channels', options.channels, 65535);
     const float = options.float ?? false;
     const bits = float ? 32 : (options.bits ?? 16);
-    if (![8, 16, 24, 32].includes(bits)) throw new ConfigError(`WAV writer: bits must be 8, 16, 24 or 32, got ${bits}`, { subject: String(bits) });
+    if (![8, 16, 24, 32].includes(bits))
+      throw new ConfigError(`WAV writer: bits must be 8, 16, 24 or 32, got ${bits}`, { subject: String(bits) });
     const expected = options.expectedFrames ?? 0;
-    if (!Number.isSafeInteger(expected) || expected < 0) throw new ConfigError(`WAV writer: expectedFrames must be a whole number, got ${expected}`, { subject: String(expected) });
+    if (!Number.isSafeInteger(expected) || expected < 0)
+      throw new ConfigError(`WAV writer: expectedFrames must be a whole number, got ${expected}`, { subject: String(expected) });
     const extensible = options.extensible ?? (options.channels > 2 || (!float && bits > 16));
     const encoding: WavEncoding = { sampleRate: options.sampleRate, channels: options.channels, bits, float, extensible };
-    const expectedFitsRiff = options.expectedFrames !== undefined && fitsRiff(wavHeaderBytes(encoding, 'riff'), expected * wavFrameBytes(encoding));
+    const expectedFitsRiff =
+      options.expectedFrames !== undefined && fitsRiff(wavHeaderBytes(encoding, 'riff'), expected * wavFrameBytes(encoding));
     return new WavWriter(path, encoding, options.rf64 === 'auto' && !expectedFitsRiff, expected);
   }
 
@@ -115,7 +119,9 @@ export class WavWriter {
     this.openFd('write');
     const { channels } = this.encoding;
     if (samples.length % channels !== 0)
-      throw new ConfigError(`${this.path}: write takes whole frames, got ${samples.length} samples for ${channels} channels`, { subject: this.path });
+      throw new ConfigError(`${this.path}: write takes whole frames, got ${samples.length} samples for ${channels} channels`, {
+        subject: this.path,
+      });
     if (samples.length === 0) return;
     const bytes = encodeWavSamples(samples, sampleTypeOf(samples), this.encoding);
     this.headerKind(this.dataBytes + bytes.length); // refuses to pass 4 GiB without rf64 'auto'
@@ -154,11 +160,15 @@ export class WavWriter {
   private headerKind(dataBytes: number): WavHeaderKind {
     if (fitsRiff(this.headerBytes, dataBytes)) return this.reserveDs64 ? 'riff-reserve-ds64' : 'riff';
     if (this.reserveDs64) return 'rf64';
-    throw new UnsupportedError(`${this.path}: the WAV data would pass 4 GiB, more than RIFF can state; open the writer with rf64: 'auto' to write RF64`, { subject: this.path });
+    throw new UnsupportedError(
+      `${this.path}: the WAV data would pass 4 GiB, more than RIFF can state; open the writer with rf64: 'auto' to write RF64`,
+      { subject: this.path },
+    );
   }
 
   private openFd(what: string): number {
-    if (this.fd === undefined) throw new ConfigError(`${this.path}: cannot ${what}, the WAV writer is already closed`, { subject: this.path });
+    if (this.fd === undefined)
+      throw new ConfigError(`${this.path}: cannot ${what}, the WAV writer is already closed`, { subject: this.path });
     return this.fd;
   }
 

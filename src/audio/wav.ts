@@ -79,16 +79,16 @@ export interface ReadOptions {
 }
 
 const TAG_NAMES: Record<number, string> = {
-  0x0002: 'Microsoft ADPCM',
-  0x0011: 'IMA ADPCM',
-  0x0031: 'GSM 6.10',
-  0x0040: 'G.721 ADPCM',
-  0x0050: 'MPEG',
-  0x0055: 'MPEG Layer 3',
-  0x0092: 'Dolby AC3 SPDIF',
-  0x0160: 'WMA',
-  0x1610: 'AAC',
-  0xf1ac: 'FLAC',
+  2: 'Microsoft ADPCM',
+  17: 'IMA ADPCM',
+  49: 'GSM 6.10',
+  64: 'G.721 ADPCM',
+  80: 'MPEG',
+  85: 'MPEG Layer 3',
+  146: 'Dolby AC3 SPDIF',
+  352: 'WMA',
+  5648: 'AAC',
+  61868: 'FLAC',
 };
 
 function fourcc(b: Uint8Array, o: number): string {
@@ -120,7 +120,7 @@ function u64(b: Uint8Array, o: number): number {
 }
 
 function hex4(n: number): string {
-  return '0x' + n.toString(16).padStart(4, '0');
+  return `0x${n.toString(16).padStart(4, '0')}`;
 }
 
 /** True when the bytes start like a WAV file (RIFF/RIFX/RF64/BW64 + WAVE). */
@@ -131,7 +131,8 @@ export function isWav(head: Uint8Array): boolean {
 }
 
 function parseFmt(p: Uint8Array, le: boolean, name: string): WavFormat {
-  if (p.length < 14) throw new FormatError(`${name}: fmt chunk is ${p.length} bytes, shorter than the 16 a WAV format needs`, { subject: name });
+  if (p.length < 14)
+    throw new FormatError(`${name}: fmt chunk is ${p.length} bytes, shorter than the 16 a WAV format needs`, { subject: name });
   const formatTag = u16(p, 0, le);
   const channels = u16(p, 2, le);
   const sampleRate = u32(p, 4, le);
@@ -176,7 +177,9 @@ function parseFmt(p: Uint8Array, le: boolean, name: string): WavFormat {
   if (sampleRate === 0) throw new FormatError(`${name}: fmt chunk declares a sample rate of 0`, { subject: name });
   if (bitsPerSample === 0) throw new FormatError(`${name}: fmt chunk declares 0 bits per sample`, { subject: name });
   if (codec === 'float' && bitsPerSample !== 32 && bitsPerSample !== 64)
-    throw new UnsupportedError(`${name}: IEEE float WAV with ${bitsPerSample} bits per sample; only 32 and 64 are defined`, { subject: name });
+    throw new UnsupportedError(`${name}: IEEE float WAV with ${bitsPerSample} bits per sample; only 32 and 64 are defined`, {
+      subject: name,
+    });
   if ((codec === 'alaw' || codec === 'mulaw') && bitsPerSample !== 8)
     throw new UnsupportedError(`${name}: ${codec} WAV with ${bitsPerSample} bits per sample; G.711 is 8-bit`, { subject: name });
   if (bitsPerSample > 64) throw new UnsupportedError(`${name}: ${bitsPerSample}-bit PCM is not supported (at most 64)`, { subject: name });
@@ -204,7 +207,10 @@ export function parseWavLayout(input: Uint8Array | ByteSource, name?: string): W
     throw new FormatError(`${nm}: not a WAV file (${size} bytes, no RIFF header)`, { subject: nm });
   }
   const magic = fourcc(head, 0);
-  if (!isWav(head)) throw new FormatError(`${nm}: not a WAV file (starts with '${printable(head.subarray(0, 4))}', expected RIFF/RIFX/RF64 ... WAVE)`, { subject: nm });
+  if (!isWav(head))
+    throw new FormatError(`${nm}: not a WAV file (starts with '${printable(head.subarray(0, 4))}', expected RIFF/RIFX/RF64 ... WAVE)`, {
+      subject: nm,
+    });
   const container = magic === 'RIFF' ? 'wav' : magic === 'RIFX' ? 'rifx' : magic === 'RF64' ? 'rf64' : 'bw64';
   const le = container !== 'rifx';
   let riffSize = u32(head, 4, le);
@@ -263,10 +269,14 @@ export function parseWavLayout(input: Uint8Array | ByteSource, name?: string): W
   }
   if (!fmt) {
     if (fmtError) throw fmtError;
-    throw new FormatError(`${nm}: WAV file has no fmt chunk${data ? '' : ' and no data chunk'} (damaged or truncated header)`, { subject: nm });
+    throw new FormatError(`${nm}: WAV file has no fmt chunk${data ? '' : ' and no data chunk'} (damaged or truncated header)`, {
+      subject: nm,
+    });
   }
   if (!data) {
-    throw new FormatError(`${nm}: WAV file has no data chunk (header ends after ${Math.min(off, size)} of ${size} bytes; truncated?)`, { subject: nm });
+    throw new FormatError(`${nm}: WAV file has no data chunk (header ends after ${Math.min(off, size)} of ${size} bytes; truncated?)`, {
+      subject: nm,
+    });
   }
   const ba = fmt.blockAlign;
   const frames = Math.floor(data.size / ba);
@@ -411,7 +421,8 @@ function frameRange(layout: WavLayout, opts: ReadOptions, name: string): [number
   }
   const start = opts.startFrame ?? 0;
   const end = Math.min(opts.endFrame ?? total, total);
-  if (!Number.isInteger(start) || start < 0) throw new FormatError(`${name}: startFrame must be a non-negative integer, got ${start}`, { subject: name });
+  if (!Number.isInteger(start) || start < 0)
+    throw new FormatError(`${name}: startFrame must be a non-negative integer, got ${start}`, { subject: name });
   if (!Number.isInteger(end)) throw new FormatError(`${name}: endFrame must be an integer, got ${end}`, { subject: name });
   return [Math.min(start, total), Math.max(Math.min(start, total), end)];
 }
@@ -426,7 +437,12 @@ export function readWavFrames(src: ByteSource, layout: WavLayout, opts: ReadOpti
   const nbytes = n * f.blockAlign;
   let samples: Samples;
   const type = wavSampleType(f);
-  if (f.codec === 'pcm' && (type === 'int16' || type === 'int32') && f.containerBytes === (type === 'int16' ? 2 : 4) && layout.littleEndian === hostLE) {
+  if (
+    f.codec === 'pcm' &&
+    (type === 'int16' || type === 'int32') &&
+    f.containerBytes === (type === 'int16' ? 2 : 4) &&
+    layout.littleEndian === hostLE
+  ) {
     // Fast path: read straight into the sample array's memory.
     const arr = type === 'int16' ? new Int16Array(n * f.channels) : new Int32Array(n * f.channels);
     const got = src.readInto(offset, new Uint8Array(arr.buffer, 0, nbytes));
@@ -512,10 +528,15 @@ export interface WavEncoding {
 export type WavHeaderKind = 'riff' | 'riff-reserve-ds64' | 'rf64';
 
 /** The encoding encodeWav picks for `audio` under `opts`. */
-export function wavEncodingOf(audio: Pick<AudioData, 'sampleRate' | 'channels' | 'sampleType' | 'bitsPerSample'>, opts: EncodeWavOptions = {}): WavEncoding {
+export function wavEncodingOf(
+  audio: Pick<AudioData, 'sampleRate' | 'channels' | 'sampleType' | 'bitsPerSample'>,
+  opts: EncodeWavOptions = {},
+): WavEncoding {
   const st = audio.sampleType;
   const float = opts.float ?? (opts.bits === undefined && (st === 'float32' || st === 'float64'));
-  const bits = float ? 32 : (opts.bits ?? (st === 'uint8' ? 8 : st === 'int16' ? 16 : st === 'int32' ? (audio.bitsPerSample <= 24 ? 24 : 32) : 16));
+  const bits = float
+    ? 32
+    : (opts.bits ?? (st === 'uint8' ? 8 : st === 'int16' ? 16 : st === 'int32' ? (audio.bitsPerSample <= 24 ? 24 : 32) : 16));
   const extensible = opts.extensible ?? (audio.channels > 2 || (!float && bits > 16));
   return { sampleRate: audio.sampleRate, channels: audio.channels, bits, float, extensible };
 }
@@ -604,7 +625,14 @@ export function encodeWav(audio: AudioData, opts: EncodeWavOptions = {}): Uint8A
   const dataBytes = audio.frames * wavFrameBytes(enc);
   const out = new Uint8Array(header.length + dataBytes + (dataBytes & 1));
   out.set(header);
-  writeSamples(audio.samples, audio.frames * audio.channels, audio.sampleType, out.subarray(header.length, header.length + dataBytes), enc.bits, enc.float);
+  writeSamples(
+    audio.samples,
+    audio.frames * audio.channels,
+    audio.sampleType,
+    out.subarray(header.length, header.length + dataBytes),
+    enc.bits,
+    enc.float,
+  );
   return out;
 }
 
@@ -612,7 +640,12 @@ export function encodeWav(audio: AudioData, opts: EncodeWavOptions = {}): Uint8A
  * The data-chunk bytes of `count` interleaved samples of type `sampleType` in the encoding's bits.
  * When the bytes already are the samples (same width, little-endian host) the result views `samples`.
  */
-export function encodeWavSamples(samples: Samples, sampleType: SampleType, enc: Pick<WavEncoding, 'bits' | 'float'>, count = samples.length): Uint8Array {
+export function encodeWavSamples(
+  samples: Samples,
+  sampleType: SampleType,
+  enc: Pick<WavEncoding, 'bits' | 'float'>,
+  count = samples.length,
+): Uint8Array {
   if (sameBytes(sampleType, enc)) return new Uint8Array(samples.buffer, samples.byteOffset, count * (enc.bits / 8));
   const out = new Uint8Array(count * (enc.bits / 8));
   writeSamples(samples, count, sampleType, out, enc.bits, enc.float);
@@ -731,7 +764,11 @@ export function* wavWindows(src: ByteSource, layout: WavLayout, windowFrames: nu
       const at = inMemory.byteOffset + offset;
       const count = n * f.channels;
       samples =
-        width === 2 ? new Int16Array(inMemory.buffer, at, count) : width === 4 ? new Int32Array(inMemory.buffer, at, count) : inMemory.subarray(offset, offset + nbytes);
+        width === 2
+          ? new Int16Array(inMemory.buffer, at, count)
+          : width === 4
+            ? new Int32Array(inMemory.buffer, at, count)
+            : inMemory.subarray(offset, offset + nbytes);
       if (type === 'int32' && f.validBits <= 24) {
         samples = (samples as Int32Array).slice();
         justify24in32(samples);

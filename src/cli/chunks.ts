@@ -8,7 +8,7 @@ import { ConfigError, exitCodeFor, FormatError, WavelmError } from '../util/erro
 import { packageVersion } from '../util/paths.js';
 import type { ProgressSink } from '../util/progress.js';
 import type { Shard } from '../util/shards.js';
-import { action, barFor, emit, globals, warn } from './common.js';
+import { action, barFor, emit, warn } from './common.js';
 import { addShardOptions, integerOption, shardFromFlags } from './options.js';
 
 export interface PipelineFlags {
@@ -30,23 +30,39 @@ export interface PipelineFlags {
  * keep LMIC's first channel.
  */
 export function addTokenOptions(cmd: Command, defaults: { channelMode?: ChannelMode } = {}): Command {
-  return cmd
-    // choices() validates; an argParser would replace that validation, so the string is converted later.
-    .addOption(new Option('--bit-depth <bits>', 'bits per output sample: 8 (1 byte) or 16 (2 bytes, little-endian)').choices(['8', '16']).default('8'))
-    .addOption(
-      new Option('--conversion <how>', "lmic: audioop's 16->8 bit; seed-float: a numpy-style float32 round trip; exact: integer arithmetic (8-bit equals lmic)")
-        .choices(['lmic', 'seed-float', 'exact'])
-        .default('exact'),
-    )
-    .option('--blocking-size <n>', 'samples per channel in one stereo block', integerOption({ min: 1 }), 1024)
-    .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', integerOption({ min: 1 }), 2048)
-    .addOption(
-      new Option('--channel-mode <mode>', 'block: stereo as interleaved blocks; mix: down-mix to mono; pick: one channel (--channel); upmix: mono to stereo blocks')
-        .choices(['block', 'mix', 'pick', 'upmix'])
-        .default(defaults.channelMode ?? 'block'),
-    )
-    .option('--channel <i>', 'channel index for --channel-mode pick', integerOption({ min: 0 }), 0)
-    .addOption(new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes").choices(['drop', 'pad']).default('drop'));
+  return (
+    cmd
+      // choices() validates; an argParser would replace that validation, so the string is converted later.
+      .addOption(
+        new Option('--bit-depth <bits>', 'bits per output sample: 8 (1 byte) or 16 (2 bytes, little-endian)')
+          .choices(['8', '16'])
+          .default('8'),
+      )
+      .addOption(
+        new Option(
+          '--conversion <how>',
+          "lmic: audioop's 16->8 bit; seed-float: a numpy-style float32 round trip; exact: integer arithmetic (8-bit equals lmic)",
+        )
+          .choices(['lmic', 'seed-float', 'exact'])
+          .default('exact'),
+      )
+      .option('--blocking-size <n>', 'samples per channel in one stereo block', integerOption({ min: 1 }), 1024)
+      .option('--chunk-size <bytes>', 'bytes per chunk (even for 16-bit)', integerOption({ min: 1 }), 2048)
+      .addOption(
+        new Option(
+          '--channel-mode <mode>',
+          'block: stereo as interleaved blocks; mix: down-mix to mono; pick: one channel (--channel); upmix: mono to stereo blocks',
+        )
+          .choices(['block', 'mix', 'pick', 'upmix'])
+          .default(defaults.channelMode ?? 'block'),
+      )
+      .option('--channel <i>', 'channel index for --channel-mode pick', integerOption({ min: 0 }), 0)
+      .addOption(
+        new Option('--tail <how>', "each file's incomplete last chunk: drop (LMIC) or pad with zero bytes")
+          .choices(['drop', 'pad'])
+          .default('drop'),
+      )
+  );
 }
 
 /** Adds the pipeline's options to a command: the token options plus how files are read (shared with `wavelm demo`). */
@@ -106,8 +122,17 @@ export async function runChunks(
   output: ChunkOutput = { format: 'raw' },
 ): Promise<ChunksResult> {
   const t0 = performance.now();
-  const [{ customAudioBatches, emptyStats, validateAudioConfig, collectAudioFiles }, { chunkDtype, chunkSidecar, NpyChunkWriter, tokensPerChunk }, { createHash }, { BufferedWriter }] =
-    await Promise.all([import('../tokens/index.js'), import('../tokens/npy-chunks.js'), import('node:crypto'), import('../util/buffered-writer.js')]);
+  const [
+    { customAudioBatches, emptyStats, validateAudioConfig, collectAudioFiles },
+    { chunkDtype, chunkSidecar, NpyChunkWriter, tokensPerChunk },
+    { createHash },
+    { BufferedWriter },
+  ] = await Promise.all([
+    import('../tokens/index.js'),
+    import('../tokens/npy-chunks.js'),
+    import('node:crypto'),
+    import('../util/buffered-writer.js'),
+  ]);
   const stats: IteratorStats = emptyStats();
   const hash = createHash('sha256');
   const resolved = validateAudioConfig(opts).options;
@@ -156,7 +181,7 @@ export async function runChunks(
       warnings: stats.warnings,
       version: packageVersion(),
     });
-    writeFileSync(sidecar, JSON.stringify(meta, null, 2) + '\n');
+    writeFileSync(sidecar, `${JSON.stringify(meta, null, 2)}\n`);
     result.npy = { dtype: npy.dtype, shape: meta.array.shape, sidecar };
   }
   return result;
@@ -166,7 +191,10 @@ function openOut(path: string): number {
   try {
     return openSync(path, 'w');
   } catch (err) {
-    throw new WavelmError('ENOENT', `${path}: cannot write the output file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: path, cause: err });
+    throw new WavelmError('ENOENT', `${path}: cannot write the output file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      subject: path,
+      cause: err,
+    });
   }
 }
 
@@ -184,11 +212,21 @@ export function describeChunks(r: ChunksResult): string {
 export function registerChunks(program: Command): void {
   const cmd = program
     .command('chunks')
-    .description("turn audio into LMIC-style byte-token chunks (bit depth, stereo blocking, fixed-size chunks), written back to back")
+    .description('turn audio into LMIC-style byte-token chunks (bit depth, stereo blocking, fixed-size chunks), written back to back')
     .argument('[inputs...]', 'audio files or folders (searched recursively, sorted by path)')
     .option('-o, --out <file>', 'write the chunks here, back to back (omit to only count and hash them)')
-    .addOption(new Option('--format <kind>', 'raw: chunks back to back; npy: a [chunks, tokens] .npy array and OUT.json of the settings (default: npy when OUT ends in .npy)').choices(['raw', 'npy']))
-    .addOption(new Option('--npy-dtype <type>', '.npy element type: uint8 (8-bit), uint16 tokens x + 32768 or int16 samples (16-bit); default uint8 / uint16').choices(['uint8', 'int16', 'uint16']))
+    .addOption(
+      new Option(
+        '--format <kind>',
+        'raw: chunks back to back; npy: a [chunks, tokens] .npy array and OUT.json of the settings (default: npy when OUT ends in .npy)',
+      ).choices(['raw', 'npy']),
+    )
+    .addOption(
+      new Option(
+        '--npy-dtype <type>',
+        '.npy element type: uint8 (8-bit), uint16 tokens x + 32768 or int16 samples (16-bit); default uint8 / uint16',
+      ).choices(['uint8', 'int16', 'uint16']),
+    )
     .option('--default', 'use the embedded default audio (CC0 Sonic Pi samples from supersonic-scsynth-samples)');
   addShardOptions(addPipelineOptions(cmd))
     .addHelpText(
@@ -209,28 +247,53 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
   wavelm chunks node_modules/supersonic-scsynth-samples/samples --bit-depth 16 -o train.npy    # uint16 tokens, shape [chunks, 1024]`,
     )
     .action(
-      action(async (inputs: string[], flags: PipelineFlags & { out?: string; default?: boolean; format?: 'raw' | 'npy'; npyDtype?: string; numShards?: number; shardIndex?: number }, c: Command) => {
-        let all = [...inputs];
-        if (flags.default) all.push((await import('../audio/index.js')).defaultAudioDir());
-        if (all.length === 0) throw new ConfigError('give audio files or folders, or --default for the embedded audio');
-        const shard = await shardFromFlags(flags);
-        if (shard && flags.numChunks !== undefined) throw new ConfigError(`--num-chunks ${flags.numChunks} counts over all files and cannot be split into shards: leave it out with --num-shards`);
-        if (shard) all = await shardFiles(all, shard, (m) => warn(c, m));
-        const format = flags.format ?? (flags.out?.toLowerCase().endsWith('.npy') ? 'npy' : 'raw');
-        if (format === 'npy' && !flags.out) throw new ConfigError('--format npy writes a file: give -o OUT.npy');
-        if (format === 'raw' && flags.npyDtype) throw new ConfigError('--npy-dtype applies to .npy output: give -o OUT.npy or --format npy');
-        const output = format === 'npy' ? { format, dtype: flags.npyDtype } : { format };
-        const result: ChunksResult & { shard?: Shard & { files: number } } = await runChunks(all, pipelineOptions(flags), flags.out, barFor(c, { unit: 'files' }), (m) => warn(c, m), output);
-        if (shard) result.shard = { ...shard, files: all.length };
-        emit(c, result, () => (shard ? `shard ${shard.index} of ${shard.count}: ${all.length} file(s)\n` : '') + describeChunks(result));
-        // A shard may hold no files when there are more shards than files; that is no failure.
-        if (result.chunks === 0 && flags.numChunks !== 0 && !(shard && all.length === 0)) {
-          // Nothing to train or compress on is a failure, even when every file was read.
-          const why = result.skipped > 0 ? `${result.skipped} unreadable file(s) skipped` : `${result.files} file(s) hold less than one chunk`;
-          process.stderr.write(`wavelm: no chunks were produced (${why})\n`);
-          process.exitCode = exitCodeFor(new FormatError('no chunks'));
-        }
-      }),
+      action(
+        async (
+          inputs: string[],
+          flags: PipelineFlags & {
+            out?: string;
+            default?: boolean;
+            format?: 'raw' | 'npy';
+            npyDtype?: string;
+            numShards?: number;
+            shardIndex?: number;
+          },
+          c: Command,
+        ) => {
+          let all = [...inputs];
+          if (flags.default) all.push((await import('../audio/index.js')).defaultAudioDir());
+          if (all.length === 0) throw new ConfigError('give audio files or folders, or --default for the embedded audio');
+          const shard = await shardFromFlags(flags);
+          if (shard && flags.numChunks !== undefined)
+            throw new ConfigError(
+              `--num-chunks ${flags.numChunks} counts over all files and cannot be split into shards: leave it out with --num-shards`,
+            );
+          if (shard) all = await shardFiles(all, shard, (m) => warn(c, m));
+          const format = flags.format ?? (flags.out?.toLowerCase().endsWith('.npy') ? 'npy' : 'raw');
+          if (format === 'npy' && !flags.out) throw new ConfigError('--format npy writes a file: give -o OUT.npy');
+          if (format === 'raw' && flags.npyDtype)
+            throw new ConfigError('--npy-dtype applies to .npy output: give -o OUT.npy or --format npy');
+          const output = format === 'npy' ? { format, dtype: flags.npyDtype } : { format };
+          const result: ChunksResult & { shard?: Shard & { files: number } } = await runChunks(
+            all,
+            pipelineOptions(flags),
+            flags.out,
+            barFor(c, { unit: 'files' }),
+            (m) => warn(c, m),
+            output,
+          );
+          if (shard) result.shard = { ...shard, files: all.length };
+          emit(c, result, () => (shard ? `shard ${shard.index} of ${shard.count}: ${all.length} file(s)\n` : '') + describeChunks(result));
+          // A shard may hold no files when there are more shards than files; that is no failure.
+          if (result.chunks === 0 && flags.numChunks !== 0 && !(shard && all.length === 0)) {
+            // Nothing to train or compress on is a failure, even when every file was read.
+            const why =
+              result.skipped > 0 ? `${result.skipped} unreadable file(s) skipped` : `${result.files} file(s) hold less than one chunk`;
+            process.stderr.write(`wavelm: no chunks were produced (${why})\n`);
+            process.exitCode = exitCodeFor(new FormatError('no chunks'));
+          }
+        },
+      ),
     );
 }
 

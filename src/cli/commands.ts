@@ -39,6 +39,7 @@ export function commandsFor(args: string[]): CommandEntry[] {
   const first = args.find((a) => !a.startsWith('-'));
   const named = commands.find((c) => c.name === first);
   if (named) return [named];
-  const versionOnly = first === undefined && args.some((a) => a === '--version' || a === '-V') && !args.some((a) => a === '--help' || a === '-h');
+  const versionOnly =
+    first === undefined && args.some((a) => a === '--version' || a === '-V') && !args.some((a) => a === '--help' || a === '-h');
   return versionOnly ? [] : commands;
 }

@@ -23,10 +23,10 @@ export function barFor(cmd: Command, opts: Omit<BarOptions, 'quiet'> = {}): Prog
 
 /** Prints a result: JSON on stdout with --json, otherwise the text rendering. */
 export function emit(cmd: Command, result: unknown, text: () => string): void {
-  if (globals(cmd).json) process.stdout.write(JSON.stringify(result) + '\n');
+  if (globals(cmd).json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const s = text();
-    if (s.length > 0) process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+    if (s.length > 0) process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
   }
 }
 
@@ -64,7 +64,10 @@ export function checkWritable(path: string, flag: string): void {
   try {
     accessSync(folder, constants.W_OK);
   } catch (err) {
-    throw new NotFoundError(`${flag} ${path}: cannot write in ${dirname(path)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: path, cause: err });
+    throw new NotFoundError(`${flag} ${path}: cannot write in ${dirname(path)} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      subject: path,
+      cause: err,
+    });
   }
 }
 

@@ -35,17 +35,35 @@ interface CompressFlags {
  * `shard` (a batch run of that shard's files, possibly none). Existing outputs are refused, before
  * anything runs, unless `force`.
  */
-export async function planOutputs(inputs: string[], flags: { out?: string; outDir?: string; force?: boolean }, find: 'audio' | string, outputFor: (name: string, input: string) => string, shard?: Shard): Promise<{ single: boolean; plans: FilePlan[] }> {
+export async function planOutputs(
+  inputs: string[],
+  flags: { out?: string; outDir?: string; force?: boolean },
+  find: 'audio' | string,
+  outputFor: (name: string, input: string) => string,
+  shard?: Shard,
+): Promise<{ single: boolean; plans: FilePlan[] }> {
   const { out, outDir } = flags;
-  if (out !== undefined && outDir !== undefined) throw new ConfigError('-o and --out-dir exclude each other: -o names one output, --out-dir a folder for several');
+  if (out !== undefined && outDir !== undefined)
+    throw new ConfigError('-o and --out-dir exclude each other: -o names one output, --out-dir a folder for several');
   const single = shard === undefined && inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
-  if (out !== undefined && !single) throw new ConfigError(`-o names one output file and needs exactly one input file${shard ? ' and no shards' : ''}: use --out-dir DIR for several inputs, a directory or a shard`);
-  const plans = single ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }] : await shardPlans((await import('../compress/batch.js')).planFiles(inputs, { find, outputFor, outDir }), shard);
+  if (out !== undefined && !single)
+    throw new ConfigError(
+      `-o names one output file and needs exactly one input file${shard ? ' and no shards' : ''}: use --out-dir DIR for several inputs, a directory or a shard`,
+    );
+  const plans = single
+    ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }]
+    : await shardPlans((await import('../compress/batch.js')).planFiles(inputs, { find, outputFor, outDir }), shard);
   if (!flags.force) {
     const existing = plans.filter((p) => existsSync(p.output));
     if (existing.length > 0) {
-      const shown = existing.slice(0, 3).map((p) => p.output).join(', ');
-      throw new ConfigError(`${existing.length === 1 ? `${shown} exists` : `${existing.length} outputs exist (${shown}${existing.length > 3 ? ', ...' : ''})`}: nothing was written; use --force to overwrite`, { subject: existing[0]!.output });
+      const shown = existing
+        .slice(0, 3)
+        .map((p) => p.output)
+        .join(', ');
+      throw new ConfigError(
+        `${existing.length === 1 ? `${shown} exists` : `${existing.length} outputs exist (${shown}${existing.length > 3 ? ', ...' : ''})`}: nothing was written; use --force to overwrite`,
+        { subject: existing[0]!.output },
+      );
     }
   }
   return { single, plans };
@@ -95,7 +113,10 @@ export type ModelFlag = { kind: 'codec'; prior: CodecPrior } | { kind: 'lm'; mod
 export async function loadModelFlag(model: string, cmd: Command): Promise<ModelFlag> {
   const { isCodecPriorFile, readCodecPrior } = await import('../compress/lossless/prior.js');
   if (isCodecPriorFile(model)) return { kind: 'codec', prior: readCodecPrior(model) };
-  const [{ resolveCheckpointPath }, { loadCompressionModel }] = await Promise.all([import('../util/hub.js'), import('../compress/model.js')]);
+  const [{ resolveCheckpointPath }, { loadCompressionModel }] = await Promise.all([
+    import('../util/hub.js'),
+    import('../compress/model.js'),
+  ]);
   return { kind: 'lm', model: loadCompressionModel(await resolveCheckpointPath(model, barFor(cmd, { unit: 'B' }))) };
 }
 
@@ -107,10 +128,26 @@ export function registerCompress(program: Command): void {
     .option('-o, --out <file.wlm>', 'archive to write, for one input file (default: INPUT.wlm)')
     .option('--out-dir <dir>', 'write the archives under DIR (directory inputs keep their inner paths)')
     .option('-f, --force', 'overwrite existing archives')
-    .addOption(new Option('-l, --level <level>', 'codec preset (recorded in the archive; decompress needs no flag)').choices(LEVEL_CHOICES).default('normal'))
-    .option('-m, --model <model>', "a codec model of your own (wavelm train --codec), or a trained language model to code with instead (model.safetensors, a checkpoint or run directory, or a Hugging Face hub id); decompress then needs it too")
-    .option('--chunk-length <n>', "with -m: samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)", integerOption({ min: 1 }))
-    .option('--workers <n>', 'worker threads (the archive is identical for any number)', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())))
+    .addOption(
+      new Option('-l, --level <level>', 'codec preset (recorded in the archive; decompress needs no flag)')
+        .choices(LEVEL_CHOICES)
+        .default('normal'),
+    )
+    .option(
+      '-m, --model <model>',
+      'a codec model of your own (wavelm train --codec), or a trained language model to code with instead (model.safetensors, a checkpoint or run directory, or a Hugging Face hub id); decompress then needs it too',
+    )
+    .option(
+      '--chunk-length <n>',
+      "with -m: samples per chunk and channel, each coded from an empty context (default: the checkpoint's training chunk, else 2048)",
+      integerOption({ min: 1 }),
+    )
+    .option(
+      '--workers <n>',
+      'worker threads (the archive is identical for any number)',
+      integerOption({ min: 1 }),
+      Math.max(1, Math.min(2, availableParallelism())),
+    )
     .option('--raw', 'with -m: code files that are not 8/16-bit PCM WAV as raw bytes (8-bit models)');
   addShardOptions(cmd)
     .addHelpText(
@@ -153,18 +190,42 @@ function percent(rate: number): string {
 }
 
 function codecLine(input: string, out: string, stats: LosslessStats): string {
-  const how = stats.kind === 'stored' ? 'stored (the codec could not shrink it)' : `level ${stats.level}, ${stats.channels} ch, ${stats.bitsPerSample}-bit, ${stats.sampleRate} Hz`;
+  const how =
+    stats.kind === 'stored'
+      ? 'stored (the codec could not shrink it)'
+      : `level ${stats.level}, ${stats.channels} ch, ${stats.bitsPerSample}-bit, ${stats.sampleRate} Hz`;
   return `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${percent(stats.rate)}), ${how}`;
 }
 
-async function compressWithCodec(cmd: Command, single: boolean, plans: FilePlan[], level: LevelName, prior: CodecPrior | undefined, workers: number): Promise<void> {
-  const [{ compressLossless }, { SegmentRunner }, { codeFiles }] = await Promise.all([import('../compress/lossless/codec.js'), import('../compress/lossless/segment-runner.js'), import('../compress/batch.js')]);
+async function compressWithCodec(
+  cmd: Command,
+  single: boolean,
+  plans: FilePlan[],
+  level: LevelName,
+  prior: CodecPrior | undefined,
+  workers: number,
+): Promise<void> {
+  const [{ compressLossless }, { SegmentRunner }, { codeFiles }] = await Promise.all([
+    import('../compress/lossless/codec.js'),
+    import('../compress/lossless/segment-runner.js'),
+    import('../compress/batch.js'),
+  ]);
   if (single) {
     const { input, output } = plans[0]!;
-    const { archive, stats } = await compressLossless(readInput(input), { level, prior, workers, name: input, progress: barFor(cmd, { unit: 'frames' }) });
+    const { archive, stats } = await compressLossless(readInput(input), {
+      level,
+      prior,
+      workers,
+      name: input,
+      progress: barFor(cmd, { unit: 'frames' }),
+    });
     writeOutput(output, archive);
-    emit(cmd, { input, output, ...stats }, () => `${codecLine(input, output, stats)}
-${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`);
+    emit(
+      cmd,
+      { input, output, ...stats },
+      () => `${codecLine(input, output, stats)}
+${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`,
+    );
     return;
   }
   const { outcomes, seconds } = await codeFiles(
@@ -181,7 +242,14 @@ ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).to
   emitBatch(cmd, outcomes, seconds, (o) => codecLine(o.input, o.output, o.result!));
 }
 
-async function compressWithModel(cmd: Command, single: boolean, plans: FilePlan[], model: LoadedCompressionModel, flags: CompressFlags, workers: number): Promise<void> {
+async function compressWithModel(
+  cmd: Command,
+  single: boolean,
+  plans: FilePlan[],
+  model: LoadedCompressionModel,
+  flags: CompressFlags,
+  workers: number,
+): Promise<void> {
   const [{ compressAudio }, { codeFiles }, { defaultChunkLength }, { ChunkRunner }] = await Promise.all([
     import('../compress/archive.js'),
     import('../compress/batch.js'),
@@ -191,13 +259,23 @@ async function compressWithModel(cmd: Command, single: boolean, plans: FilePlan[
   // Code at the length the model was trained on when the checkpoint records it.
   const chunkLength = flags.chunkLength ?? defaultChunkLength(model);
   if (chunkLength < 1) throw new ConfigError('--chunk-length must be at least 1');
-  const line = (input: string, out: string, stats: CompressStats): string => `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${percent(stats.rate)}), mode ${stats.mode}`;
+  const line = (input: string, out: string, stats: CompressStats): string =>
+    `${input} -> ${out}: ${stats.originalBytes} -> ${stats.archiveBytes} bytes (${percent(stats.rate)}), mode ${stats.mode}`;
   if (single) {
     const { input, output } = plans[0]!;
-    const { archive, stats } = await compressAudio(readInput(input), model, { chunkLength, workers, allowRaw: flags.raw, name: input, progress: barFor(cmd, { unit: 'samples' }) });
+    const { archive, stats } = await compressAudio(readInput(input), model, {
+      chunkLength,
+      workers,
+      allowRaw: flags.raw,
+      name: input,
+      progress: barFor(cmd, { unit: 'samples' }),
+    });
     writeOutput(output, archive);
     emit(cmd, { input, output, ...stats }, () =>
-      [line(input, output, stats), `${stats.chunks} chunks, ${stats.codedSamples} samples coded, ${stats.verbatimBytes} bytes verbatim, ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`].join('\n'),
+      [
+        line(input, output, stats),
+        `${stats.chunks} chunks, ${stats.codedSamples} samples coded, ${stats.verbatimBytes} bytes verbatim, ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`,
+      ].join('\n'),
     );
     return;
   }
@@ -216,13 +294,31 @@ async function compressWithModel(cmd: Command, single: boolean, plans: FilePlan[
 }
 
 /** The per-file lines and the total of a batch, then its failures. */
-function emitBatch<T extends { originalBytes: number; archiveBytes: number }>(cmd: Command, outcomes: FileOutcome<T>[], seconds: number, line: (o: FileOutcome<T>) => string): void {
+function emitBatch<T extends { originalBytes: number; archiveBytes: number }>(
+  cmd: Command,
+  outcomes: FileOutcome<T>[],
+  seconds: number,
+  line: (o: FileOutcome<T>) => string,
+): void {
   const done = outcomes.filter((o) => o.result);
   const original = done.reduce((s, o) => s + o.result!.originalBytes, 0);
   const archived = done.reduce((s, o) => s + o.result!.archiveBytes, 0);
-  const total = { files: done.length, failed: outcomes.length - done.length, originalBytes: original, archiveBytes: archived, rate: original > 0 ? archived / original : 0, seconds };
-  emit(cmd, { files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })), total }, () =>
-    [...done.map(line), `${done.length} files: ${original} -> ${archived} bytes (${percent(total.rate)}), ${seconds.toFixed(2)} s (${(original / seconds / 1000).toFixed(1)} KB/s)`].join('\n'),
+  const total = {
+    files: done.length,
+    failed: outcomes.length - done.length,
+    originalBytes: original,
+    archiveBytes: archived,
+    rate: original > 0 ? archived / original : 0,
+    seconds,
+  };
+  emit(
+    cmd,
+    { files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })), total },
+    () =>
+      [
+        ...done.map(line),
+        `${done.length} files: ${original} -> ${archived} bytes (${percent(total.rate)}), ${seconds.toFixed(2)} s (${(original / seconds / 1000).toFixed(1)} KB/s)`,
+      ].join('\n'),
   );
   reportFailures(outcomes);
 }

@@ -66,8 +66,15 @@ class DecompressRunner implements FileRunner {
     readonly chunks: ChunkRunner | undefined,
   ) {}
   static async open(workers: number, model: CompressionModel | undefined): Promise<DecompressRunner> {
-    const [{ SegmentRunner }, { ChunkRunner }] = await Promise.all([import('../compress/lossless/segment-runner.js'), import('../compress/parallel.js')]);
-    return new DecompressRunner(workers, await SegmentRunner.open(workers), model ? await ChunkRunner.open(model.spec, workers) : undefined);
+    const [{ SegmentRunner }, { ChunkRunner }] = await Promise.all([
+      import('../compress/lossless/segment-runner.js'),
+      import('../compress/parallel.js'),
+    ]);
+    return new DecompressRunner(
+      workers,
+      await SegmentRunner.open(workers),
+      model ? await ChunkRunner.open(model.spec, workers) : undefined,
+    );
   }
   async close(): Promise<void> {
     await this.segments.close();
@@ -75,19 +82,35 @@ class DecompressRunner implements FileRunner {
   }
 }
 
-async function restore(input: string, output: string, flag: ModelFlag | undefined, opts: { workers?: number; runner?: DecompressRunner; progress?: ReturnType<typeof barFor> }): Promise<Restored> {
+async function restore(
+  input: string,
+  output: string,
+  flag: ModelFlag | undefined,
+  opts: { workers?: number; runner?: DecompressRunner; progress?: ReturnType<typeof barFor> },
+): Promise<Restored> {
   const model = flag?.kind === 'lm' ? flag.model : undefined;
   const archive = readInput(input);
   if (isLosslessArchive(archive)) {
     const { decompressLossless } = await import('../compress/lossless/codec.js');
-    const r = await decompressLossless(archive, { name: input, prior: flag?.kind === 'codec' ? flag.prior : undefined, workers: opts.workers, runner: opts.runner?.segments, progress: opts.progress });
+    const r = await decompressLossless(archive, {
+      name: input,
+      prior: flag?.kind === 'codec' ? flag.prior : undefined,
+      workers: opts.workers,
+      runner: opts.runner?.segments,
+      progress: opts.progress,
+    });
     writeOutput(output, r.bytes);
     return { bytes: r.bytes.length, verified: r.kind === 'flac' ? "the samples' MD5" : 'CRC-32C' };
   }
   if (!model) throw new ConfigError(`${input} was compressed with a language model: pass its checkpoint with -m`, { subject: input });
   const { decompressAudio, readArchiveInfo } = await import('../compress/archive.js');
   readArchiveInfo(archive, input);
-  const restored = await decompressAudio(archive, model, { workers: opts.workers, runner: opts.runner?.chunks, name: input, progress: opts.progress });
+  const restored = await decompressAudio(archive, model, {
+    workers: opts.workers,
+    runner: opts.runner?.chunks,
+    name: input,
+    progress: opts.progress,
+  });
   writeOutput(output, restored);
   return { bytes: restored.length, verified: 'SHA-256' };
 }
@@ -97,10 +120,19 @@ export function registerDecompress(program: Command): void {
     .command('decompress')
     .description('restore the original files from .wlm archives')
     .argument('<archives...>', '.wlm archives, or directories searched for them')
-    .option('-m, --model <checkpoint>', 'the model used to compress, for archives made with -m: a codec model file, a checkpoint, or the hub id (ORG/NAME[@revision]) of its model.safetensors')
-    .option('-o, --out <file>', 'where to write the restored file, for one archive (default: ARCHIVE without .wlm; NAME.flac.wlm restores as NAME.wav)')
+    .option(
+      '-m, --model <checkpoint>',
+      'the model used to compress, for archives made with -m: a codec model file, a checkpoint, or the hub id (ORG/NAME[@revision]) of its model.safetensors',
+    )
+    .option(
+      '-o, --out <file>',
+      'where to write the restored file, for one archive (default: ARCHIVE without .wlm; NAME.flac.wlm restores as NAME.wav)',
+    )
     .option('--out-dir <dir>', 'write the restored files under DIR (directory inputs keep their inner paths)')
-    .option('-f, --force', 'overwrite existing files (by default an existing file, such as the original, is left alone and nothing is written)')
+    .option(
+      '-f, --force',
+      'overwrite existing files (by default an existing file, such as the original, is left alone and nothing is written)',
+    )
     .option('--workers <n>', 'worker threads', integerOption({ min: 1 }), Math.max(1, Math.min(2, availableParallelism())));
   addShardOptions(cmd)
     .addHelpText(
@@ -118,16 +150,36 @@ export function registerDecompress(program: Command): void {
           const t0 = performance.now();
           const r = await restore(input, output, model, { workers, progress: barFor(cmd, { unit: 'frames' }) });
           const seconds = (performance.now() - t0) / 1000;
-          emit(cmd, { input, output, ...r, seconds }, () => `${input} -> ${output}: ${r.bytes} bytes, ${r.verified} verified, ${seconds.toFixed(2)} s (${(r.bytes / seconds / 1000).toFixed(1)} KB/s)`);
+          emit(
+            cmd,
+            { input, output, ...r, seconds },
+            () =>
+              `${input} -> ${output}: ${r.bytes} bytes, ${r.verified} verified, ${seconds.toFixed(2)} s (${(r.bytes / seconds / 1000).toFixed(1)} KB/s)`,
+          );
           return;
         }
         if (plans.length === 0 && !shard) throw new NotFoundError(`no .wlm archives in ${inputs.join(', ')}`);
         const { codeFiles } = await import('../compress/batch.js');
-        const { outcomes, seconds } = await codeFiles(DecompressRunner.open(workers, model?.kind === 'lm' ? model.model : undefined), plans, ({ input, output }, runner) => restore(input, output, model, { runner }), barFor(cmd, { unit: 'files' }), 'decompress');
+        const { outcomes, seconds } = await codeFiles(
+          DecompressRunner.open(workers, model?.kind === 'lm' ? model.model : undefined),
+          plans,
+          ({ input, output }, runner) => restore(input, output, model, { runner }),
+          barFor(cmd, { unit: 'files' }),
+          'decompress',
+        );
         const done = outcomes.filter((o) => o.result);
         const bytes = done.reduce((s, o) => s + o.result!.bytes, 0);
-        emit(cmd, { files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })), total: { files: done.length, failed: outcomes.length - done.length, bytes, seconds } }, () =>
-          [...done.map((o) => `${o.input} -> ${o.output}: ${o.result!.bytes} bytes, ${o.result!.verified} verified`), `${done.length} files: ${bytes} bytes restored, ${seconds.toFixed(2)} s (${(bytes / seconds / 1000).toFixed(1)} KB/s)`].join('\n'),
+        emit(
+          cmd,
+          {
+            files: outcomes.map((o) => ({ input: o.input, output: o.output, ...(o.result ?? { error: o.error!.message }) })),
+            total: { files: done.length, failed: outcomes.length - done.length, bytes, seconds },
+          },
+          () =>
+            [
+              ...done.map((o) => `${o.input} -> ${o.output}: ${o.result!.bytes} bytes, ${o.result!.verified} verified`),
+              `${done.length} files: ${bytes} bytes restored, ${seconds.toFixed(2)} s (${(bytes / seconds / 1000).toFixed(1)} KB/s)`,
+            ].join('\n'),
         );
         reportFailures(outcomes);
       }),

@@ -59,7 +59,9 @@ export const DEMO_STEPS: DemoStep[] = [
     name: 'chunks',
     async run(ctx) {
       const out = join(ctx.outDir, 'chunks.bin');
-      const r: ChunksResult = await runChunks([ctx.audioDir], ctx.pipeline, out, barFor(ctx.cmd, { unit: 'files' }), (m) => warn(ctx.cmd, m));
+      const r: ChunksResult = await runChunks([ctx.audioDir], ctx.pipeline, out, barFor(ctx.cmd, { unit: 'files' }), (m) =>
+        warn(ctx.cmd, m),
+      );
       return { result: r, text: `pipeline: ${r.files} files of embedded audio\n${describeChunks(r)}` };
     },
   },
@@ -73,7 +75,8 @@ export const DEMO_STEPS: DemoStep[] = [
       const { trainAudioTransformer } = await import('../model/train.js');
       // Only a previous demo run is replaced; anything else in the way is an error, never deleted.
       if (existsSync(out)) {
-        if (!existsSync(join(out, 'config.json'))) throw new ConfigError(`${out} exists and is not a wavelm run; choose another --out-dir`, { subject: out });
+        if (!existsSync(join(out, 'config.json')))
+          throw new ConfigError(`${out} exists and is not a wavelm run; choose another --out-dir`, { subject: out });
         rmSync(out, { recursive: true, force: true });
       }
       const st = ctx.settings;
@@ -99,7 +102,18 @@ export const DEMO_STEPS: DemoStep[] = [
       );
       const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));
       return {
-        result: { files: sp.train.length, validFiles: sp.valid.length, testFiles: sp.test.length, outDir: r.outDir, steps: r.step, numParams: r.numParams, tokensPerSecond: Math.round(r.tokensPerSecond), validBitsPerByte: r.validBitsPerByte, validUnigramBitsPerByte: r.validUnigramBitsPerByte, checkpoint: r.checkpoint },
+        result: {
+          files: sp.train.length,
+          validFiles: sp.valid.length,
+          testFiles: sp.test.length,
+          outDir: r.outDir,
+          steps: r.step,
+          numParams: r.numParams,
+          tokensPerSecond: Math.round(r.tokensPerSecond),
+          validBitsPerByte: r.validBitsPerByte,
+          validUnigramBitsPerByte: r.validUnigramBitsPerByte,
+          checkpoint: r.checkpoint,
+        },
         text: `train: ${r.numParams.toLocaleString('en-US')}-parameter transformer, ${r.step} steps on ${sp.train.length} files at ${Math.round(r.tokensPerSecond)} tokens/s; validation ${fmt(r.validBitsPerByte)} bits/byte (unigram entropy ${fmt(r.validUnigramBitsPerByte)}); run in ${r.outDir}`,
       };
     },
@@ -109,7 +123,13 @@ export const DEMO_STEPS: DemoStep[] = [
     name: 'eval',
     async run(ctx) {
       const sp = await demoSplits(ctx);
-      const [{ CLASSICAL_COMPRESSORS }, { lmicChunks }, { evaluateCompressor, formatEvalTable }, { LmCompressor }, { loadCompressionModel }] = await Promise.all([
+      const [
+        { CLASSICAL_COMPRESSORS },
+        { lmicChunks },
+        { evaluateCompressor, formatEvalTable },
+        { LmCompressor },
+        { loadCompressionModel },
+      ] = await Promise.all([
         import('../compress/compressors.js'),
         import('../compress/data.js'),
         import('../compress/evaluate.js'),
@@ -125,12 +145,17 @@ export const DEMO_STEPS: DemoStep[] = [
       const results: EvalResult[] = [];
       for (const c of compressors) {
         try {
-          results.push(await evaluateCompressor(c, data.chunks, { sampleRate: data.sampleRate }, { progress: barFor(ctx.cmd, { unit: 'chunks' }) }));
+          results.push(
+            await evaluateCompressor(c, data.chunks, { sampleRate: data.sampleRate }, { progress: barFor(ctx.cmd, { unit: 'chunks' }) }),
+          );
         } finally {
           await c.dispose?.();
         }
       }
-      return { result: { files: data.files, chunks: data.chunks.length, results }, text: `eval: ${data.chunks.length} held-out chunks from ${data.files} files (rate = compressed / raw; lower is better)\n${formatEvalTable(results)}` };
+      return {
+        result: { files: data.files, chunks: data.chunks.length, results },
+        text: `eval: ${data.chunks.length} held-out chunks from ${data.files} files (rate = compressed / raw; lower is better)\n${formatEvalTable(results)}`,
+      };
     },
   },
   {
@@ -140,7 +165,12 @@ export const DEMO_STEPS: DemoStep[] = [
     async run(ctx) {
       const file = (await demoSplits(ctx)).test[0];
       if (!file) throw new ConfigError('the embedded audio has no test file');
-      const [{ encodeWav, loadAudio, sliceFrames, toInt16 }, { encodeFlacAsync }, { compressAudio, decompressAudio }, { defaultChunkLength, loadCompressionModel }] = await Promise.all([
+      const [
+        { encodeWav, loadAudio, sliceFrames, toInt16 },
+        { encodeFlacAsync },
+        { compressAudio, decompressAudio },
+        { defaultChunkLength, loadCompressionModel },
+      ] = await Promise.all([
         import('../audio/index.js'),
         import('../audio/encoders/flac.js'),
         import('../compress/archive.js'),
@@ -154,12 +184,32 @@ export const DEMO_STEPS: DemoStep[] = [
       writeFileSync(wavPath, wav);
       const model = loadCompressionModel(runDir(ctx));
       const chunkLength = defaultChunkLength(model);
-      const { archive, stats } = await compressAudio(wav, model, { workers: ctx.settings.workers, chunkLength, name: wavPath, progress: barFor(ctx.cmd, { unit: 'samples' }) });
+      const { archive, stats } = await compressAudio(wav, model, {
+        workers: ctx.settings.workers,
+        chunkLength,
+        name: wavPath,
+        progress: barFor(ctx.cmd, { unit: 'samples' }),
+      });
       writeFileSync(`${wavPath}.wlm`, archive);
       const restored = await decompressAudio(archive, model, { workers: ctx.settings.workers, name: `${wavPath}.wlm` });
-      if (Buffer.compare(Buffer.from(restored), Buffer.from(wav)) !== 0) throw new MismatchError(`${wavPath}: the restored file differs from the original`, { subject: wavPath });
-      const flac = await encodeFlacAsync(pcm, { sampleRate: audio.sampleRate, channels: audio.channels, bitsPerSample: 16, compressionLevel: 8 });
-      const result = { file: wavPath, seconds: audio.frames / audio.sampleRate, wavBytes: wav.length, archiveBytes: archive.length, rate: stats.rate, flacBytes: flac.length, flacRate: flac.length / wav.length, identical: true };
+      if (Buffer.compare(Buffer.from(restored), Buffer.from(wav)) !== 0)
+        throw new MismatchError(`${wavPath}: the restored file differs from the original`, { subject: wavPath });
+      const flac = await encodeFlacAsync(pcm, {
+        sampleRate: audio.sampleRate,
+        channels: audio.channels,
+        bitsPerSample: 16,
+        compressionLevel: 8,
+      });
+      const result = {
+        file: wavPath,
+        seconds: audio.frames / audio.sampleRate,
+        wavBytes: wav.length,
+        archiveBytes: archive.length,
+        rate: stats.rate,
+        flacBytes: flac.length,
+        flacRate: flac.length / wav.length,
+        identical: true,
+      };
       return {
         result,
         text: `roundtrip: ${basename(wavPath)} (${result.seconds.toFixed(2)} s, 16-bit) -> ${archive.length} bytes (${(100 * stats.rate).toFixed(1)}%; FLAC -8: ${(100 * result.flacRate).toFixed(1)}%) -> restored byte for byte`,
@@ -184,9 +234,15 @@ interface DemoFlags extends PipelineFlags {
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
-    .description('run the main job on the embedded default audio (CC0 Sonic Pi samples): chunks -> train -> eval against gzip/lzma/FLAC/PNG -> lossless round trip')
+    .description(
+      'run the main job on the embedded default audio (CC0 Sonic Pi samples): chunks -> train -> eval against gzip/lzma/FLAC/PNG -> lossless round trip',
+    )
     .option('--out-dir <dir>', 'where the demo writes its outputs (default: a folder in the system temp dir)')
-    .option('--stages <list>', `comma-separated stages to run, in order (${DEMO_STEPS.map((d) => d.name).join(',')})`, DEMO_STEPS.map((d) => d.name).join(','))
+    .option(
+      '--stages <list>',
+      `comma-separated stages to run, in order (${DEMO_STEPS.map((d) => d.name).join(',')})`,
+      DEMO_STEPS.map((d) => d.name).join(','),
+    )
     .option('--steps <n>', 'training steps', integerOption({ min: 1 }), 300)
     .option('--seq-len <n>', 'training sequence length (tokens)', integerOption({ min: 1 }), 256)
     .option('--batch-size <n>', 'training batch size (sequences)', integerOption({ min: 1 }), 8)
@@ -217,7 +273,10 @@ Examples:
     )
     .action(
       action(async (flags: DemoFlags, c: Command) => {
-        const names = flags.stages.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+        const names = flags.stages
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x.length > 0);
         const steps = names.map((n) => {
           const st = DEMO_STEPS.find((d) => d.name === n);
           if (!st) throw new ConfigError(`--stages: unknown stage '${n}'; known: ${DEMO_STEPS.map((d) => d.name).join(', ')}`);
@@ -225,7 +284,16 @@ Examples:
         });
         const outDir = flags.outDir ?? join(tmpdir(), 'wavelm-demo');
         mkdirSync(outDir, { recursive: true });
-        const settings: DemoSettings = { steps: flags.steps, seqLen: flags.seqLen, batchSize: flags.batchSize, learningRate: flags.lr, workers: flags.workers, evalChunks: flags.evalChunks, roundtripSeconds: flags.roundtripSeconds, seed: flags.seed };
+        const settings: DemoSettings = {
+          steps: flags.steps,
+          seqLen: flags.seqLen,
+          batchSize: flags.batchSize,
+          learningRate: flags.lr,
+          workers: flags.workers,
+          evalChunks: flags.evalChunks,
+          roundtripSeconds: flags.roundtripSeconds,
+          seed: flags.seed,
+        };
         const { defaultAudioDir } = await import('../audio/index.js');
         const ctx: DemoContext = { cmd: c, audioDir: defaultAudioDir(), outDir, pipeline: pipelineOptions(flags), settings, results: {} };
         const texts: string[] = [];
@@ -236,7 +304,9 @@ Examples:
           texts.push(text);
         }
         const elapsed = +((performance.now() - t0) / 1000).toFixed(3);
-        emit(c, { audioDir: ctx.audioDir, outDir, elapsedSeconds: elapsed, ...ctx.results }, () => [...texts, `done in ${elapsed.toFixed(2)} s; outputs in ${outDir}`].join('\n'));
+        emit(c, { audioDir: ctx.audioDir, outDir, elapsedSeconds: elapsed, ...ctx.results }, () =>
+          [...texts, `done in ${elapsed.toFixed(2)} s; outputs in ${outDir}`].join('\n'),
+        );
       }),
     );
 }

@@ -28,7 +28,10 @@ export async function encodecTokenEncoder(request: CodecTokenRequest, opts: Enco
   const config = codec.readEncodecConfig(join(dir, 'config.json'));
   const bandwidth = request.bandwidth ?? DEFAULT_BANDWIDTH;
   if (!config.targetBandwidths.includes(bandwidth)) {
-    throw new ConfigError(`field '${request.field}': bandwidth=${bandwidth} is not one of the target bandwidths of ${request.model} (${config.targetBandwidths.join(', ')} kbps); give one of those`, { subject: String(bandwidth) });
+    throw new ConfigError(
+      `field '${request.field}': bandwidth=${bandwidth} is not one of the target bandwidths of ${request.model} (${config.targetBandwidths.join(', ')} kbps); give one of those`,
+      { subject: String(bandwidth) },
+    );
   }
   const identity = {
     // The weights' hash, not the name: another revision with other weights is another encoder, and a
@@ -41,7 +44,10 @@ export async function encodecTokenEncoder(request: CodecTokenRequest, opts: Enco
     frameRate: codec.frameRate(config),
     bandwidth,
   };
-  const model = request.workers > 0 ? await pooled(codec, dir, config, bandwidth, request.workers, opts.backend) : inThread(codec, dir, bandwidth, opts.backend);
+  const model =
+    request.workers > 0
+      ? await pooled(codec, dir, config, bandwidth, request.workers, opts.backend)
+      : inThread(codec, dir, bandwidth, opts.backend);
   return { ...identity, ...model };
 }
 
@@ -60,7 +66,14 @@ function inThread(codec: Codec, dir: string, bandwidth: number, backend: Encodec
 }
 
 /** One model per worker thread; the build asks for several samples at once, and their segments share the workers. */
-async function pooled(codec: Codec, dir: string, config: EncodecConfig, bandwidth: number, workers: number, backend: EncodecTokenOptions['backend']): Promise<Encode> {
+async function pooled(
+  codec: Codec,
+  dir: string,
+  config: EncodecConfig,
+  bandwidth: number,
+  workers: number,
+  backend: EncodecTokenOptions['backend'],
+): Promise<Encode> {
   const par = await codec.ParallelEncodec.create({ modelDir: dir, backend }, workers);
   return {
     async encode(audio: AudioData) {

@@ -29,7 +29,10 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('show format, codec, sample rate, channels, bits, frames and duration of audio files (format detected by content)')
-    .argument('<files...>', 'audio files (WAV/RIFX/RF64/BW64, AIFF/AIFF-C, FLAC, Ogg Vorbis, Ogg Opus, MP3) or folders (searched recursively)')
+    .argument(
+      '<files...>',
+      'audio files (WAV/RIFX/RF64/BW64, AIFF/AIFF-C, FLAC, Ogg Vorbis, Ogg Opus, MP3) or folders (searched recursively)',
+    )
     .addHelpText(
       'after',
       '\nUnreadable files get one error line each on stderr and make the exit status non-zero (3: missing, 4: malformed or unsupported).\n\nExamples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):\n  wavelm info node_modules/supersonic-scsynth-samples/samples/bd_haus.flac node_modules/supersonic-scsynth-samples/samples/bd_haus.aiff\n  wavelm info node_modules/supersonic-scsynth-samples/samples\n  wavelm --json info node_modules/supersonic-scsynth-samples/samples/bd_*.flac',
@@ -39,7 +42,8 @@ export function registerInfo(program: Command): void {
         if (files.length === 0) throw new ConfigError('give at least one file');
         const { readAudioInfo } = await import('../audio/index.js');
         // Folders are walked by src/tokens, loaded only when one is given.
-        const folderFiles = async (f: string): Promise<string[]> => (await import('../tokens/index.js')).findAudioFiles(f, (m) => warn(cmd, m));
+        const folderFiles = async (f: string): Promise<string[]> =>
+          (await import('../tokens/index.js')).findAudioFiles(f, (m) => warn(cmd, m));
         const infos: AudioInfo[] = [];
         const errors: InfoError[] = [];
         let exit = 0;

@@ -10,18 +10,27 @@ interface MetricsCliOptions {
 export function registerMetrics(program: Command): void {
   program
     .command('metrics')
-    .description('objective quality of DEG against REF: SNR, segmental SNR, SI-SDR, log-spectral distance, STOI, ESTOI (no PESQ: see docs/codec.md)')
+    .description(
+      'objective quality of DEG against REF: SNR, segmental SNR, SI-SDR, log-spectral distance, STOI, ESTOI (no PESQ: see docs/codec.md)',
+    )
     .argument('<ref>', 'reference (clean) audio file')
     .argument('<deg>', 'degraded (processed) audio file; resampled to the reference rate if it differs')
     .option('--no-stoi', 'skip STOI and ESTOI')
     .action(
       action(async (refPath: string, degPath: string, o: MetricsCliOptions, cmd: Command) => {
-        const [{ loadAudio, toFloat32Channels }, { resample }, { compareAudio }] = await Promise.all([import('../audio/index.js'), import('../features/index.js'), import('../metrics/index.js')]);
+        const [{ loadAudio, toFloat32Channels }, { resample }, { compareAudio }] = await Promise.all([
+          import('../audio/index.js'),
+          import('../features/index.js'),
+          import('../metrics/index.js'),
+        ]);
         const [ra, da] = await Promise.all([loadAudio(refPath), loadAudio(degPath)]);
         let ref = toFloat32Channels(ra);
         let deg = toFloat32Channels(da);
         if (ref.length !== deg.length) {
-          throw new MismatchError(`${degPath} has ${deg.length} channel(s), ${refPath} has ${ref.length}; compare files with the same channel layout`, { subject: degPath });
+          throw new MismatchError(
+            `${degPath} has ${deg.length} channel(s), ${refPath} has ${ref.length}; compare files with the same channel layout`,
+            { subject: degPath },
+          );
         }
         if (da.sampleRate !== ra.sampleRate) {
           warn(cmd, `${degPath} is ${da.sampleRate} Hz; resampling it to the reference's ${ra.sampleRate} Hz`);

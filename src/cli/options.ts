@@ -28,7 +28,12 @@ function describe(kind: string, r: Range): string {
 }
 
 function inRange(n: number, r: Range): boolean {
-  return (r.min === undefined || n >= r.min) && (r.above === undefined || n > r.above) && (r.below === undefined || n < r.below) && (r.max === undefined || n <= r.max);
+  return (
+    (r.min === undefined || n >= r.min) &&
+    (r.above === undefined || n > r.above) &&
+    (r.below === undefined || n < r.below) &&
+    (r.max === undefined || n <= r.max)
+  );
 }
 
 /** Parses a whole number (decimal digits, optional sign), e.g. `integerOption({ min: 1 })` for counts. */
@@ -84,15 +89,25 @@ export function integerChoiceOption<T extends number>(choices: readonly T[]): (v
  */
 export function addShardOptions(cmd: Command): Command {
   return cmd
-    .option('--num-shards <n>', 'split the sorted file list into N contiguous shards (with --shard-index; see docs/scaling.md)', integerOption({ min: 1 }))
-    .option('--shard-index <i>', 'do only shard I (0..N-1) of --num-shards N, e.g. $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX', integerOption({ min: 0 }));
+    .option(
+      '--num-shards <n>',
+      'split the sorted file list into N contiguous shards (with --shard-index; see docs/scaling.md)',
+      integerOption({ min: 1 }),
+    )
+    .option(
+      '--shard-index <i>',
+      'do only shard I (0..N-1) of --num-shards N, e.g. $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX',
+      integerOption({ min: 0 }),
+    );
 }
 
 /** The shard the flags ask for: both flags or neither, and the index below the count (else a ConfigError, exit 2). */
 export async function shardFromFlags(flags: { numShards?: number; shardIndex?: number }): Promise<Shard | undefined> {
   if (flags.numShards === undefined && flags.shardIndex === undefined) return undefined;
   if (flags.numShards === undefined || flags.shardIndex === undefined) {
-    throw new ConfigError(`--num-shards and --shard-index go together: give both (got only ${flags.numShards === undefined ? `--shard-index ${flags.shardIndex}` : `--num-shards ${flags.numShards}`})`);
+    throw new ConfigError(
+      `--num-shards and --shard-index go together: give both (got only ${flags.numShards === undefined ? `--shard-index ${flags.shardIndex}` : `--num-shards ${flags.numShards}`})`,
+    );
   }
   const shard = { count: flags.numShards, index: flags.shardIndex };
   (await import('../util/shards.js')).checkShard(shard);

@@ -5,7 +5,14 @@ import { Option, type Command } from 'commander';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import type { TrainAudioTransformerOptions, TrainAudioTransformerResult } from '../model/train.js';
 // The run settings' table imports nothing at run time, so declaring the options loads no library code.
-import { TRAINING_OPTIONS, TRAINING_OPTION_NAMES, type OptionName, type TrainingOption, type TrainingOptionName, type TrainingOptionValues } from '../model/training/options.js';
+import {
+  TRAINING_OPTIONS,
+  TRAINING_OPTION_NAMES,
+  type OptionName,
+  type TrainingOption,
+  type TrainingOptionName,
+  type TrainingOptionValues,
+} from '../model/training/options.js';
 import { action, barFor, checkWritable, emit, globals, warn } from './common.js';
 import { integerChoiceOption, integerOption, numberOption } from './options.js';
 
@@ -28,7 +35,10 @@ const RUN_OPTIONS = {
     flag: '--resume [checkpoint]',
     help: "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); every setting the run recorded (data, model, --steps, the log/eval/checkpoint intervals, ...) defaults to the run's",
   },
-  wandbProject: { flag: '--wandb-project <name>', help: 'also log to this Weights & Biases project (needs WANDB_API_KEY or `wandb login`; never blocks training)' },
+  wandbProject: {
+    flag: '--wandb-project <name>',
+    help: 'also log to this Weights & Biases project (needs WANDB_API_KEY or `wandb login`; never blocks training)',
+  },
   wandbRunName: { flag: '--wandb-run-name <name>', help: 'W&B run name' },
   wandbEntity: { flag: '--wandb-entity <name>', help: 'W&B entity (team or user)' },
   wandbConfig: { flag: '--wandb-config <json>', help: 'extra W&B run config as a JSON object, or @file.json' },
@@ -36,18 +46,32 @@ const RUN_OPTIONS = {
     flag: '--codec',
     help: "train a model for wavelm's lossless codec instead: its residual coder's starting state, learned by coding --files or --manifest; --out is then the model file (default codec-model.safetensors)",
   },
-  init: { flag: '--init <model>', help: 'with --codec: fine-tune this codec model instead of starting from even odds (the shipped one: models/codec-prior.safetensors)' },
+  init: {
+    flag: '--init <model>',
+    help: 'with --codec: fine-tune this codec model instead of starting from even odds (the shipped one: models/codec-prior.safetensors)',
+  },
 } as const satisfies Record<string, CommandOption>;
 
 /** What commander gives for a flag: a list for `<x...>`, text for `<x>`, text or true for `[x]`, true for a switch. */
-type FlagValue<F extends string> = F extends `${string}...>` ? string[] : F extends `${string}<${string}>` ? string : F extends `${string}[${string}]` ? string | true : boolean;
+type FlagValue<F extends string> = F extends `${string}...>`
+  ? string[]
+  : F extends `${string}<${string}>`
+    ? string
+    : F extends `${string}[${string}]`
+      ? string | true
+      : boolean;
 type CommandValues<T extends Record<string, CommandOption>> = { [K in keyof T]?: FlagValue<T[K]['flag']> };
 
 /** The command line's values, keyed by the tables' names. */
 type TrainFlags = CommandValues<typeof DATA_OPTIONS> & CommandValues<typeof RUN_OPTIONS> & Partial<TrainingOptionValues>;
 
 /** Every option a library message can name, with its declaration. */
-const NAMED: Record<OptionName, CommandOption> = { ...TRAINING_OPTIONS, ...DATA_OPTIONS, outDir: RUN_OPTIONS.outDir, resume: RUN_OPTIONS.resume };
+const NAMED: Record<OptionName, CommandOption> = {
+  ...TRAINING_OPTIONS,
+  ...DATA_OPTIONS,
+  outDir: RUN_OPTIONS.outDir,
+  resume: RUN_OPTIONS.resume,
+};
 
 /** How `wavelm train` names an option in the library's messages: by its flag. */
 function flagOf(name: OptionName): string {
@@ -68,7 +92,9 @@ function settingOption(name: TrainingOptionName): Option {
   if (value.type === 'number') return option.argParser(numberOption(value.range));
   if (value.type !== 'choice') return option;
   const numbers = value.choices.filter((c): c is number => typeof c === 'number');
-  return numbers.length === value.choices.length ? option.argParser(integerChoiceOption(numbers)) : option.choices(value.choices.map(String));
+  return numbers.length === value.choices.length
+    ? option.argParser(integerChoiceOption(numbers))
+    : option.choices(value.choices.map(String));
 }
 
 /** Every option of the command, by its table name, in the help's order. */
@@ -89,7 +115,9 @@ function flagValues(cmd: Command, options: ReadonlyMap<string, Option>): TrainFl
 /** The run settings given on the command line, as trainAudioTransformer takes them (the model's under `model`). */
 function givenSettings(flags: TrainFlags): Pick<TrainAudioTransformerOptions, 'model'> & Partial<TrainingOptionValues> {
   const given = (inModel: boolean): Partial<TrainingOptionValues> =>
-    Object.fromEntries(TRAINING_OPTION_NAMES.filter((n) => (TRAINING_OPTIONS[n].section === 'model') === inModel).map((n) => [n, flags[n]] as const));
+    Object.fromEntries(
+      TRAINING_OPTION_NAMES.filter((n) => (TRAINING_OPTIONS[n].section === 'model') === inModel).map((n) => [n, flags[n]] as const),
+    );
   return { ...given(false), model: given(true) };
 }
 
@@ -110,7 +138,10 @@ function readConfigFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new NotFoundError(`--wandb-config @${path}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { subject: path, cause: e });
+    throw new NotFoundError(`--wandb-config @${path}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      subject: path,
+      cause: e,
+    });
   }
 }
 
@@ -123,7 +154,10 @@ interface RunSources {
 /** The data a run was trained on, from its config.json (`sources`), checked field by field. */
 function readRunSources(cfgPath: string): RunSources {
   const bad = (what: string, cause?: unknown) =>
-    new FormatError(`${cfgPath}: ${what}; give --files or --manifest to resume on other data, or restore the run's config.json`, { subject: cfgPath, cause });
+    new FormatError(`${cfgPath}: ${what}; give --files or --manifest to resume on other data, or restore the run's config.json`, {
+      subject: cfgPath,
+      cause,
+    });
   let cfg: unknown;
   try {
     cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
@@ -141,18 +175,23 @@ function readRunSources(cfgPath: string): RunSources {
     return v as string[];
   };
   if (manifest !== undefined && manifest !== null && typeof manifest !== 'string') throw bad('"sources.manifest" is not a path');
-  return { files: paths(files, 'files'), manifest: typeof manifest === 'string' ? manifest : undefined, validFiles: paths(validFiles, 'validFiles') };
+  return {
+    files: paths(files, 'files'),
+    manifest: typeof manifest === 'string' ? manifest : undefined,
+    validFiles: paths(validFiles, 'validFiles'),
+  };
 }
 
 /** `train --codec`: a codec model from the files, written to --out. */
 async function trainCodec(flags: TrainFlags, cmd: Command): Promise<void> {
   if (!flags.files === !flags.manifest) throw new ConfigError('--codec needs --files PATH... or --manifest FILE (its train split)');
-  const [{ readCodecPrior, serializeCodecPrior, trainCodecPrior }, { collectAudioFiles }, { manifestPaths }, { writeFileSync }] = await Promise.all([
-    import('../compress/lossless/prior.js'),
-    import('../tokens/index.js'),
-    import('../compress/data.js'),
-    import('node:fs'),
-  ]);
+  const [{ readCodecPrior, serializeCodecPrior, trainCodecPrior }, { collectAudioFiles }, { manifestPaths }, { writeFileSync }] =
+    await Promise.all([
+      import('../compress/lossless/prior.js'),
+      import('../tokens/index.js'),
+      import('../compress/data.js'),
+      import('node:fs'),
+    ]);
   const out = flags.outDir ?? 'codec-model.safetensors';
   checkWritable(out, '--out');
   const init = flags.init === undefined ? undefined : readCodecPrior(flags.init);
@@ -160,18 +199,34 @@ async function trainCodec(flags: TrainFlags, cmd: Command): Promise<void> {
   const files = collectAudioFiles(inputs, (m) => warn(cmd, m));
   if (files.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
   const t0 = performance.now();
-  const r = await trainCodecPrior(files, { init, progress: barFor(cmd, { unit: 'files' }), onSkip: (f, e) => warn(cmd, `${f}: skipped (${e.message})`) });
+  const r = await trainCodecPrior(files, {
+    init,
+    progress: barFor(cmd, { unit: 'files' }),
+    onSkip: (f, e) => warn(cmd, `${f}: skipped (${e.message})`),
+  });
   if (r.files === 0) throw new NotFoundError(`none of the ${files.length} files could be read as WAV, AIFF or FLAC`);
-  const metadata = { trained_on: inputs.join(','), files: String(r.files), frames: String(r.frames), ...(init ? { fine_tuned_from: init.name } : {}) };
+  const metadata = {
+    trained_on: inputs.join(','),
+    files: String(r.files),
+    frames: String(r.frames),
+    ...(init ? { fine_tuned_from: init.name } : {}),
+  };
   writeFileSync(out, serializeCodecPrior(r.tables, metadata));
   const seconds = (performance.now() - t0) / 1000;
-  emit(cmd, { out, files: r.files, frames: r.frames, seconds }, () => `codec model trained on ${r.files} files (${r.frames} frames) in ${seconds.toFixed(1)} s -> ${out}`);
+  emit(
+    cmd,
+    { out, files: r.files, frames: r.frames, seconds },
+    () => `codec model trained on ${r.files} files (${r.frames} frames) in ${seconds.toFixed(1)} s -> ${out}`,
+  );
 }
 
 function defaultOut(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
-  return join('runs', `train-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`);
+  return join(
+    'runs',
+    `train-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`,
+  );
 }
 
 function describe(r: TrainAudioTransformerResult): string {

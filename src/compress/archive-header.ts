@@ -57,7 +57,8 @@ const isReserved = (name: Field['name']): name is ReservedName => name === 'flag
 
 function writeField(dv: DataView, at: number, kind: FieldKind, value: number | Uint8Array, name: string): void {
   if (value instanceof Uint8Array) {
-    if (value.length !== SIZE_OF[kind]) throw new RangeError(`archive header field ${name} takes ${SIZE_OF[kind]} bytes, got ${value.length}`);
+    if (value.length !== SIZE_OF[kind])
+      throw new RangeError(`archive header field ${name} takes ${SIZE_OF[kind]} bytes, got ${value.length}`);
     new Uint8Array(dv.buffer, dv.byteOffset + at, value.length).set(value);
     return;
   }

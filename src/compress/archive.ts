@@ -15,7 +15,16 @@ import { ARCHIVE_HEADER_BYTES, readArchiveHeader, writeArchiveHeader } from './a
 import { ChecksumError, ConfigError, FormatError, MismatchError, UnsupportedError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { TOKEN_MODES, vocabForMode, type TokenMode } from './lm-codec.js';
-import { runChunkJobs, type ChunkRunner, type ChunkJob, type DecodeJob, type DecodeResult, type EncodeJob, type EncodeResult, type PredictorSpec } from './parallel.js';
+import {
+  runChunkJobs,
+  type ChunkRunner,
+  type ChunkJob,
+  type DecodeJob,
+  type DecodeResult,
+  type EncodeJob,
+  type EncodeResult,
+  type PredictorSpec,
+} from './parallel.js';
 import { pcmLayout, type PcmLayout } from './wav-layout.js';
 
 export const WLM_MAGIC = Uint8Array.from([0x57, 0x4c, 0x4d, 0x1a]); // "WLM\x1a"
@@ -185,12 +194,17 @@ function writeVarint(out: number[], v: number): void {
 }
 
 /** Compresses a file's bytes into a .wlm archive. */
-export async function compressAudio(input: Uint8Array, model: CompressionModel, opts: CompressOptions = {}): Promise<{ archive: Uint8Array; stats: CompressStats }> {
+export async function compressAudio(
+  input: Uint8Array,
+  model: CompressionModel,
+  opts: CompressOptions = {},
+): Promise<{ archive: Uint8Array; stats: CompressStats }> {
   const t0 = performance.now();
   const name = opts.name ?? 'input';
   const L = opts.chunkLength ?? 2048;
   if (!Number.isInteger(L) || L < 1 || L > MAX_CHUNK) throw new ConfigError(`chunk length ${L} must be an integer from 1 to ${MAX_CHUNK}`);
-  if (model.weightsSha256.length !== 32 || model.configSha256.length !== 32) throw new ConfigError('model hashes must be 32-byte SHA-256 digests');
+  if (model.weightsSha256.length !== 32 || model.configSha256.length !== 32)
+    throw new ConfigError('model hashes must be 32-byte SHA-256 digests');
   let layout: PcmLayout;
   let kind: 'wav' | 'raw' = 'wav';
   try {
@@ -223,12 +237,19 @@ export async function compressAudio(input: Uint8Array, model: CompressionModel, 
   const suffix = input.subarray(codedEnd);
 
   const jobs: ChunkJob[] = [];
-  for (let b = 0; b < blocks; b++) for (let c = 0; c < layout.channels; c++) jobs.push({ kind: 'encode', mode, ...extract(input, settings, b, c) });
+  for (let b = 0; b < blocks; b++)
+    for (let c = 0; c < layout.channels; c++) jobs.push({ kind: 'encode', mode, ...extract(input, settings, b, c) });
   const progress = opts.progress ?? silentProgress;
   progress.start(settings.codedFrames * layout.channels, 'compress');
   let results: EncodeResult[];
   try {
-    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as EncodeJob).tokens.length), opts.runner)) as EncodeResult[];
+    results = (await runChunkJobs(
+      model.spec,
+      jobs,
+      opts.workers ?? 1,
+      (_, job) => progress.tick((job as EncodeJob).tokens.length),
+      opts.runner,
+    )) as EncodeResult[];
   } finally {
     progress.stop();
   }
@@ -297,7 +318,10 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   const header = readArchiveHeader(archive, name);
   const version = header.version;
   if (version !== WLM_VERSION) {
-    const hint = version < WLM_VERSION ? ' (written by an older wavelm whose predictor computed other probabilities: decompress it with that release)' : ' (written by a newer wavelm: upgrade)';
+    const hint =
+      version < WLM_VERSION
+        ? ' (written by an older wavelm whose predictor computed other probabilities: decompress it with that release)'
+        : ' (written by a newer wavelm: upgrade)';
     throw new UnsupportedError(`${name}: .wlm version ${version}; this wavelm reads version ${WLM_VERSION}${hint}`, { subject: name });
   }
   const dv = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
@@ -343,13 +367,26 @@ export function readArchiveInfo(archive: Uint8Array, name = 'archive'): ArchiveI
   }
   need(p, 4);
   const storedCrc = dv.getUint32(p, true);
-  if (crc32c(archive.subarray(0, p)) !== storedCrc) throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
+  if (crc32c(archive.subarray(0, p)) !== storedCrc)
+    throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
   p += 4;
-  if (settings.input === undefined || settings.mode === undefined || settings.coder === undefined || (settings.bitsPerSample !== 8 && settings.bitsPerSample !== 16) || settings.chunkLength < 1 || settings.chunkLength > MAX_CHUNK || settings.channels < 1 || settings.vocabSize !== vocabForMode(settings.mode)) {
-    throw new UnsupportedError(`${name}: pipeline settings (the header fields after the original's size) are not ones this wavelm writes`, { subject: name });
+  if (
+    settings.input === undefined ||
+    settings.mode === undefined ||
+    settings.coder === undefined ||
+    (settings.bitsPerSample !== 8 && settings.bitsPerSample !== 16) ||
+    settings.chunkLength < 1 ||
+    settings.chunkLength > MAX_CHUNK ||
+    settings.channels < 1 ||
+    settings.vocabSize !== vocabForMode(settings.mode)
+  ) {
+    throw new UnsupportedError(`${name}: pipeline settings (the header fields after the original's size) are not ones this wavelm writes`, {
+      subject: name,
+    });
   }
   const payload = chunkLengths.reduce((a, b) => a + b, 0);
-  if (p + payload + 4 !== archive.length) throw bad(`chunk table sums to ${payload} payload bytes, the archive holds ${archive.length - p - 4} (truncated or corrupt)`);
+  if (p + payload + 4 !== archive.length)
+    throw bad(`chunk table sums to ${payload} payload bytes, the archive holds ${archive.length - p - 4} (truncated or corrupt)`);
   const bytesPerFrame = (settings.channels * settings.bitsPerSample) / 8;
   if (prefix.length !== settings.dataOffset || prefix.length + settings.codedFrames * bytesPerFrame + suffix.length !== originalSize) {
     throw bad('sizes in the header disagree (corrupt header)');
@@ -390,7 +427,8 @@ export async function decompressAudio(archive: Uint8Array, model: CompressionMod
       { subject: name },
     );
   }
-  if (model.vocabSize !== vocabForMode(s.mode)) throw new MismatchError(`${name}: needs a ${vocabForMode(s.mode)}-token model, this one has ${model.vocabSize}`, { subject: name });
+  if (model.vocabSize !== vocabForMode(s.mode))
+    throw new MismatchError(`${name}: needs a ${vocabForMode(s.mode)}-token model, this one has ${model.vocabSize}`, { subject: name });
   const payloadEnd = archive.length - 4;
   const dv = new DataView(archive.buffer, archive.byteOffset, archive.byteLength);
   if (crc32c(archive.subarray(info.payloadOffset, payloadEnd)) !== dv.getUint32(payloadEnd, true)) {
@@ -410,13 +448,22 @@ export async function decompressAudio(archive: Uint8Array, model: CompressionMod
   progress.start(s.codedFrames * s.channels, 'decompress');
   let results: DecodeResult[];
   try {
-    results = (await runChunkJobs(model.spec, jobs, opts.workers ?? 1, (_, job) => progress.tick((job as DecodeJob).length), opts.runner)) as DecodeResult[];
+    results = (await runChunkJobs(
+      model.spec,
+      jobs,
+      opts.workers ?? 1,
+      (_, job) => progress.tick((job as DecodeJob).length),
+      opts.runner,
+    )) as DecodeResult[];
   } finally {
     progress.stop();
   }
   for (let i = 0; i < results.length; i++) place(out, s, Math.floor(i / s.channels), i % s.channels, results[i]!);
   if (hex(sha256(out)) !== info.originalSha256) {
-    throw new ChecksumError(`${name}: the restored file fails its SHA-256 check; the archive is damaged or the model computes different probabilities here`, { subject: name });
+    throw new ChecksumError(
+      `${name}: the restored file fails its SHA-256 check; the archive is damaged or the model computes different probabilities here`,
+      { subject: name },
+    );
   }
   return out;
 }

@@ -24,7 +24,12 @@ export interface FileOutcome<T> extends FilePlan {
  * Runs `fn` on every plan, at most `concurrency` at once, and returns the outcomes in plan order. A
  * rejection becomes that file's `error`; `onDone` is called as each file finishes.
  */
-export async function forEachFile<T>(plans: readonly FilePlan[], concurrency: number, fn: (plan: FilePlan) => Promise<T>, onDone?: (outcome: FileOutcome<T>) => void): Promise<FileOutcome<T>[]> {
+export async function forEachFile<T>(
+  plans: readonly FilePlan[],
+  concurrency: number,
+  fn: (plan: FilePlan) => Promise<T>,
+  onDone?: (outcome: FileOutcome<T>) => void,
+): Promise<FileOutcome<T>[]> {
   const out: FileOutcome<T>[] = new Array<FileOutcome<T>>(plans.length);
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -56,12 +61,23 @@ export interface FileRunner {
  * SegmentRunner's threads), closed at the end, with `workers` files in flight; `progress` counts files.
  * Returns the outcomes and the seconds taken.
  */
-export async function codeFiles<R extends FileRunner, T>(opening: Promise<R>, plans: readonly FilePlan[], fn: (plan: FilePlan, runner: R) => Promise<T>, progress: ProgressSink = silentProgress, label = ''): Promise<{ outcomes: FileOutcome<T>[]; seconds: number }> {
+export async function codeFiles<R extends FileRunner, T>(
+  opening: Promise<R>,
+  plans: readonly FilePlan[],
+  fn: (plan: FilePlan, runner: R) => Promise<T>,
+  progress: ProgressSink = silentProgress,
+  label = '',
+): Promise<{ outcomes: FileOutcome<T>[]; seconds: number }> {
   const runner = await opening;
   const t0 = performance.now();
   try {
     progress.start(plans.length, label);
-    const outcomes = await forEachFile(plans, runner.workers, (plan) => fn(plan, runner), () => progress.tick(1));
+    const outcomes = await forEachFile(
+      plans,
+      runner.workers,
+      (plan) => fn(plan, runner),
+      () => progress.tick(1),
+    );
     return { outcomes, seconds: (performance.now() - t0) / 1000 };
   } finally {
     progress.stop();
@@ -91,7 +107,11 @@ export function planFiles(inputs: readonly string[], opts: PlanOptions): FilePla
     } catch (err) {
       throw new NotFoundError(`${input}: no such file or directory`, { subject: input, cause: err });
     }
-    const files = dir ? (opts.find === 'audio' ? collectAudioFiles([input]) : findFiles(input, (name) => name.endsWith(opts.find))) : [input];
+    const files = dir
+      ? opts.find === 'audio'
+        ? collectAudioFiles([input])
+        : findFiles(input, (name) => name.endsWith(opts.find))
+      : [input];
     for (const f of files) {
       const name = opts.outputFor(dir ? relative(input, f) : basename(f), f);
       plans.push({ input: f, output: opts.outDir ? join(opts.outDir, name) : opts.outputFor(f, f) });
@@ -101,8 +121,12 @@ export function planFiles(inputs: readonly string[], opts: PlanOptions): FilePla
   const ins = new Set(plans.map((p) => p.input));
   for (const p of plans) {
     const other = seen.get(p.output);
-    if (other !== undefined) throw new ConfigError(`${other} and ${p.input} would both be written to ${p.output}: give them different names or separate runs`, { subject: p.output });
-    if (ins.has(p.output)) throw new ConfigError(`${p.output} is both an input and an output: choose another --out-dir`, { subject: p.output });
+    if (other !== undefined)
+      throw new ConfigError(`${other} and ${p.input} would both be written to ${p.output}: give them different names or separate runs`, {
+        subject: p.output,
+      });
+    if (ins.has(p.output))
+      throw new ConfigError(`${p.output} is both an input and an output: choose another --out-dir`, { subject: p.output });
     seen.set(p.output, p.input);
   }
   return plans;

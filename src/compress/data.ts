@@ -1,22 +1,23 @@
-/**
- * The evaluation data: files (or folders, or a split manifest) through the audio pipeline: by default
- * LMIC's, i.e. data_loaders.py's LibriSpeech recipe (first channel, audioop 16 -> 8 bit, high byte + 128,
- * 2048-byte chunks, each file's incomplete last chunk dropped), or any configuration `chunks` and
- * `train` accept.
- */
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { readAudioInfo } from '../audio/index.js';
-import { collectAudioFiles, customAudioIterator, emptyStats, validateAudioConfig, type IteratorStats, type PipelineOptions, type ResolvedPipelineOptions } from '../tokens/index.js';
+import {
+  collectAudioFiles,
+  customAudioIterator,
+  emptyStats,
+  validateAudioConfig,
+  type IteratorStats,
+  type PipelineOptions,
+  type ResolvedPipelineOptions,
+} from '../tokens/index.js';
 import { readSplitManifest } from '../tokens/manifest.js';
-import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
+import { ConfigError, NotFoundError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
 import { shardItems, type Shard } from '../util/shards.js';
 
 /** Paths of a `wavelm split` manifest, optionally one split only (train, valid or test). */
 export function manifestPaths(file: string, split?: string): string[] {
   const m = readSplitManifest(file);
-  if (split !== undefined && split !== 'train' && split !== 'valid' && split !== 'test') throw new ConfigError(`--split must be train, valid or test, got '${split}'`, { subject: split });
+  if (split !== undefined && split !== 'train' && split !== 'valid' && split !== 'test')
+    throw new ConfigError(`--split must be train, valid or test, got '${split}'`, { subject: split });
   const out = split === undefined ? [...m.train, ...m.valid, ...m.test] : m[split];
   if (out.length === 0) throw new ConfigError(`${file}: no files${split ? ` in split '${split}'` : ''}`, { subject: file });
   return out;
@@ -34,7 +35,14 @@ export interface EvalData {
 }
 
 /** LMIC's pipeline (data_loaders.py): first channel, audioop 16 -> 8 bit, 2048-byte chunks, tails dropped. */
-export const LMIC_PIPELINE: PipelineOptions = Object.freeze({ bitDepth: 8, conversion: 'lmic', channelMode: 'pick', channel: 0, chunkSizeBytes: 2048, tail: 'drop' });
+export const LMIC_PIPELINE: PipelineOptions = Object.freeze({
+  bitDepth: 8,
+  conversion: 'lmic',
+  channelMode: 'pick',
+  channel: 0,
+  chunkSizeBytes: 2048,
+  tail: 'drop',
+});
 
 /**
  * Chunks of `inputs` (files or folders) through `pipeline`, up to `maxChunks`; with `shard`, only that
@@ -48,12 +56,19 @@ export async function pipelineChunks(
 ): Promise<EvalData> {
   const all = collectAudioFiles(inputs, opts.onWarning);
   if (all.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
-  if (opts.shard && opts.maxChunks !== undefined) throw new ConfigError(`--max-chunks ${opts.maxChunks} counts over all files and cannot be split into shards: leave it out with --num-shards`);
+  if (opts.shard && opts.maxChunks !== undefined)
+    throw new ConfigError(
+      `--max-chunks ${opts.maxChunks} counts over all files and cannot be split into shards: leave it out with --num-shards`,
+    );
   const files = shardItems(all, opts.shard);
   const resolved = validateAudioConfig(pipeline).options;
   const stats = emptyStats();
   const chunks: Uint8Array[] = [];
-  for await (const c of customAudioIterator(files, { ...pipeline, numChunks: opts.maxChunks, progress: opts.progress, onWarning: opts.onWarning }, stats)) {
+  for await (const c of customAudioIterator(
+    files,
+    { ...pipeline, numChunks: opts.maxChunks, progress: opts.progress, onWarning: opts.onWarning },
+    stats,
+  )) {
     chunks.push(c.slice());
   }
   const info = await readAudioInfo(all[0]!);
@@ -63,6 +78,9 @@ export async function pipelineChunks(
 }
 
 /** LMIC 8-bit chunks of `inputs` (files or folders), up to `maxChunks`. */
-export function lmicChunks(inputs: string[], opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {}): Promise<EvalData> {
+export function lmicChunks(
+  inputs: string[],
+  opts: { maxChunks?: number; progress?: ProgressSink; onWarning?: (m: string) => void } = {},
+): Promise<EvalData> {
   return pipelineChunks(inputs, LMIC_PIPELINE, opts);
 }

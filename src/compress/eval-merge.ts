@@ -38,12 +38,26 @@ export function parseShardRun(text: string, name: string): ShardRun {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new FormatError(`${name}: not JSON (${(e as Error).message}); give the output of wavelm --json eval --num-shards N --shard-index I`, { subject: name });
+    throw new FormatError(
+      `${name}: not JSON (${(e as Error).message}); give the output of wavelm --json eval --num-shards N --shard-index I`,
+      { subject: name },
+    );
   }
   const o = v as Partial<EvalShardRun & LosslessShardRun> | null;
   const shard = o?.shard;
-  if (!o || typeof o !== 'object' || !shard || !Number.isInteger(shard.count) || !Number.isInteger(shard.index) || !Array.isArray(o.results) || !Number.isInteger(o.files)) {
-    throw new FormatError(`${name}: not the JSON of one eval shard (no shard, files or results); run wavelm --json eval with --num-shards N --shard-index I`, { subject: name });
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    !shard ||
+    !Number.isInteger(shard.count) ||
+    !Number.isInteger(shard.index) ||
+    !Array.isArray(o.results) ||
+    !Number.isInteger(o.files)
+  ) {
+    throw new FormatError(
+      `${name}: not the JSON of one eval shard (no shard, files or results); run wavelm --json eval with --num-shards N --shard-index I`,
+      { subject: name },
+    );
   }
   return o as ShardRun;
 }
@@ -54,9 +68,13 @@ function inShardOrder<T extends ShardRun>(runs: readonly T[], names: readonly st
   const count = runs[0]!.shard.count;
   const byIndex = new Map<number, number>();
   runs.forEach((r, i) => {
-    if (r.shard.count !== count) throw new MismatchError(`${names[i]} is a shard of ${r.shard.count}, ${names[0]} one of ${count}: merge the shards of one run`, { subject: names[i] });
+    if (r.shard.count !== count)
+      throw new MismatchError(`${names[i]} is a shard of ${r.shard.count}, ${names[0]} one of ${count}: merge the shards of one run`, {
+        subject: names[i],
+      });
     const seen = byIndex.get(r.shard.index);
-    if (seen !== undefined) throw new ConfigError(`${names[seen]} and ${names[i]} are both shard ${r.shard.index}: give each shard once`, { subject: names[i] });
+    if (seen !== undefined)
+      throw new ConfigError(`${names[seen]} and ${names[i]} are both shard ${r.shard.index}: give each shard once`, { subject: names[i] });
     byIndex.set(r.shard.index, i);
   });
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
@@ -65,7 +83,11 @@ function inShardOrder<T extends ShardRun>(runs: readonly T[], names: readonly st
 }
 
 function sameOrThrow(what: string, a: unknown, b: unknown, nameA: string, nameB: string): void {
-  if (JSON.stringify(a) !== JSON.stringify(b)) throw new MismatchError(`${nameB}'s ${what} (${JSON.stringify(b)}) differs from ${nameA}'s (${JSON.stringify(a)}): merge the shards of one run`, { subject: nameB });
+  if (JSON.stringify(a) !== JSON.stringify(b))
+    throw new MismatchError(
+      `${nameB}'s ${what} (${JSON.stringify(b)}) differs from ${nameA}'s (${JSON.stringify(a)}): merge the shards of one run`,
+      { subject: nameB },
+    );
 }
 
 /** The merged chunked-eval figures: what one run gives, less unchunked rates and `extra`. */
@@ -76,14 +98,27 @@ export function mergeEvalRuns(runs: readonly EvalShardRun[], names: readonly str
   for (const r of ordered.slice(1)) {
     sameOrThrow('pipeline', first.pipeline, r.pipeline, nameOf(first), nameOf(r));
     sameOrThrow('sample rate and channels', [first.sampleRate, first.channels], [r.sampleRate, r.channels], nameOf(first), nameOf(r));
-    sameOrThrow('compressors', first.results.map((x) => [x.compressor, x.kind]), r.results.map((x) => [x.compressor, x.kind]), nameOf(first), nameOf(r));
+    sameOrThrow(
+      'compressors',
+      first.results.map((x) => [x.compressor, x.kind]),
+      r.results.map((x) => [x.compressor, x.kind]),
+      nameOf(first),
+      nameOf(r),
+    );
   }
   const results = first.results.map((head, k): EvalResult => {
     const parts = ordered.map((r) => r.results[k]!);
     const rawBytes = parts.reduce((a, p) => a + p.rawBytes, 0);
     // An empty shard measures no header (evaluate.ts), so the header comes from the shards with chunks.
     const nonEmpty = ordered.filter((r) => r.results[k]!.chunks > 0);
-    for (const r of nonEmpty.slice(1)) sameOrThrow(`${head.compressor} header bytes`, nonEmpty[0]!.results[k]!.headerBytes, r.results[k]!.headerBytes, nameOf(nonEmpty[0]!), nameOf(r));
+    for (const r of nonEmpty.slice(1))
+      sameOrThrow(
+        `${head.compressor} header bytes`,
+        nonEmpty[0]!.results[k]!.headerBytes,
+        r.results[k]!.headerBytes,
+        nameOf(nonEmpty[0]!),
+        nameOf(r),
+      );
     const headerBytes = nonEmpty[0]?.results[k]!.headerBytes ?? 0;
     const header = head.kind === 'classical' ? headerBytes * Math.max(0, nonEmpty.length - 1) : 0;
     const compressed = parts.reduce((a, p) => a + p.chunked.compressedBytes, 0) - header;
@@ -93,7 +128,11 @@ export function mergeEvalRuns(runs: readonly EvalShardRun[], names: readonly str
       chunks: parts.reduce((a, p) => a + p.chunks, 0),
       rawBytes,
       headerBytes,
-      chunked: { rate: rawBytes > 0 ? compressed / rawBytes : 0, compressedBytes: compressed, seconds: parts.reduce((a, p) => a + p.chunked.seconds, 0) },
+      chunked: {
+        rate: rawBytes > 0 ? compressed / rawBytes : 0,
+        compressedBytes: compressed,
+        seconds: parts.reduce((a, p) => a + p.chunked.seconds, 0),
+      },
     };
   });
   return {
@@ -108,11 +147,21 @@ export function mergeEvalRuns(runs: readonly EvalShardRun[], names: readonly str
 }
 
 /** The merged whole-file (--lossless) figures: totals add up, failures are listed together. */
-export function mergeLosslessRuns(runs: readonly LosslessShardRun[], names: readonly string[]): Omit<LosslessShardRun, 'shard'> & { shards: number } {
+export function mergeLosslessRuns(
+  runs: readonly LosslessShardRun[],
+  names: readonly string[],
+): Omit<LosslessShardRun, 'shard'> & { shards: number } {
   const ordered = inShardOrder(runs, names);
   const nameOf = (r: LosslessShardRun): string => names[runs.indexOf(r)]!;
   const first = ordered[0]!;
-  for (const r of ordered.slice(1)) sameOrThrow('compressors', first.results.map((x) => x.compressor), r.results.map((x) => x.compressor), nameOf(first), nameOf(r));
+  for (const r of ordered.slice(1))
+    sameOrThrow(
+      'compressors',
+      first.results.map((x) => x.compressor),
+      r.results.map((x) => x.compressor),
+      nameOf(first),
+      nameOf(r),
+    );
   const results = first.results.map((head, k): LosslessResult => {
     const parts = ordered.map((r) => r.results[k]!);
     const originalBytes = parts.reduce((a, p) => a + p.originalBytes, 0);

@@ -30,7 +30,11 @@ export interface EvalResult {
 
 /** A compressor that codes many chunks at once (the LM, on worker threads), reporting per-chunk sizes. */
 export interface BatchCompressor extends Compressor {
-  compressChunks(chunks: Uint8Array[], ctx: CompressContext, progress: ProgressSink): Promise<{ sizes: number[]; seconds: number; extra?: Record<string, number | string> }>;
+  compressChunks(
+    chunks: Uint8Array[],
+    ctx: CompressContext,
+    progress: ProgressSink,
+  ): Promise<{ sizes: number[]; seconds: number; extra?: Record<string, number | string> }>;
 }
 
 function isBatch(c: Compressor): c is BatchCompressor {
@@ -43,7 +47,12 @@ export interface EvaluateOptions {
   progress?: ProgressSink;
 }
 
-export async function evaluateCompressor(c: Compressor, chunks: Uint8Array[], ctx: CompressContext, opts: EvaluateOptions = {}): Promise<EvalResult> {
+export async function evaluateCompressor(
+  c: Compressor,
+  chunks: Uint8Array[],
+  ctx: CompressContext,
+  opts: EvaluateOptions = {},
+): Promise<EvalResult> {
   const progress = opts.progress ?? silentProgress;
   await c.init?.();
   const rawBytes = chunks.reduce((a, ch) => a + ch.length, 0);
@@ -118,13 +127,26 @@ export function formatEvalTable(results: EvalResult[]): string {
 
 /** CSV with one row per compressor. */
 export function formatEvalCsv(results: EvalResult[]): string {
-  const head = 'compressor,kind,chunks,raw_bytes,header_bytes,chunked_rate,chunked_bytes,chunked_seconds,unchunked_rate,unchunked_bytes,unchunked_seconds';
+  const head =
+    'compressor,kind,chunks,raw_bytes,header_bytes,chunked_rate,chunked_bytes,chunked_seconds,unchunked_rate,unchunked_bytes,unchunked_seconds';
   const lines = results.map((r) =>
-    [r.compressor, r.kind, r.chunks, r.rawBytes, r.headerBytes, r.chunked.rate.toFixed(6), r.chunked.compressedBytes, r.chunked.seconds.toFixed(4), r.unchunked?.rate.toFixed(6) ?? '', r.unchunked?.compressedBytes ?? '', r.unchunked?.seconds.toFixed(4) ?? '']
+    [
+      r.compressor,
+      r.kind,
+      r.chunks,
+      r.rawBytes,
+      r.headerBytes,
+      r.chunked.rate.toFixed(6),
+      r.chunked.compressedBytes,
+      r.chunked.seconds.toFixed(4),
+      r.unchunked?.rate.toFixed(6) ?? '',
+      r.unchunked?.compressedBytes ?? '',
+      r.unchunked?.seconds.toFixed(4) ?? '',
+    ]
       .map((v) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v)))
       .join(','),
   );
-  return [head, ...lines].join('\n') + '\n';
+  return `${[head, ...lines].join('\n')}\n`;
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -144,17 +166,23 @@ export function evalChartHtml(results: EvalResult[], title = 'wavelm eval'): str
     const y = 30 + i * rowH;
     parts.push(`<text x="${left - 8}" y="${y + barH + 4}" text-anchor="end">${esc(r.compressor)}</text>`);
     const c = 100 * r.chunked.rate;
-    parts.push(`<rect x="${left}" y="${y}" width="${scale(c).toFixed(1)}" height="${barH}" fill="#4c72b0"><title>chunked ${c.toFixed(2)}%</title></rect>`);
+    parts.push(
+      `<rect x="${left}" y="${y}" width="${scale(c).toFixed(1)}" height="${barH}" fill="#4c72b0"><title>chunked ${c.toFixed(2)}%</title></rect>`,
+    );
     parts.push(`<text x="${left + scale(c) + 4}" y="${y + barH - 3}">${c.toFixed(1)}%</text>`);
     if (r.unchunked) {
       const u = 100 * r.unchunked.rate;
-      parts.push(`<rect x="${left}" y="${y + barH}" width="${scale(u).toFixed(1)}" height="${barH}" fill="#dd8452"><title>unchunked ${u.toFixed(2)}%</title></rect>`);
+      parts.push(
+        `<rect x="${left}" y="${y + barH}" width="${scale(u).toFixed(1)}" height="${barH}" fill="#dd8452"><title>unchunked ${u.toFixed(2)}%</title></rect>`,
+      );
       parts.push(`<text x="${left + scale(u) + 4}" y="${y + 2 * barH - 3}">${u.toFixed(1)}%</text>`);
     }
   });
   const axisY = 30 + results.length * rowH;
   for (let t = 0; t <= maxRate; t += maxRate > 60 ? 20 : 10) {
-    parts.push(`<line x1="${left + scale(t)}" y1="25" x2="${left + scale(t)}" y2="${axisY}" stroke="#ddd"/><text x="${left + scale(t)}" y="${axisY + 14}" text-anchor="middle">${t}%</text>`);
+    parts.push(
+      `<line x1="${left + scale(t)}" y1="25" x2="${left + scale(t)}" y2="${axisY}" stroke="#ddd"/><text x="${left + scale(t)}" y="${axisY + 14}" text-anchor="middle">${t}%</text>`,
+    );
   }
   const legend = `<rect x="${left}" y="${h - 18}" width="10" height="10" fill="#4c72b0"/><text x="${left + 14}" y="${h - 9}">chunked (2048 B, header once)</text><rect x="${left + 230}" y="${h - 18}" width="10" height="10" fill="#dd8452"/><text x="${left + 244}" y="${h - 9}">unchunked</text>`;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 80}" height="${h}" font-family="sans-serif" font-size="12">${parts.join('')}${legend}</svg>`;

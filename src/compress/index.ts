@@ -1,5 +1,13 @@
 /** Lossless compression with wavelm's language models, LMIC's coder and evaluation, classical baselines. */
-export { normalizePdfForArithmeticCoding, LmicEncoder, LmicDecoder, bitsToBytes, bytesToBits, lmicCompress, lmicDecompress } from './lmic-coder.js';
+export {
+  normalizePdfForArithmeticCoding,
+  LmicEncoder,
+  LmicDecoder,
+  bitsToBytes,
+  bytesToBits,
+  lmicCompress,
+  lmicDecompress,
+} from './lmic-coder.js';
 export { RangeEncoder, RangeDecoder, AdaptiveModel, quantizeProbs, findSymbol, LM_TOTAL_BITS } from './range-coder.js';
 export { encodeChunk, decodeChunk, vocabForMode, TOKEN_MODES, type TokenMode, type ChunkStats } from './lm-codec.js';
 export {
@@ -22,7 +30,16 @@ export { codeFiles, forEachFile, planFiles, type FilePlan, type FileOutcome, typ
 export type { Compressor, CompressContext } from './compressor.js';
 export { CLASSICAL_COMPRESSORS } from './compressors.js';
 export { LmCompressor } from './lm-compressor.js';
-export { evaluateCompressor, formatEvalTable, formatEvalCsv, evalChartHtml, type EvalResult, type RateResult, type BatchCompressor, type EvaluateOptions } from './evaluate.js';
+export {
+  evaluateCompressor,
+  formatEvalTable,
+  formatEvalCsv,
+  evalChartHtml,
+  type EvalResult,
+  type RateResult,
+  type BatchCompressor,
+  type EvaluateOptions,
+} from './evaluate.js';
 export { lmicChunks, manifestPaths, type EvalData } from './data.js';
 export { pngGrayNoFilter } from './baselines/png.js';
 export { evaluateLossless, formatLosslessTable, type LosslessResult, type LosslessEntry } from './lossless.js';

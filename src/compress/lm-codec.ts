@@ -102,7 +102,13 @@ class LowBytes {
  * Codes `tokens` (and for 'hi8lo' the matching low bytes) as one range-coded stream. Adds the ideal code
  * length of the LM tokens to `stats` when given.
  */
-export function encodeChunk(predictor: IncrementalPredictor, mode: TokenMode, tokens: Uint8Array | Uint16Array, low?: Uint8Array, stats?: ChunkStats): Uint8Array {
+export function encodeChunk(
+  predictor: IncrementalPredictor,
+  mode: TokenMode,
+  tokens: Uint8Array | Uint16Array,
+  low?: Uint8Array,
+  stats?: ChunkStats,
+): Uint8Array {
   const vocab = vocabForMode(mode);
   if (mode === 'hi8lo' && (!low || low.length !== tokens.length)) throw new FormatError('hi8lo chunk needs one low byte per token');
   const enc = new RangeEncoder(tokens.length + 64);
@@ -126,7 +132,12 @@ export function encodeChunk(predictor: IncrementalPredictor, mode: TokenMode, to
 }
 
 /** Inverse of encodeChunk: `length` tokens (and low bytes for 'hi8lo'). */
-export function decodeChunk(predictor: IncrementalPredictor, mode: TokenMode, data: Uint8Array, length: number): { tokens: Uint8Array | Uint16Array; low?: Uint8Array } {
+export function decodeChunk(
+  predictor: IncrementalPredictor,
+  mode: TokenMode,
+  data: Uint8Array,
+  length: number,
+): { tokens: Uint8Array | Uint16Array; low?: Uint8Array } {
   const vocab = vocabForMode(mode);
   const dec = new RangeDecoder(data);
   const cum = new Uint32Array(vocab + 1);

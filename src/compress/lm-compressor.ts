@@ -27,8 +27,14 @@ export class LmCompressor implements BatchCompressor {
   private predictor?: IncrementalPredictor;
   private readonly mode: TokenMode;
   /** `withLmic`: also code every chunk with LMIC's coder and report its rate (extra.lmicCoderRate). */
-  constructor(readonly name: string, private readonly model: CompressionModel, private readonly workers = 1, private readonly withLmic = false) {
-    if (model.vocabSize !== 256 && model.vocabSize !== 65536) throw new UnsupportedError(`${name}: vocabulary ${model.vocabSize}; eval needs an 8-bit or 16-bit model`);
+  constructor(
+    readonly name: string,
+    private readonly model: CompressionModel,
+    private readonly workers = 1,
+    private readonly withLmic = false,
+  ) {
+    if (model.vocabSize !== 256 && model.vocabSize !== 65536)
+      throw new UnsupportedError(`${name}: vocabulary ${model.vocabSize}; eval needs an 8-bit or 16-bit model`);
     this.mode = model.vocabSize === 256 ? 'u8' : 'u16';
     this.description = `${model.vocabSize === 256 ? '8' : '16'}-bit LM + range coder`;
   }
@@ -49,8 +55,17 @@ export class LmCompressor implements BatchCompressor {
     return Promise.resolve();
   }
 
-  async compressChunks(chunks: Uint8Array[], _ctx: CompressContext, progress: ProgressSink): Promise<{ sizes: number[]; seconds: number; extra: Record<string, number | string> }> {
-    const jobs: ChunkJob[] = chunks.map((c) => ({ kind: 'encode', mode: this.mode, tokens: tokensOf(c, this.mode).slice(), lmic: this.withLmic }));
+  async compressChunks(
+    chunks: Uint8Array[],
+    _ctx: CompressContext,
+    progress: ProgressSink,
+  ): Promise<{ sizes: number[]; seconds: number; extra: Record<string, number | string> }> {
+    const jobs: ChunkJob[] = chunks.map((c) => ({
+      kind: 'encode',
+      mode: this.mode,
+      tokens: tokensOf(c, this.mode).slice(),
+      lmic: this.withLmic,
+    }));
     const t0 = performance.now();
     const results = (await runChunkJobs(this.model.spec, jobs, this.workers, () => progress.tick(1))) as EncodeResult[];
     const seconds = (performance.now() - t0) / 1000;
@@ -58,7 +73,12 @@ export class LmCompressor implements BatchCompressor {
     const raw = chunks.reduce((a, c) => a + c.length, 0);
     const ideal = results.reduce((a, r) => a + r.idealBits, 0) / 8;
     const coded = sizes.reduce((a, b) => a + b, 0);
-    const extra: Record<string, number | string> = { idealRate: ideal / raw, coderOverhead: coded / ideal - 1, workers: this.workers, bytesPerSecond: raw / seconds };
+    const extra: Record<string, number | string> = {
+      idealRate: ideal / raw,
+      coderOverhead: coded / ideal - 1,
+      workers: this.workers,
+      bytesPerSecond: raw / seconds,
+    };
     if (this.withLmic) extra.lmicCoderRate = results.reduce((a, r) => a + (r.lmicBytes ?? 0), 0) / raw;
     return { sizes, seconds, extra };
   }

@@ -49,7 +49,8 @@ class CoderBase {
 
   /** low + trunc(float32 cumsum(pdf with 0 prepended) * width), as LMIC's _get_intervals. */
   protected getIntervals(pdf: Float32Array): Float64Array {
-    if (pdf.length !== this.alphabetSize) throw new ConfigError(`lmic coder: pdf has ${pdf.length} entries, the alphabet ${this.alphabetSize}`);
+    if (pdf.length !== this.alphabetSize)
+      throw new ConfigError(`lmic coder: pdf has ${pdf.length} entries, the alphabet ${this.alphabetSize}`);
     const width = this.high - this.low + 1;
     const q = this.intervals;
     let c = 0;
@@ -132,7 +133,8 @@ export class LmicEncoder extends CoderBase {
 
   encode(pdf: Float32Array, symbol: number): void {
     if (this.done) throw new ConfigError('lmic coder: encode after terminate');
-    if (!Number.isInteger(symbol) || symbol < 0 || symbol >= this.alphabetSize) throw new ConfigError(`lmic coder: symbol ${symbol} is outside the alphabet of ${this.alphabetSize}`);
+    if (!Number.isInteger(symbol) || symbol < 0 || symbol >= this.alphabetSize)
+      throw new ConfigError(`lmic coder: symbol ${symbol} is outside the alphabet of ${this.alphabetSize}`);
     this.process(pdf, symbol, this.out);
   }
 
@@ -161,7 +163,10 @@ export class LmicDecoder extends CoderBase {
     return 1;
   };
 
-  constructor(alphabetSize: number, private readonly bits: Uint8Array) {
+  constructor(
+    alphabetSize: number,
+    private readonly bits: Uint8Array,
+  ) {
     super(alphabetSize);
     for (let i = 0; i < PRECISION; i++) this.code = this.code * 2 + this.input();
   }
@@ -197,7 +202,11 @@ export function bytesToBits(bytes: Uint8Array, numPaddedBits = 0): Uint8Array {
  * Codes a sequence the way LMIC's language_model.compress does: normalise each raw pdf, encode, terminate,
  * pack. `pdfs` is [n, alphabet] row-major.
  */
-export function lmicCompress(pdfs: Float32Array, symbols: ArrayLike<number>, alphabetSize = 256): { bytes: Uint8Array; numPaddedBits: number; numBits: number } {
+export function lmicCompress(
+  pdfs: Float32Array,
+  symbols: ArrayLike<number>,
+  alphabetSize = 256,
+): { bytes: Uint8Array; numPaddedBits: number; numBits: number } {
   const enc = new LmicEncoder(alphabetSize);
   for (let i = 0; i < symbols.length; i++) {
     enc.encode(normalizePdfForArithmeticCoding(pdfs.subarray(i * alphabetSize, (i + 1) * alphabetSize)), symbols[i]!);
@@ -207,9 +216,16 @@ export function lmicCompress(pdfs: Float32Array, symbols: ArrayLike<number>, alp
 }
 
 /** The inverse of lmicCompress, given the same raw pdfs (LMIC's decoder needs them symbol by symbol). */
-export function lmicDecompress(bytes: Uint8Array, numPaddedBits: number, pdfs: Float32Array, length: number, alphabetSize = 256): Uint8Array | Uint16Array {
+export function lmicDecompress(
+  bytes: Uint8Array,
+  numPaddedBits: number,
+  pdfs: Float32Array,
+  length: number,
+  alphabetSize = 256,
+): Uint8Array | Uint16Array {
   const dec = new LmicDecoder(alphabetSize, bytesToBits(bytes, numPaddedBits));
   const out = alphabetSize <= 256 ? new Uint8Array(length) : new Uint16Array(length);
-  for (let i = 0; i < length; i++) out[i] = dec.decode(normalizePdfForArithmeticCoding(pdfs.subarray(i * alphabetSize, (i + 1) * alphabetSize)));
+  for (let i = 0; i < length; i++)
+    out[i] = dec.decode(normalizePdfForArithmeticCoding(pdfs.subarray(i * alphabetSize, (i + 1) * alphabetSize)));
   return out;
 }

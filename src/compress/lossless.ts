@@ -42,18 +42,29 @@ const FLAC_BLOCK_SIZES = [576, 1152, 2048, 4096, 4608];
 async function flacOf(buf: Uint8Array, name: string): Promise<Uint8Array> {
   const image = await readPcmImage(buf, name);
   const bits = image.bitsPerSample;
-  const samples = bits === 8 ? Uint8Array.from(image.samples, (v) => v + 128) : bits === 16 ? Int16Array.from(image.samples) : image.samples;
+  const samples =
+    bits === 8 ? Uint8Array.from(image.samples, (v) => v + 128) : bits === 16 ? Int16Array.from(image.samples) : image.samples;
   let best: Uint8Array | undefined;
   for (const blockSize of FLAC_BLOCK_SIZES) {
-    const out = encodeFlac(samples, { sampleRate: image.sampleRate, channels: image.channels, bitsPerSample: bits, compressionLevel: 8, blockSize });
+    const out = encodeFlac(samples, {
+      sampleRate: image.sampleRate,
+      channels: image.channels,
+      bitsPerSample: bits,
+      compressionLevel: 8,
+      blockSize,
+    });
     if (!best || out.length < best.length) best = out;
   }
   return best!;
 }
 
-export async function evaluateLossless(files: string[], entries: LosslessEntry[], progress: ProgressSink = silentProgress): Promise<LosslessResult[]> {
+export async function evaluateLossless(
+  files: string[],
+  entries: LosslessEntry[],
+  progress: ProgressSink = silentProgress,
+): Promise<LosslessResult[]> {
   const inputs = files.map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(f)) }));
-  const originalBytes = inputs.reduce((a, f) => a + f.bytes.length, 0);
+  const _originalBytes = inputs.reduce((a, f) => a + f.bytes.length, 0);
   const results: LosslessResult[] = [];
   for (const e of entries) {
     const label = e.kind === 'flac' ? 'flac' : e.kind === 'codec' ? `wavelm:${e.level}` : e.kind === 'lm' ? e.name : e.compressor.name;
@@ -64,7 +75,8 @@ export async function evaluateLossless(files: string[], entries: LosslessEntry[]
     const compress = async (f: { name: string; bytes: Uint8Array }): Promise<number> => {
       if (e.kind === 'flac') return (await flacOf(f.bytes, f.name)).length;
       if (e.kind === 'codec') return (await compressLossless(f.bytes, { level: e.level, runner: segments, name: f.name })).archive.length;
-      if (e.kind === 'lm') return (await compressAudio(f.bytes, e.model, { runner, name: f.name, chunkLength: e.chunkLength })).archive.length;
+      if (e.kind === 'lm')
+        return (await compressAudio(f.bytes, e.model, { runner, name: f.name, chunkLength: e.chunkLength })).archive.length;
       return e.compressor.compress(f.bytes, { sampleRate: 0 }).length;
     };
     progress.start(inputs.length, label);
@@ -90,14 +102,30 @@ export async function evaluateLossless(files: string[], entries: LosslessEntry[]
       await runner?.close();
       await segments?.close();
     }
-    results.push({ compressor: label, files: inputs.length - failed.length, failed, originalBytes: original, compressedBytes: total, rate: original > 0 ? total / original : 0, seconds });
+    results.push({
+      compressor: label,
+      files: inputs.length - failed.length,
+      failed,
+      originalBytes: original,
+      compressedBytes: total,
+      rate: original > 0 ? total / original : 0,
+      seconds,
+    });
   }
   return results;
 }
 
 export function formatLosslessTable(results: LosslessResult[]): string {
   const rows = [['compressor', 'files', 'original MB', 'compressed MB', 'rate %', 'time s']];
-  for (const r of results) rows.push([r.compressor, String(r.files), (r.originalBytes / 1e6).toFixed(3), (r.compressedBytes / 1e6).toFixed(3), (100 * r.rate).toFixed(2), r.seconds.toFixed(2)]);
+  for (const r of results)
+    rows.push([
+      r.compressor,
+      String(r.files),
+      (r.originalBytes / 1e6).toFixed(3),
+      (r.compressedBytes / 1e6).toFixed(3),
+      (100 * r.rate).toFixed(2),
+      r.seconds.toFixed(2),
+    ]);
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
 }

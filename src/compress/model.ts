@@ -20,12 +20,21 @@ export interface LoadedCompressionModel extends CompressionModel {
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
 export function configSha256(config: TransformerConfig): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(JSON.stringify(canonical(config))).digest());
+  return new Uint8Array(
+    createHash('sha256')
+      .update(JSON.stringify(canonical(config)))
+      .digest(),
+  );
 }
 
 export function weightsSha256(params: ParamSet): Uint8Array {
@@ -42,7 +51,11 @@ export function weightsSha256(params: ParamSet): Uint8Array {
 export function loadCompressionModel(path: string): LoadedCompressionModel {
   const m = loadModel(path);
   return {
-    spec: { module: resolveWorkerModule(new URL('./checkpoint-predictor.js', import.meta.url)), exportName: 'predictorFromCheckpoint', args: { path: m.path } },
+    spec: {
+      module: resolveWorkerModule(new URL('./checkpoint-predictor.js', import.meta.url)),
+      exportName: 'predictorFromCheckpoint',
+      args: { path: m.path },
+    },
     vocabSize: m.config.vocabSize,
     weightsSha256: weightsSha256(m.params),
     configSha256: configSha256(m.config),

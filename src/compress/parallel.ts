@@ -60,7 +60,9 @@ export function runJob(predictor: IncrementalPredictor, job: ChunkJob): ChunkRes
   if (job.kind === 'encode') {
     const stats: { idealBits: number; lmicBytes?: number } = { idealBits: 0, lmicBytes: job.lmic ? 0 : undefined };
     const data = encodeChunk(predictor, job.mode, job.tokens, job.low, stats);
-    return stats.lmicBytes === undefined ? { data, idealBits: stats.idealBits } : { data, idealBits: stats.idealBits, lmicBytes: stats.lmicBytes };
+    return stats.lmicBytes === undefined
+      ? { data, idealBits: stats.idealBits }
+      : { data, idealBits: stats.idealBits, lmicBytes: stats.lmicBytes };
   }
   return decodeChunk(predictor, job.mode, job.data, job.length);
 }
@@ -83,7 +85,10 @@ export class ChunkRunner {
   static async open(spec: PredictorSpec, workers: number): Promise<ChunkRunner> {
     const n = Math.max(1, Math.floor(workers));
     if (n <= 1) return new ChunkRunner(1, await makePredictor(spec), undefined);
-    const pool = await WorkerPool.create<ChunkJob, WorkerReply, PredictorSpec>(new URL('./chunk-worker.js', import.meta.url), { size: n, init: spec });
+    const pool = await WorkerPool.create<ChunkJob, WorkerReply, PredictorSpec>(new URL('./chunk-worker.js', import.meta.url), {
+      size: n,
+      init: spec,
+    });
     return new ChunkRunner(n, undefined, pool);
   }
 
@@ -120,7 +125,13 @@ export class ChunkRunner {
  * Runs `jobs` on `workers` threads (1: in this thread) with a runner opened for the call, or on
  * `runner` when given (left open). Results come back in job order.
  */
-export async function runChunkJobs(spec: PredictorSpec, jobs: ChunkJob[], workers: number, onDone?: (index: number, job: ChunkJob) => void, runner?: ChunkRunner): Promise<ChunkResult[]> {
+export async function runChunkJobs(
+  spec: PredictorSpec,
+  jobs: ChunkJob[],
+  workers: number,
+  onDone?: (index: number, job: ChunkJob) => void,
+  runner?: ChunkRunner,
+): Promise<ChunkResult[]> {
   if (runner) return runner.run(jobs, onDone);
   const own = await ChunkRunner.open(spec, Math.min(workers, Math.max(1, jobs.length)));
   try {

@@ -126,7 +126,8 @@ export class RangeDecoder {
   decode(cumLow: number, freq: number): void {
     this.code -= this.r * cumLow;
     this.range = this.r * freq;
-    if (this.code < 0 || this.code >= this.range) throw new FormatError('range decoder: code word outside the symbol interval (corrupt stream)');
+    if (this.code < 0 || this.code >= this.range)
+      throw new FormatError('range decoder: code word outside the symbol interval (corrupt stream)');
     while (this.range < BOT) {
       this.range *= 256;
       this.code = this.code * 256 + this.next();
@@ -211,7 +212,11 @@ export function findSymbol(cum: Uint32Array, target: number): number {
 export class AdaptiveModel {
   private readonly freq: Uint32Array;
   private total: number;
-  constructor(readonly size: number, private readonly increment = 24, private readonly limit = 1 << 16) {
+  constructor(
+    readonly size: number,
+    private readonly increment = 24,
+    private readonly limit = 1 << 16,
+  ) {
     this.freq = new Uint32Array(size).fill(1);
     this.total = size;
   }

@@ -30,7 +30,8 @@ export interface AnyPcmLayout extends Omit<PcmLayout, 'bitsPerSample'> {
 /** Parses a WAV file's chunk list; throws UnsupportedError for valid files the LM path cannot code. */
 export function pcmLayout(buf: Uint8Array, name = 'input'): PcmLayout {
   const l = anyPcmLayout(buf, name);
-  if (l.bitsPerSample !== 8 && l.bitsPerSample !== 16) throw new UnsupportedError(`${name}: ${l.bitsPerSample}-bit PCM; the LM path codes 8- and 16-bit PCM`, { subject: name });
+  if (l.bitsPerSample !== 8 && l.bitsPerSample !== 16)
+    throw new UnsupportedError(`${name}: ${l.bitsPerSample}-bit PCM; the LM path codes 8- and 16-bit PCM`, { subject: name });
   return { ...l, bitsPerSample: l.bitsPerSample };
 }
 
@@ -38,7 +39,8 @@ export function pcmLayout(buf: Uint8Array, name = 'input'): PcmLayout {
 export function anyPcmLayout(buf: Uint8Array, name = 'input'): AnyPcmLayout {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const tag = (o: number): string => String.fromCharCode(buf[o]!, buf[o + 1]!, buf[o + 2]!, buf[o + 3]!);
-  if (buf.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new UnsupportedError(`${name}: not a RIFF/WAVE file`, { subject: name });
+  if (buf.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE')
+    throw new UnsupportedError(`${name}: not a RIFF/WAVE file`, { subject: name });
   let pos = 12;
   let fmt: { channels: number; sampleRate: number; bits: number; blockAlign: number } | undefined;
   while (pos + 8 <= buf.length) {
@@ -56,18 +58,30 @@ export function anyPcmLayout(buf: Uint8Array, name = 'input'): AnyPcmLayout {
         const tail = buf.subarray(body + 26, body + 40);
         if (PCM_GUID_TAIL.every((b, i) => tail[i] === b)) format = dv.getUint16(body + 24, true);
       }
-      if (format === 3) throw new UnsupportedError(`${name}: ${bits}-bit float WAV; wavelm codes integer PCM (8 to 32 bits) losslessly; keep float recordings in their own format`, { subject: name });
+      if (format === 3)
+        throw new UnsupportedError(
+          `${name}: ${bits}-bit float WAV; wavelm codes integer PCM (8 to 32 bits) losslessly; keep float recordings in their own format`,
+          { subject: name },
+        );
       if (format !== 1) throw new UnsupportedError(`${name}: WAV format tag ${format} is not integer PCM`, { subject: name });
       // The container is what blockAlign says (24 valid bits may sit in 4 bytes); the valid bits must fit it.
       const container = channels > 0 && blockAlign % channels === 0 ? (8 * blockAlign) / channels : 0;
       if (bits < 1 || bits > 32) throw new UnsupportedError(`${name}: ${bits}-bit PCM; 8 to 32 bits are supported`, { subject: name });
-      if (channels < 1 || container < bits || container > 32 || container % 8 !== 0) throw new FormatError(`${name}: block align ${blockAlign} does not match ${channels} channels of ${bits} bits`, { subject: name });
+      if (channels < 1 || container < bits || container > 32 || container % 8 !== 0)
+        throw new FormatError(`${name}: block align ${blockAlign} does not match ${channels} channels of ${bits} bits`, { subject: name });
       fmt = { channels, sampleRate, bits: container, blockAlign };
     } else if (id === 'data') {
       if (!fmt) throw new FormatError(`${name}: data chunk before fmt chunk`, { subject: name });
       const avail = Math.min(size, buf.length - body);
       const frames = Math.floor(avail / fmt.blockAlign);
-      return { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bits, dataOffset: body, dataLength: frames * fmt.blockAlign, frames };
+      return {
+        sampleRate: fmt.sampleRate,
+        channels: fmt.channels,
+        bitsPerSample: fmt.bits,
+        dataOffset: body,
+        dataLength: frames * fmt.blockAlign,
+        frames,
+      };
     }
     pos = body + size + (size & 1);
   }

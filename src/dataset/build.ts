@@ -20,7 +20,14 @@ import type { Encoded, Field } from './fields/field.js';
 import { createField, type FieldSpec } from './fields/index.js';
 import { shardPath } from './paths.js';
 import { TokenCache } from './token-cache.js';
-import { closeEncoders, joinOutcomes, resolveTokenEncoders, TokenStep, type CodecTokenEncoder, type CodecTokenEncoderFactory } from './token-encoder.js';
+import {
+  closeEncoders,
+  joinOutcomes,
+  resolveTokenEncoders,
+  TokenStep,
+  type CodecTokenEncoder,
+  type CodecTokenEncoderFactory,
+} from './token-encoder.js';
 import { DatasetWriter } from './writer.js';
 
 /** One sample of the plan. */
@@ -117,20 +124,28 @@ function readManifest(p: string): ManifestEntry[] {
   const text = readFileSync(p, 'utf8');
   const abs = (q: string) => listedPath(q, dir);
   if (p.endsWith('.jsonl') || p.endsWith('.ndjson')) {
-    return text.split('\n').filter((l) => l.trim() !== '').map((line, n) => {
-      let o: unknown;
-      try {
-        o = JSON.parse(line);
-      } catch (e) {
-        throw new ConfigError(`${p}:${n + 1}: not valid JSON`, { subject: p, cause: e });
-      }
-      const rec = o as Record<string, unknown>;
-      if (typeof rec !== 'object' || rec === null || typeof rec.path !== 'string') throw new ConfigError(`${p}:${n + 1}: each line needs a "path" string`, { subject: p });
-      const { path, ...values } = rec;
-      return { path: abs(path as string), values, base: dir };
-    });
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((line, n) => {
+        let o: unknown;
+        try {
+          o = JSON.parse(line);
+        } catch (e) {
+          throw new ConfigError(`${p}:${n + 1}: not valid JSON`, { subject: p, cause: e });
+        }
+        const rec = o as Record<string, unknown>;
+        if (typeof rec !== 'object' || rec === null || typeof rec.path !== 'string')
+          throw new ConfigError(`${p}:${n + 1}: each line needs a "path" string`, { subject: p });
+        const { path, ...values } = rec;
+        return { path: abs(path as string), values, base: dir };
+      });
   }
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((l) => ({ path: abs(l), values: {}, base: dir }));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => ({ path: abs(l), values: {}, base: dir }));
 }
 
 /** A path a manifest in `dir` lists, by locateListedPath's rule; beside the manifest when it is nowhere. */
@@ -165,7 +180,7 @@ function commonRoot(paths: string[]): string {
   let root = dirname(resolve(paths[0]!));
   for (const p of paths) {
     const r = resolve(p);
-    while (!(r + '/').startsWith(root.endsWith('/') ? root : root + '/')) {
+    while (!`${r}/`.startsWith(root.endsWith('/') ? root : `${root}/`)) {
       const up = dirname(root);
       if (up === root) break;
       root = up;
@@ -175,7 +190,14 @@ function commonRoot(paths: string[]): string {
 }
 
 /** Value of a scalar field for an item, from the field's `from` argument. */
-function valueFrom(from: string, entry: ManifestEntry, rel: string, seg: { start: number; end: number } | undefined, field: string, hasDefault: boolean): unknown {
+function valueFrom(
+  from: string,
+  entry: ManifestEntry,
+  rel: string,
+  seg: { start: number; end: number } | undefined,
+  field: string,
+  hasDefault: boolean,
+): unknown {
   const stem = basename(rel).replace(/\.[^.]+$/, '');
   if (from === 'path') return rel;
   if (from === 'name') return basename(rel);
@@ -202,14 +224,20 @@ function valueFrom(from: string, entry: ManifestEntry, rel: string, seg: { start
 }
 
 /** The whole plan: every sample of every shard, in order. Needs only file headers (for segmenting). */
-export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'fields' | 'segmentSeconds' | 'root' | 'split' | 'onWarning' | 'skipUnreadable'>): Promise<PlanItem[]> {
+export async function makePlan(
+  inputs: string[],
+  opts: Pick<BuildOptions, 'fields' | 'segmentSeconds' | 'root' | 'split' | 'onWarning' | 'skipUnreadable'>,
+): Promise<PlanItem[]> {
   let sources = collectSources(inputs, opts.onWarning);
   if (opts.split !== undefined) {
     sources = sources.filter((s) => s.values.split === opts.split);
-    if (sources.length === 0) throw new ConfigError(`no manifest entry has split "${opts.split}" (make one with 'wavelm split DIR -o manifest.jsonl')`);
+    if (sources.length === 0)
+      throw new ConfigError(`no manifest entry has split "${opts.split}" (make one with 'wavelm split DIR -o manifest.jsonl')`);
   }
   const root = opts.root ?? commonRoot(sources.map((s) => s.path));
-  const fromArgs = opts.fields.filter((f) => f.args.from !== undefined).map((f) => [f.name, String(f.args.from), f.args.default !== undefined] as const);
+  const fromArgs = opts.fields
+    .filter((f) => f.args.from !== undefined)
+    .map((f) => [f.name, String(f.args.from), f.args.default !== undefined] as const);
   const items: PlanItem[] = [];
   for (const s of sources) {
     const rel = relative(root, resolve(s.path)).split('\\').join('/');
@@ -234,7 +262,14 @@ export async function makePlan(inputs: string[], opts: Pick<BuildOptions, 'field
         const v = valueFrom(from, s, rel, seg, name, hasDefault);
         if (v !== undefined) values[name] = v;
       }
-      items.push({ path: s.path, start: seg?.start, end: seg?.end, key: seg ? `${rel}@${seg.start}` : rel, values, ...(s.base !== undefined ? { base: s.base } : {}) });
+      items.push({
+        path: s.path,
+        start: seg?.start,
+        end: seg?.end,
+        key: seg ? `${rel}@${seg.start}` : rel,
+        values,
+        ...(s.base !== undefined ? { base: s.base } : {}),
+      });
     }
   }
   return items;
@@ -264,31 +299,52 @@ export function withClassNames(specs: FieldSpec[], plan: readonly PlanItem[]): F
     const names = new Set<string>();
     for (const it of plan) if (it.values[s.name] !== undefined) names.add(String(it.values[s.name]));
     if (s.args.default !== undefined) names.add(String(s.args.default));
-    if (names.size === 0) throw new ConfigError(`field '${s.name}': no sample has a value for this class field (give from=dir, from=stem, from=regex:... or from=key:NAME)`);
+    if (names.size === 0)
+      throw new ConfigError(
+        `field '${s.name}': no sample has a value for this class field (give from=dir, from=stem, from=regex:... or from=key:NAME)`,
+      );
     return { ...s, args: { ...s.args, classes: [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) } };
   });
 }
 
 /** Whether any field wants the source file's bytes (FLAC and MP3 sources are stored as they are). */
 function wantsFileBytes(specs: FieldSpec[]): boolean {
-  return specs.some((f) => f.type === 'flac' || f.type === 'mp3' || (f.type === 'compressed' && (f.args.codec === undefined || f.args.codec === 'flac' || f.args.codec === 'mp3')));
+  return specs.some(
+    (f) =>
+      f.type === 'flac' ||
+      f.type === 'mp3' ||
+      (f.type === 'compressed' && (f.args.codec === undefined || f.args.codec === 'flac' || f.args.codec === 'mp3')),
+  );
 }
 
 /** How loadAudio reads an item's source under a read policy: its frame range, damage allowed or not. */
 function itemRange(item: PlanItem, read: ReadPolicy, onWarning?: (message: string) => void): Parameters<typeof loadAudio>[1] {
-  return { ...(item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {}), allowTruncated: read.allowTruncated, onWarning };
+  return {
+    ...(item.start !== undefined ? { startFrame: item.start, endFrame: item.end } : {}),
+    allowTruncated: read.allowTruncated,
+    onWarning,
+  };
 }
 
 /**
  * Loads one item's audio and encodes every field but those in `except` (which the caller encodes): the work
  * a build worker does. The encodings come in field order.
  */
-export async function encodeItem(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy = {}, onWarning?: (message: string) => void, except: readonly number[] = []): Promise<Encoded[]> {
+export async function encodeItem(
+  fields: Field[],
+  specs: FieldSpec[],
+  item: PlanItem,
+  read: ReadPolicy = {},
+  onWarning?: (message: string) => void,
+  except: readonly number[] = [],
+): Promise<Encoded[]> {
   const range = itemRange(item, read, onWarning);
   // Audio fields with from=key:NAME read another file of the sample (multi-track stems: one field per stem).
   const stemOf = (i: number): string | undefined => {
     const from = specs[i]?.args.from;
-    return typeof from === 'string' && from.startsWith('key:') && fields[i]!.kind === 'array' && fields[i]!.type !== 'codec_tokens' ? from.slice(4) : undefined;
+    return typeof from === 'string' && from.startsWith('key:') && fields[i]!.kind === 'array' && fields[i]!.type !== 'codec_tokens'
+      ? from.slice(4)
+      : undefined;
   };
   const needsAudio = fields.some((f, i) => f.kind === 'array' && f.type !== 'codec_tokens' && stemOf(i) === undefined);
   const audio = needsAudio ? await loadAudio(item.path, range) : undefined;
@@ -296,7 +352,9 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
   const values = { ...item.values };
   // Token arrays may be given as .npy paths in the manifest.
   const at = (p: string) => (item.base === undefined ? p : listedPath(p, item.base));
-  for (const [i, f] of fields.entries()) if (f.type === 'codec_tokens' && !except.includes(i) && typeof values[f.name] === 'string') values[f.name] = parseNpy(new Uint8Array(readFileSync(at(values[f.name] as string))), values[f.name] as string);
+  for (const [i, f] of fields.entries())
+    if (f.type === 'codec_tokens' && !except.includes(i) && typeof values[f.name] === 'string')
+      values[f.name] = parseNpy(new Uint8Array(readFileSync(at(values[f.name] as string))), values[f.name] as string);
   const input = { key: item.key, audio, fileBytes, values };
   const out: Encoded[] = [];
   for (let i = 0; i < fields.length; i++) {
@@ -307,16 +365,30 @@ export async function encodeItem(fields: Field[], specs: FieldSpec[], item: Plan
       continue;
     }
     const v = item.values[key];
-    if (typeof v !== 'string') throw new ConfigError(`field '${fields[i]!.name}': sample ${item.key} has no audio path under '${key}'`, { subject: item.key });
+    if (typeof v !== 'string')
+      throw new ConfigError(`field '${fields[i]!.name}': sample ${item.key} has no audio path under '${key}'`, { subject: item.key });
     const p = at(v);
     const stem = await loadAudio(p, range);
-    out.push(await fields[i]!.encode({ key: item.key, audio: stem, fileBytes: item.start === undefined ? new Uint8Array(readFileSync(p)) : undefined, values }));
+    out.push(
+      await fields[i]!.encode({
+        key: item.key,
+        audio: stem,
+        fileBytes: item.start === undefined ? new Uint8Array(readFileSync(p)) : undefined,
+        values,
+      }),
+    );
   }
   return out;
 }
 
 /** encodeItem with its warnings collected and a WavelmError returned as data (workers send both back). */
-export async function encodeItemOutcome(fields: Field[], specs: FieldSpec[], item: PlanItem, read: ReadPolicy, except: readonly number[] = []): Promise<ItemOutcome> {
+export async function encodeItemOutcome(
+  fields: Field[],
+  specs: FieldSpec[],
+  item: PlanItem,
+  read: ReadPolicy,
+  except: readonly number[] = [],
+): Promise<ItemOutcome> {
   const warnings: string[] = [];
   try {
     return { encoded: await encodeItem(fields, specs, item, read, (m) => warnings.push(m), except), warnings };
@@ -362,20 +434,34 @@ interface ShardWork {
 }
 
 /** buildDataset's work once the plan and the fields' encoders are known: encodes and writes the shards in `todo`. */
-async function buildShards({ plan, ranges, todo, specs, encoders, warn }: ShardWork, opts: BuildOptions): Promise<Omit<BuildResult, 'warnings' | 'seconds'>> {
+async function buildShards(
+  { plan, ranges, todo, specs, encoders, warn }: ShardWork,
+  opts: BuildOptions,
+): Promise<Omit<BuildResult, 'warnings' | 'seconds'>> {
   const fields = specs.map((s) => createField(s.name, s.type, s.args));
   const read: ReadPolicy = { allowTruncated: opts.allowTruncated };
   const tokenFields = [...encoders.keys()];
-  const tokenStep = encoders.size === 0 ? undefined : new TokenStep(fields, encoders, opts.cacheDir === undefined ? undefined : new TokenCache(opts.cacheDir), (item, onWarning) => loadAudio(item.path, itemRange(item, read, onWarning)));
+  const tokenStep =
+    encoders.size === 0
+      ? undefined
+      : new TokenStep(fields, encoders, opts.cacheDir === undefined ? undefined : new TokenCache(opts.cacheDir), (item, onWarning) =>
+          loadAudio(item.path, itemRange(item, read, onWarning)),
+        );
   const K = ranges.length;
   const progress = opts.progress ?? silentProgress;
-  progress.start(todo.reduce((a, s) => a + ranges[s]![1] - ranges[s]![0], 0), 'build');
+  progress.start(
+    todo.reduce((a, s) => a + ranges[s]![1] - ranges[s]![0], 0),
+    'build',
+  );
   const workers = opts.workers ?? 0;
   let pool: WorkerPool<PlanItem, ItemOutcome, EncodeWorkerInit> | undefined;
   // Scalars cost nothing to encode: a build whose audio fields are all encoder-made starts no field workers.
   if (workers > 0 && fields.some((f, i) => f.kind === 'array' && !tokenFields.includes(i))) {
     const { WorkerPool } = await import('../engine/pool.js');
-    pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), { size: workers, init: { specs, read, tokenFields } });
+    pool = await WorkerPool.create<PlanItem, ItemOutcome, EncodeWorkerInit>(new URL('./encode-worker.js', import.meta.url), {
+      size: workers,
+      init: { specs, read, tokenFields },
+    });
   }
   const shards: BuildResult['shards'] = [];
   const skipped: BuildResult['skipped'] = [];
@@ -404,7 +490,12 @@ async function buildShards({ plan, ranges, todo, specs, encoders, warn }: ShardW
               continue;
             }
             const err = o.error!;
-            if (!opts.skipUnreadable) throw new WavelmError(err.code, `${err.message}; or skipUnreadable / --skip-unreadable leaves unreadable files out of the build`, { subject: err.subject });
+            if (!opts.skipUnreadable)
+              throw new WavelmError(
+                err.code,
+                `${err.message}; or skipUnreadable / --skip-unreadable leaves unreadable files out of the build`,
+                { subject: err.subject },
+              );
             left.push({ key: batch[j]!.key, reason: err.message });
             warn(`skipped ${err.message}`);
           }

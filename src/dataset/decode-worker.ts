@@ -26,7 +26,13 @@ export async function run(task: DecodeTask): Promise<DecodeResult> {
     fields.set(key, f);
   }
   const n = task.out.shape.reduce((a, b) => a * b, 1);
-  const out: ArrayBatch = { kind: 'array', dtype: task.out.dtype, shape: task.out.shape, data: arrayOn(task.out.dtype, task.out.buffer, task.out.byteOffset, n), lengths: new Int32Array(task.out.shape[0]!) };
+  const out: ArrayBatch = {
+    kind: 'array',
+    dtype: task.out.dtype,
+    shape: task.out.shape,
+    data: arrayOn(task.out.dtype, task.out.buffer, task.out.byteOffset, n),
+    lengths: new Int32Array(task.out.shape[0]!),
+  };
   const lengths: [number, number][] = [];
   for (const it of task.items) {
     const bytes = new Uint8Array(it.buffer, it.byteOffset, it.byteLength);

@@ -22,7 +22,10 @@ export async function run(item: PlanItem): Promise<Transferring<ItemOutcome>> {
   const transfer: ArrayBuffer[] = [];
   const own = outcome.encoded.map((e) => {
     // Only whole, unshared buffers can be transferred; anything else is copied into one.
-    const b = e.bytes.byteOffset === 0 && e.bytes.byteLength === e.bytes.buffer.byteLength && e.bytes.buffer instanceof ArrayBuffer ? e.bytes : e.bytes.slice();
+    const b =
+      e.bytes.byteOffset === 0 && e.bytes.byteLength === e.bytes.buffer.byteLength && e.bytes.buffer instanceof ArrayBuffer
+        ? e.bytes
+        : e.bytes.slice();
     if (b.byteLength > 0 && !transfer.includes(b.buffer as ArrayBuffer)) transfer.push(b.buffer as ArrayBuffer);
     return { meta: e.meta, bytes: b };
   });

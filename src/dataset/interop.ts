@@ -25,7 +25,14 @@ export function decodedToAudio(v: DecodedValue & { kind: 'array' }): AudioData {
   const [C, T] = v.shape as [number, number];
   const inter = v.dtype === 'int16' ? new Int16Array(C * T) : new Float32Array(C * T);
   for (let c = 0; c < C; c++) for (let i = 0; i < T; i++) inter[i * C + c] = v.data[c * T + i]!;
-  return { sampleRate: v.sampleRate ?? 16000, channels: C, frames: T, sampleType: v.dtype === 'int16' ? 'int16' : 'float32', bitsPerSample: v.dtype === 'int16' ? 16 : 32, samples: inter };
+  return {
+    sampleRate: v.sampleRate ?? 16000,
+    channels: C,
+    frames: T,
+    sampleType: v.dtype === 'int16' ? 'int16' : 'float32',
+    bitsPerSample: v.dtype === 'int16' ? 16 : 32,
+    samples: inter,
+  };
 }
 
 function jsonValue(v: DecodedValue): unknown {
@@ -64,7 +71,10 @@ export async function exportWebDataset(paths: string[], opts: ExportOptions): Pr
   };
   const readers = files.map((f) => DatasetReader.open(f));
   try {
-    progress.start(readers.reduce((a, r) => a + r.numSamples, 0), 'export');
+    progress.start(
+      readers.reduce((a, r) => a + r.numSamples, 0),
+      'export',
+    );
     for (const r of readers) {
       const ks = (opts.fields ?? r.fields.map((f) => f.name)).map((n) => r.fieldIndex(n));
       const audioKs = ks.filter((k) => isAudioField(r.fields[k]!));
@@ -98,7 +108,12 @@ export async function exportWebDataset(paths: string[], opts: ExportOptions): Pr
 }
 
 /** Writes one `.npy` per sample of an array field into `outDir` (`000000042.npy`, audio as [channels, frames]). */
-export async function exportNpy(paths: string[], field: string, outDir: string, progress: ProgressSink = silentProgress): Promise<{ files: number }> {
+export async function exportNpy(
+  paths: string[],
+  field: string,
+  outDir: string,
+  progress: ProgressSink = silentProgress,
+): Promise<{ files: number }> {
   const files = resolveDatasetPaths(paths);
   mkdirSync(outDir, { recursive: true });
   let g = 0;
@@ -106,7 +121,8 @@ export async function exportNpy(paths: string[], field: string, outDir: string, 
     const r = DatasetReader.open(p);
     try {
       const k = r.fieldIndex(field);
-      if (r.fields[k]!.kind !== 'array') throw new ConfigError(`field '${field}' is not an array field; export it with the WebDataset JSON instead`, { subject: field });
+      if (r.fields[k]!.kind !== 'array')
+        throw new ConfigError(`field '${field}' is not an array field; export it with the WebDataset JSON instead`, { subject: field });
       progress.start(r.numSamples, 'npy');
       for (let i = 0; i < r.numSamples; i++, g++) {
         const v = await r.fields[k]!.decode(r.readBlob(i, k), r.meta(i, k));

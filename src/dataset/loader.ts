@@ -68,7 +68,8 @@ export class Loader implements AsyncIterable<Batch> {
     this.epoch = opts.epoch ?? 0;
     this.cursor = opts.cursor ?? 0;
     this.order = this.orderFor(this.epoch);
-    if (this.cursor < 0 || this.cursor > this.order.length) throw new ConfigError(`cursor ${this.cursor} is outside this rank's epoch (0..${this.order.length})`);
+    if (this.cursor < 0 || this.cursor > this.order.length)
+      throw new ConfigError(`cursor ${this.cursor} is outside this rank's epoch (0..${this.order.length})`);
   }
 
   /** Samples in this rank's part of an epoch. */
@@ -116,7 +117,11 @@ export class Loader implements AsyncIterable<Batch> {
   }
 
   private orderFor(epoch: number): Order {
-    return new RankPart(makeOrder(this.options.order, this.numSamples, this.options.seed, epoch), this.options.rank, this.options.worldSize);
+    return new RankPart(
+      makeOrder(this.options.order, this.numSamples, this.options.seed, epoch),
+      this.options.rank,
+      this.options.worldSize,
+    );
   }
 
   /** Where `position()` stands once the consumer has taken the batch that ends at `to`. */
@@ -146,7 +151,12 @@ export class Loader implements AsyncIterable<Batch> {
       if (collated.workerDecoding) workerDecoding.push(collated.workerDecoding);
     }
     await Promise.all(workerDecoding);
-    return { indices: samples.globalIndices, size: span.to - span.from, fields, position: { seed: this.options.seed, epoch: span.epoch, cursor: span.to } };
+    return {
+      indices: samples.globalIndices,
+      size: span.to - span.from,
+      fields,
+      position: { seed: this.options.seed, epoch: span.epoch, cursor: span.to },
+    };
   }
 
   private async collateField(fieldIndex: number, samples: BatchSamples, blobs: BatchBlobs, outputSet: number): Promise<CollatedField> {

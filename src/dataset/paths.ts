@@ -22,7 +22,9 @@ export function resolveDatasetPaths(inputs: string[]): string[] {
   const out: string[] = [];
   for (const p of inputs) {
     if (existsSync(p) && statSync(p).isDirectory()) {
-      const files = readdirSync(p).filter((f) => f.endsWith(DATASET_EXT)).sort();
+      const files = readdirSync(p)
+        .filter((f) => f.endsWith(DATASET_EXT))
+        .sort();
       if (files.length === 0) throw new NotFoundError(`${p}: folder holds no ${DATASET_EXT} files`, { subject: p });
       out.push(...files.map((f) => join(p, f)));
       continue;
@@ -34,10 +36,17 @@ export function resolveDatasetPaths(inputs: string[]): string[] {
     const stem = basename(p.endsWith(DATASET_EXT) ? p.slice(0, -DATASET_EXT.length) : p);
     const dir = dirname(p);
     const re = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d{5})-of-(\\d{5})\\${DATASET_EXT}$`);
-    const shards = existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort() : [];
+    const shards = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => re.test(f))
+          .sort()
+      : [];
     if (shards.length === 0) throw new NotFoundError(`${p}: no such dataset file or shards`, { subject: p });
     const count = Number(re.exec(shards[0]!)![2]);
-    if (shards.length !== count) throw new NotFoundError(`${p}: ${shards.length} of ${count} shards are present; build the missing ones (--shard-index) first`, { subject: p });
+    if (shards.length !== count)
+      throw new NotFoundError(`${p}: ${shards.length} of ${count} shards are present; build the missing ones (--shard-index) first`, {
+        subject: p,
+      });
     out.push(...shards.map((f) => join(dir, f)));
   }
   return out;

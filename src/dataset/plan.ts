@@ -144,7 +144,9 @@ async function timeDecode(path: string, field: string, batchSize: number): Promi
   while (passes < 3 || performance.now() - t0 < 250) {
     const loader = new Loader(path, { batchSize, fields: [field], order: 'sequential', verify: false });
     try {
-      for await (const _ of loader) { /* decoding is the work measured */ }
+      for await (const _ of loader) {
+        /* decoding is the work measured */
+      }
     } finally {
       await loader.close();
     }
@@ -163,7 +165,12 @@ export function humanBytes(b: number): string {
 }
 
 /** The decision rule over the measured candidates. */
-export function recommend(cands: CandidateReport[], specs: Map<string, string>, model: ModelFamily, prefer: Priority): StoragePlan['recommendation'] {
+export function recommend(
+  cands: CandidateReport[],
+  specs: Map<string, string>,
+  model: ModelFamily,
+  prefer: Priority,
+): StoragePlan['recommendation'] {
   const fits = cands.filter((c) => c.fitsBudget);
   const pick = (c: CandidateReport, reason: string) => ({ name: c.name, spec: specs.get(c.name)!, reason });
   const smallest = (cs: CandidateReport[]) => cs.reduce((a, b) => (b.predictedBytes < a.predictedBytes ? b : a));
@@ -174,7 +181,10 @@ export function recommend(cands: CandidateReport[], specs: Map<string, string>, 
     const preferred = model === 'spectrogram' ? want.filter((c) => c.args.dtype === 'float16') : want;
     const pool = (preferred.length ? preferred : want).filter((c) => c.fitsBudget);
     const c = pool.length ? smallest(pool) : smallest(want);
-    const what = model === 'token-lm' ? "token LMs train on codec tokens (sizes from the field's frame rate; add model=DIR|ID,bandwidth=KBPS to the spec to encode them with EnCodec during the build)" : 'spectrogram models train on mel frames, and float16 halves float32 at no loss a model notices';
+    const what =
+      model === 'token-lm'
+        ? "token LMs train on codec tokens (sizes from the field's frame rate; add model=DIR|ID,bandwidth=KBPS to the spec to encode them with EnCodec during the build)"
+        : 'spectrogram models train on mel frames, and float16 halves float32 at no loss a model notices';
     return pick(c, `${what}: ${size(c)}${c.fitsBudget ? '' : ', over the disk budget (nothing of this kind fits)'}`);
   }
   const raw = cands.filter((c) => c.type === 'waveform' && c.args.dtype === 'int16');
@@ -183,14 +193,20 @@ export function recommend(cands: CandidateReport[], specs: Map<string, string>, 
   const fitting = (cs: CandidateReport[]) => cs.filter((c) => c.fitsBudget);
   if (prefer === 'speed' && fitting(raw).length) {
     const c = fitting(raw)[0]!;
-    return pick(c, `waveform model, decode speed first and the raw int16 waveform fits the budget (${size(c)}; decodes at ${Math.round(c.decodeRealtime)}x real time)`);
+    return pick(
+      c,
+      `waveform model, decode speed first and the raw int16 waveform fits the budget (${size(c)}; decodes at ${Math.round(c.decodeRealtime)}x real time)`,
+    );
   }
   if (fitting(flac).length) {
     const c = smallest(fitting(flac));
     const r = raw[0];
-    return pick(c, prefer === 'space'
-      ? `waveform model, space first: FLAC is lossless at ${size(c)}${r ? ` against ${size(r)} raw` : ''}`
-      : `waveform model: the raw int16 waveform (${r ? size(r) : 'not measured'}) does not fit the budget, lossless FLAC does (${size(c)})`);
+    return pick(
+      c,
+      prefer === 'space'
+        ? `waveform model, space first: FLAC is lossless at ${size(c)}${r ? ` against ${size(r)} raw` : ''}`
+        : `waveform model: the raw int16 waveform (${r ? size(r) : 'not measured'}) does not fit the budget, lossless FLAC does (${size(c)})`,
+    );
   }
   if (fitting(opus).length) {
     const c = smallest(fitting(opus));
@@ -206,13 +222,17 @@ export async function planStorage(inputs: string[], opts: StoragePlanOptions = {
   const specs = opts.candidates ?? parseFieldSpecs(DEFAULT_CANDIDATES);
   if (specs.length === 0) throw new ConfigError('no candidate fields to measure (e.g. --fields waveform,flac)');
   const model = opts.model ?? 'waveform';
-  if (!['waveform', 'spectrogram', 'token-lm'].includes(model)) throw new ConfigError(`--model must be waveform, spectrogram or token-lm, got '${model}'`, { subject: '--model' });
+  if (!['waveform', 'spectrogram', 'token-lm'].includes(model))
+    throw new ConfigError(`--model must be waveform, spectrogram or token-lm, got '${model}'`, { subject: '--model' });
   const prefer = opts.prefer ?? 'speed';
-  if (prefer !== 'speed' && prefer !== 'space') throw new ConfigError(`--prefer must be speed or space, got '${String(prefer)}'`, { subject: '--prefer' });
+  if (prefer !== 'speed' && prefer !== 'space')
+    throw new ConfigError(`--prefer must be speed or space, got '${String(prefer)}'`, { subject: '--prefer' });
   const batchSize = opts.batchSize ?? 32;
   const sampleSize = opts.sampleSize ?? 64;
-  if (!Number.isInteger(sampleSize) || sampleSize < 1) throw new ConfigError(`--sample must be a positive integer, got ${sampleSize}`, { subject: '--sample' });
-  if (opts.diskBudget !== undefined && !(opts.diskBudget > 0)) throw new ConfigError(`--disk-budget must be positive, got ${opts.diskBudget}`, { subject: '--disk-budget' });
+  if (!Number.isInteger(sampleSize) || sampleSize < 1)
+    throw new ConfigError(`--sample must be a positive integer, got ${sampleSize}`, { subject: '--sample' });
+  if (opts.diskBudget !== undefined && !(opts.diskBudget > 0))
+    throw new ConfigError(`--disk-budget must be positive, got ${opts.diskBudget}`, { subject: '--disk-budget' });
   const fields = specs.map((s) => createField(s.name, s.type, s.args));
   const items = await makePlan(inputs, { fields: specs, segmentSeconds: opts.segmentSeconds, split: opts.split });
   const secs = await durations(items);
@@ -252,12 +272,21 @@ export async function planStorage(inputs: string[], opts: StoragePlanOptions = {
       const { a, b } = fitBytes(sampleSeconds, blobBytes[k]!);
       let blobs = 0;
       for (const s of secs) blobs += Math.round(a * s + b);
-      const schema = JSON.stringify({ format: 'wavelm-dataset', version: 1, fields: [{ name: f.name, type: f.type, args: f.args, meta: f.meta }], metadata: {} }).length + 256;
+      const schema =
+        JSON.stringify({
+          format: 'wavelm-dataset',
+          version: 1,
+          fields: [{ name: f.name, type: f.type, args: f.args, meta: f.meta }],
+          metadata: {},
+        }).length + 256;
       const predicted = HEADER_BYTES + blobs + items.length * rowSizeOf([f]) + schema + FOOTER_BYTES;
       const pass = await timeDecode(file, f.name, batchSize);
       const perSecond = sampleTotal > 0 ? pass / sampleTotal : 0;
       candidates.push({
-        name: f.name, type: f.type, args: f.args, lossy: isLossy(f),
+        name: f.name,
+        type: f.type,
+        args: f.args,
+        lossy: isLossy(f),
         bytesPerSecond: sampleTotal > 0 ? blobBytes[k]!.reduce((x, y) => x + y, 0) / sampleTotal : 0,
         predictedBytes: predicted,
         decodeMsPerBatch: perSecond * meanSeconds * batchSize * 1000,
@@ -265,12 +294,28 @@ export async function planStorage(inputs: string[], opts: StoragePlanOptions = {
         fitsBudget: opts.diskBudget === undefined || predicted <= opts.diskBudget,
       });
     }
-    const specText = new Map(specs.map((s) => [s.name, `${s.name === s.type ? '' : `${s.name}=`}${s.type}${Object.keys(s.args).length ? `(${Object.entries(s.args).map(([k, v]) => `${k}=${String(v)}`).join(',')})` : ''}`]));
+    const specText = new Map(
+      specs.map((s) => [
+        s.name,
+        `${s.name === s.type ? '' : `${s.name}=`}${s.type}${
+          Object.keys(s.args).length
+            ? `(${Object.entries(s.args)
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join(',')})`
+            : ''
+        }`,
+      ]),
+    );
     return {
       input: { samples: items.length, seconds: totalSeconds },
       sample: { samples: picked.length, seconds: sampleTotal },
-      batchSize, model, prefer, diskBudget: opts.diskBudget ?? null, rule: DECISION_RULE,
-      candidates, recommendation: recommend(candidates, specText, model, prefer),
+      batchSize,
+      model,
+      prefer,
+      diskBudget: opts.diskBudget ?? null,
+      rule: DECISION_RULE,
+      candidates,
+      recommendation: recommend(candidates, specText, model, prefer),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -287,4 +332,3 @@ export function parseByteSize(v: string): number {
   const base = unit.includes('I') ? 1024 : 1000;
   return n * base ** pow;
 }
-

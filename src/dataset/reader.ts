@@ -8,8 +8,17 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { crc32c } from '../util/crc32c.js';
 import { ChecksumError, ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import {
-  BLOB_REF_BYTES, checkHeader, FOOTER_BYTES, HEADER_BYTES, META_BYTES, parseFooter, parseSchema, readMeta, rowSizeOf,
-  type Footer, type Schema,
+  BLOB_REF_BYTES,
+  checkHeader,
+  FOOTER_BYTES,
+  HEADER_BYTES,
+  META_BYTES,
+  parseFooter,
+  parseSchema,
+  readMeta,
+  rowSizeOf,
+  type Footer,
+  type Schema,
 } from './format.js';
 import { allocArray, type DecodedValue, type Field } from './fields/field.js';
 import { fieldFromSchema } from './fields/index.js';
@@ -25,7 +34,10 @@ function readExact(fd: number, pos: number, len: number, file: string): Uint8Arr
   let got = 0;
   while (got < len) {
     const n = readSync(fd, b, got, len - got, pos + got);
-    if (n === 0) throw new FormatError(`${file}: unexpected end of file at byte ${pos + got} (wanted ${len} bytes at ${pos}); the file is truncated`, { subject: file });
+    if (n === 0)
+      throw new FormatError(`${file}: unexpected end of file at byte ${pos + got} (wanted ${len} bytes at ${pos}); the file is truncated`, {
+        subject: file,
+      });
     got += n;
   }
   return b;
@@ -44,21 +56,30 @@ export class DatasetReader {
   private readonly fieldAt: number[];
   private handle: Promise<FileHandle> | undefined;
 
-  private constructor(readonly path: string, fd: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
     this.fd = fd;
     const size = fstatSync(fd).size;
     this.size = size;
-    if (size < HEADER_BYTES + FOOTER_BYTES) throw new FormatError(`${path}: ${size} bytes is too short for a wavelm dataset (header and footer alone are ${HEADER_BYTES + FOOTER_BYTES}); the file is truncated or its writer died`, { subject: path });
+    if (size < HEADER_BYTES + FOOTER_BYTES)
+      throw new FormatError(
+        `${path}: ${size} bytes is too short for a wavelm dataset (header and footer alone are ${HEADER_BYTES + FOOTER_BYTES}); the file is truncated or its writer died`,
+        { subject: path },
+      );
     checkHeader(readExact(fd, 0, HEADER_BYTES, path), path);
     this.footer = parseFooter(readExact(fd, size - FOOTER_BYTES, FOOTER_BYTES, path), size, path);
     const f = this.footer;
     this.schema = parseSchema(readExact(fd, f.schemaOffset, f.schemaBytes, path), f.schemaCrc, path);
     this.fields = this.schema.fields.map((sf) => fieldFromSchema(sf, path));
     if (this.fields.length === 0) throw new FormatError(`${path}: schema has no fields`, { subject: path });
-    if (rowSizeOf(this.fields) !== f.rowSize) throw new FormatError(`${path}: row size ${f.rowSize} does not match the schema (${rowSizeOf(this.fields)})`, { subject: path });
+    if (rowSizeOf(this.fields) !== f.rowSize)
+      throw new FormatError(`${path}: row size ${f.rowSize} does not match the schema (${rowSizeOf(this.fields)})`, { subject: path });
     this.numSamples = f.numSamples;
     this.table = readExact(fd, f.tableOffset, f.numSamples * f.rowSize, path);
-    if (crc32c(this.table) !== f.tableCrc) throw new FormatError(`${path}: sample table checksum mismatch; the file is damaged`, { subject: path });
+    if (crc32c(this.table) !== f.tableCrc)
+      throw new FormatError(`${path}: sample table checksum mismatch; the file is damaged`, { subject: path });
     this.tdv = new DataView(this.table.buffer, this.table.byteOffset, this.table.byteLength);
     this.fieldAt = [];
     let at = 0;
@@ -93,29 +114,50 @@ export class DatasetReader {
     for (let i = 0; i < this.numSamples; i++) {
       for (let k = 0; k < this.fields.length; k++) {
         const ref = this.blob(i, k);
-        if (ref.offset !== expect) throw new FormatError(`${this.path}: sample ${i} field '${this.fields[k]!.name}' starts at byte ${ref.offset}, expected ${expect}; the table is damaged`, { subject: this.path });
+        if (ref.offset !== expect)
+          throw new FormatError(
+            `${this.path}: sample ${i} field '${this.fields[k]!.name}' starts at byte ${ref.offset}, expected ${expect}; the table is damaged`,
+            { subject: this.path },
+          );
         expect += ref.length;
-        if (expect > this.footer.tableOffset) throw new FormatError(`${this.path}: sample ${i} field '${this.fields[k]!.name}' runs past the data region; the table is damaged`, { subject: this.path });
+        if (expect > this.footer.tableOffset)
+          throw new FormatError(
+            `${this.path}: sample ${i} field '${this.fields[k]!.name}' runs past the data region; the table is damaged`,
+            { subject: this.path },
+          );
         const problem = this.fields[k]!.check(this.meta(i, k), ref.length);
-        if (problem) throw new FormatError(`${this.path}: sample ${i} field '${this.fields[k]!.name}': ${problem}; the file is damaged`, { subject: this.path });
+        if (problem)
+          throw new FormatError(`${this.path}: sample ${i} field '${this.fields[k]!.name}': ${problem}; the file is damaged`, {
+            subject: this.path,
+          });
       }
     }
-    if (expect !== this.footer.tableOffset) throw new FormatError(`${this.path}: blobs end at byte ${expect} but the data region ends at ${this.footer.tableOffset}; the file is damaged`, { subject: this.path });
+    if (expect !== this.footer.tableOffset)
+      throw new FormatError(
+        `${this.path}: blobs end at byte ${expect} but the data region ends at ${this.footer.tableOffset}; the file is damaged`,
+        { subject: this.path },
+      );
   }
 
   fieldIndex(name: string): number {
     const k = this.fields.findIndex((f) => f.name === name);
-    if (k < 0) throw new NotFoundError(`${this.path}: no field '${name}' (fields: ${this.fields.map((f) => f.name).join(', ')})`, { subject: name });
+    if (k < 0)
+      throw new NotFoundError(`${this.path}: no field '${name}' (fields: ${this.fields.map((f) => f.name).join(', ')})`, { subject: name });
     return k;
   }
 
   private checkIndex(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.numSamples) throw new NotFoundError(`${this.path}: sample ${i} is out of range (0..${this.numSamples - 1})`, { subject: this.path });
+    if (!Number.isInteger(i) || i < 0 || i >= this.numSamples)
+      throw new NotFoundError(`${this.path}: sample ${i} is out of range (0..${this.numSamples - 1})`, { subject: this.path });
   }
 
   blob(i: number, k: number): BlobRef {
     const at = i * this.footer.rowSize + this.fieldAt[k]!;
-    return { offset: Number(this.tdv.getBigUint64(at, true)), length: this.tdv.getUint32(at + 8, true), crc: this.tdv.getUint32(at + 12, true) };
+    return {
+      offset: Number(this.tdv.getBigUint64(at, true)),
+      length: this.tdv.getUint32(at + 8, true),
+      crc: this.tdv.getUint32(at + 12, true),
+    };
   }
 
   /** The blob's offset only (the hot path of the loader: no object allocation). */
@@ -145,30 +187,39 @@ export class DatasetReader {
 
   /** Reads bytes [offset, offset+length) synchronously. */
   readRange(offset: number, length: number): Uint8Array {
-    if (offset < HEADER_BYTES || offset + length > this.footer.tableOffset) throw new FormatError(`${this.path}: read [${offset}, +${length}) lies outside the data region`, { subject: this.path });
+    if (offset < HEADER_BYTES || offset + length > this.footer.tableOffset)
+      throw new FormatError(`${this.path}: read [${offset}, +${length}) lies outside the data region`, { subject: this.path });
     return readExact(this.fd, offset, length, this.path);
   }
 
   /** Synchronous positional read into `into` at `at`: for page-cached data far cheaper than a thread-pool round trip. */
   readIntoSync(into: Uint8Array, at: number, offset: number, length: number): void {
-    if (offset < HEADER_BYTES || offset + length > this.footer.tableOffset) throw new FormatError(`${this.path}: read [${offset}, +${length}) lies outside the data region`, { subject: this.path });
+    if (offset < HEADER_BYTES || offset + length > this.footer.tableOffset)
+      throw new FormatError(`${this.path}: read [${offset}, +${length}) lies outside the data region`, { subject: this.path });
     let got = 0;
     while (got < length) {
       const n = readSync(this.fd, into, at + got, length - got, offset + got);
-      if (n === 0) throw new FormatError(`${this.path}: unexpected end of file at byte ${offset + got}; the file was truncated while open`, { subject: this.path });
+      if (n === 0)
+        throw new FormatError(`${this.path}: unexpected end of file at byte ${offset + got}; the file was truncated while open`, {
+          subject: this.path,
+        });
       got += n;
     }
   }
 
   /** Async positional read into `into` at `at` (the loader's path: it does not block the event loop). */
   async readInto(into: Uint8Array, at: number, offset: number, length: number): Promise<void> {
-    if (offset < HEADER_BYTES || offset + length > this.footer.tableOffset) throw new FormatError(`${this.path}: read [${offset}, +${length}) lies outside the data region`, { subject: this.path });
+    if (offset < HEADER_BYTES || offset + length > this.footer.tableOffset)
+      throw new FormatError(`${this.path}: read [${offset}, +${length}) lies outside the data region`, { subject: this.path });
     this.handle ??= open(this.path, 'r');
     const h = await this.handle;
     let got = 0;
     while (got < length) {
       const { bytesRead } = await h.read(into, at + got, length - got, offset + got);
-      if (bytesRead === 0) throw new FormatError(`${this.path}: unexpected end of file at byte ${offset + got}; the file was truncated while open`, { subject: this.path });
+      if (bytesRead === 0)
+        throw new FormatError(`${this.path}: unexpected end of file at byte ${offset + got}; the file was truncated while open`, {
+          subject: this.path,
+        });
       got += bytesRead;
     }
   }
@@ -177,7 +228,11 @@ export class DatasetReader {
   checkBlob(i: number, k: number, bytes: Uint8Array): void {
     const want = this.blobCrc(i, k);
     const got = crc32c(bytes);
-    if (got !== want) throw new ChecksumError(`${this.path}: sample ${i} field '${this.fields[k]!.name}' failed its checksum (stored ${want.toString(16)}, computed ${got.toString(16)}); the file is damaged, run 'wavelm dataset verify'`, { subject: this.path });
+    if (got !== want)
+      throw new ChecksumError(
+        `${this.path}: sample ${i} field '${this.fields[k]!.name}' failed its checksum (stored ${want.toString(16)}, computed ${got.toString(16)}); the file is damaged, run 'wavelm dataset verify'`,
+        { subject: this.path },
+      );
   }
 
   private checkedBits: Uint8Array | undefined;
@@ -218,8 +273,10 @@ export class DatasetReader {
     this.checkIndex(i);
     const k = this.fieldIndex(field);
     const f = this.fields[k]!;
-    if (!f.layout || !f.decodeInto || !f.timeLength) throw new ConfigError(`${this.path}: field '${field}' has no time axis to take a window of`, { subject: field });
-    if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0) throw new ConfigError(`${this.path}: window [${start}, +${length}) is not a valid range`, { subject: field });
+    if (!f.layout || !f.decodeInto || !f.timeLength)
+      throw new ConfigError(`${this.path}: field '${field}' has no time axis to take a window of`, { subject: field });
+    if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0)
+      throw new ConfigError(`${this.path}: window [${start}, +${length}) is not a valid range`, { subject: field });
     const meta = this.meta(i, k);
     const w = { start, length };
     const ref = this.blob(i, k);
@@ -230,7 +287,13 @@ export class DatasetReader {
     } else bytes = this.readBlob(i, k);
     const { dtype, inner } = f.layout(meta);
     const n = Math.max(0, Math.min(length, f.timeLength(meta) - start));
-    const out = { kind: 'array' as const, dtype, shape: [1, ...inner, n], data: allocArray(dtype, inner.reduce((x, y) => x * y, 1) * n), lengths: new Int32Array(1) };
+    const out = {
+      kind: 'array' as const,
+      dtype,
+      shape: [1, ...inner, n],
+      data: allocArray(dtype, inner.reduce((x, y) => x * y, 1) * n),
+      lengths: new Int32Array(1),
+    };
     if (n > 0) await f.decodeInto(out, 0, bytes, meta, w);
     const rate = f.type === 'waveform' || f.type === 'compressed' ? meta[2] : undefined;
     return { kind: 'array', dtype, shape: [...inner, n], data: out.data, ...(rate !== undefined ? { sampleRate: rate } : {}) };

@@ -8,7 +8,7 @@ import { FormatError } from '../util/errors.js';
 const BLOCK = 512;
 
 function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\0';
+  return `${n.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 function putString(h: Uint8Array, at: number, s: string, width: number): void {
@@ -24,7 +24,8 @@ export function tarHeader(name: string, size: number): Uint8Array {
   let base = name;
   if (Buffer.byteLength(name) > 100) {
     const cut = name.lastIndexOf('/', 155);
-    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100) throw new FormatError(`tar: name '${name}' does not fit ustar's 100+155 bytes`);
+    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100)
+      throw new FormatError(`tar: name '${name}' does not fit ustar's 100+155 bytes`);
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
   }
@@ -41,7 +42,7 @@ export function tarHeader(name: string, size: number): Uint8Array {
   putString(h, 345, prefix, 155);
   let sum = 0;
   for (const b of h) sum += b;
-  putString(h, 148, sum.toString(8).padStart(6, '0') + '\0 ', 8);
+  putString(h, 148, `${sum.toString(8).padStart(6, '0')}\0 `, 8);
   return h;
 }
 
@@ -68,7 +69,10 @@ export interface TarEntry {
 }
 
 function readOctal(h: Uint8Array, at: number, width: number, name: string): number {
-  const s = Buffer.from(h.subarray(at, at + width)).toString('latin1').replace(/[\0 ]+$/g, '').trim();
+  const s = Buffer.from(h.subarray(at, at + width))
+    .toString('latin1')
+    .replace(/[\0 ]+$/g, '')
+    .trim();
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw new FormatError(`${name}: tar header has a malformed number '${s}'`, { subject: name });
   return parseInt(s, 8);
@@ -91,11 +95,16 @@ export function readTar(buf: Uint8Array, name = 'tar'): TarEntry[] {
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
     const stored = readOctal(h, 148, 8, name);
-    if (stored !== sum) throw new FormatError(`${name}: tar header checksum mismatch at byte ${at}; the archive is damaged`, { subject: name });
+    if (stored !== sum)
+      throw new FormatError(`${name}: tar header checksum mismatch at byte ${at}; the archive is damaged`, { subject: name });
     const size = readOctal(h, 124, 12, name);
     const type = String.fromCharCode(h[156]!);
     const dataAt = at + BLOCK;
-    if (dataAt + size > buf.length) throw new FormatError(`${name}: entry at byte ${at} claims ${size} bytes, past the end of the archive (${buf.length}); it is truncated`, { subject: name });
+    if (dataAt + size > buf.length)
+      throw new FormatError(
+        `${name}: entry at byte ${at} claims ${size} bytes, past the end of the archive (${buf.length}); it is truncated`,
+        { subject: name },
+      );
     const data = buf.subarray(dataAt, dataAt + size);
     const prefix = readString(h, 345, 155);
     const base = readString(h, 0, 100);

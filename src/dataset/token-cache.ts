@@ -61,7 +61,9 @@ export class TokenCache {
     if (!existsSync(p)) return undefined;
     try {
       const a = parseNpy(new Uint8Array(readFileSync(p)), p);
-      return a.data instanceof Uint16Array && a.shape.length === 2 && a.shape[0] === numCodebooks ? { shape: a.shape, data: a.data } : undefined;
+      return a.data instanceof Uint16Array && a.shape.length === 2 && a.shape[0] === numCodebooks
+        ? { shape: a.shape, data: a.data }
+        : undefined;
     } catch {
       return undefined;
     }

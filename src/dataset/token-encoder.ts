@@ -61,10 +61,20 @@ function encodedSpec(spec: FieldSpec, enc: CodecTokenEncoder): FieldSpec {
   for (const [arg, of] of DERIVED) {
     const given = argNumber(spec.args, arg, undefined, spec.name);
     if (given !== undefined && given !== of(enc)) {
-      throw new ConfigError(`field '${spec.name}': ${arg}=${given} disagrees with the model ${enc.codec}, which gives ${of(enc)}; leave ${arg} out when model= is given`, { subject: spec.name });
+      throw new ConfigError(
+        `field '${spec.name}': ${arg}=${given} disagrees with the model ${enc.codec}, which gives ${of(enc)}; leave ${arg} out when model= is given`,
+        { subject: spec.name },
+      );
     }
   }
-  const args: Record<string, unknown> = { ...spec.args, codec: enc.codec, n_codebooks: enc.numCodebooks, vocab_size: enc.vocabSize, frame_rate: enc.frameRate, encoder: enc.id };
+  const args: Record<string, unknown> = {
+    ...spec.args,
+    codec: enc.codec,
+    n_codebooks: enc.numCodebooks,
+    vocab_size: enc.vocabSize,
+    frame_rate: enc.frameRate,
+    encoder: enc.id,
+  };
   if (enc.bandwidth !== undefined) args.bandwidth = enc.bandwidth;
   return { ...spec, args };
 }
@@ -78,7 +88,11 @@ export function encodesTokens(spec: FieldSpec): boolean {
  * Makes an encoder for every codec_tokens spec that names a model=, and returns the specs with the
  * encoders' parameters filled in and the encoders by field index.
  */
-export async function resolveTokenEncoders(specs: FieldSpec[], factory: CodecTokenEncoderFactory | undefined, workers: number): Promise<{ specs: FieldSpec[]; encoders: Map<number, CodecTokenEncoder> }> {
+export async function resolveTokenEncoders(
+  specs: FieldSpec[],
+  factory: CodecTokenEncoderFactory | undefined,
+  workers: number,
+): Promise<{ specs: FieldSpec[]; encoders: Map<number, CodecTokenEncoder> }> {
   const encoders = new Map<number, CodecTokenEncoder>();
   try {
     return { specs: await encodedSpecs(specs, factory, workers, encoders), encoders };
@@ -93,7 +107,12 @@ export async function closeEncoders(encoders: Map<number, CodecTokenEncoder>): P
 }
 
 /** resolveTokenEncoders' work: the specs, with the encoders it makes put in `encoders`. */
-async function encodedSpecs(specs: FieldSpec[], factory: CodecTokenEncoderFactory | undefined, workers: number, encoders: Map<number, CodecTokenEncoder>): Promise<FieldSpec[]> {
+async function encodedSpecs(
+  specs: FieldSpec[],
+  factory: CodecTokenEncoderFactory | undefined,
+  workers: number,
+  encoders: Map<number, CodecTokenEncoder>,
+): Promise<FieldSpec[]> {
   const out: FieldSpec[] = [];
   for (const [i, spec] of specs.entries()) {
     if (!encodesTokens(spec)) {
@@ -101,10 +120,17 @@ async function encodedSpecs(specs: FieldSpec[], factory: CodecTokenEncoderFactor
       continue;
     }
     const model = spec.args.model;
-    if (typeof model !== 'string' || model === '') throw new ConfigError(`field '${spec.name}': model= must name a model folder or hub id`, { subject: spec.name });
-    if (spec.args.from !== undefined) throw new ConfigError(`field '${spec.name}': give model= (encode each sample's audio) or from= (read token arrays), not both`, { subject: spec.name });
+    if (typeof model !== 'string' || model === '')
+      throw new ConfigError(`field '${spec.name}': model= must name a model folder or hub id`, { subject: spec.name });
+    if (spec.args.from !== undefined)
+      throw new ConfigError(`field '${spec.name}': give model= (encode each sample's audio) or from= (read token arrays), not both`, {
+        subject: spec.name,
+      });
     if (!factory) {
-      throw new ConfigError(`field '${spec.name}': model=${model} encodes tokens during the build, which needs an encoder: pass codecTokenEncoder in the build options (the wavelm CLI passes EnCodec)`, { subject: spec.name });
+      throw new ConfigError(
+        `field '${spec.name}': model=${model} encodes tokens during the build, which needs an encoder: pass codecTokenEncoder in the build options (the wavelm CLI passes EnCodec)`,
+        { subject: spec.name },
+      );
     }
     const bandwidth = argNumber(spec.args, 'bandwidth', undefined, spec.name);
     const enc = await factory({ field: spec.name, model, workers, ...(bandwidth !== undefined ? { bandwidth } : {}) });

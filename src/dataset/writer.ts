@@ -7,7 +7,15 @@ import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { crc32c } from '../util/crc32c.js';
 import { ConfigError } from '../util/errors.js';
 import {
-  BLOB_REF_BYTES, checkMetaValue, encodeFooter, encodeHeader, encodeSchema, FORMAT_MAJOR, HEADER_BYTES, rowSizeOf, writeMeta,
+  BLOB_REF_BYTES,
+  checkMetaValue,
+  encodeFooter,
+  encodeHeader,
+  encodeSchema,
+  FORMAT_MAJOR,
+  HEADER_BYTES,
+  rowSizeOf,
+  writeMeta,
   type Schema,
 } from './format.js';
 import type { Encoded, Field } from './fields/field.js';
@@ -30,7 +38,11 @@ export class DatasetWriter {
   private closed = false;
   readonly rowSize: number;
 
-  constructor(readonly path: string, readonly fields: Field[], private readonly opts: WriterOptions = {}) {
+  constructor(
+    readonly path: string,
+    readonly fields: Field[],
+    private readonly opts: WriterOptions = {},
+  ) {
     if (fields.length === 0) throw new ConfigError('a dataset needs at least one field');
     const names = new Set<string>();
     for (const f of fields) {
@@ -49,15 +61,20 @@ export class DatasetWriter {
   /** Appends one sample: one Encoded per field, in field order. */
   add(encoded: Encoded[]): number {
     if (this.closed) throw new ConfigError(`${this.path}: writer is closed`);
-    if (encoded.length !== this.fields.length) throw new ConfigError(`${this.path}: sample has ${encoded.length} fields, the schema ${this.fields.length}`);
+    if (encoded.length !== this.fields.length)
+      throw new ConfigError(`${this.path}: sample has ${encoded.length} fields, the schema ${this.fields.length}`);
     const row = new Uint8Array(this.rowSize);
     const dv = new DataView(row.buffer);
     let at = 0;
     for (let i = 0; i < this.fields.length; i++) {
       const f = this.fields[i]!;
       const e = encoded[i]!;
-      if (e.bytes.length > 0xffffffff) throw new ConfigError(`field '${f.name}': a blob of ${e.bytes.length} bytes exceeds the 4 GiB limit per sample and field; split the recording (--segment-seconds)`);
-      if (e.meta.length !== f.meta.length) throw new ConfigError(`field '${f.name}': encoder gave ${e.meta.length} metadata values, expected ${f.meta.length}`);
+      if (e.bytes.length > 0xffffffff)
+        throw new ConfigError(
+          `field '${f.name}': a blob of ${e.bytes.length} bytes exceeds the 4 GiB limit per sample and field; split the recording (--segment-seconds)`,
+        );
+      if (e.meta.length !== f.meta.length)
+        throw new ConfigError(`field '${f.name}': encoder gave ${e.meta.length} metadata values, expected ${f.meta.length}`);
       dv.setBigUint64(at, BigInt(this.pos), true);
       dv.setUint32(at + 8, e.bytes.length, true);
       dv.setUint32(at + 12, crc32c(e.bytes), true);
@@ -106,8 +123,14 @@ export class DatasetWriter {
     writeSync(this.fd, table, 0, table.length, tableOffset);
     writeSync(this.fd, sbytes, 0, sbytes.length, schemaOffset);
     const footer = encodeFooter({
-      dataStart: HEADER_BYTES, tableOffset, numSamples: this.rows.length, rowSize: this.rowSize, tableCrc: crc32c(table),
-      schemaOffset, schemaBytes: sbytes.length, schemaCrc: crc32c(sbytes),
+      dataStart: HEADER_BYTES,
+      tableOffset,
+      numSamples: this.rows.length,
+      rowSize: this.rowSize,
+      tableCrc: crc32c(table),
+      schemaOffset,
+      schemaBytes: sbytes.length,
+      schemaCrc: crc32c(sbytes),
     });
     const sync = this.opts.sync ?? true;
     if (sync) fsyncSync(this.fd);

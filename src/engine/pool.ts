@@ -68,7 +68,7 @@ export function resolveWorkerModule(url: URL | string): string {
   const path = fileURLToPath(u);
   if (existsSync(path)) return u.href;
   if (path.endsWith('.js')) {
-    const ts = path.slice(0, -3) + '.ts';
+    const ts = `${path.slice(0, -3)}.ts`;
     if (existsSync(ts)) return pathToFileURL(ts).href;
   }
   throw new Error(`worker module ${path} does not exist`);
@@ -104,7 +104,10 @@ export class WorkerPool<TTask, TResult, TInit = unknown> {
     return this.slots.length;
   }
 
-  static async create<TTask, TResult, TInit = unknown>(module: URL | string, options: PoolOptions<TInit> = {}): Promise<WorkerPool<TTask, TResult, TInit>> {
+  static async create<TTask, TResult, TInit = unknown>(
+    module: URL | string,
+    options: PoolOptions<TInit> = {},
+  ): Promise<WorkerPool<TTask, TResult, TInit>> {
     const size = Math.max(1, Math.floor(options.size ?? availableParallelism()));
     const pool = new WorkerPool<TTask, TResult, TInit>(resolveWorkerModule(module), options.init);
     try {

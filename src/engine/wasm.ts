@@ -60,7 +60,18 @@ export interface Kernels {
   sumsq(n: number, X: number): number;
   transpose(R: number, C: number, In: number, ldi: number, Out: number, ldo: number): void;
   ln_fwd(T: number, D: number, X: number, scale: number, offset: number, Y: number, mean: number, rstd: number, eps: number): void;
-  ln_bwd(T: number, D: number, X: number, dY: number, scale: number, mean: number, rstd: number, dX: number, dScale: number, dOffset: number): void;
+  ln_bwd(
+    T: number,
+    D: number,
+    X: number,
+    dY: number,
+    scale: number,
+    mean: number,
+    rstd: number,
+    dX: number,
+    dScale: number,
+    dOffset: number,
+  ): void;
   gelu_fwd(n: number, X: number, Y: number): void;
   gelu_bwd(n: number, X: number, dY: number, dX: number): void;
   embed_fwd(T: number, D: number, tokens: number, E: number, s: number, P: number, X: number): void;
@@ -69,7 +80,20 @@ export interface Kernels {
   log_softmax(T: number, V: number, X: number, L: number, scratch: number): void;
   /** returns sum of -log p(target) (float64); overwrites X with (softmax - onehot) * g when g != 0 */
   xent(T: number, V: number, X: number, targets: number, g: number, LP: number): number;
-  adam(n: number, P: number, G: number, M: number, V: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, gs: number): void;
+  adam(
+    n: number,
+    P: number,
+    G: number,
+    M: number,
+    V: number,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    gs: number,
+  ): void;
   sinusoid_table(T: number, D: number, out: number): void;
   rotary_table(T: number, dh: number, cosT: number, sinT: number): void;
   rotary(T: number, H: number, dh: number, X: number, ld: number, cosT: number, sinT: number, t0: number, dir: number): void;
@@ -80,9 +104,45 @@ export interface Kernels {
   lm_pack_bytes(d: number, f: number, V: number, L: number): number;
   // attention: see assembly/attention.ts
   attn_scratch_size(T: number, dh: number): number;
-  attn_fwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, ldo: number, LSE: number, Kt: number, Vt: number, S: number, scale: number): void;
-  attn_bwd(T: number, H: number, dh: number, Q: number, K: number, V: number, ld: number, O: number, dO: number, ldo: number, LSE: number,
-    dQ: number, dK: number, dV: number, ldg: number, Kt: number, Vt: number, dKt: number, dVt: number, S: number, scale: number): void;
+  attn_fwd(
+    T: number,
+    H: number,
+    dh: number,
+    Q: number,
+    K: number,
+    V: number,
+    ld: number,
+    O: number,
+    ldo: number,
+    LSE: number,
+    Kt: number,
+    Vt: number,
+    S: number,
+    scale: number,
+  ): void;
+  attn_bwd(
+    T: number,
+    H: number,
+    dh: number,
+    Q: number,
+    K: number,
+    V: number,
+    ld: number,
+    O: number,
+    dO: number,
+    ldo: number,
+    LSE: number,
+    dQ: number,
+    dK: number,
+    dV: number,
+    ldg: number,
+    Kt: number,
+    Vt: number,
+    dKt: number,
+    dVt: number,
+    S: number,
+    scale: number,
+  ): void;
 }
 
 // Minimal WebAssembly typings: the project's tsconfig has no DOM lib and @types/node 20 does not
@@ -165,7 +225,10 @@ class Allocator {
       const pages = Math.ceil((end - have) / PAGE);
       const cur = have / PAGE;
       if (cur + pages > MAX_PAGES) {
-        throw new WavelmError('ECONFIG', `wasm memory exhausted: ${bytes} more bytes requested with ${have} in use (4 GiB limit); use shorter sequences or a smaller batch`);
+        throw new WavelmError(
+          'ECONFIG',
+          `wasm memory exhausted: ${bytes} more bytes requested with ${have} in use (4 GiB limit); use shorter sequences or a smaller batch`,
+        );
       }
       // Grow by at least 1/8 of the current size so that many small allocations do not grow page by page.
       this.memory.grow(Math.min(MAX_PAGES - cur, Math.max(pages, Math.ceil(cur / 8))));
@@ -300,7 +363,9 @@ export class Engine {
   fn<F extends (...args: never[]) => unknown>(name: string): F {
     const f = this.instance.exports[name];
     if (typeof f !== 'function') {
-      throw new NotFoundError(`wasm export "${name}" not found in ${kernelsPath()}: rebuild with "node scripts/build-wasm.mjs"`, { subject: name });
+      throw new NotFoundError(`wasm export "${name}" not found in ${kernelsPath()}: rebuild with "node scripts/build-wasm.mjs"`, {
+        subject: name,
+      });
     }
     return f as unknown as F;
   }
@@ -324,7 +389,10 @@ export function createEngine(wasmFile?: string): Engine {
   try {
     bytes = readFileSync(wasmFile);
   } catch (err) {
-    throw new NotFoundError(`${wasmFile}: cannot read this build of the kernels (copy build/kernels.wasm aside after "node scripts/build-wasm.mjs")`, { subject: wasmFile, cause: err });
+    throw new NotFoundError(
+      `${wasmFile}: cannot read this build of the kernels (copy build/kernels.wasm aside after "node scripts/build-wasm.mjs")`,
+      { subject: wasmFile, cause: err },
+    );
   }
   return new Engine(new WA.Module(bytes));
 }

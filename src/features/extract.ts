@@ -4,7 +4,16 @@
  */
 import type { MelSettings } from './mel-file.js';
 import type { SpectrogramScale } from './spectrogram-image.js';
-import { LIBROSA_DEFAULTS, melSpectrogram, mfccFromDb, powerToDb, spectrogram, type FeatureMatrix, type MelSpectrogramOptions, type WindowName } from './spectral.js';
+import {
+  LIBROSA_DEFAULTS,
+  melSpectrogram,
+  mfccFromDb,
+  powerToDb,
+  spectrogram,
+  type FeatureMatrix,
+  type MelSpectrogramOptions,
+  type WindowName,
+} from './spectral.js';
 
 export type FeatureKind = 'stft' | 'mel' | 'mfcc';
 
@@ -33,7 +42,13 @@ export interface ExtractedFeature {
   melSettings?: MelSettings;
 }
 
-function stftFeature(y: Float32Array, r: FeatureRequest, spectral: MelSpectrogramOptions, ref: number | 'max', topDb: number | null): ExtractedFeature {
+function stftFeature(
+  y: Float32Array,
+  r: FeatureRequest,
+  spectral: MelSpectrogramOptions,
+  ref: number | 'max',
+  topDb: number | null,
+): ExtractedFeature {
   const power = r.power ?? 1;
   const m = spectrogram(y, { ...spectral, power });
   const scale: SpectrogramScale = power === 2 ? 'power' : 'magnitude';
@@ -48,9 +63,22 @@ function melSettingsOf(y: Float32Array, r: FeatureRequest, m: FeatureMatrix, pow
   const nFft = r.nFft ?? LIBROSA_DEFAULTS.nFft;
   const winLength = r.winLength ?? nFft;
   return {
-    sampleRate: r.sr, nFft, hopLength: r.hopLength ?? Math.max(1, Math.floor(winLength / 4)), winLength, window: (r.window ?? LIBROSA_DEFAULTS.window) as WindowName,
-    center: r.center ?? LIBROSA_DEFAULTS.center, padMode: r.padMode ?? LIBROSA_DEFAULTS.padMode, power, nMels: m.shape[0], fmin: r.fmin ?? 0, fmax: r.fmax ?? r.sr / 2,
-    htk: r.htk ?? false, norm: r.norm === undefined ? LIBROSA_DEFAULTS.norm : r.norm, scale: dbRef === null ? 'power' : 'db', ref: dbRef ?? 1, length: y.length,
+    sampleRate: r.sr,
+    nFft,
+    hopLength: r.hopLength ?? Math.max(1, Math.floor(winLength / 4)),
+    winLength,
+    window: (r.window ?? LIBROSA_DEFAULTS.window) as WindowName,
+    center: r.center ?? LIBROSA_DEFAULTS.center,
+    padMode: r.padMode ?? LIBROSA_DEFAULTS.padMode,
+    power,
+    nMels: m.shape[0],
+    fmin: r.fmin ?? 0,
+    fmax: r.fmax ?? r.sr / 2,
+    htk: r.htk ?? false,
+    norm: r.norm === undefined ? LIBROSA_DEFAULTS.norm : r.norm,
+    scale: dbRef === null ? 'power' : 'db',
+    ref: dbRef ?? 1,
+    length: y.length,
   };
 }
 

@@ -206,7 +206,12 @@ export class SimdDct {
   private readonly srcPtr: number;
   private readonly outPtr: number;
 
-  private constructor(private readonly nIn: number, private readonly nOut: number, basis: Float64Array, k: FeatureKernels) {
+  private constructor(
+    private readonly nIn: number,
+    private readonly nOut: number,
+    basis: Float64Array,
+    k: FeatureKernels,
+  ) {
     this.basisPtr = k.base;
     this.srcPtr = this.basisPtr + Math.ceil((nIn * nOut * 8) / 64) * 64;
     this.outPtr = this.srcPtr + nIn * DCT_BLOCK * 8;

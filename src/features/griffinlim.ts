@@ -61,17 +61,36 @@ function initialAngles(S: FeatureMatrix, opts: GriffinLimOptions): { re: Float32
 export function griffinLim(S: FeatureMatrix, opts: GriffinLimOptions = {}): Float32Array {
   const [rows, T] = S.shape;
   const nIter = opts.nIter ?? 32;
-  if (!Number.isSafeInteger(nIter) || nIter < 0) throw new ConfigError(`n_iter must be a non-negative integer, got ${nIter}`, { subject: 'n_iter' });
+  if (!Number.isSafeInteger(nIter) || nIter < 0)
+    throw new ConfigError(`n_iter must be a non-negative integer, got ${nIter}`, { subject: 'n_iter' });
   const momentum = opts.momentum ?? 0.99;
   if (!(momentum >= 0)) throw new ConfigError(`griffinlim() momentum must be non-negative, got ${momentum}`, { subject: 'momentum' });
   for (let i = 0; i < S.data.length; i++) {
-    if (!(S.data[i]! >= 0)) throw new ConfigError(`griffinlim: magnitudes must be finite and non-negative; entry ${i} is ${S.data[i]}`, { subject: 'S' });
+    if (!(S.data[i]! >= 0))
+      throw new ConfigError(`griffinlim: magnitudes must be finite and non-negative; entry ${i} is ${S.data[i]}`, { subject: 'S' });
   }
-  const iopts = { nFft: opts.nFft, hopLength: opts.hopLength, winLength: opts.winLength, window: opts.window, center: opts.center, length: opts.length };
+  const iopts = {
+    nFft: opts.nFft,
+    hopLength: opts.hopLength,
+    winLength: opts.winLength,
+    window: opts.window,
+    center: opts.center,
+    length: opts.length,
+  };
   const plan = istftPlan(rows, iopts);
-  const sopts = { nFft: plan.nFft, hopLength: plan.hop, winLength: opts.winLength, window: opts.window, center: plan.center, padMode: opts.padMode ?? LIBROSA_DEFAULTS.padMode };
+  const sopts = {
+    nFft: plan.nFft,
+    hopLength: plan.hop,
+    winLength: opts.winLength,
+    window: opts.window,
+    center: plan.center,
+    padMode: opts.padMode ?? LIBROSA_DEFAULTS.padMode,
+  };
   const angles = initialAngles(S, opts);
-  const A = { re: { data: angles.re, shape: [rows, T] as [number, number] }, im: { data: angles.im, shape: [rows, T] as [number, number] } };
+  const A = {
+    re: { data: angles.re, shape: [rows, T] as [number, number] },
+    im: { data: angles.im, shape: [rows, T] as [number, number] },
+  };
   // numpy multiplies complex64 by the Python scalar in float32.
   const c = Math.fround(momentum / (1 + momentum));
   const fr = Math.fround;
@@ -80,7 +99,10 @@ export function griffinLim(S: FeatureMatrix, opts: GriffinLimOptions = {}): Floa
     const inverse = istft(A.re, A.im, iopts, plan);
     const rebuilt = stft(inverse, sopts);
     if (rebuilt.re.shape[1] !== T) {
-      throw new ConfigError(`griffinlim: the signal of ${inverse.length} samples gives ${rebuilt.re.shape[1]} frames, not ${T}; leave length unset or match it to the spectrogram`, { subject: 'length' });
+      throw new ConfigError(
+        `griffinlim: the signal of ${inverse.length} samples gives ${rebuilt.re.shape[1]} frames, not ${T}; leave length unset or match it to the spectrogram`,
+        { subject: 'length' },
+      );
     }
     const rr = rebuilt.re.data;
     const ri = rebuilt.im.data;

@@ -28,7 +28,8 @@ export class InverseRealFFT {
   private readonly fi: Float64Array;
 
   constructor(n: number) {
-    if (!Number.isSafeInteger(n) || n < 2 || n % 2 !== 0) throw new ConfigError(`inverse FFT: n_fft must be an even integer >= 2, got ${n}`, { subject: 'n_fft' });
+    if (!Number.isSafeInteger(n) || n < 2 || n % 2 !== 0)
+      throw new ConfigError(`inverse FFT: n_fft must be an even integer >= 2, got ${n}`, { subject: 'n_fft' });
     this.n = n;
     this.bins = n / 2 + 1;
     this.pair = PairRealFFT.create(n);
@@ -89,7 +90,15 @@ export class InverseRealFFT {
    * P = Re(X1 + i X2) and Q = Im(X1 + i X2) are one call of the two-frame real FFT; with FP = DFT(P), FQ = DFT(Q),
    * x1 = (Re FP + Im FQ) / n and x2 = (Re FQ - Im FP) / n. Falls back to two single transforms without SIMD.
    */
-  transformPair(re: ArrayLike<number>, im: ArrayLike<number>, offA: number, offB: number, stride: number, xa: Float64Array, xb: Float64Array): void {
+  transformPair(
+    re: ArrayLike<number>,
+    im: ArrayLike<number>,
+    offA: number,
+    offB: number,
+    stride: number,
+    xa: Float64Array,
+    xb: Float64Array,
+  ): void {
     const p = this.pair;
     if (!p) {
       this.transform(re, im, offA, stride, xa);
@@ -162,13 +171,17 @@ export interface IstftPlan {
 export function istftPlan(rows: number, opts: IstftOptions = {}): IstftPlan {
   const nFft = 2 * (rows - 1);
   if (opts.nFft !== undefined && opts.nFft !== nFft) {
-    throw new ConfigError(`n_fft=${opts.nFft} does not match a spectrogram of ${rows} rows (n_fft = 2 * (rows - 1) = ${nFft})`, { subject: 'n_fft' });
+    throw new ConfigError(`n_fft=${opts.nFft} does not match a spectrogram of ${rows} rows (n_fft = 2 * (rows - 1) = ${nFft})`, {
+      subject: 'n_fft',
+    });
   }
   if (nFft < 2) throw new ConfigError(`a spectrogram needs at least 2 rows to invert, got ${rows}`, { subject: 'n_fft' });
   const winLength = opts.winLength ?? nFft;
-  if (!Number.isSafeInteger(winLength) || winLength < 1 || winLength > nFft) throw new ConfigError(`win_length must be an integer in [1, n_fft=${nFft}], got ${winLength}`, { subject: 'win_length' });
+  if (!Number.isSafeInteger(winLength) || winLength < 1 || winLength > nFft)
+    throw new ConfigError(`win_length must be an integer in [1, n_fft=${nFft}], got ${winLength}`, { subject: 'win_length' });
   const hop = opts.hopLength ?? Math.max(1, Math.floor(winLength / 4));
-  if (!Number.isSafeInteger(hop) || hop < 1) throw new ConfigError(`hop_length must be a positive integer, got ${hop}`, { subject: 'hop_length' });
+  if (!Number.isSafeInteger(hop) || hop < 1)
+    throw new ConfigError(`hop_length must be a positive integer, got ${hop}`, { subject: 'hop_length' });
   const window = paddedWindow(opts.window, winLength, nFft);
   const windowSq = window.map((w) => w * w);
   return { nFft, hop, center: opts.center ?? LIBROSA_DEFAULTS.center, window, windowSq, ifft: new InverseRealFFT(nFft) };
@@ -189,11 +202,13 @@ export function windowSumSquare(plan: IstftPlan, frames: number): Float32Array {
 /** librosa.istft of a complex matrix given as its real and imaginary parts ([1 + n_fft/2, frames] each). */
 export function istft(re: FeatureMatrix, im: FeatureMatrix, opts: IstftOptions = {}, prepared?: IstftPlan): Float32Array {
   const [rows, T0] = re.shape;
-  if (im.shape[0] !== rows || im.shape[1] !== T0) throw new ConfigError(`istft: real part is [${re.shape}], imaginary part [${im.shape}]`, { subject: 'stft' });
+  if (im.shape[0] !== rows || im.shape[1] !== T0)
+    throw new ConfigError(`istft: real part is [${re.shape}], imaginary part [${im.shape}]`, { subject: 'stft' });
   const p = prepared ?? istftPlan(rows, opts);
   const { nFft, hop, center, window } = p;
   const length = opts.length;
-  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new ConfigError(`length must be a non-negative integer, got ${length}`, { subject: 'length' });
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0))
+    throw new ConfigError(`length must be a non-negative integer, got ${length}`, { subject: 'length' });
   let T = T0;
   // librosa trims frames that cannot reach the requested length.
   if (length !== undefined && length > 0) T = Math.min(T0, Math.ceil((center ? length + 2 * Math.floor(nFft / 2) : length) / hop));

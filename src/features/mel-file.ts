@@ -50,8 +50,22 @@ export interface MelFeatures {
 export function defaultMelSettings(sampleRate: number = LIBROSA_DEFAULTS.sr, nMels: number = LIBROSA_DEFAULTS.nMels): MelSettings {
   const nFft = LIBROSA_DEFAULTS.nFft;
   return {
-    sampleRate, nFft, hopLength: nFft / 4, winLength: nFft, window: 'hann', center: true, padMode: 'constant', power: LIBROSA_DEFAULTS.power,
-    nMels, fmin: 0, fmax: sampleRate / 2, htk: false, norm: 'slaney', scale: 'power', ref: 1, length: null,
+    sampleRate,
+    nFft,
+    hopLength: nFft / 4,
+    winLength: nFft,
+    window: 'hann',
+    center: true,
+    padMode: 'constant',
+    power: LIBROSA_DEFAULTS.power,
+    nMels,
+    fmin: 0,
+    fmax: sampleRate / 2,
+    htk: false,
+    norm: 'slaney',
+    scale: 'power',
+    ref: 1,
+    length: null,
   };
 }
 
@@ -68,16 +82,25 @@ export function writeMelFeatures(path: string, f: MelFeatures): void {
 
 function checkSidecar(s: unknown, file: string): MelSettings {
   const o = s as Partial<MelSidecar>;
-  if (typeof o !== 'object' || o === null || o.format !== 'wavelm-mel') throw new FormatError(`${file}: not a wavelm mel sidecar (format should be 'wavelm-mel')`, { subject: file });
-  if (o.version !== 1) throw new FormatError(`${file}: mel sidecar version ${String(o.version)} is not supported (this wavelm reads version 1)`, { subject: file });
+  if (typeof o !== 'object' || o === null || o.format !== 'wavelm-mel')
+    throw new FormatError(`${file}: not a wavelm mel sidecar (format should be 'wavelm-mel')`, { subject: file });
+  if (o.version !== 1)
+    throw new FormatError(`${file}: mel sidecar version ${String(o.version)} is not supported (this wavelm reads version 1)`, {
+      subject: file,
+    });
   const num = (k: keyof MelSettings): number => {
     const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(`${file}: '${k}' should be a number, found ${JSON.stringify(v)}`, { subject: file });
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new FormatError(`${file}: '${k}' should be a number, found ${JSON.stringify(v)}`, { subject: file });
     return v;
   };
   for (const k of ['sampleRate', 'nFft', 'hopLength', 'winLength', 'power', 'nMels', 'fmin', 'fmax', 'ref'] as const) num(k);
   const oneOf = (k: keyof MelSettings, allowed: unknown[]): void => {
-    if (!allowed.includes(o[k])) throw new FormatError(`${file}: '${k}' should be one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, found ${JSON.stringify(o[k])}`, { subject: file });
+    if (!allowed.includes(o[k]))
+      throw new FormatError(
+        `${file}: '${k}' should be one of ${allowed.map((x) => JSON.stringify(x)).join(', ')}, found ${JSON.stringify(o[k])}`,
+        { subject: file },
+      );
   };
   oneOf('scale', ['power', 'db', 'ln']);
   oneOf('window', ['hann', 'hamming', 'blackman', 'boxcar', 'ones', 'rectangular']);
@@ -85,17 +108,23 @@ function checkSidecar(s: unknown, file: string): MelSettings {
   oneOf('center', [true, false]);
   oneOf('htk', [true, false]);
   oneOf('norm', ['slaney', null]);
-  if (o.length !== null && !(Number.isSafeInteger(o.length) && o.length! >= 0)) throw new FormatError(`${file}: 'length' should be a sample count or null, found ${JSON.stringify(o.length)}`, { subject: file });
+  if (o.length !== null && !(Number.isSafeInteger(o.length) && o.length! >= 0))
+    throw new FormatError(`${file}: 'length' should be a sample count or null, found ${JSON.stringify(o.length)}`, { subject: file });
   const { format: _f, version: _v, ...settings } = o as MelSidecar;
   return settings;
 }
 
 /** Reads a mel .npy ([n_mels, frames], float32 or float64) and its sidecar; `fallback` fills in when there is none. */
 export function readMelFeatures(path: string, fallback?: (nMels: number) => MelSettings): MelFeatures {
-  if (!existsSync(path)) throw new NotFoundError(`${path}: no such file (give the .npy that 'wavelm features mel -o' wrote)`, { subject: path });
+  if (!existsSync(path))
+    throw new NotFoundError(`${path}: no such file (give the .npy that 'wavelm features mel -o' wrote)`, { subject: path });
   const arr = readNpy(path);
-  if (arr.shape.length !== 2) throw new FormatError(`${path}: a mel spectrogram is a 2-D array [n_mels, frames], this one has shape [${arr.shape.join(', ')}]`, { subject: path });
-  if (!(arr.data instanceof Float32Array || arr.data instanceof Float64Array)) throw new FormatError(`${path}: mel values should be float32 or float64, found ${arr.data.constructor.name}`, { subject: path });
+  if (arr.shape.length !== 2)
+    throw new FormatError(`${path}: a mel spectrogram is a 2-D array [n_mels, frames], this one has shape [${arr.shape.join(', ')}]`, {
+      subject: path,
+    });
+  if (!(arr.data instanceof Float32Array || arr.data instanceof Float64Array))
+    throw new FormatError(`${path}: mel values should be float32 or float64, found ${arr.data.constructor.name}`, { subject: path });
   const [nMels, frames] = arr.shape as [number, number];
   const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data);
   const side = melSidecarPath(path);
@@ -108,7 +137,8 @@ export function readMelFeatures(path: string, fallback?: (nMels: number) => MelS
       throw new FormatError(`${side}: not valid JSON (${(e as Error).message})`, { subject: side, cause: e });
     }
     settings = checkSidecar(parsed, side);
-    if (settings.nMels !== nMels) throw new FormatError(`${side} says ${settings.nMels} mel bands, ${path} has ${nMels} rows`, { subject: side });
+    if (settings.nMels !== nMels)
+      throw new FormatError(`${side} says ${settings.nMels} mel bands, ${path} has ${nMels} rows`, { subject: side });
   } else settings = (fallback ?? ((n) => defaultMelSettings(undefined, n)))(nMels);
   return { kind: 'mel', mel: { data, shape: [nMels, frames] }, settings };
 }
@@ -172,9 +202,23 @@ export function melFeaturesToAudio(f: MelFeatures, opts: MelInversionOptions = {
   const s = f.settings;
   if (f.mel.shape[1] < 1) throw new ConfigError('the mel spectrogram has no frames', { subject: 'mel' });
   const o: MelToAudioOptions = {
-    sr: s.sampleRate, nFft: s.nFft, hopLength: s.hopLength, winLength: s.winLength, window: s.window, center: s.center, padMode: s.padMode,
-    power: s.power, fmin: s.fmin, fmax: s.fmax, htk: s.htk, norm: s.norm,
-    nIter: opts.nIter, momentum: opts.momentum, init: opts.init, randomState: opts.randomState, nnlsIter: opts.nnlsIter,
+    sr: s.sampleRate,
+    nFft: s.nFft,
+    hopLength: s.hopLength,
+    winLength: s.winLength,
+    window: s.window,
+    center: s.center,
+    padMode: s.padMode,
+    power: s.power,
+    fmin: s.fmin,
+    fmax: s.fmax,
+    htk: s.htk,
+    norm: s.norm,
+    nIter: opts.nIter,
+    momentum: opts.momentum,
+    init: opts.init,
+    randomState: opts.randomState,
+    nnlsIter: opts.nnlsIter,
     length: opts.length ?? s.length ?? undefined,
   };
   return melToAudio(melPower(f), o);

@@ -184,7 +184,8 @@ export function nnlsFilterbank(fb: MelFilterbank, M: FeatureMatrix, iters = 100)
   const [nMels, bins] = fb.shape;
   const [rows, T] = M.shape;
   if (rows !== nMels) throw new ConfigError(`mel spectrogram has ${rows} bands, the filterbank ${nMels}`, { subject: 'n_mels' });
-  if (!Number.isSafeInteger(iters) || iters < 0) throw new ConfigError(`nnls iterations must be a non-negative integer, got ${iters}`, { subject: 'nnls_iter' });
+  if (!Number.isSafeInteger(iters) || iters < 0)
+    throw new ConfigError(`nnls iterations must be a non-negative integer, got ${iters}`, { subject: 'nnls_iter' });
   // lambdaMax(A A^T) = lambdaMax(A^T A), the gradient's Lipschitz constant, sets the step.
   const { pinv: P, lambdaMax: L, A } = solverFor(fb);
   const out = new Float32Array(bins * T);
@@ -231,9 +232,18 @@ export function melToStft(M: FeatureMatrix, opts: MelToStftOptions = {}): Featur
   const power = opts.power ?? LIBROSA_DEFAULTS.power;
   if (!(power > 0)) throw new ConfigError(`power must be positive, got ${power}`, { subject: 'power' });
   for (let i = 0; i < M.data.length; i++) {
-    if (!Number.isFinite(M.data[i]!)) throw new ConfigError(`mel spectrogram entry ${i} is ${M.data[i]}; give linear (not dB) finite values`, { subject: 'mel' });
+    if (!Number.isFinite(M.data[i]!))
+      throw new ConfigError(`mel spectrogram entry ${i} is ${M.data[i]}; give linear (not dB) finite values`, { subject: 'mel' });
   }
-  const fb = melFilterbank({ sr: opts.sr, nFft: opts.nFft, nMels: M.shape[0], fmin: opts.fmin, fmax: opts.fmax, htk: opts.htk, norm: opts.norm });
+  const fb = melFilterbank({
+    sr: opts.sr,
+    nFft: opts.nFft,
+    nMels: M.shape[0],
+    fmin: opts.fmin,
+    fmax: opts.fmax,
+    htk: opts.htk,
+    norm: opts.norm,
+  });
   const S = nnlsFilterbank(fb, M, opts.nnlsIter ?? 100);
   if (power !== 1) {
     const e = 1 / power;

@@ -24,7 +24,9 @@ export function monoSignal(audio: AudioData, opts: MonoOptions = {}): MonoSignal
   if (opts.channel === undefined) samples = mixToMono(channels);
   else {
     if (!Number.isInteger(opts.channel) || opts.channel < 0 || opts.channel >= channels.length)
-      throw new ConfigError(`channel ${opts.channel}: the audio has ${channels.length} channel(s), numbered from 0`, { subject: 'channel' });
+      throw new ConfigError(`channel ${opts.channel}: the audio has ${channels.length} channel(s), numbered from 0`, {
+        subject: 'channel',
+      });
     samples = channels[opts.channel]!;
   }
   if (opts.sampleRate === undefined || opts.sampleRate === audio.sampleRate) return { samples, sampleRate: audio.sampleRate };

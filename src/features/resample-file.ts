@@ -38,11 +38,20 @@ export async function resampleFile(input: string, output: string, opts: Resample
   const progress = opts.progress ?? silentProgress;
   try {
     const channels = reader.channels;
-    const resamplers = Array.from({ length: channels }, () => new StreamingResampler(reader.sampleRate, opts.sampleRate, { quality: opts.quality }));
+    const resamplers = Array.from(
+      { length: channels },
+      () => new StreamingResampler(reader.sampleRate, opts.sampleRate, { quality: opts.quality }),
+    );
     const { up, down } = resamplers[0]!.design;
     const framesOut = Math.ceil((reader.frames * up) / down);
     const bits = opts.bits ?? defaultWavBitsName(reader.bitsPerSample);
-    const writer = WavWriter.open(output, { sampleRate: opts.sampleRate, channels, ...wavBitsOptions(bits), expectedFrames: framesOut, rf64: 'auto' });
+    const writer = WavWriter.open(output, {
+      sampleRate: opts.sampleRate,
+      channels,
+      ...wavBitsOptions(bits),
+      expectedFrames: framesOut,
+      rf64: 'auto',
+    });
     try {
       progress.start(reader.frames, 'resample');
       for (let start = 0; start < reader.frames; start += WINDOW_FRAMES) {
@@ -53,7 +62,8 @@ export async function resampleFile(input: string, output: string, opts: Resample
       }
       writer.write(interleave(resamplers.map((r) => r.flush() as Float32Array)));
       const written = writer.close();
-      if (written.frames !== framesOut) throw new Error(`internal: resampling ${input} wrote ${written.frames} frames, expected ${framesOut}`);
+      if (written.frames !== framesOut)
+        throw new Error(`internal: resampling ${input} wrote ${written.frames} frames, expected ${framesOut}`);
     } finally {
       writer.abort();
       progress.stop();

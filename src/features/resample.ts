@@ -132,16 +132,20 @@ export function designResampler(up: number, down: number, opts: ResampleOptions 
   const r = reduceRatio(up, down);
   const q = opts.quality ?? 'default';
   const base = RESAMPLE_QUALITIES[q];
-  if (base === undefined) throw new ConfigError(`resample: quality must be fast, default or best, got '${String(q)}'`, { subject: 'quality' });
+  if (base === undefined)
+    throw new ConfigError(`resample: quality must be fast, default or best, got '${String(q)}'`, { subject: 'quality' });
   const factor = opts.halfLengthFactor ?? base.halfLengthFactor;
   const beta = opts.beta ?? base.beta;
   checkPositiveInt('halfLengthFactor', factor);
-  if (!(beta >= 0 && Number.isFinite(beta))) throw new ConfigError(`resample: beta must be a non-negative number, got ${beta}`, { subject: 'beta' });
+  if (!(beta >= 0 && Number.isFinite(beta)))
+    throw new ConfigError(`resample: beta must be a non-negative number, got ${beta}`, { subject: 'beta' });
   const maxRate = Math.max(r.up, r.down);
   const halfLen = factor * maxRate;
   const L = 2 * halfLen + 1;
   if (L > 50_000_000) {
-    throw new ConfigError(`resample: ${r.up}/${r.down} needs a ${L}-tap filter; choose rates with a larger common divisor`, { subject: `${r.up}/${r.down}` });
+    throw new ConfigError(`resample: ${r.up}/${r.down} needs a ${L}-tap filter; choose rates with a larger common divisor`, {
+      subject: `${r.up}/${r.down}`,
+    });
   }
   const filter = maxRate === 1 ? Float64Array.of(1) : firwinKaiser(L, 1 / maxRate, beta);
   for (let i = 0; i < filter.length; i++) filter[i]! *= r.up;
@@ -162,7 +166,16 @@ export function designResampler(up: number, down: number, opts: ResampleOptions 
  * other index reads as zero. Callers guarantee base <= the lowest index any of these outputs needs.
  * The summation order depends only on m and the clamped index range, so streaming and one-shot agree bit for bit.
  */
-function scalarKernel(d: ResampleDesign, x: FloatArray, base: number, nIn: number, m0: number, m1: number, out: FloatArray, outOff: number): void {
+function scalarKernel(
+  d: ResampleDesign,
+  x: FloatArray,
+  base: number,
+  nIn: number,
+  m0: number,
+  m1: number,
+  out: FloatArray,
+  outOff: number,
+): void {
   const { up, down, halfLen, branchLen: K, stride, branches: B } = d;
   for (let m = m0; m < m1; m++) {
     const p = m * down + halfLen;
@@ -279,7 +292,14 @@ const runnerCache = new Map<string, PolyRunner>();
 
 function cachedRunner(up: number, down: number, opts: ResampleOptions): PolyRunner {
   const r = reduceRatio(up, down);
-  const key = JSON.stringify([r.up, r.down, opts.quality ?? 'default', opts.halfLengthFactor, opts.beta, process.env.WAVELM_NO_SIMD === '1']);
+  const key = JSON.stringify([
+    r.up,
+    r.down,
+    opts.quality ?? 'default',
+    opts.halfLengthFactor,
+    opts.beta,
+    process.env.WAVELM_NO_SIMD === '1',
+  ]);
   const hit = runnerCache.get(key);
   if (hit) {
     runnerCache.delete(key);

@@ -160,7 +160,18 @@ function cached<V>(cache: Map<string, V>, key: string | undefined, make: () => V
 const planCache = new Map<string, StftPlan>();
 
 function plan(opts: StftOptions): StftPlan {
-  const key = typeof opts.window === 'object' ? undefined : JSON.stringify([opts.nFft, opts.hopLength, opts.winLength, opts.window, opts.center, opts.padMode, process.env.WAVELM_NO_SIMD === '1']);
+  const key =
+    typeof opts.window === 'object'
+      ? undefined
+      : JSON.stringify([
+          opts.nFft,
+          opts.hopLength,
+          opts.winLength,
+          opts.window,
+          opts.center,
+          opts.padMode,
+          process.env.WAVELM_NO_SIMD === '1',
+        ]);
   return cached(planCache, key, () => makePlan(opts));
 }
 
@@ -188,7 +199,10 @@ export function stftFrameCount(n: number, opts: StftOptions = {}): number {
   const center = opts.center ?? LIBROSA_DEFAULTS.center;
   const padded = center ? n + 2 * Math.floor(nFft / 2) : n;
   if (padded < nFft) {
-    throw new ConfigError(`n_fft=${nFft} is too large for a signal of ${n} samples${center ? '' : ' with center=false'}; use a smaller n_fft or center=true`, { subject: 'n_fft' });
+    throw new ConfigError(
+      `n_fft=${nFft} is too large for a signal of ${n} samples${center ? '' : ' with center=false'}; use a smaller n_fft or center=true`,
+      { subject: 'n_fft' },
+    );
   }
   return 1 + Math.floor((padded - nFft) / hop);
 }
@@ -518,7 +532,10 @@ function dctBasis(nOut: number, n: number, norm: 'ortho' | null): Float64Array {
 
 const dctCache = new Map<string, { nMfcc: number; basis: Float64Array; simd: SimdDct | undefined }>();
 
-function mfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'>): { nMfcc: number; basis: Float64Array; simd: SimdDct | undefined } {
+function mfccSettings(
+  nMels: number,
+  opts: Pick<MfccOptions, 'nMfcc' | 'dctNorm' | 'lifter'>,
+): { nMfcc: number; basis: Float64Array; simd: SimdDct | undefined } {
   return cached(dctCache, JSON.stringify([nMels, opts.nMfcc, opts.dctNorm, opts.lifter, process.env.WAVELM_NO_SIMD === '1']), () => {
     const r = makeMfccSettings(nMels, opts);
     return { ...r, simd: SimdDct.create(nMels, r.nMfcc, r.basis) };
@@ -547,7 +564,15 @@ function makeMfccSettings(nMels: number, opts: Pick<MfccOptions, 'nMfcc' | 'dctN
  * Column by column: a frame's values sit on nMels cache lines that the next frames reuse, so S is read once.
  * With SIMD, blocks of frames go through a WebAssembly kernel that sums in the same order (i ascending).
  */
-function dctColumns(S: Float32Array, nMels: number, T: number, nMfcc: number, basis: Float64Array, simdDct: SimdDct | undefined, map: ((v: number) => number) | undefined): Float32Array {
+function dctColumns(
+  S: Float32Array,
+  nMels: number,
+  T: number,
+  nMfcc: number,
+  basis: Float64Array,
+  simdDct: SimdDct | undefined,
+  map: ((v: number) => number) | undefined,
+): Float32Array {
   if (simdDct && T >= 8) return simdDct.apply(S, T, map);
   const out = new Float32Array(nMfcc * T);
   const col = new Float64Array(nMels);
@@ -594,7 +619,8 @@ export function paddedWindow(spec: WindowName | Float64Array | Float32Array | un
   let win: Float64Array;
   if (typeof given === 'string') win = getWindow(given, winLength);
   else {
-    if (given.length !== winLength) throw new ConfigError(`window has ${given.length} coefficients, win_length is ${winLength}`, { subject: 'window' });
+    if (given.length !== winLength)
+      throw new ConfigError(`window has ${given.length} coefficients, win_length is ${winLength}`, { subject: 'window' });
     win = Float64Array.from(given);
   }
   const window = new Float64Array(nFft);

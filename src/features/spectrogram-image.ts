@@ -30,7 +30,8 @@ function decibels(m: FeatureMatrix, scale: SpectrogramScale): { db: Float32Array
 /** The matrix as an RGB PNG, its dB values mapped linearly onto the colormap. */
 export function spectrogramPng(m: FeatureMatrix, opts: SpectrogramImageOptions): Uint8Array {
   const [rows, cols] = m.shape;
-  if (rows === 0 || cols === 0) throw new ConfigError(`spectrogram image: the matrix is ${rows}x${cols}, nothing to draw`, { subject: `${rows}x${cols}` });
+  if (rows === 0 || cols === 0)
+    throw new ConfigError(`spectrogram image: the matrix is ${rows}x${cols}, nothing to draw`, { subject: `${rows}x${cols}` });
   const { db, lo, hi } = decibels(m, opts.scale);
   const span = hi - lo || 1;
   const table = colormapTable(opts.colormap ?? 'magma');

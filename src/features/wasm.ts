@@ -54,7 +54,10 @@ function compile(api: WasmApi): object | null {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new NotFoundError(`${path} is missing: build the kernels with "node scripts/build-wasm.mjs" (npm ci runs it)`, { subject: path, cause: err });
+    throw new NotFoundError(`${path} is missing: build the kernels with "node scripts/build-wasm.mjs" (npm ci runs it)`, {
+      subject: path,
+      cause: err,
+    });
   }
   try {
     return new api.Module(bytes);

@@ -10,7 +10,9 @@ export type Signal = Float32Array | Float64Array;
 
 function checkPair(name: string, ref: Signal, deg: Signal): void {
   if (ref.length !== deg.length) {
-    throw new MismatchError(`${name}: reference and degraded signals differ in length (${ref.length} vs ${deg.length} samples); trim or align them first`);
+    throw new MismatchError(
+      `${name}: reference and degraded signals differ in length (${ref.length} vs ${deg.length} samples); trim or align them first`,
+    );
   }
   if (ref.length === 0) throw new ConfigError(`${name}: signals are empty`);
 }

@@ -37,7 +37,7 @@ export function octaveResampleFilter(p: number, q: number): Float64Array {
 }
 
 function outputLength(lenH: number, inLen: number, up: number, down: number): number {
-  const inLenCopy = inLen + Math.floor((lenH + ((((-lenH) % up) + up) % up)) / up) - 1;
+  const inLenCopy = inLen + Math.floor((lenH + (((-lenH % up) + up) % up)) / up) - 1;
   const nt = inLenCopy * up;
   return Math.floor(nt / down) + (nt % down > 0 ? 1 : 0);
 }
@@ -48,7 +48,13 @@ export function resamplePoly(x: Float64Array, up: number, down: number, win: Flo
 }
 
 /** resamplePoly of one or two equally long signals in one pass (STOI resamples clean and degraded with the same filter). */
-export function resamplePolyPair(x: Float64Array, x2: Float64Array | undefined, up: number, down: number, win: Float64Array): [Float64Array, Float64Array | undefined] {
+export function resamplePolyPair(
+  x: Float64Array,
+  x2: Float64Array | undefined,
+  up: number,
+  down: number,
+  win: Float64Array,
+): [Float64Array, Float64Array | undefined] {
   const g = gcd(up, down);
   up /= g;
   down /= g;
@@ -101,7 +107,12 @@ export function resampleOct(x: Float64Array, p: number, q: number): Float64Array
 }
 
 /** resampleOct of one or two equally long signals in one pass. */
-export function resampleOctPair(x: Float64Array, x2: Float64Array | undefined, p: number, q: number): [Float64Array, Float64Array | undefined] {
+export function resampleOctPair(
+  x: Float64Array,
+  x2: Float64Array | undefined,
+  p: number,
+  q: number,
+): [Float64Array, Float64Array | undefined] {
   const g = gcd(p, q);
   const pp = p / g;
   const qq = q / g;

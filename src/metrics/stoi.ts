@@ -28,7 +28,12 @@ function matlabHanning(n: number): Float64Array {
 }
 
 /** One-third-octave band matrix [numBands, nfft/2+1] (pystoi.utils.thirdoct), as band start/end bins. */
-export function thirdOctaveBands(fs = FS, nfft = NFFT, numBands = NUMBAND, minFreq = MINFREQ): { lo: number[]; hi: number[]; centers: number[] } {
+export function thirdOctaveBands(
+  fs = FS,
+  nfft = NFFT,
+  numBands = NUMBAND,
+  minFreq = MINFREQ,
+): { lo: number[]; hi: number[]; centers: number[] } {
   const nb = nfft / 2 + 1;
   const f = new Float64Array(nb);
   // np.linspace(0, fs, nfft + 1)[:nfft/2+1]
@@ -66,7 +71,13 @@ export function thirdOctaveMatrix(): Float64Array {
 }
 
 /** pystoi.utils.remove_silent_frames: drops frames of x (and the same frames of y) more than `dynRange` dB below the loudest. */
-export function removeSilentFrames(x: Float64Array, y: Float64Array, dynRange = DYN_RANGE, framelen = N_FRAME, hop = N_FRAME / 2): [Float64Array, Float64Array] {
+export function removeSilentFrames(
+  x: Float64Array,
+  y: Float64Array,
+  dynRange = DYN_RANGE,
+  framelen = N_FRAME,
+  hop = N_FRAME / 2,
+): [Float64Array, Float64Array] {
   const w = matlabHanning(framelen);
   const starts: number[] = [];
   for (let i = 0; i < x.length - framelen; i += hop) starts.push(i);
@@ -132,11 +143,18 @@ export interface StoiOptions {
   extended?: boolean;
 }
 
-function prepare(clean: Float64Array | Float32Array, degraded: Float64Array | Float32Array, sampleRate: number): [Float64Array, Float64Array] {
+function prepare(
+  clean: Float64Array | Float32Array,
+  degraded: Float64Array | Float32Array,
+  sampleRate: number,
+): [Float64Array, Float64Array] {
   if (clean.length !== degraded.length) {
-    throw new MismatchError(`stoi: clean and degraded signals differ in length (${clean.length} vs ${degraded.length} samples); trim or align them first`);
+    throw new MismatchError(
+      `stoi: clean and degraded signals differ in length (${clean.length} vs ${degraded.length} samples); trim or align them first`,
+    );
   }
-  if (!(sampleRate > 0) || !Number.isInteger(sampleRate)) throw new ConfigError(`stoi: sample rate must be a positive integer, got ${sampleRate}`);
+  if (!(sampleRate > 0) || !Number.isInteger(sampleRate))
+    throw new ConfigError(`stoi: sample rate must be a positive integer, got ${sampleRate}`);
   let x = clean instanceof Float64Array ? clean : Float64Array.from(clean);
   let y = degraded instanceof Float64Array ? degraded : Float64Array.from(degraded);
   if (sampleRate !== FS) {
@@ -151,7 +169,12 @@ function prepare(clean: Float64Array | Float32Array, degraded: Float64Array | Fl
  * STOI (or ESTOI with `extended`) of `degraded` against `clean`, both mono at `sampleRate`.
  * Returns 1e-5 when fewer than 30 non-silent frames remain, as pystoi does.
  */
-export function stoi(clean: Float64Array | Float32Array, degraded: Float64Array | Float32Array, sampleRate: number, opts: StoiOptions = {}): number {
+export function stoi(
+  clean: Float64Array | Float32Array,
+  degraded: Float64Array | Float32Array,
+  sampleRate: number,
+  opts: StoiOptions = {},
+): number {
   const [x, y] = prepare(clean, degraded, sampleRate);
   const X = thirdOctaveSpectrogram(x);
   const Y = thirdOctaveSpectrogram(y);

@@ -45,7 +45,8 @@ export function chunkSetFromChunks(chunks: readonly Uint8Array[], bitDepth: 8 | 
   if (bitDepth === 16 && chunkBytes % 2 !== 0) throw new ConfigError(`16-bit chunks must have an even size, got ${chunkBytes} bytes`);
   const tokens = bitDepth === 16 ? new Uint16Array(chunks.length * chunkTokens) : new Uint8Array(chunks.length * chunkTokens);
   chunks.forEach((c, i) => {
-    if (c.length !== chunkBytes) throw new ConfigError(`chunk ${i} has ${c.length} bytes, expected ${chunkBytes}; chunks must all have the same size`);
+    if (c.length !== chunkBytes)
+      throw new ConfigError(`chunk ${i} has ${c.length} bytes, expected ${chunkBytes}; chunks must all have the same size`);
     if (tokens instanceof Uint16Array) tokens.set(int16BytesToTokens(c), i * chunkTokens);
     else tokens.set(c, i * chunkTokens);
   });
@@ -53,8 +54,13 @@ export function chunkSetFromChunks(chunks: readonly Uint8Array[], bitDepth: 8 | 
 }
 
 /** A ChunkSet over an existing flat token array (tests, the demo, pre-tokenised data). */
-export function chunkSetFromTokens(tokens: Uint8Array | Uint16Array, chunkTokens: number, vocabSize: 256 | 65536 = tokens instanceof Uint16Array ? 65536 : 256): ChunkSet {
-  if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new ConfigError(`chunk length must be a positive integer, got ${chunkTokens}`);
+export function chunkSetFromTokens(
+  tokens: Uint8Array | Uint16Array,
+  chunkTokens: number,
+  vocabSize: 256 | 65536 = tokens instanceof Uint16Array ? 65536 : 256,
+): ChunkSet {
+  if (!Number.isInteger(chunkTokens) || chunkTokens < 1)
+    throw new ConfigError(`chunk length must be a positive integer, got ${chunkTokens}`);
   const numChunks = Math.floor(tokens.length / chunkTokens);
   return { tokens: tokens.subarray(0, numChunks * chunkTokens), numChunks, chunkTokens, vocabSize };
 }
@@ -65,10 +71,17 @@ function emptyLike(set: ChunkSet, n: number): Uint8Array | Uint16Array {
 
 /** Checks that sequences of seqLen tokens can be cut from the set; messages name options as `label` calls them. */
 export function checkSeqLen(set: ChunkSet, seqLen: number, label: OptionLabel = optionName, what = 'training data'): void {
-  if (!Number.isInteger(seqLen) || seqLen < 1) throw new ConfigError(`${label('seqLen')} must be a positive integer, got ${seqLen}`, { subject: 'seqLen' });
-  if (set.numChunks === 0) throw new ConfigError(`${what} produced no chunks; give more or longer audio, or a smaller ${label('chunkSizeBytes')}`, { subject: 'chunkSizeBytes' });
+  if (!Number.isInteger(seqLen) || seqLen < 1)
+    throw new ConfigError(`${label('seqLen')} must be a positive integer, got ${seqLen}`, { subject: 'seqLen' });
+  if (set.numChunks === 0)
+    throw new ConfigError(`${what} produced no chunks; give more or longer audio, or a smaller ${label('chunkSizeBytes')}`, {
+      subject: 'chunkSizeBytes',
+    });
   if (seqLen > set.chunkTokens) {
-    throw new ConfigError(`${label('seqLen')} ${seqLen} is longer than a chunk (${set.chunkTokens} tokens); lower ${label('seqLen')} or raise ${label('chunkSizeBytes')}`, { subject: 'seqLen' });
+    throw new ConfigError(
+      `${label('seqLen')} ${seqLen} is longer than a chunk (${set.chunkTokens} tokens); lower ${label('seqLen')} or raise ${label('chunkSizeBytes')}`,
+      { subject: 'seqLen' },
+    );
   }
 }
 
@@ -81,7 +94,8 @@ export class BatchSampler {
     private readonly rng: TrainingRng,
   ) {
     checkSeqLen(set, seqLen);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be a positive integer, got ${batchSize}`, { subject: 'batchSize' });
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new ConfigError(`batchSize must be a positive integer, got ${batchSize}`, { subject: 'batchSize' });
   }
 
   next(): TokenBatch {
@@ -117,7 +131,10 @@ export function evalBatches(set: ChunkSet, batchSize: number, seqLen: number, ma
 }
 
 /** Shannon entropy (bits per token) of the token histogram: the loss a context-free model would reach. */
-export function unigramEntropyBits(tokens: Uint8Array | Uint16Array, vocabSize: number = tokens instanceof Uint16Array ? 65536 : 256): number {
+export function unigramEntropyBits(
+  tokens: Uint8Array | Uint16Array,
+  vocabSize: number = tokens instanceof Uint16Array ? 65536 : 256,
+): number {
   const counts = new Float64Array(vocabSize);
   for (let i = 0; i < tokens.length; i++) counts[tokens[i]!]!++;
   let h = 0;

@@ -97,8 +97,19 @@ function f32(data: TensorData, name: string, file: string): Float32Array {
 }
 
 /** Writes a bare model.safetensors: the parameters with the config and pipeline in its metadata (what loadModel reads). */
-export function writeModelFile(path: string, params: ParamSet, config: TransformerConfig, pipeline: PipelineSettings | undefined, step: number): void {
-  const meta: Record<string, string> = { format: 'wavelm-model', config: JSON.stringify(config), ...(pipeline ? { pipeline: JSON.stringify(pipeline) } : {}), step: String(step) };
+export function writeModelFile(
+  path: string,
+  params: ParamSet,
+  config: TransformerConfig,
+  pipeline: PipelineSettings | undefined,
+  step: number,
+): void {
+  const meta: Record<string, string> = {
+    format: 'wavelm-model',
+    config: JSON.stringify(config),
+    ...(pipeline ? { pipeline: JSON.stringify(pipeline) } : {}),
+    step: String(step),
+  };
   writeSafetensors(path, params, meta);
 }
 
@@ -142,9 +153,13 @@ export function latestCheckpoint(runDir: string): string | undefined {
   try {
     info = JSON.parse(readFileSync(latest, 'utf8')) as { dir?: unknown } | null;
   } catch (e) {
-    throw new FormatError(`${latest}: not valid JSON; delete it to resume from the newest step-* directory by hand`, { subject: latest, cause: e });
+    throw new FormatError(`${latest}: not valid JSON; delete it to resume from the newest step-* directory by hand`, {
+      subject: latest,
+      cause: e,
+    });
   }
-  if (typeof info?.dir !== 'string' || !/^step-\d+$/.test(info.dir)) throw new FormatError(`${latest}: no checkpoint directory named`, { subject: latest });
+  if (typeof info?.dir !== 'string' || !/^step-\d+$/.test(info.dir))
+    throw new FormatError(`${latest}: no checkpoint directory named`, { subject: latest });
   return join(root, info.dir);
 }
 
@@ -155,7 +170,11 @@ export function resolveCheckpointDir(path: string): string {
   if (statSync(p).isFile()) return resolve(p, '..');
   if (existsSync(join(p, 'state.json'))) return p;
   const latest = latestCheckpoint(p);
-  if (!latest) throw new NotFoundError(`${path}: no checkpoint found (expected ${join(path, 'checkpoints', 'latest.json')}): a training run writes one at its checkpoint interval and when it finishes`, { subject: path });
+  if (!latest)
+    throw new NotFoundError(
+      `${path}: no checkpoint found (expected ${join(path, 'checkpoints', 'latest.json')}): a training run writes one at its checkpoint interval and when it finishes`,
+      { subject: path },
+    );
   return latest;
 }
 
@@ -170,10 +189,14 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
   } catch (e) {
     throw new FormatError(`${statePath}: not valid JSON`, { subject: statePath, cause: e });
   }
-  if (state?.format !== 'wavelm-checkpoint' || state.version !== 1) throw new FormatError(`${statePath}: not a wavelm checkpoint (format ${String(state?.format)}, version ${String(state?.version)})`, { subject: statePath });
+  if (state?.format !== 'wavelm-checkpoint' || state.version !== 1)
+    throw new FormatError(`${statePath}: not a wavelm checkpoint (format ${String(state?.format)}, version ${String(state?.version)})`, {
+      subject: statePath,
+    });
   const modelPath = join(dir, 'model.safetensors');
   const optPath = join(dir, 'optimizer.safetensors');
-  for (const p of [modelPath, optPath]) if (!existsSync(p)) throw new NotFoundError(`${p} is missing; the checkpoint is incomplete`, { subject: p });
+  for (const p of [modelPath, optPath])
+    if (!existsSync(p)) throw new NotFoundError(`${p} is missing; the checkpoint is incomplete`, { subject: p });
   const model = readSafetensorsFile(modelPath);
   const params: ParamSet = {};
   for (const [k, t] of model.tensors) params[k] = { shape: t.shape, data: f32(t.data, k, modelPath) };
@@ -186,13 +209,18 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
     target[k.slice(2)] = { shape: t.shape, data: f32(t.data, k, optPath) };
   }
   for (const [k, t] of Object.entries(params)) {
-    for (const [which, set] of [['m', m], ['v', v]] as const) {
+    for (const [which, set] of [
+      ['m', m],
+      ['v', v],
+    ] as const) {
       const s = set[k];
-      if (!s || s.shape.join('x') !== t.shape.join('x')) throw new MismatchError(`${optPath}: ${which}/${k} is missing or has the wrong shape`, { subject: optPath });
+      if (!s || s.shape.join('x') !== t.shape.join('x'))
+        throw new MismatchError(`${optPath}: ${which}/${k} is missing or has the wrong shape`, { subject: optPath });
     }
   }
   const optStep = Number(opt.metadata.step);
-  if (!Number.isInteger(optStep) || optStep < 0) throw new FormatError(`${optPath}: metadata step is missing or invalid`, { subject: optPath });
+  if (!Number.isInteger(optStep) || optStep < 0)
+    throw new FormatError(`${optPath}: metadata step is missing or invalid`, { subject: optPath });
   return { dir, state, params, optimizer: { step: optStep, m, v } };
 }
 
@@ -200,12 +228,19 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
  * Loads only the model of a checkpoint or a bare model.safetensors: the parameters, the config and the
  * pipeline settings (what the compressor needs).
  */
-export function loadModel(path: string): { params: ParamSet; config: TransformerConfig; pipeline?: PipelineSettings; step?: number; path: string } {
+export function loadModel(path: string): {
+  params: ParamSet;
+  config: TransformerConfig;
+  pipeline?: PipelineSettings;
+  step?: number;
+  path: string;
+} {
   const p = resolve(path);
   const file = existsSync(p) && statSync(p).isFile() ? p : join(resolveCheckpointDir(p), 'model.safetensors');
   const st = readSafetensorsFile(file);
   const rawConfig = st.metadata.config;
-  if (typeof rawConfig !== 'string') throw new FormatError(`${file}: no model config in the safetensors metadata; was it written by wavelm train?`, { subject: file });
+  if (typeof rawConfig !== 'string')
+    throw new FormatError(`${file}: no model config in the safetensors metadata; was it written by wavelm train?`, { subject: file });
   let config: TransformerConfig;
   let pipeline: PipelineSettings | undefined;
   try {
@@ -228,11 +263,16 @@ export function restoreTrainer(trainer: Trainer, ckpt: LoadedCheckpoint): void {
   if (names.join('\n') !== saved.join('\n')) {
     const missing = names.filter((n) => !(n in ckpt.params));
     const extra = saved.filter((n) => !(n in current));
-    throw new MismatchError(`${ckpt.dir}: parameters do not match the model (missing: ${missing.slice(0, 3).join(', ') || 'none'}; unexpected: ${extra.slice(0, 3).join(', ') || 'none'})`, { subject: ckpt.dir });
+    throw new MismatchError(
+      `${ckpt.dir}: parameters do not match the model (missing: ${missing.slice(0, 3).join(', ') || 'none'}; unexpected: ${extra.slice(0, 3).join(', ') || 'none'})`,
+      { subject: ckpt.dir },
+    );
   }
   for (const n of names) {
     if (current[n]!.shape.join('x') !== ckpt.params[n]!.shape.join('x')) {
-      throw new MismatchError(`${ckpt.dir}: parameter ${n} has shape [${ckpt.params[n]!.shape}], the model needs [${current[n]!.shape}]`, { subject: ckpt.dir });
+      throw new MismatchError(`${ckpt.dir}: parameter ${n} has shape [${ckpt.params[n]!.shape}], the model needs [${current[n]!.shape}]`, {
+        subject: ckpt.dir,
+      });
     }
   }
   trainer.setParams(ckpt.params);

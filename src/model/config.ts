@@ -21,7 +21,8 @@ const settingName: SettingLabel = (setting) => setting;
 /** LMIC's transformer defaults (docs/background.md) with the vocabulary set by the token bit depth. */
 export function createAudioTransformerConfig(options: AudioTransformerOptions, label: SettingLabel = settingName): TransformerConfig {
   const { bitDepth, ...overrides } = options;
-  if (bitDepth !== 8 && bitDepth !== 16) throw new ConfigError(`${label('bitDepth')} must be 8 or 16, got ${String(bitDepth)}`, { subject: 'bitDepth' });
+  if (bitDepth !== 8 && bitDepth !== 16)
+    throw new ConfigError(`${label('bitDepth')} must be 8 or 16, got ${String(bitDepth)}`, { subject: 'bitDepth' });
   const config: TransformerConfig = {
     vocabSize: bitDepth === 16 ? 65536 : 256,
     embeddingDim: 64,
@@ -38,7 +39,8 @@ export function createAudioTransformerConfig(options: AudioTransformerOptions, l
 
 export function validateConfig(c: TransformerConfig, label: SettingLabel = settingName): void {
   const int = (name: keyof TransformerConfig, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new ConfigError(`transformer ${label(name)} must be an integer >= ${min}, got ${v}`, { subject: name });
+    if (!Number.isInteger(v) || v < min)
+      throw new ConfigError(`transformer ${label(name)} must be an integer >= ${min}, got ${v}`, { subject: name });
   };
   int('vocabSize', c.vocabSize, 2);
   int('embeddingDim', c.embeddingDim, 2);
@@ -46,15 +48,22 @@ export function validateConfig(c: TransformerConfig, label: SettingLabel = setti
   int('numHeads', c.numHeads, 1);
   int('wideningFactor', c.wideningFactor, 1);
   const [dim, heads] = [label('embeddingDim'), label('numHeads')];
-  if (c.embeddingDim % c.numHeads !== 0) throw new ConfigError(`${dim} ${c.embeddingDim} must be divisible by ${heads} ${c.numHeads}`, { subject: 'numHeads' });
+  if (c.embeddingDim % c.numHeads !== 0)
+    throw new ConfigError(`${dim} ${c.embeddingDim} must be divisible by ${heads} ${c.numHeads}`, { subject: 'numHeads' });
   if (c.embeddingDim % 2 !== 0) throw new ConfigError(`${dim} must be even, got ${c.embeddingDim}`, { subject: 'embeddingDim' });
   if (c.positionalEncoding === 'rotary' && (c.embeddingDim / c.numHeads) % 2 !== 0) {
-    throw new ConfigError(`${label('positionalEncoding')} rotary needs an even head size (${dim} / ${heads}), got ${c.embeddingDim / c.numHeads}`, { subject: 'positionalEncoding' });
+    throw new ConfigError(
+      `${label('positionalEncoding')} rotary needs an even head size (${dim} / ${heads}), got ${c.embeddingDim / c.numHeads}`,
+      { subject: 'positionalEncoding' },
+    );
   }
   if (c.positionalEncoding !== 'sinusoidal' && c.positionalEncoding !== 'rotary') {
-    throw new ConfigError(`${label('positionalEncoding')} must be "sinusoidal" or "rotary", got ${String(c.positionalEncoding)}`, { subject: 'positionalEncoding' });
+    throw new ConfigError(`${label('positionalEncoding')} must be "sinusoidal" or "rotary", got ${String(c.positionalEncoding)}`, {
+      subject: 'positionalEncoding',
+    });
   }
-  if (!(c.embInitScale > 0)) throw new ConfigError(`${label('embInitScale')} must be > 0, got ${c.embInitScale}`, { subject: 'embInitScale' });
+  if (!(c.embInitScale > 0))
+    throw new ConfigError(`${label('embInitScale')} must be > 0, got ${c.embInitScale}`, { subject: 'embInitScale' });
 }
 
 export interface ParamSpec {
@@ -67,10 +76,18 @@ export interface ParamSpec {
 
 /** Per-layer parameter offsets into the flat vector. */
 export interface LayerOffsets {
-  q: number; k: number; v: number; o: number;
-  ln1s: number; ln1o: number;
-  fc1w: number; fc1b: number; fc2w: number; fc2b: number;
-  ln2s: number; ln2o: number;
+  q: number;
+  k: number;
+  v: number;
+  o: number;
+  ln1s: number;
+  ln1o: number;
+  fc1w: number;
+  fc1b: number;
+  fc2w: number;
+  fc2b: number;
+  ln2s: number;
+  ln2o: number;
 }
 
 export interface ParamLayout {
@@ -93,18 +110,18 @@ export function paramShapes(c: TransformerConfig): Array<[string, number[]]> {
   for (let i = 0; i < c.numLayers; i++) {
     const p = `layers.${i}.`;
     out.push(
-      [p + 'attn.q.weight', [d, d]],
-      [p + 'attn.k.weight', [d, d]],
-      [p + 'attn.v.weight', [d, d]],
-      [p + 'attn.o.weight', [d, d]],
-      [p + 'ln1.scale', [d]],
-      [p + 'ln1.offset', [d]],
-      [p + 'ffn.fc1.weight', [d, f]],
-      [p + 'ffn.fc1.bias', [f]],
-      [p + 'ffn.fc2.weight', [f, d]],
-      [p + 'ffn.fc2.bias', [d]],
-      [p + 'ln2.scale', [d]],
-      [p + 'ln2.offset', [d]],
+      [`${p}attn.q.weight`, [d, d]],
+      [`${p}attn.k.weight`, [d, d]],
+      [`${p}attn.v.weight`, [d, d]],
+      [`${p}attn.o.weight`, [d, d]],
+      [`${p}ln1.scale`, [d]],
+      [`${p}ln1.offset`, [d]],
+      [`${p}ffn.fc1.weight`, [d, f]],
+      [`${p}ffn.fc1.bias`, [f]],
+      [`${p}ffn.fc2.weight`, [f, d]],
+      [`${p}ffn.fc2.bias`, [d]],
+      [`${p}ln2.scale`, [d]],
+      [`${p}ln2.offset`, [d]],
     );
   }
   out.push(['output.weight', [d, c.vocabSize]], ['output.bias', [c.vocabSize]]);
@@ -134,10 +151,18 @@ export function paramLayout(c: TransformerConfig): ParamLayout {
   for (let i = 0; i < c.numLayers; i++) {
     const p = `layers.${i}.`;
     layers.push({
-      q: g(p + 'attn.q.weight'), k: g(p + 'attn.k.weight'), v: g(p + 'attn.v.weight'), o: g(p + 'attn.o.weight'),
-      ln1s: g(p + 'ln1.scale'), ln1o: g(p + 'ln1.offset'),
-      fc1w: g(p + 'ffn.fc1.weight'), fc1b: g(p + 'ffn.fc1.bias'), fc2w: g(p + 'ffn.fc2.weight'), fc2b: g(p + 'ffn.fc2.bias'),
-      ln2s: g(p + 'ln2.scale'), ln2o: g(p + 'ln2.offset'),
+      q: g(`${p}attn.q.weight`),
+      k: g(`${p}attn.k.weight`),
+      v: g(`${p}attn.v.weight`),
+      o: g(`${p}attn.o.weight`),
+      ln1s: g(`${p}ln1.scale`),
+      ln1o: g(`${p}ln1.offset`),
+      fc1w: g(`${p}ffn.fc1.weight`),
+      fc1b: g(`${p}ffn.fc1.bias`),
+      fc2w: g(`${p}ffn.fc2.weight`),
+      fc2b: g(`${p}ffn.fc2.bias`),
+      ln2s: g(`${p}ln2.scale`),
+      ln2o: g(`${p}ln2.offset`),
     });
   }
   return { specs, total: off, count, embed: g('embed.embeddings'), layers, outW: g('output.weight'), outB: g('output.bias') };
@@ -150,12 +175,15 @@ export function flattenParams(layout: ParamLayout, params: ParamSet, what = 'par
     const t = params[s.name];
     if (!t) throw new MismatchError(`${what}: missing tensor "${s.name}"`, { subject: s.name });
     if (t.shape.length !== s.shape.length || t.shape.some((v, i) => v !== s.shape[i]) || t.data.length !== s.size) {
-      throw new MismatchError(`${what}: tensor "${s.name}" has shape [${t.shape.join(', ')}], the model needs [${s.shape.join(', ')}]`, { subject: s.name });
+      throw new MismatchError(`${what}: tensor "${s.name}" has shape [${t.shape.join(', ')}], the model needs [${s.shape.join(', ')}]`, {
+        subject: s.name,
+      });
     }
     flat.set(t.data, s.offset);
   }
   const extra = Object.keys(params).filter((n) => !layout.specs.some((s) => s.name === n));
-  if (extra.length > 0) throw new MismatchError(`${what}: unexpected tensors ${extra.slice(0, 5).join(', ')} for this configuration`, { subject: extra[0] });
+  if (extra.length > 0)
+    throw new MismatchError(`${what}: unexpected tensors ${extra.slice(0, 5).join(', ')} for this configuration`, { subject: extra[0] });
   return flat;
 }
 

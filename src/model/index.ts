@@ -1,7 +1,16 @@
 /** The model side of src/model: LMIC's transformer on wavelm's engine (see docs/engine.md). */
 export type {
-  PositionalEncoding, TransformerConfig, NamedTensor, ParamSet, OptimizerConfig, TokenBatch, StepResult, OptimizerState,
-  Trainer, TrainerOptions, IncrementalPredictor,
+  PositionalEncoding,
+  TransformerConfig,
+  NamedTensor,
+  ParamSet,
+  OptimizerConfig,
+  TokenBatch,
+  StepResult,
+  OptimizerState,
+  Trainer,
+  TrainerOptions,
+  IncrementalPredictor,
 } from './api.js';
 export {
   createAudioTransformerConfig,

@@ -29,18 +29,18 @@ export function haikuNames(numLayers: number): Map<string, [string, string]> {
   for (let i = 0; i < numLayers; i++) {
     const attn = indexed('multi_head_dot_product_attention', i);
     const p = `layers.${i}.`;
-    names.set(p + 'attn.q.weight', [`${attn}/linear`, 'w']);
-    names.set(p + 'attn.k.weight', [`${attn}/linear_1`, 'w']);
-    names.set(p + 'attn.v.weight', [`${attn}/linear_2`, 'w']);
-    names.set(p + 'attn.o.weight', [`${attn}/linear_3`, 'w']);
-    names.set(p + 'ln1.scale', [indexed('layer_norm', 2 * i), 'scale']);
-    names.set(p + 'ln1.offset', [indexed('layer_norm', 2 * i), 'offset']);
-    names.set(p + 'ffn.fc1.weight', [indexed('linear', 2 * i), 'w']);
-    names.set(p + 'ffn.fc1.bias', [indexed('linear', 2 * i), 'b']);
-    names.set(p + 'ffn.fc2.weight', [indexed('linear', 2 * i + 1), 'w']);
-    names.set(p + 'ffn.fc2.bias', [indexed('linear', 2 * i + 1), 'b']);
-    names.set(p + 'ln2.scale', [indexed('layer_norm', 2 * i + 1), 'scale']);
-    names.set(p + 'ln2.offset', [indexed('layer_norm', 2 * i + 1), 'offset']);
+    names.set(`${p}attn.q.weight`, [`${attn}/linear`, 'w']);
+    names.set(`${p}attn.k.weight`, [`${attn}/linear_1`, 'w']);
+    names.set(`${p}attn.v.weight`, [`${attn}/linear_2`, 'w']);
+    names.set(`${p}attn.o.weight`, [`${attn}/linear_3`, 'w']);
+    names.set(`${p}ln1.scale`, [indexed('layer_norm', 2 * i), 'scale']);
+    names.set(`${p}ln1.offset`, [indexed('layer_norm', 2 * i), 'offset']);
+    names.set(`${p}ffn.fc1.weight`, [indexed('linear', 2 * i), 'w']);
+    names.set(`${p}ffn.fc1.bias`, [indexed('linear', 2 * i), 'b']);
+    names.set(`${p}ffn.fc2.weight`, [indexed('linear', 2 * i + 1), 'w']);
+    names.set(`${p}ffn.fc2.bias`, [indexed('linear', 2 * i + 1), 'b']);
+    names.set(`${p}ln2.scale`, [indexed('layer_norm', 2 * i + 1), 'scale']);
+    names.set(`${p}ln2.offset`, [indexed('layer_norm', 2 * i + 1), 'offset']);
   }
   names.set('output.weight', [indexed('linear', 2 * numLayers), 'w']);
   names.set('output.bias', [indexed('linear', 2 * numLayers), 'b']);
@@ -66,13 +66,18 @@ export function readHaikuNpz(path: string): HaikuParams {
     const what = `${path}: ${key}`;
     if (member.kind === 'array') {
       const slash = key.lastIndexOf('/');
-      if (slash <= 0) throw new UnsupportedError(`${what}: a plain array named without a module; expected LMIC's np.savez('params.npz', **params) or keys 'module/param'`, { subject: path });
+      if (slash <= 0)
+        throw new UnsupportedError(
+          `${what}: a plain array named without a module; expected LMIC's np.savez('params.npz', **params) or keys 'module/param'`,
+          { subject: path },
+        );
       put(key.slice(0, slash), key.slice(slash + 1), toFloat32(member.array, what));
       continue;
     }
     const value = member.value;
     const dict = value instanceof PickledArray && value.objects?.length === 1 ? value.objects[0] : value;
-    if (!(dict instanceof Map)) throw new UnsupportedError(`${what}: holds a pickled object that is not a dict of arrays`, { subject: path });
+    if (!(dict instanceof Map))
+      throw new UnsupportedError(`${what}: holds a pickled object that is not a dict of arrays`, { subject: path });
     for (const [param, arr] of dict) put(key, String(param), floatOf(arr, `${what}/${String(param)}`));
   }
   return out;
@@ -94,7 +99,15 @@ export function inferLmicConfig(h: HaikuParams, path: string, numHeads = LMIC_DE
   if (vocabSize === undefined || embeddingDim === undefined || hidden === undefined || hidden % embeddingDim !== 0) {
     throw new MismatchError(`${path}: embed/embeddings or linear/w has an unexpected shape`, { subject: path });
   }
-  return { vocabSize, embeddingDim, numLayers, numHeads, wideningFactor: hidden / embeddingDim, embInitScale: 0.02, positionalEncoding: 'sinusoidal' };
+  return {
+    vocabSize,
+    embeddingDim,
+    numLayers,
+    numHeads,
+    wideningFactor: hidden / embeddingDim,
+    embInitScale: 0.02,
+    positionalEncoding: 'sinusoidal',
+  };
 }
 
 /** wavelm parameters from Haiku's, every name and shape checked and nothing left over. */
@@ -105,13 +118,21 @@ export function fromHaikuParams(h: HaikuParams, config: TransformerConfig, path:
   for (const [name, shape] of paramShapes(config)) {
     const [module, param] = names.get(name)!;
     const t = h.get(module)?.get(param);
-    if (!t) throw new MismatchError(`${path}: ${module}/${param} (${name}) is missing for a ${config.numLayers}-layer model`, { subject: path });
-    if (t.shape.join('x') !== shape.join('x')) throw new MismatchError(`${path}: ${module}/${param} has shape [${t.shape.join(', ')}], a model of this config needs [${shape.join(', ')}]`, { subject: path });
+    if (!t)
+      throw new MismatchError(`${path}: ${module}/${param} (${name}) is missing for a ${config.numLayers}-layer model`, { subject: path });
+    if (t.shape.join('x') !== shape.join('x'))
+      throw new MismatchError(
+        `${path}: ${module}/${param} has shape [${t.shape.join(', ')}], a model of this config needs [${shape.join(', ')}]`,
+        { subject: path },
+      );
     params[name] = { shape: [...shape], data: t.data };
     used.add(`${module}/${param}`);
   }
   const extra = [...h].flatMap(([m, ps]) => [...ps.keys()].map((p) => `${m}/${p}`)).filter((n) => !used.has(n));
-  if (extra.length > 0) throw new MismatchError(`${path}: parameters LMIC's transformer_decoder does not have: ${extra.slice(0, 4).join(', ')}`, { subject: path });
+  if (extra.length > 0)
+    throw new MismatchError(`${path}: parameters LMIC's transformer_decoder does not have: ${extra.slice(0, 4).join(', ')}`, {
+      subject: path,
+    });
   return params;
 }
 
@@ -126,8 +147,12 @@ export interface LmicConfigFields {
 }
 
 const FIELD_OF: Array<[keyof LmicConfigFields, keyof TransformerConfig]> = [
-  ['vocab_size', 'vocabSize'], ['embedding_dim', 'embeddingDim'], ['num_layers', 'numLayers'],
-  ['num_heads', 'numHeads'], ['widening_factor', 'wideningFactor'], ['emb_init_scale', 'embInitScale'],
+  ['vocab_size', 'vocabSize'],
+  ['embedding_dim', 'embeddingDim'],
+  ['num_layers', 'numLayers'],
+  ['num_heads', 'numHeads'],
+  ['widening_factor', 'wideningFactor'],
+  ['emb_init_scale', 'embInitScale'],
 ];
 
 /** Checks a given TransformerConfig against the one the shapes imply (num_heads and emb_init_scale are taken as given). */
@@ -136,12 +161,19 @@ function applyGivenConfig(inferred: TransformerConfig, given: LmicConfigFields, 
   for (const [field, key] of FIELD_OF) {
     const v = given[field];
     if (v === undefined) continue;
-    if (typeof v !== 'number') throw new ConfigError(`config field ${field} must be a number, got ${JSON.stringify(v)}`, { subject: field });
+    if (typeof v !== 'number')
+      throw new ConfigError(`config field ${field} must be a number, got ${JSON.stringify(v)}`, { subject: field });
     if (key === 'numHeads' || key === 'embInitScale') (out[key] as number) = v;
-    else if (out[key] !== v) throw new MismatchError(`${path}: the given ${field}=${v} disagrees with the parameters, which have ${field}=${String(out[key])}`, { subject: path });
+    else if (out[key] !== v)
+      throw new MismatchError(`${path}: the given ${field}=${v} disagrees with the parameters, which have ${field}=${String(out[key])}`, {
+        subject: path,
+      });
   }
   const unknown = Object.keys(given).filter((k) => !FIELD_OF.some(([f]) => f === k));
-  if (unknown.length > 0) throw new ConfigError(`unknown TransformerConfig field(s) ${unknown.join(', ')}; known: ${FIELD_OF.map(([f]) => f).join(', ')}`, { subject: unknown[0] });
+  if (unknown.length > 0)
+    throw new ConfigError(`unknown TransformerConfig field(s) ${unknown.join(', ')}; known: ${FIELD_OF.map(([f]) => f).join(', ')}`, {
+      subject: unknown[0],
+    });
   try {
     validateConfig(out);
   } catch (e) {
@@ -154,7 +186,10 @@ function applyGivenConfig(inferred: TransformerConfig, given: LmicConfigFields, 
  * Reads LMIC's params.npz as a wavelm model. The config is inferred from the shapes; `config` (LMIC's field
  * names) is checked against them and supplies num_heads (default LMIC's 8), which no shape records.
  */
-export function importLmicParams(path: string, options: { config?: LmicConfigFields } = {}): { config: TransformerConfig; params: ParamSet } {
+export function importLmicParams(
+  path: string,
+  options: { config?: LmicConfigFields } = {},
+): { config: TransformerConfig; params: ParamSet } {
   const h = readHaikuNpz(path);
   const config = applyGivenConfig(inferLmicConfig(h, path), options.config ?? {}, path);
   return { config, params: fromHaikuParams(h, config, path) };
@@ -162,7 +197,11 @@ export function importLmicParams(path: string, options: { config?: LmicConfigFie
 
 /** Writes a wavelm model as LMIC's params.npz (one pickled dict per Haiku module, as train.py's np.savez does). */
 export function exportLmicParams(path: string, config: TransformerConfig, params: ParamSet): void {
-  if (config.positionalEncoding !== 'sinusoidal') throw new UnsupportedError(`LMIC's transformer uses sinusoidal positions; a ${config.positionalEncoding} model cannot be exported to it`, { subject: path });
+  if (config.positionalEncoding !== 'sinusoidal')
+    throw new UnsupportedError(
+      `LMIC's transformer uses sinusoidal positions; a ${config.positionalEncoding} model cannot be exported to it`,
+      { subject: path },
+    );
   const modules = new Map<string, Array<[string, Float32Tensor]>>();
   for (const [name, [module, param]] of haikuNames(config.numLayers)) {
     const t = params[name];

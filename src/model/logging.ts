@@ -53,7 +53,7 @@ export interface RunLogOptions {
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(tmp, path);
 }
 
@@ -99,7 +99,7 @@ export class RunLog {
       const keepAt = opts.keepAtResume ?? (() => true);
       const kept = readMetrics(this.metricsPath).filter((p) => p.step < opts.resumeStep! || (p.step === opts.resumeStep && keepAt(p)));
       const tmp = `${this.metricsPath}.tmp`;
-      writeFileSync(tmp, kept.map((p) => JSON.stringify(p) + '\n').join(''));
+      writeFileSync(tmp, kept.map((p) => `${JSON.stringify(p)}\n`).join(''));
       renameSync(tmp, this.metricsPath);
       this.history = kept;
     } else {
@@ -123,7 +123,7 @@ export class RunLog {
     const wall = Date.now() / 1000;
     const point: MetricPoint = { step, wall_time: wall, ...values };
     this.history.push(point);
-    appendFileSync(this.metricsPath, JSON.stringify(point) + '\n');
+    appendFileSync(this.metricsPath, `${JSON.stringify(point)}\n`);
     this.events.scalars(step, values, wall);
     this.sink?.log(values, step);
   }

@@ -41,7 +41,13 @@ export function lossCurveSvg(series: Series[], opts: { width?: number; height?: 
   const H = opts.height ?? 440;
   const m = { l: 64, r: 20, t: 16, b: 48 };
   // Long runs: at most ~2 points per pixel column, so the page stays small (and no giant spreads).
-  series = series.map((s) => ({ ...s, points: thin(s.points.filter((p) => Number.isFinite(p.value)), 2 * W) }));
+  series = series.map((s) => ({
+    ...s,
+    points: thin(
+      s.points.filter((p) => Number.isFinite(p.value)),
+      2 * W,
+    ),
+  }));
   let x0 = Infinity;
   let x1 = -Infinity;
   let y0 = Infinity;
@@ -54,7 +60,8 @@ export function lossCurveSvg(series: Series[], opts: { width?: number; height?: 
       y1 = Math.max(y1, p.value);
     }
   }
-  if (x0 === Infinity) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="30">no data yet</text></svg>`;
+  if (x0 === Infinity)
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="30">no data yet</text></svg>`;
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) {
     y0 -= 0.5;
@@ -67,26 +74,38 @@ export function lossCurveSvg(series: Series[], opts: { width?: number; height?: 
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="#fff" stroke="#999"/>`);
   for (const t of niceTicks(y0, y1)) {
     const y = sy(t).toFixed(1);
-    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${m.l - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${t}</text>`);
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${m.l - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${t}</text>`,
+    );
   }
   for (const t of niceTicks(x0, x1)) {
     const x = sx(t).toFixed(1);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${x}" y="${H - m.b + 16}" text-anchor="middle">${t}</text>`);
+    parts.push(
+      `<line x1="${x}" x2="${x}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${x}" y="${H - m.b + 16}" text-anchor="middle">${t}</text>`,
+    );
   }
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">step</text>`);
-  parts.push(`<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel ?? 'bits per byte')}</text>`);
+  parts.push(
+    `<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel ?? 'bits per byte')}</text>`,
+  );
   series.forEach((s, i) => {
     const p = s.points.filter((q) => Number.isFinite(q.value));
     if (p.length === 0) return;
     const d = p.map((q, j) => `${j === 0 ? 'M' : 'L'}${sx(q.step).toFixed(1)},${sy(q.value).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="1.5"/>`);
-    if (p.length <= 60) for (const q of p) parts.push(`<circle cx="${sx(q.step).toFixed(1)}" cy="${sy(q.value).toFixed(1)}" r="2.5" fill="${esc(s.color)}"/>`);
+    if (p.length <= 60)
+      for (const q of p)
+        parts.push(`<circle cx="${sx(q.step).toFixed(1)}" cy="${sy(q.value).toFixed(1)}" r="2.5" fill="${esc(s.color)}"/>`);
     const ly = m.t + 14 + i * 16;
-    parts.push(`<line x1="${W - m.r - 150}" x2="${W - m.r - 130}" y1="${ly}" y2="${ly}" stroke="${esc(s.color)}" stroke-width="2"/><text x="${W - m.r - 124}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
+    parts.push(
+      `<line x1="${W - m.r - 150}" x2="${W - m.r - 130}" y1="${ly}" y2="${ly}" stroke="${esc(s.color)}" stroke-width="2"/><text x="${W - m.r - 124}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -111,7 +130,13 @@ ${rows}
 }
 
 /** Writes the page atomically (temporary file, then rename). */
-export function writeLossCurve(path: string, title: string, series: Series[], facts: Record<string, string | number> = {}, yLabel?: string): void {
+export function writeLossCurve(
+  path: string,
+  title: string,
+  series: Series[],
+  facts: Record<string, string | number> = {},
+  yLabel?: string,
+): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, lossCurveHtml(title, series, facts, yLabel));
   renameSync(tmp, path);

@@ -50,7 +50,8 @@ export class KvPredictor implements IncrementalPredictor {
     this.eng = options.engine ?? getEngine();
     this.layout = paramLayout(config);
     const flat = params instanceof Float32Array ? params : flattenParams(this.layout, params);
-    if (flat.length !== this.layout.total) throw new ConfigError(`flat parameter vector has ${flat.length} floats, the configuration needs ${this.layout.total}`);
+    if (flat.length !== this.layout.total)
+      throw new ConfigError(`flat parameter vector has ${flat.length} floats, the configuration needs ${this.layout.total}`);
     this.arena = this.eng.arena();
     this.params = this.arena.from(flat);
     this.table = this.arena.i32(SLOTS + PER_LAYER * config.numLayers, true);
@@ -117,11 +118,21 @@ export class KvPredictor implements IncrementalPredictor {
     const t = this.eng.i32(this.table);
     const P = this.params.ptr;
     const lay = this.layout;
-    t[0] = d; t[1] = c.numLayers; t[2] = H; t[3] = f; t[4] = c.vocabSize; t[5] = cap;
+    t[0] = d;
+    t[1] = c.numLayers;
+    t[2] = H;
+    t[3] = f;
+    t[4] = c.vocabSize;
+    t[5] = cap;
     t[6] = c.positionalEncoding === 'rotary' ? 1 : 0;
     t[7] = this.pos;
-    t[8] = P + 4 * lay.embed; t[9] = posTab.ptr; t[10] = sinTab.ptr;
-    t[11] = P + 4 * lay.outW; t[12] = P + 4 * lay.outB; t[13] = probs.ptr; t[14] = scratch.ptr;
+    t[8] = P + 4 * lay.embed;
+    t[9] = posTab.ptr;
+    t[10] = sinTab.ptr;
+    t[11] = P + 4 * lay.outW;
+    t[12] = P + 4 * lay.outB;
+    t[13] = probs.ptr;
+    t[14] = scratch.ptr;
     for (let l = 0; l < c.numLayers; l++) {
       const o = lay.layers[l]!;
       const b = SLOTS + l * PER_LAYER;
@@ -172,6 +183,10 @@ export class KvPredictor implements IncrementalPredictor {
 }
 
 /** IncrementalPredictor over the given parameters (ParamSet or the flat vector of paramLayout). */
-export async function createPredictor(params: ParamSet | Float32Array, config: TransformerConfig, options: PredictorOptions = {}): Promise<KvPredictor> {
+export async function createPredictor(
+  params: ParamSet | Float32Array,
+  config: TransformerConfig,
+  options: PredictorOptions = {},
+): Promise<KvPredictor> {
   return new KvPredictor(params, config, options);
 }

@@ -7,7 +7,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../util/errors.js';
-import { optionName, TRAINING_OPTIONS, TRAINING_OPTION_NAMES, type OptionLabel, type SectionOptionName, type TrainingOptionValues } from './training/options.js';
+import {
+  optionName,
+  TRAINING_OPTIONS,
+  TRAINING_OPTION_NAMES,
+  type OptionLabel,
+  type SectionOptionName,
+  type TrainingOptionValues,
+} from './training/options.js';
 
 /** The run settings config.json records beside the checkpoint's: TRAINING_OPTIONS' 'run' section (absent in runs that did not record them). */
 export type RecordedRunSettings = Partial<Pick<TrainingOptionValues, RunOptionName>> & {
@@ -26,7 +33,10 @@ export function readRunSettings(runDir: string, label: OptionLabel = optionName)
   try {
     cfg = JSON.parse(readFileSync(path, 'utf8')) as typeof cfg;
   } catch (e) {
-    throw new FormatError(`${path}: not valid JSON; fix it, or pass every setting (${label('steps')}, ${label('files')}, ...) when resuming`, { subject: path, cause: e });
+    throw new FormatError(
+      `${path}: not valid JSON; fix it, or pass every setting (${label('steps')}, ${label('files')}, ...) when resuming`,
+      { subject: path, cause: e },
+    );
   }
   const out: RecordedRunSettings = {};
   for (const k of RUN_OPTION_NAMES) {

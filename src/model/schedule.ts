@@ -29,11 +29,13 @@ export function validateSchedule(s: LrSchedule, label: OptionLabel = optionName)
   const fail = (option: OptionName, problem: string) => new ConfigError(`${label(option)} ${problem}`, { subject: option });
   if (!LR_SCHEDULES.includes(s.name)) throw fail('lrSchedule', `must be one of ${LR_SCHEDULES.join(', ')}, got ${String(s.name)}`);
   if (!(s.learningRate > 0)) throw fail('learningRate', `must be positive, got ${s.learningRate}`);
-  if (!(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0)) throw fail('warmupSteps', `must be a whole number of steps, got ${s.warmupSteps}`);
+  if (!(Number.isInteger(s.warmupSteps) && s.warmupSteps >= 0))
+    throw fail('warmupSteps', `must be a whole number of steps, got ${s.warmupSteps}`);
   if (!(s.minLearningRate >= 0 && s.minLearningRate <= s.learningRate)) {
     throw fail('minLearningRate', `must be between 0 and ${label('learningRate')} (${s.learningRate}), got ${s.minLearningRate}`);
   }
-  if (!(Number.isInteger(s.totalSteps) && s.totalSteps > 0)) throw fail('steps', `must be a positive number of steps for the schedule, got ${s.totalSteps}`);
+  if (!(Number.isInteger(s.totalSteps) && s.totalSteps > 0))
+    throw fail('steps', `must be a positive number of steps for the schedule, got ${s.totalSteps}`);
   return s;
 }
 

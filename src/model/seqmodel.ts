@@ -22,11 +22,13 @@ interface LayerActs {
   lse: Block; // [H,T]
   r1: Block; // h + attn [T,d]
   a: Block; // LN1 output [T,d]
-  m1: Block; s1: Block; // LN1 mean, rstd [T]
+  m1: Block;
+  s1: Block; // LN1 mean, rstd [T]
   f1: Block; // fc1 pre-activation [T,f]
   g: Block; // gelu output [T,f]
   r2: Block; // a + ffn [T,d]
-  m2: Block; s2: Block;
+  m2: Block;
+  s2: Block;
 }
 
 export class SequenceModel {
@@ -43,9 +45,19 @@ export class SequenceModel {
   private tokIn!: Block; // i32 [T]
   private tokTg!: Block; // i32 [T]
   private pos!: Block; // [T,d] sinusoid or 0
-  private rcos!: Block; private rsin!: Block;
-  private dx!: Block; private dx2!: Block; private da!: Block; private dqkv!: Block; private df!: Block; private dO!: Block;
-  private kt!: Block; private vt!: Block; private dkt!: Block; private dvt!: Block; private srow!: Block;
+  private rcos!: Block;
+  private rsin!: Block;
+  private dx!: Block;
+  private dx2!: Block;
+  private da!: Block;
+  private dqkv!: Block;
+  private df!: Block;
+  private dO!: Block;
+  private kt!: Block;
+  private vt!: Block;
+  private dkt!: Block;
+  private dvt!: Block;
+  private srow!: Block;
 
   constructor(
     readonly eng: Engine,
@@ -80,8 +92,19 @@ export class SequenceModel {
     this.L = [];
     for (let l = 0; l < c.numLayers; l++) {
       this.L.push({
-        x: a.f32(T * d), qkv: a.f32(T * 3 * d), o: a.f32(T * d), lse: a.f32(H * T), r1: a.f32(T * d), a: a.f32(T * d),
-        m1: a.f32(T), s1: a.f32(T), f1: a.f32(T * f), g: a.f32(T * f), r2: a.f32(T * d), m2: a.f32(T), s2: a.f32(T),
+        x: a.f32(T * d),
+        qkv: a.f32(T * 3 * d),
+        o: a.f32(T * d),
+        lse: a.f32(H * T),
+        r1: a.f32(T * d),
+        a: a.f32(T * d),
+        m1: a.f32(T),
+        s1: a.f32(T),
+        f1: a.f32(T * f),
+        g: a.f32(T * f),
+        r2: a.f32(T * d),
+        m2: a.f32(T),
+        s2: a.f32(T),
       });
     }
     this.xout = a.f32(T * d);
@@ -246,8 +269,29 @@ export class SequenceModel {
       k.gemm_tn(d, d, T, A.o.ptr, d, dr, d, G + 4 * o.o, d, 1);
       k.gemm_nt(T, d, d, dr, d, P + 4 * o.o, d, this.dO.ptr, d, 0);
       const dq = this.dqkv.ptr;
-      k.attn_bwd(T, H, dh, qkv, qkv + 4 * d, qkv + 8 * d, 3 * d, A.o.ptr, this.dO.ptr, d, A.lse.ptr, dq, dq + 4 * d, dq + 8 * d, 3 * d,
-        this.kt.ptr, this.vt.ptr, this.dkt.ptr, this.dvt.ptr, this.srow.ptr, scale);
+      k.attn_bwd(
+        T,
+        H,
+        dh,
+        qkv,
+        qkv + 4 * d,
+        qkv + 8 * d,
+        3 * d,
+        A.o.ptr,
+        this.dO.ptr,
+        d,
+        A.lse.ptr,
+        dq,
+        dq + 4 * d,
+        dq + 8 * d,
+        3 * d,
+        this.kt.ptr,
+        this.vt.ptr,
+        this.dkt.ptr,
+        this.dvt.ptr,
+        this.srow.ptr,
+        scale,
+      );
       if (c.positionalEncoding === 'rotary') {
         k.rotary(T, H, dh, dq, 3 * d, this.rcos.ptr, this.rsin.ptr, 0, -1);
         k.rotary(T, H, dh, dq + 4 * d, 3 * d, this.rcos.ptr, this.rsin.ptr, 0, -1);

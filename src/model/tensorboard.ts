@@ -258,11 +258,14 @@ export function readTfRecords(buf: Uint8Array, name = 'tfrecord'): Uint8Array[] 
   while (p < buf.length) {
     if (p + 12 > buf.length) throw new FormatError(`${name}: truncated record header at byte ${p}`, { subject: name });
     const len = dv.getBigUint64(p, true);
-    if (dv.getUint32(p + 8, true) !== maskedCrc32c(buf.subarray(p, p + 8))) throw new ChecksumError(`${name}: length CRC mismatch at byte ${p}`, { subject: name });
-    if (len > BigInt(buf.length - p - 16)) throw new FormatError(`${name}: record at byte ${p} claims ${len} bytes, more than the file holds`, { subject: name });
+    if (dv.getUint32(p + 8, true) !== maskedCrc32c(buf.subarray(p, p + 8)))
+      throw new ChecksumError(`${name}: length CRC mismatch at byte ${p}`, { subject: name });
+    if (len > BigInt(buf.length - p - 16))
+      throw new FormatError(`${name}: record at byte ${p} claims ${len} bytes, more than the file holds`, { subject: name });
     const n = Number(len);
     const payload = buf.subarray(p + 12, p + 12 + n);
-    if (dv.getUint32(p + 12 + n, true) !== maskedCrc32c(payload)) throw new ChecksumError(`${name}: data CRC mismatch in record at byte ${p}`, { subject: name });
+    if (dv.getUint32(p + 12 + n, true) !== maskedCrc32c(payload))
+      throw new ChecksumError(`${name}: data CRC mismatch in record at byte ${p}`, { subject: name });
     out.push(payload);
     p += 16 + n;
   }

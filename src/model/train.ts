@@ -91,7 +91,12 @@ export interface TrainAudioTransformerResult {
 }
 
 /** Resolves the settings, reads the data and checks a resume against them: everything before the first step. */
-async function planRun(options: TrainAudioTransformerOptions, progress: ProgressSink, label: OptionLabel, notice: (message: string) => void): Promise<TrainingPlan> {
+async function planRun(
+  options: TrainAudioTransformerOptions,
+  progress: ProgressSink,
+  label: OptionLabel,
+  notice: (message: string) => void,
+): Promise<TrainingPlan> {
   const outDir = resolve(options.outDir);
   const resumed = openResumedRun(outDir, options.resume, label);
   const settings = resolveRunSettings(options, resumed, label);
@@ -125,16 +130,26 @@ function describeRun(plan: TrainingPlan, trainer: Trainer, outcome: LoopOutcome)
     numParams: trainer.numParams,
     pipeline: settings.pipeline,
     training: plan.training,
-    dataset: { numFiles: data.numFiles, trainChunks: data.train.numChunks, validChunks: data.valid.numChunks, skippedFiles: data.skippedFiles, validSource: data.validSource },
+    dataset: {
+      numFiles: data.numFiles,
+      trainChunks: data.train.numChunks,
+      validChunks: data.valid.numChunks,
+      skippedFiles: data.skippedFiles,
+      validSource: data.validSource,
+    },
   };
 }
 
 /** Trains the LMIC transformer on audio (see the file comment). */
-export async function trainAudioTransformer(options: TrainAudioTransformerOptions, progress: ProgressSink = silentProgress): Promise<TrainAudioTransformerResult> {
+export async function trainAudioTransformer(
+  options: TrainAudioTransformerOptions,
+  progress: ProgressSink = silentProgress,
+): Promise<TrainAudioTransformerResult> {
   const notice = options.onNotice ?? (() => {});
   const label = options.optionLabel ?? optionName;
   const plan = await planRun(options, progress, label, notice);
-  if (options.signal?.aborted && !plan.resumed) throw new WavelmError('EINTERRUPTED', 'interrupted before training started; nothing to save');
+  if (options.signal?.aborted && !plan.resumed)
+    throw new WavelmError('EINTERRUPTED', 'interrupted before training started; nothing to save');
   mkdirSync(plan.outDir, { recursive: true });
   const factory = options.createTrainer ?? createTrainer;
   const trainer = await factory(plan.settings.model, { seed: plan.training.seed, workers: plan.settings.options.workers });

@@ -7,13 +7,30 @@ import { availableParallelism } from 'node:os';
 import { getEngine, type Arena, type Block, type Engine } from '../engine/wasm.js';
 import { WorkerPool } from '../engine/pool.js';
 import { ConfigError, MismatchError } from '../util/errors.js';
-import type { OptimizerConfig, OptimizerState, ParamSet, StepResult, TokenBatch, Trainer, TrainerOptions, TransformerConfig } from './api.js';
+import type {
+  OptimizerConfig,
+  OptimizerState,
+  ParamSet,
+  StepResult,
+  TokenBatch,
+  Trainer,
+  TrainerOptions,
+  TransformerConfig,
+} from './api.js';
 import { flattenParams, paramLayout, unflattenParams, validateConfig, type ParamLayout } from './config.js';
 import { initFlatParams } from './init.js';
 import { SequenceModel } from './seqmodel.js';
 import type { GradTask } from './trainer-worker.js';
 
-export { createAudioTransformerConfig, countParams, paramLayout, paramShapes, flattenParams, unflattenParams, validateConfig } from './config.js';
+export {
+  createAudioTransformerConfig,
+  countParams,
+  paramLayout,
+  paramShapes,
+  flattenParams,
+  unflattenParams,
+  validateConfig,
+} from './config.js';
 export type { AudioTransformerOptions, ParamLayout, ParamSpec } from './config.js';
 export { initFlatParams, ParamInitRng } from './init.js';
 export { createPredictor, KvPredictor } from './predictor.js';
@@ -21,11 +38,15 @@ export type { PredictorOptions } from './predictor.js';
 
 function checkBatch(batch: TokenBatch, config: TransformerConfig): void {
   const { batchSize: B, seqLen: T, tokens } = batch;
-  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new ConfigError(`batch of ${B} x ${T}: both must be positive integers`);
+  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1)
+    throw new ConfigError(`batch of ${B} x ${T}: both must be positive integers`);
   if (tokens.length !== B * T) throw new MismatchError(`batch holds ${tokens.length} tokens, ${B} x ${T} = ${B * T} expected`);
   const V = config.vocabSize;
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i]! >= V) throw new MismatchError(`token ${tokens[i]} at index ${i} is outside the model's vocabulary (${V}); the tokens' bit depth must be the model's`);
+    if (tokens[i]! >= V)
+      throw new MismatchError(
+        `token ${tokens[i]} at index ${i} is outside the model's vocabulary (${V}); the tokens' bit depth must be the model's`,
+      );
   }
 }
 
@@ -39,7 +60,12 @@ export function initParams(config: TransformerConfig, seed: number): ParamSet {
  * Log-probabilities [B, T, V], LMIC's loss and (optionally) its gradient for a batch, single-threaded.
  * Reference helper for tests and tools; the trainer computes the same loss and gradient.
  */
-export function lossAndGradients(config: TransformerConfig, params: ParamSet, batch: TokenBatch, opts: { gradients?: boolean; logProbs?: boolean } = {}): { loss: number; grads?: ParamSet; logProbs?: Float32Array } {
+export function lossAndGradients(
+  config: TransformerConfig,
+  params: ParamSet,
+  batch: TokenBatch,
+  opts: { gradients?: boolean; logProbs?: boolean } = {},
+): { loss: number; grads?: ParamSet; logProbs?: Float32Array } {
   validateConfig(config);
   checkBatch(batch, config);
   const eng = getEngine();
@@ -62,7 +88,11 @@ export function lossAndGradients(config: TransformerConfig, params: ParamSet, ba
       }
     }
     const out: { loss: number; grads?: ParamSet; logProbs?: Float32Array } = { loss: loss / B, logProbs: lp };
-    if (sum) out.grads = unflattenParams(layout, Float32Array.from(sum, (v) => v / B));
+    if (sum)
+      out.grads = unflattenParams(
+        layout,
+        Float32Array.from(sum, (v) => v / B),
+      );
     return out;
   } finally {
     model.dispose();
@@ -90,7 +120,9 @@ class WasmTrainer implements Trainer {
   private readonly gtmp: Block;
   private stepCount = 0;
   private pool: WorkerPool<GradTask, null> | undefined;
-  private shared: { params: SharedArrayBuffer; tokens: SharedArrayBuffer; grads: SharedArrayBuffer; losses: SharedArrayBuffer; B: number; T: number } | undefined;
+  private shared:
+    | { params: SharedArrayBuffer; tokens: SharedArrayBuffer; grads: SharedArrayBuffer; losses: SharedArrayBuffer; B: number; T: number }
+    | undefined;
   private version = 0;
   private sharedVersion = -1;
   private busy = false;
@@ -163,7 +195,17 @@ class WasmTrainer implements Trainer {
     for (let i = 0; i < B * T; i++) tok[i] = batch.tokens[i]!;
     const tasks: GradTask[] = [];
     for (let b = 0; b < B; b++) {
-      tasks.push({ config: this.config, params: s.params, version: this.version, tokens: s.tokens, seqLen: T, seq: b, grad, grads: s.grads, losses: s.losses });
+      tasks.push({
+        config: this.config,
+        params: s.params,
+        version: this.version,
+        tokens: s.tokens,
+        seqLen: T,
+        seq: b,
+        grad,
+        grads: s.grads,
+        losses: s.losses,
+      });
     }
     await this.pool.map(tasks);
     const losses = new Float64Array(s.losses);
@@ -190,7 +232,20 @@ class WasmTrainer implements Trainer {
     this.stepCount++;
     const bc1 = 1 - powInt(opt.beta1, this.stepCount);
     const bc2 = 1 - powInt(opt.beta2, this.stepCount);
-    k.adam(n, this.model.params.ptr, this.gsum.ptr, this.m.ptr, this.v.ptr, opt.learningRate, opt.beta1, opt.beta2, opt.eps, bc1, bc2, s * factor);
+    k.adam(
+      n,
+      this.model.params.ptr,
+      this.gsum.ptr,
+      this.m.ptr,
+      this.v.ptr,
+      opt.learningRate,
+      opt.beta1,
+      opt.beta2,
+      opt.eps,
+      bc1,
+      bc2,
+      s * factor,
+    );
     this.version++;
     return { loss: sum / B, gradNorm };
   }
@@ -209,11 +264,16 @@ class WasmTrainer implements Trainer {
   }
 
   getOptimizerState(): OptimizerState {
-    return { step: this.stepCount, m: unflattenParams(this.layout, this.eng.f32(this.m)), v: unflattenParams(this.layout, this.eng.f32(this.v)) };
+    return {
+      step: this.stepCount,
+      m: unflattenParams(this.layout, this.eng.f32(this.m)),
+      v: unflattenParams(this.layout, this.eng.f32(this.v)),
+    };
   }
 
   setOptimizerState(state: OptimizerState): void {
-    if (!Number.isInteger(state.step) || state.step < 0) throw new ConfigError(`optimizer step must be a non-negative integer, got ${state.step}`);
+    if (!Number.isInteger(state.step) || state.step < 0)
+      throw new ConfigError(`optimizer step must be a non-negative integer, got ${state.step}`);
     const m = flattenParams(this.layout, state.m, 'optimizer state m');
     const v = flattenParams(this.layout, state.v, 'optimizer state v');
     this.eng.f32(this.m).set(m);
@@ -237,6 +297,7 @@ export async function createTrainer(config: TransformerConfig, options: TrainerO
   validateConfig(config);
   const workers = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
   if (!Number.isInteger(options.seed)) throw new ConfigError(`seed must be an integer, got ${options.seed}`, { subject: 'seed' });
-  const pool = workers > 1 ? await WorkerPool.create<GradTask, null>(new URL('./trainer-worker.js', import.meta.url), { size: workers }) : undefined;
+  const pool =
+    workers > 1 ? await WorkerPool.create<GradTask, null>(new URL('./trainer-worker.js', import.meta.url), { size: workers }) : undefined;
   return new WasmTrainer(config, options.seed, workers, pool);
 }

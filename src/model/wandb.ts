@@ -111,7 +111,9 @@ class WandbSink implements MetricsSink {
     this.state = 'failed';
     this.queue = [];
     if (this.initTimer) clearTimeout(this.initTimer);
-    this.notice(`W&B logging is off for this run (${reason}); training continues with local logs (metrics.jsonl, TensorBoard files; upload later with \`${wandbSyncCommand(this.opts)}\`)`);
+    this.notice(
+      `W&B logging is off for this run (${reason}); training continues with local logs (metrics.jsonl, TensorBoard files; upload later with \`${wandbSyncCommand(this.opts)}\`)`,
+    );
     this.kill();
     this.finishedResolve?.();
   }
@@ -143,7 +145,11 @@ class WandbSink implements MetricsSink {
     this.state = 'starting';
     let child: ChildProcess;
     try {
-      child = fork(childModule(), [], { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...(this.opts.env ?? process.env) } });
+      child = fork(childModule(), [], {
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        env: { ...(this.opts.env ?? process.env) },
+      });
     } catch (e) {
       this.fail(`cannot start the W&B process: ${e instanceof Error ? e.message : String(e)}`);
       return;
@@ -175,7 +181,10 @@ class WandbSink implements MetricsSink {
       }
     });
     (child as ChildProcess & { channel?: { unref(): void } }).channel?.unref();
-    this.initTimer = setTimeout(() => this.fail(`the run did not start within ${(this.opts.initTimeoutMs ?? 30000) / 1000} s`), this.opts.initTimeoutMs ?? 30000);
+    this.initTimer = setTimeout(
+      () => this.fail(`the run did not start within ${(this.opts.initTimeoutMs ?? 30000) / 1000} s`),
+      this.opts.initTimeoutMs ?? 30000,
+    );
     this.initTimer.unref();
     this.send({
       type: 'init',
@@ -247,7 +256,9 @@ export const nullSink: MetricsSink = {
  */
 function offlineSink(opts: WandbOptions, mode: string): MetricsSink {
   const where = opts.runDir ?? 'the run directory';
-  opts.notice?.(`W&B is offline (WANDB_MODE=${mode}): nothing is uploaded; the run logs locally to ${where} (metrics.jsonl, TensorBoard files)`);
+  opts.notice?.(
+    `W&B is offline (WANDB_MODE=${mode}): nothing is uploaded; the run logs locally to ${where} (metrics.jsonl, TensorBoard files)`,
+  );
   return {
     ...nullSink,
     async finish() {

@@ -68,9 +68,27 @@ function floatToI16(x: number): number {
  * Converts interleaved samples (any sample type) to 8-bit (Uint8Array) or 16-bit (Int16Array)
  * values, sample by sample, keeping the interleaving. `out` may be supplied to avoid allocation.
  */
-export function convertToTargetBitDepth(audio: Pick<AudioData, 'samples' | 'sampleType'>, bitDepth: 8, conversion?: Conversion, count?: number, out?: Uint8Array): Uint8Array;
-export function convertToTargetBitDepth(audio: Pick<AudioData, 'samples' | 'sampleType'>, bitDepth: 16, conversion?: Conversion, count?: number, out?: Int16Array): Int16Array;
-export function convertToTargetBitDepth(audio: Pick<AudioData, 'samples' | 'sampleType'>, bitDepth: BitDepth, conversion?: Conversion, count?: number, out?: Uint8Array | Int16Array): Uint8Array | Int16Array;
+export function convertToTargetBitDepth(
+  audio: Pick<AudioData, 'samples' | 'sampleType'>,
+  bitDepth: 8,
+  conversion?: Conversion,
+  count?: number,
+  out?: Uint8Array,
+): Uint8Array;
+export function convertToTargetBitDepth(
+  audio: Pick<AudioData, 'samples' | 'sampleType'>,
+  bitDepth: 16,
+  conversion?: Conversion,
+  count?: number,
+  out?: Int16Array,
+): Int16Array;
+export function convertToTargetBitDepth(
+  audio: Pick<AudioData, 'samples' | 'sampleType'>,
+  bitDepth: BitDepth,
+  conversion?: Conversion,
+  count?: number,
+  out?: Uint8Array | Int16Array,
+): Uint8Array | Int16Array;
 export function convertToTargetBitDepth(
   audio: Pick<AudioData, 'samples' | 'sampleType'>,
   bitDepth: BitDepth,

@@ -14,7 +14,10 @@ function walk(dir: string, out: string[], accept: (name: string) => boolean, pas
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
-    throw new NotFoundError(`${dir}: cannot read directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: dir, cause: err });
+    throw new NotFoundError(`${dir}: cannot read directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      subject: dir,
+      cause: err,
+    });
   }
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
@@ -52,11 +55,27 @@ export function findAudioFiles(dir: string, onWarning?: (message: string) => voi
 
 /** Audio formats wavelm does not read, by the extensions that name them. */
 const UNREAD_AUDIO: Record<string, string> = {
-  '.au': 'Sun/NeXT audio', '.snd': 'Sun/NeXT audio',
-  '.aac': 'AAC', '.m4a': 'AAC/ALAC in MP4', '.m4b': 'AAC in MP4', '.mp4': 'MP4', '.3gp': '3GPP',
-  '.wma': 'Windows Media Audio', '.wv': 'WavPack', '.ape': "Monkey's Audio", '.caf': 'Core Audio Format',
-  '.amr': 'AMR', '.w64': 'Sony Wave64', '.voc': 'Creative Voice', '.mka': 'Matroska audio', '.webm': 'WebM',
-  '.raw': 'headerless PCM', '.pcm': 'headerless PCM', '.mp2': 'MPEG layer II', '.spx': 'Speex', '.tta': 'True Audio',
+  '.au': 'Sun/NeXT audio',
+  '.snd': 'Sun/NeXT audio',
+  '.aac': 'AAC',
+  '.m4a': 'AAC/ALAC in MP4',
+  '.m4b': 'AAC in MP4',
+  '.mp4': 'MP4',
+  '.3gp': '3GPP',
+  '.wma': 'Windows Media Audio',
+  '.wv': 'WavPack',
+  '.ape': "Monkey's Audio",
+  '.caf': 'Core Audio Format',
+  '.amr': 'AMR',
+  '.w64': 'Sony Wave64',
+  '.voc': 'Creative Voice',
+  '.mka': 'Matroska audio',
+  '.webm': 'WebM',
+  '.raw': 'headerless PCM',
+  '.pcm': 'headerless PCM',
+  '.mp2': 'MPEG layer II',
+  '.spx': 'Speex',
+  '.tta': 'True Audio',
 };
 
 /**
@@ -74,10 +93,17 @@ export function describePassedOver(dir: string, names: readonly string[]): strin
     m.set(ext, (m.get(ext) ?? 0) + 1);
   }
   const list = (m: Map<string, number>, named: boolean) =>
-    [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 6).map(([e, k]) => (named ? `${k} ${e} (${UNREAD_AUDIO[e]})` : `${k} ${e}`)).join(', ') + (m.size > 6 ? ', ...' : '');
+    [...m]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 6)
+      .map(([e, k]) => (named ? `${k} ${e} (${UNREAD_AUDIO[e]})` : `${k} ${e}`))
+      .join(', ') + (m.size > 6 ? ', ...' : '');
   const parts: string[] = [];
   const nAudio = [...audio.values()].reduce((a, b) => a + b, 0);
-  if (nAudio > 0) parts.push(`${nAudio} in audio formats wavelm does not read: ${list(audio, true)} (convert them to WAV or FLAC, e.g. with sox or ffmpeg, to include them)`);
+  if (nAudio > 0)
+    parts.push(
+      `${nAudio} in audio formats wavelm does not read: ${list(audio, true)} (convert them to WAV or FLAC, e.g. with sox or ffmpeg, to include them)`,
+    );
   if (other.size > 0) parts.push(`${names.length - nAudio} that are not audio by their extension: ${list(other, false)}`);
   return `${dir}: skipped ${names.length} file(s): ${parts.join('; ')}`;
 }
@@ -157,12 +183,17 @@ function groupKey(rel: string, groupBy: SplitOptions['groupBy']): string {
 
 /** Uniform number in [0, 1) from sha256(seed, key): 52 bits, exact in a double. */
 export function splitHash(seed: number | string, key: string): number {
-  const h = createHash('sha256').update(`${String(seed)}\0${key}`).digest();
+  const h = createHash('sha256')
+    .update(`${String(seed)}\0${key}`)
+    .digest();
   return (h.readUInt32BE(0) * 2 ** 20 + (h.readUInt32BE(4) >>> 12)) / 2 ** 52;
 }
 
 function checkFractions(valid: number, test: number): void {
-  for (const [k, v] of [['valid', valid], ['test', test]] as const)
+  for (const [k, v] of [
+    ['valid', valid],
+    ['test', test],
+  ] as const)
     if (!Number.isFinite(v) || v < 0 || v > 1) throw new ConfigError(`${k} fraction must be between 0 and 1, got ${v}`, { subject: k });
   if (valid + test > 1) throw new ConfigError(`valid + test fractions must not exceed 1, got ${valid} + ${test}`, { subject: 'valid' });
 }
@@ -177,7 +208,9 @@ export function assignSplits(dir: string, opts: SplitOptions = {}): SplitEntry[]
     try {
       new RegExp(opts.groupBy);
     } catch (err) {
-      throw new ConfigError(`group-by pattern '${opts.groupBy}' is not a valid regular expression: ${(err as Error).message}`, { subject: 'groupBy' });
+      throw new ConfigError(`group-by pattern '${opts.groupBy}' is not a valid regular expression: ${(err as Error).message}`, {
+        subject: 'groupBy',
+      });
     }
   }
   let st;
@@ -203,24 +236,37 @@ export function assignSplits(dir: string, opts: SplitOptions = {}): SplitEntry[]
  * Hashing assigns each group independently, so a small folder can leave a split with a non-zero share
  * empty (35 files at 10% test: about a 2.5% chance per seed, far more for few groups): say so.
  */
-function warnEmptySplits(dir: string, entries: readonly SplitEntry[], shares: Record<SplitName, number>, onWarning?: (message: string) => void): void {
+function warnEmptySplits(
+  dir: string,
+  entries: readonly SplitEntry[],
+  shares: Record<SplitName, number>,
+  onWarning?: (message: string) => void,
+): void {
   if (!onWarning || entries.length === 0) return;
   const groups = new Set(entries.map((e) => e.group)).size;
   for (const name of ['train', 'valid', 'test'] as const) {
     if (shares[name] > 0 && !entries.some((e) => e.split === name)) {
-      onWarning(`${dir}: the ${name} split is empty: ${groups} group(s) of ${entries.length} file(s) at ${name} ${+shares[name].toFixed(4)} gave it none; raise its fraction, try another --seed, or add files`);
+      onWarning(
+        `${dir}: the ${name} split is empty: ${groups} group(s) of ${entries.length} file(s) at ${name} ${+shares[name].toFixed(4)} gave it none; raise its fraction, try another --seed, or add files`,
+      );
     }
   }
 }
 
 export function getTrainPaths(dir: string, opts: SplitOptions = {}): string[] {
-  return assignSplits(dir, opts).filter((e) => e.split === 'train').map((e) => e.path);
+  return assignSplits(dir, opts)
+    .filter((e) => e.split === 'train')
+    .map((e) => e.path);
 }
 
 export function getValidPaths(dir: string, opts: SplitOptions = {}): string[] {
-  return assignSplits(dir, opts).filter((e) => e.split === 'valid').map((e) => e.path);
+  return assignSplits(dir, opts)
+    .filter((e) => e.split === 'valid')
+    .map((e) => e.path);
 }
 
 export function getTestPaths(dir: string, opts: SplitOptions = {}): string[] {
-  return assignSplits(dir, opts).filter((e) => e.split === 'test').map((e) => e.path);
+  return assignSplits(dir, opts)
+    .filter((e) => e.split === 'test')
+    .map((e) => e.path);
 }

@@ -5,7 +5,17 @@
  * file does not stop a corpus) or, in strict mode, raise.
  */
 import { statSync } from 'node:fs';
-import { decodeStream, loadAudio, openSourceInto, parseWavLayout, rewindow, sniffFile, warnTruncated, wavWindows, type ByteSource } from '../audio/index.js';
+import {
+  decodeStream,
+  loadAudio,
+  openSourceInto,
+  parseWavLayout,
+  rewindow,
+  sniffFile,
+  warnTruncated,
+  wavWindows,
+  type ByteSource,
+} from '../audio/index.js';
 import { WavelmError } from '../util/errors.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { collectAudioFiles } from './files.js';
@@ -150,7 +160,11 @@ function fileSize(path: string): number {
  * Chunks of many files in batches. `inputs` are files or folders (searched recursively, sorted).
  * Fills `stats` as it goes.
  */
-export async function* customAudioBatches(inputs: string | readonly string[], opts: IteratorOptions = {}, stats: IteratorStats = emptyStats()): AsyncGenerator<Uint8Array[]> {
+export async function* customAudioBatches(
+  inputs: string | readonly string[],
+  opts: IteratorOptions = {},
+  stats: IteratorStats = emptyStats(),
+): AsyncGenerator<Uint8Array[]> {
   const warn = (m: string): void => {
     stats.warnings.push(m);
     opts.onWarning?.(m);
@@ -173,7 +187,15 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
   const onBytes = (n: number): void => {
     stats.inputBytes += n;
   };
-  const fileOpts: FileChunkOptions = { allowTruncated: opts.allowTruncated, onWarning: warn, windowFrames: opts.windowFrames, pieceBytes: opts.pieceBytes, onFrames, onBytes, scratch };
+  const fileOpts: FileChunkOptions = {
+    allowTruncated: opts.allowTruncated,
+    onWarning: warn,
+    windowFrames: opts.windowFrames,
+    pieceBytes: opts.pieceBytes,
+    onFrames,
+    onBytes,
+    scratch,
+  };
   try {
     for (const path of files) {
       if (stats.chunks >= limit) break;
@@ -219,7 +241,11 @@ export async function* customAudioBatches(inputs: string | readonly string[], op
 }
 
 /** The chunk iterator: an async iterable of Uint8Array chunks. */
-export async function* customAudioIterator(inputs: string | readonly string[], opts: IteratorOptions = {}, stats: IteratorStats = emptyStats()): AsyncGenerator<Uint8Array> {
+export async function* customAudioIterator(
+  inputs: string | readonly string[],
+  opts: IteratorOptions = {},
+  stats: IteratorStats = emptyStats(),
+): AsyncGenerator<Uint8Array> {
   for await (const batch of customAudioBatches(inputs, { ...opts, transient: false }, stats)) yield* batch;
 }
 

@@ -77,12 +77,25 @@ export function pickI16(src: Int16Array, channels: number, channel: number, fram
  * Interleaved int16 through a 65,536-entry table (the 'seed-float' conversion, a pure function of each
  * sample), optionally one channel only: out[i] = table[src[i * step + first] + 32768].
  */
-export function mapI16<T extends Uint8Array | Int16Array>(src: Int16Array, count: number, first: number, step: number, table: T, out: T): void {
+export function mapI16<T extends Uint8Array | Int16Array>(
+  src: Int16Array,
+  count: number,
+  first: number,
+  step: number,
+  table: T,
+  out: T,
+): void {
   for (let i = 0, j = first; i < count; i++, j += step) out[i] = table[src[j]! + 32768]!;
 }
 
 /** Stereo int16 through a table (as mapI16) into blocks of `B` frames: [L_b1, R_b1, L_b2, R_b2, ...]. */
-export function stereoI16ToBlockedByTable<T extends Uint8Array | Int16Array>(src: Int16Array, frames: number, B: number, table: T, out: T): void {
+export function stereoI16ToBlockedByTable<T extends Uint8Array | Int16Array>(
+  src: Int16Array,
+  frames: number,
+  B: number,
+  table: T,
+  out: T,
+): void {
   let o = 0;
   for (let f0 = 0; f0 < frames; f0 += B) {
     const n = Math.min(B, frames - f0);

@@ -43,7 +43,9 @@ export function locateListedPath(file: string, base: string, explicitBase = fals
 function locate(file: string, root: string, explicitRoot: boolean, manifest: string): string {
   const found = locateListedPath(file, root, explicitRoot);
   if (found !== undefined) return found;
-  throw new NotFoundError(`${manifest}: listed file ${file} exists neither under the working directory nor beside the manifest`, { subject: file });
+  throw new NotFoundError(`${manifest}: listed file ${file} exists neither under the working directory nor beside the manifest`, {
+    subject: file,
+  });
 }
 
 /** Reads a split manifest into its three lists of absolute paths, in manifest order. */
@@ -70,7 +72,8 @@ export function readSplitManifest(path: string): ManifestSplits {
       return;
     }
     const split = rec.split;
-    if (split !== 'train' && split !== 'valid' && split !== 'test') throw new FormatError(`${path}:${i + 1}: split must be train, valid or test, got ${JSON.stringify(split)}`, { subject: path });
+    if (split !== 'train' && split !== 'valid' && split !== 'test')
+      throw new FormatError(`${path}:${i + 1}: split must be train, valid or test, got ${JSON.stringify(split)}`, { subject: path });
     out[split].push(locate(file, root, explicitRoot, path));
   });
   return out;

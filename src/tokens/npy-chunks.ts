@@ -14,7 +14,10 @@ export type ChunkDtype = NpyRowDtype;
 export function chunkDtype(bitDepth: BitDepth, requested?: string): ChunkDtype {
   if (requested === undefined) return bitDepth === 8 ? 'uint8' : 'uint16';
   const fits = bitDepth === 8 ? ['uint8'] : ['int16', 'uint16'];
-  if (!fits.includes(requested)) throw new ConfigError(`--npy-dtype ${requested} does not hold ${bitDepth}-bit tokens; use ${fits.join(' or ')}`, { subject: 'npyDtype' });
+  if (!fits.includes(requested))
+    throw new ConfigError(`--npy-dtype ${requested} does not hold ${bitDepth}-bit tokens; use ${fits.join(' or ')}`, {
+      subject: 'npyDtype',
+    });
   return requested as ChunkDtype;
 }
 
@@ -96,7 +99,9 @@ export function chunkSidecar(a: {
 }): ChunkSidecar {
   const tokens = tokensPerChunk(a.options.bitDepth, a.options.chunkSizeBytes);
   // Only the settings that shape the tokens (resolved options may carry the caller's other keys).
-  const pipeline = Object.fromEntries(Object.keys(DEFAULT_PIPELINE_OPTIONS).map((k) => [k, a.options[k as keyof ResolvedPipelineOptions]])) as ResolvedPipelineOptions;
+  const pipeline = Object.fromEntries(
+    Object.keys(DEFAULT_PIPELINE_OPTIONS).map((k) => [k, a.options[k as keyof ResolvedPipelineOptions]]),
+  ) as ResolvedPipelineOptions;
   return {
     array: { file: a.file, dtype: a.dtype, shape: [a.chunks, tokens], tokens: TOKEN_MEANING[a.dtype] },
     pipeline: { ...pipeline, tokensPerChunk: tokens },

@@ -61,7 +61,9 @@ export const DEFAULT_PIPELINE_OPTIONS: ResolvedPipelineOptions = Object.freeze({
 
 export function validateBlockingSize(blockingSize: number): void {
   if (!Number.isInteger(blockingSize) || blockingSize <= 0)
-    throw new ConfigError(`blocking size must be a positive integer number of samples per channel, got ${blockingSize}`, { subject: 'blockingSize' });
+    throw new ConfigError(`blocking size must be a positive integer number of samples per channel, got ${blockingSize}`, {
+      subject: 'blockingSize',
+    });
 }
 
 /**
@@ -72,20 +74,26 @@ export function validateBlockingSize(blockingSize: number): void {
 export function validateAudioConfig(opts: PipelineOptions = {}): { options: ResolvedPipelineOptions; warnings: string[] } {
   const o: ResolvedPipelineOptions = { ...DEFAULT_PIPELINE_OPTIONS };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
-  if (o.bitDepth !== 8 && o.bitDepth !== 16) throw new ConfigError(`bit depth must be 8 or 16, got ${String(o.bitDepth)}`, { subject: 'bitDepth' });
+  if (o.bitDepth !== 8 && o.bitDepth !== 16)
+    throw new ConfigError(`bit depth must be 8 or 16, got ${String(o.bitDepth)}`, { subject: 'bitDepth' });
   if (!['lmic', 'seed-float', 'exact'].includes(o.conversion))
     throw new ConfigError(`conversion must be lmic, seed-float or exact, got '${String(o.conversion)}'`, { subject: 'conversion' });
   if (!['block', 'mix', 'pick', 'upmix'].includes(o.channelMode))
     throw new ConfigError(`channel mode must be block, mix, pick or upmix, got '${String(o.channelMode)}'`, { subject: 'channelMode' });
-  if (o.tail !== 'drop' && o.tail !== 'pad') throw new ConfigError(`tail must be drop or pad, got '${String(o.tail)}'`, { subject: 'tail' });
-  if (!Number.isInteger(o.channel) || o.channel < 0) throw new ConfigError(`channel must be a non-negative integer, got ${o.channel}`, { subject: 'channel' });
+  if (o.tail !== 'drop' && o.tail !== 'pad')
+    throw new ConfigError(`tail must be drop or pad, got '${String(o.tail)}'`, { subject: 'tail' });
+  if (!Number.isInteger(o.channel) || o.channel < 0)
+    throw new ConfigError(`channel must be a non-negative integer, got ${o.channel}`, { subject: 'channel' });
   validateBlockingSize(o.blockingSize);
   if (!Number.isInteger(o.chunkSizeBytes) || o.chunkSizeBytes <= 0)
     throw new ConfigError(`chunk size must be a positive integer number of bytes, got ${o.chunkSizeBytes}`, { subject: 'chunkSizeBytes' });
   if (o.bitDepth === 16 && o.chunkSizeBytes % 2 !== 0)
-    throw new ConfigError(`chunk size must be even for 16-bit samples (2 bytes each), got ${o.chunkSizeBytes}; use ${o.chunkSizeBytes + 1}`, {
-      subject: 'chunkSizeBytes',
-    });
+    throw new ConfigError(
+      `chunk size must be even for 16-bit samples (2 bytes each), got ${o.chunkSizeBytes}; use ${o.chunkSizeBytes + 1}`,
+      {
+        subject: 'chunkSizeBytes',
+      },
+    );
   const warnings: string[] = [];
   const bytesPerSample = o.bitDepth / 8;
   const blockBytes = o.blockingSize * bytesPerSample;

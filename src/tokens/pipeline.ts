@@ -6,7 +6,16 @@
 import type { AudioData, Samples } from '../audio/types.js';
 import { ConfigError } from '../util/errors.js';
 import { convertToTargetBitDepth, seedTables } from './convert.js';
-import { mapI16, monoI16ToU8, pickI16, pickI16ToU8, stereoI16ToBlockedByTable, stereoI16ToBlockedI16, stereoI16ToBlockedU8, wordAligned } from './kernels.js';
+import {
+  mapI16,
+  monoI16ToU8,
+  pickI16,
+  pickI16ToU8,
+  stereoI16ToBlockedByTable,
+  stereoI16ToBlockedI16,
+  stereoI16ToBlockedU8,
+  wordAligned,
+} from './kernels.js';
 import { validateAudioConfig, type PipelineOptions, type ResolvedPipelineOptions } from './options.js';
 
 type Tokens = Uint8Array | Int16Array;
@@ -15,11 +24,17 @@ type Tokens = Uint8Array | Int16Array;
  * Stereo blocking of interleaved multi-channel samples (docs/background.md): [C0_b1, C1_b1, ..., C0_b2, C1_b2, ...],
  * `blockingSize` samples per channel per block, the final partial blocks included. Mono is returned as is.
  */
-export function processStereoBlocking<T extends Tokens>(interleaved: T, channels: number, blockingSize: number, frames?: number, out?: T): T {
+export function processStereoBlocking<T extends Tokens>(
+  interleaved: T,
+  channels: number,
+  blockingSize: number,
+  frames?: number,
+  out?: T,
+): T {
   const ch = channels;
   const nf = frames ?? Math.floor(interleaved.length / ch);
   if (ch === 1) return (out ? (out.set(interleaved.subarray(0, nf)), out) : interleaved.slice(0, nf)) as T;
-  const o = out ?? (new (interleaved.constructor as new (n: number) => T)(nf * ch));
+  const o = out ?? new (interleaved.constructor as new (n: number) => T)(nf * ch);
   const B = blockingSize;
   let w = 0;
   if (ch === 2) {
@@ -43,7 +58,8 @@ export function processStereoBlocking<T extends Tokens>(interleaved: T, channels
  * (the padded tail is a copy).
  */
 export function extractAudioChunks(bytes: Uint8Array, chunkSizeBytes: number, tail: 'drop' | 'pad' = 'drop'): Uint8Array[] {
-  if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes <= 0) throw new ConfigError(`chunk size must be a positive integer, got ${chunkSizeBytes}`);
+  if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes <= 0)
+    throw new ConfigError(`chunk size must be a positive integer, got ${chunkSizeBytes}`);
   const out: Uint8Array[] = [];
   const full = Math.floor(bytes.length / chunkSizeBytes);
   for (let i = 0; i < full; i++) out.push(new Uint8Array(bytes.buffer, bytes.byteOffset + i * chunkSizeBytes, chunkSizeBytes));
@@ -63,7 +79,10 @@ function applyChannelMode(audio: AudioData, o: ResolvedPipelineOptions, count: n
   const frames = Math.floor(count / ch);
   switch (o.channelMode) {
     case 'pick': {
-      if (o.channel >= ch) throw new ConfigError(`channel ${o.channel} does not exist: the audio has ${ch} channel${ch === 1 ? '' : 's'}`, { subject: 'channel' });
+      if (o.channel >= ch)
+        throw new ConfigError(`channel ${o.channel} does not exist: the audio has ${ch} channel${ch === 1 ? '' : 's'}`, {
+          subject: 'channel',
+        });
       if (ch === 1) return { samples: s, channels: 1 };
       const out = new (s.constructor as new (n: number) => Samples)(frames);
       for (let i = 0, j = o.channel; i < frames; i++, j += ch) out[i] = s[j]!;
@@ -131,7 +150,14 @@ function fastWindowBytes(audio: AudioData, o: ResolvedPipelineOptions, alloc: Al
 const int16View = (bytes: Uint8Array, n: number): Int16Array => new Int16Array(bytes.buffer, bytes.byteOffset, n);
 
 /** One channel of int16 samples (mono input, or channel mode 'pick') at the target bit depth. */
-function oneChannelBytes(s: Int16Array, channels: number, channel: number, frames: number, o: ResolvedPipelineOptions, alloc: Alloc): Uint8Array {
+function oneChannelBytes(
+  s: Int16Array,
+  channels: number,
+  channel: number,
+  frames: number,
+  o: ResolvedPipelineOptions,
+  alloc: Alloc,
+): Uint8Array {
   const bytes = alloc((frames * o.bitDepth) / 8);
   if (o.conversion === 'seed-float') {
     if (o.bitDepth === 8) mapI16(s, frames, channel, channels, seedTables().u8, bytes);

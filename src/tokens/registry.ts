@@ -41,7 +41,8 @@ export function mulberry32(seed: number): () => number {
 async function* randomChunks(opts: DatasetOptions, stats: IteratorStats): AsyncGenerator<Uint8Array> {
   const { options } = validateAudioConfig(opts);
   const n = opts.numChunks;
-  if (n === undefined || !Number.isInteger(n) || n < 0) throw new ConfigError(`the random dataset needs numChunks (a non-negative integer), got ${String(n)}`, { subject: 'numChunks' });
+  if (n === undefined || !Number.isInteger(n) || n < 0)
+    throw new ConfigError(`the random dataset needs numChunks (a non-negative integer), got ${String(n)}`, { subject: 'numChunks' });
   const next = mulberry32(opts.seed ?? 0);
   const C = options.chunkSizeBytes;
   for (let i = 0; i < n; i++) {
@@ -76,7 +77,8 @@ export const datasetRegistry: ReadonlyMap<string, DatasetSpec> = new Map<string,
       name: 'custom_audio',
       description: 'audio files or folders (WAV, FLAC, Ogg Vorbis/Opus, MP3), streamed through the byte-token pipeline',
       create: (opts, stats = emptyStats()) => {
-        if (!opts.paths || opts.paths.length === 0) throw new ConfigError('custom_audio needs paths: audio files or folders', { subject: 'paths' });
+        if (!opts.paths || opts.paths.length === 0)
+          throw new ConfigError('custom_audio needs paths: audio files or folders', { subject: 'paths' });
         return customAudioIterator(opts.paths, opts, stats);
       },
     },
@@ -95,7 +97,11 @@ export const datasetRegistry: ReadonlyMap<string, DatasetSpec> = new Map<string,
       name: 'librispeech',
       description: "a local LibriSpeech folder (FLAC), with LMIC's settings: 8-bit audioop conversion, first channel, 2048-byte chunks",
       create: (opts, stats = emptyStats()) =>
-        customAudioIterator([librispeechFolder(opts)], { conversion: 'lmic', bitDepth: 8, channelMode: 'pick', channel: 0, ...opts }, stats),
+        customAudioIterator(
+          [librispeechFolder(opts)],
+          { conversion: 'lmic', bitDepth: 8, channelMode: 'pick', channel: 0, ...opts },
+          stats,
+        ),
     },
   ],
 ]);

@@ -58,7 +58,10 @@ export class ByteReader {
     this.pos = start;
   }
   private need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new FormatError(`${this.name}: ${what} runs past the end of the file (truncated or not a wavelm archive)`, { subject: this.name });
+    if (this.pos + n > this.buf.length)
+      throw new FormatError(`${this.name}: ${what} runs past the end of the file (truncated or not a wavelm archive)`, {
+        subject: this.name,
+      });
   }
   u8(what = 'a header field'): number {
     this.need(1, what);

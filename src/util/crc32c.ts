@@ -22,8 +22,14 @@ export function crc32c(data: Uint8Array, crc = 0): number {
     c ^= data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
     const hi = data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24);
     c =
-      T[7 * 256 + (c & 0xff)]! ^ T[6 * 256 + ((c >>> 8) & 0xff)]! ^ T[5 * 256 + ((c >>> 16) & 0xff)]! ^ T[4 * 256 + (c >>> 24)]! ^
-      T[3 * 256 + (hi & 0xff)]! ^ T[2 * 256 + ((hi >>> 8) & 0xff)]! ^ T[256 + ((hi >>> 16) & 0xff)]! ^ T[hi >>> 24]!;
+      T[7 * 256 + (c & 0xff)]! ^
+      T[6 * 256 + ((c >>> 8) & 0xff)]! ^
+      T[5 * 256 + ((c >>> 16) & 0xff)]! ^
+      T[4 * 256 + (c >>> 24)]! ^
+      T[3 * 256 + (hi & 0xff)]! ^
+      T[2 * 256 + ((hi >>> 8) & 0xff)]! ^
+      T[256 + ((hi >>> 16) & 0xff)]! ^
+      T[hi >>> 24]!;
   }
   for (; i < n; i++) c = T[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;

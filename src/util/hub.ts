@@ -126,7 +126,11 @@ function progressFetch(progress: ProgressSink): { fetch: typeof fetch; finish():
         controller.enqueue(chunk);
       },
     });
-    return new Response(response.body.pipeThrough(counter), { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(response.body.pipeThrough(counter), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
   return { fetch: counting, finish };
 }
@@ -150,11 +154,22 @@ function networkFailure(e: unknown): boolean {
 
 function hubError(id: HubModelId, endpoint: string, e: unknown): Error {
   if (e instanceof HubApiError) {
-    const auth = e.statusCode === 401 || e.statusCode === 403 ? '; for a private or gated model set HF_TOKEN (or run huggingface-cli login)' : '';
-    return new NotFoundError(`${id.name}@${id.revision}: the hub at ${endpoint} answered HTTP ${e.statusCode} (${e.message}); check the id and revision${auth}`, { subject: id.name, cause: e });
+    const auth =
+      e.statusCode === 401 || e.statusCode === 403 ? '; for a private or gated model set HF_TOKEN (or run huggingface-cli login)' : '';
+    return new NotFoundError(
+      `${id.name}@${id.revision}: the hub at ${endpoint} answered HTTP ${e.statusCode} (${e.message}); check the id and revision${auth}`,
+      { subject: id.name, cause: e },
+    );
   }
-  if (e instanceof Error && /cannot get path info/.test(e.message)) return new NotFoundError(`${id.name}@${id.revision}: ${e.message.replace('cannot get path info for ', 'the repository has no ')}`, { subject: id.name, cause: e });
-  return new NotFoundError(`${id.name}@${id.revision}: cannot reach the hub at ${endpoint} (${e instanceof Error ? e.message : String(e)}) and the model is not in the cache ${hubCacheFolder(id.name)}; connect, set HF_ENDPOINT to a mirror, or give a local folder`, { subject: id.name, cause: e });
+  if (e instanceof Error && /cannot get path info/.test(e.message))
+    return new NotFoundError(`${id.name}@${id.revision}: ${e.message.replace('cannot get path info for ', 'the repository has no ')}`, {
+      subject: id.name,
+      cause: e,
+    });
+  return new NotFoundError(
+    `${id.name}@${id.revision}: cannot reach the hub at ${endpoint} (${e instanceof Error ? e.message : String(e)}) and the model is not in the cache ${hubCacheFolder(id.name)}; connect, set HF_ENDPOINT to a mirror, or give a local folder`,
+    { subject: id.name, cause: e },
+  );
 }
 
 /** Downloads `files` of a hub model into the cache (skipping what is there) and returns the snapshot folder. */
@@ -165,14 +180,35 @@ async function downloadSnapshot(id: HubModelId, files: string[], progress: Progr
   const storage = hubCacheFolder(id.name);
   try {
     return await quietConsole(async () => {
-      const commit = COMMIT_HASH.test(id.revision) ? id.revision : (await modelInfo({ name: id.name, revision: id.revision, additionalFields: ['sha'], hubUrl, accessToken, fetch: fetchWithProgress })).sha;
-      if (typeof commit !== 'string' || !COMMIT_HASH.test(commit)) throw new NotFoundError(`${id.name}@${id.revision}: the hub at ${hubUrl} gave no commit for this revision`, { subject: id.name });
+      const commit = COMMIT_HASH.test(id.revision)
+        ? id.revision
+        : (
+            await modelInfo({
+              name: id.name,
+              revision: id.revision,
+              additionalFields: ['sha'],
+              hubUrl,
+              accessToken,
+              fetch: fetchWithProgress,
+            })
+          ).sha;
+      if (typeof commit !== 'string' || !COMMIT_HASH.test(commit))
+        throw new NotFoundError(`${id.name}@${id.revision}: the hub at ${hubUrl} gave no commit for this revision`, { subject: id.name });
       if (commit !== id.revision) {
         // As huggingface_hub does, so that offline runs (Python's or ours) find the revision's commit.
         mkdirSync(dirname(join(storage, 'refs', id.revision)), { recursive: true });
         writeFileSync(join(storage, 'refs', id.revision), commit);
       }
-      for (const path of files) await downloadFileToCacheDir({ repo: { type: 'model', name: id.name }, path, revision: commit, hubUrl, accessToken, cacheDir: hubCachePath(), fetch: fetchWithProgress });
+      for (const path of files)
+        await downloadFileToCacheDir({
+          repo: { type: 'model', name: id.name },
+          path,
+          revision: commit,
+          hubUrl,
+          accessToken,
+          cacheDir: hubCachePath(),
+          fetch: fetchWithProgress,
+        });
       finish();
       return join(storage, 'snapshots', commit);
     });
@@ -193,7 +229,10 @@ async function downloadSnapshot(id: HubModelId, files: string[], progress: Progr
 export async function resolveModelPath(idOrPath: string, options: ResolveModelOptions): Promise<string> {
   if (existsSync(idOrPath)) return idOrPath;
   const id = parseHubId(idOrPath);
-  if (!id) throw new NotFoundError(`${idOrPath}: no such file or folder (nor a Hugging Face hub id like facebook/encodec_24khz[@revision])`, { subject: idOrPath });
+  if (!id)
+    throw new NotFoundError(`${idOrPath}: no such file or folder (nor a Hugging Face hub id like facebook/encodec_24khz[@revision])`, {
+      subject: idOrPath,
+    });
   if (options.files.length === 0) throw new ConfigError('resolveModelPath: no files named to fetch');
   const cached = COMMIT_HASH.test(id.revision) || offline() ? cachedSnapshot(id, options.files) : undefined;
   if (cached) return cached;

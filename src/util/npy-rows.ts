@@ -32,7 +32,10 @@ export class NpyRowWriter {
     try {
       this.fd = openSync(path, 'w');
     } catch (err) {
-      throw new NotFoundError(`${path}: cannot write the output file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { subject: path, cause: err });
+      throw new NotFoundError(`${path}: cannot write the output file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+        subject: path,
+        cause: err,
+      });
     }
     const header = this.header(0);
     this.headerBytes = header.length;
@@ -61,7 +64,8 @@ export class NpyRowWriter {
       this.out.flush();
       const header = this.header(this.rows);
       // Cannot happen below 10^21 rows; checked because a longer header would overwrite the first row.
-      if (header.length !== this.headerBytes) throw new Error(`${this.path}: npy header grew from ${this.headerBytes} to ${header.length} bytes`);
+      if (header.length !== this.headerBytes)
+        throw new Error(`${this.path}: npy header grew from ${this.headerBytes} to ${header.length} bytes`);
       writeSync(this.fd, header, 0, header.length, 0);
     } finally {
       closeSync(this.fd);

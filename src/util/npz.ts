@@ -30,11 +30,19 @@ function halfToFloat(h: number): number {
 export function toFloat32(a: PickledArray, what: string): Float32Tensor {
   const n = a.shape.reduce((x, y) => x * y, 1);
   const kind = a.descr.replace(/^[<=|]/, '');
-  if (a.descr.startsWith('>')) throw new UnsupportedError(`${what}: big-endian ${a.descr}; save it little-endian (astype('<f4'))`, { subject: what });
+  if (a.descr.startsWith('>'))
+    throw new UnsupportedError(`${what}: big-endian ${a.descr}; save it little-endian (astype('<f4'))`, { subject: what });
   const size = kind === 'f2' ? 2 : kind === 'f4' ? 4 : kind === 'f8' ? 8 : 0;
-  if (size === 0) throw new UnsupportedError(`${what}: dtype ${a.descr} is not a float; only float16/32/64 parameters are read (convert bfloat16 with astype(np.float32))`, { subject: what });
+  if (size === 0)
+    throw new UnsupportedError(
+      `${what}: dtype ${a.descr} is not a float; only float16/32/64 parameters are read (convert bfloat16 with astype(np.float32))`,
+      { subject: what },
+    );
   const bytes = a.bytes;
-  if (!bytes || bytes.length !== n * size) throw new FormatError(`${what}: ${bytes?.length ?? 0} data bytes for shape [${a.shape.join(', ')}] of ${a.descr} (needs ${n * size})`, { subject: what });
+  if (!bytes || bytes.length !== n * size)
+    throw new FormatError(`${what}: ${bytes?.length ?? 0} data bytes for shape [${a.shape.join(', ')}] of ${a.descr} (needs ${n * size})`, {
+      subject: what,
+    });
   const copy = new Uint8Array(bytes); // a copy: aligned, and not a view on a pooled Buffer
   const dv = new DataView(copy.buffer);
   const out = new Float32Array(n);
@@ -46,7 +54,8 @@ export function toFloat32(a: PickledArray, what: string): Float32Tensor {
 
 function parseMember(bytes: Uint8Array, what: string): NpzMember {
   const h = parseNpyHeader(bytes, what);
-  if (h.fortranOrder && h.shape.length > 1) throw new UnsupportedError(`${what}: Fortran-ordered array; save it C-ordered`, { subject: what });
+  if (h.fortranOrder && h.shape.length > 1)
+    throw new UnsupportedError(`${what}: Fortran-ordered array; save it C-ordered`, { subject: what });
   if (h.descr === '|O') return { kind: 'object', value: unpickle(bytes.subarray(h.dataOffset), what) };
   const a = new PickledArray();
   a.descr = h.descr;
@@ -80,6 +89,9 @@ export function readNpz(path: string): Map<string, NpzMember> {
  * `np.savez('params.npz', **haiku_params)` writes; `np.load(path, allow_pickle=True)[key].item()` returns the dict).
  */
 export function writeNpzOfDicts(path: string, dicts: Array<[string, Array<[string, Float32Tensor]>]>): void {
-  const members: Array<[string, Uint8Array]> = dicts.map(([key, entries]) => [`${key}.npy`, Buffer.concat([npyHeader('|O', []), pickleObjectArrayOfDict(entries)])]);
+  const members: Array<[string, Uint8Array]> = dicts.map(([key, entries]) => [
+    `${key}.npy`,
+    Buffer.concat([npyHeader('|O', []), pickleObjectArrayOfDict(entries)]),
+  ]);
   writeFileSync(path, writeZip(members));
 }

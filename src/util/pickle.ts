@@ -23,42 +23,97 @@ export class PickledArray {
   objects?: PyValue[];
 }
 
-export type PyValue = null | boolean | number | bigint | string | Uint8Array | PyValue[] | PyTuple | Map<string | number, PyValue> | PickledArray | PyObject;
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | PyValue[]
+  | PyTuple
+  | Map<string | number, PyValue>
+  | PickledArray
+  | PyObject;
 
 /** Something made by a known callable that is completed by BUILD (a dtype) or is a callable itself. */
 class PyObject {
-  constructor(readonly kind: 'global' | 'dtype', readonly name: string, public order = '|') {}
+  constructor(
+    readonly kind: 'global' | 'dtype',
+    readonly name: string,
+    public order = '|',
+  ) {}
 }
 
 const ARRAY_RECONSTRUCT = new Set(['numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct']);
 const FROMBUFFER = new Set(['numpy.core.numeric._frombuffer', 'numpy._core.numeric._frombuffer']);
 const KNOWN_GLOBALS = new Set([
-  ...ARRAY_RECONSTRUCT, ...FROMBUFFER, 'numpy.ndarray', 'numpy.dtype', 'jax._src.array._reconstruct_array', '_codecs.encode',
+  ...ARRAY_RECONSTRUCT,
+  ...FROMBUFFER,
+  'numpy.ndarray',
+  'numpy.dtype',
+  'jax._src.array._reconstruct_array',
+  '_codecs.encode',
 ]);
 
 class Reader {
   private pos = 0;
   private readonly dv: DataView;
-  constructor(private readonly buf: Uint8Array, private readonly name: string) {
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly name: string,
+  ) {
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   need(n: number): void {
-    if (n < 0 || this.pos + n > this.buf.length) throw new FormatError(`${this.name}: the pickle ends early (needs ${n} bytes at offset ${this.pos})`, { subject: this.name });
+    if (n < 0 || this.pos + n > this.buf.length)
+      throw new FormatError(`${this.name}: the pickle ends early (needs ${n} bytes at offset ${this.pos})`, { subject: this.name });
   }
-  u8(): number { this.need(1); return this.buf[this.pos++]!; }
-  u16(): number { this.need(2); const v = this.dv.getUint16(this.pos, true); this.pos += 2; return v; }
-  i32(): number { this.need(4); const v = this.dv.getInt32(this.pos, true); this.pos += 4; return v; }
-  u32(): number { this.need(4); const v = this.dv.getUint32(this.pos, true); this.pos += 4; return v; }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.dv.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  i32(): number {
+    this.need(4);
+    const v = this.dv.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.dv.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
   u64(): number {
     this.need(8);
     const v = this.dv.getBigUint64(this.pos, true);
     this.pos += 8;
-    if (v > BigInt(this.buf.length)) throw new FormatError(`${this.name}: a length of ${v} bytes is more than the pickle holds`, { subject: this.name });
+    if (v > BigInt(this.buf.length))
+      throw new FormatError(`${this.name}: a length of ${v} bytes is more than the pickle holds`, { subject: this.name });
     return Number(v);
   }
-  f64be(): number { this.need(8); const v = this.dv.getFloat64(this.pos, false); this.pos += 8; return v; }
-  bytes(n: number): Uint8Array { this.need(n); const v = new Uint8Array(this.buf.subarray(this.pos, this.pos + n)); this.pos += n; return v; }
-  text(n: number): string { return Buffer.from(this.bytes(n)).toString('utf8'); }
+  f64be(): number {
+    this.need(8);
+    const v = this.dv.getFloat64(this.pos, false);
+    this.pos += 8;
+    return v;
+  }
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const v = new Uint8Array(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return v;
+  }
+  text(n: number): string {
+    return Buffer.from(this.bytes(n)).toString('utf8');
+  }
   line(): string {
     const end = this.buf.indexOf(0x0a, this.pos);
     if (end < 0) throw new FormatError(`${this.name}: the pickle ends inside a line`, { subject: this.name });
@@ -66,7 +121,9 @@ class Reader {
     this.pos = end + 1;
     return s;
   }
-  get offset(): number { return this.pos; }
+  get offset(): number {
+    return this.pos;
+  }
 }
 
 function signedLittle(b: Uint8Array): number | bigint {
@@ -81,7 +138,7 @@ type StackItem = PyValue | typeof MARK;
 
 /** The descr of a numpy dtype built from `numpy.dtype(spec)` and its BUILD state (byte order at index 1). */
 function dtypeDescr(d: PyObject): string {
-  return (d.name === 'O8' || d.name === 'O4' ? '|O' : d.order + d.name);
+  return d.name === 'O8' || d.name === 'O4' ? '|O' : d.order + d.name;
 }
 
 /** Runs a pickle and returns the object it builds. `name` is used in error messages. */
@@ -113,13 +170,17 @@ export function unpickle(buf: Uint8Array, name = 'pickle'): PyValue {
     if (!(target instanceof Map)) return bad('SETITEM on a non-dict');
     for (let i = 0; i + 1 < kv.length; i += 2) {
       const k = kv[i];
-      if (typeof k !== 'string' && typeof k !== 'number') throw new UnsupportedError(`${name}: a dict key of type ${typeof k}; only str and int keys are read`, { subject: name });
+      if (typeof k !== 'string' && typeof k !== 'number')
+        throw new UnsupportedError(`${name}: a dict key of type ${typeof k}; only str and int keys are read`, { subject: name });
       target.set(k, kv[i + 1]!);
     }
   };
   const global = (module: string, attr: string): PyObject => {
     const full = `${module}.${attr}`;
-    if (!KNOWN_GLOBALS.has(full)) throw new UnsupportedError(`${name}: the pickle calls ${full}, which is not numpy or JAX array data; refusing to load it`, { subject: name });
+    if (!KNOWN_GLOBALS.has(full))
+      throw new UnsupportedError(`${name}: the pickle calls ${full}, which is not numpy or JAX array data; refusing to load it`, {
+        subject: name,
+      });
     return new PyObject('global', full);
   };
   const call = (fn: PyValue, argsValue: PyValue): PyValue => {
@@ -161,7 +222,8 @@ export function unpickle(buf: Uint8Array, name = 'pickle'): PyValue {
       // ndarray.__setstate__: (version, shape, dtype, is_fortran, data).
       const [, shape, dtype, fortran, data] = items;
       if (!(shape instanceof PyTuple) || !(dtype instanceof PyObject)) return bad('array state');
-      if (fortran === true && shape.items.length > 1) throw new UnsupportedError(`${name}: a Fortran-ordered array; save it C-ordered (np.ascontiguousarray)`, { subject: name });
+      if (fortran === true && shape.items.length > 1)
+        throw new UnsupportedError(`${name}: a Fortran-ordered array; save it C-ordered (np.ascontiguousarray)`, { subject: name });
       obj.descr = dtypeDescr(dtype);
       obj.shape = shape.items.map(Number);
       if (data instanceof Uint8Array) obj.bytes = data;
@@ -175,60 +237,193 @@ export function unpickle(buf: Uint8Array, name = 'pickle'): PyValue {
   for (;;) {
     const op = r.u8();
     switch (op) {
-      case 0x80: r.u8(); break; // PROTO
-      case 0x95: r.u64(); break; // FRAME (frames are only a read-ahead hint)
-      case 0x2e: return pop(); // STOP
-      case 0x28: stack.push(MARK); break;
-      case 0x4e: stack.push(null); break;
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x4a: stack.push(r.i32()); break; // BININT
-      case 0x4b: stack.push(r.u8()); break; // BININT1
-      case 0x4d: stack.push(r.u16()); break; // BININT2
-      case 0x8a: stack.push(signedLittle(r.bytes(r.u8()))); break; // LONG1
-      case 0x8b: stack.push(signedLittle(r.bytes(r.u32()))); break; // LONG4
-      case 0x47: stack.push(r.f64be()); break; // BINFLOAT
-      case 0x58: stack.push(r.text(r.u32())); break; // BINUNICODE
-      case 0x8c: stack.push(r.text(r.u8())); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(r.text(r.u64())); break; // BINUNICODE8
-      case 0x55: stack.push(Buffer.from(r.bytes(r.u8())).toString('latin1')); break; // SHORT_BINSTRING
-      case 0x54: stack.push(Buffer.from(r.bytes(r.u32())).toString('latin1')); break; // BINSTRING
-      case 0x43: stack.push(r.bytes(r.u8())); break; // SHORT_BINBYTES
-      case 0x42: stack.push(r.bytes(r.u32())); break; // BINBYTES
-      case 0x8e: stack.push(r.bytes(r.u64())); break; // BINBYTES8
-      case 0x96: stack.push(r.bytes(r.u64())); break; // BYTEARRAY8
-      case 0x29: stack.push(new PyTuple([])); break;
-      case 0x85: stack.push(new PyTuple([pop()])); break;
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; }
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; }
-      case 0x74: stack.push(new PyTuple(popMark())); break; // TUPLE
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) bad('APPEND'); (l as PyValue[]).push(v); break; }
-      case 0x65: { const vs = popMark(); const l = top(); if (!Array.isArray(l)) bad('APPENDS'); (l as PyValue[]).push(...vs); break; }
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x64: { const m = new Map<string | number, PyValue>(); setItems(m, popMark()); stack.push(m); break; } // DICT
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
-      case 0x63: { const module = r.line(); stack.push(global(module, r.line())); break; } // GLOBAL
-      case 0x93: { const attr = pop(); const module = pop(); if (typeof module !== 'string' || typeof attr !== 'string') bad('STACK_GLOBAL'); stack.push(global(module as string, attr as string)); break; }
-      case 0x52: { const args = pop(); const fn = pop(); stack.push(call(fn, args)); break; } // REDUCE
-      case 0x81: { const args = pop(); const cls = pop(); stack.push(call(cls, args)); break; } // NEWOBJ
-      case 0x62: { const state = pop(); build(top(), state); break; } // BUILD
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x71: memo.set(r.u8(), top()); break; // BINPUT
-      case 0x72: memo.set(r.u32(), top()); break; // LONG_BINPUT
-      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+      case 0x80:
+        r.u8();
+        break; // PROTO
+      case 0x95:
+        r.u64();
+        break; // FRAME (frames are only a read-ahead hint)
+      case 0x2e:
+        return pop(); // STOP
+      case 0x28:
+        stack.push(MARK);
+        break;
+      case 0x4e:
+        stack.push(null);
+        break;
+      case 0x88:
+        stack.push(true);
+        break;
+      case 0x89:
+        stack.push(false);
+        break;
+      case 0x4a:
+        stack.push(r.i32());
+        break; // BININT
+      case 0x4b:
+        stack.push(r.u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(r.u16());
+        break; // BININT2
+      case 0x8a:
+        stack.push(signedLittle(r.bytes(r.u8())));
+        break; // LONG1
+      case 0x8b:
+        stack.push(signedLittle(r.bytes(r.u32())));
+        break; // LONG4
+      case 0x47:
+        stack.push(r.f64be());
+        break; // BINFLOAT
+      case 0x58:
+        stack.push(r.text(r.u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(r.text(r.u8()));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(r.text(r.u64()));
+        break; // BINUNICODE8
+      case 0x55:
+        stack.push(Buffer.from(r.bytes(r.u8())).toString('latin1'));
+        break; // SHORT_BINSTRING
+      case 0x54:
+        stack.push(Buffer.from(r.bytes(r.u32())).toString('latin1'));
+        break; // BINSTRING
+      case 0x43:
+        stack.push(r.bytes(r.u8()));
+        break; // SHORT_BINBYTES
+      case 0x42:
+        stack.push(r.bytes(r.u32()));
+        break; // BINBYTES
+      case 0x8e:
+        stack.push(r.bytes(r.u64()));
+        break; // BINBYTES8
+      case 0x96:
+        stack.push(r.bytes(r.u64()));
+        break; // BYTEARRAY8
+      case 0x29:
+        stack.push(new PyTuple([]));
+        break;
+      case 0x85:
+        stack.push(new PyTuple([pop()]));
+        break;
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b]));
+        break;
+      }
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b, c]));
+        break;
+      }
+      case 0x74:
+        stack.push(new PyTuple(popMark()));
+        break; // TUPLE
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x61: {
+        const v = pop();
+        const l = top();
+        if (!Array.isArray(l)) bad('APPEND');
+        (l as PyValue[]).push(v);
+        break;
+      }
+      case 0x65: {
+        const vs = popMark();
+        const l = top();
+        if (!Array.isArray(l)) bad('APPENDS');
+        (l as PyValue[]).push(...vs);
+        break;
+      }
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x64: {
+        const m = new Map<string | number, PyValue>();
+        setItems(m, popMark());
+        stack.push(m);
+        break;
+      } // DICT
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const kv = popMark();
+        setItems(top(), kv);
+        break;
+      } // SETITEMS
+      case 0x63: {
+        const module = r.line();
+        stack.push(global(module, r.line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const attr = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof attr !== 'string') bad('STACK_GLOBAL');
+        stack.push(global(module as string, attr as string));
+        break;
+      }
+      case 0x52: {
+        const args = pop();
+        const fn = pop();
+        stack.push(call(fn, args));
+        break;
+      } // REDUCE
+      case 0x81: {
+        const args = pop();
+        const cls = pop();
+        stack.push(call(cls, args));
+        break;
+      } // NEWOBJ
+      case 0x62: {
+        const state = pop();
+        build(top(), state);
+        break;
+      } // BUILD
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x71:
+        memo.set(r.u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(r.u32(), top());
+        break; // LONG_BINPUT
+      case 0x68:
+      case 0x6a: {
+        // BINGET, LONG_BINGET
         const k = op === 0x68 ? r.u8() : r.u32();
         if (!memo.has(k)) bad(`memo ${k} unset`);
         stack.push(memo.get(k)!);
         break;
       }
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
       default:
-        throw new UnsupportedError(`${name}: pickle opcode 0x${op.toString(16)} at offset ${r.offset - 1} is not read; save the arrays with np.savez of plain arrays instead`, { subject: name });
+        throw new UnsupportedError(
+          `${name}: pickle opcode 0x${op.toString(16)} at offset ${r.offset - 1} is not read; save the arrays with np.savez of plain arrays instead`,
+          { subject: name },
+        );
     }
   }
 }
@@ -239,28 +434,66 @@ export function unpickle(buf: Uint8Array, name = 'pickle'): PyValue {
 export function pickleObjectArrayOfDict(entries: Array<[string, { shape: number[]; data: Float32Array }]>): Uint8Array {
   const out: Uint8Array[] = [Uint8Array.of(0x80, 3)];
   const op = (...b: number[]) => out.push(Uint8Array.from(b));
-  const u32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
-  const str = (s: string) => { const b = Buffer.from(s, 'utf8'); op(0x58); out.push(u32(b.length), b); };
-  const bytes = (b: Uint8Array) => { op(0x42); out.push(u32(b.length), b); };
-  const int = (n: number) => { if (n < 256) op(0x4b, n); else { op(0x4a); out.push(u32(n)); } };
+  const u32 = (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n, true);
+    return b;
+  };
+  const str = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    op(0x58);
+    out.push(u32(b.length), b);
+  };
+  const bytes = (b: Uint8Array) => {
+    op(0x42);
+    out.push(u32(b.length), b);
+  };
+  const int = (n: number) => {
+    if (n < 256) op(0x4b, n);
+    else {
+      op(0x4a);
+      out.push(u32(n));
+    }
+  };
   const global = (module: string, attr: string) => out.push(Buffer.from(`c${module}\n${attr}\n`, 'utf8'));
   // numpy's dtype.__reduce__: dtype(spec, False, True), state (3, order, None, None, None, -1, -1, flags).
   const dtype = (spec: string, order: string, flags: number) => {
     global('numpy', 'dtype');
-    str(spec); op(0x89, 0x88, 0x87, 0x52);
-    op(0x28); int(3); str(order); op(0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff);
-    int(flags); op(0x74, 0x62);
+    str(spec);
+    op(0x89, 0x88, 0x87, 0x52);
+    op(0x28);
+    int(3);
+    str(order);
+    op(0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff);
+    int(flags);
+    op(0x74, 0x62);
   };
-  const arrayHead = () => { global('numpy.core.multiarray', '_reconstruct'); global('numpy', 'ndarray'); op(0x4b, 0, 0x85, 0x43, 1, 0x62, 0x87, 0x52); };
-  const shapeTuple = (shape: number[]) => { op(0x28); for (const d of shape) int(d); op(0x74); };
+  const arrayHead = () => {
+    global('numpy.core.multiarray', '_reconstruct');
+    global('numpy', 'ndarray');
+    op(0x4b, 0, 0x85, 0x43, 1, 0x62, 0x87, 0x52);
+  };
+  const shapeTuple = (shape: number[]) => {
+    op(0x28);
+    for (const d of shape) int(d);
+    op(0x74);
+  };
 
   arrayHead();
-  op(0x28); int(1); shapeTuple([]); dtype('O8', '|', 63); op(0x89); // (1, (), dtype('O'), False,
+  op(0x28);
+  int(1);
+  shapeTuple([]);
+  dtype('O8', '|', 63);
+  op(0x89); // (1, (), dtype('O'), False,
   op(0x5d, 0x7d, 0x28); // [ {  MARK
   for (const [key, t] of entries) {
     str(key);
     arrayHead();
-    op(0x28); int(1); shapeTuple(t.shape); dtype('f4', '<', 0); op(0x89);
+    op(0x28);
+    int(1);
+    shapeTuple(t.shape);
+    dtype('f4', '<', 0);
+    op(0x89);
     bytes(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     op(0x74, 0x62); // TUPLE BUILD
   }

@@ -91,12 +91,20 @@ function filterRow(code: number, data: Uint8Array, y: number, stride: number, bp
 /** Encodes an image as PNG bytes. */
 export function encodePng(img: PngImage): Uint8Array {
   const { width, height, channels, data } = img;
-  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff) {
+  if (
+    !Number.isSafeInteger(width) ||
+    !Number.isSafeInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    width > 0x7fffffff ||
+    height > 0x7fffffff
+  ) {
     throw new ConfigError(`png: width and height must be positive integers, got ${width}x${height}`);
   }
   if (channels !== 1 && channels !== 3 && channels !== 4) throw new ConfigError(`png: channels must be 1, 3 or 4, got ${String(channels)}`);
   const stride = width * channels;
-  if (data.length !== stride * height) throw new ConfigError(`png: ${width}x${height}x${channels} needs ${stride * height} bytes, got ${data.length}`);
+  if (data.length !== stride * height)
+    throw new ConfigError(`png: ${width}x${height}x${channels} needs ${stride * height} bytes, got ${data.length}`);
   const filter = img.filter ?? 'none';
   const level = img.level ?? 9;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new ConfigError(`png: level must be 0..9, got ${level}`);
@@ -106,7 +114,8 @@ export function encodePng(img: PngImage): Uint8Array {
     const o = y * (stride + 1);
     if (filter !== 'adaptive') {
       const code = FILTER_CODE[filter];
-      if (code === undefined) throw new ConfigError(`png: filter must be none, sub, up, average, paeth or adaptive, got '${String(filter)}'`);
+      if (code === undefined)
+        throw new ConfigError(`png: filter must be none, sub, up, average, paeth or adaptive, got '${String(filter)}'`);
       filterRow(code, data, y, stride, channels, raw, o);
       continue;
     }
@@ -136,7 +145,12 @@ export function encodePng(img: PngImage): Uint8Array {
   ihdr[12] = 0;
   const idat = deflateSync(raw, { level });
   const sig = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-  const parts = [sig, chunk('IHDR', ihdr), chunk('IDAT', new Uint8Array(idat.buffer, idat.byteOffset, idat.byteLength)), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    sig,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', new Uint8Array(idat.buffer, idat.byteOffset, idat.byteLength)),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let p = 0;
   for (const part of parts) {
@@ -149,12 +163,31 @@ export function encodePng(img: PngImage): Uint8Array {
 /** 256-entry RGB lookup tables for spectrogram images, interpolated from matplotlib's colormaps at 9 anchors. */
 const ANCHORS: Record<'viridis' | 'magma' | 'gray', number[][]> = {
   viridis: [
-    [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+    [68, 1, 84],
+    [71, 44, 122],
+    [59, 81, 139],
+    [44, 113, 142],
+    [33, 144, 141],
+    [39, 173, 129],
+    [92, 200, 99],
+    [170, 220, 50],
+    [253, 231, 37],
   ],
   magma: [
-    [0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122], [229, 80, 100], [251, 135, 97], [254, 194, 135], [252, 253, 191],
+    [0, 0, 4],
+    [28, 16, 68],
+    [79, 18, 123],
+    [129, 37, 129],
+    [181, 54, 122],
+    [229, 80, 100],
+    [251, 135, 97],
+    [254, 194, 135],
+    [252, 253, 191],
   ],
-  gray: [[0, 0, 0], [255, 255, 255]],
+  gray: [
+    [0, 0, 0],
+    [255, 255, 255],
+  ],
 };
 
 export type Colormap = keyof typeof ANCHORS;

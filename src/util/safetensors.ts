@@ -8,7 +8,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { FormatError, UnsupportedError } from './errors.js';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'U16' | 'U32' | 'BOOL';
-export type TensorData = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array;
+export type TensorData =
+  | Float64Array
+  | Float32Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigInt64Array;
 
 export interface Tensor {
   dtype: DType;
@@ -33,15 +42,26 @@ function view(dtype: DType, bytes: Uint8Array): TensorData {
   copy.set(bytes);
   const b = copy.buffer;
   switch (dtype) {
-    case 'F64': return new Float64Array(b);
-    case 'F32': return new Float32Array(b);
-    case 'I64': return new BigInt64Array(b);
-    case 'I32': return new Int32Array(b);
-    case 'I16': return new Int16Array(b);
-    case 'I8': return new Int8Array(b);
-    case 'U8': case 'BOOL': return copy;
-    case 'U16': case 'F16': return new Uint16Array(b);
-    case 'U32': return new Uint32Array(b);
+    case 'F64':
+      return new Float64Array(b);
+    case 'F32':
+      return new Float32Array(b);
+    case 'I64':
+      return new BigInt64Array(b);
+    case 'I32':
+      return new Int32Array(b);
+    case 'I16':
+      return new Int16Array(b);
+    case 'I8':
+      return new Int8Array(b);
+    case 'U8':
+    case 'BOOL':
+      return copy;
+    case 'U16':
+    case 'F16':
+      return new Uint16Array(b);
+    case 'U32':
+      return new Uint32Array(b);
   }
 }
 
@@ -61,7 +81,8 @@ export function parseSafetensors(buf: Uint8Array, name = 'safetensors data'): Sa
   if (buf.length < 8) throw new FormatError(`${name}: ${buf.length} bytes is too short for a safetensors header`, { subject: name });
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = dv.getBigUint64(0, true);
-  if (n > BigInt(buf.length - 8)) throw new FormatError(`${name}: header length ${n} exceeds the file (${buf.length} bytes)`, { subject: name });
+  if (n > BigInt(buf.length - 8))
+    throw new FormatError(`${name}: header length ${n} exceeds the file (${buf.length} bytes)`, { subject: name });
   const headerLen = Number(n);
   let parsed: unknown;
   try {
@@ -69,7 +90,8 @@ export function parseSafetensors(buf: Uint8Array, name = 'safetensors data'): Sa
   } catch (e) {
     throw new FormatError(`${name}: header is not valid JSON`, { subject: name, cause: e });
   }
-  if (!isObject(parsed)) throw new FormatError(`${name}: header is ${describeJson(parsed)}, not a JSON object of tensors`, { subject: name });
+  if (!isObject(parsed))
+    throw new FormatError(`${name}: header is ${describeJson(parsed)}, not a JSON object of tensors`, { subject: name });
   const header = parsed;
   const dataStart = 8 + headerLen;
   const dataLen = buf.length - dataStart;
@@ -83,18 +105,26 @@ export function parseSafetensors(buf: Uint8Array, name = 'safetensors data'): Sa
       metadata = (raw ?? {}) as Record<string, string>;
       continue;
     }
-    if (!isObject(raw)) throw new FormatError(`${name}: tensor ${key} is ${describeJson(raw)}, not an object with dtype, shape and data_offsets`, { subject: name });
+    if (!isObject(raw))
+      throw new FormatError(`${name}: tensor ${key} is ${describeJson(raw)}, not an object with dtype, shape and data_offsets`, {
+        subject: name,
+      });
     const info = raw as { dtype?: string; shape?: unknown; data_offsets?: unknown };
     const dtype = info.dtype as DType;
-    if (!Object.hasOwn(BYTES, dtype)) throw new UnsupportedError(`${name}: tensor ${key} has unsupported dtype ${String(info.dtype)}`, { subject: name });
+    if (!Object.hasOwn(BYTES, dtype))
+      throw new UnsupportedError(`${name}: tensor ${key} has unsupported dtype ${String(info.dtype)}`, { subject: name });
     const shape = info.shape;
     const offs = info.data_offsets;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new FormatError(`${name}: tensor ${key} has an invalid shape`, { subject: name });
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isInteger(d) && d >= 0)) throw new FormatError(`${name}: tensor ${key} has invalid data_offsets`, { subject: name });
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new FormatError(`${name}: tensor ${key} has an invalid shape`, { subject: name });
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isInteger(d) && d >= 0))
+      throw new FormatError(`${name}: tensor ${key} has invalid data_offsets`, { subject: name });
     const [begin, end] = offs as [number, number];
-    if (begin > end || end > dataLen) throw new FormatError(`${name}: tensor ${key} data [${begin}, ${end}) lies outside the ${dataLen} data bytes`, { subject: name });
+    if (begin > end || end > dataLen)
+      throw new FormatError(`${name}: tensor ${key} data [${begin}, ${end}) lies outside the ${dataLen} data bytes`, { subject: name });
     const expected = product(shape as number[]) * BYTES[dtype];
-    if (end - begin !== expected) throw new FormatError(`${name}: tensor ${key} holds ${end - begin} bytes, its shape needs ${expected}`, { subject: name });
+    if (end - begin !== expected)
+      throw new FormatError(`${name}: tensor ${key} holds ${end - begin} bytes, its shape needs ${expected}`, { subject: name });
     tensors.set(key, { dtype, shape: shape as number[], data: view(dtype, buf.subarray(dataStart + begin, dataStart + end)) });
   }
   return { tensors, metadata };
@@ -117,7 +147,10 @@ function dtypeOf(data: TensorData): DType {
 }
 
 /** Serialises tensors (in sorted-name order, as the reference writer does) to a safetensors buffer. */
-export function serializeSafetensors(tensors: Record<string, { shape: number[]; data: TensorData; dtype?: DType }>, metadata?: Record<string, string>): Uint8Array {
+export function serializeSafetensors(
+  tensors: Record<string, { shape: number[]; data: TensorData; dtype?: DType }>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
@@ -143,7 +176,11 @@ export function serializeSafetensors(tensors: Record<string, { shape: number[]; 
   return out;
 }
 
-export function writeSafetensors(path: string, tensors: Record<string, { shape: number[]; data: TensorData; dtype?: DType }>, metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Record<string, { shape: number[]; data: TensorData; dtype?: DType }>,
+  metadata?: Record<string, string>,
+): void {
   writeFileSync(path, serializeSafetensors(tensors, metadata));
 }
 

@@ -114,7 +114,8 @@ function memberBytes(buf: Uint8Array, e: CentralEntry, name: string): Uint8Array
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const where = `${name}: member ${e.name}`;
   if (e.flags & 1) throw new UnsupportedError(`${where} is encrypted; extract it with a zip tool first`, { subject: name });
-  if (e.localOffset + 30 > buf.byteLength || dv.getUint32(e.localOffset, true) !== LOCAL_SIG) fail(name, `the local header of ${e.name} is missing`);
+  if (e.localOffset + 30 > buf.byteLength || dv.getUint32(e.localOffset, true) !== LOCAL_SIG)
+    fail(name, `the local header of ${e.name} is missing`);
   const start = e.localOffset + 30 + dv.getUint16(e.localOffset + 26, true) + dv.getUint16(e.localOffset + 28, true);
   if (start + e.compressedSize > buf.byteLength) fail(name, `${e.name} declares ${e.compressedSize} bytes, more than the file holds`);
   const raw = buf.subarray(start, start + e.compressedSize);
@@ -130,7 +131,10 @@ function memberBytes(buf: Uint8Array, e: CentralEntry, name: string): Uint8Array
     }
     if (data.length !== e.size) fail(name, `${e.name} inflates to ${data.length} bytes, not the declared ${e.size}`);
   } else {
-    throw new UnsupportedError(`${where} uses compression method ${e.method}; only stored (np.savez) and deflated (np.savez_compressed) are read`, { subject: name });
+    throw new UnsupportedError(
+      `${where} uses compression method ${e.method}; only stored (np.savez) and deflated (np.savez_compressed) are read`,
+      { subject: name },
+    );
   }
   if (crc32(data) >>> 0 !== e.crc) throw new ChecksumError(`${where} fails its CRC-32 check; the file is corrupt`, { subject: name });
   return data;
@@ -155,7 +159,8 @@ export function writeZip(members: Array<[string, Uint8Array]>): Uint8Array {
   let offset = 0;
   for (const [memberName, data] of members) {
     const nameBytes = Buffer.from(memberName, 'utf8');
-    if (data.length >= U32_MAX || offset >= U32_MAX) throw new UnsupportedError(`zip: member ${memberName} would need ZIP64 (over 4 GiB)`, { subject: memberName });
+    if (data.length >= U32_MAX || offset >= U32_MAX)
+      throw new UnsupportedError(`zip: member ${memberName} would need ZIP64 (over 4 GiB)`, { subject: memberName });
     const crc = crc32(data) >>> 0;
     const local = new DataView(new ArrayBuffer(30));
     local.setUint32(0, LOCAL_SIG, true);

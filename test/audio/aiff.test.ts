@@ -19,14 +19,30 @@ function ext80(rate: number): number[] {
   return out;
 }
 
-function aiff(opts: { channels: number; frames: number; bits: number; rate: number; data: number[]; compression?: string; declaredFrames?: number }): Uint8Array {
+function aiff(opts: {
+  channels: number;
+  frames: number;
+  bits: number;
+  rate: number;
+  data: number[];
+  compression?: string;
+  declaredFrames?: number;
+}): Uint8Array {
   const be32 = (v: number) => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
   const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
   const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
   const comm = [...be16(opts.channels), ...be32(opts.declaredFrames ?? opts.frames), ...be16(opts.bits), ...ext80(opts.rate)];
   if (opts.compression) comm.push(...ascii(opts.compression), 0, 0);
   const ssnd = [...be32(0), ...be32(0), ...opts.data];
-  const body = [...ascii(opts.compression ? 'AIFC' : 'AIFF'), ...ascii('COMM'), ...be32(comm.length), ...comm, ...ascii('SSND'), ...be32(ssnd.length), ...ssnd];
+  const body = [
+    ...ascii(opts.compression ? 'AIFC' : 'AIFF'),
+    ...ascii('COMM'),
+    ...be32(comm.length),
+    ...comm,
+    ...ascii('SSND'),
+    ...be32(ssnd.length),
+    ...ssnd,
+  ];
   if (ssnd.length & 1) body.push(0);
   return new Uint8Array([...ascii('FORM'), ...be32(body.length), ...body]);
 }
@@ -38,14 +54,20 @@ async function load(name: string, bytes: Uint8Array, opts = {}) {
 }
 
 test('AIFF 16-bit big-endian, 8-bit signed, 24-bit, AIFF-C sowt, fl32 and ulaw', async () => {
-  const a = await load('s16.aif', aiff({ channels: 2, frames: 2, bits: 16, rate: 44100, data: [0x01, 0x02, 0xff, 0xfe, 0x80, 0x00, 0x7f, 0xff] }));
+  const a = await load(
+    's16.aif',
+    aiff({ channels: 2, frames: 2, bits: 16, rate: 44100, data: [0x01, 0x02, 0xff, 0xfe, 0x80, 0x00, 0x7f, 0xff] }),
+  );
   assert.deepEqual([a.sampleType, a.sampleRate, a.channels, a.frames], ['int16', 44100, 2, 2]);
   assert.deepEqual(Array.from(a.samples), [0x0102, -2, -32768, 32767]);
   const b = await load('s8.aif', aiff({ channels: 1, frames: 3, bits: 8, rate: 8000, data: [0x00, 0x7f, 0x80] }));
   assert.deepEqual([b.sampleType, ...Array.from(b.samples)], ['uint8', 128, 255, 0]);
   const c = await load('s24.aif', aiff({ channels: 1, frames: 2, bits: 24, rate: 48000, data: [0x12, 0x34, 0x56, 0xff, 0xff, 0xff] }));
   assert.deepEqual([c.sampleType, c.bitsPerSample, ...Array.from(c.samples)], ['int32', 24, 0x12345600, -256]);
-  const d = await load('sowt.aifc', aiff({ channels: 1, frames: 2, bits: 16, rate: 22050, data: [0x02, 0x01, 0xfe, 0xff], compression: 'sowt' }));
+  const d = await load(
+    'sowt.aifc',
+    aiff({ channels: 1, frames: 2, bits: 16, rate: 22050, data: [0x02, 0x01, 0xfe, 0xff], compression: 'sowt' }),
+  );
   assert.deepEqual(Array.from(d.samples), [0x0102, -2]);
   const f = new Uint8Array(new Float32Array([0.5, -0.25]).buffer).reverse();
   const e = await load('f32.aifc', aiff({ channels: 1, frames: 2, bits: 32, rate: 16000, data: [...f], compression: 'fl32' }));
@@ -60,7 +82,10 @@ test('AIFF errors: truncated data, unknown compression, frame ranges', async () 
   const p = aiff({ channels: 1, frames: 10, bits: 16, rate: 8000, data, declaredFrames: 50 });
   await assert.rejects(load('trunc.aif', p), (e: unknown) => e instanceof FormatError && /declares 50 frames but only 10/.test(e.message));
   assert.equal((await load('trunc2.aif', p, { allowTruncated: true })).frames, 10);
-  await assert.rejects(load('ima.aifc', aiff({ channels: 1, frames: 2, bits: 16, rate: 8000, data: [0, 0, 0, 0], compression: 'ima4' })), (e: unknown) => e instanceof UnsupportedError && /ima4/.test(e.message));
+  await assert.rejects(
+    load('ima.aifc', aiff({ channels: 1, frames: 2, bits: 16, rate: 8000, data: [0, 0, 0, 0], compression: 'ima4' })),
+    (e: unknown) => e instanceof UnsupportedError && /ima4/.test(e.message),
+  );
   const r = await load('range.aif', aiff({ channels: 1, frames: 10, bits: 16, rate: 8000, data }), { startFrame: 3, endFrame: 5 });
   assert.deepEqual(Array.from(r.samples), [0x0607, 0x0809]);
 });

@@ -26,8 +26,15 @@ describe('FLAC is sample-exact', () => {
       if (!f || !w) return;
       const a = await loadAudio(f);
       const b = await loadAudio(w);
-      assert.deepEqual([a.sampleType, a.channels, a.sampleRate, a.frames, a.bitsPerSample], [b.sampleType, b.channels, b.sampleRate, b.frames, b.bitsPerSample]);
-      assert.ok(Buffer.from(a.samples.buffer, a.samples.byteOffset, a.samples.byteLength).equals(Buffer.from(b.samples.buffer, b.samples.byteOffset, b.samples.byteLength)));
+      assert.deepEqual(
+        [a.sampleType, a.channels, a.sampleRate, a.frames, a.bitsPerSample],
+        [b.sampleType, b.channels, b.sampleRate, b.frames, b.bitsPerSample],
+      );
+      assert.ok(
+        Buffer.from(a.samples.buffer, a.samples.byteOffset, a.samples.byteLength).equals(
+          Buffer.from(b.samples.buffer, b.samples.byteOffset, b.samples.byteLength),
+        ),
+      );
       const info = await readAudioInfo(f);
       assert.deepEqual([info.container, info.codec, info.frames], ['flac', 'flac', b.frames]);
     });
@@ -113,7 +120,13 @@ describe('a damaged FLAC is an error naming the readable frames, or a warning un
   test('whole-file and ranged decodes', async (t) => {
     const f = await damaged(t);
     if (!f) return;
-    await assert.rejects(loadAudio(f.path), (e: Error) => e instanceof FormatError && /only \d+ of the 480000 frames its header declares are readable/.test(e.message) && /--allow-truncated/.test(e.message));
+    await assert.rejects(
+      loadAudio(f.path),
+      (e: Error) =>
+        e instanceof FormatError &&
+        /only \d+ of the 480000 frames its header declares are readable/.test(e.message) &&
+        /--allow-truncated/.test(e.message),
+    );
     await assert.rejects(loadAudio(f.path, { startFrame: 400000, endFrame: 400100 }), FormatError);
     const warnings: string[] = [];
     const kept = await loadAudio(f.path, { allowTruncated: true, onWarning: (m) => warnings.push(m) });
@@ -133,7 +146,8 @@ describe('a damaged FLAC is an error naming the readable frames, or a warning un
     const count = async (opts: { strict?: boolean; allowTruncated?: boolean }) => {
       const stats = emptyStats();
       let chunks = 0;
-      for await (const b of customAudioBatches([f.path], { bitDepth: 16, chunkSizeBytes: 2, windowFrames: 4096, ...opts }, stats)) chunks += b.length;
+      for await (const b of customAudioBatches([f.path], { bitDepth: 16, chunkSizeBytes: 2, windowFrames: 4096, ...opts }, stats))
+        chunks += b.length;
       return { chunks, stats };
     };
     await assert.rejects(count({ strict: true }), (e: Error) => e instanceof FormatError && /of the 480000 frames/.test(e.message));
@@ -156,7 +170,14 @@ test('the embedded default audio is installed and decodes', async () => {
 });
 
 describe('streaming decode', () => {
-  for (const file of ['0_jackson_0.flac', 'kick_24bit.flac', 'test_48k_stereo.flac', 'test_24k.ogg', 'test_48k_stereo.opus', 'test_48k_stereo.mp3']) {
+  for (const file of [
+    '0_jackson_0.flac',
+    'kick_24bit.flac',
+    'test_48k_stereo.flac',
+    'test_24k.ogg',
+    'test_48k_stereo.opus',
+    'test_48k_stereo.mp3',
+  ]) {
     test(`${file}: pieces regrouped into windows equal the whole-file decode`, async (t) => {
       const p = sharedPath(t, 'data', 'encoded', file);
       if (!p) return;
@@ -215,7 +236,14 @@ test('frame ranges of FLAC, Vorbis, Opus and MP3 files equal the same frames of 
     const whole = await loadAudio(path);
     const n = whole.frames;
     // the start, across decoder pieces, the last frames, past the end, empty
-    for (const [s, e] of [[0, 100], [Math.floor(n / 3), Math.floor((2 * n) / 3)], [n - 50, n], [n - 10, n + 1000], [n + 5, n + 10], [200, 200]] as const) {
+    for (const [s, e] of [
+      [0, 100],
+      [Math.floor(n / 3), Math.floor((2 * n) / 3)],
+      [n - 50, n],
+      [n - 10, n + 1000],
+      [n + 5, n + 10],
+      [200, 200],
+    ] as const) {
       const part = await loadAudio(path, { startFrame: s, endFrame: e });
       const want = sliceFrames(whole, s, e);
       assert.equal(part.frames, want.frames, `${name} [${s}, ${e}) frames`);

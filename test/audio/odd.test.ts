@@ -30,7 +30,10 @@ function sourceTable(suiteDir: string): Map<string, Record<string, string>> {
   let header: string[] | undefined;
   for (const line of text.split('\n')) {
     if (!line.startsWith('|')) continue;
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells[0] === 'file') header = cells;
     else if (header && !cells[0]!.startsWith('---')) rows.set(cells[0]!, Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ''])));
   }
@@ -50,9 +53,17 @@ describe('hound test samples', () => {
     ['waveformatex-16bit-44100Hz-stereo.wav', [2, -3, 5, -7, 11, -13, 17, -19], { channels: 2 }],
     ['pcmwaveformat-8bit-44100Hz-mono.wav', [19, -53, 89, -127].map((x) => x + 128), { sampleType: 'uint8' }],
     ['waveformatex-8bit-11025Hz-mono.wav', [0, 0, 0, 0], { sampleType: 'uint8', sampleRate: 11025 }],
-    ['pcmwaveformat-24bit-4byte-48kHz-stereo.wav', shl8([-96, 23_052, 8_388_607, -8_360_672]), { sampleType: 'int32', bitsPerSample: 24, channels: 2 }],
+    [
+      'pcmwaveformat-24bit-4byte-48kHz-stereo.wav',
+      shl8([-96, 23_052, 8_388_607, -8_360_672]),
+      { sampleType: 'int32', bitsPerSample: 24, channels: 2 },
+    ],
     ['waveformatextensible-24bit-4byte-48kHz-stereo.wav', shl8([-96, 23_052, 8_388_607, -8_360_672]), { bitsPerSample: 24 }],
-    ['waveformatextensible-24bit-192kHz-mono.wav', shl8([-17, 4_194_319, -6_291_437, 8_355_817]), { sampleRate: 192000, bitsPerSample: 24 }],
+    [
+      'waveformatextensible-24bit-192kHz-mono.wav',
+      shl8([-17, 4_194_319, -6_291_437, 8_355_817]),
+      { sampleRate: 192000, bitsPerSample: 24 },
+    ],
     ['waveformatextensible-32bit-48kHz-stereo.wav', [19, -229_373, 33_587_161, -2_147_483_497], { bitsPerSample: 32 }],
     ['nonstandard-02.wav', [19, -229373, 33587161, -2147483497], { bitsPerSample: 32 }],
     ['waveformatex-ieeefloat-44100Hz-mono.wav', [2, 3, -16411, 1019], { sampleType: 'float32' }],
@@ -86,7 +97,8 @@ describe('hound test samples', () => {
 });
 
 describe('scipy wavfile test data', () => {
-  const S = (t: Parameters<typeof sharedPath>[0], name: string) => sharedPath(t, ...ODD, 'scipy-wavfile', 'scipy', 'io', 'tests', 'data', name);
+  const S = (t: Parameters<typeof sharedPath>[0], name: string) =>
+    sharedPath(t, ...ODD, 'scipy-wavfile', 'scipy', 'io', 'tests', 'data', name);
   const P24 = [
     [-2147483648, -2147483392, -512],
     [-1073741824, -1073741568, -256],
@@ -95,7 +107,12 @@ describe('scipy wavfile test data', () => {
     [2147483392, 2147483392, 512],
   ].flat();
 
-  for (const name of ['test-8000Hz-le-3ch-5S-24bit.wav', 'test-8000Hz-be-3ch-5S-24bit.wav', 'test-8000Hz-le-3ch-5S-24bit-rf64.wav', 'test-8000Hz-le-3ch-5S-24bit-inconsistent.wav']) {
+  for (const name of [
+    'test-8000Hz-le-3ch-5S-24bit.wav',
+    'test-8000Hz-be-3ch-5S-24bit.wav',
+    'test-8000Hz-le-3ch-5S-24bit-rf64.wav',
+    'test-8000Hz-le-3ch-5S-24bit-inconsistent.wav',
+  ]) {
     test(`${name}: 24-bit, 3 channels, 5 frames`, async (t) => {
       const p = S(t, name);
       if (!p) return;
@@ -118,9 +135,66 @@ describe('scipy wavfile test data', () => {
   });
 
   const wide: Array<[string, bigint[]]> = [
-    ['36', [-9223372036854775808n, -9223372036586340352n, -536870912n, -4611686018427387904n, -4611686018158952448n, -268435456n, 0n, 0n, 0n, 4611686018427387904n, 4611686018158952448n, 268435456n, 9223372036586340352n, 9223372036586340352n, 536870912n]],
-    ['45', [-9223372036854775808n, -9223372036854251520n, -1048576n, -4611686018427387904n, -4611686018426863616n, -524288n, 0n, 0n, 0n, 4611686018427387904n, 4611686018426863616n, 524288n, 9223372036854251520n, 9223372036854251520n, 1048576n]],
-    ['53', [-9223372036854775808n, -9223372036854773760n, -4096n, -4611686018427387904n, -4611686018427385856n, -2048n, 0n, 0n, 0n, 4611686018427387904n, 4611686018427385856n, 2048n, 9223372036854773760n, 9223372036854773760n, 4096n]],
+    [
+      '36',
+      [
+        -9223372036854775808n,
+        -9223372036586340352n,
+        -536870912n,
+        -4611686018427387904n,
+        -4611686018158952448n,
+        -268435456n,
+        0n,
+        0n,
+        0n,
+        4611686018427387904n,
+        4611686018158952448n,
+        268435456n,
+        9223372036586340352n,
+        9223372036586340352n,
+        536870912n,
+      ],
+    ],
+    [
+      '45',
+      [
+        -9223372036854775808n,
+        -9223372036854251520n,
+        -1048576n,
+        -4611686018427387904n,
+        -4611686018426863616n,
+        -524288n,
+        0n,
+        0n,
+        0n,
+        4611686018427387904n,
+        4611686018426863616n,
+        524288n,
+        9223372036854251520n,
+        9223372036854251520n,
+        1048576n,
+      ],
+    ],
+    [
+      '53',
+      [
+        -9223372036854775808n,
+        -9223372036854773760n,
+        -4096n,
+        -4611686018427387904n,
+        -4611686018427385856n,
+        -2048n,
+        0n,
+        0n,
+        0n,
+        4611686018427387904n,
+        4611686018427385856n,
+        2048n,
+        9223372036854773760n,
+        9223372036854773760n,
+        4096n,
+      ],
+    ],
   ];
   for (const [bits, expected] of wide) {
     test(`${bits}-bit PCM reads exactly as float64 (value / 2^63)`, async (t) => {
@@ -140,7 +214,23 @@ describe('scipy wavfile test data', () => {
     const p = S(t, 'test-8000Hz-le-3ch-5S-64bit.wav');
     if (!p) return;
     const a = await loadAudio(p);
-    const expected = [-9223372036854775808n, -9223372036854775807n, -2n, -4611686018427387904n, -4611686018427387903n, -1n, 0n, 0n, 0n, 4611686018427387904n, 4611686018427387903n, 1n, 9223372036854775807n, 9223372036854775807n, 2n];
+    const expected = [
+      -9223372036854775808n,
+      -9223372036854775807n,
+      -2n,
+      -4611686018427387904n,
+      -4611686018427387903n,
+      -1n,
+      0n,
+      0n,
+      0n,
+      4611686018427387904n,
+      4611686018427387903n,
+      1n,
+      9223372036854775807n,
+      9223372036854775807n,
+      2n,
+    ];
     const got = samples(a);
     expected.forEach((e, i) => assert.ok(Math.abs(got[i]! - Number(e) / 2 ** 63) <= 2 ** -52, `sample ${i}`));
   });
@@ -204,14 +294,20 @@ describe('scipy wavfile test data', () => {
     const raw = readFileSync(mu);
     const dataAt = raw.indexOf('data') + 8;
     const codes = [...raw.subarray(dataAt, dataAt + m.frames)];
-    assert.deepEqual(samples(m), codes.map((c) => ULAW_TABLE[c]));
+    assert.deepEqual(
+      samples(m),
+      codes.map((c) => ULAW_TABLE[c]),
+    );
   });
 
   test('early EOF: an error naming the readable frames, or those frames on request', async (t) => {
     const p = S(t, 'test-44100Hz-le-1ch-4bytes-early-eof.wav');
     const full = S(t, 'test-44100Hz-le-1ch-4bytes.wav');
     if (!p || !full) return;
-    await assert.rejects(loadAudio(p), (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT' && /only 236 are in the file/.test(e.message));
+    await assert.rejects(
+      loadAudio(p),
+      (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT' && /only 236 are in the file/.test(e.message),
+    );
     const a = await loadAudio(p, { allowTruncated: true });
     assert.equal(a.frames, 236);
     const info = await readAudioInfo(p);

@@ -3,7 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { encodeWav, encodeWavHeader, loadAudio, parseWavLayout, WavWriter, type AudioData, type Samples, type WavWriterOptions } from '../../src/audio/index.js';
+import {
+  encodeWav,
+  encodeWavHeader,
+  loadAudio,
+  parseWavLayout,
+  WavWriter,
+  type AudioData,
+  type Samples,
+  type WavWriterOptions,
+} from '../../src/audio/index.js';
 import { ConfigError, UnsupportedError } from '../../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wavelm-wav-writer-'));
@@ -40,11 +49,23 @@ function writeInBlocks(path: string, options: WavWriterOptions, samples: Samples
 }
 
 function asAudio(samples: Samples, sampleType: AudioData['sampleType'], channels: number): AudioData {
-  return { sampleRate: 16000, channels, frames: samples.length / channels, sampleType, bitsPerSample: sampleType === 'uint8' ? 8 : sampleType === 'int16' ? 16 : 32, samples };
+  return {
+    sampleRate: 16000,
+    channels,
+    frames: samples.length / channels,
+    sampleType,
+    bitsPerSample: sampleType === 'uint8' ? 8 : sampleType === 'int16' ? 16 : 32,
+    samples,
+  };
 }
 
 test('blocks written one by one give the bytes encodeWav gives for the whole, and read back', async () => {
-  const cases: Array<{ type: 'int16' | 'float32' | 'uint8'; channels: number; options: Partial<WavWriterOptions>; encode: Parameters<typeof encodeWav>[1] }> = [
+  const cases: Array<{
+    type: 'int16' | 'float32' | 'uint8';
+    channels: number;
+    options: Partial<WavWriterOptions>;
+    encode: Parameters<typeof encodeWav>[1];
+  }> = [
     { type: 'int16', channels: 2, options: { bits: 16 }, encode: { bits: 16 } },
     { type: 'int16', channels: 1, options: { bits: 24 }, encode: { bits: 24 } },
     { type: 'float32', channels: 2, options: { float: true }, encode: { float: true } },
@@ -96,7 +117,10 @@ test("rf64 'auto' keeps a small file RIFF (with a JUNK chunk reserved for ds64) 
   const bytes = writeInBlocks(path, { sampleRate: 16000, channels: 2, rf64: 'auto', expectedFrames: 2 ** 31 }, samples, [256]);
   const layout = parseWavLayout(bytes);
   assert.equal(layout.container, 'wav');
-  assert.deepEqual(layout.chunks.map((c) => c.id), ['JUNK', 'fmt ', 'data']);
+  assert.deepEqual(
+    layout.chunks.map((c) => c.id),
+    ['JUNK', 'fmt ', 'data'],
+  );
   assert.equal(layout.riffSize, bytes.length - 8);
   assert.deepEqual((await loadAudio(path)).samples, samples);
 });
@@ -121,18 +145,27 @@ test('an RF64 header states 64-bit sizes in its ds64 chunk, which the reader tak
 
 test('past 4 GiB without rf64 is refused, and nothing is left behind', () => {
   const path = nextPath();
-  assert.throws(() => WavWriter.open(path, { sampleRate: 48000, channels: 2, expectedFrames: 2 ** 31 }), (e: unknown) => e instanceof UnsupportedError && /4 GiB.*rf64: 'auto'/.test(e.message));
+  assert.throws(
+    () => WavWriter.open(path, { sampleRate: 48000, channels: 2, expectedFrames: 2 ** 31 }),
+    (e: unknown) => e instanceof UnsupportedError && /4 GiB.*rf64: 'auto'/.test(e.message),
+  );
   assert.equal(existsSync(path), false);
 });
 
 test('a closed writer refuses writes and a second close; partial frames are refused', () => {
   const path = nextPath();
   const w = WavWriter.open(path, { sampleRate: 16000, channels: 2 });
-  assert.throws(() => w.write(new Int16Array(3)), (e: unknown) => e instanceof ConfigError && /whole frames, got 3 samples for 2 channels/.test(e.message));
+  assert.throws(
+    () => w.write(new Int16Array(3)),
+    (e: unknown) => e instanceof ConfigError && /whole frames, got 3 samples for 2 channels/.test(e.message),
+  );
   w.write(new Int16Array(4));
   assert.equal(w.frames, 2);
   w.close();
-  assert.throws(() => w.write(new Int16Array(2)), (e: unknown) => e instanceof ConfigError && /already closed/.test(e.message));
+  assert.throws(
+    () => w.write(new Int16Array(2)),
+    (e: unknown) => e instanceof ConfigError && /already closed/.test(e.message),
+  );
   assert.throws(() => w.close(), ConfigError);
   w.abort(); // a no-op once closed: the finished file stays
   assert.equal(parseWavLayout(new Uint8Array(readFileSync(path))).frames, 2);

@@ -23,7 +23,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function audio(type: AudioData['sampleType'], channels: number, frames: number, seed = 1, bits?: number): AudioData {
@@ -44,7 +44,14 @@ function audio(type: AudioData['sampleType'], channels: number, frames: number, 
     default:
       samples = Float32Array.from({ length: n }, () => r() * 2 - 1);
   }
-  return { sampleRate: 22050, channels, frames, sampleType: type, bitsPerSample: bits ?? (type === 'uint8' ? 8 : type === 'int16' ? 16 : type === 'int32' ? 24 : 32), samples };
+  return {
+    sampleRate: 22050,
+    channels,
+    frames,
+    sampleType: type,
+    bitsPerSample: bits ?? (type === 'uint8' ? 8 : type === 'int16' ? 16 : type === 'int32' ? 24 : 32),
+    samples,
+  };
 }
 
 /** A WAV built from explicit chunks, for malformed-input tests. */
@@ -107,7 +114,14 @@ describe('encodeWav / parseWav round trips', () => {
   });
 
   test('int16 written as 8-bit rounds to the nearest step', () => {
-    const a: AudioData = { sampleRate: 8000, channels: 1, frames: 4, sampleType: 'int16', bitsPerSample: 16, samples: Int16Array.from([0, 127, 128, -32768]) };
+    const a: AudioData = {
+      sampleRate: 8000,
+      channels: 1,
+      frames: 4,
+      sampleType: 'int16',
+      bitsPerSample: 16,
+      samples: Int16Array.from([0, 127, 128, -32768]),
+    };
     const back = parseWav(encodeWav(a, { bits: 8 }));
     assert.deepEqual(Array.from(back.samples), [128, 128, 129, 0]);
   });
@@ -207,9 +221,17 @@ describe('layout: header, data and trailing chunks', () => {
       [7, ULAW_TABLE],
     ] as const) {
       const codes = [0, 0x55, 0x80, 0xd5, 0xff];
-      const a = parseWav(riff([['fmt ', fmt(tag, 1, 8000, 8)], ['data', new Uint8Array(codes)]]));
+      const a = parseWav(
+        riff([
+          ['fmt ', fmt(tag, 1, 8000, 8)],
+          ['data', new Uint8Array(codes)],
+        ]),
+      );
       assert.equal(a.sampleType, 'int16');
-      assert.deepEqual(Array.from(a.samples), codes.map((c) => table[c]));
+      assert.deepEqual(
+        Array.from(a.samples),
+        codes.map((c) => table[c]),
+      );
     }
   });
 });
@@ -268,8 +290,17 @@ describe('bad input never crashes, hangs or over-allocates', () => {
   });
 
   test('unsupported codec names the format tag', async () => {
-    const p = write('adpcm.wav', riff([['fmt ', fmt(2, 1, 8000, 4)], ['data', new Uint8Array(16)]]));
-    await assert.rejects(loadAudio(p), (e: unknown) => e instanceof UnsupportedError && /0x0002/.test(e.message) && /ADPCM/.test(e.message));
+    const p = write(
+      'adpcm.wav',
+      riff([
+        ['fmt ', fmt(2, 1, 8000, 4)],
+        ['data', new Uint8Array(16)],
+      ]),
+    );
+    await assert.rejects(
+      loadAudio(p),
+      (e: unknown) => e instanceof UnsupportedError && /0x0002/.test(e.message) && /ADPCM/.test(e.message),
+    );
   });
 
   test('a directory is not an audio file', async () => {
@@ -299,20 +330,55 @@ describe('frame ranges and streaming reads', () => {
 
 describe('sample conversions', () => {
   test('toFloat32Channels uses full scale 1.0 per type', () => {
-    const i16: AudioData = { sampleRate: 1, channels: 2, frames: 2, sampleType: 'int16', bitsPerSample: 16, samples: Int16Array.from([-32768, 16384, 0, 32767]) };
+    const i16: AudioData = {
+      sampleRate: 1,
+      channels: 2,
+      frames: 2,
+      sampleType: 'int16',
+      bitsPerSample: 16,
+      samples: Int16Array.from([-32768, 16384, 0, 32767]),
+    };
     const [l, r] = toFloat32Channels(i16);
     assert.deepEqual(Array.from(l!), [-1, 0]);
     assert.deepEqual(Array.from(r!), [0.5, Math.fround(32767 / 32768)]);
-    const u8: AudioData = { sampleRate: 1, channels: 1, frames: 3, sampleType: 'uint8', bitsPerSample: 8, samples: Uint8Array.from([0, 128, 192]) };
+    const u8: AudioData = {
+      sampleRate: 1,
+      channels: 1,
+      frames: 3,
+      sampleType: 'uint8',
+      bitsPerSample: 8,
+      samples: Uint8Array.from([0, 128, 192]),
+    };
     assert.deepEqual(Array.from(toFloat32Channels(u8)[0]!), [-1, 0, 0.5]);
-    const i32: AudioData = { sampleRate: 1, channels: 1, frames: 2, sampleType: 'int32', bitsPerSample: 32, samples: Int32Array.from([-2147483648, 1073741824]) };
+    const i32: AudioData = {
+      sampleRate: 1,
+      channels: 1,
+      frames: 2,
+      sampleType: 'int32',
+      bitsPerSample: 32,
+      samples: Int32Array.from([-2147483648, 1073741824]),
+    };
     assert.deepEqual(Array.from(toFloat32Channels(i32)[0]!), [-1, 0.5]);
   });
 
   test('toInt16 rounds int32 to the nearest 16-bit value and clamps', () => {
-    const i32: AudioData = { sampleRate: 1, channels: 1, frames: 5, sampleType: 'int32', bitsPerSample: 32, samples: Int32Array.from([2147483647, -2147483648, 32768, 32767, -32769]) };
+    const i32: AudioData = {
+      sampleRate: 1,
+      channels: 1,
+      frames: 5,
+      sampleType: 'int32',
+      bitsPerSample: 32,
+      samples: Int32Array.from([2147483647, -2147483648, 32768, 32767, -32769]),
+    };
     assert.deepEqual(Array.from(toInt16(i32)), [32767, -32768, 1, 0, -1]);
-    const f: AudioData = { sampleRate: 1, channels: 1, frames: 3, sampleType: 'float32', bitsPerSample: 32, samples: Float32Array.from([2, -2, 0.5]) };
+    const f: AudioData = {
+      sampleRate: 1,
+      channels: 1,
+      frames: 3,
+      sampleType: 'float32',
+      bitsPerSample: 32,
+      samples: Float32Array.from([2, -2, 0.5]),
+    };
     assert.deepEqual(Array.from(toInt16(f)), [32767, -32768, 16384]);
   });
 });

@@ -23,7 +23,9 @@ interface Sidecar {
 }
 
 /** Runs `wavelm --json chunks ARGS` and returns its JSON result. */
-async function chunks(args: string[]): Promise<{ chunks: number; sha256: string; format: string; npy?: { dtype: string; shape: number[]; sidecar: string } }> {
+async function chunks(
+  args: string[],
+): Promise<{ chunks: number; sha256: string; format: string; npy?: { dtype: string; shape: number[]; sidecar: string } }> {
   const r = await runCli(['--json', 'chunks', ...args]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -47,7 +49,16 @@ test('chunks -o x.npy: 8-bit uint8 [chunks, chunk_size] with the bytes of the ra
   const side = JSON.parse(readFileSync(`${npy}.json`, 'utf8')) as Sidecar;
   assert.equal(res.npy!.sidecar, `${npy}.json`);
   assert.deepEqual([side.array.file, side.array.dtype, side.array.shape], ['speech.npy', 'uint8', [raw.chunks, 2048]]);
-  assert.deepEqual(side.pipeline, { bitDepth: 8, conversion: 'lmic', blockingSize: 1024, chunkSizeBytes: 2048, channelMode: 'block', channel: 0, tail: 'drop', tokensPerChunk: 2048 });
+  assert.deepEqual(side.pipeline, {
+    bitDepth: 8,
+    conversion: 'lmic',
+    blockingSize: 1024,
+    chunkSizeBytes: 2048,
+    channelMode: 'block',
+    channel: 0,
+    tail: 'drop',
+    tokensPerChunk: 2048,
+  });
   assert.match(side.sampleRatePolicy, /native/);
   assert.ok(side.files.length >= 7 && side.files.every((f) => f.startsWith(folder) && f.endsWith('.wav')));
   assert.equal(side.filesRead, side.files.length);
@@ -104,7 +115,7 @@ test('numpy memory-maps the .npy chunks wavelm writes', async (t) => {
     'import sys, hashlib, numpy as np',
     "a = np.load(sys.argv[1], mmap_mode='r')",
     "x = (a.astype(np.int32) - 32768).astype('<i2')",
-    "print(type(a).__name__, a.dtype.str, a.shape[0], a.shape[1], hashlib.sha256(x.tobytes()).hexdigest())",
+    'print(type(a).__name__, a.dtype.str, a.shape[0], a.shape[1], hashlib.sha256(x.tobytes()).hexdigest())',
   ].join('\n');
   const r = spawnSync('python3', ['-c', py, out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -25,10 +25,25 @@ test('wavelm chunks: files and folders in sorted order, written back to back, wi
   writeFileSync(join(dir, 'in', 'sub', 'b.wav'), encodeWav(b));
   writeFileSync(join(dir, 'in', 'a.wav'), encodeWav(a));
   const out = join(dir, 'out.bin');
-  const r = await runCli(['--json', 'chunks', join(dir, 'in'), '--bit-depth', '16', '--blocking-size', '512', '--chunk-size', '1024', '-o', out]);
+  const r = await runCli([
+    '--json',
+    'chunks',
+    join(dir, 'in'),
+    '--bit-depth',
+    '16',
+    '--blocking-size',
+    '512',
+    '--chunk-size',
+    '1024',
+    '-o',
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as { chunks: number; bytes: number; sha256: string; warnings: string[] };
-  const expected = [...audioToChunks(a, { bitDepth: 16, blockingSize: 512, chunkSizeBytes: 1024 }), ...audioToChunks(b, { bitDepth: 16, blockingSize: 512, chunkSizeBytes: 1024 })];
+  const expected = [
+    ...audioToChunks(a, { bitDepth: 16, blockingSize: 512, chunkSizeBytes: 1024 }),
+    ...audioToChunks(b, { bitDepth: 16, blockingSize: 512, chunkSizeBytes: 1024 }),
+  ];
   const bytes = readFileSync(out);
   assert.equal(res.chunks, expected.length);
   assert.equal(res.bytes, expected.length * 1024);

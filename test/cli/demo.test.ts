@@ -18,7 +18,9 @@ test('wavelm demo --help explains the embedded audio', async () => {
 test('wavelm demo runs the pipeline over the embedded audio and reports it', async () => {
   const r = await runCli(['--json', 'demo', '--stages', 'chunks', '--out-dir', dir], { timeoutMs: 300_000 });
   assert.equal(r.code, 0, r.stderr);
-  const res = JSON.parse(r.stdout) as { chunks: { files: number; chunks: number; bytes: number; seconds: number; sha256: string; output: string } };
+  const res = JSON.parse(r.stdout) as {
+    chunks: { files: number; chunks: number; bytes: number; seconds: number; sha256: string; output: string };
+  };
   assert.ok(res.chunks.files > 100, `${res.chunks.files} files`);
   assert.ok(res.chunks.seconds > 60, `${res.chunks.seconds} s of audio`);
   assert.equal(res.chunks.bytes, res.chunks.chunks * 2048);
@@ -28,7 +30,22 @@ test('wavelm demo runs the pipeline over the embedded audio and reports it', asy
 
 test('wavelm demo runs the whole loop: train, eval against classical compressors, lossless round trip', async () => {
   const out = join(dir, 'loop');
-  const args = ['--json', 'demo', '--stages', 'train,eval,roundtrip', '--out-dir', out, '--steps', '8', '--seq-len', '64', '--eval-chunks', '4', '--roundtrip-seconds', '0.05'];
+  const args = [
+    '--json',
+    'demo',
+    '--stages',
+    'train,eval,roundtrip',
+    '--out-dir',
+    out,
+    '--steps',
+    '8',
+    '--seq-len',
+    '64',
+    '--eval-chunks',
+    '4',
+    '--roundtrip-seconds',
+    '0.05',
+  ];
   const r = await runCli(args, { timeoutMs: 300_000 });
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as {
@@ -41,7 +58,10 @@ test('wavelm demo runs the whole loop: train, eval against classical compressors
   assert.ok(res.train.checkpoint && statSync(res.train.checkpoint).isDirectory());
   assert.ok(res.train.testFiles > 0);
   assert.equal(res.eval.chunks, 4);
-  assert.deepEqual(res.eval.results.map((x) => x.compressor), ['gzip', 'lzma', 'flac', 'png', 'lm:demo']);
+  assert.deepEqual(
+    res.eval.results.map((x) => x.compressor),
+    ['gzip', 'lzma', 'flac', 'png', 'lm:demo'],
+  );
   for (const x of res.eval.results) assert.ok(x.chunked.rate > 0 && x.chunked.rate < 1.2, `${x.compressor} ${x.chunked.rate}`);
   assert.equal(res.roundtrip.identical, true);
   assert.ok(res.roundtrip.archiveBytes > 0 && res.roundtrip.wavBytes > 44);

@@ -14,7 +14,14 @@ const dir = mkdtempSync(join(tmpdir(), 'wavelm-cli-errors-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 // Two short 8 kHz recordings named like FSDD's, so label fields have something to parse.
-const wav = encodeWav({ sampleRate: 8000, channels: 1, frames: 4000, sampleType: 'int16', bitsPerSample: 16, samples: Int16Array.from({ length: 4000 }, (_, i) => Math.round(8000 * Math.sin(i / 5))) });
+const wav = encodeWav({
+  sampleRate: 8000,
+  channels: 1,
+  frames: 4000,
+  sampleType: 'int16',
+  bitsPerSample: 16,
+  samples: Int16Array.from({ length: 4000 }, (_, i) => Math.round(8000 * Math.sin(i / 5))),
+});
 for (const name of ['0_ana_0.wav', '1_ana_0.wav']) writeFileSync(join(dir, name), wav);
 const A = '0_ana_0.wav';
 const B = '1_ana_0.wav';
@@ -28,7 +35,10 @@ nullModel.writeBigUInt64LE(BigInt(nullHeader.length), 0);
 nullHeader.copy(nullModel, 8);
 writeFileSync(join(dir, 'null.safetensors'), nullModel);
 // Runs whose checkpoint records are `null`.
-for (const [run, latest, state] of [['null-latest', 'null', '{}'], ['null-state', '{"dir":"step-1"}', 'null']]) {
+for (const [run, latest, state] of [
+  ['null-latest', 'null', '{}'],
+  ['null-state', '{"dir":"step-1"}', 'null'],
+]) {
   mkdirSync(join(dir, run!, 'checkpoints', 'step-1'), { recursive: true });
   writeFileSync(join(dir, run!, 'config.json'), '{}');
   writeFileSync(join(dir, run!, 'checkpoints', 'latest.json'), latest!);
@@ -47,24 +57,48 @@ const CASES: Case[] = [
   { args: ['chunks', A, '--bit-depth', '12'], code: 2, says: /'--bit-depth <bits>' argument '12' is invalid.*see 'wavelm chunks --help'/ },
   { args: ['train', '--steps', '-5'], code: 2, says: /'--steps <n>' argument '-5' is invalid\. It must be an integer >= 1/ },
   { args: ['train', '--bit-depth', '12'], code: 2, says: /'--bit-depth <n>' argument '12' is invalid\. It must be one of 8, 16/ },
-  { args: ['train', '--valid-fraction', '1'], code: 2, says: /'--valid-fraction <f>' argument '1' is invalid\. It must be a number >= 0 and < 1/ },
+  {
+    args: ['train', '--valid-fraction', '1'],
+    code: 2,
+    says: /'--valid-fraction <f>' argument '1' is invalid\. It must be a number >= 0 and < 1/,
+  },
   { args: ['chunks', A, '--no-such-option'], code: 2, says: /unknown option '--no-such-option'/ },
   { args: ['features', 'mel'], code: 2, says: /missing required argument 'input'.*'wavelm features mel --help'/ },
   { args: ['no-such-command'], code: 2, says: /unknown command 'no-such-command'/ },
   { args: ['features', 'mel', A, '-o', 'm.npy', '--n-fft', 'abc'], code: 2, says: /'--n-fft <n>' argument 'abc' is invalid/ },
-  { args: ['compress', A, '-m', 'model', '--workers', '1.5'], code: 2, says: /'--workers <n>' argument '1\.5' is invalid\. It must be an integer >= 1/ },
+  {
+    args: ['compress', A, '-m', 'model', '--workers', '1.5'],
+    code: 2,
+    says: /'--workers <n>' argument '1\.5' is invalid\. It must be an integer >= 1/,
+  },
   { args: ['decompress', 'x.wlm', '-m', 'model', '--workers', '-2'], code: 2, says: /'--workers <n>' argument '-2' is invalid/ },
   { args: ['demo', '--steps', '-5'], code: 2, says: /'--steps <n>' argument '-5' is invalid/ },
-  { args: ['split', '.', '--valid', '2'], code: 2, says: /'--valid <fraction>' argument '2' is invalid\. It must be a number >= 0 and <= 1/ },
+  {
+    args: ['split', '.', '--valid', '2'],
+    code: 2,
+    says: /'--valid <fraction>' argument '2' is invalid\. It must be a number >= 0 and <= 1/,
+  },
   { args: ['dataset', 'cat', 'x.wlds', '-1'], code: 2, says: /value '-1' is invalid for argument 'index'/ },
   // a ConfigError thrown inside a build worker keeps its type across the thread boundary
-  { args: ['dataset', 'build', A, B, '-o', 'n.wlds', '--workers', '2', '--fields', 'waveform,n=int(from=stem)'], code: 2, says: /field 'n': sample [01]_ana_0\.wav has "[01]_ana_0", not a finite number/ },
+  {
+    args: ['dataset', 'build', A, B, '-o', 'n.wlds', '--workers', '2', '--fields', 'waveform,n=int(from=stem)'],
+    code: 2,
+    says: /field 'n': sample [01]_ana_0\.wav has "[01]_ana_0", not a finite number/,
+  },
   // outputs in a missing folder (3), found before any work is done
   { args: ['dataset', 'build', A, '-o', 'nodir/x.wlds'], code: 3, says: /-o nodir\/x\.wlds: the folder nodir does not exist/ },
   { args: ['features', 'mel', A, '-o', 'nodir/m.npy'], code: 3, says: /-o nodir\/m\.npy: the folder nodir does not exist/ },
-  { args: ['features', 'resample', A, '--sr', '16000', '-o', 'nodir/r.wav'], code: 3, says: /-o nodir\/r\.wav: the folder nodir does not exist/ },
+  {
+    args: ['features', 'resample', A, '--sr', '16000', '-o', 'nodir/r.wav'],
+    code: 3,
+    says: /-o nodir\/r\.wav: the folder nodir does not exist/,
+  },
   { args: ['eval', '--files', A, '--csv', 'nodir/r.csv'], code: 3, says: /--csv nodir\/r\.csv: the folder nodir does not exist/ },
-  { args: ['train', '--files', A, '--out', 'run', '--wandb-project', 'p', '--wandb-config', '@missing.json'], code: 3, says: /--wandb-config @missing\.json: cannot read missing\.json \(ENOENT\)/ },
+  {
+    args: ['train', '--files', A, '--out', 'run', '--wandb-project', 'p', '--wandb-config', '@missing.json'],
+    code: 3,
+    says: /--wandb-config @missing\.json: cannot read missing\.json \(ENOENT\)/,
+  },
   // malformed inputs (4)
   { args: ['train', '--out', 'broken-run', '--resume'], code: 4, says: /broken-run\/config\.json: not valid JSON/ },
   { args: ['compress', A, '-m', 'null.safetensors', '-o', 'a.wlm'], code: 4, says: /null\.safetensors: header is null/ },

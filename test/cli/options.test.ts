@@ -8,7 +8,11 @@ test('integerOption accepts whole numbers in range and refuses the rest, never c
   assert.equal(count('5'), 5);
   assert.equal(count('+7'), 7);
   for (const bad of ['0', '-5', '1.5', '1e3', '0x10', 'abc', '', ' ', 'NaN', 'Infinity', '9007199254740993']) {
-    assert.throws(() => count(bad), (e: unknown) => e instanceof InvalidArgumentError && /It must be an integer >= 1\./.test(e.message), bad);
+    assert.throws(
+      () => count(bad),
+      (e: unknown) => e instanceof InvalidArgumentError && /It must be an integer >= 1\./.test(e.message),
+      bad,
+    );
   }
   assert.equal(integerOption({ min: 0 })('0'), 0);
   assert.throws(() => integerOption({ min: 0, max: 3 })('4'), /an integer >= 0 and <= 3/);
@@ -37,7 +41,12 @@ test('numberOrWordOption takes a number in range or one of its words', () => {
   const topDb = numberOrWordOption({ min: 0 }, ['none']);
   assert.equal(topDb('60'), 60);
   assert.equal(topDb('none'), 'none');
-  for (const bad of ['-1', 'None', 'max', '', 'NaN']) assert.throws(() => topDb(bad), (e: unknown) => e instanceof InvalidArgumentError && /It must be a number >= 0, or 'none'\./.test(e.message), bad);
+  for (const bad of ['-1', 'None', 'max', '', 'NaN'])
+    assert.throws(
+      () => topDb(bad),
+      (e: unknown) => e instanceof InvalidArgumentError && /It must be a number >= 0, or 'none'\./.test(e.message),
+      bad,
+    );
   assert.throws(() => numberOrWordOption({ above: 0 }, ['max', 'min'])('0'), /a number > 0, or 'max' or 'min'/);
 });
 

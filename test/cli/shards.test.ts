@@ -38,11 +38,14 @@ mkdirSync(join(wavs, 'sub'), { recursive: true });
 /** Four small FLAC files of the embedded samples (CC0). */
 const flacs = join(dir, 'flacs');
 mkdirSync(flacs);
-for (const f of ['bd_haus', 'elec_blip', 'perc_snap', 'drum_cymbal_closed']) copyFileSync(join(projectRoot, 'node_modules', 'supersonic-scsynth-samples', 'samples', `${f}.flac`), join(flacs, `${f}.flac`));
+for (const f of ['bd_haus', 'elec_blip', 'perc_snap', 'drum_cymbal_closed'])
+  copyFileSync(join(projectRoot, 'node_modules', 'supersonic-scsynth-samples', 'samples', `${f}.flac`), join(flacs, `${f}.flac`));
 
 /** Runs `args(i)` for shards 0..n-1 as separate processes at once; all must succeed. */
 async function shards(n: number, args: (i: number) => string[]): Promise<string[]> {
-  const rs = await Promise.all(Array.from({ length: n }, (_, i) => runCli([...args(i), '--num-shards', String(n), '--shard-index', String(i)])));
+  const rs = await Promise.all(
+    Array.from({ length: n }, (_, i) => runCli([...args(i), '--num-shards', String(n), '--shard-index', String(i)])),
+  );
   rs.forEach((r, i) => assert.equal(r.code, 0, `shard ${i}: ${r.stderr}`));
   return rs.map((r) => r.stdout);
 }
@@ -72,7 +75,18 @@ test('chunks: the shard outputs concatenated in shard order are the single run, 
     assert.deepEqual(j.shard, { count: 3, index: i, files: [1, 2, 2][i] });
   });
   // Six shards over five files: shard 0 holds none and writes an empty file.
-  const empty = await runCli(['--json', 'chunks', wavs, ...tokens, '-o', join(dir, 'chunks-empty.bin'), '--num-shards', '6', '--shard-index', '0']);
+  const empty = await runCli([
+    '--json',
+    'chunks',
+    wavs,
+    ...tokens,
+    '-o',
+    join(dir, 'chunks-empty.bin'),
+    '--num-shards',
+    '6',
+    '--shard-index',
+    '0',
+  ]);
   assert.equal(empty.code, 0, empty.stderr);
   assert.equal(readFileSync(join(dir, 'chunks-empty.bin')).length, 0);
 });
@@ -118,11 +132,36 @@ interface RateRow {
 
 /** The figures that do not depend on timing. */
 function bytesOf(rows: RateRow[]): unknown[] {
-  return rows.map((r) => [r.compressor, r.chunks, r.rawBytes, r.chunked?.compressedBytes, r.chunked?.rate, r.files, r.originalBytes, r.compressedBytes, r.rate]);
+  return rows.map((r) => [
+    r.compressor,
+    r.chunks,
+    r.rawBytes,
+    r.chunked?.compressedBytes,
+    r.chunked?.rate,
+    r.files,
+    r.originalBytes,
+    r.compressedBytes,
+    r.rate,
+  ]);
 }
 
-test('eval: --merge of the shards\' --json gives the single run\'s chunked rates (4 shards over 5 files, of other rates than the first)', async () => {
-  const args = ['--json', 'eval', '--files', wavs, '-c', 'gzip,flac', '--bit-depth', '16', '--channel-mode', 'block', '--blocking-size', '256', '--chunk-size', '1024'];
+test("eval: --merge of the shards' --json gives the single run's chunked rates (4 shards over 5 files, of other rates than the first)", async () => {
+  const args = [
+    '--json',
+    'eval',
+    '--files',
+    wavs,
+    '-c',
+    'gzip,flac',
+    '--bit-depth',
+    '16',
+    '--channel-mode',
+    'block',
+    '--blocking-size',
+    '256',
+    '--chunk-size',
+    '1024',
+  ];
   const one = await runCli(args);
   assert.equal(one.code, 0, one.stderr);
   const outs = await shards(4, () => args);
@@ -140,7 +179,10 @@ test('eval: --merge of the shards\' --json gives the single run\'s chunked rates
   assert.equal(merged.files, single.files);
   assert.equal(merged.chunks, single.chunks);
   assert.deepEqual(bytesOf(merged.results), bytesOf(single.results));
-  assert.ok(merged.results.every((r) => r.unchunked === undefined), 'unchunked rates do not add up over shards');
+  assert.ok(
+    merged.results.every((r) => r.unchunked === undefined),
+    'unchunked rates do not add up over shards',
+  );
   // A missing shard, or a file that is no shard's JSON, is refused.
   const missing = await runCli(['eval', '--merge', ...files.slice(1)]);
   assert.equal(missing.code, 2);
@@ -150,7 +192,7 @@ test('eval: --merge of the shards\' --json gives the single run\'s chunked rates
   assert.equal(bad.code, 4);
 });
 
-test('eval --lossless: --merge of two shards gives the single run\'s totals', async () => {
+test("eval --lossless: --merge of two shards gives the single run's totals", async () => {
   const args = ['--json', 'eval', '--lossless', '--files', flacs, '-c', 'flac,gzip'];
   const one = await runCli(args);
   assert.equal(one.code, 0, one.stderr);
@@ -162,10 +204,13 @@ test('eval --lossless: --merge of two shards gives the single run\'s totals', as
   });
   const m = await runCli(['--json', 'eval', '--merge', ...files]);
   assert.equal(m.code, 0, m.stderr);
-  assert.deepEqual(bytesOf((JSON.parse(m.stdout) as { results: RateRow[] }).results), bytesOf((JSON.parse(one.stdout) as { results: RateRow[] }).results));
+  assert.deepEqual(
+    bytesOf((JSON.parse(m.stdout) as { results: RateRow[] }).results),
+    bytesOf((JSON.parse(one.stdout) as { results: RateRow[] }).results),
+  );
 });
 
-test('codec encode: the shards write the single run\'s codes and sidecars', async (t) => {
+test("codec encode: the shards write the single run's codes and sidecars", async (t) => {
   const model = sharedPath(t, 'fixtures', 'encodec', 'encodec_24khz_tiny');
   if (!model) return;
   const inputs = ['bd_haus', 'elec_blip', 'perc_snap'].map((f) => join(flacs, `${f}.flac`));

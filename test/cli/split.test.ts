@@ -16,13 +16,30 @@ test('wavelm split: JSONL manifest, groups kept together, same seed same result'
     for (let u = 0; u < 5; u++) writeFileSync(join(dir, 'data', `speaker${s}`, `${u}.wav`), wav);
   }
   const m1 = join(dir, 'm1.jsonl');
-  const r = await runCli(['--json', 'split', join(dir, 'data'), '--valid', '0.25', '--test', '0.25', '--seed', '9', '--group-by', 'parent', '-o', m1]);
+  const r = await runCli([
+    '--json',
+    'split',
+    join(dir, 'data'),
+    '--valid',
+    '0.25',
+    '--test',
+    '0.25',
+    '--seed',
+    '9',
+    '--group-by',
+    'parent',
+    '-o',
+    m1,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as { files: number; groups: number; train: number; valid: number; test: number };
   assert.equal(summary.files, 60);
   assert.equal(summary.groups, 12);
   assert.equal(summary.train + summary.valid + summary.test, 60);
-  const lines = readFileSync(m1, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { relative: string; group: string; split: string });
+  const lines = readFileSync(m1, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { relative: string; group: string; split: string });
   assert.equal(lines.length, 60);
   const byGroup = new Map<string, Set<string>>();
   for (const l of lines) byGroup.set(l.group, (byGroup.get(l.group) ?? new Set()).add(l.split));
@@ -52,7 +69,10 @@ test('wavelm split: a split left empty is warned about; -o - writes the manifest
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: .*the test split is empty/);
   assert.match(r.stderr, /35 files \(35 groups\): \d+ train, \d+ valid, 0 test/);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { split: string });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { split: string });
   assert.equal(lines.length, 35);
   assert.ok(!lines.some((l) => l.split === 'test'));
   assert.ok(!existsSync(join(process.cwd(), '-')), 'no file named -');

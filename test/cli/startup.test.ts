@@ -22,18 +22,36 @@ function loadedBy(args: string[]): { code: number | null; stdout: string; src: s
   const log = join(dir, `modules-${args[0]!.replace(/\W/g, '')}.log`);
   writeFileSync(log, '');
   const hooks = pathToFileURL(join(projectRoot, 'test', 'cli', 'module-log.mjs')).href;
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--import', hooks, join(projectRoot, 'src', 'cli', 'main.ts'), ...args], {
-    env: { ...process.env, WAVELM_MODULE_LOG: log },
-    encoding: 'utf8',
-  });
-  const files = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+  const r = spawnSync(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), '--import', hooks, join(projectRoot, 'src', 'cli', 'main.ts'), ...args],
+    {
+      env: { ...process.env, WAVELM_MODULE_LOG: log },
+      encoding: 'utf8',
+    },
+  );
+  const files = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith('file:'))
+    .map((u) => fileURLToPath(u));
   const src = [...new Set(files.filter((f) => f.startsWith(join(projectRoot, 'src'))).map((f) => f.slice(projectRoot.length + 1)))].sort();
-  const packages = [...new Set(files.map((f) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((p): p is string => p !== undefined && p !== 'tsx'))].sort();
+  const packages = [
+    ...new Set(
+      files.map((f) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((p): p is string => p !== undefined && p !== 'tsx'),
+    ),
+  ].sort();
   return { code: r.status, stdout: r.stdout, src, packages };
 }
 
 /** What every command line loads: the entry, the command list and what every command shares. */
-const CORE = ['src/cli/commands.ts', 'src/cli/common.ts', 'src/cli/main.ts', 'src/util/errors.ts', 'src/util/paths.ts', 'src/util/progress.ts'];
+const CORE = [
+  'src/cli/commands.ts',
+  'src/cli/common.ts',
+  'src/cli/main.ts',
+  'src/util/errors.ts',
+  'src/util/paths.ts',
+  'src/util/progress.ts',
+];
 /** The library's table of training options, which `train` declares its options from: data that imports nothing at run time. */
 const TRAIN_OPTIONS = 'src/model/training/options.ts';
 
@@ -45,27 +63,39 @@ test('--version loads no command and no library module', () => {
   assert.deepEqual(r.packages, ['commander']);
 });
 
-test('--help declares every command and loads no library code; a command\'s help loads only its file (train\'s: and its option table)', () => {
+test("--help declares every command and loads no library code; a command's help loads only its file (train's: and its option table)", () => {
   const all = loadedBy(['--help']);
   assert.equal(all.code, 0);
   assert.match(all.stdout, /decompress/);
   assert.ok(all.src.includes('src/cli/dataset.ts') && all.src.includes('src/cli/train.ts'), all.src.join(', '));
-  assert.deepEqual(all.src.filter((f) => !/^src\/cli\/[a-z]+\.ts$/.test(f) && !CORE.includes(f)), [TRAIN_OPTIONS]);
+  assert.deepEqual(
+    all.src.filter((f) => !/^src\/cli\/[a-z]+\.ts$/.test(f) && !CORE.includes(f)),
+    [TRAIN_OPTIONS],
+  );
   const train = loadedBy(['train', '--help']);
   assert.equal(train.code, 0);
   assert.match(train.stdout, /--wandb-config <json>/);
-  assert.deepEqual(train.src.filter((f) => !CORE.includes(f)), ['src/cli/options.ts', 'src/cli/train.ts', TRAIN_OPTIONS]);
+  assert.deepEqual(
+    train.src.filter((f) => !CORE.includes(f)),
+    ['src/cli/options.ts', 'src/cli/train.ts', TRAIN_OPTIONS],
+  );
   assert.deepEqual(train.packages, ['commander']);
 });
 
 test('info WAV loads its command file and src/audio, no other layer or package', () => {
   const wav = join(dir, 'tone.wav');
-  writeFileSync(wav, encodeWav({ sampleRate: 8000, channels: 1, frames: 800, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(800) }));
+  writeFileSync(
+    wav,
+    encodeWav({ sampleRate: 8000, channels: 1, frames: 800, sampleType: 'int16', bitsPerSample: 16, samples: new Int16Array(800) }),
+  );
   const r = loadedBy(['info', wav]);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /tone\.wav: wav\/pcm, 8000 Hz/);
   assert.ok(r.src.includes('src/audio/index.ts'));
-  assert.deepEqual(r.src.filter((f) => !CORE.includes(f) && !f.startsWith('src/audio/')), ['src/cli/info.ts']);
+  assert.deepEqual(
+    r.src.filter((f) => !CORE.includes(f) && !f.startsWith('src/audio/')),
+    ['src/cli/info.ts'],
+  );
   assert.deepEqual(r.packages, ['commander']);
 });
 

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ARCHIVE_HEADER_BYTES, ARCHIVE_HEADER_FIELDS, ARCHIVE_HEADER_OFFSETS, readArchiveHeader, writeArchiveHeader, type ArchiveHeader } from '../../src/compress/archive-header.js';
+import {
+  ARCHIVE_HEADER_BYTES,
+  ARCHIVE_HEADER_FIELDS,
+  ARCHIVE_HEADER_OFFSETS,
+  readArchiveHeader,
+  writeArchiveHeader,
+  type ArchiveHeader,
+} from '../../src/compress/archive-header.js';
 import { FormatError } from '../../src/util/errors.js';
 
 const sample: ArchiveHeader = {
@@ -34,7 +41,10 @@ test('archive header: every field written is read back, reserved bytes stay zero
 });
 
 test('archive header: a short buffer is a FormatError naming the file', () => {
-  assert.throws(() => readArchiveHeader(new Uint8Array(100), 'short.wlm'), (e: unknown) => e instanceof FormatError && /short\.wlm/.test(e.message));
+  assert.throws(
+    () => readArchiveHeader(new Uint8Array(100), 'short.wlm'),
+    (e: unknown) => e instanceof FormatError && /short\.wlm/.test(e.message),
+  );
 });
 
 test('archive header: the table in docs/compression.md has the code table offsets and sizes', () => {

@@ -14,7 +14,13 @@ const MODULE = new URL('./order1-predictor.ts', import.meta.url).href;
 const h = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest());
 
 function model(vocabSize = 256, prior = 0.5, tag = 'a'): CompressionModel {
-  return { spec: { module: MODULE, exportName: 'createOrder1', args: { vocabSize, prior } }, vocabSize, weightsSha256: h(`w${vocabSize}${tag}`), configSha256: h(`c${vocabSize}`), name: `order1-${tag}` };
+  return {
+    spec: { module: MODULE, exportName: 'createOrder1', args: { vocabSize, prior } },
+    vocabSize,
+    weightsSha256: h(`w${vocabSize}${tag}`),
+    configSha256: h(`c${vocabSize}`),
+    name: `order1-${tag}`,
+  };
 }
 
 function lcg(seed: number): () => number {
@@ -72,7 +78,12 @@ async function roundTrip(input: Uint8Array, m: CompressionModel, chunkLength: nu
 }
 
 test('8-bit mono and stereo WAVs round-trip byte for byte, chunk multiples or not', async () => {
-  for (const [ch, frames] of [[1, 1024], [1, 1000], [2, 777], [2, 512]] as const) {
+  for (const [ch, frames] of [
+    [1, 1024],
+    [1, 1000],
+    [2, 777],
+    [2, 512],
+  ] as const) {
     const input = wav(8, ch, frames, { trailing: frames % 3 });
     const a = await roundTrip(input, model(), 256);
     if (frames === 1024) assert.ok(a.length < input.length, `${a.length} vs ${input.length}`);
@@ -88,13 +99,19 @@ test('16-bit audio round-trips through the 8-bit model (hi8lo) and through a 16-
   const mono = wav(16, 1, 300);
   const a16 = await roundTrip(mono, model(65536), 128);
   assert.equal(readArchiveInfo(a16).settings.mode, 'u16');
-  await assert.rejects(compressAudio(wav(8, 1, 100), model(65536), { chunkLength: 64 }), (e: unknown) => e instanceof WavelmError && e.code === 'EUNSUPPORTED');
+  await assert.rejects(
+    compressAudio(wav(8, 1, 100), model(65536), { chunkLength: 64 }),
+    (e: unknown) => e instanceof WavelmError && e.code === 'EUNSUPPORTED',
+  );
 });
 
 test('random bytes: non-WAV input needs allowRaw, then round-trips; files shorter than a chunk and empty files', async () => {
   const rnd = lcg(5);
   const input = Uint8Array.from({ length: 1500 }, () => Math.floor(rnd() * 256));
-  await assert.rejects(compressAudio(input, model(), { chunkLength: 256 }), (e: unknown) => e instanceof WavelmError && e.code === 'EUNSUPPORTED');
+  await assert.rejects(
+    compressAudio(input, model(), { chunkLength: 256 }),
+    (e: unknown) => e instanceof WavelmError && e.code === 'EUNSUPPORTED',
+  );
   const { archive } = await compressAudio(input, model(), { chunkLength: 256, allowRaw: true });
   assert.deepEqual(await decompressAudio(archive, model()), input);
   const tiny = wav(8, 1, 10);
@@ -106,21 +123,33 @@ test('random bytes: non-WAV input needs allowRaw, then round-trips; files shorte
 test('wrong model and damaged archives are typed errors, never wrong output', async () => {
   const input = wav(8, 1, 1100, { trailing: 2 });
   const { archive } = await compressAudio(input, model(), { chunkLength: 256 });
-  await assert.rejects(decompressAudio(archive, model(256, 0.5, 'other')), (e: unknown) => e instanceof WavelmError && e.code === 'EMISMATCH' && /another model/.test(e.message));
+  await assert.rejects(
+    decompressAudio(archive, model(256, 0.5, 'other')),
+    (e: unknown) => e instanceof WavelmError && e.code === 'EMISMATCH' && /another model/.test(e.message),
+  );
   // Same hashes but different probabilities (a model file altered in place): caught by the SHA-256 of the original.
   const liar: CompressionModel = { ...model(), spec: { ...model().spec, args: { vocabSize: 256, prior: 0.01 } } };
-  await assert.rejects(decompressAudio(archive, liar), (e: unknown) => e instanceof WavelmError && (e.code === 'ECHECKSUM' || e.code === 'EFORMAT'));
+  await assert.rejects(
+    decompressAudio(archive, liar),
+    (e: unknown) => e instanceof WavelmError && (e.code === 'ECHECKSUM' || e.code === 'EFORMAT'),
+  );
   // Flip one bit at many positions across header, table and payload.
   for (let pos = 0; pos < archive.length; pos += Math.max(1, Math.floor(archive.length / 97))) {
     const bad = archive.slice();
-    bad[pos]! ^= 1 << pos % 8;
+    bad[pos]! ^= 1 << (pos % 8);
     await assert.rejects(decompressAudio(bad, model()), (e: unknown) => e instanceof WavelmError, `bit flip at byte ${pos}`);
   }
-  await assert.rejects(decompressAudio(archive.subarray(0, archive.length - 10), model()), (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT');
+  await assert.rejects(
+    decompressAudio(archive.subarray(0, archive.length - 10), model()),
+    (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT',
+  );
   // An archive of an earlier format version (another predictor arithmetic) is refused before decoding.
   const old = archive.slice();
   new DataView(old.buffer).setUint16(4, WLM_VERSION - 1, true);
-  await assert.rejects(decompressAudio(old, model()), (e: unknown) => e instanceof WavelmError && e.code === 'EUNSUPPORTED' && /older wavelm/.test(e.message));
+  await assert.rejects(
+    decompressAudio(old, model()),
+    (e: unknown) => e instanceof WavelmError && e.code === 'EUNSUPPORTED' && /older wavelm/.test(e.message),
+  );
 });
 
 test('archives are identical with 1 and 2 workers, and decode on either', async () => {
@@ -152,12 +181,17 @@ test('whole-file lossless evaluation: FLAC at native depth and .wlm archives, to
     });
     const total = files.reduce((a, f) => a + readFileSync(f).length, 0);
     const r = await evaluateLossless(files, [{ kind: 'flac' }, { kind: 'lm', name: 'lm:order1', model: model(), workers: 1 }]);
-    assert.deepEqual(r.map((x) => x.compressor), ['flac', 'lm:order1']);
+    assert.deepEqual(
+      r.map((x) => x.compressor),
+      ['flac', 'lm:order1'],
+    );
     for (const x of r) {
       assert.equal(x.originalBytes, total);
       assert.ok(x.rate > 0.05 && x.rate < 1.2, `${x.compressor} ${x.rate}`);
     }
-    const wlm = (await compressAudio(new Uint8Array(readFileSync(files[0]!)), model())).archive.length + (await compressAudio(new Uint8Array(readFileSync(files[1]!)), model())).archive.length;
+    const wlm =
+      (await compressAudio(new Uint8Array(readFileSync(files[0]!)), model())).archive.length +
+      (await compressAudio(new Uint8Array(readFileSync(files[1]!)), model())).archive.length;
     assert.equal(r[1]!.compressedBytes, wlm);
   } finally {
     rmSync(dir, { recursive: true, force: true });

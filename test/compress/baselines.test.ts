@@ -96,9 +96,14 @@ test('encodeFlac: 8-bit mono and 16-bit stereo decode back exactly (libFLAC, che
   assert.equal(ffmpegFlacBlockSize(44100), 4608);
 });
 
-test("evaluation follows compress.py: a classical header is counted once, LMs pay for every byte", async () => {
+test('evaluation follows compress.py: a classical header is counted once, LMs pay for every byte', async () => {
   // A toy compressor with a 10-byte header and a 1:2 body.
-  const toy: Compressor = { name: 'toy', kind: 'classical', description: 'test', compress: (d) => new Uint8Array(10 + Math.ceil(d.length / 2)) };
+  const toy: Compressor = {
+    name: 'toy',
+    kind: 'classical',
+    description: 'test',
+    compress: (d) => new Uint8Array(10 + Math.ceil(d.length / 2)),
+  };
   const chunks = [new Uint8Array(2048), new Uint8Array(2048), new Uint8Array(2048)];
   const r = await evaluateCompressor(toy, chunks, ctx);
   assert.equal(r.headerBytes, 11); // compressing one zero byte: 10 + 1

@@ -14,17 +14,32 @@ test('planFiles: directories keep inner paths under outDir; clashing outputs and
     for (const f of ['a/one.wav', 'a/x/two.wav', 'b/one.wav', 'a/notes.txt', 'a/x/old.wlm']) writeFileSync(join(dir, f), 'x');
     const add = (p: string): string => `${p}.wlm`;
     const plans = planFiles([join(dir, 'a')], { find: 'audio', outputFor: add, outDir: join(dir, 'out') });
-    assert.deepEqual(plans.map((p) => [p.input, p.output]), [
-      [join(dir, 'a/one.wav'), join(dir, 'out/one.wav.wlm')],
-      [join(dir, 'a/x/two.wav'), join(dir, 'out/x/two.wav.wlm')],
-    ]);
+    assert.deepEqual(
+      plans.map((p) => [p.input, p.output]),
+      [
+        [join(dir, 'a/one.wav'), join(dir, 'out/one.wav.wlm')],
+        [join(dir, 'a/x/two.wav'), join(dir, 'out/x/two.wav.wlm')],
+      ],
+    );
     // without outDir each output sits next to its input
-    assert.deepEqual(planFiles([join(dir, 'b')], { find: 'audio', outputFor: add }).map((p) => p.output), [join(dir, 'b/one.wav.wlm')]);
+    assert.deepEqual(
+      planFiles([join(dir, 'b')], { find: 'audio', outputFor: add }).map((p) => p.output),
+      [join(dir, 'b/one.wav.wlm')],
+    );
     // archives are found by suffix
-    assert.deepEqual(planFiles([join(dir, 'a')], { find: '.wlm', outputFor: (p) => p.slice(0, -4) }).map((p) => p.output), [join(dir, 'a/x/old')]);
+    assert.deepEqual(
+      planFiles([join(dir, 'a')], { find: '.wlm', outputFor: (p) => p.slice(0, -4) }).map((p) => p.output),
+      [join(dir, 'a/x/old')],
+    );
     // a/one.wav and b/one.wav both land on out/one.wav.wlm
-    assert.throws(() => planFiles([join(dir, 'a', 'one.wav'), join(dir, 'b', 'one.wav')], { find: 'audio', outputFor: add, outDir: join(dir, 'out') }), (e: unknown) => e instanceof WavelmError && e.code === 'ECONFIG' && /both be written/.test(e.message));
-    assert.throws(() => planFiles([join(dir, 'nope')], { find: 'audio', outputFor: add }), (e: unknown) => e instanceof WavelmError && e.code === 'ENOENT');
+    assert.throws(
+      () => planFiles([join(dir, 'a', 'one.wav'), join(dir, 'b', 'one.wav')], { find: 'audio', outputFor: add, outDir: join(dir, 'out') }),
+      (e: unknown) => e instanceof WavelmError && e.code === 'ECONFIG' && /both be written/.test(e.message),
+    );
+    assert.throws(
+      () => planFiles([join(dir, 'nope')], { find: 'audio', outputFor: add }),
+      (e: unknown) => e instanceof WavelmError && e.code === 'ENOENT',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -78,12 +93,18 @@ test('forEachFile: outcomes in plan order, at most `concurrency` at once, a fail
   for (let i = 1; i < plans.length; i++) {
     gates[i]!.resolve();
     await until(() => done.includes(`in${i}`));
-    assert.deepEqual(started, plans.slice(0, Math.min(i + 3, plans.length)).map((p) => p.input));
+    assert.deepEqual(
+      started,
+      plans.slice(0, Math.min(i + 3, plans.length)).map((p) => p.input),
+    );
   }
   gates[0]!.resolve();
   const out = await finished;
   assert.equal(peak, 3);
-  assert.deepEqual(out.map((o) => o.result ?? o.error!.message), ['IN0', 'IN1', 'IN2', 'IN3', 'broken', 'IN5', 'IN6']);
+  assert.deepEqual(
+    out.map((o) => o.result ?? o.error!.message),
+    ['IN0', 'IN1', 'IN2', 'IN3', 'broken', 'IN5', 'IN6'],
+  );
   // in0 finished last: outcomes follow the plan, onDone follows completion.
   assert.deepEqual(done, ['in1', 'in2', 'in3', 'in4', 'in5', 'in6', 'in0']);
 });

@@ -14,7 +14,10 @@ function writeModel(dir: string, name: string, seed: number, bitDepth: 8 | 16 = 
   const config = createAudioTransformerConfig({ bitDepth, embeddingDim: 16, numLayers: 1, numHeads: 2, wideningFactor: 2 });
   const params = initParams(config, seed);
   const path = join(dir, name);
-  writeSafetensors(path, Object.fromEntries(Object.entries(params).map(([k, t]) => [k, { shape: t.shape, data: t.data }])), { config: JSON.stringify(config), step: String(seed) });
+  writeSafetensors(path, Object.fromEntries(Object.entries(params).map(([k, t]) => [k, { shape: t.shape, data: t.data }])), {
+    config: JSON.stringify(config),
+    step: String(seed),
+  });
   return path;
 }
 
@@ -48,7 +51,10 @@ test('engine predictor from a checkpoint: 16-bit stereo through the 8-bit model,
     const two = await compressAudio(input, a, { chunkLength: 128, workers: 2 });
     assert.deepEqual(two.archive, one.archive);
     assert.equal(readArchiveInfo(one.archive).settings.mode, 'hi8lo');
-    assert.ok(one.stats.payloadBytes < one.stats.idealLmBytes * 1.01 + 8 * one.stats.chunks + one.stats.codedSamples, 'payload near the ideal LM length plus low bytes');
+    assert.ok(
+      one.stats.payloadBytes < one.stats.idealLmBytes * 1.01 + 8 * one.stats.chunks + one.stats.codedSamples,
+      'payload near the ideal LM length plus low bytes',
+    );
     assert.deepEqual(await decompressAudio(one.archive, a, { workers: 2 }), input);
     await assert.rejects(decompressAudio(one.archive, b), (e: unknown) => e instanceof WavelmError && e.code === 'EMISMATCH');
     // Re-saving the same weights with other metadata keeps the archive decodable.

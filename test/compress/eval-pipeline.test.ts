@@ -17,7 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'wavelm-eval-pipeline-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function wavelm(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], { encoding: 'utf8', cwd: projectRoot });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,23 +47,50 @@ const PYTHON_CHUNKED = { gzip: 0.9512, lzma: 0.9319, flac: 0.4159 };
 test('eval with --bit-depth 16 --channel-mode block: gzip, lzma and FLAC within a point of Python and libFLAC', (t) => {
   const music = sharedPath(t, 'data', 'music', 'encodec', 'test_48k.wav');
   if (!music) return;
-  const r = wavelm(['--json', 'eval', '--files', music, '--bit-depth', '16', '--channel-mode', 'block', '--blocking-size', '1024', '--chunk-size', '2048', '--max-chunks', '400', '-c', 'gzip,lzma,flac']);
+  const r = wavelm([
+    '--json',
+    'eval',
+    '--files',
+    music,
+    '--bit-depth',
+    '16',
+    '--channel-mode',
+    'block',
+    '--blocking-size',
+    '1024',
+    '--chunk-size',
+    '2048',
+    '--max-chunks',
+    '400',
+    '-c',
+    'gzip,lzma,flac',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const ev = JSON.parse(r.stdout) as EvalJson;
   assert.equal(ev.chunks, 400);
   assert.equal(ev.channels, 2);
-  assert.deepEqual([ev.pipeline.bitDepth, ev.pipeline.blockingSize, ev.pipeline.chunkSizeBytes, ev.pipeline.channelMode], [16, 1024, 2048, 'block']);
+  assert.deepEqual(
+    [ev.pipeline.bitDepth, ev.pipeline.blockingSize, ev.pipeline.chunkSizeBytes, ev.pipeline.channelMode],
+    [16, 1024, 2048, 'block'],
+  );
   for (const res of ev.results) {
     assert.equal(res.rawBytes, 400 * 2048);
     const python = PYTHON_CHUNKED[res.compressor as keyof typeof PYTHON_CHUNKED];
-    assert.ok(Math.abs(res.chunked.rate - python) < 0.01, `${res.compressor}: ${(100 * res.chunked.rate).toFixed(2)} % against Python's ${(100 * python).toFixed(2)} %`);
+    assert.ok(
+      Math.abs(res.chunked.rate - python) < 0.01,
+      `${res.compressor}: ${(100 * res.chunked.rate).toFixed(2)} % against Python's ${(100 * python).toFixed(2)} %`,
+    );
   }
 });
 
 test('FLAC codes blocked 16-bit chunks as the stereo they came from when a chunk holds whole block pairs', async (t) => {
   const music = sharedPath(t, 'data', 'music', 'encodec', 'test_48k.wav');
   if (!music) return;
-  const data = await pipelineChunks([music], { bitDepth: 16, channelMode: 'block', blockingSize: 1024, chunkSizeBytes: 4096 }, { maxChunks: 3 });
+  const data = await pipelineChunks(
+    [music],
+    { bitDepth: 16, channelMode: 'block', blockingSize: 1024, chunkSizeBytes: 4096 },
+    { maxChunks: 3 },
+  );
   assert.equal(data.channels, 2);
   const ctx = { sampleRate: data.sampleRate, bitDepth: 16 as const, channels: data.channels, blockingSize: 1024 };
   const original = await loadAudio(music);
@@ -70,7 +100,11 @@ test('FLAC codes blocked 16-bit chunks as the stereo they came from when a chunk
     assert.equal(channels, 2);
     const decoded = (await decodeFlac(flac.compress(data.chunks[k]!, ctx), `chunk ${k}`)).audio;
     assert.deepEqual([decoded.channels, decoded.frames, decoded.bitsPerSample], [2, 1024, 16]);
-    assert.deepEqual(decoded.samples, sliceFrames(original, 1024 * k, 1024 * (k + 1)).samples, `chunk ${k} is frames ${1024 * k}.. of the file`);
+    assert.deepEqual(
+      decoded.samples,
+      sliceFrames(original, 1024 * k, 1024 * (k + 1)).samples,
+      `chunk ${k} is frames ${1024 * k}.. of the file`,
+    );
   }
   // Half a pair (a 2048-byte chunk holds one channel's block) stays one channel, in stream order.
   const half = data.chunks[0]!.subarray(0, 2048);
@@ -82,7 +116,9 @@ test('FLAC codes blocked 16-bit chunks as the stereo they came from when a chunk
 function model(path: string, bitDepth: 8 | 16): void {
   const config = createAudioTransformerConfig({ bitDepth, embeddingDim: 16, numLayers: 1, numHeads: 2, wideningFactor: 2 });
   const params = initParams(config, 1);
-  writeSafetensors(path, Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { shape: v.shape, data: v.data }])), { config: JSON.stringify(config) });
+  writeSafetensors(path, Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { shape: v.shape, data: v.data }])), {
+    config: JSON.stringify(config),
+  });
 }
 
 test('eval takes lm: models of either vocabulary, each only with chunks of its bit depth', (t) => {
@@ -92,7 +128,22 @@ test('eval takes lm: models of either vocabulary, each only with chunks of its b
   const m8 = join(dir, 'm8.safetensors');
   model(m16, 16);
   model(m8, 8);
-  const ok = wavelm(['--json', 'eval', '--files', speech, '--bit-depth', '16', '--chunk-size', '512', '--max-chunks', '2', '-c', `gzip,lm:${m16}`, '--workers', '1']);
+  const ok = wavelm([
+    '--json',
+    'eval',
+    '--files',
+    speech,
+    '--bit-depth',
+    '16',
+    '--chunk-size',
+    '512',
+    '--max-chunks',
+    '2',
+    '-c',
+    `gzip,lm:${m16}`,
+    '--workers',
+    '1',
+  ]);
   assert.equal(ok.status, 0, ok.stderr);
   const ev = JSON.parse(ok.stdout) as EvalJson;
   assert.equal(ev.chunks, 2);

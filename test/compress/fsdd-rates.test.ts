@@ -18,6 +18,9 @@ test('FSDD: FLAC, gzip and PNG rates within one point of the reference (lzma is 
   for (const [name, [chunked, unchunked]] of Object.entries(REFERENCE)) {
     const r = await evaluateCompressor(CLASSICAL_COMPRESSORS[name]!, data.chunks, { sampleRate: data.sampleRate });
     assert.ok(Math.abs(100 * r.chunked.rate - chunked) <= 1, `${name} chunked ${(100 * r.chunked.rate).toFixed(2)}% vs ${chunked}%`);
-    assert.ok(Math.abs(100 * r.unchunked!.rate - unchunked) <= 1, `${name} unchunked ${(100 * r.unchunked!.rate).toFixed(2)}% vs ${unchunked}%`);
+    assert.ok(
+      Math.abs(100 * r.unchunked!.rate - unchunked) <= 1,
+      `${name} unchunked ${(100 * r.unchunked!.rate).toFixed(2)}% vs ${unchunked}%`,
+    );
   }
 });

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSafetensors } from '../../src/util/safetensors.js';
-import { bitsToBytes, bytesToBits, LmicDecoder, LmicEncoder, lmicCompress, lmicDecompress, normalizePdfForArithmeticCoding } from '../../src/compress/lmic-coder.js';
+import {
+  bitsToBytes,
+  bytesToBits,
+  LmicDecoder,
+  LmicEncoder,
+  lmicCompress,
+  lmicDecompress,
+  normalizePdfForArithmeticCoding,
+} from '../../src/compress/lmic-coder.js';
 import { FormatError } from '../../src/util/errors.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -45,7 +53,7 @@ for (const name of CASES) {
 
 test('lmic coder round-trips random pdfs and rejects a symbol outside the alphabet', () => {
   let s = 12345;
-  const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const n = 200;
   const pdfs = new Float32Array(n * 256);
   const syms = new Uint8Array(n);
@@ -66,5 +74,8 @@ test('lmic coder round-trips random pdfs and rejects a symbol outside the alphab
   assert.ok(oneBits.length > 0 && oneBits.length < 32, `${oneBits.length} bits`);
   assert.equal(new LmicDecoder(256, oneBits).decode(normalizePdfForArithmeticCoding(peaked)), 7);
   // No bits at all is more than the padding can cover: a corrupt stream, not a guess.
-  assert.throws(() => new LmicDecoder(256, new Uint8Array(0)), (e: unknown) => e instanceof FormatError && /read past the end/.test(e.message));
+  assert.throws(
+    () => new LmicDecoder(256, new Uint8Array(0)),
+    (e: unknown) => e instanceof FormatError && /read past the end/.test(e.message),
+  );
 });

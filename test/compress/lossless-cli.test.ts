@@ -16,7 +16,7 @@ function speechLikeWav(frames: number, seed: number): Uint8Array {
   let a = 0;
   for (let t = 0; t < frames; t++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a = 0.97 * a + ((s / 2 ** 32) - 0.5) * 2000;
+    a = 0.97 * a + (s / 2 ** 32 - 0.5) * 2000;
     samples[t] = Math.round(a + 3000 * Math.sin(t / 9));
   }
   const out = new Uint8Array(44 + 2 * frames);
@@ -95,11 +95,11 @@ test('eval --lossless takes WAV and FLAC alike, ranks wavelm against FLAC, and r
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { results: { compressor: string; files: number; failed: { file: string }[]; rate: number }[] };
     const by = Object.fromEntries(out.results.map((x) => [x.compressor, x]));
-    assert.equal(by['flac']!.files, 2);
+    assert.equal(by.flac!.files, 2);
     assert.equal(by['wavelm:fast']!.files, 2);
-    assert.equal(by['gzip']!.files, 3, 'gzip takes any bytes');
+    assert.equal(by.gzip!.files, 3, 'gzip takes any bytes');
     assert.match(by['wavelm:fast']!.failed[0]!.file, /float\.wav$/);
-    assert.ok(by['wavelm:fast']!.rate < by['flac']!.rate, `wavelm ${by['wavelm:fast']!.rate} vs flac ${by['flac']!.rate}`);
+    assert.ok(by['wavelm:fast']!.rate < by.flac!.rate, `wavelm ${by['wavelm:fast']!.rate} vs flac ${by.flac!.rate}`);
     assert.match(r.stderr, /float\.wav left out/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

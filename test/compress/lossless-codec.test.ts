@@ -28,7 +28,10 @@ function toneWav(bits: number, channels: number, frames: number, seed = 1): Uint
   const amp = 0.4 * 2 ** (bits - 1);
   const samples = new Int32Array(frames * channels);
   for (let t = 0; t < frames; t++)
-    for (let c = 0; c < channels; c++) samples[t * channels + c] = Math.round(amp * (Math.sin(0.03 * t * (c + 1)) * 0.7 + 0.2 * Math.sin(0.21 * t)) + (rnd() - 0.5) * Math.min(64, 2 ** (bits - 9)));
+    for (let c = 0; c < channels; c++)
+      samples[t * channels + c] = Math.round(
+        amp * (Math.sin(0.03 * t * (c + 1)) * 0.7 + 0.2 * Math.sin(0.21 * t)) + (rnd() - 0.5) * Math.min(64, 2 ** (bits - 9)),
+      );
   const header = canonicalWavHeader({ sampleRate: 16000, channels, bitsPerSample: bits, frames });
   const out = new Uint8Array(44 + samples.length * (bits / 8));
   out.set(header);
@@ -36,13 +39,24 @@ function toneWav(bits: number, channels: number, frames: number, seed = 1): Uint
   return out;
 }
 
-async function roundTrip(bytes: Uint8Array, name: string, workers = 1): Promise<{ archive: Uint8Array; restored: Uint8Array; kind: string }> {
+async function roundTrip(
+  bytes: Uint8Array,
+  name: string,
+  workers = 1,
+): Promise<{ archive: Uint8Array; restored: Uint8Array; kind: string }> {
   const { archive, stats } = await compressLossless(bytes, { name, workers });
   const back = await decompressLossless(archive, { name, workers });
   return { archive, restored: back.bytes, kind: stats.kind };
 }
 
-for (const [bits, channels] of [[8, 1], [16, 1], [16, 2], [24, 2], [32, 1], [16, 6]] as const) {
+for (const [bits, channels] of [
+  [8, 1],
+  [16, 1],
+  [16, 2],
+  [24, 2],
+  [32, 1],
+  [16, 6],
+] as const) {
   test(`lossless codec: ${bits}-bit ${channels}-channel WAV restores byte for byte and shrinks`, async () => {
     const wav = toneWav(bits, channels, 6000, bits + channels);
     const { archive, restored, kind } = await roundTrip(wav, `tone${bits}x${channels}.wav`);
@@ -108,8 +122,14 @@ test('lossless codec: what cannot be coded is stored (10 bytes over) or refused 
   assert.deepEqual(stored.restored, noise);
   const float = sharedPath(t, 'data', 'odd', 'hound', 'testsamples', 'waveformatex-ieeefloat-44100Hz-mono.wav');
   if (!float) return;
-  await assert.rejects(compressLossless(new Uint8Array(readFileSync(float)), { name: 'float.wav' }), (e: WavelmError) => e.code === 'EUNSUPPORTED' && /float/.test(e.message));
-  await assert.rejects(compressLossless(new TextEncoder().encode('hello, not audio at all'), { name: 'x.txt' }), (e: WavelmError) => e.code === 'EUNSUPPORTED');
+  await assert.rejects(
+    compressLossless(new Uint8Array(readFileSync(float)), { name: 'float.wav' }),
+    (e: WavelmError) => e.code === 'EUNSUPPORTED' && /float/.test(e.message),
+  );
+  await assert.rejects(
+    compressLossless(new TextEncoder().encode('hello, not audio at all'), { name: 'x.txt' }),
+    (e: WavelmError) => e.code === 'EUNSUPPORTED',
+  );
 });
 
 /** Re-writes a parsed archive with `change` applied (checksums recomputed, so only the bounds can catch it). */
@@ -131,15 +151,22 @@ test('lossless archives: damage and crafted sizes are refused before decoding', 
   await assert.rejects(decompressLossless(head, { name: 'head' }), (e: WavelmError) => e.code === 'ECHECKSUM' || e.code === 'EFORMAT');
   // Valid checksums, inflated frame count: more samples than the payload can hold.
   const inflated = crafted(archive, (a) => ({ ...a, frames: 1e12, segmentFrames: 1e12 }));
-  await assert.rejects(decompressLossless(inflated, { name: 'inflated' }), (e: WavelmError) => e.code === 'EFORMAT' && /cannot|more than/.test(e.message));
+  await assert.rejects(
+    decompressLossless(inflated, { name: 'inflated' }),
+    (e: WavelmError) => e.code === 'EFORMAT' && /cannot|more than/.test(e.message),
+  );
   // A segment that claims frames with no payload.
   const empty = crafted(archive, (a) => ({ ...a, segments: [new Uint8Array(0)] }));
   await assert.rejects(decompressLossless(empty, { name: 'empty' }), (e: WavelmError) => e.code === 'EFORMAT');
   // Truncation anywhere.
-  for (const n of [3, 20, archive.length - 1]) await assert.rejects(decompressLossless(archive.subarray(0, n), { name: `cut${n}` }), (e: WavelmError) => e instanceof WavelmError);
+  for (const n of [3, 20, archive.length - 1])
+    await assert.rejects(decompressLossless(archive.subarray(0, n), { name: `cut${n}` }), (e: WavelmError) => e instanceof WavelmError);
   // A channel code that does not fit the sample width (a mode that does not fit): refused.
   const wide = crafted(archive, (a) => ({ ...a, codes: [20, 0] }));
-  await assert.rejects(decompressLossless(wide, { name: 'wide' }), (e: WavelmError) => e.code === 'EFORMAT' && /does not fit/.test(e.message));
+  await assert.rejects(
+    decompressLossless(wide, { name: 'wide' }),
+    (e: WavelmError) => e.code === 'EFORMAT' && /does not fit/.test(e.message),
+  );
 });
 
 test('lossless archives: the original checksum catches a restored file that differs', async () => {
@@ -169,10 +196,16 @@ test('codec models: the shipped one is used by default and recorded; another mus
     const mine = parseCodecPrior(serializeCodecPrior(trained.tables, { trained_on: 'test' }), 'mine.safetensors');
     assert.notDeepEqual(mine.id, shipped.id);
     const withMine = await compressLossless(wav, { name: 'b.wav', prior: mine });
-    await assert.rejects(decompressLossless(withMine.archive, { name: 'b' }), (e: WavelmError) => e.code === 'EMISMATCH' && /pass that model with -m/.test(e.message));
+    await assert.rejects(
+      decompressLossless(withMine.archive, { name: 'b' }),
+      (e: WavelmError) => e.code === 'EMISMATCH' && /pass that model with -m/.test(e.message),
+    );
     assert.deepEqual((await decompressLossless(withMine.archive, { name: 'b', prior: mine })).bytes, wav);
     // Not a codec model at all.
-    assert.throws(() => parseCodecPrior(serializeCodecPrior(trained.tables, { format: 'other' }).slice(0, 40), 'cut'), (e: WavelmError) => e instanceof WavelmError);
+    assert.throws(
+      () => parseCodecPrior(serializeCodecPrior(trained.tables, { format: 'other' }).slice(0, 40), 'cut'),
+      (e: WavelmError) => e instanceof WavelmError,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,10 +15,12 @@ const model: CompressionModel = {
 };
 
 function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : /\.(wav|aiff?)$/i.test(n) ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? walk(p) : /\.(wav|aiff?)$/i.test(n) ? [p] : [];
+    });
 }
 
 test('odd WAV files (RIFX, RF64, extensible, LIST before data, misaligned chunks, truncated) round-trip exactly', async (t) => {

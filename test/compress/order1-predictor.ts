@@ -20,7 +20,15 @@ export class Order1Predictor implements IncrementalPredictor {
   constructor(args: Order1Args = {}) {
     this.v = args.vocabSize ?? 256;
     this.prior = args.prior ?? 0.5;
-    this.config = { vocabSize: this.v, embeddingDim: 0, numLayers: 0, numHeads: 0, wideningFactor: 0, embInitScale: 0, positionalEncoding: 'sinusoidal' };
+    this.config = {
+      vocabSize: this.v,
+      embeddingDim: 0,
+      numLayers: 0,
+      numHeads: 0,
+      wideningFactor: 0,
+      embInitScale: 0,
+      positionalEncoding: 'sinusoidal',
+    };
     // 16-bit vocabularies are too large for a full order-1 table; they use order 0.
     this.counts = new Float64Array(this.v <= 256 ? this.v * this.v : this.v);
     this.out = new Float32Array(this.v);

@@ -86,7 +86,10 @@ test('range coder round-trips random tables, adaptive models and raw bits; cost 
   }
   const actual = enc2.finish().length * 8;
   const overhead = actual / ideal - 1;
-  assert.ok(overhead < 0.001 && overhead > -0.001, `overhead ${(overhead * 100).toFixed(4)}% (actual ${actual} bits, ideal ${ideal.toFixed(1)})`);
+  assert.ok(
+    overhead < 0.001 && overhead > -0.001,
+    `overhead ${(overhead * 100).toFixed(4)}% (actual ${actual} bits, ideal ${ideal.toFixed(1)})`,
+  );
 });
 
 test('range coder handles carries: long runs near the interval top and bottom', () => {

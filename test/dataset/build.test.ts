@@ -16,12 +16,16 @@ import { tmp } from './helpers.js';
 /** 24 FSDD recordings (a few per digit) copied into a temp folder. */
 function fsddSubset(src: string): string {
   const dir = tmp('fsdd-');
-  const names = readdirSync(src).filter((f) => f.endsWith('.wav')).sort().filter((_, i) => i % 125 === 0);
+  const names = readdirSync(src)
+    .filter((f) => f.endsWith('.wav'))
+    .sort()
+    .filter((_, i) => i % 125 === 0);
   for (const n of names) copyFileSync(join(src, n), join(dir, n));
   return dir;
 }
 
-const FIELDS = 'waveform,flac,opus(bitrate=16000),mel(sample_rate=8000,n_fft=256,hop_length=80,n_mels=32),label=int(from=regex:^(\\d)_),speaker=string(from=regex:^\\d_([a-z]+)_)';
+const FIELDS =
+  'waveform,flac,opus(bitrate=16000),mel(sample_rate=8000,n_fft=256,hop_length=80,n_mels=32),label=int(from=regex:^(\\d)_),speaker=string(from=regex:^\\d_([a-z]+)_)';
 
 test('build: same bytes with 0 or 2 workers; shard jobs reproduce the full sharded build; values from names', async (t) => {
   const src = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings');
@@ -38,7 +42,10 @@ test('build: same bytes with 0 or 2 workers; shard jobs reproduce the full shard
   for (let i = 0; i < 3; i++) {
     const one = await buildDataset([dir], { out: join(out, 'job.wlds'), fields, numShards: 3, shardIndex: i, workers: 1 });
     assert.equal(one.shards.length, 1);
-    assert.ok(readFileSync(one.shards[0]!.path).equals(readFileSync(full.shards[i]!.path)), `shard ${i} built alone equals the full build's`);
+    assert.ok(
+      readFileSync(one.shards[0]!.path).equals(readFileSync(full.shards[i]!.path)),
+      `shard ${i} built alone equals the full build's`,
+    );
   }
   const r = DatasetReader.open(a.shards[0]!.path);
   const names = readdirSync(dir).sort();
@@ -59,8 +66,14 @@ test('segments of long recordings map back to (file, offset); manifests and plan
   const src = sharedPath(t, 'data', 'speech', 'arctic');
   if (!src) return;
   const dir = tmp();
-  const wav = readdirSync(src).filter((f) => f.endsWith('.wav')).sort().slice(0, 2);
-  writeFileSync(join(dir, 'list.jsonl'), wav.map((w, i) => JSON.stringify({ path: join(src, w), text: `utterance ${i}` })).join('\n') + '\n');
+  const wav = readdirSync(src)
+    .filter((f) => f.endsWith('.wav'))
+    .sort()
+    .slice(0, 2);
+  writeFileSync(
+    join(dir, 'list.jsonl'),
+    `${wav.map((w, i) => JSON.stringify({ path: join(src, w), text: `utterance ${i}` })).join('\n')}\n`,
+  );
   const fields = parseFieldSpecs('audio=waveform,text=string,source=string(from=path),offset=int(from=offset)');
   const plan = await makePlan([join(dir, 'list.jsonl')], { fields, segmentSeconds: 1 });
   assert.deepEqual(await makePlan([join(dir, 'list.jsonl')], { fields, segmentSeconds: 1 }), plan);
@@ -79,8 +92,16 @@ test('segments of long recordings map back to (file, offset); manifests and plan
     assert.match(String(s.text!.kind === 'value' ? s.text!.value : ''), /^utterance [01]$/);
   }
   await r.close();
-  assert.deepEqual(shardRanges(10, { numShards: 3 }), [[0, 3], [3, 6], [6, 10]]);
-  assert.deepEqual(shardRanges(10, { shardSize: 4 }), [[0, 4], [4, 8], [8, 10]]);
+  assert.deepEqual(shardRanges(10, { numShards: 3 }), [
+    [0, 3],
+    [3, 6],
+    [6, 10],
+  ]);
+  assert.deepEqual(shardRanges(10, { shardSize: 4 }), [
+    [0, 4],
+    [4, 8],
+    [8, 10],
+  ]);
 });
 
 test('WebDataset export and import round-trip audio, labels and arrays; .npy export', async (t) => {
@@ -88,12 +109,20 @@ test('WebDataset export and import round-trip audio, labels and arrays; .npy exp
   if (!src) return;
   const dir = fsddSubset(src);
   const out = tmp();
-  const res = await buildDataset([dir], { out: join(out, 'd.wlds'), fields: parseFieldSpecs('audio=waveform,label=int(from=regex:^(\\d)_),mel(sample_rate=8000,n_fft=256,hop_length=80,n_mels=16,dtype=float32)') });
+  const res = await buildDataset([dir], {
+    out: join(out, 'd.wlds'),
+    fields: parseFieldSpecs(
+      'audio=waveform,label=int(from=regex:^(\\d)_),mel(sample_rate=8000,n_fft=256,hop_length=80,n_mels=16,dtype=float32)',
+    ),
+  });
   const wds = await exportWebDataset([res.shards[0]!.path], { outDir: join(out, 'wds'), samplesPerShard: 10 });
   assert.equal(wds.samples, 24);
   assert.equal(wds.shards.length, 3);
   const entries = readTar(readFileSync(wds.shards[0]!));
-  assert.deepEqual(entries.slice(0, 3).map((e) => e.name), ['000000000.wav', '000000000.mel.npy', '000000000.json']);
+  assert.deepEqual(
+    entries.slice(0, 3).map((e) => e.name),
+    ['000000000.wav', '000000000.mel.npy', '000000000.json'],
+  );
   assert.deepEqual(JSON.parse(Buffer.from(entries[2]!.data).toString()), { label: Number(readdirSync(dir).sort()[0]![0]) });
   const back = await importWebDataset(wds.shards, { out: join(out, 'back.wlds'), fields: parseFieldSpecs('audio=waveform,label=int') });
   assert.equal(back.samples, 24);
@@ -118,11 +147,17 @@ test('WebDataset export and import round-trip audio, labels and arrays; .npy exp
 test('tar writer and reader agree, and damaged tar headers are refused', () => {
   const w = new TarWriter();
   w.add('a/000001.json', new Uint8Array(Buffer.from('{"x":1}')));
-  w.add('b'.repeat(120) + '/000001.wav', new Uint8Array(1000).fill(7));
+  w.add(`${'b'.repeat(120)}/000001.wav`, new Uint8Array(1000).fill(7));
   const tar = w.finish();
   assert.equal(tar.length % 512, 0);
   const e = readTar(tar);
-  assert.deepEqual(e.map((x) => [x.name, x.data.length]), [['a/000001.json', 7], ['b'.repeat(120) + '/000001.wav', 1000]]);
+  assert.deepEqual(
+    e.map((x) => [x.name, x.data.length]),
+    [
+      ['a/000001.json', 7],
+      [`${'b'.repeat(120)}/000001.wav`, 1000],
+    ],
+  );
   const bad = new Uint8Array(tar);
   bad[10] ^= 1;
   assert.throws(() => readTar(bad), /checksum/);
@@ -134,14 +169,18 @@ test('CLI: dataset build, info --json, verify (exit 5 on damage), cat', (t) => {
   if (!src) return;
   const dir = fsddSubset(src);
   const out = tmp();
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], { encoding: 'utf8', cwd: projectRoot });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], { encoding: 'utf8', cwd: projectRoot });
   const file = join(out, 'c.wlds');
   const b = cli('--json', 'dataset', 'build', dir, '-o', file, '--fields', 'waveform,label=int(from=regex:^(\\d)_)');
   assert.equal(b.status, 0, b.stderr);
   assert.equal(JSON.parse(b.stdout).shards[0].samples, 24);
   const info = JSON.parse(cli('--json', 'dataset', 'info', file).stdout);
   assert.equal(info.samples, 24);
-  assert.deepEqual(info.fields.map((f: { name: string }) => f.name), ['waveform', 'label']);
+  assert.deepEqual(
+    info.fields.map((f: { name: string }) => f.name),
+    ['waveform', 'label'],
+  );
   assert.ok(Math.abs(info.fields[0].bytes_per_minute - 8000 * 2 * 60) < 1, 'int16 at 8 kHz is 960000 bytes a minute');
   assert.equal(cli('dataset', 'verify', file).status, 0);
   const cat = JSON.parse(cli('--json', 'dataset', 'cat', file, '3').stdout);
@@ -154,7 +193,10 @@ test('CLI: dataset build, info --json, verify (exit 5 on damage), cat', (t) => {
   assert.equal(v.status, 5);
   const rep = JSON.parse(v.stdout);
   assert.equal(rep.ok, false);
-  assert.deepEqual(rep.files[0].damaged.map((d: { sample: number }) => d.sample), [0]);
+  assert.deepEqual(
+    rep.files[0].damaged.map((d: { sample: number }) => d.sample),
+    [0],
+  );
 });
 
 test('multi-track stems: audio fields with from=key:NAME read the stem files a manifest names', async (t) => {
@@ -163,7 +205,10 @@ test('multi-track stems: audio fields with from=key:NAME read the stem files a m
   const dir = fsddSubset(src);
   const names = readdirSync(dir).sort();
   writeFileSync(join(dir, 'stems.jsonl'), [0, 1].map((i) => JSON.stringify({ path: names[2 * i], vocals: names[2 * i + 1] })).join('\n'));
-  const res = await buildDataset([join(dir, 'stems.jsonl')], { out: join(dir, 's.wlds'), fields: parseFieldSpecs('mix=waveform,vocals=waveform(from=key:vocals),vflac=flac(from=key:vocals,dtype=int16)') });
+  const res = await buildDataset([join(dir, 'stems.jsonl')], {
+    out: join(dir, 's.wlds'),
+    fields: parseFieldSpecs('mix=waveform,vocals=waveform(from=key:vocals),vflac=flac(from=key:vocals,dtype=int16)'),
+  });
   const r = DatasetReader.open(res.shards[0]!.path);
   for (const i of [0, 1]) {
     const s = await r.get(i);
@@ -195,14 +240,26 @@ test('real folders: a truncated WAV and a damaged FLAC stop the build, or are le
   const out = tmp();
 
   const warnings: string[] = [];
-  await assert.rejects(buildDataset([dir], { out: join(out, 'stop.wlds'), fields, onWarning: (m) => warnings.push(m) }), (e: Error & { code?: string }) =>
-    e.code === 'EFORMAT' && /c-cut\.wav: truncated WAV data.*--allow-truncated.*--skip-unreadable/.test(e.message));
-  assert.match(warnings.join('\n'), /skipped 3 file\(s\): 2 in audio formats wavelm does not read: 1 \.au \(Sun\/NeXT audio\), 1 \.m4a .*.*; 1 that are not audio by their extension: 1 \.txt/);
+  await assert.rejects(
+    buildDataset([dir], { out: join(out, 'stop.wlds'), fields, onWarning: (m) => warnings.push(m) }),
+    (e: Error & { code?: string }) =>
+      e.code === 'EFORMAT' && /c-cut\.wav: truncated WAV data.*--allow-truncated.*--skip-unreadable/.test(e.message),
+  );
+  assert.match(
+    warnings.join('\n'),
+    /skipped 3 file\(s\): 2 in audio formats wavelm does not read: 1 \.au \(Sun\/NeXT audio\), 1 \.m4a .*.*; 1 that are not audio by their extension: 1 \.txt/,
+  );
   // The same typed error from a worker thread.
-  await assert.rejects(buildDataset([dir], { out: join(out, 'stop2.wlds'), fields, workers: 1 }), (e: Error & { code?: string }) => e.code === 'EFORMAT' && /c-cut\.wav/.test(e.message));
+  await assert.rejects(
+    buildDataset([dir], { out: join(out, 'stop2.wlds'), fields, workers: 1 }),
+    (e: Error & { code?: string }) => e.code === 'EFORMAT' && /c-cut\.wav/.test(e.message),
+  );
 
   const skip = await buildDataset([dir], { out: join(out, 'skip.wlds'), fields, skipUnreadable: true, workers: 1 });
-  assert.deepEqual(skip.skipped.map((s) => s.key), ['c-cut.wav', 'd-damaged.flac']);
+  assert.deepEqual(
+    skip.skipped.map((s) => s.key),
+    ['c-cut.wav', 'd-damaged.flac'],
+  );
   assert.match(skip.skipped[1]!.reason, /only \d+ of the 40000 frames its header declares are readable/);
   assert.match(skip.warnings.join('\n'), /skipped .*c-cut\.wav/);
   const r = DatasetReader.open(skip.shards[0]!.path);
@@ -255,11 +312,17 @@ test('class fields map folder names to integers, with the sorted names stored in
   assert.deepEqual(j.meta(0, 1), [2]);
   await j.close();
   // Given classes fix the order; a name outside them is an error naming the sample.
-  const fixed = await buildDataset([dir], { out: join(out, 'fixed.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat|bird)') });
+  const fixed = await buildDataset([dir], {
+    out: join(out, 'fixed.wlds'),
+    fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat|bird)'),
+  });
   const f = DatasetReader.open(fixed.shards[0]!.path);
   assert.deepEqual(f.meta(0, 0), [2], 'bird/0.wav is class 2 of dog|cat|bird');
   await f.close();
-  await assert.rejects(buildDataset([dir], { out: join(out, 'bad.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat)') }), /sample bird\/0\.wav has class 'bird', not one of the 2 classes/);
+  await assert.rejects(
+    buildDataset([dir], { out: join(out, 'bad.wlds'), fields: parseFieldSpecs('label=class(from=dir,classes=dog|cat)') }),
+    /sample bird\/0\.wav has class 'bird', not one of the 2 classes/,
+  );
 });
 
 test('manifests: dataset build finds listed paths by the rule train and eval use (working directory, then beside the manifest)', async () => {
@@ -272,7 +335,16 @@ test('manifests: dataset build finds listed paths by the rule train and eval use
   writeFileSync(join(d, 'runs', 'b.wav'), 'x');
   // a.wav relative to the working directory (as `wavelm split DIR` writes it), b.wav beside the manifest.
   const m = join(d, 'runs', 'm.jsonl');
-  writeFileSync(m, [JSON.stringify({ path: relative(process.cwd(), join(d, 'a.wav')), split: 'train' }), JSON.stringify({ path: 'b.wav', split: 'train' })].join('\n'));
+  writeFileSync(
+    m,
+    [
+      JSON.stringify({ path: relative(process.cwd(), join(d, 'a.wav')), split: 'train' }),
+      JSON.stringify({ path: 'b.wav', split: 'train' }),
+    ].join('\n'),
+  );
   assert.deepEqual(readSplitManifest(m).train, [join(d, 'a.wav'), join(d, 'runs', 'b.wav')]);
-  assert.deepEqual(collectSources([m]).map((s) => s.path), [join(d, 'a.wav'), join(d, 'runs', 'b.wav')]);
+  assert.deepEqual(
+    collectSources([m]).map((s) => s.path),
+    [join(d, 'a.wav'), join(d, 'runs', 'b.wav')],
+  );
 });

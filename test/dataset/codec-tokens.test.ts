@@ -71,7 +71,14 @@ test('codec_tokens(model=...): the codes of codec encode, read back by the loade
   assert.equal((await loadAudio(files[0]!)).sampleRate, 16000);
 
   const r = DatasetReader.open(first.shards[0]!.path);
-  assert.deepEqual(r.fields[0]!.args, { codec: model, n_codebooks: 8, vocab_size: 1024, frame_rate: 75, bandwidth: 6, encoder: r.fields[0]!.args.encoder });
+  assert.deepEqual(r.fields[0]!.args, {
+    codec: model,
+    n_codebooks: 8,
+    vocab_size: 1024,
+    frame_rate: 75,
+    bandwidth: 6,
+    encoder: r.fields[0]!.args.encoder,
+  });
   assert.match(String(r.fields[0]!.args.encoder), /^encodec:v\d+:[0-9a-f]{64}:6kbps$/);
   await r.close();
 
@@ -89,16 +96,31 @@ test('codec_tokens(model=...): the codes of codec encode, read back by the loade
     assert.equal(codes.lengths[j], f.sidecar.frames);
     for (let q = 0; q < 8; q++) {
       const row = Array.from(data).slice((j * 8 + q) * F, (j * 8 + q) * F + f.sidecar.frames);
-      assert.deepEqual(row, Array.from(f.codes.subarray(q * f.sidecar.frames, (q + 1) * f.sidecar.frames)), `loader: sample ${j} codebook ${q}`);
+      assert.deepEqual(
+        row,
+        Array.from(f.codes.subarray(q * f.sidecar.frames, (q + 1) * f.sidecar.frames)),
+        `loader: sample ${j} codebook ${q}`,
+      );
     }
   }
 
   // The same settings again, with encoding workers for the waveform: every sample from the cache, the same bytes.
-  const again = await buildDataset(files, { out: join(out, 'b.wlds'), fields: spec(model, 6), codecTokenEncoder: enc.factory, cacheDir, workers: 2 });
+  const again = await buildDataset(files, {
+    out: join(out, 'b.wlds'),
+    fields: spec(model, 6),
+    codecTokenEncoder: enc.factory,
+    cacheDir,
+    workers: 2,
+  });
   assert.equal(enc.calls(), 3, 'a rebuild with the same model and bandwidth does not call the encoder');
   assert.deepEqual(again.codecTokens, { encoded: 0, cached: 3 });
   // Without the cache, 2 workers: EnCodec runs on 2 threads of its own, and the file is the same.
-  const parallel = await buildDataset(files, { out: join(out, 'p.wlds'), fields: spec(model, 6), codecTokenEncoder: enc.factory, workers: 2 });
+  const parallel = await buildDataset(files, {
+    out: join(out, 'p.wlds'),
+    fields: spec(model, 6),
+    codecTokenEncoder: enc.factory,
+    workers: 2,
+  });
   assert.equal(enc.calls(), 6);
   assert.ok(readFileSync(parallel.shards[0]!.path).equals(readFileSync(first.shards[0]!.path)));
   assert.ok(readFileSync(again.shards[0]!.path).equals(readFileSync(first.shards[0]!.path)));
@@ -107,20 +129,35 @@ test('codec_tokens(model=...): the codes of codec encode, read back by the loade
   const bw3 = await buildDataset(files, { out: join(out, 'c.wlds'), fields: spec(model, 3), codecTokenEncoder: enc.factory, cacheDir });
   assert.equal(enc.calls(), 9);
   const low = await codesOf(bw3.shards[0]!.path);
-  assert.deepEqual(low.map((c) => c.shape), expected.map((f) => [4, f.sidecar.frames]));
+  assert.deepEqual(
+    low.map((c) => c.shape),
+    expected.map((f) => [4, f.sidecar.frames]),
+  );
   // The 48 kHz model cuts audio into 1 s segments, which its 2 threads share: still codec encode's codes.
-  const stereo = await buildDataset(files, { out: join(out, 'd.wlds'), fields: spec(model48, 6), codecTokenEncoder: enc.factory, cacheDir, workers: 2 });
+  const stereo = await buildDataset(files, {
+    out: join(out, 'd.wlds'),
+    fields: spec(model48, 6),
+    codecTokenEncoder: enc.factory,
+    cacheDir,
+    workers: 2,
+  });
   assert.equal(enc.calls(), 12);
   const proc48 = AudioProcessor.load(model48);
   const got48 = await codesOf(stereo.shards[0]!.path);
-  for (const [i, p] of files.entries()) assert.deepEqual(got48[i]!.data, Array.from((await encodeFile(proc48, p, { bandwidth: 6 })).codes), `48 kHz: ${SPEECH[i]}`);
+  for (const [i, p] of files.entries())
+    assert.deepEqual(got48[i]!.data, Array.from((await encodeFile(proc48, p, { bandwidth: 6 })).codes), `48 kHz: ${SPEECH[i]}`);
 
   // The .npy route stays: codec encode's files named in a manifest give the same dataset field.
   const manifest = join(out, 'codes.jsonl');
-  writeFileSync(manifest, files.map((p, i) => {
-    writeCodes(join(out, `${i}.codes.npy`), expected[i]!);
-    return JSON.stringify({ path: p, codes: `${i}.codes.npy` });
-  }).join('\n'));
+  writeFileSync(
+    manifest,
+    files
+      .map((p, i) => {
+        writeCodes(join(out, `${i}.codes.npy`), expected[i]!);
+        return JSON.stringify({ path: p, codes: `${i}.codes.npy` });
+      })
+      .join('\n'),
+  );
   const npy = await buildDataset([manifest], { out: join(out, 'e.wlds'), fields: parseFieldSpecs('codes=codec_tokens(n_codebooks=8)') });
   assert.deepEqual(await codesOf(npy.shards[0]!.path), got);
 });
@@ -132,7 +169,12 @@ test('codec_tokens(model=...) on segments: each segment is encoded and cached on
   const file = join(speech, SPEECH[1]!);
   const out = tmp('codec-field-');
   const enc = counting();
-  const opts = { fields: parseFieldSpecs(`codes=codec_tokens(model=${model},bandwidth=1.5)`), segmentSeconds: 1, codecTokenEncoder: enc.factory, cacheDir: join(out, 'cache') };
+  const opts = {
+    fields: parseFieldSpecs(`codes=codec_tokens(model=${model},bandwidth=1.5)`),
+    segmentSeconds: 1,
+    codecTokenEncoder: enc.factory,
+    cacheDir: join(out, 'cache'),
+  };
   const built = await buildDataset([file], { ...opts, out: join(out, 'a.wlds') });
   const audio = await loadAudio(file);
   const segments = Math.ceil(audio.frames / audio.sampleRate);
@@ -154,15 +196,31 @@ test('codec_tokens(model=...): a bandwidth the model lacks, a missing model or n
   if (!model || !speech) return;
   const out = tmp('codec-field-');
   const build = (fields: string, withEncoder = true) =>
-    buildDataset([join(speech, SPEECH[0]!)], { out: join(out, 'x.wlds'), fields: parseFieldSpecs(fields), ...(withEncoder ? { codecTokenEncoder: (r) => encodecTokenEncoder(r) } : {}) });
+    buildDataset([join(speech, SPEECH[0]!)], {
+      out: join(out, 'x.wlds'),
+      fields: parseFieldSpecs(fields),
+      ...(withEncoder ? { codecTokenEncoder: (r) => encodecTokenEncoder(r) } : {}),
+    });
   await assert.rejects(build(`codes=codec_tokens(model=${model},bandwidth=5)`), (e: unknown) => {
     assert.ok(e instanceof ConfigError);
-    assert.match(e.message, /^field 'codes': bandwidth=5 is not one of the target bandwidths of .*encodec_24khz_tiny \(1\.5, 3, 6, 12, 24 kbps\); give one of those$/);
+    assert.match(
+      e.message,
+      /^field 'codes': bandwidth=5 is not one of the target bandwidths of .*encodec_24khz_tiny \(1\.5, 3, 6, 12, 24 kbps\); give one of those$/,
+    );
     return true;
   });
-  await assert.rejects(build(`codes=codec_tokens(model=${join(out, 'no-such-model')})`), (e: unknown) => e instanceof NotFoundError && /no-such-model: no such file or folder/.test(e.message));
-  await assert.rejects(build(`codes=codec_tokens(model=${model},n_codebooks=4)`), /n_codebooks=4 disagrees with the model .* which gives 8/);
-  await assert.rejects(build(`codes=codec_tokens(model=${model})`, false), (e: unknown) => e instanceof ConfigError && /needs an encoder: pass codecTokenEncoder/.test(e.message));
+  await assert.rejects(
+    build(`codes=codec_tokens(model=${join(out, 'no-such-model')})`),
+    (e: unknown) => e instanceof NotFoundError && /no-such-model: no such file or folder/.test(e.message),
+  );
+  await assert.rejects(
+    build(`codes=codec_tokens(model=${model},n_codebooks=4)`),
+    /n_codebooks=4 disagrees with the model .* which gives 8/,
+  );
+  await assert.rejects(
+    build(`codes=codec_tokens(model=${model})`, false),
+    (e: unknown) => e instanceof ConfigError && /needs an encoder: pass codecTokenEncoder/.test(e.message),
+  );
   assert.equal(existsSync(join(out, 'x.wlds')), false);
 });
 
@@ -175,9 +233,19 @@ test('codec_tokens(model=...): an unreadable file stops the build, or is left ou
   mkdirSync(dir);
   copyFileSync(join(speech, SPEECH[0]!), join(dir, 'a.wav'));
   writeFileSync(join(dir, 'b.wav'), 'RIFF....WAVEnot audio at all');
-  const opts = { fields: parseFieldSpecs(`codes=codec_tokens(model=${model},bandwidth=1.5),name=string(from=name)`), codecTokenEncoder: counting().factory, cacheDir: join(out, 'cache') };
-  await assert.rejects(buildDataset([dir], { ...opts, out: join(out, 'x.wlds') }), (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT' && e.message.includes('b.wav'));
+  const opts = {
+    fields: parseFieldSpecs(`codes=codec_tokens(model=${model},bandwidth=1.5),name=string(from=name)`),
+    codecTokenEncoder: counting().factory,
+    cacheDir: join(out, 'cache'),
+  };
+  await assert.rejects(
+    buildDataset([dir], { ...opts, out: join(out, 'x.wlds') }),
+    (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT' && e.message.includes('b.wav'),
+  );
   const kept = await buildDataset([dir], { ...opts, out: join(out, 'y.wlds'), skipUnreadable: true, workers: 2 });
-  assert.deepEqual(kept.skipped.map((s) => s.key), ['b.wav']);
+  assert.deepEqual(
+    kept.skipped.map((s) => s.key),
+    ['b.wav'],
+  );
   assert.equal(kept.shards[0]!.samples, 1);
 });

@@ -14,7 +14,8 @@ import type { AudioData } from '../../src/audio/types.js';
 async function roundTrip(fields: Field[], inputs: { audio?: AudioData; values?: Record<string, unknown> }[]): Promise<DatasetReader> {
   const p = join(tmp(), 'f.wlds');
   const w = new DatasetWriter(p, fields, { sync: false });
-  for (const [i, inp] of inputs.entries()) w.add(await Promise.all(fields.map((f) => f.encode({ key: `k${i}`, audio: inp.audio, values: inp.values ?? {} }))));
+  for (const [i, inp] of inputs.entries())
+    w.add(await Promise.all(fields.map((f) => f.encode({ key: `k${i}`, audio: inp.audio, values: inp.values ?? {} }))));
   w.close();
   return DatasetReader.open(p);
 }
@@ -118,7 +119,8 @@ test('mel field equals the features mel spectrogram (float32, log)', async () =>
   assert.equal(r16.blobLength(0, 0) * 2, r.blobLength(0, 0));
   const d16 = await r16.get(0);
   if (d16.m!.kind !== 'array') throw new Error('not an array');
-  for (let i = 0; i < d16.m.data.length; i += 31) assert.ok(Math.abs(d16.m.data[i]! - d.m.data[i]!) <= Math.abs(d.m.data[i]!) * 1e-3 + 1e-3);
+  for (let i = 0; i < d16.m.data.length; i += 31)
+    assert.ok(Math.abs(d16.m.data[i]! - d.m.data[i]!) <= Math.abs(d.m.data[i]!) * 1e-3 + 1e-3);
   await r.close();
   await r16.close();
 });
@@ -145,7 +147,9 @@ test('chunks field stores exactly the token pipeline chunks', async () => {
   const d = await r.get(0);
   if (d.c!.kind !== 'array') throw new Error('not an array');
   assert.deepEqual(d.c.shape, [want.length, 1024]);
-  want.forEach((c, i) => assert.deepEqual(d.c.kind === 'array' ? Array.from(d.c.data.subarray(i * 1024, (i + 1) * 1024)) : [], Array.from(c)));
+  want.forEach((c, i) =>
+    assert.deepEqual(d.c.kind === 'array' ? Array.from(d.c.data.subarray(i * 1024, (i + 1) * 1024)) : [], Array.from(c)),
+  );
   await r.close();
 });
 
@@ -153,7 +157,10 @@ test('codec_tokens, int, float, string and json fields round-trip; bad values ar
   const toks = { shape: [4, 5], data: Uint16Array.from({ length: 20 }, (_, i) => (i * 51) % 1024) };
   const fields = [
     createField('codes', 'codec_tokens', { n_codebooks: '4', vocab_size: '1024', frame_rate: '75' }),
-    createField('n', 'int'), createField('x', 'float'), createField('s', 'string'), createField('j', 'json'),
+    createField('n', 'int'),
+    createField('x', 'float'),
+    createField('s', 'string'),
+    createField('j', 'json'),
   ];
   const r = await roundTrip(fields, [{ values: { codes: toks, n: -42, x: 0.125, s: 'héllo', j: { a: [1, 2], b: null } } }]);
   const d = await r.get(0);
@@ -269,7 +276,10 @@ test('datasetChunks yields every chunk of every sample, in the loader order', as
   const { datasetChunks } = await import('../../src/dataset/chunk-source.js');
   const f = createField('c', 'chunks', { chunk_size: '512', blocking_size: '256' });
   const audios = [synth(3000, 8000, 1, 1), synth(5000, 8000, 2, 2), synth(100, 8000, 1, 3)];
-  const r = await roundTrip([f], audios.map((audio) => ({ audio })));
+  const r = await roundTrip(
+    [f],
+    audios.map((audio) => ({ audio })),
+  );
   const got: Uint8Array[] = [];
   for await (const c of datasetChunks(r.path, { order: 'sequential' })) got.push(c);
   const want = audios.flatMap((a) => audioToChunks(a, { chunkSizeBytes: 512, blockingSize: 256 }));

@@ -34,7 +34,12 @@ async function readAll(path: string): Promise<'error' | Record<string, unknown>[
 test('every single-byte corruption is caught by the reader or by verify, never a crash or silent wrong data', async () => {
   const dir = tmp();
   const path = join(dir, 'small.wlds');
-  await smallDataset(path, 3, [['audio', 'waveform'], ['label', 'int'], ['text', 'string'], ['score', 'float']]);
+  await smallDataset(path, 3, [
+    ['audio', 'waveform'],
+    ['label', 'int'],
+    ['text', 'string'],
+    ['score', 'float'],
+  ]);
   const good = readFileSync(path);
   const want = await readAll(path);
   assert.notEqual(want, 'error');
@@ -51,7 +56,10 @@ test('every single-byte corruption is caught by the reader or by verify, never a
       if (rep.error) byReader++;
       else {
         byVerify++;
-        assert.ok(rep.damaged.length > 0 && rep.damaged.every((d) => d.sample >= 0 && d.sample < 3), `byte ${pos}: damaged samples reported by index`);
+        assert.ok(
+          rep.damaged.length > 0 && rep.damaged.every((d) => d.sample >= 0 && d.sample < 3),
+          `byte ${pos}: damaged samples reported by index`,
+        );
         // The checked reader refuses the damaged sample rather than returning wrong data.
         assert.equal(await readAll(bad), 'error', `byte ${pos} ^ ${flip}: reader returned data`);
       }
@@ -69,7 +77,11 @@ test('truncated files are rejected with a clear error at every length', async ()
   const cut = join(dir, 'cut.wlds');
   for (let n = 0; n < good.length; n += n < 200 ? 1 : 37) {
     writeFileSync(cut, good.subarray(0, n));
-    assert.throws(() => DatasetReader.open(cut), (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT', `length ${n}`);
+    assert.throws(
+      () => DatasetReader.open(cut),
+      (e: unknown) => e instanceof WavelmError && e.code === 'EFORMAT',
+      `length ${n}`,
+    );
   }
   writeFileSync(cut, good.subarray(0, good.length - 1));
   assert.throws(() => DatasetReader.open(cut), /commit marker|truncated/);
@@ -103,7 +115,10 @@ test('reader gives O(1) access, blob references and typed errors for bad indices
   assert.throws(() => r.fieldIndex('nope'), /no field 'nope'/);
   assert.equal(r.duration(1), 397 / 8000);
   await r.close();
-  assert.throws(() => DatasetReader.open(join(tmp(), 'missing.wlds')), (e: unknown) => e instanceof WavelmError && e.code === 'ENOENT');
+  assert.throws(
+    () => DatasetReader.open(join(tmp(), 'missing.wlds')),
+    (e: unknown) => e instanceof WavelmError && e.code === 'ENOENT',
+  );
 });
 
 test('a sample larger than any page size (and an empty one) round-trips', async () => {
@@ -126,7 +141,11 @@ test('a sample larger than any page size (and an empty one) round-trips', async 
 
 test('getWindow returns a time window of waveform, flac and mel fields', async () => {
   const path = join(tmp(), 'w.wlds');
-  const fields = [createField('w', 'waveform'), createField('f', 'flac', { dtype: 'int16' }), createField('m', 'mel', { sample_rate: '8000', n_fft: '256', hop_length: '80', n_mels: '16' })];
+  const fields = [
+    createField('w', 'waveform'),
+    createField('f', 'flac', { dtype: 'int16' }),
+    createField('m', 'mel', { sample_rate: '8000', n_fft: '256', hop_length: '80', n_mels: '16' }),
+  ];
   const w = new DatasetWriter(path, fields, { sync: false });
   const a = synth(4000, 8000, 2);
   const input = { key: 'a', audio: a, values: {} };

@@ -25,7 +25,15 @@ export function synth(frames: number, rate = 16000, channels = 1, seed = 1): Aud
 }
 
 /** Writes `n` samples of lengths 300 + 97 * i with a waveform, a label and a text field. */
-export async function smallDataset(path: string, n = 6, specs: [string, string, Record<string, unknown>?][] = [['audio', 'waveform'], ['label', 'int'], ['text', 'string']]): Promise<Field[]> {
+export async function smallDataset(
+  path: string,
+  n = 6,
+  specs: [string, string, Record<string, unknown>?][] = [
+    ['audio', 'waveform'],
+    ['label', 'int'],
+    ['text', 'string'],
+  ],
+): Promise<Field[]> {
   const fields = specs.map(([name, type, args]) => createField(name, type, args ?? {}));
   const w = new DatasetWriter(path, fields, { sync: false });
   for (let i = 0; i < n; i++) {

@@ -20,11 +20,13 @@ async function snapshot(l: Loader): Promise<unknown[]> {
 }
 
 function plain(b: Batch): unknown {
-  const fields = Object.fromEntries(Object.entries(b.fields).map(([name, f]) => {
-    if (f.kind === 'array') return [name, { shape: f.shape, lengths: Array.from(f.lengths), data: Array.from(f.data) }];
-    if (f.kind === 'scalar') return [name, Array.from(f.data)];
-    return [name, f.values];
-  }));
+  const fields = Object.fromEntries(
+    Object.entries(b.fields).map(([name, f]) => {
+      if (f.kind === 'array') return [name, { shape: f.shape, lengths: Array.from(f.lengths), data: Array.from(f.data) }];
+      if (f.kind === 'scalar') return [name, Array.from(f.data)];
+      return [name, f.values];
+    }),
+  );
   return { indices: b.indices, position: b.position, fields };
 }
 
@@ -34,7 +36,16 @@ test('options that change how a batch is read, not what it holds, give the same 
   const base = { batchSize: 4, seed: 6, crop: { length: 700 } };
   const expected = await snapshot(new Loader(path, base));
   assert.equal(expected.length, 5);
-  for (const how of [{ io: 'async' }, { mergeGap: 0 }, { mergeGap: 1 << 30 }, { batchesAhead: 0 }, { batchesAhead: 6 }, { reuseBuffers: true }, { verify: true }, { verify: false }] as const) {
+  for (const how of [
+    { io: 'async' },
+    { mergeGap: 0 },
+    { mergeGap: 1 << 30 },
+    { batchesAhead: 0 },
+    { batchesAhead: 6 },
+    { reuseBuffers: true },
+    { verify: true },
+    { verify: false },
+  ] as const) {
     assert.deepEqual(await snapshot(new Loader(path, { ...base, ...how })), expected, JSON.stringify(how));
   }
 });
@@ -62,7 +73,15 @@ test('global indices run on across shards, an empty shard taking none', async ()
   await smallDataset(join(dir, 'x-00002-of-00003.wlds'), 4);
   const shards = ShardSet.open(join(dir, 'x.wlds'));
   assert.equal(shards.numSamples, 9);
-  assert.deepEqual([0, 4, 5, 8].map((g) => shards.locate(g)), [{ shard: 0, index: 0 }, { shard: 0, index: 4 }, { shard: 2, index: 0 }, { shard: 2, index: 3 }]);
+  assert.deepEqual(
+    [0, 4, 5, 8].map((g) => shards.locate(g)),
+    [
+      { shard: 0, index: 0 },
+      { shard: 0, index: 4 },
+      { shard: 2, index: 0 },
+      { shard: 2, index: 3 },
+    ],
+  );
   await shards.close();
 });
 
@@ -93,7 +112,10 @@ test('the memory manager hands each blob its own bytes, whole or the crop part, 
   const selection = new FieldSelection(reader, ['text', 'audio']);
   const cropper = Cropper.forOptions({ length: 200, mode: 'start' }, selection, 0);
   const span = { order: new SequentialOrder(9), epoch: 0, from: 2, to: 7 };
-  for (const [io, mergeGap, sharedMemory] of [['sync', 0, false], ['async', 1 << 20, true]] as const) {
+  for (const [io, mergeGap, sharedMemory] of [
+    ['sync', 0, false],
+    ['async', 1 << 20, true],
+  ] as const) {
     const samples = describeSamples(span, shards, selection, cropper);
     const blobs = await new MemoryManager(shards, selection, { io, mergeGap, sharedMemory }).read(samples);
     for (let j = 0; j < 5; j++) {
@@ -113,7 +135,10 @@ test('an error in a later field leaves no worker decoding unhandled: close() aft
   const { readFileSync, writeFileSync } = await import('node:fs');
   const { DatasetReader } = await import('../../src/dataset/reader.js');
   const path = join(tmp(), 'a.wlds');
-  await smallDataset(path, 6, [['op', 'opus'], ['text', 'string']]);
+  await smallDataset(path, 6, [
+    ['op', 'opus'],
+    ['text', 'string'],
+  ]);
   const r = DatasetReader.open(path);
   const text = r.blob(4, 1);
   await r.close();

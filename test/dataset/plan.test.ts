@@ -16,7 +16,10 @@ test('dataset plan: predicted sizes within 5 % of real builds on FSDD (waveform,
   const dir = tmp('wlds-plan-');
   try {
     // Every 10th recording: 300 files, all six speakers, durations from 0.14 to 2.3 s.
-    const files = readdirSync(rec).filter((f) => f.endsWith('.wav')).sort().filter((_, i) => i % 10 === 0);
+    const files = readdirSync(rec)
+      .filter((f) => f.endsWith('.wav'))
+      .sort()
+      .filter((_, i) => i % 10 === 0);
     const list = join(dir, 'files.txt');
     writeFileSync(list, files.map((f) => join(rec, f)).join('\n'));
     const spec = 'waveform_int16=waveform(dtype=int16),flac,opus,mel_float16=mel(dtype=float16)';
@@ -39,7 +42,17 @@ test('dataset plan: predicted sizes within 5 % of real builds on FSDD (waveform,
 });
 
 function cand(name: string, type: string, args: Record<string, unknown>, predictedBytes: number, budget?: number): CandidateReport {
-  return { name, type, args, lossy: false, bytesPerSecond: 1, predictedBytes, decodeMsPerBatch: 1, decodeRealtime: 1, fitsBudget: budget === undefined || predictedBytes <= budget };
+  return {
+    name,
+    type,
+    args,
+    lossy: false,
+    bytesPerSecond: 1,
+    predictedBytes,
+    decodeMsPerBatch: 1,
+    decodeRealtime: 1,
+    fitsBudget: budget === undefined || predictedBytes <= budget,
+  };
 }
 
 test('dataset plan: the decision rule follows model family, budget and priority', () => {
@@ -60,7 +73,15 @@ test('dataset plan: the decision rule follows model family, budget and priority'
   assert.match(recommend(make(100), specs, 'waveform', 'speed')!.reason, /nothing fits/);
   assert.equal(recommend(make(), specs, 'spectrogram', 'speed')!.name, 'mel16');
   assert.equal(recommend(make(), specs, 'token-lm', 'speed')!.name, 'tok');
-  assert.equal(recommend(make().filter((c) => c.type !== 'codec_tokens'), specs, 'token-lm', 'speed'), null);
+  assert.equal(
+    recommend(
+      make().filter((c) => c.type !== 'codec_tokens'),
+      specs,
+      'token-lm',
+      'speed',
+    ),
+    null,
+  );
 });
 
 test('dataset plan CLI: --json, the recommendation for a spectrogram model, bad options', async (t) => {
@@ -68,9 +89,25 @@ test('dataset plan CLI: --json, the recommendation for a spectrogram model, bad 
   if (!rec) return;
   const one = join(rec, '0_jackson_0.wav');
   const two = join(rec, '1_nicolas_10.wav');
-  let r = await runCli(['--json', 'dataset', 'plan', one, two, '--model', 'spectrogram', '--fields', 'waveform,mel_float16=mel(dtype=float16)', '--disk-budget', '1MB']);
+  let r = await runCli([
+    '--json',
+    'dataset',
+    'plan',
+    one,
+    two,
+    '--model',
+    'spectrogram',
+    '--fields',
+    'waveform,mel_float16=mel(dtype=float16)',
+    '--disk-budget',
+    '1MB',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const plan = JSON.parse(r.stdout) as { recommendation: { name: string }; diskBudget: number; candidates: { name: string; bytesPerSecond: number }[] };
+  const plan = JSON.parse(r.stdout) as {
+    recommendation: { name: string };
+    diskBudget: number;
+    candidates: { name: string; bytesPerSecond: number }[];
+  };
   assert.equal(plan.recommendation.name, 'mel_float16');
   assert.equal(plan.diskBudget, 1e6);
   assert.equal(plan.candidates.length, 2);

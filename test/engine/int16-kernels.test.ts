@@ -13,7 +13,10 @@ const pack16 = eng.fn<Pack16>('pack16');
 const gemv16 = eng.fn<Gemv16>('gemv16');
 const packBytes = eng.fn<(N: number, K: number) => number>('pack16_bytes');
 const cachePut8 = eng.fn<(kb: number, vb: number, pos: number, k: number, v: number, ki: number, vi: number) => void>('cache_put8');
-const attend8q = eng.fn<(qh: number, qsc: number, ks: number, vs: number, kb: number, vb: number, S: number, P: number, pos: number, out: number) => void>('attend8q');
+const attend8q =
+  eng.fn<(qh: number, qsc: number, ks: number, vs: number, kb: number, vb: number, S: number, P: number, pos: number, out: number) => void>(
+    'attend8q',
+  );
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -75,7 +78,15 @@ function checkGemv(N: number, K: number, x: Float32Array, W: Float32Array, b: Fl
 
 test('gemv16 matches float64 within its quantisation bound, with padding rows and columns, and writes only y[0..N)', () => {
   const r = rng(5);
-  for (const [N, K] of [[7, 5], [30, 63], [64, 64], [192, 64], [256, 64], [64, 256], [13, 1]] as const) {
+  for (const [N, K] of [
+    [7, 5],
+    [30, 63],
+    [64, 64],
+    [192, 64],
+    [256, 64],
+    [64, 256],
+    [13, 1],
+  ] as const) {
     const W = Float32Array.from({ length: N * K }, () => r() * 0.4);
     // mixed magnitudes, as after a LayerNorm or a GELU: most entries small, a few large
     const x = Float32Array.from({ length: K }, (_, i) => (i % 11 === 0 ? 8 : 1) * r());
@@ -83,7 +94,14 @@ test('gemv16 matches float64 within its quantisation bound, with padding rows an
     checkGemv(N, K, x, W, b, `N=${N} K=${K} with bias`);
     checkGemv(N, K, x, W, undefined, `N=${N} K=${K}`);
   }
-  checkGemv(24, 16, new Float32Array(16), Float32Array.from({ length: 24 * 16 }, () => r()), undefined, 'x = 0');
+  checkGemv(
+    24,
+    16,
+    new Float32Array(16),
+    Float32Array.from({ length: 24 * 16 }, () => r()),
+    undefined,
+    'x = 0',
+  );
 });
 
 test('gemv16: every product at its largest magnitude does not overflow the i32 sums', () => {
@@ -125,7 +143,16 @@ function attnRef(q: Float32Array, keys: Float32Array[], vals: Float32Array[], po
  * Feeds keys[0..] and vals[0..] position by position through cache_put8, and at the positions in `at`
  * checks attend8q against float64: within tol times the value bound.
  */
-function checkAttention(keys: Float32Array[], vals: Float32Array[], queries: Float32Array[], kB: number, vB: number, at: number[], tol: number, what: string): void {
+function checkAttention(
+  keys: Float32Array[],
+  vals: Float32Array[],
+  queries: Float32Array[],
+  kB: number,
+  vB: number,
+  at: number[],
+  tol: number,
+  what: string,
+): void {
   const cap = Math.ceil(keys.length / 8) * 8;
   withArena((a) => {
     const kb = a.f32(cap * 4, false);

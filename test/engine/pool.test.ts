@@ -9,11 +9,17 @@ type Init = { offset: number; refuse?: boolean };
 type Result = { y: number; thread: number; exp: number };
 
 test('pool runs a TS worker module under tsx, results in task order, one wasm instance per worker', async () => {
-  const pool = await WorkerPool.create<Task, Result, { offset: number }>(new URL('./pool-task.fixture.js', import.meta.url), { size: 2, init: { offset: 1 } });
+  const pool = await WorkerPool.create<Task, Result, { offset: number }>(new URL('./pool-task.fixture.js', import.meta.url), {
+    size: 2,
+    init: { offset: 1 },
+  });
   try {
     const tasks = Array.from({ length: 20 }, (_, i) => ({ x: i }));
     const out = await pool.map(tasks);
-    assert.deepEqual(out.map((r) => r.y), tasks.map((t) => t.x * t.x + 1));
+    assert.deepEqual(
+      out.map((r) => r.y),
+      tasks.map((t) => t.x * t.x + 1),
+    );
     // Both workers are idle when map starts, so the first two tasks go to different workers, and
     // every task ran in one of the two (never on the main thread, whose threadId is 0).
     const b2 = await pool.broadcast({ x: 3 });
@@ -30,8 +36,14 @@ test('pool runs a TS worker module under tsx, results in task order, one wasm in
     const here = Array.from(e.f32(b));
     a.dispose();
     // vexp on 4-lane SIMD body vs scalar tail must agree bit for bit
-    assert.deepEqual(out.map((r) => r.exp), here);
-    assert.deepEqual(b2.map((r) => r.y), [10, 10]);
+    assert.deepEqual(
+      out.map((r) => r.exp),
+      here,
+    );
+    assert.deepEqual(
+      b2.map((r) => r.y),
+      [10, 10],
+    );
     await assert.rejects(pool.run({ x: 5, fail: true }), /bad task 5/);
     assert.equal((await pool.run({ x: 2 })).y, 5);
   } finally {
@@ -40,7 +52,10 @@ test('pool runs a TS worker module under tsx, results in task order, one wasm in
 });
 
 test('a typed error thrown in a worker task arrives with its class, code and subject', async () => {
-  const pool = await WorkerPool.create<Task, Result, Init>(new URL('./pool-task.fixture.js', import.meta.url), { size: 1, init: { offset: 0 } });
+  const pool = await WorkerPool.create<Task, Result, Init>(new URL('./pool-task.fixture.js', import.meta.url), {
+    size: 1,
+    init: { offset: 0 },
+  });
   try {
     const err = await pool.run({ x: 7, typed: true }).then(
       () => assert.fail('the task should have failed'),
@@ -59,8 +74,11 @@ test('a typed error thrown in a worker task arrives with its class, code and sub
   }
 });
 
-test('a typed error thrown by a worker module\'s init rejects create() with that error', async () => {
-  const err = await WorkerPool.create<Task, Result, Init>(new URL('./pool-task.fixture.js', import.meta.url), { size: 2, init: { offset: 0, refuse: true } }).then(
+test("a typed error thrown by a worker module's init rejects create() with that error", async () => {
+  const err = await WorkerPool.create<Task, Result, Init>(new URL('./pool-task.fixture.js', import.meta.url), {
+    size: 2,
+    init: { offset: 0, refuse: true },
+  }).then(
     async (pool) => {
       await pool.close();
       return assert.fail('create should have failed');

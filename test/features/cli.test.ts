@@ -16,14 +16,18 @@ function readNpy(path: string): NpyArray {
 }
 
 function wavelm(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], { encoding: 'utf8', cwd: projectRoot });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function tone(sr: number, n: number, channels: number): Int16Array {
   const s = new Int16Array(n * channels);
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < channels; c++) s[i * channels + c] = Math.round(8000 * Math.sin((2 * Math.PI * (440 * (c + 1)) * i) / sr) + 3000 * Math.sin(i * 0.9));
+    for (let c = 0; c < channels; c++)
+      s[i * channels + c] = Math.round(8000 * Math.sin((2 * Math.PI * (440 * (c + 1)) * i) / sr) + 3000 * Math.sin(i * 0.9));
   }
   return s;
 }
@@ -33,11 +37,29 @@ test('features mel/mfcc/stft write .npy files with librosa shapes and our librar
   try {
     const sr = 16000;
     const wav = join(dir, 'in.wav');
-    writeFileSync(wav, encodeWav({ sampleRate: sr, channels: 2, frames: 8000, sampleType: 'int16', bitsPerSample: 16, samples: tone(sr, 8000, 2) }));
+    writeFileSync(
+      wav,
+      encodeWav({ sampleRate: sr, channels: 2, frames: 8000, sampleType: 'int16', bitsPerSample: 16, samples: tone(sr, 8000, 2) }),
+    );
     const chans = toFloat32Channels(await loadAudio(wav));
     const mono = chans[0]!.map((v, i) => (v + chans[1]![i]!) / 2);
 
-    let r = wavelm('--json', 'features', 'mel', wav, '-o', join(dir, 'mel.npy'), '--n-fft', '400', '--hop-length', '160', '--n-mels', '80', '--png', join(dir, 'mel.png'));
+    let r = wavelm(
+      '--json',
+      'features',
+      'mel',
+      wav,
+      '-o',
+      join(dir, 'mel.npy'),
+      '--n-fft',
+      '400',
+      '--hop-length',
+      '160',
+      '--n-mels',
+      '80',
+      '--png',
+      join(dir, 'mel.png'),
+    );
     assert.equal(r.code, 0, r.stderr);
     const info = JSON.parse(r.stdout) as { shape: number[]; mono: string };
     assert.deepEqual(info.shape, [80, 51]);
@@ -91,7 +113,10 @@ test('features resample streams a WAV to the same samples as resample()', async 
   try {
     const n = 150001; // more than two of the command's 65536-frame windows, odd length
     const wav = join(dir, 'in.wav');
-    writeFileSync(wav, encodeWav({ sampleRate: 44100, channels: 2, frames: n, sampleType: 'int16', bitsPerSample: 16, samples: tone(44100, n, 2) }));
+    writeFileSync(
+      wav,
+      encodeWav({ sampleRate: 44100, channels: 2, frames: n, sampleType: 'int16', bitsPerSample: 16, samples: tone(44100, n, 2) }),
+    );
     const out = join(dir, 'out.wav');
     const r = wavelm('--json', 'features', 'resample', wav, '--sr', '16000', '-o', out, '--bits', 'float');
     assert.equal(r.code, 0, r.stderr);

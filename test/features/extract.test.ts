@@ -24,7 +24,10 @@ test('monoSignal averages the channels or picks one, and resamples when asked', 
   const at8k = monoSignal(audio, { channel: 0, sampleRate: 8000 });
   assert.equal(at8k.sampleRate, 8000);
   assert.deepEqual(at8k.samples, resample(left!, 16000, 8000));
-  assert.throws(() => monoSignal(audio, { channel: 2 }), (e: unknown) => e instanceof ConfigError && e.subject === 'channel' && /2 channel\(s\)/.test(e.message));
+  assert.throws(
+    () => monoSignal(audio, { channel: 2 }),
+    (e: unknown) => e instanceof ConfigError && e.subject === 'channel' && /2 channel\(s\)/.test(e.message),
+  );
 });
 
 test('extractFeature: mel with dB keeps the reference power in its settings; the image has one pixel per value', () => {
@@ -53,5 +56,8 @@ test('overrideMelSettings: n_fft brings window and hop with it; dB needs a posit
   assert.deepEqual([s.sampleRate, s.nFft, s.winLength, s.hopLength, s.scale, s.ref, s.fmax], [8000, 400, 400, 100, 'db', 2, 4000]);
   assert.equal(base.sampleRate, 22050, 'the input settings are left as they were');
   assert.equal(overrideMelSettings(base, { hopLength: 300, nFft: 400 }).hopLength, 300);
-  assert.throws(() => overrideMelSettings({ ...base, ref: 0 }, { db: true }), (e: unknown) => e instanceof ConfigError && e.subject === 'ref');
+  assert.throws(
+    () => overrideMelSettings({ ...base, ref: 0 }, { db: true }),
+    (e: unknown) => e instanceof ConfigError && e.subject === 'ref',
+  );
 });

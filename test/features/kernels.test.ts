@@ -19,7 +19,8 @@ function lcg(seed: number): () => number {
 function assertSameBits(actual: Float64Array | Float32Array, expected: Float64Array | Float32Array, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) assert.fail(`${what}: element ${i} is ${actual[i]}, the float64 reference gives ${expected[i]}`);
+    if (!Object.is(actual[i], expected[i]))
+      assert.fail(`${what}: element ${i} is ${actual[i]}, the float64 reference gives ${expected[i]}`);
   }
 }
 
@@ -106,13 +107,22 @@ test('the mel kernel sums each band in weight order, both lanes, as the scalar a
       for (let j = off[m]!; j < off[m + 1]!; j++) acc += w[j]! * pair.view[pow + 2 * (start[m]! + j - off[m]!)]!;
       expected[m] = acc;
     }
-    assertSameBits(Float64Array.from({ length: nMels }, (_, m) => pair.view[melOut + 2 * m + lane]!), expected, `lane ${lane}`);
+    assertSameBits(
+      Float64Array.from({ length: nMels }, (_, m) => pair.view[melOut + 2 * m + lane]!),
+      expected,
+      `lane ${lane}`,
+    );
   }
 });
 
 test('the DCT kernel sums over inputs in ascending order, frame by frame, across blocks and padding', () => {
   const rnd = lcg(3);
-  for (const [nIn, nOut, T] of [[40, 13, 8], [128, 20, 300], [7, 7, 17], [80, 40, 513]] as const) {
+  for (const [nIn, nOut, T] of [
+    [40, 13, 8],
+    [128, 20, 300],
+    [7, 7, 17],
+    [80, 40, 513],
+  ] as const) {
     const basis = Float64Array.from({ length: nIn * nOut }, rnd);
     const S = Float32Array.from({ length: nIn * T }, () => rnd() * 80);
     const dct = SimdDct.create(nIn, nOut, basis)!;
@@ -151,7 +161,7 @@ test('the polyphase kernel sums taps in four two-lane accumulators and steps pha
   for (let t = 0; t < n; t++) {
     const acc = new Float64Array(8); // accumulator j, lane l at 2j + l
     for (let i = 0; i < k8; i += 8) for (let a = 0; a < 8; a++) acc[a] += branches[ph * k8 + i + a]! * x[iLow + i + a]!;
-    expected[t] = (acc[0]! + acc[2]! + (acc[4]! + acc[6]!)) + (acc[1]! + acc[3]! + (acc[5]! + acc[7]!));
+    expected[t] = acc[0]! + acc[2]! + (acc[4]! + acc[6]!) + (acc[1]! + acc[3]! + (acc[5]! + acc[7]!));
     ph += dr;
     iLow += dq;
     if (ph >= up) {

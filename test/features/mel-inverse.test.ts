@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { loadAudio, toFloat32Channels } from '../../src/audio/index.js';
 import { AudioProcessor } from '../../src/codec/index.js';
 import {
-  RandomState, griffinLim, istft, melFilterbank, melPseudoInverse, nnlsFilterbank, readMelFeatures, stft, type FeatureMatrix,
+  RandomState,
+  griffinLim,
+  istft,
+  melFilterbank,
+  melPseudoInverse,
+  nnlsFilterbank,
+  readMelFeatures,
+  stft,
+  type FeatureMatrix,
 } from '../../src/features/index.js';
 import { stoi } from '../../src/metrics/index.js';
 import { parseNpy, writeNpy } from '../../src/util/npy.js';
@@ -52,7 +60,10 @@ test('istft(stft(y)) gives y back (librosa defaults and a 16 kHz setting) on a r
   const p = sharedPath(t, 'fixtures', 'mel', 'lj22k.safetensors');
   if (!p) return;
   const y = loadTensors(p).get('audio_f32')!.data as Float32Array;
-  for (const o of [{ nFft: 2048, hopLength: 512 }, { nFft: 400, hopLength: 160 }]) {
+  for (const o of [
+    { nFft: 2048, hopLength: 512 },
+    { nFft: 400, hopLength: 160 },
+  ]) {
     const D = stft(y, o);
     const back = istft(D.re, D.im, { ...o, length: y.length });
     assert.equal(back.length, y.length);
@@ -60,7 +71,9 @@ test('istft(stft(y)) gives y back (librosa defaults and a 16 kHz setting) on a r
   }
 });
 
-test('griffinLim and the NNLS fit against a numpy re-derivation of librosa 0.11 on a real clip', { skip: haveNumpy ? false : `python3 with numpy and scipy is not available (${python.stderr.trim().split('\n').pop()})` }, (t) => {
+test('griffinLim and the NNLS fit against a numpy re-derivation of librosa 0.11 on a real clip', {
+  skip: haveNumpy ? false : `python3 with numpy and scipy is not available (${python.stderr.trim().split('\n').pop()})`,
+}, (t) => {
   const p = sharedPath(t, 'fixtures', 'mel', 'lj22k.safetensors');
   if (!p) return;
   const tensors = loadTensors(p);
@@ -78,17 +91,20 @@ test('griffinLim and the NNLS fit against a numpy re-derivation of librosa 0.11 
     writeNpy(join(dir, 'mel.npy'), M.data, M.shape);
     writeNpy(join(dir, 'melfew.npy'), Mfew, [128, few]);
     writeNpy(join(dir, 'fb.npy'), fb.data, fb.shape);
-    writeFileSync(join(dir, 'params.json'), JSON.stringify({
-      griffinlim: [
-        { name: 'gl_zero', input: 'mag', n_fft: 2048, hop: 512, n_iter: 32, momentum: 0.99, init: null, seed: 0 },
-        { name: 'gl_rand', input: 'mag', n_fft: 2048, hop: 512, n_iter: 32, momentum: 0.99, init: 'random', seed: 3 },
-        { name: 'gl_plain', input: 'mag', n_fft: 2048, hop: 512, n_iter: 8, momentum: 0, init: 'random', seed: 0 },
-      ],
-      nnls: [
-        { name: 'nnls', filterbank: 'fb', input: 'mel', iters: 100 },
-        { name: 'nnls_few', filterbank: 'fb', input: 'melfew', iters: 100, librosa: true },
-      ],
-    }));
+    writeFileSync(
+      join(dir, 'params.json'),
+      JSON.stringify({
+        griffinlim: [
+          { name: 'gl_zero', input: 'mag', n_fft: 2048, hop: 512, n_iter: 32, momentum: 0.99, init: null, seed: 0 },
+          { name: 'gl_rand', input: 'mag', n_fft: 2048, hop: 512, n_iter: 32, momentum: 0.99, init: 'random', seed: 3 },
+          { name: 'gl_plain', input: 'mag', n_fft: 2048, hop: 512, n_iter: 8, momentum: 0, init: 'random', seed: 0 },
+        ],
+        nnls: [
+          { name: 'nnls', filterbank: 'fb', input: 'mel', iters: 100 },
+          { name: 'nnls_few', filterbank: 'fb', input: 'melfew', iters: 100, librosa: true },
+        ],
+      }),
+    );
     const r = spawnSync('python3', [join(projectRoot, 'test', 'features', 'mel_inverse_reference.py'), dir], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     // float32 rounding in both, compounded over 32 iterations: observed 4e-5.
@@ -107,11 +123,12 @@ test('griffinLim and the NNLS fit against a numpy re-derivation of librosa 0.11 
     const Lf = readNpyCopy(join(dir, 'out_nnls_few_librosa.npy'));
     const fit = (Xd: Float32Array): number => {
       const out = new Float32Array(128 * few);
-      for (let m = 0; m < 128; m++) for (let tt = 0; tt < few; tt++) {
-        let acc = 0;
-        for (let k = fb.start[m]!; k < fb.end[m]!; k++) acc += fb.data[m * 1025 + k]! * Xd[k * few + tt]!;
-        out[m * few + tt] = acc;
-      }
+      for (let m = 0; m < 128; m++)
+        for (let tt = 0; tt < few; tt++) {
+          let acc = 0;
+          for (let k = fb.start[m]!; k < fb.end[m]!; k++) acc += fb.data[m * 1025 + k]! * Xd[k * few + tt]!;
+          out[m * few + tt] = acc;
+        }
       return relErr(out, Mfew);
     };
     assert.ok(fit(Xf.data) <= fit(Lf), `ours ${fit(Xf.data)}, librosa ${fit(Lf)}`);
@@ -122,15 +139,22 @@ test('griffinLim and the NNLS fit against a numpy re-derivation of librosa 0.11 
 });
 
 test('melPseudoInverse: A pinv(A) A = A, also for a rank-deficient filterbank (n_fft 400, 80 mels)', () => {
-  for (const o of [{ sr: 22050, nFft: 2048, nMels: 128 }, { sr: 22050, nFft: 400, nMels: 80, htk: true }]) {
+  for (const o of [
+    { sr: 22050, nFft: 2048, nMels: 128 },
+    { sr: 22050, nFft: 400, nMels: 80, htk: true },
+  ]) {
     const fb = melFilterbank(o);
     const [nMels, bins] = fb.shape;
     const { pinv } = melPseudoInverse(fb);
     // B = A pinv(A) ([nMels, nMels]); then B A should equal A.
     const B = new Float64Array(nMels * nMels);
-    for (let i = 0; i < nMels; i++) for (let k = fb.start[i]!; k < fb.end[i]!; k++) for (let j = 0; j < nMels; j++) B[i * nMels + j] += fb.data[i * bins + k]! * pinv[k * nMels + j]!;
+    for (let i = 0; i < nMels; i++)
+      for (let k = fb.start[i]!; k < fb.end[i]!; k++)
+        for (let j = 0; j < nMels; j++) B[i * nMels + j] += fb.data[i * bins + k]! * pinv[k * nMels + j]!;
     const BA = new Float64Array(nMels * bins);
-    for (let i = 0; i < nMels; i++) for (let j = 0; j < nMels; j++) for (let k = fb.start[j]!; k < fb.end[j]!; k++) BA[i * bins + k] += B[i * nMels + j]! * fb.data[j * bins + k]!;
+    for (let i = 0; i < nMels; i++)
+      for (let j = 0; j < nMels; j++)
+        for (let k = fb.start[j]!; k < fb.end[j]!; k++) BA[i * bins + k] += B[i * nMels + j]! * fb.data[j * bins + k]!;
     assert.ok(relErr(BA, fb.data) < 1e-6, `${JSON.stringify(o)}: ${relErr(BA, fb.data)}`);
   }
 });
@@ -160,7 +184,22 @@ test('features invert: mel and dB-mel round trips are intelligible (STOI) and th
     // Without the sidecar the settings come from the command line (librosa's defaults otherwise).
     const bare = join(dir, 'bare.npy');
     writeFileSync(bare, readFileSync(mel));
-    r = await runCli(['features', 'invert', bare, '-o', out, '--sr', '16000', '--n-fft', '400', '--hop-length', '160', '--db', '--length', String(ref.length)]);
+    r = await runCli([
+      'features',
+      'invert',
+      bare,
+      '-o',
+      out,
+      '--sr',
+      '16000',
+      '--n-fft',
+      '400',
+      '--hop-length',
+      '160',
+      '--db',
+      '--length',
+      String(ref.length),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const bareBack = toFloat32Channels(await loadAudio(out))[0]!;
     assert.ok(relErr(bareBack, back) < 1e-6);

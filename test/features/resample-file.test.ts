@@ -25,7 +25,14 @@ test('resampleFile streams to the samples resample() gives the whole signal, and
   writeFileSync(input, encodeWav(stereo(frames, 22050)));
   const output = join(dir, 'out.wav');
   const r = await resampleFile(input, output, { sampleRate: 16000, bits: 'float' });
-  assert.deepEqual(r, { fromRate: 22050, toRate: 16000, channels: 2, framesIn: frames, framesOut: Math.ceil((frames * 320) / 441), bits: 'float' });
+  assert.deepEqual(r, {
+    fromRate: 22050,
+    toRate: 16000,
+    channels: 2,
+    framesIn: frames,
+    framesOut: Math.ceil((frames * 320) / 441),
+    bits: 'float',
+  });
   const got = toFloat32Channels(await loadAudio(output));
   const want = toFloat32Channels(await loadAudio(input)).map((c) => resample(c, 22050, 16000));
   assert.deepEqual(got, want);

@@ -84,9 +84,21 @@ test('streaming resampler output is identical to the one-shot call', () => {
   let seed = 12345;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const x = Float64Array.from({ length: 20011 }, rnd);
-  for (const [from, to] of [[44100, 16000], [8000, 16000], [48000, 16000], [16000, 16000], [22050, 24000], [7, 3]] as const) {
+  for (const [from, to] of [
+    [44100, 16000],
+    [8000, 16000],
+    [48000, 16000],
+    [16000, 16000],
+    [22050, 24000],
+    [7, 3],
+  ] as const) {
     const one = resample(x, from, to);
-    for (const chunk of [(): number => 1, (): number => 997, (k: number): number => (k * 7919) % 3001 + (k % 5 === 0 ? 0 : 1), (): number => 100000]) {
+    for (const chunk of [
+      (): number => 1,
+      (): number => 997,
+      (k: number): number => ((k * 7919) % 3001) + (k % 5 === 0 ? 0 : 1),
+      (): number => 100000,
+    ]) {
       const s = streamAll(x, from, to, chunk, 'float64');
       assert.equal(s.length, one.length, `${from}->${to} length`);
       assert.deepEqual(s, one, `${from}->${to} identical`);
@@ -121,7 +133,12 @@ test('resample edge cases', () => {
   assert.notEqual(y, x);
   // DC is preserved in the interior (gain at DC is exactly up, shared across up branches).
   const dc = new Float64Array(4000).fill(0.5);
-  for (const [from, to] of [[44100, 16000], [8000, 16000], [16000, 44100], [48000, 16000]]) {
+  for (const [from, to] of [
+    [44100, 16000],
+    [8000, 16000],
+    [16000, 44100],
+    [48000, 16000],
+  ]) {
     const out = resample(dc, from!, to!);
     const mid = out[Math.floor(out.length / 2)]!;
     assert.ok(Math.abs(mid - 0.5) < 2e-3, `${from}->${to} DC ${mid}`);
@@ -157,7 +174,12 @@ test('a tone above the output Nyquist is attenuated; one below passes', () => {
 
 test('the scalar fallback agrees with the SIMD kernel', () => {
   const x = Float64Array.from({ length: 5003 }, (_, i) => Math.sin(i * 0.3) + 0.1 * Math.cos(i * 1.7));
-  for (const [from, to] of [[44100, 16000], [8000, 16000], [48000, 16000], [16000, 22050]]) {
+  for (const [from, to] of [
+    [44100, 16000],
+    [8000, 16000],
+    [48000, 16000],
+    [16000, 22050],
+  ]) {
     const simd = resample(x, from!, to!);
     process.env.WAVELM_NO_SIMD = '1';
     let scalar: Float64Array;

@@ -28,7 +28,10 @@ function assertClose(got: F.FeatureMatrix, ref: Tensor, what: string, signed = f
   assert.ok(worst <= 1e-5, `${what}: relative error ${worst} at ${at} (got ${got.data[at]}, want ${r[at]})`);
 }
 
-const CLIPS = [['lj22k', 22050], ['sb16k', 16000]] as const;
+const CLIPS = [
+  ['lj22k', 22050],
+  ['sb16k', 16000],
+] as const;
 
 for (const [clip, sr] of CLIPS) {
   test(`librosa 0.11 conformance: ${clip}`, (t) => {
@@ -76,7 +79,12 @@ for (const [clip, sr] of CLIPS) {
     assertClose(F.powerToDb(m400), ref('power_to_db_melspec_nfft400_hop160_nmels80'), 'power_to_db 400', true);
     assertClose(F.mfcc(y, { sr, nMfcc: 13 }), ref('mfcc13'), 'mfcc13', true);
     const db = ref('power_to_db_melspec_default');
-    assertClose(F.mfccFromDb({ data: db.data as Float32Array, shape: db.shape as [number, number] }, { nMfcc: 13 }), ref('mfcc13_from_melspec_default_db'), 'mfcc from S', true);
+    assertClose(
+      F.mfccFromDb({ data: db.data as Float32Array, shape: db.shape as [number, number] }, { nMfcc: 13 }),
+      ref('mfcc13_from_melspec_default_db'),
+      'mfcc from S',
+      true,
+    );
   });
 }
 
@@ -128,7 +136,10 @@ test('edge cases: short signals, silence, DC, odd lengths, padding modes', () =>
   assert.deepEqual(F.spectrogram(short, { nFft: 256, hopLength: 64, center: false }).shape, [129, 1 + Math.floor((300 - 256) / 64)]);
   // Odd lengths and odd n_fft.
   assert.deepEqual(F.spectrogram(new Float32Array(1001), { nFft: 401, hopLength: 100 }).shape, [201, 11]);
-  assert.deepEqual(F.melSpectrogram(new Float32Array(12345), { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 }).shape, [80, 1 + Math.floor(12345 / 160)]);
+  assert.deepEqual(F.melSpectrogram(new Float32Array(12345), { sr: 16000, nFft: 400, hopLength: 160, nMels: 80 }).shape, [
+    80,
+    1 + Math.floor(12345 / 160),
+  ]);
   // Silence: power 0, dB at the amin floor (-100 dB) clipped by nothing since the peak is the floor.
   const sil = F.melSpectrogram(new Float32Array(4000), { sr: 16000 });
   assert.ok(sil.data.every((v) => v === 0));
@@ -153,8 +164,14 @@ test('edge cases: short signals, silence, DC, odd lengths, padding modes', () =>
   assert.equal(first('symmetric'), 2 + 1 + 1 + 2);
   // top_db clips, ref scales.
   const S: F.FeatureMatrix = { data: Float32Array.of(1, 1e-3, 1e-12, 100), shape: [2, 2] };
-  assert.deepEqual(Array.from(F.powerToDb(S, { topDb: 80 }).data).map((v) => Math.round(v * 1000) / 1000), [0, -30, -60, 20]);
-  assert.deepEqual(Array.from(F.powerToDb(S, { topDb: null, ref: 'max' }).data).map((v) => Math.round(v * 1000) / 1000), [-20, -50, -120, 0]);
+  assert.deepEqual(
+    Array.from(F.powerToDb(S, { topDb: 80 }).data).map((v) => Math.round(v * 1000) / 1000),
+    [0, -30, -60, 20],
+  );
+  assert.deepEqual(
+    Array.from(F.powerToDb(S, { topDb: null, ref: 'max' }).data).map((v) => Math.round(v * 1000) / 1000),
+    [-20, -50, -120, 0],
+  );
   // Bad options are ConfigErrors that name the option.
   assert.throws(() => F.melSpectrogram(dc, { nFft: 400, winLength: 500 }), /win_length/);
   assert.throws(() => F.mfcc(dc, { nMels: 10, nMfcc: 20 }), /n_mfcc/);
@@ -208,7 +225,11 @@ test('the SIMD two-frame FFT path agrees with the scalar path (odd frame counts,
 
 test('mfcc(y) is exactly mfccFromDb(powerToDb(melSpectrogram(y))) (the fused dB pass rounds as powerToDb does)', () => {
   const y = Float32Array.from({ length: 9000 }, (_, i) => Math.sin(i * 0.02) * 0.5 + Math.sin(i * 0.9) * 1e-4);
-  for (const opts of [{ sr: 16000, nFft: 400, hopLength: 160, nMels: 80, nMfcc: 13 }, { sr: 22050, ref: 'max' as const, topDb: 40 }, { sr: 8000, topDb: null, lifter: 22 }]) {
+  for (const opts of [
+    { sr: 16000, nFft: 400, hopLength: 160, nMels: 80, nMfcc: 13 },
+    { sr: 22050, ref: 'max' as const, topDb: 40 },
+    { sr: 8000, topDb: null, lifter: 22 },
+  ]) {
     const fused = F.mfcc(y, opts);
     const staged = F.mfccFromDb(F.powerToDb(F.melSpectrogram(y, opts), opts), opts);
     assert.deepEqual(fused, staged);

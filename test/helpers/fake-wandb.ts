@@ -115,7 +115,8 @@ export async function startFakeWandb(apiKey: string, lifetimeMs = 120_000): Prom
     if (req.url === '/graphql') {
       const query = String(body.query ?? '');
       const vars = (body.variables ?? {}) as Json;
-      if (/\bquery Viewer\b/.test(query)) return reply(res, 200, { data: { viewer: { id: 'viewer-1', entity: FAKE_ENTITY, flags: '{}', teams: { edges: [] } } } });
+      if (/\bquery Viewer\b/.test(query))
+        return reply(res, 200, { data: { viewer: { id: 'viewer-1', entity: FAKE_ENTITY, flags: '{}', teams: { edges: [] } } } });
       if (/\bmutation UpsertBucket\b/.test(query)) {
         const run: FakeWandbRun = {
           entity: String(vars.entity),

@@ -55,10 +55,14 @@ export async function startTestHub(repos: HubRepo[]): Promise<TestHub> {
     res.writeHead(status, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const readBody = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    let s = '';
-    req.setEncoding('utf8').on('data', (d: string) => (s += d)).on('end', () => resolve(s));
-  });
+  const readBody = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let s = '';
+      req
+        .setEncoding('utf8')
+        .on('data', (d: string) => (s += d))
+        .on('end', () => resolve(s));
+    });
   const repoAt = (name: string, rev: string) => {
     const repo = served.get(name);
     return repo && (rev === 'main' || rev === repo.commit) ? repo : undefined;
@@ -73,17 +77,36 @@ export async function startTestHub(repos: HubRepo[]): Promise<TestHub> {
       if (m && req.method === 'GET') {
         const repo = repoAt(m[1]!, m[2]!);
         if (!repo) return json(res, 404, { error: 'Repository not found' });
-        return json(res, 200, { _id: m[1], id: m[1], sha: repo.commit, private: false, siblings: [...repo.files.keys()].map((rfilename) => ({ rfilename })) });
+        return json(res, 200, {
+          _id: m[1],
+          id: m[1],
+          sha: repo.commit,
+          private: false,
+          siblings: [...repo.files.keys()].map((rfilename) => ({ rfilename })),
+        });
       }
       m = /^\/api\/models\/([^/]+\/[^/]+)\/paths-info\/(.+)$/.exec(path);
       if (m && req.method === 'POST') {
         const repo = repoAt(m[1]!, m[2]!);
         if (!repo) return json(res, 404, { error: 'Repository not found' });
         const { paths } = JSON.parse(await readBody(req)) as { paths: string[] };
-        return json(res, 200, paths.filter((p) => repo.files.has(p)).map((p) => {
-          const f = repo.files.get(p)!;
-          return { type: 'file', path: p, oid: sha1Hex(`blob:${f.sha256}`), size: f.bytes.length, lfs: { oid: f.sha256, size: f.bytes.length, pointerSize: 134 }, lastCommit: { id: repo.commit, title: 'add', date: '2026-01-01T00:00:00.000Z' } };
-        }));
+        return json(
+          res,
+          200,
+          paths
+            .filter((p) => repo.files.has(p))
+            .map((p) => {
+              const f = repo.files.get(p)!;
+              return {
+                type: 'file',
+                path: p,
+                oid: sha1Hex(`blob:${f.sha256}`),
+                size: f.bytes.length,
+                lfs: { oid: f.sha256, size: f.bytes.length, pointerSize: 134 },
+                lastCommit: { id: repo.commit, title: 'add', date: '2026-01-01T00:00:00.000Z' },
+              };
+            }),
+        );
       }
       m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
       if (m && req.method === 'GET') {
@@ -98,7 +121,11 @@ export async function startTestHub(repos: HubRepo[]): Promise<TestHub> {
         if (range) {
           const start = Number(range[1]);
           const end = Math.min(Number(range[2]), f.bytes.length - 1);
-          res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${f.bytes.length}`, 'Content-Length': String(end - start + 1) });
+          res.writeHead(206, {
+            ...headers,
+            'Content-Range': `bytes ${start}-${end}/${f.bytes.length}`,
+            'Content-Length': String(end - start + 1),
+          });
           return res.end(f.bytes.subarray(start, end + 1));
         }
         res.writeHead(200, { ...headers, 'Content-Length': String(f.bytes.length) });
@@ -114,9 +141,10 @@ export async function startTestHub(repos: HubRepo[]): Promise<TestHub> {
     endpoint: `http://127.0.0.1:${port}`,
     commit: (name) => served.get(name)!.commit,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

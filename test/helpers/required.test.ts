@@ -23,7 +23,11 @@ function runTestFile(file: string, env: NodeJS.ProcessEnv) {
   delete base.NODE_TEST_CONTEXT;
   delete base.WAVELM_REQUIRE_SHARED;
   delete base.WAVELM_REQUIRE_TOOLS;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', file], { cwd: projectRoot, encoding: 'utf8', env: { ...base, ...env } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', file], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    env: { ...base, ...env },
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 

@@ -43,7 +43,15 @@ test('a scaled copy: SI-SDR is infinite (scale invariant) while SNR reflects the
   assert.ok(Math.abs(snr(x, y) - 10 * Math.log10(1 / 0.25)) < 1e-9);
   // For broadband noise (no bins near the 1e-10 floor) |0.5 X|^2 is 6.02 dB below |X|^2 in every bin.
   const n = noise(16000, 5);
-  assert.ok(Math.abs(logSpectralDistance(n, n.map((v) => 0.5 * v)) - 20 * Math.log10(2)) < 1e-6);
+  assert.ok(
+    Math.abs(
+      logSpectralDistance(
+        n,
+        n.map((v) => 0.5 * v),
+      ) -
+        20 * Math.log10(2),
+    ) < 1e-6,
+  );
 });
 
 test('noise at a known SNR: SNR and SI-SDR recover it', () => {

@@ -10,7 +10,9 @@ const readSafetensors = (p: string) => parseSafetensors(new Uint8Array(readBytes
 import { estoi, removeSilentFrames, resampleOct, stoi, thirdOctaveMatrix, thirdOctaveSpectrogram } from '../../src/metrics/index.js';
 import { sharedPath } from '../helpers/shared.js';
 
-interface Scores { results: Record<string, { fs: number; stoi: number; estoi: number }> }
+interface Scores {
+  results: Record<string, { fs: number; stoi: number; estoi: number }>;
+}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -57,7 +59,7 @@ test('STOI intermediates (10 kHz resampling, silent-frame removal, band matrix, 
 
 test('STOI of a signal against itself is 1, and too-short input returns 1e-5 like pystoi', () => {
   let seed = 1;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
   const x = new Float64Array(16000 * 2);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.05) * (1 + Math.sin(i * 0.0007)) * rnd();
   assert.ok(Math.abs(stoi(x, x, 16000) - 1) < 1e-9);

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { latestCheckpoint, loadModel, readCheckpoint, readSafetensorsFile, restoreTrainer, writeCheckpoint, type CheckpointState } from '../../src/model/checkpoint.js';
+import {
+  latestCheckpoint,
+  loadModel,
+  readCheckpoint,
+  readSafetensorsFile,
+  restoreTrainer,
+  writeCheckpoint,
+  type CheckpointState,
+} from '../../src/model/checkpoint.js';
 import { defaultModelConfig } from '../../src/model/train.js';
 import { serializeSafetensors } from '../../src/util/safetensors.js';
 import { FormatError, MismatchError, NotFoundError } from '../../src/util/errors.js';
@@ -38,7 +46,8 @@ function state(step: number): CheckpointState {
 async function trained(steps: number): Promise<BigramTrainer> {
   const tr = new BigramTrainer(config, { seed: 5 });
   const tokens = new Uint8Array(32).map((_, i) => (i * 37) % 256);
-  for (let i = 0; i < steps; i++) await tr.step({ tokens, batchSize: 2, seqLen: 16 }, { learningRate: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  for (let i = 0; i < steps; i++)
+    await tr.step({ tokens, batchSize: 2, seqLen: 16 }, { learningRate: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   return tr;
 }
 
@@ -74,7 +83,12 @@ test('checkpoints: newest wins, old ones are pruned, a half-written one is never
   const dir = tmp(t);
   const tr = await trained(1);
   for (const s of [1, 2, 3, 4, 5]) writeCheckpoint(dir, tr, state(s), 3);
-  assert.deepEqual(readdirSync(join(dir, 'checkpoints')).filter((d) => d.startsWith('step-')).sort(), ['step-00000003', 'step-00000004', 'step-00000005']);
+  assert.deepEqual(
+    readdirSync(join(dir, 'checkpoints'))
+      .filter((d) => d.startsWith('step-'))
+      .sort(),
+    ['step-00000003', 'step-00000004', 'step-00000005'],
+  );
   // A crash mid-write leaves a .tmp directory: ignored, latest still points at 5.
   mkdirSync(join(dir, 'checkpoints', 'step-00000006.tmp'));
   assert.equal(readCheckpoint(dir).state.step, 5);
@@ -90,8 +104,17 @@ test('bad checkpoints give typed errors that name the file', async (t) => {
   const tr = await trained(1);
   const path = writeCheckpoint(dir, tr, state(1));
   // Optimizer moments with the wrong shape.
-  writeFileSync(join(path, 'optimizer.safetensors'), serializeSafetensors({ 'm/bigram.logits': { shape: [2], data: new Float32Array(2) }, 'v/bigram.logits': { shape: [2], data: new Float32Array(2) } }, { step: '1' }));
-  assert.throws(() => readCheckpoint(dir), (e: unknown) => e instanceof MismatchError && /optimizer\.safetensors/.test(e.message));
+  writeFileSync(
+    join(path, 'optimizer.safetensors'),
+    serializeSafetensors(
+      { 'm/bigram.logits': { shape: [2], data: new Float32Array(2) }, 'v/bigram.logits': { shape: [2], data: new Float32Array(2) } },
+      { step: '1' },
+    ),
+  );
+  assert.throws(
+    () => readCheckpoint(dir),
+    (e: unknown) => e instanceof MismatchError && /optimizer\.safetensors/.test(e.message),
+  );
   writeFileSync(join(path, 'state.json'), '{"format": "something else", "version": 7}');
   assert.throws(() => readCheckpoint(dir), FormatError);
   writeFileSync(join(dir, 'checkpoints', 'latest.json'), 'not json');
@@ -109,8 +132,14 @@ test('restoring into a different model is refused', async (t) => {
   const target = new BigramTrainer(config, { seed: 1 });
   const wrongShape = readCheckpoint(dir);
   wrongShape.params['bigram.logits'] = { shape: [2, 2], data: new Float32Array(4) };
-  assert.throws(() => restoreTrainer(target, wrongShape), (e: unknown) => e instanceof MismatchError && /shape/.test(e.message));
+  assert.throws(
+    () => restoreTrainer(target, wrongShape),
+    (e: unknown) => e instanceof MismatchError && /shape/.test(e.message),
+  );
   const wrongName = readCheckpoint(dir);
   wrongName.params = { 'embed.embeddings': wrongName.params['bigram.logits']! };
-  assert.throws(() => restoreTrainer(target, wrongName), (e: unknown) => e instanceof MismatchError && /missing: bigram\.logits/.test(e.message));
+  assert.throws(
+    () => restoreTrainer(target, wrongName),
+    (e: unknown) => e instanceof MismatchError && /missing: bigram\.logits/.test(e.message),
+  );
 });

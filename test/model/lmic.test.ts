@@ -40,7 +40,15 @@ function loadFixture(dir: string): Fixture {
   const io = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'io.safetensors'))));
   const tokens = io.tensors.get('tokens')!;
   return {
-    config: { vocabSize: c.vocab_size, embeddingDim: c.embedding_dim, numLayers: c.num_layers, numHeads: c.num_heads, wideningFactor: c.widening_factor, embInitScale: 0.02, positionalEncoding: 'sinusoidal' },
+    config: {
+      vocabSize: c.vocab_size,
+      embeddingDim: c.embedding_dim,
+      numLayers: c.num_layers,
+      numHeads: c.num_heads,
+      wideningFactor: c.widening_factor,
+      embInitScale: 0.02,
+      positionalEncoding: 'sinusoidal',
+    },
     haikuNames: meta.haiku_param_names,
     params: new Map([...st.tensors].map(([n, t]) => [n, { shape: t.shape, data: toFloat64(t) }])),
     tokens: tokens.data as Uint8Array,
@@ -127,7 +135,15 @@ for (const name of ['d32', 'd64']) {
       assert.equal(bad.code, 2, bad.stderr);
       assert.match(bad.stderr, /num_heads/);
       // A given TransformerConfig is checked against the shapes.
-      const wrong = await runCli(['import', 'lmic', join(tmp, 'params-f32.npz'), '-o', join(tmp, 'wrong.safetensors'), '--config', `{"num_layers": ${f.config.numLayers + 1}, "num_heads": ${f.config.numHeads}}`]);
+      const wrong = await runCli([
+        'import',
+        'lmic',
+        join(tmp, 'params-f32.npz'),
+        '-o',
+        join(tmp, 'wrong.safetensors'),
+        '--config',
+        `{"num_layers": ${f.config.numLayers + 1}, "num_heads": ${f.config.numHeads}}`,
+      ]);
       assert.equal(wrong.code, 5, wrong.stderr);
       assert.match(wrong.stderr, /num_layers=\d+ disagrees with the parameters/);
     } finally {

@@ -54,7 +54,10 @@ test('TensorBoard event file: file_version first, scalars and session start roun
   for (const pos of [3, 10, 20, bytes.length - 2]) {
     const bad = Uint8Array.from(bytes);
     bad[pos]! ^= 0x10;
-    assert.throws(() => readTfRecords(bad, 'bad'), (e: unknown) => e instanceof ChecksumError || (e as Error).name === 'FormatError');
+    assert.throws(
+      () => readTfRecords(bad, 'bad'),
+      (e: unknown) => e instanceof ChecksumError || (e as Error).name === 'FormatError',
+    );
   }
   // Framing: length, masked CRC of length, payload, masked CRC of payload.
   const rec = tfRecord(new Uint8Array([1, 2, 3]));
@@ -91,7 +94,10 @@ test('RunLog writes metrics.jsonl, event file, plot and forwards to the sink; re
   assert.equal(sink.logs.length, 6);
   assert.equal(sink.finished, 1);
   const m = readMetrics(join(dir, 'metrics.jsonl'));
-  assert.deepEqual(m.map((p) => p.step), [1, 2, 3, 4, 5, 5]);
+  assert.deepEqual(
+    m.map((p) => p.step),
+    [1, 2, 3, 4, 5, 5],
+  );
   assert.equal(m[2]!['train/loss'], 7);
   const html = readFileSync(join(dir, 'loss.html'), 'utf8');
   assert.match(html, /<svg[^>]*>/);
@@ -99,7 +105,10 @@ test('RunLog writes metrics.jsonl, event file, plot and forwards to the sink; re
   assert.doesNotMatch(html, /<script/);
   // Resume at step 3: points after 3 are dropped, and a new event file starts with a session START.
   const log2 = new RunLog(dir, { resumeStep: 3 });
-  assert.deepEqual(readMetrics(join(dir, 'metrics.jsonl')).map((p) => p.step), [1, 2, 3]);
+  assert.deepEqual(
+    readMetrics(join(dir, 'metrics.jsonl')).map((p) => p.step),
+    [1, 2, 3],
+  );
   log2.log(4, { 'train/loss': 1 });
   await log2.close();
   const files = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
@@ -108,7 +117,7 @@ test('RunLog writes metrics.jsonl, event file, plot and forwards to the sink; re
   assert.equal(ev[1]!.sessionStatus, 1);
   assert.equal(ev[1]!.step, 4);
   // A torn last line (killed mid-write) is skipped, not fatal.
-  writeFileSync(join(dir, 'metrics.jsonl'), readFileSync(join(dir, 'metrics.jsonl'), 'utf8') + '{"step": 9, "trai');
+  writeFileSync(join(dir, 'metrics.jsonl'), `${readFileSync(join(dir, 'metrics.jsonl'), 'utf8')}{"step": 9, "trai`);
   assert.equal(readMetrics(join(dir, 'metrics.jsonl')).length, 4);
 });
 

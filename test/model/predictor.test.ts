@@ -31,7 +31,10 @@ async function trained(config: TransformerConfig, seed: number): Promise<ParamSe
   const tr = await createTrainer(config, { seed, workers: 1 });
   try {
     for (let s = 0; s < 3; s++) {
-      await tr.step({ tokens: tokensOf(2 * 64, seed + s), batchSize: 2, seqLen: 64 }, { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 1 });
+      await tr.step(
+        { tokens: tokensOf(2 * 64, seed + s), batchSize: 2, seqLen: 64 },
+        { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: 1 },
+      );
     }
     return tr.getParams();
   } finally {
@@ -79,12 +82,20 @@ test('head size 8 (LMIC d=64, 4 layers, 8 heads): matches the forward pass over 
 });
 
 test('head size 8 with rotary embeddings: matches the forward pass', async () => {
-  await checkAgainstForward({ ...createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 32, numLayers: 2, numHeads: 4 }), positionalEncoding: 'rotary' }, 77, 2);
+  await checkAgainstForward(
+    { ...createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 32, numLayers: 2, numHeads: 4 }), positionalEncoding: 'rotary' },
+    77,
+    2,
+  );
 });
 
 test('other head sizes (4, 16; the generic attention path): match the forward pass', async () => {
   await checkAgainstForward(createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 16, numLayers: 2, numHeads: 4 }), 70, 3);
-  await checkAgainstForward({ ...createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 32, numLayers: 1, numHeads: 2 }), positionalEncoding: 'rotary' }, 53, 4);
+  await checkAgainstForward(
+    { ...createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 32, numLayers: 1, numHeads: 2 }), positionalEncoding: 'rotary' },
+    53,
+    4,
+  );
 });
 
 test('lm_softmax gives the same bits as nn.ts softmax; lm_gelu is within 1e-5 of nn.ts gelu_fwd, its scalar tail equal to its SIMD body', () => {
@@ -100,7 +111,13 @@ test('lm_softmax gives the same bits as nn.ts softmax; lm_gelu is within 1e-5 of
       // small |x| (tanh's polynomial branch), moderate, and large (exp clamps)
       xs[i] = i % 3 === 0 ? (u - 0.5) * 1.5 : i % 3 === 1 ? (u - 0.5) * 16 : (u - 0.5) * 400;
     }
-    xs[0] = 0; xs[1] = -0; xs[2] = 0.625; xs[3] = -0.625; xs[4] = 1e-30; xs[5] = 88.5; xs[6] = -88.5;
+    xs[0] = 0;
+    xs[1] = -0;
+    xs[2] = 0.625;
+    xs[3] = -0.625;
+    xs[4] = 1e-30;
+    xs[5] = 88.5;
+    xs[6] = -88.5;
     const X = a.from(xs);
     const Y1 = a.f32(n);
     const Y2 = a.f32(n);

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrainingRng } from '../../src/model/training/rng.js';
-import { BatchSampler, checkSeqLen, chunkSetFromChunks, chunkSetFromTokens, evalBatches, int16BytesToTokens, unigramEntropyBits } from '../../src/model/batches.js';
+import {
+  BatchSampler,
+  checkSeqLen,
+  chunkSetFromChunks,
+  chunkSetFromTokens,
+  evalBatches,
+  int16BytesToTokens,
+  unigramEntropyBits,
+} from '../../src/model/batches.js';
 import { syntheticTokens } from './train-bigram.js';
 
 test('xoshiro128** matches the reference outputs for state {1, 2, 3, 4}', () => {
@@ -49,7 +57,8 @@ test('batches: seeded, reproducible, cut from chunks at valid offsets', () => {
       let found = false;
       for (let ch = 0; ch < set.numChunks && !found; ch++) {
         const chunk = tokens.subarray(ch * 64, ch * 64 + 64);
-        for (let off = 0; off + 16 <= 64 && !found; off++) if (Buffer.compare(Buffer.from(chunk.subarray(off, off + 16)), Buffer.from(seq)) === 0) found = true;
+        for (let off = 0; off + 16 <= 64 && !found; off++)
+          if (Buffer.compare(Buffer.from(chunk.subarray(off, off + 16)), Buffer.from(seq)) === 0) found = true;
       }
       assert.ok(found, `row ${row} of batch ${i} is not a slice of one chunk`);
     }
@@ -67,10 +76,16 @@ test('batches: whole chunks when seqLen equals the chunk length (LMIC)', () => {
     const ch = twin.int(10); // one draw per row, no offset draw
     assert.deepEqual(b.tokens.subarray(row * 32, row * 32 + 32), tokens.subarray(ch * 32, ch * 32 + 32));
   }
-  assert.throws(() => new BatchSampler(set, 3, 33, new TrainingRng(1)), /^ConfigError: seqLen 33 is longer than a chunk \(32 tokens\); lower seqLen or raise chunkSizeBytes$/);
+  assert.throws(
+    () => new BatchSampler(set, 3, 33, new TrainingRng(1)),
+    /^ConfigError: seqLen 33 is longer than a chunk \(32 tokens\); lower seqLen or raise chunkSizeBytes$/,
+  );
   assert.throws(() => new BatchSampler(set, 0, 32, new TrainingRng(1)), /^ConfigError: batchSize must be a positive integer, got 0$/);
   const flags: Record<string, string> = { seqLen: '--seq-len', chunkSizeBytes: '--chunk-size' };
-  assert.throws(() => checkSeqLen(set, 33, (o) => flags[o] ?? o), /^ConfigError: --seq-len 33 is longer than a chunk \(32 tokens\); lower --seq-len or raise --chunk-size$/);
+  assert.throws(
+    () => checkSeqLen(set, 33, (o) => flags[o] ?? o),
+    /^ConfigError: --seq-len 33 is longer than a chunk \(32 tokens\); lower --seq-len or raise --chunk-size$/,
+  );
 });
 
 test('16-bit tokens are offset binary of little-endian int16', () => {
@@ -86,10 +101,16 @@ test('16-bit tokens are offset binary of little-endian int16', () => {
 test('eval batches are fixed, spread over the set, and cover min(n, chunks) sequences', () => {
   const set = chunkSetFromTokens(syntheticTokens(100 * 8, 1), 8);
   const a = evalBatches(set, 4, 8, 10);
-  assert.equal(a.reduce((s, b) => s + b.batchSize, 0), 10);
+  assert.equal(
+    a.reduce((s, b) => s + b.batchSize, 0),
+    10,
+  );
   assert.deepEqual(a, evalBatches(set, 4, 8, 10));
   assert.deepEqual(a[0]!.tokens.subarray(8, 16), set.tokens.subarray(10 * 8, 11 * 8));
-  assert.equal(evalBatches(set, 4, 8, 1000).reduce((s, b) => s + b.batchSize, 0), 100);
+  assert.equal(
+    evalBatches(set, 4, 8, 1000).reduce((s, b) => s + b.batchSize, 0),
+    100,
+  );
 });
 
 test('unigram entropy', () => {

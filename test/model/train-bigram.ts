@@ -4,7 +4,16 @@
  * all in float64 JS arithmetic stored to float32. It implements src/model/api.ts's Trainer exactly as
  * the transformer does, so the loop, checkpoints and resume can be tested without the engine.
  */
-import type { OptimizerConfig, OptimizerState, ParamSet, StepResult, TokenBatch, Trainer, TrainerOptions, TransformerConfig } from '../../src/model/api.js';
+import type {
+  OptimizerConfig,
+  OptimizerState,
+  ParamSet,
+  StepResult,
+  TokenBatch,
+  Trainer,
+  TrainerOptions,
+  TransformerConfig,
+} from '../../src/model/api.js';
 import { TrainingRng } from '../../src/model/training/rng.js';
 
 const NAME = 'bigram.logits';

@@ -10,7 +10,20 @@ import { readCheckpoint } from '../../src/model/checkpoint.js';
 import { projectRoot } from '../helpers/shared.js';
 
 const MAIN = join(projectRoot, 'src', 'cli', 'main.ts');
-const TINY = ['--embedding-dim', '16', '--num-layers', '1', '--num-heads', '2', '--chunk-size', '64', '--batch-size', '2', '--workers', '1'];
+const TINY = [
+  '--embedding-dim',
+  '16',
+  '--num-layers',
+  '1',
+  '--num-heads',
+  '2',
+  '--chunk-size',
+  '64',
+  '--batch-size',
+  '2',
+  '--workers',
+  '1',
+];
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const d = mkdtempSync(join(tmpdir(), 'wavelm-train-cli-'));
@@ -40,7 +53,26 @@ test('wavelm train --json, then --resume continues the run with its own settings
   const d = tmp(t);
   const wavs = [writeWav(d, 'a.wav', 1), writeWav(d, 'b.wav', 2)];
   const out = join(d, 'run');
-  const r1 = cli(['--json', 'train', '--files', ...wavs, '--valid', wavs[1]!, '--steps', '4', '--eval-every', '2', '--lr', '0.002', '--normalize-by-length', '--positional', 'rotary', '--out', out, ...TINY]);
+  const r1 = cli([
+    '--json',
+    'train',
+    '--files',
+    ...wavs,
+    '--valid',
+    wavs[1]!,
+    '--steps',
+    '4',
+    '--eval-every',
+    '2',
+    '--lr',
+    '0.002',
+    '--normalize-by-length',
+    '--positional',
+    'rotary',
+    '--out',
+    out,
+    ...TINY,
+  ]);
   assert.equal(r1.status, 0, r1.stderr);
   const j1 = JSON.parse(r1.stdout) as { step: number; numParams: number; validLoss: number; dataset: { validSource: string } };
   assert.equal(j1.step, 4);
@@ -48,10 +80,27 @@ test('wavelm train --json, then --resume continues the run with its own settings
   assert.ok(j1.validLoss > 0);
   for (const f of ['config.json', 'metrics.jsonl', 'loss.html', join('checkpoints', 'latest.json')]) assert.ok(existsSync(join(out, f)), f);
   // Each flag reaches its setting.
-  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { model: Record<string, unknown>; pipeline: Record<string, unknown>; training: Record<string, unknown> };
-  assert.deepEqual([config.model.embeddingDim, config.model.numLayers, config.model.numHeads, config.model.positionalEncoding], [16, 1, 2, 'rotary']);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {
+    model: Record<string, unknown>;
+    pipeline: Record<string, unknown>;
+    training: Record<string, unknown>;
+  };
+  assert.deepEqual(
+    [config.model.embeddingDim, config.model.numLayers, config.model.numHeads, config.model.positionalEncoding],
+    [16, 1, 2, 'rotary'],
+  );
   assert.equal(config.pipeline.chunkSizeBytes, 64);
-  assert.deepEqual([config.training.steps, config.training.evalEvery, config.training.batchSize, config.training.learningRate, config.training.normalizeByLength, config.training.workers], [4, 2, 2, 0.002, true, 1]);
+  assert.deepEqual(
+    [
+      config.training.steps,
+      config.training.evalEvery,
+      config.training.batchSize,
+      config.training.learningRate,
+      config.training.normalizeByLength,
+      config.training.workers,
+    ],
+    [4, 2, 2, 0.002, true, 1],
+  );
   const r2 = cli(['--json', 'train', '--out', out, '--resume', '--steps', '6']);
   assert.equal(r2.status, 0, r2.stderr);
   const j2 = JSON.parse(r2.stdout) as { step: number; resumedFrom: number; numParams: number };
@@ -73,17 +122,39 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const d = tmp(t);
     const wav = writeWav(d, 'a.wav', 3);
     const out = join(d, 'run');
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--json', 'train', '--files', wav, '--steps', '1000000', '--log-every', '1', '--checkpoint-every', '0', '--out', out, ...TINY], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        '--json',
+        'train',
+        '--files',
+        wav,
+        '--steps',
+        '1000000',
+        '--log-every',
+        '1',
+        '--checkpoint-every',
+        '0',
+        '--out',
+        out,
+        ...TINY,
+      ],
+      {
+        cwd: projectRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const metrics = join(out, 'metrics.jsonl');
-    for (let i = 0; i < 300 && !(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && !(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3); i++)
+      await new Promise((r) => setTimeout(r, 100));
     child.kill(signal);
     const code = await exited;
     assert.equal(code, 130, stderr);
@@ -114,8 +185,14 @@ test('clear errors for missing input and bad options', (t) => {
     [['--files', wav, '--manifest', join(d, 'm.json')], /give either --files or --manifest, not both/],
     [['--files', wav, '--lr', '0.001', '--min-lr', '0.01'], /--min-lr must be between 0 and --lr \(0\.001\), got 0\.01/],
     [['--files', wav, '--embedding-dim', '3', '--num-heads', '3'], /--embedding-dim must be even, got 3/],
-    [['--files', wav, '--embedding-dim', '12', '--num-heads', '4', '--positional', 'rotary'], /--positional rotary needs an even head size \(--embedding-dim \/ --num-heads\), got 3/],
-    [['--files', wav, '--chunk-size', '64', '--seq-len', '100'], /--seq-len 100 is longer than a chunk \(64 tokens\); lower --seq-len or raise --chunk-size/],
+    [
+      ['--files', wav, '--embedding-dim', '12', '--num-heads', '4', '--positional', 'rotary'],
+      /--positional rotary needs an even head size \(--embedding-dim \/ --num-heads\), got 3/,
+    ],
+    [
+      ['--files', wav, '--chunk-size', '64', '--seq-len', '100'],
+      /--seq-len 100 is longer than a chunk \(64 tokens\); lower --seq-len or raise --chunk-size/,
+    ],
   ];
   for (const [args, says] of flagged) {
     const r = cli(['train', ...args, '--out', join(d, 'w')]);
@@ -128,7 +205,23 @@ test('--wandb-project with W&B unreachable: training completes, one notice', (t)
   const d = tmp(t);
   const wav = writeWav(d, 'a.wav', 4);
   const env = { ...process.env, WANDB_API_KEY: 'k'.repeat(40), WANDB_BASE_URL: 'http://127.0.0.1:9' };
-  const r = cli(['train', '--files', wav, '--steps', '3', '--out', join(d, 'run'), '--wandb-project', 'wavelm-test', '--wandb-config', '{"note": "cli test"}', ...TINY], env);
+  const r = cli(
+    [
+      'train',
+      '--files',
+      wav,
+      '--steps',
+      '3',
+      '--out',
+      join(d, 'run'),
+      '--wandb-project',
+      'wavelm-test',
+      '--wandb-config',
+      '{"note": "cli test"}',
+      ...TINY,
+    ],
+    env,
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr.match(/W&B logging is off/g)?.length ?? 0, 1, r.stderr);
   assert.match(r.stdout, /trained 3\/3 steps/);

@@ -20,7 +20,8 @@ function wav(path: string, frames: number, value: number): string {
   return path;
 }
 
-const chunker: Chunker = (audio, s) => audioToChunks(audio, { bitDepth: s.bitDepth, conversion: 'exact', blockingSize: s.blockingSize, chunkSizeBytes: s.chunkSizeBytes });
+const chunker: Chunker = (audio, s) =>
+  audioToChunks(audio, { bitDepth: s.bitDepth, conversion: 'exact', blockingSize: s.blockingSize, chunkSizeBytes: s.chunkSizeBytes });
 const settings = { bitDepth: 8 as const, conversion: 'exact', blockingSize: 1024, chunkSizeBytes: 100 };
 
 test('manifest: splits, root header, paths beside the manifest, clear errors', (t) => {
@@ -29,7 +30,15 @@ test('manifest: splits, root header, paths beside the manifest, clear errors', (
   wav(join(d, 'audio', 'a.wav'), 10, 0);
   wav(join(d, 'audio', 'b.wav'), 10, 0);
   const m = join(d, 'm.jsonl');
-  writeFileSync(m, [{ path: 'audio/a.wav', split: 'train' }, { path: join(d, 'audio', 'b.wav'), split: 'valid' }].map((x) => JSON.stringify(x)).join('\n') + '\n');
+  writeFileSync(
+    m,
+    `${[
+      { path: 'audio/a.wav', split: 'train' },
+      { path: join(d, 'audio', 'b.wav'), split: 'valid' },
+    ]
+      .map((x) => JSON.stringify(x))
+      .join('\n')}\n`,
+  );
   assert.deepEqual(readManifest(m), { train: [join(d, 'audio', 'a.wav')], valid: [join(d, 'audio', 'b.wav')], test: [] });
   writeFileSync(m, `{"root": "audio"}\n{"path": "a.wav", "split": "train"}\n`);
   assert.deepEqual(readManifest(m).train, [join(d, 'audio', 'a.wav')]);
@@ -62,7 +71,13 @@ test('files: seeded file-level hold-out, chunk hold-out for a single file, unrea
   assert.equal(single.valid.numChunks, 1); // chunks 0..9, every 10th held out
   assert.equal(single.train.numChunks, 9);
   // Messages name the options (the CLI labels them with its flags).
-  await assert.rejects(loadTrainingData({ validFraction: 0.1, seed: 1, settings, chunker }), /no training audio: give files \(audio files or directories\) or manifest/);
+  await assert.rejects(
+    loadTrainingData({ validFraction: 0.1, seed: 1, settings, chunker }),
+    /no training audio: give files \(audio files or directories\) or manifest/,
+  );
   const flagged = { validFraction: 0.1, seed: 1, settings, chunker, label: (o: string) => `--${o}` };
-  await assert.rejects(loadTrainingData({ ...flagged, files: [d], manifest: join(d, 'm.json') }), /^ConfigError: give either --files or --manifest, not both$/);
+  await assert.rejects(
+    loadTrainingData({ ...flagged, files: [d], manifest: join(d, 'm.json') }),
+    /^ConfigError: give either --files or --manifest, not both$/,
+  );
 });

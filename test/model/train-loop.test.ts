@@ -96,7 +96,10 @@ test('training run: loss falls, run directory holds config, metrics, events, plo
   assert.equal(r.interrupted, false);
   assert.ok(r.evals.length >= 4);
   assert.ok(r.evals[r.evals.length - 1]!.loss < r.evals[0]!.loss, 'validation loss should fall');
-  assert.ok(r.validBitsPerByte! < r.validUnigramBitsPerByte!, `bigram should beat the unigram entropy: ${r.validBitsPerByte} vs ${r.validUnigramBitsPerByte}`);
+  assert.ok(
+    r.validBitsPerByte! < r.validUnigramBitsPerByte!,
+    `bigram should beat the unigram entropy: ${r.validBitsPerByte} vs ${r.validUnigramBitsPerByte}`,
+  );
   // bits per byte = loss / seqLen / ln 2 for 8-bit tokens.
   assert.ok(Math.abs(r.validBitsPerByte! - r.validLoss! / 32 / Math.LN2) < 1e-12);
 
@@ -106,23 +109,45 @@ test('training run: loss falls, run directory holds config, metrics, events, plo
   const m = readMetrics(join(dir, 'metrics.jsonl'));
   const trainSteps = m.filter((p) => 'train/loss' in p).map((p) => p.step);
   assert.deepEqual(trainSteps, [3, 6, 9, 12, 15, 18, 20]);
-  assert.deepEqual(m.filter((p) => 'valid/loss' in p).map((p) => p.step), [5, 10, 15, 20]);
+  assert.deepEqual(
+    m.filter((p) => 'valid/loss' in p).map((p) => p.step),
+    [5, 10, 15, 20],
+  );
   const events = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
   assert.equal(events.length, 1);
   const ev = readEventFile(join(dir, events[0]!));
   assert.equal(ev[0]!.fileVersion, 'brain.Event:2');
   const tbLoss = ev.filter((e) => 'train/loss' in e.scalars);
-  assert.deepEqual(tbLoss.map((e) => e.step), trainSteps);
+  assert.deepEqual(
+    tbLoss.map((e) => e.step),
+    trainSteps,
+  );
   assert.equal(tbLoss[0]!.scalars['train/loss'], Math.fround(m.find((p) => p.step === 3)!['train/loss']!));
   assert.match(readFileSync(join(dir, 'loss.html'), 'utf8'), /<svg/);
   // Checkpoints at 7, 14 and the end (20); latest is 20.
-  assert.deepEqual(readdirSync(join(dir, 'checkpoints')).filter((d) => d.startsWith('step-')).sort(), ['step-00000007', 'step-00000014', 'step-00000020']);
+  assert.deepEqual(
+    readdirSync(join(dir, 'checkpoints'))
+      .filter((d) => d.startsWith('step-'))
+      .sort(),
+    ['step-00000007', 'step-00000014', 'step-00000020'],
+  );
   assert.equal(readCheckpoint(dir).state.step, 20);
   const model = loadModel(dir);
   assert.equal(model.config.vocabSize, 256);
   assert.equal(model.pipeline!.bitDepth, 8);
   // The W&B keys listed in docs/training.md.
-  for (const k of ['dataset/num_files', 'dataset/use_16bit', 'dataset/blocking_size', 'dataset/total_chunks', 'dataset/vocab_size', 'model/total_parameters', 'model/embedding_dim', 'model/num_layers', 'model/num_heads', 'optimizer/learning_rate']) {
+  for (const k of [
+    'dataset/num_files',
+    'dataset/use_16bit',
+    'dataset/blocking_size',
+    'dataset/total_chunks',
+    'dataset/vocab_size',
+    'model/total_parameters',
+    'model/embedding_dim',
+    'model/num_layers',
+    'model/num_heads',
+    'optimizer/learning_rate',
+  ]) {
     assert.ok(k in sink.config_, `missing ${k}`);
   }
   assert.equal(sink.config_['dataset/total_chunks'], 72);
@@ -178,17 +203,38 @@ test('resume without flags keeps every setting the run recorded: steps, interval
   await trainAudioTransformer(base(a, settings));
   const ctrl = new AbortController();
   await trainAudioTransformer(base(b, { ...settings, createTrainer: abortingAt(9, ctrl), signal: ctrl.signal }));
-  const r = await trainAudioTransformer({ outDir: b, data: { train, valid, numFiles: 3 }, createTrainer: createBigramTrainer, resume: true });
+  const r = await trainAudioTransformer({
+    outDir: b,
+    data: { train, valid, numFiles: 3 },
+    createTrainer: createBigramTrainer,
+    resume: true,
+  });
   assert.deepEqual([r.step, r.steps], [20, 20]);
-  const training = (dir: string) => (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { training: Record<string, unknown> }).training;
+  const training = (dir: string) =>
+    (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { training: Record<string, unknown> }).training;
   assert.deepEqual(training(b), training(a));
   assert.deepEqual(
-    [training(b).steps, training(b).logEvery, training(b).evalEvery, training(b).checkpointEvery, training(b).keepCheckpoints, training(b).evalSequences, training(b).validFraction],
+    [
+      training(b).steps,
+      training(b).logEvery,
+      training(b).evalEvery,
+      training(b).checkpointEvery,
+      training(b).keepCheckpoints,
+      training(b).evalSequences,
+      training(b).validFraction,
+    ],
     [20, 3, 5, 7, 2, 12, 0.25],
   );
   assert.ok(finalParams(a).equals(finalParams(b)));
   assert.deepEqual(deterministicMetrics(b), deterministicMetrics(a));
-  assert.deepEqual(readdirSync(join(b, 'checkpoints')).filter((d) => d.startsWith('step-')).sort(), readdirSync(join(a, 'checkpoints')).filter((d) => d.startsWith('step-')).sort());
+  assert.deepEqual(
+    readdirSync(join(b, 'checkpoints'))
+      .filter((d) => d.startsWith('step-'))
+      .sort(),
+    readdirSync(join(a, 'checkpoints'))
+      .filter((d) => d.startsWith('step-'))
+      .sort(),
+  );
 });
 
 test('resume from an older checkpoint drops the later metrics, and refuses different data or model', async (t) => {
@@ -213,16 +259,40 @@ test('options are validated with clear errors', async (t) => {
   // Library messages name the option as trainAudioTransformer takes it (the CLI names its flag instead).
   await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0 })), /^ConfigError: batchSize must be an integer >= 1, got 0$/);
   await assert.rejects(trainAudioTransformer(base(d, { learningRate: -1 })), /learningRate must be a number > 0/);
-  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 60, numHeads: 8 } })), /embeddingDim 60 must be a multiple of numHeads 8/);
+  await assert.rejects(
+    trainAudioTransformer(base(d, { model: { embeddingDim: 60, numHeads: 8 } })),
+    /embeddingDim 60 must be a multiple of numHeads 8/,
+  );
   await assert.rejects(trainAudioTransformer(base(d, { seed: 1.5 })), /seed must be an integer >= 0, got 1\.5/);
   await assert.rejects(trainAudioTransformer(base(d, { bitDepth: 16, chunkSizeBytes: 63 })), /16-bit needs an even chunkSizeBytes, got 63/);
-  await assert.rejects(trainAudioTransformer(base(d, { minLearningRate: 1 })), /^ConfigError: minLearningRate must be between 0 and learningRate \(0\.3\), got 1$/);
-  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 } })), /^ConfigError: embeddingDim must be even, got 3$/);
-  const flags = { batchSize: '--batch-size', chunkSizeBytes: '--chunk-size', minLearningRate: '--min-lr', learningRate: '--lr', embeddingDim: '--embedding-dim' } as Record<string, string>;
+  await assert.rejects(
+    trainAudioTransformer(base(d, { minLearningRate: 1 })),
+    /^ConfigError: minLearningRate must be between 0 and learningRate \(0\.3\), got 1$/,
+  );
+  await assert.rejects(
+    trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 } })),
+    /^ConfigError: embeddingDim must be even, got 3$/,
+  );
+  const flags = {
+    batchSize: '--batch-size',
+    chunkSizeBytes: '--chunk-size',
+    minLearningRate: '--min-lr',
+    learningRate: '--lr',
+    embeddingDim: '--embedding-dim',
+  } as Record<string, string>;
   const optionLabel = (o: string) => flags[o] ?? o;
-  await assert.rejects(trainAudioTransformer(base(d, { batchSize: 0, optionLabel })), /^ConfigError: --batch-size must be an integer >= 1, got 0$/);
-  await assert.rejects(trainAudioTransformer(base(d, { minLearningRate: 1, optionLabel })), /^ConfigError: --min-lr must be between 0 and --lr \(0\.3\), got 1$/);
-  await assert.rejects(trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 }, optionLabel })), /^ConfigError: --embedding-dim must be even, got 3$/);
+  await assert.rejects(
+    trainAudioTransformer(base(d, { batchSize: 0, optionLabel })),
+    /^ConfigError: --batch-size must be an integer >= 1, got 0$/,
+  );
+  await assert.rejects(
+    trainAudioTransformer(base(d, { minLearningRate: 1, optionLabel })),
+    /^ConfigError: --min-lr must be between 0 and --lr \(0\.3\), got 1$/,
+  );
+  await assert.rejects(
+    trainAudioTransformer(base(d, { model: { embeddingDim: 3, numHeads: 3 }, optionLabel })),
+    /^ConfigError: --embedding-dim must be even, got 3$/,
+  );
   assert.equal(existsSync(join(d, 'checkpoints')), false);
 });
 
@@ -248,12 +318,15 @@ test('an interrupt before the first step of a new run saves nothing and says so'
   const d = tmp(t);
   const ctrl = new AbortController();
   ctrl.abort();
-  await assert.rejects(trainAudioTransformer(base(d, { signal: ctrl.signal })), (e: unknown) => (e as { code?: string }).code === 'EINTERRUPTED');
+  await assert.rejects(
+    trainAudioTransformer(base(d, { signal: ctrl.signal })),
+    (e: unknown) => (e as { code?: string }).code === 'EINTERRUPTED',
+  );
   assert.equal(existsSync(join(d, 'checkpoints')), false);
   await assert.rejects(trainAudioTransformer(base(d, { validFraction: 1 })), /validFraction must be a number >= 0 and < 1, got 1/);
 });
 
-test('cosine schedule with warm-up: each logged rate is the schedule\'s, and an interrupted run resumes onto the same rates and parameters', async (t) => {
+test("cosine schedule with warm-up: each logged rate is the schedule's, and an interrupted run resumes onto the same rates and parameters", async (t) => {
   const a = tmp(t);
   const b = tmp(t);
   const sched = { lrSchedule: 'cosine' as const, warmupSteps: 3, minLearningRate: 0.01 };
@@ -274,20 +347,29 @@ test('cosine schedule with warm-up: each logged rate is the schedule\'s, and an 
   assert.ok(!notices.some((n) => /no longer matches/.test(n)), notices.join('; '));
   // going on past the schedule's end keeps its length, and says so
   await trainAudioTransformer(base(b, { steps: 24, resume: true, onNotice: (m) => notices.push(m) }));
-  assert.ok(notices.some((n) => /keeps its length of 20 steps/.test(n)), notices.join('; '));
+  assert.ok(
+    notices.some((n) => /keeps its length of 20 steps/.test(n)),
+    notices.join('; '),
+  );
   assert.equal(readCheckpoint(b).state.training.scheduleSteps, 20);
 });
 
-test("a resume with other settings: the model, pipeline or batch stream is refused, an optimiser setting continues with a notice naming it", async (t) => {
+test('a resume with other settings: the model, pipeline or batch stream is refused, an optimiser setting continues with a notice naming it', async (t) => {
   const d = tmp(t);
   await trainAudioTransformer(base(d, { steps: 6 }));
   const resumed = (extra: Partial<TrainAudioTransformerOptions>) => trainAudioTransformer(base(d, { steps: 8, resume: true, ...extra }));
-  await assert.rejects(resumed({ batchSize: 8 }), (e: unknown) => e instanceof MismatchError && e.message === 'cannot resume: batchSize is 8, the checkpoint used 4');
+  await assert.rejects(
+    resumed({ batchSize: 8 }),
+    (e: unknown) => e instanceof MismatchError && e.message === 'cannot resume: batchSize is 8, the checkpoint used 4',
+  );
   await assert.rejects(resumed({ model: { numLayers: 2 } }), /cannot resume: numLayers is 2, the checkpoint used 4/);
   await assert.rejects(resumed({ chunkSizeBytes: 4096 }), /cannot resume: chunkSizeBytes is 4096, the checkpoint used 2048/);
   await assert.rejects(resumed({ seed: 12, optionLabel: (o) => `--${o}` }), /cannot resume: --seed is 12, the checkpoint used 11/);
   const notices: string[] = [];
   const r = await resumed({ learningRate: 0.1, clipNorm: 1, onNotice: (m) => notices.push(m) });
   assert.equal(r.step, 8);
-  assert.ok(notices.includes('resuming with a different learningRate and clipNorm: the run continues, but no longer matches an uninterrupted one'), notices.join('; '));
+  assert.ok(
+    notices.includes('resuming with a different learningRate and clipNorm: the run continues, but no longer matches an uninterrupted one'),
+    notices.join('; '),
+  );
 });

@@ -112,7 +112,9 @@ test('real run on FSDD speech: validation loss falls clearly below the unigram e
   assert.ok(Math.abs(r.validUnigramBitsPerByte! - unigram) < 1e-9, `unigram ${r.validUnigramBitsPerByte} vs ${unigram}`);
   const first = r.evals[0]!.bitsPerByte;
   const last = r.validBitsPerByte!;
-  t.diagnostic(`valid bits/byte: ${first.toFixed(3)} at step ${r.evals[0]!.step} -> ${last.toFixed(3)} at 150; unigram entropy ${unigram.toFixed(3)}; ${Math.round(r.tokensPerSecond)} tokens/s`);
+  t.diagnostic(
+    `valid bits/byte: ${first.toFixed(3)} at step ${r.evals[0]!.step} -> ${last.toFixed(3)} at 150; unigram entropy ${unigram.toFixed(3)}; ${Math.round(r.tokensPerSecond)} tokens/s`,
+  );
   assert.ok(last < unigram - 0.75, `valid ${last} bits/byte is not clearly below the unigram entropy ${unigram}`);
   assert.ok(last <= first, 'validation loss should not rise');
 });

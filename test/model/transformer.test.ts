@@ -12,15 +12,33 @@ import { parseSafetensors, toFloat64, type SafetensorsFile } from '../../src/uti
 import { sharedPath } from '../helpers/shared.js';
 import type { ParamSet, TransformerConfig } from '../../src/model/api.js';
 import {
-  countParams, createAudioTransformerConfig, createPredictor, createTrainer, initParams, lossAndGradients, paramLayout,
+  countParams,
+  createAudioTransformerConfig,
+  createPredictor,
+  createTrainer,
+  initParams,
+  lossAndGradients,
+  paramLayout,
 } from '../../src/model/transformer.js';
 import { getEngine } from '../../src/engine/wasm.js';
 
 // Copies into a plain Uint8Array: tensors are then views of exactly their own bytes.
 const readST = (p: string): SafetensorsFile => parseSafetensors(new Uint8Array(readFileSync(p)), p);
 
-function loadFixture(dir: string): { config: TransformerConfig; params: ParamSet; grads: SafetensorsFile; tokens: Uint8Array; B: number; T: number; logProbs: Float64Array; loss: number; inter: SafetensorsFile } {
-  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { config: { embedding_dim: number; num_layers: number; num_heads: number; widening_factor: number; emb_init_scale: number } };
+function loadFixture(dir: string): {
+  config: TransformerConfig;
+  params: ParamSet;
+  grads: SafetensorsFile;
+  tokens: Uint8Array;
+  B: number;
+  T: number;
+  logProbs: Float64Array;
+  loss: number;
+  inter: SafetensorsFile;
+} {
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as {
+    config: { embedding_dim: number; num_layers: number; num_heads: number; widening_factor: number; emb_init_scale: number };
+  };
   const config = createAudioTransformerConfig({
     bitDepth: 8,
     embeddingDim: meta.config.embedding_dim,
@@ -49,15 +67,29 @@ function loadFixture(dir: string): { config: TransformerConfig; params: ParamSet
 
 test('parameter counts and the audio config defaults', () => {
   const c8 = createAudioTransformerConfig({ bitDepth: 8 });
-  assert.deepEqual(c8, { vocabSize: 256, embeddingDim: 64, numLayers: 4, numHeads: 8, wideningFactor: 4, embInitScale: 0.02, positionalEncoding: 'sinusoidal' });
+  assert.deepEqual(c8, {
+    vocabSize: 256,
+    embeddingDim: 64,
+    numLayers: 4,
+    numHeads: 8,
+    wideningFactor: 4,
+    embInitScale: 0.02,
+    positionalEncoding: 'sinusoidal',
+  });
   assert.equal(countParams(c8), 231936);
   assert.equal(countParams(createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 32, numLayers: 2, numHeads: 4 })), 41792);
   assert.equal(createAudioTransformerConfig({ bitDepth: 16 }).vocabSize, 65536);
   assert.throws(() => createAudioTransformerConfig({ bitDepth: 8, numHeads: 5 }), /divisible/);
   assert.throws(() => createAudioTransformerConfig({ bitDepth: 12 as 8 }), /bitDepth/);
   // Messages name the setting, or what the caller's label calls it (training: its options' flags on the CLI).
-  assert.throws(() => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 3, numHeads: 3 }), /^ConfigError: embeddingDim must be even, got 3$/);
-  assert.throws(() => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 3, numHeads: 3 }, (s) => `<${s}>`), /^ConfigError: <embeddingDim> must be even, got 3$/);
+  assert.throws(
+    () => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 3, numHeads: 3 }),
+    /^ConfigError: embeddingDim must be even, got 3$/,
+  );
+  assert.throws(
+    () => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 3, numHeads: 3 }, (s) => `<${s}>`),
+    /^ConfigError: <embeddingDim> must be even, got 3$/,
+  );
   assert.throws(
     () => createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 12, numHeads: 4, positionalEncoding: 'rotary' }),
     /^ConfigError: positionalEncoding rotary needs an even head size \(embeddingDim \/ numHeads\), got 3$/,
@@ -80,7 +112,10 @@ for (const name of ['d64', 'd32']) {
       const ref = toFloat64(f.grads.tensors.get(n)!);
       const got = r.grads![n]!.data;
       assert.equal(got.length, ref.length, n);
-      let num = 0, den = 0, mx = 0, mref = 0;
+      let num = 0,
+        den = 0,
+        mx = 0,
+        mref = 0;
       for (let i = 0; i < ref.length; i++) {
         const e = got[i]! - ref[i]!;
         num += e * e;
@@ -155,7 +190,7 @@ test('training is bit-identical for 1 and 2 workers and across runs; loss falls'
       await tr.dispose();
     }
   }
-  const [a, b, c] = results as [typeof results[0], typeof results[0], typeof results[0]];
+  const [a, b, c] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
   assert.ok(sameBits(a.params, b.params), 'params after 6 steps: 1 vs 2 workers');
   assert.ok(sameBits(a.params, c.params), 'params after 6 steps: two runs');
   assert.deepEqual(a.losses, b.losses);
@@ -179,7 +214,10 @@ test('trainer loss and gradient norm agree with the reference helper; clipping a
     // with Adam's first step, every parameter moves by about lr (the update is m/sqrt(v) = sign(g))
     const p1 = tr.getParams();
     const moved = p1['output.bias']!.data.map((v, i) => Math.abs(v - p0['output.bias']!.data[i]!));
-    assert.ok(moved.every((m) => m < opt.learningRate * 1.01), 'step sizes bounded by the learning rate');
+    assert.ok(
+      moved.every((m) => m < opt.learningRate * 1.01),
+      'step sizes bounded by the learning rate',
+    );
     // resume: a second trainer given params + optimizer state continues identically
     tr2.setParams(tr.getParams());
     tr2.setOptimizerState(tr.getOptimizerState());
@@ -220,7 +258,7 @@ for (const pe of ['sinusoidal', 'rotary'] as const) {
       // a second sequence after reset gives the same first distribution
       assert.ok(sameBits(pr.reset(), out[0]!));
       pr.dispose();
-      assert.equal(getEngine().bytesInUse, inUse, 'dispose frees the predictor\'s wasm memory');
+      assert.equal(getEngine().bytesInUse, inUse, "dispose frees the predictor's wasm memory");
       assert.throws(() => pr.next(1), /disposed/);
     }
     let maxd = 0;
@@ -241,16 +279,27 @@ for (const pe of ['sinusoidal', 'rotary'] as const) {
 }
 
 test('rotary gradients agree with finite differences of the loss', () => {
-  const config: TransformerConfig = { ...createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 16, numLayers: 1, numHeads: 2 }), positionalEncoding: 'rotary' };
+  const config: TransformerConfig = {
+    ...createAudioTransformerConfig({ bitDepth: 8, embeddingDim: 16, numLayers: 1, numHeads: 2 }),
+    positionalEncoding: 'rotary',
+  };
   const params = initParams(config, 5);
   const batch = batchOf(1, 12, 3);
   const g = lossAndGradients(config, params, batch, { gradients: true }).grads!;
   const layout = paramLayout(config);
   let checked = 0;
-  for (const name of ['layers.0.attn.q.weight', 'layers.0.attn.k.weight', 'layers.0.attn.v.weight', 'layers.0.ffn.fc1.weight', 'embed.embeddings']) {
+  for (const name of [
+    'layers.0.attn.q.weight',
+    'layers.0.attn.k.weight',
+    'layers.0.attn.v.weight',
+    'layers.0.ffn.fc1.weight',
+    'embed.embeddings',
+  ]) {
     const spec = layout.specs.find((s) => s.name === name)!;
     // the entries with the largest gradients (finite differences in float32 need a clear signal)
-    const idx = Array.from(g[name]!.data.keys()).sort((a, b) => Math.abs(g[name]!.data[b]!) - Math.abs(g[name]!.data[a]!)).slice(0, 3);
+    const idx = Array.from(g[name]!.data.keys())
+      .sort((a, b) => Math.abs(g[name]!.data[b]!) - Math.abs(g[name]!.data[a]!))
+      .slice(0, 3);
     for (const i of idx) {
       const h = 2e-3;
       const p = structuredClone(params);
@@ -260,7 +309,10 @@ test('rotary gradients agree with finite differences of the loss', () => {
       const lm = lossAndGradients(config, p, batch).loss;
       const fd = (lp - lm) / (2 * h);
       const an = g[name]!.data[i]!;
-      assert.ok(Math.abs(fd - an) <= 0.02 * Math.abs(an) + 2e-3, `${name}[${i}] (of ${spec.size}): analytic ${an}, finite difference ${fd}`);
+      assert.ok(
+        Math.abs(fd - an) <= 0.02 * Math.abs(an) + 2e-3,
+        `${name}[${i}] (of ${spec.size}): analytic ${an}, finite difference ${fd}`,
+      );
       checked++;
     }
   }
@@ -286,7 +338,8 @@ test('initialisation: truncated normals with the documented scales, reproducible
 
 test('16-bit vocabulary (65536): training is bit-identical for 1 and 2 workers; predictor agrees with the forward pass', async () => {
   const config = createAudioTransformerConfig({ bitDepth: 16, embeddingDim: 16, numLayers: 1, numHeads: 2 });
-  const B = 2, T = 10;
+  const B = 2,
+    T = 10;
   const tokens = new Uint16Array(B * T).map((_, i) => (i * 6007 + 13) & 0xffff);
   const out: Float32Array[] = [];
   for (const workers of [1, 2]) {

@@ -17,7 +17,20 @@ import { projectRoot } from '../helpers/shared.js';
 
 const KEY = 'k'.repeat(40);
 const MAIN = join(projectRoot, 'src', 'cli', 'main.ts');
-const TINY = ['--embedding-dim', '16', '--num-layers', '1', '--num-heads', '2', '--chunk-size', '64', '--batch-size', '2', '--workers', '1'];
+const TINY = [
+  '--embedding-dim',
+  '16',
+  '--num-layers',
+  '1',
+  '--num-heads',
+  '2',
+  '--chunk-size',
+  '64',
+  '--batch-size',
+  '2',
+  '--workers',
+  '1',
+];
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const d = mkdtempSync(join(tmpdir(), 'wavelm-wandb-'));
@@ -65,10 +78,21 @@ test('W&B success: run config, every history row and the summary reach the servi
   assert.equal(run.entity, FAKE_ENTITY, 'the default entity comes from the Viewer query');
   assert.equal(run.project, 'wavelm-test');
   assert.equal(run.displayName, 'library');
-  assert.deepEqual(run.config, { note: 'from --wandb-config', 'model/num_layers': 4, 'dataset/use_16bit': false, 'optimizer/learning_rate': 0.001 });
+  assert.deepEqual(run.config, {
+    note: 'from --wandb-config',
+    'model/num_layers': 4,
+    'dataset/use_16bit': false,
+    'optimizer/learning_rate': 0.001,
+  });
   // One row per logged point, at its step, then the final row at the last step.
-  assert.deepEqual(run.history.map((h) => h._step), [1, 2, 3, 4, 5, 5]);
-  assert.deepEqual(run.history.slice(0, 5).map((h) => h['train/loss']), [9, 8, 7, 6, 5]);
+  assert.deepEqual(
+    run.history.map((h) => h._step),
+    [1, 2, 3, 4, 5, 5],
+  );
+  assert.deepEqual(
+    run.history.slice(0, 5).map((h) => h['train/loss']),
+    [9, 8, 7, 6, 5],
+  );
   assert.deepEqual([run.history[5]!['train/final_loss'], run.history[5]!['train/total_steps']], [5, 5]);
   // W&B's summary: each key's last value.
   assert.equal(run.summary['train/loss'], 5);
@@ -88,12 +112,20 @@ test('W&B: a key the service rejects turns W&B off with one notice; nothing is u
     notices.push(m);
     noticed();
   };
-  const sink = createWandbSink({ project: 'wavelm-test', notice, env: wandbEnv(server, { WANDB_API_KEY: 'w'.repeat(40) }), runDir: '/runs/x' });
+  const sink = createWandbSink({
+    project: 'wavelm-test',
+    notice,
+    env: wandbEnv(server, { WANDB_API_KEY: 'w'.repeat(40) }),
+    runDir: '/runs/x',
+  });
   sink.log({ 'train/loss': 1 }, 1);
   await firstNotice;
   await sink.finish();
   assert.equal(notices.length, 1, JSON.stringify(notices));
-  assert.match(notices[0]!, /W&B logging is off for this run \(W&B is unreachable or refused the run: .*\); training continues with local logs/);
+  assert.match(
+    notices[0]!,
+    /W&B logging is off for this run \(W&B is unreachable or refused the run: .*\); training continues with local logs/,
+  );
   assert.ok(notices[0]!.includes('`wandb sync --sync-tensorboard --project wavelm-test /runs/x`'), notices[0]);
   assert.ok(server.rejected.length > 0 && server.rejected.every((r) => r.startsWith('401 ')), server.rejected.join('\n'));
   assert.equal(server.runs.size, 0);
@@ -144,16 +176,30 @@ test('W&B: no key means a null sink and one notice; WANDB_MODE=disabled turns it
 test('W&B: WANDB_MODE=offline uploads nothing, names the local run directory, and ends with the command that uploads it', async (t) => {
   const server = await fakeWandb(t);
   const notices: string[] = [];
-  const sink = createWandbSink({ project: 'wavelm-test', entity: 'team', notice: (m) => notices.push(m), env: wandbEnv(server, { WANDB_MODE: 'offline' }), runDir: '/runs/x' });
+  const sink = createWandbSink({
+    project: 'wavelm-test',
+    entity: 'team',
+    notice: (m) => notices.push(m),
+    env: wandbEnv(server, { WANDB_MODE: 'offline' }),
+    runDir: '/runs/x',
+  });
   assert.equal(notices.length, 1);
   assert.match(notices[0]!, /^W&B is offline \(WANDB_MODE=offline\): nothing is uploaded; the run logs locally to \/runs\/x/);
   sink.config({ 'model/num_layers': 4 });
   sink.log({ 'train/loss': 1 }, 1);
   await sink.finish();
-  assert.equal(wandbSyncCommand({ project: 'wavelm-test', entity: 'team', runDir: '/runs/x' }), 'wandb sync --sync-tensorboard --project wavelm-test --entity team /runs/x');
+  assert.equal(
+    wandbSyncCommand({ project: 'wavelm-test', entity: 'team', runDir: '/runs/x' }),
+    'wandb sync --sync-tensorboard --project wavelm-test --entity team /runs/x',
+  );
   // A directory a shell would split or expand is quoted, so the hint can be pasted as it is.
-  assert.equal(wandbSyncCommand({ project: 'p', runDir: "/runs/it's $HOME" }), `wandb sync --sync-tensorboard --project p '/runs/it'\\''s $HOME'`);
-  assert.deepEqual(notices.slice(1), ['W&B offline run: upload it with `wandb sync --sync-tensorboard --project wavelm-test --entity team /runs/x`']);
+  assert.equal(
+    wandbSyncCommand({ project: 'p', runDir: "/runs/it's $HOME" }),
+    `wandb sync --sync-tensorboard --project p '/runs/it'\\''s $HOME'`,
+  );
+  assert.deepEqual(notices.slice(1), [
+    'W&B offline run: upload it with `wandb sync --sync-tensorboard --project wavelm-test --entity team /runs/x`',
+  ]);
   assert.deepEqual(server.requests, []);
 });
 
@@ -176,7 +222,26 @@ test('wavelm train --wandb-project: the documented keys (docs/training.md) arriv
   const server = await fakeWandb(t);
   const out = join(tmp(t), 'run');
   const r = await wavelm(
-    ['train', '--files', SAMPLE(), '--steps', '3', '--log-every', '1', '--lr', '0.002', '--out', out, '--wandb-project', 'wavelm-test', '--wandb-run-name', 'cli', '--wandb-config', '{"note": "cli test"}', ...TINY],
+    [
+      'train',
+      '--files',
+      SAMPLE(),
+      '--steps',
+      '3',
+      '--log-every',
+      '1',
+      '--lr',
+      '0.002',
+      '--out',
+      out,
+      '--wandb-project',
+      'wavelm-test',
+      '--wandb-run-name',
+      'cli',
+      '--wandb-config',
+      '{"note": "cli test"}',
+      ...TINY,
+    ],
     wandbEnv(server),
   );
   assert.equal(r.status, 0, r.stderr);
@@ -188,7 +253,18 @@ test('wavelm train --wandb-project: the documented keys (docs/training.md) arriv
   assert.equal(run.displayName, 'cli');
   assert.equal(run.exitcode, 0);
   // The run config: docs/training.md's keys, with --wandb-config's beside them.
-  const seedKeys = ['dataset/num_files', 'dataset/use_16bit', 'dataset/blocking_size', 'dataset/total_chunks', 'dataset/vocab_size', 'model/total_parameters', 'model/embedding_dim', 'model/num_layers', 'model/num_heads', 'optimizer/learning_rate'];
+  const seedKeys = [
+    'dataset/num_files',
+    'dataset/use_16bit',
+    'dataset/blocking_size',
+    'dataset/total_chunks',
+    'dataset/vocab_size',
+    'model/total_parameters',
+    'model/embedding_dim',
+    'model/num_layers',
+    'model/num_heads',
+    'optimizer/learning_rate',
+  ];
   for (const k of seedKeys) assert.ok(k in run.config, `run config lacks ${k}: ${JSON.stringify(run.config)}`);
   assert.equal(run.config.note, 'cli test');
   const expected: Record<string, unknown> = {
@@ -204,10 +280,19 @@ test('wavelm train --wandb-project: the documented keys (docs/training.md) arriv
   for (const [k, v] of Object.entries(expected)) assert.equal(run.config[k], v, k);
   // History: the same training points as the local log, step by step.
   const local = readMetrics(join(out, 'metrics.jsonl')).filter((p) => 'train/loss' in p);
-  assert.deepEqual(local.map((p) => p.step), [1, 2, 3]);
+  assert.deepEqual(
+    local.map((p) => p.step),
+    [1, 2, 3],
+  );
   const uploaded = run.history.filter((h) => 'train/loss' in h);
-  assert.deepEqual(uploaded.map((h) => h._step), [1, 2, 3]);
-  assert.deepEqual(uploaded.map((h) => h['train/loss']), local.map((p) => p['train/loss']));
+  assert.deepEqual(
+    uploaded.map((h) => h._step),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    uploaded.map((h) => h['train/loss']),
+    local.map((p) => p['train/loss']),
+  );
   // Summary: each key's last value, with the final row (with --log-every 1 the final loss is the last point's).
   assert.equal(run.summary['train/total_steps'], 3);
   assert.equal(run.summary['train/final_loss'], local.at(-1)!['train/loss']);
@@ -217,11 +302,18 @@ test('wavelm train --wandb-project: the documented keys (docs/training.md) arriv
 test('wavelm train under WANDB_MODE=offline: local logs only, nothing sent, and the command to upload the run', async (t) => {
   const server = await fakeWandb(t);
   const out = join(tmp(t), 'run');
-  const r = await wavelm(['train', '--files', SAMPLE(), '--steps', '2', '--out', out, '--wandb-project', 'wavelm-test', ...TINY], wandbEnv(server, { WANDB_MODE: 'offline' }));
+  const r = await wavelm(
+    ['train', '--files', SAMPLE(), '--steps', '2', '--out', out, '--wandb-project', 'wavelm-test', ...TINY],
+    wandbEnv(server, { WANDB_MODE: 'offline' }),
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(server.requests, []);
   assert.ok(r.stderr.includes(`the run logs locally to ${out}`), r.stderr);
   assert.ok(r.stderr.includes(`\`wandb sync --sync-tensorboard --project wavelm-test ${out}\``), r.stderr);
   assert.ok(existsSync(join(out, 'metrics.jsonl')));
-  assert.equal(readdirSync(out).filter((f) => f.startsWith('events.out.tfevents.')).length, 1, 'the TensorBoard file that wandb sync uploads');
+  assert.equal(
+    readdirSync(out).filter((f) => f.startsWith('events.out.tfevents.')).length,
+    1,
+    'the TensorBoard file that wandb sync uploads',
+  );
 });

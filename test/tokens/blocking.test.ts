@@ -108,7 +108,8 @@ describe('conversion + blocking + chunking, end to end', () => {
       const ch = int(r, 1, 2);
       const a = randomAudio(r, type, ch, int(r, 1, 900));
       const B = int(r, 1, 300);
-      const ref16 = (v: number) => (type === 'int16' ? v : type === 'uint8' ? (v - 128) * 256 : Math.min(32767, Math.floor((v + 32768) / 65536)));
+      const ref16 = (v: number) =>
+        type === 'int16' ? v : type === 'uint8' ? (v - 128) * 256 : Math.min(32767, Math.floor((v + 32768) / 65536));
       const conv = Array.from(a.samples as ArrayLike<number>, ref16);
       const stream = ch === 1 ? conv : refBlocking(conv, ch, B);
       const bytes = audioToBytes(a, { bitDepth: 16, blockingSize: B });
@@ -130,9 +131,17 @@ describe('conversion + blocking + chunking, end to end', () => {
       const B = 2 * int(r, 1, 700) - (k % 2);
       for (const bitDepth of [8, 16] as const) {
         const fast = audioToBytes(a, { bitDepth, blockingSize: B });
-        const conv = convertToTargetBitDepth({ samples: Float64Array.from(samples, (v) => v / 32768), sampleType: 'float64' }, bitDepth, 'exact');
+        const conv = convertToTargetBitDepth(
+          { samples: Float64Array.from(samples, (v) => v / 32768), sampleType: 'float64' },
+          bitDepth,
+          'exact',
+        );
         const slow = ch === 1 ? conv : processStereoBlocking(conv, ch, B);
-        assert.deepEqual(fast, new Uint8Array(slow.buffer, slow.byteOffset, slow.byteLength), `ch=${ch} frames=${frames} B=${B} bits=${bitDepth} offset=${offset}`);
+        assert.deepEqual(
+          fast,
+          new Uint8Array(slow.buffer, slow.byteOffset, slow.byteLength),
+          `ch=${ch} frames=${frames} B=${B} bits=${bitDepth} offset=${offset}`,
+        );
       }
     }
   });
@@ -150,15 +159,23 @@ describe('conversion + blocking + chunking, end to end', () => {
       const chans = Array.from({ length: ch }, (_, c) => Array.from({ length: frames }, (_, i) => samples[i * ch + c]!));
       const mono = chans[0]!;
       const picked =
-        channelMode === 'upmix' && ch === 1 ? [mono, mono]
-        : ch === 1 ? chans
-        : channelMode === 'pick' ? [chans[opts.channel!]!]
-        : channelMode === 'mix' ? [mono.map((_, i) => Math.trunc(chans.reduce((t, c) => t + c[i]!, 0) / ch))]
-        : chans;
-      const interleaved = Array.from({ length: frames * picked.length }, (_, i) => picked[i % picked.length]![Math.floor(i / picked.length)]!);
+        channelMode === 'upmix' && ch === 1
+          ? [mono, mono]
+          : ch === 1
+            ? chans
+            : channelMode === 'pick'
+              ? [chans[opts.channel!]!]
+              : channelMode === 'mix'
+                ? [mono.map((_, i) => Math.trunc(chans.reduce((t, c) => t + c[i]!, 0) / ch))]
+                : chans;
+      const interleaved = Array.from(
+        { length: frames * picked.length },
+        (_, i) => picked[i % picked.length]![Math.floor(i / picked.length)]!,
+      );
       for (const bitDepth of conversion === 'lmic' ? ([8] as const) : ([8, 16] as const)) {
         const one = (x: number): number => {
-          if (conversion === 'seed-float') return bitDepth === 8 ? seedFloatToU8(seedFloat(x, 'int16')) : seedFloatToI16(seedFloat(x, 'int16'));
+          if (conversion === 'seed-float')
+            return bitDepth === 8 ? seedFloatToU8(seedFloat(x, 'int16')) : seedFloatToI16(seedFloat(x, 'int16'));
           return bitDepth === 8 ? ((x >> 8) + 128) & 0xff : x;
         };
         const tokens = interleaved.map(one);
@@ -175,7 +192,12 @@ describe('conversion + blocking + chunking, end to end', () => {
     for (let k = 0; k < 40; k++) {
       const ch = int(r, 1, 3);
       const a = randomAudio(r, 'int16', ch, int(r, 0, 5000));
-      const opts: PipelineOptions = { blockingSize: int(r, 1, 200), chunkSizeBytes: 2 * int(r, 1, 300), bitDepth: k % 2 ? 16 : 8, tail: k % 3 ? 'drop' : 'pad' };
+      const opts: PipelineOptions = {
+        blockingSize: int(r, 1, 200),
+        chunkSizeBytes: 2 * int(r, 1, 300),
+        bitDepth: k % 2 ? 16 : 8,
+        tail: k % 3 ? 'drop' : 'pad',
+      };
       const whole = audioToChunks(a, opts).map((c) => Array.from(c));
       const transient = k % 4 === 1;
       const stream = new ChunkStream(opts, transient);
@@ -203,16 +225,43 @@ describe('conversion + blocking + chunking, end to end', () => {
 describe('chunking', () => {
   test('extractAudioChunks drops or zero-pads the tail', () => {
     const b = Uint8Array.from({ length: 10 }, (_, i) => i + 1);
-    assert.deepEqual(extractAudioChunks(b, 4).map((c) => Array.from(c)), [[1, 2, 3, 4], [5, 6, 7, 8]]);
-    assert.deepEqual(extractAudioChunks(b, 4, 'pad').map((c) => Array.from(c)), [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 0, 0]]);
+    assert.deepEqual(
+      extractAudioChunks(b, 4).map((c) => Array.from(c)),
+      [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+      ],
+    );
+    assert.deepEqual(
+      extractAudioChunks(b, 4, 'pad').map((c) => Array.from(c)),
+      [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+        [9, 10, 0, 0],
+      ],
+    );
     assert.deepEqual(extractAudioChunks(b, 5).length, 2);
     assert.deepEqual(extractAudioChunks(new Uint8Array(3), 4), []);
   });
 });
 
 describe('channel modes', () => {
-  const st: AudioData = { sampleRate: 1, channels: 2, frames: 3, sampleType: 'int16', bitsPerSample: 16, samples: Int16Array.from([100, 300, -5, 2, 7, -8]) };
-  const mono: AudioData = { sampleRate: 1, channels: 1, frames: 3, sampleType: 'int16', bitsPerSample: 16, samples: Int16Array.from([1, 2, 3]) };
+  const st: AudioData = {
+    sampleRate: 1,
+    channels: 2,
+    frames: 3,
+    sampleType: 'int16',
+    bitsPerSample: 16,
+    samples: Int16Array.from([100, 300, -5, 2, 7, -8]),
+  };
+  const mono: AudioData = {
+    sampleRate: 1,
+    channels: 1,
+    frames: 3,
+    sampleType: 'int16',
+    bitsPerSample: 16,
+    samples: Int16Array.from([1, 2, 3]),
+  };
   const i16 = (b: Uint8Array) => Array.from(new Int16Array(b.buffer, b.byteOffset, b.length / 2));
   test('mix averages (truncating), pick selects, upmix duplicates mono into blocks', () => {
     assert.deepEqual(i16(audioToBytes(st, { bitDepth: 16, channelMode: 'mix' })), [200, -1, 0]);
@@ -230,14 +279,25 @@ describe('validation (validate_audio_config)', () => {
       assert.throws(() => validateAudioConfig({ blockingSize: bad }), ConfigError);
       assert.throws(() => validateAudioConfig({ chunkSizeBytes: bad }), ConfigError);
     }
-    assert.throws(() => validateAudioConfig({ bitDepth: 16, chunkSizeBytes: 2047 }), (e: unknown) => e instanceof ConfigError && /even/.test(e.message));
+    assert.throws(
+      () => validateAudioConfig({ bitDepth: 16, chunkSizeBytes: 2047 }),
+      (e: unknown) => e instanceof ConfigError && /even/.test(e.message),
+    );
     assert.doesNotThrow(() => validateAudioConfig({ bitDepth: 8, chunkSizeBytes: 2047 }));
     assert.throws(() => validateAudioConfig({ bitDepth: 12 as 8 }), ConfigError);
   });
 
   test('defaults and the blocking warning (compared in bytes)', () => {
     const d = validateAudioConfig();
-    assert.deepEqual(d.options, { bitDepth: 8, conversion: 'exact', blockingSize: 1024, chunkSizeBytes: 2048, channelMode: 'block', channel: 0, tail: 'drop' });
+    assert.deepEqual(d.options, {
+      bitDepth: 8,
+      conversion: 'exact',
+      blockingSize: 1024,
+      chunkSizeBytes: 2048,
+      channelMode: 'block',
+      channel: 0,
+      tail: 'drop',
+    });
     assert.deepEqual(d.warnings, []);
     // 8-bit: 512 samples = 512 bytes per block; a pair is 1024 < 2048 bytes -> warning.
     const w8 = validateAudioConfig({ blockingSize: 512 });

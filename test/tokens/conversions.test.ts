@@ -5,7 +5,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadAudio, type AudioData } from '../../src/audio/index.js';
-import { audioToBytes, audioToChunks, convertToTargetBitDepth, customAudioIterator, int16ToTokens, chunkToTokens16, tokensToInt16 } from '../../src/tokens/index.js';
+import {
+  audioToBytes,
+  audioToChunks,
+  convertToTargetBitDepth,
+  customAudioIterator,
+  int16ToTokens,
+  chunkToTokens16,
+  tokensToInt16,
+} from '../../src/tokens/index.js';
 import { parseSafetensors, type TensorData } from '../../src/util/safetensors.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -40,7 +48,11 @@ describe('16-bit to 8-bit and float paths', () => {
       assert.equal(mismatches(convertToTargetBitDepth(a, 16, 'seed-float'), x.get('float_i16') as Int16Array), 0, 'seed-float 16-bit');
       assert.equal(mismatches(convertToTargetBitDepth(a, 16, 'exact'), x.get('input_i16') as Int16Array), 0, 'exact 16-bit keeps samples');
       // The general (unfused) path agrees with the fused kernel.
-      const general = convertToTargetBitDepth({ samples: Float64Array.from(a.samples as Int16Array, (v) => v / 32768), sampleType: 'float64' }, 8, 'lmic');
+      const general = convertToTargetBitDepth(
+        { samples: Float64Array.from(a.samples as Int16Array, (v) => v / 32768), sampleType: 'float64' },
+        8,
+        'lmic',
+      );
       assert.equal(mismatches(general, x.get('audioop_u8') as Uint8Array), 0, 'float input through the integer path');
     });
   }
@@ -48,7 +60,9 @@ describe('16-bit to 8-bit and float paths', () => {
   test('the ramp covers every int16 value, and the two 8-bit paths differ where the README says', async (t) => {
     const dir = sharedPath(t, ...FX);
     if (!dir) return;
-    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { files: Record<string, { audioop_u8_vs_float_u8_mismatches: number }> };
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
+      files: Record<string, { audioop_u8_vs_float_u8_mismatches: number }>;
+    };
     const a = await loadAudio(join(dir, 'ramp.wav'));
     assert.equal(new Set(a.samples as Int16Array).size, 65536);
     const d = mismatches(convertToTargetBitDepth(a, 8, 'lmic'), convertToTargetBitDepth(a, 8, 'seed-float'));

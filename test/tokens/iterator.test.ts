@@ -74,7 +74,9 @@ describe('customAudioIterator', () => {
     assert.deepEqual(stats.warnings, [`${join(dir, 'in')}: skipped 1 file(s): 1 that are not audio by their extension: 1 .txt`]);
     const warnings: string[] = [];
     const s2 = emptyStats();
-    const all = await collect(customAudioIterator([join(dir, 'in')], { numChunks: 1000, chunkSizeBytes: 512, onWarning: (m) => warnings.push(m) }, s2));
+    const all = await collect(
+      customAudioIterator([join(dir, 'in')], { numChunks: 1000, chunkSizeBytes: 512, onWarning: (m) => warnings.push(m) }, s2),
+    );
     assert.ok(all.length < 1000);
     assert.equal(warnings.length, 2);
     assert.match(warnings[1]!, new RegExp(`only ${all.length} of the 1000 requested chunks`));
@@ -88,7 +90,10 @@ describe('customAudioIterator', () => {
     assert.equal(stats.skipped, 1);
     assert.equal(stats.files, 1);
     assert.match(stats.warnings.join('\n'), /skipped .*broken\.wav/);
-    await assert.rejects(collect(customAudioIterator(inputs, { strict: true })), (e: unknown) => e instanceof WavelmError && /broken\.wav/.test(e.message));
+    await assert.rejects(
+      collect(customAudioIterator(inputs, { strict: true })),
+      (e: unknown) => e instanceof WavelmError && /broken\.wav/.test(e.message),
+    );
     await assert.rejects(collect(customAudioIterator([join(dir, 'missing')])), NotFoundError);
   });
 
@@ -100,7 +105,8 @@ describe('customAudioIterator', () => {
     let n = 0;
     let same = true;
     for await (const c of customAudioIterator([p], { bitDepth: 16, windowFrames: 65536 })) {
-      if (!Buffer.from(c.buffer, c.byteOffset, c.length).equals(Buffer.from(whole[n]!.buffer, whole[n]!.byteOffset, whole[n]!.length))) same = false;
+      if (!Buffer.from(c.buffer, c.byteOffset, c.length).equals(Buffer.from(whole[n]!.buffer, whole[n]!.byteOffset, whole[n]!.length)))
+        same = false;
       n++;
     }
     assert.equal(n, whole.length);
@@ -112,7 +118,10 @@ describe('customAudioIterator', () => {
 describe('registry', () => {
   test('custom_audio, random and librispeech are registered', () => {
     assert.deepEqual([...datasetRegistry.keys()].sort(), ['custom_audio', 'librispeech', 'random']);
-    assert.throws(() => getDataset('nope'), (e: unknown) => e instanceof ConfigError && /custom_audio/.test(e.message));
+    assert.throws(
+      () => getDataset('nope'),
+      (e: unknown) => e instanceof ConfigError && /custom_audio/.test(e.message),
+    );
   });
 
   test('random is deterministic per seed and roughly uniform', async () => {
@@ -129,7 +138,10 @@ describe('registry', () => {
   });
 
   test('librispeech reads a local folder with LMIC settings and never downloads', async (t) => {
-    await assert.rejects(async () => collect(getDataset('librispeech', { root: join(dir, 'no-librispeech') })), (e: unknown) => e instanceof NotFoundError && /openslr/.test(e.message));
+    await assert.rejects(
+      async () => collect(getDataset('librispeech', { root: join(dir, 'no-librispeech') })),
+      (e: unknown) => e instanceof NotFoundError && /openslr/.test(e.message),
+    );
     const flac = sharedPath(t, 'data', 'encoded', '0_jackson_0.flac');
     if (!flac) return;
     const root = join(dir, 'LibriSpeech', 'dev-clean', '84', '121123');
@@ -220,7 +232,10 @@ test('compressed files stream through the iterator with the chunks of a whole-fi
     for (const f of files) expected.push(...audioToChunks(await loadAudio(f), opts));
     const got = await collect(customAudioIterator([enc], { ...opts, pieceBytes: 50_000, windowFrames: 4096 }));
     assert.equal(got.length, expected.length);
-    assert.ok(got.every((c, i) => Buffer.from(c).equals(Buffer.from(expected[i]!))), JSON.stringify(opts));
+    assert.ok(
+      got.every((c, i) => Buffer.from(c).equals(Buffer.from(expected[i]!))),
+      JSON.stringify(opts),
+    );
   }
 });
 
@@ -237,7 +252,13 @@ test('split manifests resolve the same files for training and evaluation', async
     writeFileSync(join(d, 'b.wav'), 'x');
     // Paths relative to the working directory (as `wavelm split DIR` writes them), manifest in another folder.
     const rel = (p: string) => relative(process.cwd(), p);
-    writeFileSync(join(d, 'runs', 'm.jsonl'), [JSON.stringify({ path: rel(join(d, 'a.wav')), split: 'train' }), JSON.stringify({ path: rel(join(d, 'b.wav')), split: 'test' })].join('\n'));
+    writeFileSync(
+      join(d, 'runs', 'm.jsonl'),
+      [
+        JSON.stringify({ path: rel(join(d, 'a.wav')), split: 'train' }),
+        JSON.stringify({ path: rel(join(d, 'b.wav')), split: 'test' }),
+      ].join('\n'),
+    );
     const m = readSplitManifest(join(d, 'runs', 'm.jsonl'));
     assert.deepEqual(m, { train: [join(d, 'a.wav')], valid: [], test: [join(d, 'b.wav')] });
     assert.deepEqual(manifestPaths(join(d, 'runs', 'm.jsonl'), 'test'), [join(d, 'b.wav')]);

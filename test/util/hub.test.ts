@@ -19,12 +19,24 @@ function withEnv(values: Partial<Record<(typeof ENV_KEYS)[number], string>>): ()
   for (const k of ENV_KEYS) delete process.env[k];
   Object.assign(process.env, values);
   return () => {
-    for (const [k, v] of saved) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of saved)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   };
 }
 
 function recordingSink(): ProgressSink & { totals: number[]; ticked: number } {
-  const s = { totals: [] as number[], ticked: 0, start(total: number) { s.totals.push(total); }, tick(n: number) { s.ticked += n; }, stop() {} };
+  const s = {
+    totals: [] as number[],
+    ticked: 0,
+    start(total: number) {
+      s.totals.push(total);
+    },
+    tick(n: number) {
+      s.ticked += n;
+    },
+    stop() {},
+  };
   return s;
 }
 
@@ -32,7 +44,8 @@ test('parseHubId: ORG/NAME[@REVISION]', () => {
   assert.deepEqual(parseHubId('facebook/encodec_24khz'), { name: 'facebook/encodec_24khz', revision: 'main' });
   assert.deepEqual(parseHubId('facebook/encodec_48khz@v1.0'), { name: 'facebook/encodec_48khz', revision: 'v1.0' });
   assert.deepEqual(parseHubId('org/name@refs/pr/1'), { name: 'org/name', revision: 'refs/pr/1' });
-  for (const bad of ['encodec', './x/y', '/abs/path', 'a/b/c', 'a/..', 'a/b@../../x', 'a/b@/etc', 'a/b@']) assert.equal(parseHubId(bad), undefined, bad);
+  for (const bad of ['encodec', './x/y', '/abs/path', 'a/b/c', 'a/..', 'a/b@../../x', 'a/b@/etc', 'a/b@'])
+    assert.equal(parseHubId(bad), undefined, bad);
 });
 
 test('a hub id downloads into the Python cache layout once, then comes from the cache (hub up, down, offline)', async (t) => {
@@ -57,7 +70,7 @@ test('a hub id downloads into the Python cache layout once, then comes from the 
     const size = readFileSync(join(model, 'model.safetensors')).length;
     assert.ok(sink.totals.includes(size), `progress announced ${size} bytes (got ${sink.totals.join(', ')})`);
     assert.equal(sink.ticked, size + readFileSync(join(model, 'config.json')).length);
-    const downloads = () => hub.requests.filter((r) => r.includes('/resolve/') ).length;
+    const downloads = () => hub.requests.filter((r) => r.includes('/resolve/')).length;
     const fetched = downloads();
 
     // Again: only the revision is asked for, nothing is downloaded.
@@ -72,13 +85,19 @@ test('a hub id downloads into the Python cache layout once, then comes from the 
     process.env.HF_HUB_OFFLINE = '1';
     assert.equal(await resolveCheckpointPath(name), join(dir, 'model.safetensors'));
     assert.equal(hub.requests.length, before + 1);
-    await assert.rejects(resolveModelPath('facebook/encodec_48khz', { files: ENCODEC_FILES }), (e: Error & { code?: string }) =>
-      e.code === 'ENOENT' && /not in the Hugging Face cache/.test(e.message) && /HF_HUB_OFFLINE=1/.test(e.message));
+    await assert.rejects(
+      resolveModelPath('facebook/encodec_48khz', { files: ENCODEC_FILES }),
+      (e: Error & { code?: string }) =>
+        e.code === 'ENOENT' && /not in the Hugging Face cache/.test(e.message) && /HF_HUB_OFFLINE=1/.test(e.message),
+    );
     delete process.env.HF_HUB_OFFLINE;
     // The hub gone: the cached snapshot of main is used; an uncached id says the hub cannot be reached.
     await hub.close();
     assert.equal(await resolveModelPath(name, { files: ENCODEC_FILES }), dir);
-    await assert.rejects(resolveModelPath('facebook/encodec_48khz', { files: ENCODEC_FILES }), /cannot reach the hub at http:\/\/127\.0\.0\.1:\d+ .* not in the cache/);
+    await assert.rejects(
+      resolveModelPath('facebook/encodec_48khz', { files: ENCODEC_FILES }),
+      /cannot reach the hub at http:\/\/127\.0\.0\.1:\d+ .* not in the cache/,
+    );
   } finally {
     restore();
     await hub.close();
@@ -108,8 +127,14 @@ test('a cache written by Python huggingface_hub is used without downloading; unk
     assert.equal(await resolveModelPath(name, { files: ENCODEC_FILES }), join(storage, 'snapshots', commit));
     assert.equal(hub.requests.filter((r) => r.includes('/resolve/')).length, 0);
 
-    await assert.rejects(resolveModelPath('nobody/nothing', { files: ENCODEC_FILES }), (e: Error & { code?: string }) => e.code === 'ENOENT' && /HTTP 404/.test(e.message));
-    await assert.rejects(resolveModelPath(name, { files: ['missing.bin'] }), (e: Error & { code?: string }) => e.code === 'ENOENT' && /missing\.bin/.test(e.message));
+    await assert.rejects(
+      resolveModelPath('nobody/nothing', { files: ENCODEC_FILES }),
+      (e: Error & { code?: string }) => e.code === 'ENOENT' && /HTTP 404/.test(e.message),
+    );
+    await assert.rejects(
+      resolveModelPath(name, { files: ['missing.bin'] }),
+      (e: Error & { code?: string }) => e.code === 'ENOENT' && /missing\.bin/.test(e.message),
+    );
     await assert.rejects(resolveModelPath('not an id', { files: ENCODEC_FILES }), /no such file or folder/);
 
     // A local folder that looks like a hub id wins, with no request.

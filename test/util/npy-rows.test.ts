@@ -37,5 +37,8 @@ test('partial rows are refused and an unwritable path is a missing-file error', 
   assert.throws(() => w.append([new Uint8Array(6)]), /6 bytes are not whole rows of 4 bytes/);
   w.close();
   assert.deepEqual(parseNpy(readFileSync(join(dir, 'partial.npy'))).shape, [0, 4], 'still a valid array');
-  assert.throws(() => new NpyRowWriter(join(dir, 'no', 'such', 'dir.npy'), 'uint8', [4]), (e: Error & { code?: string }) => e.code === 'ENOENT' && /dir\.npy/.test(e.message));
+  assert.throws(
+    () => new NpyRowWriter(join(dir, 'no', 'such', 'dir.npy'), 'uint8', [4]),
+    (e: Error & { code?: string }) => e.code === 'ENOENT' && /dir\.npy/.test(e.message),
+  );
 });

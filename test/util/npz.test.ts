@@ -10,7 +10,10 @@ import { readZip, writeZip } from '../../src/util/zip.js';
 
 test('zip: written members read back; deflated members inflate; bad sizes, CRCs and methods are errors', () => {
   const a = new Uint8Array(1000).map((_, i) => i % 7);
-  const zip = writeZip([['a.npy', a], ['b/c.npy', Uint8Array.of(1, 2, 3)]]);
+  const zip = writeZip([
+    ['a.npy', a],
+    ['b/c.npy', Uint8Array.of(1, 2, 3)],
+  ]);
   const back = readZip(zip, 'x.npz');
   assert.deepEqual([...back.keys()], ['a.npy', 'b/c.npy']);
   assert.deepEqual(new Uint8Array(back.get('a.npy')!), a);
@@ -27,7 +30,10 @@ test('zip: written members read back; deflated members inflate; bad sizes, CRCs 
 
   const crc = Uint8Array.from(zip);
   crc[30 + 5 + 10] ^= 1; // one data byte of a.npy
-  assert.throws(() => readZip(crc, 'crc.npz'), (e: Error & { code?: string }) => e.code === 'ECHECKSUM' && /crc\.npz: member a\.npy/.test(e.message));
+  assert.throws(
+    () => readZip(crc, 'crc.npz'),
+    (e: Error & { code?: string }) => e.code === 'ECHECKSUM' && /crc\.npz: member a\.npy/.test(e.message),
+  );
 
   const big = Uint8Array.from(zip);
   new DataView(big.buffer).setUint32(zip.length - 22 - 46 - 7 - 46 - 5 + 20, 0x7fffffff, true);
@@ -36,7 +42,10 @@ test('zip: written members read back; deflated members inflate; bad sizes, CRCs 
   assert.throws(() => readZip(zip.subarray(0, zip.length - 30), 'cut.npz'), /cut\.npz: .*(end-of-central-directory|missing|past)/);
   const method = Uint8Array.from(zip);
   new DataView(method.buffer).setUint16(zip.length - 22 - 46 - 7 - 46 - 5 + 10, 12, true);
-  assert.throws(() => readZip(method, 'bz.npz'), (e: Error & { code?: string }) => e.code === 'EUNSUPPORTED' && /method 12/.test(e.message));
+  assert.throws(
+    () => readZip(method, 'bz.npz'),
+    (e: Error & { code?: string }) => e.code === 'EUNSUPPORTED' && /method 12/.test(e.message),
+  );
 });
 
 function readCrc(zip: Uint8Array, localOffset: number): number {
@@ -45,7 +54,10 @@ function readCrc(zip: Uint8Array, localOffset: number): number {
 
 test('pickle: a global other than numpy or JAX array reconstruction is refused, not run', () => {
   const evil = Buffer.from('\x80\x03cos\nsystem\nX\x04\x00\x00\x00trueq\x00\x85R.', 'latin1');
-  assert.throws(() => unpickle(evil, 'evil.npy'), (e: Error & { code?: string }) => e.code === 'EUNSUPPORTED' && /os\.system/.test(e.message));
+  assert.throws(
+    () => unpickle(evil, 'evil.npy'),
+    (e: Error & { code?: string }) => e.code === 'EUNSUPPORTED' && /os\.system/.test(e.message),
+  );
   assert.throws(() => unpickle(Buffer.from('\x80\x03X\xff\x00\x00\x00ab', 'latin1'), 'short'), /ends early/);
 });
 

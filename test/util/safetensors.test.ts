@@ -45,7 +45,11 @@ test('safetensors headers that are not an object of tensor objects are format er
     ['{"__metadata__":"x"}', /__metadata__ is a string/],
   ];
   for (const [json, message] of cases) {
-    assert.throws(() => parseSafetensors(withHeader(json), 'm.safetensors'), (e: unknown) => e instanceof FormatError && message.test(e.message), json);
+    assert.throws(
+      () => parseSafetensors(withHeader(json), 'm.safetensors'),
+      (e: unknown) => e instanceof FormatError && message.test(e.message),
+      json,
+    );
   }
   // a dtype that only an object's prototype knows is not a dtype
   assert.throws(() => parseSafetensors(withHeader('{"a":{"dtype":"toString","shape":[1],"data_offsets":[0,4]}}', 4)), UnsupportedError);

@@ -19,21 +19,37 @@ test('shardRange: the shards of any n cover 0..n once, in order, sizes within on
 });
 
 test('shardRange is the assignment dataset build cuts its plan with', () => {
-  for (const [n, k] of [[10, 3], [5, 7], [64, 8]] as const) {
-    assert.deepEqual(shardRanges(n, { numShards: k }), Array.from({ length: k }, (_, i) => shardRange(n, k, i)));
+  for (const [n, k] of [
+    [10, 3],
+    [5, 7],
+    [64, 8],
+  ] as const) {
+    assert.deepEqual(
+      shardRanges(n, { numShards: k }),
+      Array.from({ length: k }, (_, i) => shardRange(n, k, i)),
+    );
   }
 });
 
 test('shardItems: no shard gives all items; the shards concatenated give them back', () => {
   const items = ['a', 'b', 'c', 'd', 'e'];
   assert.deepEqual(shardItems(items, undefined), items);
-  assert.deepEqual([0, 1, 2].flatMap((index) => shardItems(items, { count: 3, index })), items);
+  assert.deepEqual(
+    [0, 1, 2].flatMap((index) => shardItems(items, { count: 3, index })),
+    items,
+  );
   assert.deepEqual(shardItems(items, { count: 3, index: 0 }), ['a']);
 });
 
 test('checkShard refuses an index outside 0..count-1 and a count below 1, naming the values', () => {
-  assert.throws(() => checkShard({ count: 3, index: 3 }), (e: unknown) => e instanceof ConfigError && /--shard-index 3 is outside 0\.\.2/.test(e.message));
+  assert.throws(
+    () => checkShard({ count: 3, index: 3 }),
+    (e: unknown) => e instanceof ConfigError && /--shard-index 3 is outside 0\.\.2/.test(e.message),
+  );
   assert.throws(() => checkShard({ count: 3, index: -1 }), ConfigError);
-  assert.throws(() => checkShard({ count: 0, index: 0 }), (e: unknown) => e instanceof ConfigError && /--num-shards must be a positive integer, got 0/.test(e.message));
+  assert.throws(
+    () => checkShard({ count: 0, index: 0 }),
+    (e: unknown) => e instanceof ConfigError && /--num-shards must be a positive integer, got 0/.test(e.message),
+  );
   assert.throws(() => shardRange(4, 2, 2), ConfigError);
 });

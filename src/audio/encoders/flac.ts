@@ -23,7 +23,15 @@ export interface FlacEncodeOptions {
 interface LibFlac {
   isReady(): boolean;
   on(event: 'ready', cb: () => void): void;
-  create_libflac_encoder(rate: number, channels: number, bps: number, level: number, totalSamples?: number, verify?: boolean, blockSize?: number): number;
+  create_libflac_encoder(
+    rate: number,
+    channels: number,
+    bps: number,
+    level: number,
+    totalSamples?: number,
+    verify?: boolean,
+    blockSize?: number,
+  ): number;
   init_encoder_stream(enc: number, write: (data: Uint8Array, bytes: number) => void): number;
   FLAC__stream_encoder_process_interleaved(enc: number, buf: Int32Array, frames: number): boolean;
   FLAC__stream_encoder_finish(enc: number): boolean;
@@ -80,18 +88,26 @@ export function encodeFlac(samples: Int16Array | Int32Array | Uint8Array, opts: 
   const { sampleRate, channels, bitsPerSample } = opts;
   const level = opts.compressionLevel ?? 8;
   const container = samples instanceof Uint8Array ? 8 : samples instanceof Int16Array ? 16 : 32;
-  if (!Number.isInteger(channels) || channels < 1 || channels > 8) throw new ConfigError(`encodeFlac: ${channels} channels; FLAC holds 1 to 8`);
+  if (!Number.isInteger(channels) || channels < 1 || channels > 8)
+    throw new ConfigError(`encodeFlac: ${channels} channels; FLAC holds 1 to 8`);
   if (!Number.isInteger(bitsPerSample) || bitsPerSample < 4 || bitsPerSample > 24 || bitsPerSample > container) {
-    throw new ConfigError(`encodeFlac: ${bitsPerSample} bits per sample; libFLAC encodes 4 to 24 bits, at most the ${container}-bit container`);
+    throw new ConfigError(
+      `encodeFlac: ${bitsPerSample} bits per sample; libFLAC encodes 4 to 24 bits, at most the ${container}-bit container`,
+    );
   }
-  if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 655350) throw new ConfigError(`encodeFlac: sample rate ${sampleRate} is outside FLAC's range`);
-  if (!Number.isInteger(level) || level < 0 || level > 8) throw new ConfigError(`encodeFlac: compression level ${level}; libFLAC has 0 to 8`);
-  if (samples.length % channels !== 0) throw new ConfigError(`encodeFlac: ${samples.length} samples is not a whole number of ${channels}-channel frames`);
+  if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > 655350)
+    throw new ConfigError(`encodeFlac: sample rate ${sampleRate} is outside FLAC's range`);
+  if (!Number.isInteger(level) || level < 0 || level > 8)
+    throw new ConfigError(`encodeFlac: compression level ${level}; libFLAC has 0 to 8`);
+  if (samples.length % channels !== 0)
+    throw new ConfigError(`encodeFlac: ${samples.length} samples is not a whole number of ${channels}-channel frames`);
   const frames = samples.length / channels;
   const blockSize = opts.blockSize ?? 0;
-  if (!Number.isInteger(blockSize) || blockSize < 0 || (blockSize > 0 && blockSize < 16) || blockSize > 65535) throw new ConfigError(`encodeFlac: block size ${blockSize}; FLAC blocks hold 16 to 65535 samples`);
+  if (!Number.isInteger(blockSize) || blockSize < 0 || (blockSize > 0 && blockSize < 16) || blockSize > 65535)
+    throw new ConfigError(`encodeFlac: block size ${blockSize}; FLAC blocks hold 16 to 65535 samples`);
   const enc = flac.create_libflac_encoder(sampleRate, channels, bitsPerSample, level, frames, opts.verify ?? false, blockSize);
-  if (!enc) throw new WavelmError('EUNSUPPORTED', `encodeFlac: libFLAC refused ${channels} channels, ${bitsPerSample} bits, ${sampleRate} Hz`);
+  if (!enc)
+    throw new WavelmError('EUNSUPPORTED', `encodeFlac: libFLAC refused ${channels} channels, ${bitsPerSample} bits, ${sampleRate} Hz`);
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
@@ -106,10 +122,14 @@ export function encodeFlac(samples: Int16Array | Int32Array | Uint8Array, opts: 
     for (let f = 0; f < frames; f += step) {
       const n = Math.min(step, frames - f);
       if (!flac.FLAC__stream_encoder_process_interleaved(enc, pcm.subarray(f * channels, (f + n) * channels), n)) {
-        throw new WavelmError('EFORMAT', `encodeFlac: libFLAC failed at frame ${f} (encoder state ${flac.FLAC__stream_encoder_get_state(enc)})`);
+        throw new WavelmError(
+          'EFORMAT',
+          `encodeFlac: libFLAC failed at frame ${f} (encoder state ${flac.FLAC__stream_encoder_get_state(enc)})`,
+        );
       }
     }
-    if (!flac.FLAC__stream_encoder_finish(enc)) throw new WavelmError('EFORMAT', `encodeFlac: libFLAC failed to finish (encoder state ${flac.FLAC__stream_encoder_get_state(enc)})`);
+    if (!flac.FLAC__stream_encoder_finish(enc))
+      throw new WavelmError('EFORMAT', `encodeFlac: libFLAC failed to finish (encoder state ${flac.FLAC__stream_encoder_get_state(enc)})`);
   } finally {
     flac.FLAC__stream_encoder_delete(enc);
   }

@@ -68,12 +68,15 @@ function appCode(app: OpusApplication): number {
  * dropping `preSkip` samples the decoder yields every input frame.
  */
 export function encodeOpus(pcm: Int16Array, channels: number, sampleRate: number, opts: OpusEncodeOptions = {}): OpusPackets {
-  if (!(OPUS_RATES as readonly number[]).includes(sampleRate)) throw new ConfigError(`opus: ${sampleRate} Hz is not an Opus rate (${OPUS_RATES.join(', ')}); resample first`);
-  if (channels < 1 || channels > 2) throw new ConfigError(`opus: ${channels} channels; this encoder takes mono or stereo (down-mix or store stems as separate fields)`);
+  if (!(OPUS_RATES as readonly number[]).includes(sampleRate))
+    throw new ConfigError(`opus: ${sampleRate} Hz is not an Opus rate (${OPUS_RATES.join(', ')}); resample first`);
+  if (channels < 1 || channels > 2)
+    throw new ConfigError(`opus: ${channels} channels; this encoder takes mono or stereo (down-mix or store stems as separate fields)`);
   if (pcm.length % channels !== 0) throw new ConfigError(`opus: ${pcm.length} samples is not a whole number of ${channels}-channel frames`);
   const application = opts.application ?? 'audio';
   const frameMs = opts.frameMs ?? 20;
-  if (![2.5, 5, 10, 20, 40, 60].includes(frameMs)) throw new ConfigError(`opus: frame duration ${frameMs} ms is not one of 2.5, 5, 10, 20, 40, 60`);
+  if (![2.5, 5, 10, 20, 40, 60].includes(frameMs))
+    throw new ConfigError(`opus: frame duration ${frameMs} ms is not one of 2.5, 5, 10, 20, 40, 60`);
   const frameSize = (sampleRate * frameMs) / 1000;
   const bitrate = opts.bitrate ?? 32000 * channels;
   if (!(bitrate >= 500 && bitrate <= 512000)) throw new ConfigError(`opus: bitrate ${bitrate} is outside 500..512000 bit/s`);
@@ -102,7 +105,14 @@ export function encodeOpus(pcm: Int16Array, channels: number, sampleRate: number
 const decoders = new Map<string, OpusScriptInstance>();
 
 /** Decodes packets back to exactly `frames` interleaved int16 frames, dropping the codec delay. */
-export function decodeOpus(packets: Uint8Array[], channels: number, sampleRate: number, preSkip: number, frames: number, application: OpusApplication = 'audio'): Int16Array {
+export function decodeOpus(
+  packets: Uint8Array[],
+  channels: number,
+  sampleRate: number,
+  preSkip: number,
+  frames: number,
+  application: OpusApplication = 'audio',
+): Int16Array {
   const key = `${sampleRate}/${channels}/${application}`;
   let dec = decoders.get(key);
   if (!dec) {

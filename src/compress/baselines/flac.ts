@@ -64,6 +64,12 @@ export const flac: Compressor = {
   compress: (data, ctx) => {
     const { samples, channels } = flacInput(data, ctx);
     const bitsPerSample = ctx.bitDepth === 16 ? 16 : 8;
-    return encodeFlac(samples, { sampleRate: ctx.sampleRate, channels, bitsPerSample, compressionLevel: 8, blockSize: blockSize(ctx, samples.length / channels) });
+    return encodeFlac(samples, {
+      sampleRate: ctx.sampleRate,
+      channels,
+      bitsPerSample,
+      compressionLevel: 8,
+      blockSize: blockSize(ctx, samples.length / channels),
+    });
   },
 };

@@ -61,7 +61,12 @@ export class BitDecoder implements BitCoder {
   private x = 0;
   private pos: number;
 
-  constructor(private readonly buf: Uint8Array, start = 0, private readonly end = buf.length, private readonly name = 'archive') {
+  constructor(
+    private readonly buf: Uint8Array,
+    start = 0,
+    private readonly end = buf.length,
+    private readonly name = 'archive',
+  ) {
     this.pos = start;
     for (let i = 0; i < 4; i++) this.x = this.x * 256 + this.next();
   }
@@ -70,7 +75,8 @@ export class BitDecoder implements BitCoder {
     // Reading past the payload means the archive was cut or crafted: the flush always writes 4 bytes.
     if (this.pos >= this.end) {
       this.pos++;
-      if (this.pos > this.end + 4) throw new FormatError(`${this.name}: coded data ends early (truncated or damaged)`, { subject: this.name });
+      if (this.pos > this.end + 4)
+        throw new FormatError(`${this.name}: coded data ends early (truncated or damaged)`, { subject: this.name });
       return 0;
     }
     return this.buf[this.pos++]!;

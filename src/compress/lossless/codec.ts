@@ -52,12 +52,16 @@ export interface LosslessStats {
 }
 
 /** Compresses a WAV, AIFF or FLAC file. */
-export async function compressLossless(original: Uint8Array, opts: LosslessOptions = {}): Promise<{ archive: Uint8Array; stats: LosslessStats }> {
+export async function compressLossless(
+  original: Uint8Array,
+  opts: LosslessOptions = {},
+): Promise<{ archive: Uint8Array; stats: LosslessStats }> {
   const t0 = performance.now();
   const name = opts.name ?? 'input';
   const level = opts.level ?? 'normal';
   const image = await readPcmImage(original, name);
-  const runner = opts.runner ?? (await SegmentRunner.open(Math.min(opts.workers ?? 1, Math.max(1, segmentCount(image.frames, SEGMENT_FRAMES)))));
+  const runner =
+    opts.runner ?? (await SegmentRunner.open(Math.min(opts.workers ?? 1, Math.max(1, segmentCount(image.frames, SEGMENT_FRAMES)))));
   let archive: Uint8Array;
   try {
     archive = await codeImage(image, level, priorOf(opts), runner, opts.progress ?? silentProgress);
@@ -88,7 +92,13 @@ function priorOf(opts: LosslessOptions): CodecPrior | undefined {
   return opts.prior === null ? undefined : (opts.prior ?? defaultCodecPrior());
 }
 
-async function codeImage(image: PcmImage, level: LevelName, prior: CodecPrior | undefined, runner: SegmentRunner, progress: ProgressSink): Promise<Uint8Array> {
+async function codeImage(
+  image: PcmImage,
+  level: LevelName,
+  prior: CodecPrior | undefined,
+  runner: SegmentRunner,
+  progress: ProgressSink,
+): Promise<Uint8Array> {
   const { channels, frames } = image;
   const codes = channelCodes(image.samples, channels);
   const format = { channels, bitsPerSample: image.bitsPerSample, codes, level, prior: prior?.tables };
@@ -101,7 +111,12 @@ async function codeImage(image: PcmImage, level: LevelName, prior: CodecPrior | 
       Array.from({ length: count }, async (_, i) => {
         const f0 = i * SEGMENT_FRAMES;
         const f1 = Math.min(frames, f0 + SEGMENT_FRAMES);
-        const out = (await runner.run({ kind: 'encode', ...format, lambdaIndex, samples: image.samples.slice(f0 * channels, f1 * channels) })) as Uint8Array;
+        const out = (await runner.run({
+          kind: 'encode',
+          ...format,
+          lambdaIndex,
+          samples: image.samples.slice(f0 * channels, f1 * channels),
+        })) as Uint8Array;
         progress.tick(f1 - f0);
         return out;
       }),
@@ -135,7 +150,9 @@ async function chooseLambda(image: PcmImage, format: Omit<SegmentFormat, 'lambda
   const candidates = LEVELS[format.level].olsLambdas;
   if (candidates.length === 1 || image.frames === 0) return 0;
   const head = image.samples.subarray(0, Math.min(image.frames, TRIAL_FRAMES) * image.channels);
-  const sizes = await Promise.all(candidates.map(async (_, lambdaIndex) => (await runner.run({ kind: 'encode', ...format, lambdaIndex, samples: head.slice() })).length));
+  const sizes = await Promise.all(
+    candidates.map(async (_, lambdaIndex) => (await runner.run({ kind: 'encode', ...format, lambdaIndex, samples: head.slice() })).length),
+  );
   let best = 0;
   for (let i = 1; i < sizes.length; i++) if (sizes[i]! < sizes[best]!) best = i;
   return best;
@@ -156,7 +173,10 @@ function priorFor(id: Uint8Array, opts: Omit<LosslessOptions, 'level'>, name: st
   const match = candidates.find((p) => equalBytes(p.id, id));
   if (!match) {
     const hex = Buffer.from(id).toString('hex');
-    throw new MismatchError(`${name} was made with codec model ${hex}${opts.prior ? `, not ${opts.prior.name} (${Buffer.from(opts.prior.id).toString('hex')})` : ''}: pass that model with -m`, { subject: name });
+    throw new MismatchError(
+      `${name} was made with codec model ${hex}${opts.prior ? `, not ${opts.prior.name} (${Buffer.from(opts.prior.id).toString('hex')})` : ''}: pass that model with -m`,
+      { subject: name },
+    );
   }
   return match;
 }
@@ -177,7 +197,18 @@ export async function decompressLossless(archiveBytes: Uint8Array, opts: Omit<Lo
       a.segments.map(async (payload, i) => {
         const f0 = i * a.segmentFrames;
         const frames = Math.min(a.segmentFrames, a.frames - f0);
-        const out = (await runner.run({ kind: 'decode', channels: a.channels, bitsPerSample: a.bitsPerSample, codes: a.codes, level: a.level, lambdaIndex: a.lambdaIndex, prior: prior?.tables, payload: payload.slice(), frames, name })) as Int32Array;
+        const out = (await runner.run({
+          kind: 'decode',
+          channels: a.channels,
+          bitsPerSample: a.bitsPerSample,
+          codes: a.codes,
+          level: a.level,
+          lambdaIndex: a.lambdaIndex,
+          prior: prior?.tables,
+          payload: payload.slice(),
+          frames,
+          name,
+        })) as Int32Array;
         samples.set(out, f0 * a.channels);
         progress.tick(frames);
       }),
@@ -194,12 +225,17 @@ export async function decompressLossless(archiveBytes: Uint8Array, opts: Omit<Lo
     bigEndian: a.bigEndian,
     samples,
     frames: a.frames,
-    prefix: a.prefix ?? canonicalWavHeader({ sampleRate: a.sampleRate, channels: a.channels, bitsPerSample: a.bitsPerSample, frames: a.frames }),
+    prefix:
+      a.prefix ?? canonicalWavHeader({ sampleRate: a.sampleRate, channels: a.channels, bitsPerSample: a.bitsPerSample, frames: a.frames }),
     suffix: a.suffix,
   };
   const bytes = writePcmImage(image);
   const ok = a.kind === 'flac' ? equalBytes(pcmMd5(image), a.checksum) : equalBytes(u32le(crc32c(bytes)), a.checksum);
-  if (!ok) throw new ChecksumError(`${name}: the restored ${a.kind === 'flac' ? "samples' MD5" : "file's checksum"} does not match the archive's; the archive is damaged`, { subject: name });
+  if (!ok)
+    throw new ChecksumError(
+      `${name}: the restored ${a.kind === 'flac' ? "samples' MD5" : "file's checksum"} does not match the archive's; the archive is damaged`,
+      { subject: name },
+    );
   return { bytes, kind: a.kind, frames: a.frames, seconds: (performance.now() - t0) / 1000 };
 }
 

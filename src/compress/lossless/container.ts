@@ -100,7 +100,11 @@ export function readLossless(bytes: Uint8Array, name: string): StoredArchive | C
   if (!isLosslessArchive(bytes)) throw new FormatError(`${name}: not a wavelm lossless archive (no WLL magic)`, { subject: name });
   const r = new ByteReader(bytes, name, 4);
   const version = r.u8('the format version');
-  if (version !== LOSSLESS_VERSION) throw new UnsupportedError(`${name}: lossless archive format version ${version}; this wavelm reads version ${LOSSLESS_VERSION} (use the wavelm that wrote it)`, { subject: name });
+  if (version !== LOSSLESS_VERSION)
+    throw new UnsupportedError(
+      `${name}: lossless archive format version ${version}; this wavelm reads version ${LOSSLESS_VERSION} (use the wavelm that wrote it)`,
+      { subject: name },
+    );
   const kindIndex = r.u8('the kind');
   const kind = KINDS[kindIndex];
   if (kind === undefined) throw new FormatError(`${name}: unknown archive kind ${kindIndex}`, { subject: name });
@@ -109,26 +113,30 @@ export function readLossless(bytes: Uint8Array, name: string): StoredArchive | C
   const level = LEVEL_NAMES[levelIndex];
   if (level === undefined) throw new FormatError(`${name}: unknown level ${levelIndex}`, { subject: name });
   const lambdaIndex = r.u8('the OLS factor');
-  if (lambdaIndex >= LEVELS[level].olsLambdas.length) throw new FormatError(`${name}: OLS factor index ${lambdaIndex} is out of range for level ${level}`, { subject: name });
+  if (lambdaIndex >= LEVELS[level].olsLambdas.length)
+    throw new FormatError(`${name}: OLS factor index ${lambdaIndex} is out of range for level ${level}`, { subject: name });
   const priorId = r.bytes(8, 'the codec model id').slice();
   const sampleRate = r.varint('the sample rate', 2 ** 32);
   const channels = r.varint('the channel count', MAX_CHANNELS);
   const bitsPerSample = r.u8('the sample width');
   if (channels < 1) throw new FormatError(`${name}: 0 channels`, { subject: name });
-  if (![8, 16, 24, 32].includes(bitsPerSample)) throw new FormatError(`${name}: sample width ${bitsPerSample} bits; archives hold 8, 16, 24 or 32`, { subject: name });
+  if (![8, 16, 24, 32].includes(bitsPerSample))
+    throw new FormatError(`${name}: sample width ${bitsPerSample} bits; archives hold 8, 16, 24 or 32`, { subject: name });
   const flags = r.u8('the flags');
   const codes: number[] = [];
   for (let c = 0; c < channels; c++) {
     const code = r.u8('a channel code');
     const copy = code === COPY_OF_PREVIOUS && c > 0;
-    if (!copy && code >= bitsPerSample) throw new FormatError(`${name}: channel ${c} code ${code} does not fit ${bitsPerSample}-bit samples`, { subject: name });
+    if (!copy && code >= bitsPerSample)
+      throw new FormatError(`${name}: channel ${c} code ${code} does not fit ${bitsPerSample}-bit samples`, { subject: name });
     codes.push(code);
   }
   const frames = r.varint('the frame count');
   const segmentFrames = r.varint('the segment length');
   if (segmentFrames < 1) throw new FormatError(`${name}: segment length 0`, { subject: name });
   const prefix = flags & FLAG_CANONICAL_PREFIX ? undefined : r.bytes(r.length('the header length'), 'the original header');
-  if (prefix === undefined && kind !== 'wav') throw new FormatError(`${name}: a canonical header is only defined for WAV`, { subject: name });
+  if (prefix === undefined && kind !== 'wav')
+    throw new FormatError(`${name}: a canonical header is only defined for WAV`, { subject: name });
   const suffix = r.bytes(r.length('the trailer length'), 'the original trailer');
   const count = segmentCount(frames, segmentFrames);
   if (count > r.remaining) throw new FormatError(`${name}: ${count} segments declared, more than the archive holds`, { subject: name });
@@ -137,27 +145,53 @@ export function readLossless(bytes: Uint8Array, name: string): StoredArchive | C
   const checksum = r.bytes(kind === 'flac' ? 16 : 4, 'the checksum').slice();
   const payloadCrc = r.u32('the payload checksum');
   const headEnd = r.pos;
-  if (r.u32('the header checksum') !== crc32c(bytes.subarray(0, headEnd))) throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
+  if (r.u32('the header checksum') !== crc32c(bytes.subarray(0, headEnd)))
+    throw new ChecksumError(`${name}: header checksum mismatch; the archive is damaged`, { subject: name });
   const payloadBytes = lengths.reduce((a, b) => a + b, 0);
-  if (payloadBytes !== r.remaining) throw new FormatError(`${name}: segments declare ${payloadBytes} bytes but ${r.remaining} follow the header; the archive is truncated or damaged`, { subject: name });
+  if (payloadBytes !== r.remaining)
+    throw new FormatError(
+      `${name}: segments declare ${payloadBytes} bytes but ${r.remaining} follow the header; the archive is truncated or damaged`,
+      { subject: name },
+    );
   const segments: Uint8Array[] = [];
   let off = r.pos;
   for (let i = 0; i < count; i++) {
     const n = lengths[i]!;
     const segFrames = Math.min(segmentFrames, frames - i * segmentFrames);
     if (segFrames * channels > (n + 4) * MAX_SAMPLES_PER_BYTE) {
-      throw new FormatError(`${name}: segment ${i} claims ${segFrames} frames in ${n} bytes, more than can be coded there; the archive is damaged or crafted`, { subject: name });
+      throw new FormatError(
+        `${name}: segment ${i} claims ${segFrames} frames in ${n} bytes, more than can be coded there; the archive is damaged or crafted`,
+        { subject: name },
+      );
     }
     segments.push(bytes.subarray(off, off + n));
     off += n;
   }
-  if (crc32c(bytes.subarray(r.pos)) !== payloadCrc) throw new ChecksumError(`${name}: payload checksum mismatch; the archive is damaged`, { subject: name });
-  return { kind, level, lambdaIndex, priorId, sampleRate, channels, bitsPerSample, bigEndian: (flags & FLAG_BIG_ENDIAN) !== 0, codes, frames, segmentFrames, prefix, suffix, checksum, segments };
+  if (crc32c(bytes.subarray(r.pos)) !== payloadCrc)
+    throw new ChecksumError(`${name}: payload checksum mismatch; the archive is damaged`, { subject: name });
+  return {
+    kind,
+    level,
+    lambdaIndex,
+    priorId,
+    sampleRate,
+    channels,
+    bitsPerSample,
+    bigEndian: (flags & FLAG_BIG_ENDIAN) !== 0,
+    codes,
+    frames,
+    segmentFrames,
+    prefix,
+    suffix,
+    checksum,
+    segments,
+  };
 }
 
 function readStored(bytes: Uint8Array, r: ByteReader, name: string): StoredArchive {
   const crc = r.u32('the checksum');
   const original = bytes.subarray(r.pos);
-  if (crc32c(original) !== crc) throw new ChecksumError(`${name}: checksum mismatch in the stored file; the archive is damaged`, { subject: name });
+  if (crc32c(original) !== crc)
+    throw new ChecksumError(`${name}: checksum mismatch in the stored file; the archive is damaged`, { subject: name });
   return { kind: 'stored', original };
 }

@@ -39,7 +39,15 @@ export function channelCodes(samples: Int32Array, channels: number): number[] {
 export type ModelSource = ResidualPrior | undefined | ((channel: number) => ResidualModel);
 
 /** Codes samples >> codes[c] of each channel c, or nothing for a copy (the caller stores the codes, see channelCodes). */
-export function run(io: BitCoder, block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number, decoding: boolean, source?: ModelSource): void {
+export function run(
+  io: BitCoder,
+  block: PcmBlock,
+  codes: readonly number[],
+  level: LevelSettings,
+  lambda: number,
+  decoding: boolean,
+  source?: ModelSource,
+): void {
   const { samples, channels, bitsPerSample } = block;
   const frames = samples.length / channels;
   const histLen = Math.max(level.olsOwn, level.olsCross);
@@ -82,14 +90,30 @@ function wrap(v: number, lo: number, hi: number): number {
   return v > hi ? v - span : v < lo ? v + span : v;
 }
 
-export function encodePcm(block: PcmBlock, codes: readonly number[], level: LevelSettings, lambda: number, prior?: ResidualPrior): Uint8Array {
+export function encodePcm(
+  block: PcmBlock,
+  codes: readonly number[],
+  level: LevelSettings,
+  lambda: number,
+  prior?: ResidualPrior,
+): Uint8Array {
   const enc = new BitEncoder(Math.max(4096, block.samples.length));
   run(enc, block, codes, level, lambda, false, prior);
   return enc.finish();
 }
 
 /** Decodes `frames` frames into a new block; `name` is for messages. */
-export function decodePcm(payload: Uint8Array, frames: number, channels: number, bitsPerSample: number, codes: readonly number[], level: LevelSettings, lambda: number, name = 'archive', prior?: ResidualPrior): Int32Array {
+export function decodePcm(
+  payload: Uint8Array,
+  frames: number,
+  channels: number,
+  bitsPerSample: number,
+  codes: readonly number[],
+  level: LevelSettings,
+  lambda: number,
+  name = 'archive',
+  prior?: ResidualPrior,
+): Int32Array {
   const samples = new Int32Array(frames * channels);
   run(new BitDecoder(payload, 0, payload.length, name), { samples, channels, bitsPerSample }, codes, level, lambda, true, prior);
   return samples;

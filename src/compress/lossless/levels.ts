@@ -21,8 +21,30 @@ export interface LevelSettings {
 /** Measured in docs/compression.md ("The lossless codec"). */
 export const LEVELS = {
   fast: { olsOwn: 8, olsCross: 4, olsLambdas: [0.998], olsRidge: 10, olsInterval: 16, nlms: [[32, 0.02]] },
-  normal: { olsOwn: 16, olsCross: 8, olsLambdas: [0.99, 0.998], olsRidge: 10, olsInterval: 8, nlms: [[256, 0.012], [32, 0.025], [16, 0.03]] },
-  max: { olsOwn: 32, olsCross: 16, olsLambdas: [0.99, 0.998, 0.9995], olsRidge: 10, olsInterval: 4, nlms: [[256, 0.012], [32, 0.025], [16, 0.03]] },
+  normal: {
+    olsOwn: 16,
+    olsCross: 8,
+    olsLambdas: [0.99, 0.998],
+    olsRidge: 10,
+    olsInterval: 8,
+    nlms: [
+      [256, 0.012],
+      [32, 0.025],
+      [16, 0.03],
+    ],
+  },
+  max: {
+    olsOwn: 32,
+    olsCross: 16,
+    olsLambdas: [0.99, 0.998, 0.9995],
+    olsRidge: 10,
+    olsInterval: 4,
+    nlms: [
+      [256, 0.012],
+      [32, 0.025],
+      [16, 0.03],
+    ],
+  },
 } as const satisfies Record<string, LevelSettings>;
 
 export type LevelName = keyof typeof LEVELS;

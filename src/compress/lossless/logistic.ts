@@ -3,7 +3,10 @@
  * values: squash(d) = 4096 / (1 + e^(-d/256)) by interpolation in a 33-entry table, and stretch, its
  * inverse, as a 4096-entry table. Both are lpaq1's (http://mattmahoney.net/dc/#lpaq).
  */
-const SQUASH_KNOTS = [1, 2, 3, 6, 10, 16, 27, 45, 73, 120, 194, 310, 488, 747, 1101, 1546, 2047, 2549, 2994, 3348, 3607, 3785, 3901, 3975, 4022, 4050, 4068, 4079, 4085, 4089, 4092, 4093, 4094];
+const SQUASH_KNOTS = [
+  1, 2, 3, 6, 10, 16, 27, 45, 73, 120, 194, 310, 488, 747, 1101, 1546, 2047, 2549, 2994, 3348, 3607, 3785, 3901, 3975, 4022, 4050, 4068,
+  4079, 4085, 4089, 4092, 4093, 4094,
+];
 
 /** P(1) in 12 bits for a logit d in 1/256 units, d clamped to +-2047. */
 export function squash(d: number): number {

@@ -13,7 +13,12 @@ export class OlsPredictor {
   private readonly tmp: Float64Array;
   private count = 0;
 
-  constructor(readonly order: number, private readonly lambda: number, private readonly ridge: number, private readonly interval: number) {
+  constructor(
+    readonly order: number,
+    private readonly lambda: number,
+    private readonly ridge: number,
+    private readonly interval: number,
+  ) {
     this.cov = new Float64Array(order * order);
     this.xcor = new Float64Array(order);
     this.w = new Float64Array(order);

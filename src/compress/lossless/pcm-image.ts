@@ -35,7 +35,10 @@ export async function readPcmImage(bytes: Uint8Array, name: string): Promise<Pcm
   if (bytes.length >= 12 && tag(bytes, 0) === 'RIFF' && tag(bytes, 8) === 'WAVE') return wavImage(bytes, name);
   if (isAiff(bytes)) return aiffImage(bytes, name);
   if (bytes.length >= 4 && tag(bytes, 0) === 'fLaC') return flacImage(bytes, name);
-  throw new UnsupportedError(`${name}: not a WAV, AIFF or FLAC file; the lossless codec reads those (other formats are lossy or unsupported)`, { subject: name });
+  throw new UnsupportedError(
+    `${name}: not a WAV, AIFF or FLAC file; the lossless codec reads those (other formats are lossy or unsupported)`,
+    { subject: name },
+  );
 }
 
 function wavImage(bytes: Uint8Array, name: string): PcmImage {
@@ -57,7 +60,10 @@ function wavImage(bytes: Uint8Array, name: string): PcmImage {
 function aiffImage(bytes: Uint8Array, name: string): PcmImage {
   const l = parseAiffLayout(new MemorySource(bytes, name));
   const bigEndian = l.compression === 'NONE' || l.compression === 'twos';
-  if (!bigEndian && l.compression !== 'sowt') throw new UnsupportedError(`${name}: AIFF-C '${l.compression}' is not integer PCM; the lossless codec codes integer PCM`, { subject: name });
+  if (!bigEndian && l.compression !== 'sowt')
+    throw new UnsupportedError(`${name}: AIFF-C '${l.compression}' is not integer PCM; the lossless codec codes integer PCM`, {
+      subject: name,
+    });
   const end = l.dataOffset + l.frames * l.blockAlign;
   return {
     kind: 'aiff',
@@ -74,14 +80,27 @@ function aiffImage(bytes: Uint8Array, name: string): PcmImage {
 
 async function flacImage(bytes: Uint8Array, name: string): Promise<PcmImage> {
   const { audio, errors } = await decodeFlac(bytes, name);
-  if (errors.length > 0) throw new FormatError(`${name}: FLAC decoding reported ${errors.length} error(s) (${errors[0]}); the file is damaged`, { subject: name });
+  if (errors.length > 0)
+    throw new FormatError(`${name}: FLAC decoding reported ${errors.length} error(s) (${errors[0]}); the file is damaged`, {
+      subject: name,
+    });
   const bits = audio.bitsPerSample;
   const container = 8 * Math.ceil(bits / 8);
   const samples = new Int32Array(audio.samples.length);
   // The decoder left-justifies more than 16 bits in 32 (see src/audio/types.ts); shift back to the file's width.
   const down = audio.sampleType === 'int32' ? 32 - container : 0;
   for (let i = 0; i < samples.length; i++) samples[i] = (audio.samples[i] as number) >> down;
-  const image: PcmImage = { kind: 'flac', sampleRate: audio.sampleRate, channels: audio.channels, bitsPerSample: container, bigEndian: false, samples, frames: audio.frames, prefix: new Uint8Array(0), suffix: new Uint8Array(0) };
+  const image: PcmImage = {
+    kind: 'flac',
+    sampleRate: audio.sampleRate,
+    channels: audio.channels,
+    bitsPerSample: container,
+    bigEndian: false,
+    samples,
+    frames: audio.frames,
+    prefix: new Uint8Array(0),
+    suffix: new Uint8Array(0),
+  };
   const stored = flacStreamMd5(bytes);
   if (stored && !stored.every((b) => b === 0) && !equalBytes(stored, pcmMd5(image, bits))) {
     throw new ChecksumError(`${name}: the decoded samples do not match the MD5 in the FLAC header; the file is damaged`, { subject: name });

@@ -45,11 +45,19 @@ export function priorId(bytes: Uint8Array): Uint8Array {
 export function parseCodecPrior(bytes: Uint8Array, name: string): CodecPrior {
   const file = parseSafetensors(bytes, name);
   const meta = file.metadata ?? {};
-  if (meta.format !== PRIOR_FORMAT) throw new MismatchError(`${name}: not a wavelm codec model (metadata format '${meta.format ?? ''}', expected '${PRIOR_FORMAT}')`, { subject: name });
-  if (meta.version !== PRIOR_VERSION) throw new MismatchError(`${name}: codec model version ${meta.version}; this wavelm reads version ${PRIOR_VERSION} (retrain it with wavelm train --codec)`, { subject: name });
+  if (meta.format !== PRIOR_FORMAT)
+    throw new MismatchError(`${name}: not a wavelm codec model (metadata format '${meta.format ?? ''}', expected '${PRIOR_FORMAT}')`, {
+      subject: name,
+    });
+  if (meta.version !== PRIOR_VERSION)
+    throw new MismatchError(
+      `${name}: codec model version ${meta.version}; this wavelm reads version ${PRIOR_VERSION} (retrain it with wavelm train --codec)`,
+      { subject: name },
+    );
   const tables: ResidualPrior = {};
   for (const [key, t] of file.tensors) {
-    if (!(t.data instanceof Uint16Array || t.data instanceof Uint8Array || t.data instanceof Float64Array)) throw new MismatchError(`${name}: table ${key} has type ${t.dtype}; codec models hold U8, U16 and F64`, { subject: name });
+    if (!(t.data instanceof Uint16Array || t.data instanceof Uint8Array || t.data instanceof Float64Array))
+      throw new MismatchError(`${name}: table ${key} has type ${t.dtype}; codec models hold U8, U16 and F64`, { subject: name });
     tables[key] = t.data;
   }
   // Every table must fit the residual model: building one checks names, sizes and types.
@@ -109,7 +117,10 @@ export interface TrainPriorOptions {
 }
 
 /** Trains a codec model on WAV, AIFF or FLAC files: one residual model codes every channel of every file, in order. */
-export async function trainCodecPrior(files: readonly string[], opts: TrainPriorOptions = {}): Promise<{ tables: ResidualPrior; files: number; frames: number }> {
+export async function trainCodecPrior(
+  files: readonly string[],
+  opts: TrainPriorOptions = {},
+): Promise<{ tables: ResidualPrior; files: number; frames: number }> {
   const level = LEVELS[opts.level ?? 'normal'];
   const model = new ResidualModel(opts.init?.tables);
   const progress = opts.progress ?? silentProgress;
@@ -121,7 +132,15 @@ export async function trainCodecPrior(files: readonly string[], opts: TrainPrior
       try {
         const image = await readPcmImage(new Uint8Array(readFileSync(f)), f);
         const samples = image.samples;
-        run(NO_OUTPUT, { samples, channels: image.channels, bitsPerSample: image.bitsPerSample }, channelCodes(samples, image.channels), level, level.olsLambdas[level.olsLambdas.length - 1]!, false, () => model);
+        run(
+          NO_OUTPUT,
+          { samples, channels: image.channels, bitsPerSample: image.bitsPerSample },
+          channelCodes(samples, image.channels),
+          level,
+          level.olsLambdas[level.olsLambdas.length - 1]!,
+          false,
+          () => model,
+        );
         used++;
         frames += image.frames;
       } catch (e) {

@@ -39,7 +39,10 @@ const PRIOR_COUNT = 6;
 class Counters {
   readonly p: Uint16Array;
   readonly n: Uint8Array;
-  constructor(size: number, private readonly limit: number) {
+  constructor(
+    size: number,
+    private readonly limit: number,
+  ) {
     this.p = new Uint16Array(size).fill(32768);
     this.n = new Uint8Array(size);
   }
@@ -70,7 +73,10 @@ class Mixer {
   private readonly x = new Int32Array(INPUTS);
   private sel = 0;
   private pr = 2048;
-  constructor(sets: number, private readonly rate: number) {
+  constructor(
+    sets: number,
+    private readonly rate: number,
+  ) {
     this.w = new Float64Array(sets * INPUTS).fill(0.3);
   }
   load(prior: ResidualPrior, name: string): void {
@@ -101,7 +107,10 @@ class Mixer {
 class Apm {
   private readonly t: Uint16Array;
   private idx = 0;
-  constructor(contexts: number, private readonly rate: number) {
+  constructor(
+    contexts: number,
+    private readonly rate: number,
+  ) {
     this.t = new Uint16Array(contexts * 33);
     for (let c = 0; c < contexts; c++) for (let j = 0; j < 33; j++) this.t[c * 33 + j] = squash((j - 16) * 128) * 16;
   }
@@ -119,8 +128,13 @@ class Apm {
   }
 }
 
-function copyChecked<T extends Uint16Array | Uint8Array | Float64Array>(target: T, source: ResidualPrior[string] | undefined, name: string): void {
-  if (!source || source.length !== target.length || source.constructor !== target.constructor) throw new MismatchError(`codec prior: table ${name} is missing or has the wrong size or type; the prior was made by another wavelm`);
+function copyChecked<T extends Uint16Array | Uint8Array | Float64Array>(
+  target: T,
+  source: ResidualPrior[string] | undefined,
+  name: string,
+): void {
+  if (!source || source.length !== target.length || source.constructor !== target.constructor)
+    throw new MismatchError(`codec prior: table ${name} is missing or has the wrong size or type; the prior was made by another wavelm`);
   target.set(source as T);
 }
 

@@ -33,6 +33,13 @@ export type SegmentJob = EncodeSegmentJob | DecodeSegmentJob;
 export function runSegmentJob(job: SegmentJob): Uint8Array | Int32Array {
   const level = LEVELS[job.level];
   const lambda = level.olsLambdas[job.lambdaIndex]!;
-  if (job.kind === 'encode') return encodePcm({ samples: job.samples, channels: job.channels, bitsPerSample: job.bitsPerSample }, job.codes, level, lambda, job.prior);
+  if (job.kind === 'encode')
+    return encodePcm(
+      { samples: job.samples, channels: job.channels, bitsPerSample: job.bitsPerSample },
+      job.codes,
+      level,
+      lambda,
+      job.prior,
+    );
   return decodePcm(job.payload, job.frames, job.channels, job.bitsPerSample, job.codes, level, lambda, job.name, job.prior);
 }

@@ -16,7 +16,10 @@ export class SegmentRunner {
   static async open(workers: number): Promise<SegmentRunner> {
     const n = Math.max(1, Math.floor(workers));
     if (n <= 1) return new SegmentRunner(1, undefined);
-    return new SegmentRunner(n, await WorkerPool.create<SegmentJob, SegmentReply>(new URL('./segment-worker.js', import.meta.url), { size: n }));
+    return new SegmentRunner(
+      n,
+      await WorkerPool.create<SegmentJob, SegmentReply>(new URL('./segment-worker.js', import.meta.url), { size: n }),
+    );
   }
 
   async run(job: SegmentJob): Promise<Uint8Array | Int32Array> {
@@ -34,4 +37,3 @@ export class SegmentRunner {
     await this.pool?.close();
   }
 }
-

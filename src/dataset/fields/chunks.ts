@@ -3,7 +3,14 @@
  * blocking and chunk size recorded in the schema), the input of the byte-level language models.
  * Batches are uint8 [batch, n_chunks * chunk_size]; lengths count bytes (a multiple of chunk_size).
  */
-import { audioToChunks, validateAudioConfig, type ChannelMode, type Conversion, type PipelineOptions, type TailMode } from '../../tokens/index.js';
+import {
+  audioToChunks,
+  validateAudioConfig,
+  type ChannelMode,
+  type Conversion,
+  type PipelineOptions,
+  type TailMode,
+} from '../../tokens/index.js';
 import { ConfigError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import { argNumber, argString, type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput } from './field.js';
@@ -18,7 +25,10 @@ export class ChunksField implements Field {
   readonly chunkSize: number;
   private readonly opts: PipelineOptions;
 
-  constructor(readonly name: string, args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    args: Record<string, unknown>,
+  ) {
     const bitDepth = argNumber(args, 'bit_depth', 8, name);
     if (bitDepth !== 8 && bitDepth !== 16) throw new ConfigError(`field '${name}': bit_depth must be 8 or 16, got ${bitDepth}`);
     const o: PipelineOptions = {
@@ -33,7 +43,15 @@ export class ChunksField implements Field {
     const { options } = validateAudioConfig(o);
     this.opts = options;
     this.chunkSize = options.chunkSizeBytes;
-    this.args = { bit_depth: options.bitDepth, conversion: options.conversion, blocking_size: options.blockingSize, chunk_size: options.chunkSizeBytes, channel_mode: options.channelMode, channel: options.channel, tail: options.tail };
+    this.args = {
+      bit_depth: options.bitDepth,
+      conversion: options.conversion,
+      blocking_size: options.blockingSize,
+      chunk_size: options.chunkSizeBytes,
+      channel_mode: options.channelMode,
+      channel: options.channel,
+      tail: options.tail,
+    };
   }
 
   encode(input: SampleInput): Encoded {

@@ -6,7 +6,18 @@
  */
 import { ConfigError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
-import { argNumber, argString, copyPlanar, viewAs, type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput, type Window } from './field.js';
+import {
+  argNumber,
+  argString,
+  copyPlanar,
+  viewAs,
+  type ArrayBatch,
+  type DecodedValue,
+  type Encoded,
+  type Field,
+  type SampleInput,
+  type Window,
+} from './field.js';
 
 export interface TokenArray {
   shape: number[];
@@ -24,13 +35,18 @@ export class CodecTokensField implements Field {
   readonly vocabSize: number;
   readonly frameRate: number;
 
-  constructor(readonly name: string, args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    args: Record<string, unknown>,
+  ) {
     const codec = argString(args, 'codec', 'encodec_24khz', undefined, name);
     this.nCodebooks = argNumber(args, 'n_codebooks', 8, name)!;
     this.vocabSize = argNumber(args, 'vocab_size', 1024, name)!;
     this.frameRate = argNumber(args, 'frame_rate', 75, name)!;
-    if (!Number.isInteger(this.nCodebooks) || this.nCodebooks < 1) throw new ConfigError(`field '${name}': n_codebooks must be a positive integer`);
-    if (!Number.isInteger(this.vocabSize) || this.vocabSize < 1 || this.vocabSize > 65536) throw new ConfigError(`field '${name}': vocab_size must be in 1..65536 to fit uint16`);
+    if (!Number.isInteger(this.nCodebooks) || this.nCodebooks < 1)
+      throw new ConfigError(`field '${name}': n_codebooks must be a positive integer`);
+    if (!Number.isInteger(this.vocabSize) || this.vocabSize < 1 || this.vocabSize > 65536)
+      throw new ConfigError(`field '${name}': vocab_size must be in 1..65536 to fit uint16`);
     if (!(this.frameRate > 0)) throw new ConfigError(`field '${name}': frame_rate must be positive`);
     this.args = { codec, n_codebooks: this.nCodebooks, vocab_size: this.vocabSize, frame_rate: this.frameRate };
     const bandwidth = argNumber(args, 'bandwidth', undefined, name);
@@ -40,14 +56,27 @@ export class CodecTokensField implements Field {
 
   encode(input: SampleInput): Encoded {
     const v = input.values[this.name] as TokenArray | undefined;
-    if (!v || !Array.isArray(v.shape) || v.data === undefined) throw new ConfigError(`field '${this.name}': sample ${input.key} has no token array ({shape: [n_codebooks, frames], data})`, { subject: input.key });
-    if (v.shape.length !== 2 || v.shape[0] !== this.nCodebooks) throw new ConfigError(`field '${this.name}': sample ${input.key} has tokens of shape [${v.shape.join(', ')}], expected [${this.nCodebooks}, frames]`, { subject: input.key });
+    if (!v || !Array.isArray(v.shape) || v.data === undefined)
+      throw new ConfigError(`field '${this.name}': sample ${input.key} has no token array ({shape: [n_codebooks, frames], data})`, {
+        subject: input.key,
+      });
+    if (v.shape.length !== 2 || v.shape[0] !== this.nCodebooks)
+      throw new ConfigError(
+        `field '${this.name}': sample ${input.key} has tokens of shape [${v.shape.join(', ')}], expected [${this.nCodebooks}, frames]`,
+        { subject: input.key },
+      );
     const frames = v.shape[1]!;
-    if (v.data.length !== this.nCodebooks * frames) throw new ConfigError(`field '${this.name}': sample ${input.key}: ${v.data.length} tokens for shape [${v.shape.join(', ')}]`, { subject: input.key });
+    if (v.data.length !== this.nCodebooks * frames)
+      throw new ConfigError(`field '${this.name}': sample ${input.key}: ${v.data.length} tokens for shape [${v.shape.join(', ')}]`, {
+        subject: input.key,
+      });
     const out = new Uint16Array(v.data.length);
     for (let i = 0; i < out.length; i++) {
       const t = v.data[i]!;
-      if (!Number.isInteger(t) || t < 0 || t >= this.vocabSize) throw new ConfigError(`field '${this.name}': sample ${input.key} has token ${t} outside 0..${this.vocabSize - 1}`, { subject: input.key });
+      if (!Number.isInteger(t) || t < 0 || t >= this.vocabSize)
+        throw new ConfigError(`field '${this.name}': sample ${input.key} has token ${t} outside 0..${this.vocabSize - 1}`, {
+          subject: input.key,
+        });
       out[i] = t;
     }
     return { meta: [frames], bytes: new Uint8Array(out.buffer) };

@@ -5,16 +5,28 @@
  */
 import { interleave, toFloat32Channels, toInt16 } from '../../audio/index.js';
 import type { AudioData } from '../../audio/types.js';
-import { decodeOpus, encodeOpus, opusPreSkip, opusRateFor, packOpusPackets, unpackOpusPackets, type OpusApplication } from '../../audio/encoders/opus.js';
+import {
+  decodeOpus,
+  encodeOpus,
+  opusPreSkip,
+  opusRateFor,
+  packOpusPackets,
+  unpackOpusPackets,
+  type OpusApplication,
+} from '../../audio/encoders/opus.js';
 import { resample } from '../../features/index.js';
 import { encodeFlacAsync } from '../../audio/encoders/flac.js';
-import { decodeFlacFile, flacAudioOffset, flacDeclaredFrames, flacFrameLengths, mp3Channels, mp3StreamOutput } from '../../audio/decoders.js';
+import {
+  decodeFlacFile,
+  flacAudioOffset,
+  flacDeclaredFrames,
+  flacFrameLengths,
+  mp3Channels,
+  mp3StreamOutput,
+} from '../../audio/decoders.js';
 import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
-import {
-  argNumber, argString,
-  type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput,
-} from './field.js';
+import { argNumber, argString, type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput } from './field.js';
 import { audioMetaColumns, audioPrepArgs, floatToInt16, needAudio, prepareAudio, type AudioPrep } from './waveform.js';
 
 export type Codec = 'flac' | 'opus' | 'mp3';
@@ -118,8 +130,14 @@ function decodeFrames(dec: FlacDecoderLike, frames: Uint8Array[]): FlacDecoded |
   if (!inner || typeof inner.decodeFrames !== 'function' || !inner._common?.wasm?.create_decoder) return undefined;
   inner._common.wasm.destroy_decoder(inner._decoder);
   inner._decoder = inner._common.wasm.create_decoder(
-    inner._channels.ptr, inner._sampleRate.ptr, inner._bitsPerSample.ptr, inner._samplesDecoded.ptr,
-    inner._outputBufferPtr.ptr, inner._outputBufferLen.ptr, inner._errorStringPtr.ptr, inner._stateStringPtr.ptr,
+    inner._channels.ptr,
+    inner._sampleRate.ptr,
+    inner._bitsPerSample.ptr,
+    inner._samplesDecoded.ptr,
+    inner._outputBufferPtr.ptr,
+    inner._outputBufferLen.ptr,
+    inner._errorStringPtr.ptr,
+    inner._stateStringPtr.ptr,
   );
   return inner.decodeFrames(frames);
 }
@@ -182,7 +200,10 @@ export class CompressedField implements Field {
   private readonly frameMs: number;
   private readonly level: number;
 
-  constructor(readonly name: string, args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    args: Record<string, unknown>,
+  ) {
     this.codec = argString<Codec>(args, 'codec', 'flac', ['flac', 'opus', 'mp3'], name);
     this.dtype = argString<OutDType>(args, 'dtype', 'float32', ['float32', 'int16'], name);
     this.prep = audioPrepArgs(args, name);
@@ -190,7 +211,15 @@ export class CompressedField implements Field {
     this.application = argString<OpusApplication>(args, 'application', 'audio', ['audio', 'voip', 'lowdelay'], name);
     this.frameMs = argNumber(args, 'frame_ms', 20, name)!;
     this.level = argNumber(args, 'level', 5, name)!;
-    const a: Record<string, unknown> = { codec: this.codec, dtype: this.dtype, sample_rate: this.prep.sampleRate ?? null, mono: this.prep.mono, normalize: this.prep.normalize, peak: this.prep.peak, quality: this.prep.quality };
+    const a: Record<string, unknown> = {
+      codec: this.codec,
+      dtype: this.dtype,
+      sample_rate: this.prep.sampleRate ?? null,
+      mono: this.prep.mono,
+      normalize: this.prep.normalize,
+      peak: this.prep.peak,
+      quality: this.prep.quality,
+    };
     if (this.codec === 'opus') Object.assign(a, { bitrate: this.bitrate ?? null, application: this.application, frame_ms: this.frameMs });
     if (this.codec === 'flac') a.level = this.level;
     this.args = a;
@@ -205,32 +234,59 @@ export class CompressedField implements Field {
     const audio = needAudio(input, this.name);
     if (this.codec === 'mp3') {
       if (!isMp3File(input.fileBytes) || !this.untouched(audio)) {
-        throw new ConfigError(`field '${this.name}': codec=mp3 keeps MP3 source files as they are (wavelm has no MP3 encoder), and ${input.key} is not an MP3 file used unchanged; use codec=opus or flac`, { subject: input.key });
+        throw new ConfigError(
+          `field '${this.name}': codec=mp3 keeps MP3 source files as they are (wavelm has no MP3 encoder), and ${input.key} is not an MP3 file used unchanged; use codec=opus or flac`,
+          { subject: input.key },
+        );
       }
       return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: input.fileBytes! };
     }
     if (this.codec === 'flac') {
       // A FLAC source used unchanged is stored as it is: already lossless and compressed. A damaged one whose
       // readable part was kept (allowTruncated) decodes to fewer frames than it declares: that part is re-encoded.
-      if (isFlacFile(input.fileBytes) && this.untouched(audio) && flacDeclaredFrames(input.fileBytes!) === audio.frames) return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: packFlac(input.fileBytes!, await flacFrameSizes(input.fileBytes!, audio.frames)) };
+      if (isFlacFile(input.fileBytes) && this.untouched(audio) && flacDeclaredFrames(input.fileBytes!) === audio.frames)
+        return {
+          meta: [audio.frames, audio.channels, audio.sampleRate],
+          bytes: packFlac(input.fileBytes!, await flacFrameSizes(input.fileBytes!, audio.frames)),
+        };
       let a = audio;
       if (!this.untouched(audio) || (audio.sampleType !== 'int16' && audio.sampleType !== 'int32' && audio.sampleType !== 'uint8')) {
         const p = prepareAudio(audio, this.prep);
         const frames = p.channels[0]?.length ?? 0;
-        a = { sampleRate: p.sampleRate, channels: p.channels.length, frames, sampleType: 'int16', bitsPerSample: 16, samples: floatToInt16(interleave(p.channels)) };
+        a = {
+          sampleRate: p.sampleRate,
+          channels: p.channels.length,
+          frames,
+          sampleType: 'int16',
+          bitsPerSample: 16,
+          samples: floatToInt16(interleave(p.channels)),
+        };
       }
       const samples = a.samples as Int16Array | Int32Array | Uint8Array;
-      const bytes = await encodeFlacAsync(samples, { sampleRate: a.sampleRate, channels: a.channels, bitsPerSample: Math.min(24, a.bitsPerSample), compressionLevel: this.level });
+      const bytes = await encodeFlacAsync(samples, {
+        sampleRate: a.sampleRate,
+        channels: a.channels,
+        bitsPerSample: Math.min(24, a.bitsPerSample),
+        compressionLevel: this.level,
+      });
       return { meta: [a.frames, a.channels, a.sampleRate], bytes: packFlac(bytes, await flacFrameSizes(bytes, a.frames)) };
     }
     // Opus
     const p = prepareAudio(audio, this.prep);
     const frames = p.channels[0]?.length ?? 0;
     const C = p.channels.length;
-    if (C > 2) throw new ConfigError(`field '${this.name}': Opus stores mono or stereo, ${input.key} has ${C} channels; add mono=true`, { subject: input.key });
+    if (C > 2)
+      throw new ConfigError(`field '${this.name}': Opus stores mono or stereo, ${input.key} has ${C} channels; add mono=true`, {
+        subject: input.key,
+      });
     const orate = opusRateFor(p.sampleRate);
-    const ch = orate === p.sampleRate ? p.channels : p.channels.map((c) => resample(c, p.sampleRate, orate, { quality: this.prep.quality }));
-    const pkt = encodeOpus(floatToInt16(interleave(ch)), C, orate, { bitrate: this.bitrate, application: this.application, frameMs: this.frameMs });
+    const ch =
+      orate === p.sampleRate ? p.channels : p.channels.map((c) => resample(c, p.sampleRate, orate, { quality: this.prep.quality }));
+    const pkt = encodeOpus(floatToInt16(interleave(ch)), C, orate, {
+      bitrate: this.bitrate,
+      application: this.application,
+      frameMs: this.frameMs,
+    });
     return { meta: [frames, C, p.sampleRate], bytes: packOpusPackets(pkt.packets) };
   }
 
@@ -285,32 +341,50 @@ export class CompressedField implements Field {
       const dec = await getFlacDecoder();
       let d: FlacDecoded;
       try {
-        d = (flacFrames.length > 0 ? decodeFrames(dec, flacFrames) : undefined) ?? (await decodeFlacFile(dec, file, `field '${this.name}'`));
+        d =
+          (flacFrames.length > 0 ? decodeFrames(dec, flacFrames) : undefined) ?? (await decodeFlacFile(dec, file, `field '${this.name}'`));
       } catch (e) {
         flacDecoder = undefined;
         throw new FormatError(`field '${this.name}': FLAC blob does not decode (${(e as Error).message})`, { cause: e });
       }
       if (d.errors.length > 0) throw new FormatError(`field '${this.name}': FLAC blob is damaged (${d.errors[0]!.message})`);
-      if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
-      if (d.samplesDecoded !== frames) throw new FormatError(`field '${this.name}': FLAC blob holds ${d.samplesDecoded} frames, the table says ${frames}`);
+      if (d.channelData.length !== C || d.sampleRate !== rate)
+        throw new FormatError(
+          `field '${this.name}': FLAC blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`,
+        );
+      if (d.samplesDecoded !== frames)
+        throw new FormatError(`field '${this.name}': FLAC blob holds ${d.samplesDecoded} frames, the table says ${frames}`);
       return { ch: d.channelData, flacBits: d.bitDepth };
     } else if (this.codec === 'mp3') {
       const dec = await getMpegDecoder();
       await dec.reset();
       const d = mp3StreamOutput(dec.decode(bytes), mp3Channels(bytes));
-      if (d.channelData.length !== C || d.sampleRate !== rate) throw new FormatError(`field '${this.name}': MP3 blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`);
+      if (d.channelData.length !== C || d.sampleRate !== rate)
+        throw new FormatError(
+          `field '${this.name}': MP3 blob holds ${d.channelData.length} channels at ${d.sampleRate} Hz, the table says ${C} at ${rate}`,
+        );
       ch = fit(d.channelData, frames);
     } else {
       const orate = opusRateFor(rate);
       const oframes = orate === rate ? frames : Math.ceil((frames * orate) / rate);
       const pcm = decodeOpus(unpackOpusPackets(bytes), C, orate, opusPreSkip(orate, this.application), oframes, this.application);
       ch = toFloat32Channels({ sampleRate: orate, channels: C, frames: oframes, sampleType: 'int16', bitsPerSample: 16, samples: pcm });
-      if (orate !== rate) ch = fit(ch.map((c) => resample(c, orate, rate, { quality: this.prep.quality })), frames);
+      if (orate !== rate)
+        ch = fit(
+          ch.map((c) => resample(c, orate, rate, { quality: this.prep.quality })),
+          frames,
+        );
     }
     return { ch };
   }
 
-  async decodeInto(out: ArrayBatch, j: number, bytes: Uint8Array, meta: readonly number[], w?: { start: number; length: number }): Promise<number> {
+  async decodeInto(
+    out: ArrayBatch,
+    j: number,
+    bytes: Uint8Array,
+    meta: readonly number[],
+    w?: { start: number; length: number },
+  ): Promise<number> {
     const { ch, flacBits } = await this.decodeRaw(bytes, meta);
     const T = out.shape[out.shape.length - 1]!;
     const Cout = out.shape[1]!;
@@ -361,7 +435,18 @@ export class CompressedField implements Field {
       ch.forEach((c, i) => data.set(c, i * frames));
       return { kind: 'array', dtype: 'float32', shape: [C, frames], data, sampleRate: meta[2]! };
     }
-    const planar: AudioData = { sampleRate: meta[2]!, channels: 1, frames: C * frames, sampleType: 'float32', bitsPerSample: 32, samples: (() => { const d = new Float32Array(C * frames); ch.forEach((c, i) => d.set(c, i * frames)); return d; })() };
+    const planar: AudioData = {
+      sampleRate: meta[2]!,
+      channels: 1,
+      frames: C * frames,
+      sampleType: 'float32',
+      bitsPerSample: 32,
+      samples: (() => {
+        const d = new Float32Array(C * frames);
+        ch.forEach((c, i) => d.set(c, i * frames));
+        return d;
+      })(),
+    };
     return { kind: 'array', dtype: 'int16', shape: [C, frames], data: toInt16(planar), sampleRate: meta[2]! };
   }
 }

@@ -21,10 +21,14 @@ export function allocArray(dtype: ArrayDType, n: number, shared = false): TypedA
 
 export function arrayOn(dtype: ArrayDType, buf: ArrayBufferLike, byteOffset: number, n: number): TypedArr {
   switch (dtype) {
-    case 'int16': return new Int16Array(buf, byteOffset, n);
-    case 'float32': return new Float32Array(buf, byteOffset, n);
-    case 'uint16': return new Uint16Array(buf, byteOffset, n);
-    case 'uint8': return new Uint8Array(buf, byteOffset, n);
+    case 'int16':
+      return new Int16Array(buf, byteOffset, n);
+    case 'float32':
+      return new Float32Array(buf, byteOffset, n);
+    case 'uint16':
+      return new Uint16Array(buf, byteOffset, n);
+    case 'uint8':
+      return new Uint8Array(buf, byteOffset, n);
   }
 }
 
@@ -143,7 +147,8 @@ export function argNumber(args: Record<string, unknown>, key: string, def: numbe
   const v = args[key];
   if (v === undefined || v === null) return def;
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new ConfigError(`field '${field}': ${key} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw new ConfigError(`field '${field}': ${key} must be a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -156,11 +161,19 @@ export function argBool(args: Record<string, unknown>, key: string, def: boolean
   throw new ConfigError(`field '${field}': ${key} must be true or false, got ${JSON.stringify(v)}`);
 }
 
-export function argString<T extends string>(args: Record<string, unknown>, key: string, def: T, allowed: readonly T[] | undefined, field: string): T {
+export function argString<T extends string>(
+  args: Record<string, unknown>,
+  key: string,
+  def: T,
+  allowed: readonly T[] | undefined,
+  field: string,
+): T {
   const v = args[key];
   if (v === undefined || v === null) return def;
   if (typeof v !== 'string' || (allowed && !allowed.includes(v as T))) {
-    throw new ConfigError(`field '${field}': ${key} must be ${allowed ? 'one of ' + allowed.join(', ') : 'a string'}, got ${JSON.stringify(v)}`);
+    throw new ConfigError(
+      `field '${field}': ${key} must be ${allowed ? `one of ${allowed.join(', ')}` : 'a string'}, got ${JSON.stringify(v)}`,
+    );
   }
   return v as T;
 }

@@ -56,7 +56,8 @@ export const BUILD_ARGS = ['from', 'model'] as const;
 export function createField(name: string, type: string, args: Record<string, unknown> = {}): Field {
   const f = factories.get(type);
   if (!f) throw new ConfigError(`unknown field type '${type}' for field '${name}'; known: ${fieldTypes().join(', ')}`, { subject: type });
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) throw new ConfigError(`field name '${name}' must start with a letter or _ and hold only letters, digits, _ . -`, { subject: name });
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name))
+    throw new ConfigError(`field name '${name}' must start with a letter or _ and hold only letters, digits, _ . -`, { subject: name });
   const clean = Object.fromEntries(Object.entries(args).filter(([k]) => !(BUILD_ARGS as readonly string[]).includes(k)));
   return f(name, clean);
 }
@@ -67,10 +68,17 @@ export function fieldFromSchema(sf: SchemaField, file: string): Field {
   try {
     f = createField(sf.name, sf.type, sf.args);
   } catch (e) {
-    throw new FormatError(`${file}: field '${sf.name}' of type '${sf.type}' cannot be read by this wavelm (${(e as Error).message})`, { subject: file, cause: e });
+    throw new FormatError(`${file}: field '${sf.name}' of type '${sf.type}' cannot be read by this wavelm (${(e as Error).message})`, {
+      subject: file,
+      cause: e,
+    });
   }
   const same = f.meta.length === sf.meta.length && f.meta.every((m, i) => m.name === sf.meta[i]!.name && m.type === sf.meta[i]!.type);
-  if (!same) throw new FormatError(`${file}: field '${sf.name}' stores metadata columns this wavelm does not expect; the file is damaged or from another version`, { subject: file });
+  if (!same)
+    throw new FormatError(
+      `${file}: field '${sf.name}' stores metadata columns this wavelm does not expect; the file is damaged or from another version`,
+      { subject: file },
+    );
   return f;
 }
 

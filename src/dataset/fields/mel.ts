@@ -6,7 +6,16 @@
 import { melSpectrogram } from '../../features/spectral.js';
 import { ConfigError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
-import { argNumber, argString, type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput, type Window } from './field.js';
+import {
+  argNumber,
+  argString,
+  type ArrayBatch,
+  type DecodedValue,
+  type Encoded,
+  type Field,
+  type SampleInput,
+  type Window,
+} from './field.js';
 import { floatsToHalf, halfToFloats } from './half.js';
 import { needAudio, prepareAudio, type AudioPrep } from './waveform.js';
 
@@ -31,7 +40,10 @@ export class MelField implements Field {
   private readonly floor: number;
   readonly dtype: MelDType;
 
-  constructor(readonly name: string, args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    args: Record<string, unknown>,
+  ) {
     this.sampleRate = argNumber(args, 'sample_rate', 16000, name)!;
     this.nFft = argNumber(args, 'n_fft', 400, name)!;
     this.hop = argNumber(args, 'hop_length', 160, name)!;
@@ -42,19 +54,44 @@ export class MelField implements Field {
     this.log = argString<LogMode>(args, 'log', 'ln', ['none', 'ln', 'db'], name);
     this.floor = argNumber(args, 'floor', 1e-10, name)!;
     this.dtype = argString<MelDType>(args, 'dtype', 'float16', ['float16', 'float32'], name);
-    for (const [k, v] of [['sample_rate', this.sampleRate], ['n_fft', this.nFft], ['hop_length', this.hop], ['n_mels', this.nMels]] as const) {
+    for (const [k, v] of [
+      ['sample_rate', this.sampleRate],
+      ['n_fft', this.nFft],
+      ['hop_length', this.hop],
+      ['n_mels', this.nMels],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ConfigError(`field '${name}': ${k} must be a positive integer, got ${v}`);
     }
-    if (!(this.fmin >= 0 && this.fmax > this.fmin && this.fmax <= this.sampleRate / 2)) throw new ConfigError(`field '${name}': need 0 <= f_min < f_max <= sample_rate / 2`);
+    if (!(this.fmin >= 0 && this.fmax > this.fmin && this.fmax <= this.sampleRate / 2))
+      throw new ConfigError(`field '${name}': need 0 <= f_min < f_max <= sample_rate / 2`);
     if (!(this.floor > 0)) throw new ConfigError(`field '${name}': floor must be positive`);
-    this.args = { sample_rate: this.sampleRate, n_fft: this.nFft, hop_length: this.hop, n_mels: this.nMels, f_min: this.fmin, f_max: this.fmax, power: this.power, log: this.log, floor: this.floor, dtype: this.dtype };
+    this.args = {
+      sample_rate: this.sampleRate,
+      n_fft: this.nFft,
+      hop_length: this.hop,
+      n_mels: this.nMels,
+      f_min: this.fmin,
+      f_max: this.fmax,
+      power: this.power,
+      log: this.log,
+      floor: this.floor,
+      dtype: this.dtype,
+    };
   }
 
   encode(input: SampleInput): Encoded {
     const audio = needAudio(input, this.name);
     const prep: AudioPrep = { sampleRate: this.sampleRate, mono: true, normalize: false, peak: 1, quality: 'default' };
     const y = prepareAudio(audio, prep).channels[0]!;
-    const m = melSpectrogram(y, { sr: this.sampleRate, nFft: this.nFft, hopLength: this.hop, nMels: this.nMels, fmin: this.fmin, fmax: this.fmax, power: this.power });
+    const m = melSpectrogram(y, {
+      sr: this.sampleRate,
+      nFft: this.nFft,
+      hopLength: this.hop,
+      nMels: this.nMels,
+      fmin: this.fmin,
+      fmax: this.fmax,
+      power: this.power,
+    });
     const d = m.data;
     if (this.log !== 'none') {
       const k = this.log === 'db' ? 10 / Math.LN10 : 1;
@@ -88,7 +125,8 @@ export class MelField implements Field {
 
   private floats(bytes: Uint8Array): Float32Array {
     const n = bytes.length / this.eb;
-    if (this.dtype === 'float32') return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.slice().buffer);
+    if (this.dtype === 'float32')
+      return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.slice().buffer);
     const h = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, n) : new Uint16Array(bytes.slice().buffer);
     return halfToFloats(h);
   }

@@ -11,7 +11,9 @@ function valueOf(input: SampleInput, name: string, def: unknown): unknown {
   const v = input.values[name];
   if (v === undefined) {
     if (def !== undefined) return def;
-    throw new ConfigError(`field '${name}': sample ${input.key} has no value for it (give a default with default=...)`, { subject: input.key });
+    throw new ConfigError(`field '${name}': sample ${input.key} has no value for it (give a default with default=...)`, {
+      subject: input.key,
+    });
   }
   return v;
 }
@@ -23,18 +25,27 @@ export class NumberField implements Field {
   readonly args: Record<string, unknown>;
   private readonly def: number | undefined;
 
-  constructor(readonly name: string, readonly type: 'int' | 'float', args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    readonly type: 'int' | 'float',
+    args: Record<string, unknown>,
+  ) {
     const d = args.default;
     this.def = d === undefined || d === null ? undefined : Number(d);
-    if (this.def !== undefined && !Number.isFinite(this.def)) throw new ConfigError(`field '${name}': default must be a number, got ${JSON.stringify(d)}`);
+    if (this.def !== undefined && !Number.isFinite(this.def))
+      throw new ConfigError(`field '${name}': default must be a number, got ${JSON.stringify(d)}`);
     this.args = { default: this.def ?? null };
   }
 
   encode(input: SampleInput): Encoded {
     const raw = valueOf(input, this.name, this.def);
     const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`field '${this.name}': sample ${input.key} has ${JSON.stringify(raw)}, not a finite number`, { subject: input.key });
-    if (this.type === 'int' && !Number.isSafeInteger(v)) throw new ConfigError(`field '${this.name}': sample ${input.key} has ${v}, not an integer`, { subject: input.key });
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ConfigError(`field '${this.name}': sample ${input.key} has ${JSON.stringify(raw)}, not a finite number`, {
+        subject: input.key,
+      });
+    if (this.type === 'int' && !Number.isSafeInteger(v))
+      throw new ConfigError(`field '${this.name}': sample ${input.key} has ${v}, not an integer`, { subject: input.key });
     return { meta: [v], bytes: new Uint8Array(0) };
   }
 
@@ -66,12 +77,19 @@ export class ClassField implements Field {
   private readonly index: Map<string, number>;
   private readonly def: string | undefined;
 
-  constructor(readonly name: string, args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    args: Record<string, unknown>,
+  ) {
     const c = args.classes;
     this.classes = Array.isArray(c) ? c.map(String) : typeof c === 'string' && c !== '' ? c.split('|') : [];
-    if (this.classes.length === 0) throw new ConfigError(`field '${name}': a class field needs its class names (dataset build collects them from the values; or give classes=a|b|c)`);
+    if (this.classes.length === 0)
+      throw new ConfigError(
+        `field '${name}': a class field needs its class names (dataset build collects them from the values; or give classes=a|b|c)`,
+      );
     this.index = new Map(this.classes.map((k, i) => [k, i]));
-    if (this.index.size !== this.classes.length) throw new ConfigError(`field '${name}': classes name a class twice (${this.classes.join('|')})`);
+    if (this.index.size !== this.classes.length)
+      throw new ConfigError(`field '${name}': classes name a class twice (${this.classes.join('|')})`);
     this.def = args.default === undefined || args.default === null ? undefined : String(args.default);
     this.args = { classes: this.classes, default: this.def ?? null };
   }
@@ -81,7 +99,10 @@ export class ClassField implements Field {
     const i = this.index.get(raw);
     if (i === undefined) {
       const shown = this.classes.length > 8 ? `${this.classes.slice(0, 8).join(', ')}, ...` : this.classes.join(', ');
-      throw new ConfigError(`field '${this.name}': sample ${input.key} has class '${raw}', not one of the ${this.classes.length} classes (${shown})`, { subject: input.key });
+      throw new ConfigError(
+        `field '${this.name}': sample ${input.key} has class '${raw}', not one of the ${this.classes.length} classes (${shown})`,
+        { subject: input.key },
+      );
     }
     return { meta: [i], bytes: new Uint8Array(0) };
   }
@@ -105,7 +126,11 @@ export class TextField implements Field {
   readonly args: Record<string, unknown>;
   private readonly def: unknown;
 
-  constructor(readonly name: string, readonly type: 'string' | 'json', args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    readonly type: 'string' | 'json',
+    args: Record<string, unknown>,
+  ) {
     this.def = args.default ?? undefined;
     this.args = { default: this.def ?? null };
   }
@@ -116,7 +141,8 @@ export class TextField implements Field {
     if (this.type === 'string') s = typeof v === 'string' ? v : String(v);
     else {
       const j = JSON.stringify(v);
-      if (j === undefined) throw new ConfigError(`field '${this.name}': sample ${input.key} has a value JSON cannot hold`, { subject: input.key });
+      if (j === undefined)
+        throw new ConfigError(`field '${this.name}': sample ${input.key} has a value JSON cannot hold`, { subject: input.key });
       s = j;
     }
     return { meta: [], bytes: new Uint8Array(Buffer.from(s, 'utf8')) };

@@ -10,8 +10,17 @@ import { resample, type ResampleQuality } from '../../features/index.js';
 import { ConfigError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import {
-  argBool, argNumber, argString, DTYPE_BYTES, viewAs,
-  type ArrayBatch, type DecodedValue, type Encoded, type Field, type SampleInput, type Window,
+  argBool,
+  argNumber,
+  argString,
+  DTYPE_BYTES,
+  viewAs,
+  type ArrayBatch,
+  type DecodedValue,
+  type Encoded,
+  type Field,
+  type SampleInput,
+  type Window,
 } from './field.js';
 
 export type WaveDType = 'int16' | 'float32';
@@ -32,7 +41,8 @@ export interface AudioPrep {
 
 export function audioPrepArgs(args: Record<string, unknown>, name: string, defaults: Partial<AudioPrep> = {}): AudioPrep {
   const sampleRate = argNumber(args, 'sample_rate', defaults.sampleRate, name);
-  if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate > 0)) throw new ConfigError(`field '${name}': sample_rate must be a positive integer, got ${sampleRate}`);
+  if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate > 0))
+    throw new ConfigError(`field '${name}': sample_rate must be a positive integer, got ${sampleRate}`);
   const peak = argNumber(args, 'peak', 0.99, name)!;
   if (!(peak > 0 && peak <= 1)) throw new ConfigError(`field '${name}': peak must be in (0, 1], got ${peak}`);
   return {
@@ -121,17 +131,33 @@ export class WaveformField implements Field {
   readonly dtype: WaveDType;
   private readonly prep: AudioPrep;
 
-  constructor(readonly name: string, args: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    args: Record<string, unknown>,
+  ) {
     this.dtype = argString<WaveDType>(args, 'dtype', 'int16', ['int16', 'float32'], name);
     this.prep = audioPrepArgs(args, name);
-    this.args = { dtype: this.dtype, sample_rate: this.prep.sampleRate ?? null, mono: this.prep.mono, normalize: this.prep.normalize, peak: this.prep.peak, quality: this.prep.quality };
+    this.args = {
+      dtype: this.dtype,
+      sample_rate: this.prep.sampleRate ?? null,
+      mono: this.prep.mono,
+      normalize: this.prep.normalize,
+      peak: this.prep.peak,
+      quality: this.prep.quality,
+    };
   }
 
   encode(input: SampleInput): Encoded {
     const audio = needAudio(input, this.name);
     const p = this.prep;
     // int16 in, int16 out, nothing to change: store the samples exactly as read.
-    if (this.dtype === 'int16' && audio.sampleType === 'int16' && !p.normalize && (p.sampleRate === undefined || p.sampleRate === audio.sampleRate) && (!p.mono || audio.channels === 1)) {
+    if (
+      this.dtype === 'int16' &&
+      audio.sampleType === 'int16' &&
+      !p.normalize &&
+      (p.sampleRate === undefined || p.sampleRate === audio.sampleRate) &&
+      (!p.mono || audio.channels === 1)
+    ) {
       const s = toInt16(audio);
       return { meta: [audio.frames, audio.channels, audio.sampleRate], bytes: bytesOf(s) };
     }

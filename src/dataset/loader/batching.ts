@@ -26,7 +26,8 @@ export function sampleSeconds(shards: ShardSet, cropper: Cropper | undefined, gl
   const { shard, index } = shards.locate(globalIndex);
   const reader = shards.reader(shard);
   const seconds = reader.duration(index);
-  if (seconds === undefined) throw new ConfigError('maxBatchDuration needs a field that knows durations (waveform, compressed, mel, codec_tokens)');
+  if (seconds === undefined)
+    throw new ConfigError('maxBatchDuration needs a field that knows durations (waveform, compressed, mel, codec_tokens)');
   return cropper ? cropper.croppedSeconds(seconds, reader, index) : seconds;
 }
 
@@ -46,7 +47,9 @@ export class BatchBoundaries {
   /** The end of the batch that starts at position `from`, or undefined when the epoch has no batch left there. */
   end(order: Order, from: number): number | undefined {
     if (from >= order.length) return undefined;
-    return this.limits.maxBatchDuration === undefined ? this.fixedSizeEnd(order, from) : this.durationEnd(order, from, this.limits.maxBatchDuration);
+    return this.limits.maxBatchDuration === undefined
+      ? this.fixedSizeEnd(order, from)
+      : this.durationEnd(order, from, this.limits.maxBatchDuration);
   }
 
   private fixedSizeEnd(order: Order, from: number): number | undefined {

@@ -3,7 +3,16 @@
  * get one zero-padded array shaped [batch, max inner..., max time] (time capped by the crop) with
  * per-sample lengths, which the decoders fill. With `reuseBuffers` the arrays come from a ring of sets.
  */
-import { allocArray, arrayOn, type ArrayBatch, type ArrayDType, type Field, type ScalarBatch, type TypedArr, type ValueBatch } from '../fields/field.js';
+import {
+  allocArray,
+  arrayOn,
+  type ArrayBatch,
+  type ArrayDType,
+  type Field,
+  type ScalarBatch,
+  type TypedArr,
+  type ValueBatch,
+} from '../fields/field.js';
 import type { BatchBlobs } from './memory.js';
 import { sampleMeta, sampleWindow, type BatchSamples } from './samples.js';
 
@@ -58,7 +67,13 @@ export class OutputArrays {
 
   /** A zero-filled array batch of `shape` for field `name` (shared memory when worker threads fill it). */
   arrayBatch(name: string, dtype: ArrayDType, shape: number[], shared: boolean, set: number): ArrayBatch {
-    const data = this.zeroed(name, dtype, shape.reduce((a, b) => a * b, 1), shared, set);
+    const data = this.zeroed(
+      name,
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+      shared,
+      set,
+    );
     return { kind: 'array', dtype, shape, data, lengths: new Int32Array(shape[0]!) };
   }
 

@@ -33,9 +33,13 @@ export class Cropper {
   /** A cropper for `crop`, or undefined without one; throws ConfigError for a bad length or field. */
   static forOptions(crop: CropOptions | undefined, selection: FieldSelection, seed: number): Cropper | undefined {
     if (!crop) return undefined;
-    if (!Number.isInteger(crop.length) || crop.length < 1) throw new ConfigError(`crop length must be a positive integer, got ${crop.length}`);
+    if (!Number.isInteger(crop.length) || crop.length < 1)
+      throw new ConfigError(`crop length must be a positive integer, got ${crop.length}`);
     const index = crop.field ? selection.names.indexOf(crop.field) : selection.fields.findIndex((f) => f.croppable === true);
-    if (index < 0 || !selection.fields[index]!.croppable) throw new ConfigError(`crop: ${crop.field ? `field '${crop.field}' is not a loaded array field` : 'no loaded field has a time axis'}`);
+    if (index < 0 || !selection.fields[index]!.croppable)
+      throw new ConfigError(
+        `crop: ${crop.field ? `field '${crop.field}' is not a loaded array field` : 'no loaded field has a time axis'}`,
+      );
     return new Cropper(crop, index, selection, seed);
   }
 

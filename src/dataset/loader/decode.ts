@@ -10,9 +10,21 @@ import type { DecodeResult, DecodeTask } from '../decode-worker.js';
 import type { BatchBlobs } from './memory.js';
 import { sampleMeta, sampleWindow, type BatchSamples } from './samples.js';
 
-export async function decodeInThread(field: Field, fieldIndex: number, batch: ArrayBatch, samples: BatchSamples, blobs: BatchBlobs): Promise<void> {
+export async function decodeInThread(
+  field: Field,
+  fieldIndex: number,
+  batch: ArrayBatch,
+  samples: BatchSamples,
+  blobs: BatchBlobs,
+): Promise<void> {
   for (let j = 0; j < samples.locations.length; j++) {
-    batch.lengths[j] = await field.decodeInto!(batch, j, blobs.bytes(j, fieldIndex), sampleMeta(samples, j, fieldIndex), sampleWindow(samples, j, fieldIndex));
+    batch.lengths[j] = await field.decodeInto!(
+      batch,
+      j,
+      blobs.bytes(j, fieldIndex),
+      sampleMeta(samples, j, fieldIndex),
+      sampleWindow(samples, j, fieldIndex),
+    );
   }
 }
 
@@ -31,8 +43,15 @@ export class WorkerDecoders {
   async decode(schemaField: SchemaField, fieldIndex: number, batch: ArrayBatch, samples: BatchSamples, blobs: BatchBlobs): Promise<void> {
     const pool = await this.startedPool();
     const shares = shareRanges(batch.shape[0]!, this.workers);
-    const output = { buffer: batch.data.buffer as SharedArrayBuffer, byteOffset: batch.data.byteOffset, dtype: batch.dtype, shape: batch.shape };
-    const results = await Promise.all(shares.map(([from, to]) => pool.run({ field: schemaField, out: output, items: decodeItems(fieldIndex, from, to, samples, blobs) })));
+    const output = {
+      buffer: batch.data.buffer as SharedArrayBuffer,
+      byteOffset: batch.data.byteOffset,
+      dtype: batch.dtype,
+      shape: batch.shape,
+    };
+    const results = await Promise.all(
+      shares.map(([from, to]) => pool.run({ field: schemaField, out: output, items: decodeItems(fieldIndex, from, to, samples, blobs) })),
+    );
     for (const r of results) for (const [j, length] of r.lengths) batch.lengths[j] = length;
   }
 
@@ -63,7 +82,14 @@ function decodeItems(fieldIndex: number, from: number, to: number, samples: Batc
   const items: DecodeTask['items'] = [];
   for (let j = from; j < to; j++) {
     const bytes = blobs.bytes(j, fieldIndex);
-    items.push({ j, buffer: bytes.buffer as SharedArrayBuffer, byteOffset: bytes.byteOffset, byteLength: bytes.byteLength, meta: sampleMeta(samples, j, fieldIndex), window: sampleWindow(samples, j, fieldIndex) });
+    items.push({
+      j,
+      buffer: bytes.buffer as SharedArrayBuffer,
+      byteOffset: bytes.byteOffset,
+      byteLength: bytes.byteLength,
+      meta: sampleMeta(samples, j, fieldIndex),
+      window: sampleWindow(samples, j, fieldIndex),
+    });
   }
   return items;
 }

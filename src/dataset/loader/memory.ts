@@ -75,7 +75,9 @@ export class MemoryManager {
       for (let fieldIndex = 0; fieldIndex < this.selection.count; fieldIndex++) {
         const field = this.selection.fields[fieldIndex]!;
         const schemaIndex = this.selection.schemaIndex[fieldIndex]!;
-        reads.push(blobRange(reader, shard, index, schemaIndex, field, sampleMeta(samples, j, fieldIndex), sampleWindow(samples, j, fieldIndex)));
+        reads.push(
+          blobRange(reader, shard, index, schemaIndex, field, sampleMeta(samples, j, fieldIndex), sampleWindow(samples, j, fieldIndex)),
+        );
       }
     }
     return new BatchBlobs(reads, this.selection.count);
@@ -104,7 +106,15 @@ export class MemoryManager {
 }
 
 /** The byte range of a blob a sample needs: all of it, or the part that holds its crop window. */
-function blobRange(reader: DatasetReader, shard: number, index: number, schemaIndex: number, field: Field, meta: number[], window: Window | undefined): BlobRead {
+function blobRange(
+  reader: DatasetReader,
+  shard: number,
+  index: number,
+  schemaIndex: number,
+  field: Field,
+  meta: number[],
+  window: Window | undefined,
+): BlobRead {
   const offset = reader.blobOffset(index, schemaIndex);
   const length = reader.blobLength(index, schemaIndex);
   if (!window || !field.byteRange) return { shard, offset, length, partial: false };
@@ -115,7 +125,10 @@ function blobRange(reader: DatasetReader, shard: number, index: number, schemaIn
 
 /** Non-empty reads sorted by file and offset, neighbours within `mergeGap` bytes joined into one run. */
 function mergeIntoRuns(reads: BlobRead[], mergeGap: number): ReadRun[] {
-  const sorted = reads.map((_, x) => x).filter((x) => reads[x]!.length > 0).sort((a, b) => reads[a]!.shard - reads[b]!.shard || reads[a]!.offset - reads[b]!.offset);
+  const sorted = reads
+    .map((_, x) => x)
+    .filter((x) => reads[x]!.length > 0)
+    .sort((a, b) => reads[a]!.shard - reads[b]!.shard || reads[a]!.offset - reads[b]!.offset);
   const runs: ReadRun[] = [];
   for (const x of sorted) {
     const read = reads[x]!;

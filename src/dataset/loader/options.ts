@@ -60,13 +60,34 @@ export interface LoaderOptions {
   io?: 'sync' | 'async';
 }
 
-type Defaulted = 'order' | 'seed' | 'rank' | 'worldSize' | 'dropLast' | 'batchesAhead' | 'workers' | 'verify' | 'reuseBuffers' | 'mergeGap' | 'io';
+type Defaulted =
+  | 'order'
+  | 'seed'
+  | 'rank'
+  | 'worldSize'
+  | 'dropLast'
+  | 'batchesAhead'
+  | 'workers'
+  | 'verify'
+  | 'reuseBuffers'
+  | 'mergeGap'
+  | 'io';
 
 /** Options with their defaults filled in; a batch size is set unless batches are capped by duration only. */
 export type ResolvedLoaderOptions = Required<Pick<LoaderOptions, Defaulted>> & LoaderOptions;
 
 const DEFAULTS: Required<Pick<LoaderOptions, Defaulted>> = {
-  order: 'random', seed: 0, rank: 0, worldSize: 1, dropLast: false, batchesAhead: 2, workers: 0, verify: 'once', reuseBuffers: false, mergeGap: 64 << 10, io: 'sync',
+  order: 'random',
+  seed: 0,
+  rank: 0,
+  worldSize: 1,
+  dropLast: false,
+  batchesAhead: 2,
+  workers: 0,
+  verify: 'once',
+  reuseBuffers: false,
+  mergeGap: 64 << 10,
+  io: 'sync',
 };
 
 /** Fills in the defaults and checks the batch and thread counts. */
@@ -79,8 +100,10 @@ export function resolveLoaderOptions(opts: LoaderOptions): ResolvedLoaderOptions
 }
 
 function checkBatchOptions(o: ResolvedLoaderOptions): void {
-  if (o.batchSize !== undefined && (!Number.isInteger(o.batchSize) || o.batchSize < 1)) throw new ConfigError(`batchSize must be a positive integer, got ${o.batchSize}`);
-  if (o.maxBatchDuration !== undefined && !(o.maxBatchDuration > 0)) throw new ConfigError(`maxBatchDuration must be positive seconds, got ${o.maxBatchDuration}`);
+  if (o.batchSize !== undefined && (!Number.isInteger(o.batchSize) || o.batchSize < 1))
+    throw new ConfigError(`batchSize must be a positive integer, got ${o.batchSize}`);
+  if (o.maxBatchDuration !== undefined && !(o.maxBatchDuration > 0))
+    throw new ConfigError(`maxBatchDuration must be positive seconds, got ${o.maxBatchDuration}`);
   if (!Number.isInteger(o.batchesAhead) || o.batchesAhead < 0) throw new ConfigError(`batchesAhead must be a non-negative integer`);
   if (!Number.isInteger(o.workers) || o.workers < 0) throw new ConfigError(`workers must be a non-negative integer`);
 }

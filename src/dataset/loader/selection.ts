@@ -13,7 +13,10 @@ export class FieldSelection {
   readonly fields: Field[];
 
   /** `names` default to all of the file's fields; an unknown name is a NotFoundError from the reader. */
-  constructor(private readonly reader: DatasetReader, names?: string[]) {
+  constructor(
+    private readonly reader: DatasetReader,
+    names?: string[],
+  ) {
     this.names = names ?? reader.fields.map((f) => f.name);
     this.schemaIndex = this.names.map((n) => reader.fieldIndex(n));
     this.fields = this.schemaIndex.map((k) => reader.fields[k]!);

@@ -61,6 +61,9 @@ function checkSameSchema(readers: DatasetReader[]): void {
   const key = (r: DatasetReader) => JSON.stringify(r.schema.fields.map((f) => [f.name, f.type, f.args]));
   const first = key(readers[0]!);
   for (const r of readers.slice(1)) {
-    if (key(r) !== first) throw new MismatchError(`${r.path}: its fields differ from ${readers[0]!.path}'s; shards read together must share a schema`, { subject: r.path });
+    if (key(r) !== first)
+      throw new MismatchError(`${r.path}: its fields differ from ${readers[0]!.path}'s; shards read together must share a schema`, {
+        subject: r.path,
+      });
   }
 }

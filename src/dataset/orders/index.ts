@@ -15,10 +15,14 @@ export type OrderName = 'sequential' | 'random' | 'quasi-random';
 
 export function makeOrder(name: OrderName, n: number, seed: number, epoch: number): Order {
   switch (name) {
-    case 'sequential': return new SequentialOrder(n);
-    case 'random': return new RandomOrder(n, { seed, epoch });
-    case 'quasi-random': return new QuasiRandomOrder(n, { seed, epoch });
-    default: throw new ConfigError(`unknown order '${String(name)}' (sequential, random, quasi-random)`);
+    case 'sequential':
+      return new SequentialOrder(n);
+    case 'random':
+      return new RandomOrder(n, { seed, epoch });
+    case 'quasi-random':
+      return new QuasiRandomOrder(n, { seed, epoch });
+    default:
+      throw new ConfigError(`unknown order '${String(name)}' (sequential, random, quasi-random)`);
   }
 }
 
@@ -30,7 +34,11 @@ export function makeOrder(name: OrderName, n: number, seed: number, epoch: numbe
 export class RankPart implements Order {
   readonly length: number;
   private readonly start: number;
-  constructor(private readonly inner: Order, rank: number, worldSize: number) {
+  constructor(
+    private readonly inner: Order,
+    rank: number,
+    worldSize: number,
+  ) {
     if (!Number.isInteger(worldSize) || worldSize < 1) throw new ConfigError(`worldSize must be a positive integer, got ${worldSize}`);
     if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new ConfigError(`rank must be in 0..${worldSize - 1}, got ${rank}`);
     this.length = Math.floor(inner.length / worldSize);

@@ -23,7 +23,12 @@ export class Permutation {
   private readonly mask: number;
   private readonly keys: number[];
 
-  constructor(readonly n: number, seed: number, epoch: number, salt = 0) {
+  constructor(
+    readonly n: number,
+    seed: number,
+    epoch: number,
+    salt = 0,
+  ) {
     if (!Number.isInteger(n) || n < 0 || n > 2 ** 32) throw new RangeError(`permutation size ${n} must be an integer in 0..2^32`);
     let bits = 2;
     while (2 ** bits < n) bits += 2;

@@ -22,7 +22,10 @@ export class QuasiRandomOrder implements Order {
   private readonly o: OrderOptions;
   private cache: { w: number; perm: Permutation; size: number; ids: number[] } | undefined;
 
-  constructor(readonly length: number, o: QuasiRandomOptions) {
+  constructor(
+    readonly length: number,
+    o: QuasiRandomOptions,
+  ) {
     this.blockSize = Math.max(1, o.blockSize ?? 64);
     this.window = Math.max(1, o.blocksPerWindow ?? 8);
     this.nBlocks = Math.ceil(length / this.blockSize);
@@ -38,7 +41,8 @@ export class QuasiRandomOrder implements Order {
     if (!this.cache || this.cache.w !== w) {
       // Blocks of this window, in shuffled block order.
       const ids: number[] = [];
-      for (let b = w * this.window; b < Math.min(this.nBlocks, (w + 1) * this.window); b++) ids.push(b < this.blocks.n ? this.blocks.at(b) : b);
+      for (let b = w * this.window; b < Math.min(this.nBlocks, (w + 1) * this.window); b++)
+        ids.push(b < this.blocks.n ? this.blocks.at(b) : b);
       const size = ids.reduce((a, id) => a + Math.min(bs, this.length - id * bs), 0);
       this.cache = { w, ids, size, perm: new Permutation(size, this.o.seed, this.o.epoch, 0x5157 + w) };
     }

@@ -4,7 +4,10 @@ import type { Order, OrderOptions } from './types.js';
 
 export class RandomOrder implements Order {
   private readonly perm: Permutation;
-  constructor(readonly length: number, o: OrderOptions) {
+  constructor(
+    readonly length: number,
+    o: OrderOptions,
+  ) {
     this.perm = new Permutation(length, o.seed, o.epoch, 0x52414e44);
   }
   at(p: number): number {

@@ -51,7 +51,13 @@ function hashFraction(seed: number, key: string): number {
   return createHash('sha256').update(`${seed}\0${key}`).digest().readUInt32BE(0) / 2 ** 32;
 }
 
-async function chunksOf(files: readonly string[], settings: PipelineSettings, chunker: Chunker, skipped: LoadedData['skipped'], progress?: ProgressSink): Promise<Uint8Array[][]> {
+async function chunksOf(
+  files: readonly string[],
+  settings: PipelineSettings,
+  chunker: Chunker,
+  skipped: LoadedData['skipped'],
+  progress?: ProgressSink,
+): Promise<Uint8Array[][]> {
   const out: Uint8Array[][] = [];
   for (const f of files) {
     try {
@@ -88,14 +94,18 @@ export async function loadTrainingData(o: DataOptions): Promise<LoadedData> {
   let validSource: LoadedData['validSource'];
   const label = o.label ?? optionName;
   if (o.manifest) {
-    if (o.files && o.files.length > 0) throw new ConfigError(`give either ${label('files')} or ${label('manifest')}, not both`, { subject: 'files' });
+    if (o.files && o.files.length > 0)
+      throw new ConfigError(`give either ${label('files')} or ${label('manifest')}, not both`, { subject: 'files' });
     const m = readManifest(o.manifest);
     trainFiles = m.train;
     validFiles = m.valid;
     validSource = 'manifest';
   } else {
     if (!o.files || o.files.length === 0) {
-      throw new ConfigError(`no training audio: give ${label('files')} (audio files or directories) or ${label('manifest')} (a split manifest)`, { subject: 'files' });
+      throw new ConfigError(
+        `no training audio: give ${label('files')} (audio files or directories) or ${label('manifest')} (a split manifest)`,
+        { subject: 'files' },
+      );
     }
     trainFiles = findAudioFiles(o.files, o.onWarning);
     if (trainFiles.length === 0) throw new ConfigError(`no audio files found under ${o.files.join(', ')}`);
@@ -124,9 +134,23 @@ export async function loadTrainingData(o: DataOptions): Promise<LoadedData> {
     const tr: Uint8Array[] = [];
     const va: Uint8Array[] = [];
     all.forEach((c, i) => (i % k === k - 1 ? va : tr).push(c));
-    return { train: chunkSetFromChunks(tr, bitDepth), valid: chunkSetFromChunks(va, bitDepth), trainFiles, validFiles, skipped, validSource: 'chunk-holdout' };
+    return {
+      train: chunkSetFromChunks(tr, bitDepth),
+      valid: chunkSetFromChunks(va, bitDepth),
+      trainFiles,
+      validFiles,
+      skipped,
+      validSource: 'chunk-holdout',
+    };
   }
-  return { train: chunkSetFromChunks(trainChunks, bitDepth), valid: chunkSetFromChunks(validChunks, bitDepth), trainFiles, validFiles, skipped, validSource };
+  return {
+    train: chunkSetFromChunks(trainChunks, bitDepth),
+    valid: chunkSetFromChunks(validChunks, bitDepth),
+    trainFiles,
+    validFiles,
+    skipped,
+    validSource,
+  };
 }
 
 /** sha256 over the chunk geometry and tokens of both sets: a resumed run must see the same data. */

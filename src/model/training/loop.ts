@@ -63,7 +63,15 @@ export interface LoopStart {
 /** The loop's starting state; a resumed run's trainer gets the checkpoint's parameters and Adam state. */
 export function loopStart(plan: TrainingPlan, trainer: Trainer, notice: (message: string) => void): LoopStart {
   if (!plan.resumed) {
-    return { step: 0, rng: new TrainingRng(plan.training.seed), interval: emptyInterval(), trainSeconds: 0, lastLoss: null, lastValidLoss: null, checkpoint: null };
+    return {
+      step: 0,
+      rng: new TrainingRng(plan.training.seed),
+      interval: emptyInterval(),
+      trainSeconds: 0,
+      lastLoss: null,
+      lastValidLoss: null,
+      checkpoint: null,
+    };
   }
   const { checkpoint, state } = plan.resumed;
   restoreTrainer(trainer, checkpoint);
@@ -117,12 +125,21 @@ export class TrainingLoop {
     this.startStep = start.step;
     this.startSeconds = start.trainSeconds;
     // A resumed run's log holds the evaluations up to its checkpoint.
-    this.evals = log.history.filter((p) => typeof p['valid/loss'] === 'number').map((p) => ({ step: p.step, loss: p['valid/loss']!, bitsPerByte: p['valid/bits_per_byte']! }));
+    this.evals = log.history
+      .filter((p) => typeof p['valid/loss'] === 'number')
+      .map((p) => ({ step: p.step, loss: p['valid/loss']!, bitsPerByte: p['valid/bits_per_byte']! }));
     this.evalStep = this.evals.length > 0 ? this.evals[this.evals.length - 1]!.step : -1;
     const { training } = plan;
     this.sampler = new BatchSampler(plan.data.train, training.batchSize, training.seqLen, this.rng);
     const { learningRate, clipNorm, normalizeByLength } = training;
-    this.optimizer = { learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: clipNorm > 0 ? clipNorm : undefined, normalizeByLength };
+    this.optimizer = {
+      learningRate,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      clipNorm: clipNorm > 0 ? clipNorm : undefined,
+      normalizeByLength,
+    };
     this.tokensPerStep = training.batchSize * training.seqLen;
   }
 
@@ -132,7 +149,10 @@ export class TrainingLoop {
     const { progress, notice, label } = this.env;
     progress.start(steps, 'train');
     if (this.step > 0) progress.tick(Math.min(this.step, steps));
-    if (this.step >= steps) notice(`the checkpoint is at step ${this.step}, ${label('steps')} is ${steps}: nothing to train (raise ${label('steps')} to continue)`);
+    if (this.step >= steps)
+      notice(
+        `the checkpoint is at step ${this.step}, ${label('steps')} is ${steps}: nothing to train (raise ${label('steps')} to continue)`,
+      );
     let interrupted = false;
     while (this.step < steps) {
       await nextTurn();
@@ -168,7 +188,10 @@ export class TrainingLoop {
     this.interval.loss += r.loss;
     this.interval.gradNorm += r.gradNorm;
     this.interval.count++;
-    if (!Number.isFinite(r.loss)) this.env.notice(`step ${this.step}: the loss is ${r.loss}; lower ${this.env.label('learningRate')} or set ${this.env.label('clipNorm')}`);
+    if (!Number.isFinite(r.loss))
+      this.env.notice(
+        `step ${this.step}: the loss is ${r.loss}; lower ${this.env.label('learningRate')} or set ${this.env.label('clipNorm')}`,
+      );
     const { logEvery, steps } = this.plan.settings.options;
     if (this.step % logEvery === 0 || this.step === steps) this.logInterval();
     this.tickProgress(r, seconds);
@@ -197,7 +220,11 @@ export class TrainingLoop {
 
   private tickProgress(r: StepResult, stepSeconds: number): void {
     const tokensPerSecond = this.tokensPerSecond || this.tokensPerStep / Math.max(1e-9, stepSeconds);
-    this.env.progress.tick(1, { loss: r.loss.toFixed(2), bpb: bitsPerByte(this.plan, r.loss).toFixed(3), tok_s: Math.round(tokensPerSecond) });
+    this.env.progress.tick(1, {
+      loss: r.loss.toFixed(2),
+      bpb: bitsPerByte(this.plan, r.loss).toFixed(3),
+      tok_s: Math.round(tokensPerSecond),
+    });
   }
 
   /** Evaluation and checkpoint time is left out of the logging interval: tokens/s measures training only. */
@@ -249,7 +276,12 @@ export class TrainingLoop {
         numParams: trainer.numParams,
         pipeline: settings.pipeline,
         training,
-        data: { fingerprint: data.fingerprint, trainChunks: data.train.numChunks, validChunks: data.valid.numChunks, rng: this.rng.getState() },
+        data: {
+          fingerprint: data.fingerprint,
+          trainChunks: data.train.numChunks,
+          validChunks: data.valid.numChunks,
+          rng: this.rng.getState(),
+        },
         log: { ...this.interval },
         lastLoss: this.lastLoss,
         lastValidLoss: this.lastValidLoss,
@@ -269,7 +301,8 @@ export class TrainingLoop {
     if (this.checkpointStep !== this.step) this.checkpoint();
     if (!interrupted) log.summary({ 'train/final_loss': this.lastLoss ?? NaN, 'train/total_steps': this.step });
     await log.close();
-    if (interrupted) notice(`interrupted at step ${this.step}; checkpoint written to ${this.lastCheckpoint}; continue with ${label('resume')}`);
+    if (interrupted)
+      notice(`interrupted at step ${this.step}; checkpoint written to ${this.lastCheckpoint}; continue with ${label('resume')}`);
     const seconds = this.trainSeconds - this.startSeconds;
     return {
       step: this.step,

@@ -69,7 +69,14 @@ export const TRAINING_OPTIONS = {
     section: 'pipeline',
     onResumeChange: 'refuse',
   },
-  blockingSize: { flag: '--blocking-size <n>', help: 'stereo block size in samples per channel', value: positive, default: 1024, section: 'pipeline', onResumeChange: 'refuse' },
+  blockingSize: {
+    flag: '--blocking-size <n>',
+    help: 'stereo block size in samples per channel',
+    value: positive,
+    default: 1024,
+    section: 'pipeline',
+    onResumeChange: 'refuse',
+  },
   conversion: {
     flag: '--conversion <mode>',
     help: 'sample conversion',
@@ -78,9 +85,30 @@ export const TRAINING_OPTIONS = {
     section: 'pipeline',
     onResumeChange: 'refuse',
   },
-  chunkSizeBytes: { flag: '--chunk-size <bytes>', help: 'chunk size in bytes', value: positive, default: 2048, section: 'pipeline', onResumeChange: 'refuse' },
-  seqLen: { flag: '--seq-len <n>', help: 'tokens per training sequence', value: positive, defaultText: 'a whole chunk', section: 'training', onResumeChange: 'refuse' },
-  batchSize: { flag: '--batch-size <n>', help: 'sequences per step', value: positive, default: 8, section: 'training', onResumeChange: 'refuse' },
+  chunkSizeBytes: {
+    flag: '--chunk-size <bytes>',
+    help: 'chunk size in bytes',
+    value: positive,
+    default: 2048,
+    section: 'pipeline',
+    onResumeChange: 'refuse',
+  },
+  seqLen: {
+    flag: '--seq-len <n>',
+    help: 'tokens per training sequence',
+    value: positive,
+    defaultText: 'a whole chunk',
+    section: 'training',
+    onResumeChange: 'refuse',
+  },
+  batchSize: {
+    flag: '--batch-size <n>',
+    help: 'sequences per step',
+    value: positive,
+    default: 8,
+    section: 'training',
+    onResumeChange: 'refuse',
+  },
   steps: { flag: '--steps <n>', help: 'total training steps', value: positive, default: 1000, section: 'run' },
   learningRate: {
     flag: '--lr <x>',
@@ -98,7 +126,14 @@ export const TRAINING_OPTIONS = {
     section: 'training',
     onResumeChange: 'notice',
   },
-  warmupSteps: { flag: '--warmup <steps>', help: 'linear learning-rate warm-up steps', value: nonNegative, default: 0, section: 'training', onResumeChange: 'notice' },
+  warmupSteps: {
+    flag: '--warmup <steps>',
+    help: 'linear learning-rate warm-up steps',
+    value: nonNegative,
+    default: 0,
+    section: 'training',
+    onResumeChange: 'notice',
+  },
   minLearningRate: {
     flag: '--min-lr <x>',
     help: 'where the cosine schedule ends',
@@ -124,16 +159,74 @@ export const TRAINING_OPTIONS = {
     onResumeChange: 'notice',
   },
   logEvery: { flag: '--log-every <n>', help: 'steps between logged training points', value: positive, default: 10, section: 'run' },
-  evalEvery: { flag: '--eval-every <n>', help: 'steps between validation evaluations; 0 = only at the end', value: nonNegative, default: 100, section: 'run' },
-  evalSequences: { flag: '--eval-sequences <n>', help: 'validation sequences per evaluation', value: positive, default: 64, section: 'run' },
-  checkpointEvery: { flag: '--checkpoint-every <n>', help: 'steps between checkpoints; 0 = only at the end', value: nonNegative, default: 500, section: 'run' },
-  keepCheckpoints: { flag: '--keep-checkpoints <n>', help: 'how many checkpoints to keep; 0 = all', value: nonNegative, default: 3, section: 'run' },
-  seed: { flag: '--seed <n>', help: 'seed for initialisation and batches', value: nonNegative, default: 0, section: 'training', onResumeChange: 'refuse' },
-  workers: { flag: '--workers <n>', help: 'worker threads; results are identical for any value', value: positive, defaultText: 'CPU cores', section: 'process' },
-  embeddingDim: { flag: '--embedding-dim <n>', help: 'model width', value: positive, default: 64, section: 'model', onResumeChange: 'refuse' },
-  numLayers: { flag: '--num-layers <n>', help: 'transformer layers', value: positive, default: 4, section: 'model', onResumeChange: 'refuse' },
+  evalEvery: {
+    flag: '--eval-every <n>',
+    help: 'steps between validation evaluations; 0 = only at the end',
+    value: nonNegative,
+    default: 100,
+    section: 'run',
+  },
+  evalSequences: {
+    flag: '--eval-sequences <n>',
+    help: 'validation sequences per evaluation',
+    value: positive,
+    default: 64,
+    section: 'run',
+  },
+  checkpointEvery: {
+    flag: '--checkpoint-every <n>',
+    help: 'steps between checkpoints; 0 = only at the end',
+    value: nonNegative,
+    default: 500,
+    section: 'run',
+  },
+  keepCheckpoints: {
+    flag: '--keep-checkpoints <n>',
+    help: 'how many checkpoints to keep; 0 = all',
+    value: nonNegative,
+    default: 3,
+    section: 'run',
+  },
+  seed: {
+    flag: '--seed <n>',
+    help: 'seed for initialisation and batches',
+    value: nonNegative,
+    default: 0,
+    section: 'training',
+    onResumeChange: 'refuse',
+  },
+  workers: {
+    flag: '--workers <n>',
+    help: 'worker threads; results are identical for any value',
+    value: positive,
+    defaultText: 'CPU cores',
+    section: 'process',
+  },
+  embeddingDim: {
+    flag: '--embedding-dim <n>',
+    help: 'model width',
+    value: positive,
+    default: 64,
+    section: 'model',
+    onResumeChange: 'refuse',
+  },
+  numLayers: {
+    flag: '--num-layers <n>',
+    help: 'transformer layers',
+    value: positive,
+    default: 4,
+    section: 'model',
+    onResumeChange: 'refuse',
+  },
   numHeads: { flag: '--num-heads <n>', help: 'attention heads', value: positive, default: 8, section: 'model', onResumeChange: 'refuse' },
-  wideningFactor: { flag: '--widening-factor <n>', help: 'FFN width multiple', value: positive, default: 4, section: 'model', onResumeChange: 'refuse' },
+  wideningFactor: {
+    flag: '--widening-factor <n>',
+    help: 'FFN width multiple',
+    value: positive,
+    default: 4,
+    section: 'model',
+    onResumeChange: 'refuse',
+  },
   positionalEncoding: {
     flag: '--positional <kind>',
     help: 'positional encoding',
@@ -153,10 +246,14 @@ type ValueOf<V> = V extends { type: 'switch' } ? boolean : V extends { choices: 
 export type TrainingOptionValues = { [K in TrainingOptionName]: ValueOf<Declared<K>['value']> };
 
 /** The settings after defaults: those without a fixed default may still be open (see `defaultText`). */
-export type ResolvedOptions = { [K in TrainingOptionName]: Declared<K> extends { default: unknown } ? TrainingOptionValues[K] : TrainingOptionValues[K] | undefined };
+export type ResolvedOptions = {
+  [K in TrainingOptionName]: Declared<K> extends { default: unknown } ? TrainingOptionValues[K] : TrainingOptionValues[K] | undefined;
+};
 
 /** The settings of one section (model settings are given as `model: {...}`). */
-export type SectionOptionName<S extends OptionSection> = { [K in TrainingOptionName]: Declared<K>['section'] extends S ? K : never }[TrainingOptionName];
+export type SectionOptionName<S extends OptionSection> = {
+  [K in TrainingOptionName]: Declared<K>['section'] extends S ? K : never;
+}[TrainingOptionName];
 
 export const TRAINING_OPTION_NAMES = Object.keys(TRAINING_OPTIONS) as TrainingOptionName[];
 

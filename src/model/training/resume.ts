@@ -22,12 +22,18 @@ export interface ResumedCheckpoint extends ResumedRun {
 export function openResumedRun(outDir: string, resume: boolean | string | undefined, label: OptionLabel): ResumedCheckpoint | undefined {
   if (!resume) {
     if (latestCheckpoint(outDir)) {
-      throw new ConfigError(`${outDir} already holds a run with checkpoints; pass ${label('resume')} to continue it or choose another ${label('outDir')}`, { subject: outDir });
+      throw new ConfigError(
+        `${outDir} already holds a run with checkpoints; pass ${label('resume')} to continue it or choose another ${label('outDir')}`,
+        { subject: outDir },
+      );
     }
     return undefined;
   }
   const from = resume === true ? latestCheckpoint(outDir) : resolveCheckpointDir(resume);
-  if (!from) throw new NotFoundError(`${outDir}: nothing to resume (no checkpoints/latest.json); start without ${label('resume')}`, { subject: outDir });
+  if (!from)
+    throw new NotFoundError(`${outDir}: nothing to resume (no checkpoints/latest.json); start without ${label('resume')}`, {
+      subject: outDir,
+    });
   const checkpoint = readCheckpoint(from);
   // The checkpoint lives in <run>/checkpoints/step-N; its run's config.json holds the rest of the settings.
   return { checkpoint, state: checkpoint.state, recorded: readRunSettings(resolve(checkpoint.dir, '..', '..'), label) };
@@ -59,16 +65,21 @@ export function checkResumedSettings(run: ResumedRun, settings: RunSettings, lab
   const changed = changedOptions(run, settings, label);
   const diff = configDifference(run.state.model, settings.model);
   if (diff) throw new MismatchError(`cannot resume: the model differs from the checkpoint's (${diff})`);
-  if (changed.length > 0) notice(`resuming with a different ${listed(changed.map(label))}: the run continues, but no longer matches an uninterrupted one`);
+  if (changed.length > 0)
+    notice(`resuming with a different ${listed(changed.map(label))}: the run continues, but no longer matches an uninterrupted one`);
   const { schedule, options } = settings;
   if (schedule.name === 'cosine' && options.steps > schedule.totalSteps) {
-    notice(`the cosine schedule keeps its length of ${schedule.totalSteps} steps from the run's start: steps after it train at ${label('minLearningRate')} ${schedule.minLearningRate}`);
+    notice(
+      `the cosine schedule keeps its length of ${schedule.totalSteps} steps from the run's start: steps after it train at ${label('minLearningRate')} ${schedule.minLearningRate}`,
+    );
   }
 }
 
 /** Refuses data other than the checkpoint's (its fingerprint covers the chunks of both sets). */
 export function checkResumedData(run: ResumedRun, fingerprint: string): void {
   if (run.state.data.fingerprint !== fingerprint) {
-    throw new MismatchError("cannot resume: the training or validation data differ from the checkpoint's (different files or pipeline settings)");
+    throw new MismatchError(
+      "cannot resume: the training or validation data differ from the checkpoint's (different files or pipeline settings)",
+    );
   }
 }

@@ -40,17 +40,33 @@ export interface RunData {
 }
 
 const defaultChunker: Chunker = (audio, s) =>
-  audioToChunks(audio, { bitDepth: s.bitDepth, conversion: s.conversion as Conversion, blockingSize: s.blockingSize, chunkSizeBytes: s.chunkSizeBytes });
+  audioToChunks(audio, {
+    bitDepth: s.bitDepth,
+    conversion: s.conversion as Conversion,
+    blockingSize: s.blockingSize,
+    chunkSizeBytes: s.chunkSizeBytes,
+  });
 
 type DataFacts = Omit<RunData, 'fingerprint' | 'validUnigramBitsPerByte'>;
 
 function givenData(data: NonNullable<DataSources['data']>): DataFacts {
   const { train } = data;
-  const valid = data.valid ?? { tokens: train.tokens.subarray(0, 0), numChunks: 0, chunkTokens: train.chunkTokens, vocabSize: train.vocabSize };
+  const valid = data.valid ?? {
+    tokens: train.tokens.subarray(0, 0),
+    numChunks: 0,
+    chunkTokens: train.chunkTokens,
+    vocabSize: train.vocabSize,
+  };
   return { train, valid, numFiles: data.numFiles ?? 0, skippedFiles: 0, validSource: 'given' };
 }
 
-async function audioData(sources: DataSources, settings: RunSettings, progress: ProgressSink, label: OptionLabel, notice: (message: string) => void): Promise<DataFacts> {
+async function audioData(
+  sources: DataSources,
+  settings: RunSettings,
+  progress: ProgressSink,
+  label: OptionLabel,
+  notice: (message: string) => void,
+): Promise<DataFacts> {
   const pipeline: PipelineSettings = settings.pipeline;
   for (const warning of validateAudioConfig({ ...pipeline, conversion: pipeline.conversion as Conversion }).warnings) notice(warning);
   const loaded = await loadTrainingData({
@@ -67,14 +83,27 @@ async function audioData(sources: DataSources, settings: RunSettings, progress: 
   });
   if (loaded.skipped.length > 0) notice(`skipped ${loaded.skipped.length} unreadable file(s), e.g. ${loaded.skipped[0]!.reason}`);
   const { train, valid } = loaded;
-  return { train, valid, numFiles: loaded.trainFiles.length + loaded.validFiles.length, skippedFiles: loaded.skipped.length, validSource: loaded.validSource };
+  return {
+    train,
+    valid,
+    numFiles: loaded.trainFiles.length + loaded.validFiles.length,
+    skippedFiles: loaded.skipped.length,
+    validSource: loaded.validSource,
+  };
 }
 
 /** The chunks to train and evaluate on, checked against the model's vocabulary; messages name options as `label` calls them. */
-export async function readRunData(sources: DataSources, settings: RunSettings, progress: ProgressSink, label: OptionLabel, notice: (message: string) => void): Promise<RunData> {
+export async function readRunData(
+  sources: DataSources,
+  settings: RunSettings,
+  progress: ProgressSink,
+  label: OptionLabel,
+  notice: (message: string) => void,
+): Promise<RunData> {
   const facts = sources.data ? givenData(sources.data) : await audioData(sources, settings, progress, label, notice);
   const { train, valid } = facts;
-  if (train.vocabSize !== settings.model.vocabSize) throw new ConfigError(`the data has vocabulary ${train.vocabSize}, the model ${settings.model.vocabSize}`);
+  if (train.vocabSize !== settings.model.vocabSize)
+    throw new ConfigError(`the data has vocabulary ${train.vocabSize}, the model ${settings.model.vocabSize}`);
   const bytesPerToken = settings.pipeline.bitDepth / 8;
   const validUnigramBitsPerByte = valid.numChunks > 0 ? unigramEntropyBits(valid.tokens, valid.vocabSize) / bytesPerToken : null;
   return { ...facts, fingerprint: dataFingerprint(train, valid), validUnigramBitsPerByte };
@@ -104,8 +133,15 @@ export function trainingSettings(settings: RunSettings, data: RunData, label: Op
 }
 
 /** The fixed validation batches (none without validation data: evaluation is then off, and the user told). */
-export function validationBatches(data: RunData, training: TrainingSettings, evalSequences: number, label: OptionLabel, notice: (message: string) => void): TokenBatch[] {
+export function validationBatches(
+  data: RunData,
+  training: TrainingSettings,
+  evalSequences: number,
+  label: OptionLabel,
+  notice: (message: string) => void,
+): TokenBatch[] {
   const batches = data.valid.numChunks > 0 ? evalBatches(data.valid, training.batchSize, training.seqLen, evalSequences) : [];
-  if (batches.length === 0) notice(`no validation data: evaluation is off (give a manifest with a valid split, ${label('validFiles')} PATH, or more files)`);
+  if (batches.length === 0)
+    notice(`no validation data: evaluation is off (give a manifest with a valid split, ${label('validFiles')} PATH, or more files)`);
   return batches;
 }

@@ -41,7 +41,13 @@ function runFacts(plan: TrainingPlan, trainer: Trainer): Record<string, MetricVa
 function runConfig(plan: TrainingPlan, trainer: Trainer, sources: RunLogSources, facts: Record<string, MetricValue>): unknown {
   const { outDir, settings, training, data } = plan;
   const o = settings.options;
-  const run = { steps: o.steps, logEvery: o.logEvery, evalEvery: o.evalEvery, evalSequences: o.evalSequences, checkpointEvery: o.checkpointEvery };
+  const run = {
+    steps: o.steps,
+    logEvery: o.logEvery,
+    evalEvery: o.evalEvery,
+    evalSequences: o.evalSequences,
+    checkpointEvery: o.checkpointEvery,
+  };
   return {
     wavelm: 'train',
     outDir,

@@ -66,7 +66,12 @@ function describeRange(kind: string, r: Range): string {
 }
 
 function inRange(n: number, r: Range): boolean {
-  return (r.min === undefined || n >= r.min) && (r.above === undefined || n > r.above) && (r.below === undefined || n < r.below) && (r.max === undefined || n <= r.max);
+  return (
+    (r.min === undefined || n >= r.min) &&
+    (r.above === undefined || n > r.above) &&
+    (r.below === undefined || n < r.below) &&
+    (r.max === undefined || n <= r.max)
+  );
 }
 
 /** What a value must be, or undefined when it is one of the values the table allows. */
@@ -77,9 +82,13 @@ function valueProblem(v: unknown, allowed: OptionValue): string | undefined {
     case 'choice':
       return allowed.choices.includes(v as string | number) ? undefined : `one of ${allowed.choices.join(', ')}`;
     case 'integer':
-      return typeof v === 'number' && Number.isSafeInteger(v) && inRange(v, allowed.range) ? undefined : describeRange('an integer', allowed.range);
+      return typeof v === 'number' && Number.isSafeInteger(v) && inRange(v, allowed.range)
+        ? undefined
+        : describeRange('an integer', allowed.range);
     case 'number':
-      return typeof v === 'number' && Number.isFinite(v) && inRange(v, allowed.range) ? undefined : describeRange('a number', allowed.range);
+      return typeof v === 'number' && Number.isFinite(v) && inRange(v, allowed.range)
+        ? undefined
+        : describeRange('a number', allowed.range);
   }
 }
 
@@ -102,7 +111,8 @@ export function resolveOptions(given: GivenOptions, run: ResumedRun | undefined,
 }
 
 function pipelineOf(o: ResolvedOptions, label: OptionLabel): PipelineSettings {
-  if (o.bitDepth === 16 && o.chunkSizeBytes % 2 !== 0) throw new ConfigError(`16-bit needs an even ${label('chunkSizeBytes')}, got ${o.chunkSizeBytes}`);
+  if (o.bitDepth === 16 && o.chunkSizeBytes % 2 !== 0)
+    throw new ConfigError(`16-bit needs an even ${label('chunkSizeBytes')}, got ${o.chunkSizeBytes}`);
   return { bitDepth: o.bitDepth, conversion: o.conversion, blockingSize: o.blockingSize, chunkSizeBytes: o.chunkSizeBytes };
 }
 
@@ -120,33 +130,53 @@ function isTrainingOption(name: string): name is TrainingOptionName {
 }
 
 /** LMIC's model defaults for a bit depth (vocabulary 256 or 65536); messages name options as `label` calls them. */
-export function defaultModelConfig(bitDepth: 8 | 16, overrides: Partial<Omit<TransformerConfig, 'vocabSize'>> = {}, label: OptionLabel = optionName): TransformerConfig {
+export function defaultModelConfig(
+  bitDepth: 8 | 16,
+  overrides: Partial<Omit<TransformerConfig, 'vocabSize'>> = {},
+  label: OptionLabel = optionName,
+): TransformerConfig {
   return createAudioTransformerConfig({ bitDepth, ...definedEntries(overrides) }, modelSettingLabel(label));
 }
 
 /** The model: a resumed run's with the table's settings over it, else LMIC's defaults with them. */
 function modelOf(o: ResolvedOptions, given: GivenOptions, run: ResumedRun | undefined, label: OptionLabel): TransformerConfig {
-  const settings = { embeddingDim: o.embeddingDim, numLayers: o.numLayers, numHeads: o.numHeads, wideningFactor: o.wideningFactor, positionalEncoding: o.positionalEncoding };
-  if (o.embeddingDim % o.numHeads !== 0) throw new ConfigError(`${label('embeddingDim')} ${o.embeddingDim} must be a multiple of ${label('numHeads')} ${o.numHeads}`);
+  const settings = {
+    embeddingDim: o.embeddingDim,
+    numLayers: o.numLayers,
+    numHeads: o.numHeads,
+    wideningFactor: o.wideningFactor,
+    positionalEncoding: o.positionalEncoding,
+  };
+  if (o.embeddingDim % o.numHeads !== 0)
+    throw new ConfigError(`${label('embeddingDim')} ${o.embeddingDim} must be a multiple of ${label('numHeads')} ${o.numHeads}`);
   const overrides = { ...definedEntries(given.model ?? {}), ...settings };
   const model = run ? { ...run.state.model, ...overrides } : defaultModelConfig(o.bitDepth, overrides, label);
-  if (model.vocabSize !== (o.bitDepth === 16 ? 65536 : 256)) throw new ConfigError(`vocabulary ${model.vocabSize} does not fit ${o.bitDepth}-bit tokens`);
+  if (model.vocabSize !== (o.bitDepth === 16 ? 65536 : 256))
+    throw new ConfigError(`vocabulary ${model.vocabSize} does not fit ${o.bitDepth}-bit tokens`);
   return model;
 }
 
 /** The learning-rate schedule; a resumed run keeps the length of the schedule it started with. */
 function scheduleOf(o: ResolvedOptions, run: ResumedRun | undefined, label: OptionLabel): LrSchedule {
-  return validateSchedule({
-    name: o.lrSchedule,
-    learningRate: o.learningRate,
-    warmupSteps: o.warmupSteps,
-    minLearningRate: o.minLearningRate ?? o.learningRate / 10,
-    totalSteps: run?.state.training.scheduleSteps ?? o.steps,
-  }, label);
+  return validateSchedule(
+    {
+      name: o.lrSchedule,
+      learningRate: o.learningRate,
+      warmupSteps: o.warmupSteps,
+      minLearningRate: o.minLearningRate ?? o.learningRate / 10,
+      totalSteps: run?.state.training.scheduleSteps ?? o.steps,
+    },
+    label,
+  );
 }
 
 /** The run's settings before its data is read (the sequence length defaults to the data's chunk). */
 export function resolveRunSettings(given: GivenOptions, run: ResumedRun | undefined, label: OptionLabel): RunSettings {
   const options = resolveOptions(given, run, label);
-  return { options, pipeline: pipelineOf(options, label), model: modelOf(options, given, run, label), schedule: scheduleOf(options, run, label) };
+  return {
+    options,
+    pipeline: pipelineOf(options, label),
+    model: modelOf(options, given, run, label),
+    schedule: scheduleOf(options, run, label),
+  };
 }
