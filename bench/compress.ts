@@ -52,7 +52,9 @@ function speechU8(samples: number): { data: Uint8Array; source: string } {
 function wavU8(samples: Uint8Array, rate: number): Uint8Array {
   const out = new Uint8Array(44 + samples.length + (samples.length & 1));
   const dv = new DataView(out.buffer);
-  const ascii = (o: number, s: string): void => s.split('').forEach((c, i) => (out[o + i] = c.charCodeAt(0)));
+  const ascii = (o: number, s: string): void => {
+    for (let i = 0; i < s.length; i++) out[o + i] = s.charCodeAt(i);
+  };
   ascii(0, 'RIFF');
   dv.setUint32(4, out.length - 8, true);
   ascii(8, 'WAVEfmt ');

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAudio } from '../src/audio/index.js';
-import { buildDataset, collectSources } from '../src/dataset/build.js';
+import { type BuildResult, buildDataset, collectSources } from '../src/dataset/build.js';
 import { parseFieldSpecs } from '../src/dataset/fields/index.js';
 import { batchBytes, Loader, type LoaderOptions } from '../src/dataset/loader.js';
 import { DatasetReader } from '../src/dataset/reader.js';
@@ -194,7 +194,7 @@ export default async function* dataset(args: string[]): AsyncGenerator<BenchResu
         if (only ? !only.includes(name) : quick && !['waveform', 'flac'].includes(name)) continue;
         const out = join(work, `${corpus}-${name}.wlds`);
         const t0 = performance.now();
-        let built;
+        let built: BuildResult;
         try {
           built = await buildDataset([dir], { out, fields: parseFieldSpecs(spec), workers: 2 });
         } catch (e) {

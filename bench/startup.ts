@@ -75,7 +75,7 @@ export default async function* startup(args: string[]): AsyncGenerator<BenchResu
     ];
     for (const c of cases) timeRun(c); // warm the file cache
     const times = cases.map(() => [] as number[]);
-    for (let r = 0; r < repeats; r++) cases.forEach((c, i) => times[i]!.push(timeRun(c)));
+    for (let r = 0; r < repeats; r++) for (let i = 0; i < cases.length; i++) times[i]!.push(timeRun(cases[i]!));
     const base = median(times[0]!);
     for (let i = 0; i < cases.length; i++) {
       const m = median(times[i]!);

@@ -207,7 +207,7 @@ export function registerDataset(program: Command): void {
             let seconds = 0;
             let timed = true;
             for (let i = 0; i < r.numSamples; i++) {
-              r.fields.forEach((_, k) => (bytes[k]! += r.blobLength(i, k)));
+              for (let k = 0; k < r.fields.length; k++) bytes[k]! += r.blobLength(i, k);
               const d = r.duration(i);
               if (d === undefined) timed = false;
               else seconds += d;

@@ -119,7 +119,7 @@ export function mergeEvalRuns(runs: readonly EvalShardRun[], names: readonly str
         nameOf(nonEmpty[0]!),
         nameOf(r),
       );
-    const headerBytes = nonEmpty[0]?.results[k]!.headerBytes ?? 0;
+    const headerBytes = nonEmpty[0]?.results[k]?.headerBytes ?? 0;
     const header = head.kind === 'classical' ? headerBytes * Math.max(0, nonEmpty.length - 1) : 0;
     const compressed = parts.reduce((a, p) => a + p.chunked.compressedBytes, 0) - header;
     return {

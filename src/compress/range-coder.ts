@@ -104,7 +104,9 @@ export class RangeDecoder {
   }
 
   private next(): number {
-    return this.pos < this.data.length ? this.data[this.pos++]! : (this.pos++, 0);
+    if (this.pos < this.data.length) return this.data[this.pos++]!;
+    this.pos++;
+    return 0;
   }
 
   /** The cumulative frequency the next symbol falls at; call `decode` with its interval next. */

@@ -6,9 +6,9 @@
  * shard of the plan, so independent jobs (Slurm array tasks, Kubernetes indexed jobs) can build a
  * corpus together.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isAudioPath, loadAudio, readAudioInfo } from '../audio/index.js';
+import { type AudioInfo, isAudioPath, loadAudio, readAudioInfo } from '../audio/index.js';
 import type { WorkerPool } from '../engine/pool.js';
 import { collectAudioFiles, locateListedPath } from '../tokens/index.js';
 import { ConfigError, NotFoundError, WavelmError, type ErrorCode } from '../util/errors.js';
@@ -162,7 +162,7 @@ function isManifest(p: string): boolean {
 export function collectSources(inputs: string[], onWarning?: (message: string) => void): ManifestEntry[] {
   const out: ManifestEntry[] = [];
   for (const inp of inputs) {
-    let st;
+    let st: Stats;
     try {
       st = statSync(inp);
     } catch (e) {
@@ -244,7 +244,7 @@ export async function makePlan(
     let segs: { start: number; end: number }[] | undefined;
     if (opts.segmentSeconds !== undefined) {
       if (!(opts.segmentSeconds > 0)) throw new ConfigError(`segment length must be positive seconds, got ${opts.segmentSeconds}`);
-      let info;
+      let info: AudioInfo;
       try {
         info = await readAudioInfo(s.path);
       } catch (e) {

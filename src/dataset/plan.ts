@@ -261,7 +261,7 @@ export async function planStorage(inputs: string[], opts: StoragePlanOptions = {
     const reader = DatasetReader.open(file);
     const blobBytes: number[][] = fields.map(() => []);
     try {
-      for (let j = 0; j < reader.numSamples; j++) fields.forEach((_, k) => blobBytes[k]!.push(reader.blobLength(j, k)));
+      for (let j = 0; j < reader.numSamples; j++) for (let k = 0; k < fields.length; k++) blobBytes[k]!.push(reader.blobLength(j, k));
     } finally {
       await reader.close();
     }

@@ -111,7 +111,9 @@ export class DatasetWriter {
     this.flush();
     const tableOffset = this.pos;
     const table = new Uint8Array(this.rows.length * this.rowSize);
-    this.rows.forEach((r, i) => table.set(r, i * this.rowSize));
+    this.rows.forEach((r, i) => {
+      table.set(r, i * this.rowSize);
+    });
     const schema: Schema = {
       format: 'wavelm-dataset',
       version: FORMAT_MAJOR,

@@ -375,7 +375,8 @@ let threadEngine: Engine | undefined;
 
 /** This thread's engine instance (created on first use). */
 export function getEngine(): Engine {
-  return (threadEngine ??= new Engine());
+  threadEngine ??= new Engine();
+  return threadEngine;
 }
 
 /**

@@ -87,7 +87,8 @@ export class PairRealFFT {
     this.n = n;
     this.bins = n / 2 + 1;
     this.k = k;
-    const base = (this.base = k.base);
+    const base = k.base;
+    this.base = base;
     const h = n / 2;
     // Twiddle bytes: per stage m*(r-1)*32, plus (h+1)*32 for the post step.
     let twBytes = (h + 1) * 32;

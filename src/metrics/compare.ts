@@ -33,7 +33,9 @@ function mono(chs: Float32Array[]): Float64Array {
 function concat(chs: Float32Array[]): Float64Array {
   const n = chs[0]!.length;
   const out = new Float64Array(n * chs.length);
-  chs.forEach((c, k) => out.set(c, k * n));
+  chs.forEach((c, k) => {
+    out.set(c, k * n);
+  });
   return out;
 }
 

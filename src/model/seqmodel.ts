@@ -82,7 +82,8 @@ export class SequenceModel {
   private ensure(T: number): void {
     if (T === this.T) return;
     this.acts?.dispose();
-    const a = (this.acts = this.eng.arena());
+    const a = this.eng.arena();
+    this.acts = a;
     const c = this.config;
     const d = c.embeddingDim;
     const f = c.wideningFactor * d;

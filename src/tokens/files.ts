@@ -4,13 +4,13 @@
  * deterministic, file-level, and stay put when other files are added or removed.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, type Stats, statSync } from 'node:fs';
 import { join, relative, resolve, sep, dirname } from 'node:path';
 import { isAudioPath } from '../audio/index.js';
 import { ConfigError, NotFoundError } from '../util/errors.js';
 
 function walk(dir: string, out: string[], accept: (name: string) => boolean, passed?: string[]): void {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
@@ -130,7 +130,7 @@ function comparePaths(a: string, b: string): number {
 export function collectAudioFiles(inputs: readonly string[], onWarning?: (message: string) => void): string[] {
   const out: string[] = [];
   for (const input of inputs) {
-    let st;
+    let st: Stats;
     try {
       st = statSync(input);
     } catch (err) {
@@ -213,7 +213,7 @@ export function assignSplits(dir: string, opts: SplitOptions = {}): SplitEntry[]
       });
     }
   }
-  let st;
+  let st: Stats;
   try {
     st = statSync(dir);
   } catch (err) {

@@ -45,7 +45,10 @@ export class NpyChunkWriter {
 
   /** Appends chunks; they are not modified (uint16 tokens are made in a copy). */
   write(chunks: readonly Uint8Array[]): void {
-    if (this.dtype !== 'uint16') return this.npy.append(chunks);
+    if (this.dtype !== 'uint16') {
+      this.npy.append(chunks);
+      return;
+    }
     let n = 0;
     for (const c of chunks) n += c.length;
     if (this.scratch.length < n) this.scratch = new Uint8Array(n);

@@ -33,7 +33,11 @@ export function processStereoBlocking<T extends Tokens>(
 ): T {
   const ch = channels;
   const nf = frames ?? Math.floor(interleaved.length / ch);
-  if (ch === 1) return (out ? (out.set(interleaved.subarray(0, nf)), out) : interleaved.slice(0, nf)) as T;
+  if (ch === 1) {
+    if (!out) return interleaved.slice(0, nf) as T;
+    out.set(interleaved.subarray(0, nf));
+    return out;
+  }
   const o = out ?? new (interleaved.constructor as new (n: number) => T)(nf * ch);
   const B = blockingSize;
   let w = 0;

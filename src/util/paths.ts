@@ -11,7 +11,10 @@ export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pj = join(dir, 'package.json');
-    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'wavelm') return (root = dir);
+    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'wavelm') {
+      root = dir;
+      return root;
+    }
     const up = dirname(dir);
     if (up === dir) throw new Error('wavelm: cannot locate the package root');
     dir = up;

@@ -221,7 +221,10 @@ export function unpickle(buf: Uint8Array, name = 'pickle'): PyValue {
     if (obj instanceof PickledArray) {
       // ndarray.__setstate__: (version, shape, dtype, is_fortran, data).
       const [, shape, dtype, fortran, data] = items;
-      if (!(shape instanceof PyTuple) || !(dtype instanceof PyObject)) return bad('array state');
+      if (!(shape instanceof PyTuple) || !(dtype instanceof PyObject)) {
+        bad('array state');
+        return;
+      }
       if (fortran === true && shape.items.length > 1)
         throw new UnsupportedError(`${name}: a Fortran-ordered array; save it C-ordered (np.ascontiguousarray)`, { subject: name });
       obj.descr = dtypeDescr(dtype);

@@ -67,7 +67,9 @@ describe('lossy formats', () => {
       assert.ok(Math.abs(a.frames - b.frames) < 0.01 * b.frames + 4096, `${a.frames} vs ${b.frames}`);
       const ra = toFloat32Channels(a).map(rms);
       const rb = toFloat32Channels(b).map(rms);
-      ra.forEach((r, c) => assert.ok(Math.abs(r - rb[c]!) < 0.1 * rb[c]!, `channel ${c} level ${r} vs ${rb[c]}`));
+      ra.forEach((r, c) => {
+        assert.ok(Math.abs(r - rb[c]!) < 0.1 * rb[c]!, `channel ${c} level ${r} vs ${rb[c]}`);
+      });
       assert.equal((await readAudioInfo(f)).codec, codec);
     });
   }

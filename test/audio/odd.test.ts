@@ -232,7 +232,9 @@ describe('scipy wavfile test data', () => {
       2n,
     ];
     const got = samples(a);
-    expected.forEach((e, i) => assert.ok(Math.abs(got[i]! - Number(e) / 2 ** 63) <= 2 ** -52, `sample ${i}`));
+    expected.forEach((e, i) => {
+      assert.ok(Math.abs(got[i]! - Number(e) / 2 ** 63) <= 2 ** -52, `sample ${i}`);
+    });
   });
 
   test('12-bit in 16 stays left-justified; 5-bit in 8 stays unsigned', async (t) => {
@@ -277,7 +279,9 @@ describe('scipy wavfile test data', () => {
     // The two files were written separately and differ in the last bits of some samples.
     const b = samples(await loadAudio(be));
     assert.equal(b.length, a.frames * 2);
-    samples(a).forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 1e-6, `sample ${i}: ${x} vs ${b[i]}`));
+    samples(a).forEach((x, i) => {
+      assert.ok(Math.abs(x - b[i]!) < 1e-6, `sample ${i}: ${x} vs ${b[i]}`);
+    });
     const d = await loadAudio(f64);
     assert.deepEqual([d.sampleType, d.channels, d.frames], ['float64', 2, 480]);
     assert.ok(samples(d).every((x) => Math.abs(x) <= 1));

@@ -26,7 +26,9 @@ function sphere(lines: string[], data: Uint8Array, headerBytes = 1024): Uint8Arr
 function pcm16(samples: Int16Array, littleEndian: boolean): Uint8Array {
   const out = new Uint8Array(samples.length * 2);
   const dv = new DataView(out.buffer);
-  samples.forEach((v, i) => dv.setInt16(2 * i, v, littleEndian));
+  samples.forEach((v, i) => {
+    dv.setInt16(2 * i, v, littleEndian);
+  });
   return out;
 }
 

@@ -22,7 +22,10 @@ const nextPath = (): string => join(dir, `out-${fileNumber++}.wav`);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 function noise(type: 'int16' | 'float32' | 'uint8', n: number, seed: number): Samples {

@@ -23,7 +23,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 function audio(type: AudioData['sampleType'], channels: number, frames: number, seed = 1, bits?: number): AudioData {

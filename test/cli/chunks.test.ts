@@ -14,7 +14,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function noise(frames: number, channels: number, seed: number): AudioData {
   const s = new Int16Array(frames * channels);
   let x = seed;
-  for (let i = 0; i < s.length; i++) s[i] = (x = (Math.imul(x, 1103515245) + 12345) | 0) >> 16;
+  for (let i = 0; i < s.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) | 0;
+    s[i] = x >> 16;
+  }
   return { sampleRate: 8000, channels, frames, sampleType: 'int16', bitsPerSample: 16, samples: s };
 }
 

@@ -122,7 +122,9 @@ test('usage errors, missing files and malformed inputs: one line each and their 
   for (let i = 0; i < CASES.length; i += 4) {
     const batch = CASES.slice(i, i + 4);
     const results = await Promise.all(batch.map((c) => runCli(['--quiet', ...c.args], { cwd: dir })));
-    batch.forEach((c, k) => assertOneLine(c, results[k]!));
+    batch.forEach((c, k) => {
+      assertOneLine(c, results[k]!);
+    });
   }
 });
 

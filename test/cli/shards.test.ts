@@ -20,7 +20,11 @@ function noise(frames: number, channels: number, seed: number, sampleRate: numbe
   let x = seed;
   // Smoothed noise, so that the compressors find something to compress.
   let y = 0;
-  for (let i = 0; i < s.length; i++) s[i] = y = (y * 3 + ((x = (Math.imul(x, 1103515245) + 12345) | 0) >> 18)) >> 2;
+  for (let i = 0; i < s.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) | 0;
+    y = (y * 3 + (x >> 18)) >> 2;
+    s[i] = y;
+  }
   return { sampleRate, channels, frames, sampleType: 'int16', bitsPerSample: 16, samples: s };
 }
 
@@ -33,7 +37,9 @@ mkdirSync(join(wavs, 'sub'), { recursive: true });
   ['c.wav', noise(7000, 1, 3, 8000)],
   ['sub/d.wav', noise(3000, 2, 4, 22050)],
   ['sub/e.wav', noise(12000, 1, 5, 8000)],
-].forEach(([name, a]) => writeFileSync(join(wavs, name as string), encodeWav(a as AudioData)));
+].forEach(([name, a]) => {
+  writeFileSync(join(wavs, name as string), encodeWav(a as AudioData));
+});
 
 /** Four small FLAC files of the embedded samples (CC0). */
 const flacs = join(dir, 'flacs');
@@ -46,7 +52,9 @@ async function shards(n: number, args: (i: number) => string[]): Promise<string[
   const rs = await Promise.all(
     Array.from({ length: n }, (_, i) => runCli([...args(i), '--num-shards', String(n), '--shard-index', String(i)])),
   );
-  rs.forEach((r, i) => assert.equal(r.code, 0, `shard ${i}: ${r.stderr}`));
+  rs.forEach((r, i) => {
+    assert.equal(r.code, 0, `shard ${i}: ${r.stderr}`);
+  });
   return rs.map((r) => r.stdout);
 }
 

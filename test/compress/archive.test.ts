@@ -25,7 +25,10 @@ function model(vocabSize = 256, prior = 0.5, tag = 'a'): CompressionModel {
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 /** A WAV with a LIST chunk before the data, optional odd pad byte and trailing bytes after the data chunk. */

@@ -24,7 +24,9 @@ function writeModel(dir: string, name: string, seed: number, bitDepth: 8 | 16 = 
 function wav16(frames: number, channels: number): Uint8Array {
   const out = new Uint8Array(44 + frames * channels * 2);
   const dv = new DataView(out.buffer);
-  const ascii = (o: number, s: string): void => s.split('').forEach((c, i) => (out[o + i] = c.charCodeAt(0)));
+  const ascii = (o: number, s: string): void => {
+    for (let i = 0; i < s.length; i++) out[o + i] = s.charCodeAt(i);
+  };
   ascii(0, 'RIFF');
   dv.setUint32(4, out.length - 8, true);
   ascii(8, 'WAVEfmt ');

@@ -53,7 +53,10 @@ for (const name of CASES) {
 
 test('lmic coder round-trips random pdfs and rejects a symbol outside the alphabet', () => {
   let s = 12345;
-  const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
   const n = 200;
   const pdfs = new Float32Array(n * 256);
   const syms = new Uint8Array(n);

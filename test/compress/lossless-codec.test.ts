@@ -19,7 +19,10 @@ import { sharedPath } from '../helpers/shared.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 /** A plain PCM WAV of a noisy two-tone signal at `bits` (8 to 32) and `channels`. */

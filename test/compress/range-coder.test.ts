@@ -7,7 +7,10 @@ import { lmicCompress } from '../../src/compress/lmic-coder.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 test('quantizeProbs: every symbol >= 1, exact total, remainder on the most probable symbol', () => {
@@ -52,7 +55,11 @@ test('range coder round-trips random tables, adaptive models and raw bits; cost 
     // Draw the symbol from the distribution so the ideal cost is meaningful.
     let u = rnd();
     let sym = 0;
-    while (sym < 255 && (u -= p[sym]!) > 0) sym++;
+    while (sym < 255) {
+      u -= p[sym]!;
+      if (!(u > 0)) break;
+      sym++;
+    }
     syms.push(sym);
     tables.push(cum.slice());
     ideal -= Math.log2(p[sym]!);

@@ -25,7 +25,13 @@ function counting(): { factory: CodecTokenEncoderFactory; calls: () => number } 
   let calls = 0;
   const factory: CodecTokenEncoderFactory = async (request) => {
     const enc = await encodecTokenEncoder(request);
-    return { ...enc, encode: (audio) => ((calls += 1), enc.encode(audio)) };
+    return {
+      ...enc,
+      encode: (audio) => {
+        calls += 1;
+        return enc.encode(audio);
+      },
+    };
   };
   return { factory, calls: () => calls };
 }

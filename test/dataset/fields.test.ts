@@ -147,9 +147,9 @@ test('chunks field stores exactly the token pipeline chunks', async () => {
   const d = await r.get(0);
   if (d.c!.kind !== 'array') throw new Error('not an array');
   assert.deepEqual(d.c.shape, [want.length, 1024]);
-  want.forEach((c, i) =>
-    assert.deepEqual(d.c.kind === 'array' ? Array.from(d.c.data.subarray(i * 1024, (i + 1) * 1024)) : [], Array.from(c)),
-  );
+  want.forEach((c, i) => {
+    assert.deepEqual(d.c.kind === 'array' ? Array.from(d.c.data.subarray(i * 1024, (i + 1) * 1024)) : [], Array.from(c));
+  });
   await r.close();
 });
 
@@ -284,7 +284,9 @@ test('datasetChunks yields every chunk of every sample, in the loader order', as
   for await (const c of datasetChunks(r.path, { order: 'sequential' })) got.push(c);
   const want = audios.flatMap((a) => audioToChunks(a, { chunkSizeBytes: 512, blockingSize: 256 }));
   assert.equal(got.length, want.length);
-  got.forEach((c, i) => assert.deepEqual(Array.from(c), Array.from(want[i]!)));
+  got.forEach((c, i) => {
+    assert.deepEqual(Array.from(c), Array.from(want[i]!));
+  });
   const shuffled: Uint8Array[] = [];
   for await (const c of datasetChunks(r.path, { seed: 3 })) shuffled.push(c);
   assert.equal(shuffled.length, want.length);

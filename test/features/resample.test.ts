@@ -82,7 +82,10 @@ function streamAll(x: FloatArray, from: number, to: number, chunk: (i: number) =
 
 test('streaming resampler output is identical to the one-shot call', () => {
   let seed = 12345;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed / 2 ** 32) * 2 - 1;
+  };
   const x = Float64Array.from({ length: 20011 }, rnd);
   for (const [from, to] of [
     [44100, 16000],

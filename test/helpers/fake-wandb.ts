@@ -90,7 +90,10 @@ function applyFileStream(run: FakeWandbRun, body: Json): void {
   }
   const files = (body.files ?? {}) as Record<string, { offset: number; content: string[] }>;
   const history = files['wandb-history.jsonl'];
-  if (history) history.content.forEach((line, i) => (run.history[history.offset + i] = JSON.parse(line) as Json));
+  if (history)
+    history.content.forEach((line, i) => {
+      run.history[history.offset + i] = JSON.parse(line) as Json;
+    });
   const summary = files['wandb-summary.json'];
   if (summary && summary.content.length > 0) run.summary = JSON.parse(summary.content.at(-1)!) as Json;
 }

@@ -5,7 +5,10 @@ import { compareAudio, logSpectralDistance, segmentalSnr, siSdr, snr } from '../
 function noise(n: number, seed: number): Float64Array {
   // Box-Muller over a small LCG: deterministic Gaussian noise without dependencies.
   let s = seed >>> 0;
-  const u = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 1) / 2 ** 32;
+  const u = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 1) / 2 ** 32;
+  };
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   return out;

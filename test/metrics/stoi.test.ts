@@ -59,7 +59,10 @@ test('STOI intermediates (10 kHz resampling, silent-frame removal, band matrix, 
 
 test('STOI of a signal against itself is 1, and too-short input returns 1e-5 like pystoi', () => {
   let seed = 1;
-  const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  };
   const x = new Float64Array(16000 * 2);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.05) * (1 + Math.sin(i * 0.0007)) * rnd();
   assert.ok(Math.abs(stoi(x, x, 16000) - 1) < 1e-9);

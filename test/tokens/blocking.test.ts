@@ -115,7 +115,9 @@ describe('conversion + blocking + chunking, end to end', () => {
       const bytes = audioToBytes(a, { bitDepth: 16, blockingSize: B });
       assert.equal(bytes.length, stream.length * 2);
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      stream.forEach((v, i) => assert.equal(dv.getInt16(2 * i, true), v, `${type} sample ${i}`));
+      stream.forEach((v, i) => {
+        assert.equal(dv.getInt16(2 * i, true), v, `${type} sample ${i}`);
+      });
     }
   });
 

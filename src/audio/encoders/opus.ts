@@ -22,7 +22,8 @@ interface OpusScriptCtor {
 const require = createRequire(import.meta.url);
 let ctor: OpusScriptCtor | undefined;
 function opusscript(): OpusScriptCtor {
-  return (ctor ??= require('opusscript') as OpusScriptCtor);
+  ctor ??= require('opusscript') as OpusScriptCtor;
+  return ctor;
 }
 
 export const OPUS_RATES = [8000, 12000, 16000, 24000, 48000] as const;

@@ -57,7 +57,9 @@ export class ChunksField implements Field {
   encode(input: SampleInput): Encoded {
     const chunks = audioToChunks(needAudio(input, this.name), this.opts);
     const out = new Uint8Array(chunks.length * this.chunkSize);
-    chunks.forEach((c, i) => out.set(c, i * this.chunkSize));
+    chunks.forEach((c, i) => {
+      out.set(c, i * this.chunkSize);
+    });
     return { meta: [chunks.length], bytes: out };
   }
 

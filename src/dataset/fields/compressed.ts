@@ -100,7 +100,9 @@ export function packFlac(file: Uint8Array, sizes: number[]): Uint8Array {
   const out = new Uint8Array(4 + 4 * sizes.length + file.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, sizes.length, true);
-  sizes.forEach((n, i) => dv.setUint32(4 + 4 * i, n, true));
+  sizes.forEach((n, i) => {
+    dv.setUint32(4 + 4 * i, n, true);
+  });
   out.set(file, 4 + 4 * sizes.length);
   return out;
 }
@@ -432,7 +434,9 @@ export class CompressedField implements Field {
     const C = ch.length;
     if (this.dtype === 'float32') {
       const data = new Float32Array(C * frames);
-      ch.forEach((c, i) => data.set(c, i * frames));
+      ch.forEach((c, i) => {
+        data.set(c, i * frames);
+      });
       return { kind: 'array', dtype: 'float32', shape: [C, frames], data, sampleRate: meta[2]! };
     }
     const planar: AudioData = {
@@ -443,7 +447,9 @@ export class CompressedField implements Field {
       bitsPerSample: 32,
       samples: (() => {
         const d = new Float32Array(C * frames);
-        ch.forEach((c, i) => d.set(c, i * frames));
+        ch.forEach((c, i) => {
+          d.set(c, i * frames);
+        });
         return d;
       })(),
     };

@@ -7,7 +7,7 @@ import { ConfigError, FormatError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import type { DecodedValue, Encoded, Field, SampleInput } from './field.js';
 
-function valueOf(input: SampleInput, name: string, def: unknown): unknown {
+function sampleValue(input: SampleInput, name: string, def: unknown): unknown {
   const v = input.values[name];
   if (v === undefined) {
     if (def !== undefined) return def;
@@ -38,7 +38,7 @@ export class NumberField implements Field {
   }
 
   encode(input: SampleInput): Encoded {
-    const raw = valueOf(input, this.name, this.def);
+    const raw = sampleValue(input, this.name, this.def);
     const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
     if (typeof v !== 'number' || !Number.isFinite(v))
       throw new ConfigError(`field '${this.name}': sample ${input.key} has ${JSON.stringify(raw)}, not a finite number`, {
@@ -95,7 +95,7 @@ export class ClassField implements Field {
   }
 
   encode(input: SampleInput): Encoded {
-    const raw = String(valueOf(input, this.name, this.def));
+    const raw = String(sampleValue(input, this.name, this.def));
     const i = this.index.get(raw);
     if (i === undefined) {
       const shown = this.classes.length > 8 ? `${this.classes.slice(0, 8).join(', ')}, ...` : this.classes.join(', ');
@@ -136,7 +136,7 @@ export class TextField implements Field {
   }
 
   encode(input: SampleInput): Encoded {
-    const v = valueOf(input, this.name, this.def);
+    const v = sampleValue(input, this.name, this.def);
     let s: string;
     if (this.type === 'string') s = typeof v === 'string' ? v : String(v);
     else {

@@ -133,7 +133,9 @@ export async function loadTrainingData(o: DataOptions): Promise<LoadedData> {
     const k = Math.max(2, Math.round(1 / o.validFraction));
     const tr: Uint8Array[] = [];
     const va: Uint8Array[] = [];
-    all.forEach((c, i) => (i % k === k - 1 ? va : tr).push(c));
+    all.forEach((c, i) => {
+      (i % k === k - 1 ? va : tr).push(c);
+    });
     return {
       train: chunkSetFromChunks(tr, bitDepth),
       valid: chunkSetFromChunks(va, bitDepth),
