@@ -215,10 +215,11 @@ export default async function* features(args: string[]): AsyncGenerator<BenchRes
 type FeaturesModule = typeof import('../src/features/index.js');
 
 /**
- * `npm run bench -- features SECONDS REPEAT --against REV`: this tree's src/ and kernels against REV's (extracted with
- * git archive into .tmp/ and built there), for kernel changes. In one process, old and new library calls alternate (best of REPEAT each); then the CLI
- * (`wavelm features mel|mfcc|resample` on a WAV file) is spawned from both trees, alternating, and the outputs are
- * compared byte for byte. Reports ratios new / old (below 1: the new tree is faster).
+ * `npm run bench -- features SECONDS REPEAT --against REV`: this tree's src/ and kernels against REV's (extracted
+ * with git archive into .tmp/ and built there), for kernel changes. In one process, old and new library calls
+ * alternate (best of REPEAT each); then the CLI (`wavelm features mel|mfcc|resample` on a WAV file) is spawned from
+ * both trees, alternating, and the outputs are compared byte for byte. Reports ratios new / old (below 1: the new
+ * tree is faster).
  */
 async function* againstRevision(rev: string, seconds: number, repeat: number): AsyncGenerator<BenchResult> {
   const dir = join(projectRoot, '.tmp', `bench-against-${rev.replace(/[^\w.-]/g, '_')}`);

@@ -129,7 +129,8 @@ export function readAiffFrames(src: ByteSource, l: AiffLayout, opts: ReadOptions
   const name = src.name;
   if (l.truncated && !opts.allowTruncated)
     throw new FormatError(
-      `${name}: truncated AIFF data: the header declares ${l.declaredFrames} frames but only ${l.frames} are in the file (pass allowTruncated / --allow-truncated to keep them)`,
+      `${name}: truncated AIFF data: the header declares ${l.declaredFrames} frames but only ${l.frames} are in the file (pass ` +
+        'allowTruncated / --allow-truncated to keep them)',
       { subject: name },
     );
   const start = Math.min(Math.max(0, opts.startFrame ?? 0), l.frames);

@@ -52,7 +52,10 @@ export function fromFloat32Channels(channels: readonly Float32Array[], sampleRat
   return { sampleRate, channels: channels.length, frames, sampleType: 'float32', bitsPerSample: 32, samples: interleave(channels, frames) };
 }
 
-/** The mean of the channels (what librosa.load(mono=True) takes), each frame summed in double precision. A single channel is returned as is. */
+/**
+ * The mean of the channels (what librosa.load(mono=True) takes), each frame summed in double precision. A single channel
+ * is returned as is.
+ */
 export function mixToMono(channels: readonly Float32Array[]): Float32Array {
   if (channels.length === 1) return channels[0]!;
   const frames = channels[0]?.length ?? 0;

@@ -86,7 +86,8 @@ function notAudio(src: ByteSource, format: SniffedFormat): never {
       const head = src.read(0, 4);
       const shown = Array.from(head, (c) => (c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.')).join('');
       throw new FormatError(
-        `${name}: not a recognised audio file (${src.size} bytes starting '${shown}'); wavelm reads WAV/RIFX/RF64, AIFF, NIST SPHERE, FLAC, Ogg Vorbis, Ogg Opus and MP3`,
+        `${name}: not a recognised audio file (${src.size} bytes starting '${shown}'); wavelm reads WAV/RIFX/RF64, AIFF, NIST ` +
+          'SPHERE, FLAC, Ogg Vorbis, Ogg Opus and MP3',
         { subject: name },
       );
     }

@@ -173,7 +173,8 @@ function littleEndianOf(value: SphereField | undefined, bytes: number, name: str
   if (v === ascending) return true;
   if (v === [...ascending].reverse().join('')) return false;
   throw new UnsupportedError(
-    `${name}: SPHERE sample_byte_format '${v}' does not fit ${bytes}-byte samples (expected ${ascending} or ${[...ascending].reverse().join('')})`,
+    `${name}: SPHERE sample_byte_format '${v}' does not fit ${bytes}-byte samples (expected ${ascending} or ` +
+      `${[...ascending].reverse().join('')})`,
     { subject: name },
   );
 }
@@ -246,7 +247,8 @@ export function readSphereFrames(src: ByteSource, l: SphereLayout, opts: ReadOpt
   const name = src.name;
   if (l.truncated && !opts.allowTruncated)
     throw new FormatError(
-      `${name}: truncated SPHERE data: sample_count declares ${l.declaredFrames} frames but only ${l.frames} are in the file (pass allowTruncated / --allow-truncated to keep them)`,
+      `${name}: truncated SPHERE data: sample_count declares ${l.declaredFrames} frames but only ${l.frames} are in the file (pass ` +
+        'allowTruncated / --allow-truncated to keep them)',
       { subject: name },
     );
   const start = Math.min(Math.max(0, opts.startFrame ?? 0), l.frames);

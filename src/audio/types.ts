@@ -35,7 +35,10 @@ export interface AudioInfo {
   bitsPerSample: number;
   frames: number;
   durationSeconds: number;
-  /** The stored samples in words, set by readAudioInfo: '16-bit', '32-bit float', '8-bit mulaw', or for lossy codecs 'lossy (decoded to 32-bit float)' (they have no bit depth). */
+  /**
+   * The stored samples in words, set by readAudioInfo: '16-bit', '32-bit float', '8-bit mulaw', or for lossy codecs
+   * 'lossy (decoded to 32-bit float)' (they have no bit depth).
+   */
   sampleFormat?: string;
   /** WAV only, when the data chunk is shorter than its header says: the frames the header declares (`frames` counts those present). */
   declaredFrames?: number;

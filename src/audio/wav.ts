@@ -168,7 +168,8 @@ function parseFmt(p: Uint8Array, le: boolean, name: string): WavFormat {
       const known = TAG_NAMES[effectiveTag];
       const what = formatTag === 0xfffe ? `EXTENSIBLE sub-format ${hex4(effectiveTag)}` : `format tag ${hex4(effectiveTag)}`;
       throw new UnsupportedError(
-        `${name}: unsupported WAV ${what}${known ? ` (${known})` : ''}; wavelm reads PCM, IEEE float, A-law and mu-law (convert with e.g. ffmpeg -c:a pcm_s16le)`,
+        `${name}: unsupported WAV ${what}${known ? ` (${known})` : ''}; wavelm reads PCM, IEEE float, A-law and mu-law (convert ` +
+          'with e.g. ffmpeg -c:a pcm_s16le)',
         { subject: name },
       );
     }
@@ -415,7 +416,8 @@ function frameRange(layout: WavLayout, opts: ReadOptions, name: string): [number
   const total = layout.frames;
   if (layout.truncated && !opts.allowTruncated) {
     throw new FormatError(
-      `${name}: truncated WAV data: the header declares ${layout.declaredFrames} frames but only ${total} are in the file (pass allowTruncated / --allow-truncated to keep them)`,
+      `${name}: truncated WAV data: the header declares ${layout.declaredFrames} frames but only ${total} are in the file (pass ` +
+        'allowTruncated / --allow-truncated to keep them)',
       { subject: name },
     );
   }
@@ -496,7 +498,10 @@ export function wavInfo(layout: WavLayout, path: string): AudioInfo {
 }
 
 export interface EncodeWavOptions {
-  /** Output encoding; default: the natural one for the sample type (uint8 -> 8, int16 -> 16, int32 -> 24 when bitsPerSample <= 24 else 32, float -> float32). */
+  /**
+   * Output encoding; default: the natural one for the sample type (uint8 -> 8, int16 -> 16, int32 -> 24 when
+   * bitsPerSample <= 24 else 32, float -> float32).
+   */
   bits?: 8 | 16 | 24 | 32;
   float?: boolean;
   /** Write WAVE_FORMAT_EXTENSIBLE (default: only when > 2 channels or > 16 bits). */

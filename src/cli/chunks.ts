@@ -202,9 +202,11 @@ export function describeChunks(r: ChunksResult): string {
   const mb = (n: number) => (n / 1e6).toFixed(2);
   return [
     r.npy
-      ? `${r.chunks} chunks, ${r.bytes} bytes written to ${r.output} as ${r.npy.dtype}[${r.npy.shape.join(', ')}] (settings in ${r.npy.sidecar})`
+      ? `${r.chunks} chunks, ${r.bytes} bytes written to ${r.output} as ${r.npy.dtype}[${r.npy.shape.join(', ')}] (settings in ` +
+        `${r.npy.sidecar})`
       : `${r.chunks} chunks, ${r.bytes} bytes${r.output ? ` written to ${r.output}` : ''}`,
-    `from ${r.files} file(s)${r.skipped ? ` (${r.skipped} skipped)` : ''}, ${r.seconds.toFixed(1)} s of audio, ${mb(r.inputBytes)} MB in ${r.elapsedSeconds.toFixed(2)} s`,
+    `from ${r.files} file(s)${r.skipped ? ` (${r.skipped} skipped)` : ''}, ${r.seconds.toFixed(1)} s of audio, ` +
+      `${mb(r.inputBytes)} MB in ${r.elapsedSeconds.toFixed(2)} s`,
     `sha256 ${r.sha256}`,
   ].join('\n');
 }

@@ -1,4 +1,7 @@
-/** `wavelm compress IN... [-o OUT.wlm | --out-dir DIR] [--level L | -m CHECKPOINT]`: lossless compression of audio files, by wavelm's codec or a trained language model. */
+/**
+ * `wavelm compress IN... [-o OUT.wlm | --out-dir DIR] [--level L | -m CHECKPOINT]`: lossless compression of audio files,
+ * by wavelm's codec or a trained language model.
+ */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
@@ -48,7 +51,8 @@ export async function planOutputs(
   const single = shard === undefined && inputs.length === 1 && outDir === undefined && isFile(inputs[0]!);
   if (out !== undefined && !single)
     throw new ConfigError(
-      `-o names one output file and needs exactly one input file${shard ? ' and no shards' : ''}: use --out-dir DIR for several inputs, a directory or a shard`,
+      `-o names one output file and needs exactly one input file${shard ? ' and no shards' : ''}: use --out-dir DIR for several ` +
+        'inputs, a directory or a shard',
     );
   const plans = single
     ? [{ input: inputs[0]!, output: out ?? outputFor(inputs[0]!, inputs[0]!) }]
@@ -60,10 +64,9 @@ export async function planOutputs(
         .slice(0, 3)
         .map((p) => p.output)
         .join(', ');
-      throw new ConfigError(
-        `${existing.length === 1 ? `${shown} exists` : `${existing.length} outputs exist (${shown}${existing.length > 3 ? ', ...' : ''})`}: nothing was written; use --force to overwrite`,
-        { subject: existing[0]!.output },
-      );
+      const what =
+        existing.length === 1 ? `${shown} exists` : `${existing.length} outputs exist (${shown}${existing.length > 3 ? ', ...' : ''})`;
+      throw new ConfigError(`${what}: nothing was written; use --force to overwrite`, { subject: existing[0]!.output });
     }
   }
   return { single, plans };
@@ -135,7 +138,8 @@ export function registerCompress(program: Command): void {
     )
     .option(
       '-m, --model <model>',
-      'a codec model of your own (wavelm train --codec), or a trained language model to code with instead (model.safetensors, a checkpoint or run directory, or a Hugging Face hub id); decompress then needs it too',
+      'a codec model of your own (wavelm train --codec), or a trained language model to code with instead (model.safetensors, a ' +
+        'checkpoint or run directory, or a Hugging Face hub id); decompress then needs it too',
     )
     .option(
       '--chunk-length <n>',
@@ -170,7 +174,8 @@ only shard I of the sorted file list, so array jobs share a corpus (docs/scaling
 Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout;
 wavelm demo --out-dir /tmp/demo trains /tmp/demo/run and writes /tmp/demo/bd_gas.wav):
   wavelm compress node_modules/supersonic-scsynth-samples/samples/ambi_choir.flac -o choir.wlm && wavelm decompress choir.wlm -o choir.wav
-  wavelm compress node_modules/supersonic-scsynth-samples/samples --out-dir archives/ --level max && wavelm decompress archives/ --out-dir restored/
+  wavelm compress node_modules/supersonic-scsynth-samples/samples --out-dir archives/ --level max \
+&& wavelm decompress archives/ --out-dir restored/
   wavelm compress /tmp/demo/bd_gas.wav -m /tmp/demo/run -o bd_gas.wlm && wavelm decompress bd_gas.wlm -m /tmp/demo/run -o restored.wav`,
     )
     .action(
@@ -274,7 +279,8 @@ async function compressWithModel(
     emit(cmd, { input, output, ...stats }, () =>
       [
         line(input, output, stats),
-        `${stats.chunks} chunks, ${stats.codedSamples} samples coded, ${stats.verbatimBytes} bytes verbatim, ${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`,
+        `${stats.chunks} chunks, ${stats.codedSamples} samples coded, ${stats.verbatimBytes} bytes verbatim, ` +
+          `${stats.seconds.toFixed(2)} s (${(stats.originalBytes / stats.seconds / 1000).toFixed(1)} KB/s)`,
       ].join('\n'),
     );
     return;
@@ -317,7 +323,8 @@ function emitBatch<T extends { originalBytes: number; archiveBytes: number }>(
     () =>
       [
         ...done.map(line),
-        `${done.length} files: ${original} -> ${archived} bytes (${percent(total.rate)}), ${seconds.toFixed(2)} s (${(original / seconds / 1000).toFixed(1)} KB/s)`,
+        `${done.length} files: ${original} -> ${archived} bytes (${percent(total.rate)}), ${seconds.toFixed(2)} s ` +
+          `(${(original / seconds / 1000).toFixed(1)} KB/s)`,
       ].join('\n'),
   );
   reportFailures(outcomes);

@@ -51,11 +51,13 @@ function planText(p: StoragePlan, humanBytes: (n: number) => string): string {
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((v, i) => (i < 2 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
   return [
-    `input: ${p.input.samples} samples, ${(p.input.seconds / 3600).toFixed(2)} h of audio; measured on ${p.sample.samples} samples (${p.sample.seconds.toFixed(1)} s)`,
+    `input: ${p.input.samples} samples, ${(p.input.seconds / 3600).toFixed(2)} h of audio; measured on ${p.sample.samples} samples ` +
+      `(${p.sample.seconds.toFixed(1)} s)`,
     line(head),
     ...rows.map(line),
     p.recommendation
-      ? `recommended for a ${p.model} model${p.diskBudget !== null ? ` within ${humanBytes(p.diskBudget)}` : ''}: --fields '${p.recommendation.spec}' (${p.recommendation.reason})`
+      ? `recommended for a ${p.model} model${p.diskBudget !== null ? ` within ${humanBytes(p.diskBudget)}` : ''}: --fields ` +
+        `'${p.recommendation.spec}' (${p.recommendation.reason})`
       : `no candidate suits a ${p.model} model; add one to --fields`,
     `rule: ${p.rule}`,
   ].join('\n');
@@ -70,7 +72,8 @@ export function registerDataset(program: Command): void {
     .requiredOption('-o, --out <file>', 'output .wlds file (shards are named OUT-00000-of-0000K.wlds)')
     .option(
       '--fields <spec>',
-      'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, codec_tokens, int, label, class, float, string, json; codec_tokens(model=DIR|ID,bandwidth=KBPS) encodes with EnCodec',
+      'fields: [NAME=]TYPE[(key=value,...)], comma-separated; types: waveform, flac, opus, mp3, compressed, mel, chunks, ' +
+        'codec_tokens, int, label, class, float, string, json; codec_tokens(model=DIR|ID,bandwidth=KBPS) encodes with EnCodec',
       'waveform',
     )
     .option('--shard-size <n>', 'samples per shard', integerOption({ min: 1 }))
@@ -83,12 +86,16 @@ export function registerDataset(program: Command): void {
     .option('--skip-unreadable', 'leave out files that cannot be read, with a warning each (default: the first one stops the build)')
     .option(
       '--cache-dir <dir>',
-      'content-hash cache of codec tokens encoded with model= (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)',
+      'content-hash cache of codec tokens encoded with model= (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ' +
+        '~/.cache/wavelm)',
     )
     .option('--no-cache', 'do not read or write the codec token cache')
     .addHelpText(
       'after',
-      "\nCodec tokens from EnCodec: --fields 'codes=codec_tokens(model=facebook/encodec_24khz,bandwidth=6)' (a model folder or a hub id, as codec encode -m takes them; bandwidth defaults to 6) encodes each sample's audio as codec encode does (on --workers threads of its own); unchanged samples come from the cache. Without model=, codec_tokens reads token arrays (.npy paths in a manifest).",
+      "\nCodec tokens from EnCodec: --fields 'codes=codec_tokens(model=facebook/encodec_24khz,bandwidth=6)' (a model folder or a " +
+        "hub id, as codec encode -m takes them; bandwidth defaults to 6) encodes each sample's audio as codec encode does (on " +
+        '--workers threads of its own); unchanged samples come from the cache. Without model=, codec_tokens reads token arrays (.npy ' +
+        'paths in a manifest).',
     )
     .action(
       action(
@@ -134,7 +141,8 @@ export function registerDataset(program: Command): void {
           });
           emit(cmd, r, () =>
             [
-              `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s${r.skipped.length > 0 ? `; ${r.skipped.length} unreadable file(s) left out` : ''}`,
+              `plan: ${r.plan.samples} samples in ${r.plan.shards} shard(s); built ${r.shards.length} in ${r.seconds.toFixed(2)} s` +
+                `${r.skipped.length > 0 ? `; ${r.skipped.length} unreadable file(s) left out` : ''}`,
               ...r.shards.map((s) => `  ${s.path}: ${s.samples} samples, ${mib(s.bytes)}`),
               ...(r.codecTokens ? [`codec tokens: ${r.codecTokens.encoded} encoded, ${r.codecTokens.cached} from the cache`] : []),
             ].join('\n'),
@@ -145,7 +153,8 @@ export function registerDataset(program: Command): void {
 
   ds.command('plan')
     .description(
-      'choose a storage layout: measure each candidate field on a sample of the inputs (bytes per second of audio, decode time per batch), extrapolate to all of them, and recommend one by the rule the plan prints (docs/dataset.md)',
+      'choose a storage layout: measure each candidate field on a sample of the inputs (bytes per second of audio, decode time per ' +
+        'batch), extrapolate to all of them, and recommend one by the rule the plan prints (docs/dataset.md)',
     )
     .argument('<inputs...>', 'audio files, folders or manifests, as for dataset build')
     .option('--model <family>', 'what will train on it: waveform, spectrogram or token-lm', 'waveform')
@@ -153,7 +162,8 @@ export function registerDataset(program: Command): void {
     .option('--prefer <what>', 'for waveform models: speed (raw int16 when it fits) or space (FLAC)', 'speed')
     .option(
       '--fields <spec>',
-      'candidate fields, as dataset build takes them (default: waveform int16 and float32, FLAC, Opus, mel float16 and float32, codec tokens)',
+      'candidate fields, as dataset build takes them (default: waveform int16 and float32, FLAC, Opus, mel float16 and float32, ' +
+        'codec tokens)',
     )
     .option('--sample <n>', 'samples measured, spread over the inputs', integerOption({ min: 1 }), 64)
     .option('--batch-size <n>', 'batch size the decode time is given for', integerOption({ min: 1 }), 32)
@@ -234,10 +244,12 @@ export function registerDataset(program: Command): void {
           out
             .map((d) =>
               [
-                `${d.path}: ${d.samples} samples, ${mib(d.bytes)}${d.seconds !== null ? `, ${(d.seconds / 60).toFixed(2)} min of audio` : ''}`,
+                `${d.path}: ${d.samples} samples, ` +
+                  `${mib(d.bytes)}${d.seconds !== null ? `, ${(d.seconds / 60).toFixed(2)} min of audio` : ''}`,
                 ...d.fields.map(
                   (f) =>
-                    `  ${f.name} (${f.type}) ${JSON.stringify(f.args)}: ${mib(f.bytes)}${f.bytes_per_minute !== null ? `, ${mib(f.bytes_per_minute)}/min` : ''}`,
+                    `  ${f.name} (${f.type}) ${JSON.stringify(f.args)}: ` +
+                    `${mib(f.bytes)}${f.bytes_per_minute !== null ? `, ${mib(f.bytes_per_minute)}/min` : ''}`,
                 ),
               ].join('\n'),
             )

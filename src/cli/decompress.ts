@@ -122,7 +122,8 @@ export function registerDecompress(program: Command): void {
     .argument('<archives...>', '.wlm archives, or directories searched for them')
     .option(
       '-m, --model <checkpoint>',
-      'the model used to compress, for archives made with -m: a codec model file, a checkpoint, or the hub id (ORG/NAME[@revision]) of its model.safetensors',
+      'the model used to compress, for archives made with -m: a codec model file, a checkpoint, or the hub id ' +
+        '(ORG/NAME[@revision]) of its model.safetensors',
     )
     .option(
       '-o, --out <file>',
@@ -137,7 +138,10 @@ export function registerDecompress(program: Command): void {
   addShardOptions(cmd)
     .addHelpText(
       'after',
-      "\nThe archive records how it was made (codec level, or the model's hashes), so no flag is needed except -m for archives made with a model. Checksums are verified: another model or a damaged archive is an error (exit code 5), never wrong output. Several archives are restored in one run; one that fails is reported and the others go on. --num-shards N --shard-index I restores only shard I of the sorted archive list (docs/scaling.md).",
+      "\nThe archive records how it was made (codec level, or the model's hashes), so no flag is needed except -m for archives " +
+        'made with a model. Checksums are verified: another model or a damaged archive is an error (exit code 5), never wrong ' +
+        'output. Several archives are restored in one run; one that fails is reported and the others go on. --num-shards N ' +
+        '--shard-index I restores only shard I of the sorted archive list (docs/scaling.md).',
     )
     .action(
       action(async (inputs: string[], flags: DecompressFlags, cmd: Command) => {
@@ -154,7 +158,8 @@ export function registerDecompress(program: Command): void {
             cmd,
             { input, output, ...r, seconds },
             () =>
-              `${input} -> ${output}: ${r.bytes} bytes, ${r.verified} verified, ${seconds.toFixed(2)} s (${(r.bytes / seconds / 1000).toFixed(1)} KB/s)`,
+              `${input} -> ${output}: ${r.bytes} bytes, ${r.verified} verified, ${seconds.toFixed(2)} s ` +
+              `(${(r.bytes / seconds / 1000).toFixed(1)} KB/s)`,
           );
           return;
         }

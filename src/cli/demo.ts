@@ -114,7 +114,10 @@ export const DEMO_STEPS: DemoStep[] = [
           validUnigramBitsPerByte: r.validUnigramBitsPerByte,
           checkpoint: r.checkpoint,
         },
-        text: `train: ${r.numParams.toLocaleString('en-US')}-parameter transformer, ${r.step} steps on ${sp.train.length} files at ${Math.round(r.tokensPerSecond)} tokens/s; validation ${fmt(r.validBitsPerByte)} bits/byte (unigram entropy ${fmt(r.validUnigramBitsPerByte)}); run in ${r.outDir}`,
+        text:
+          `train: ${r.numParams.toLocaleString('en-US')}-parameter transformer, ${r.step} steps on ${sp.train.length} files at ` +
+          `${Math.round(r.tokensPerSecond)} tokens/s; validation ${fmt(r.validBitsPerByte)} bits/byte (unigram entropy ` +
+          `${fmt(r.validUnigramBitsPerByte)}); run in ${r.outDir}`,
       };
     },
   },
@@ -154,7 +157,9 @@ export const DEMO_STEPS: DemoStep[] = [
       }
       return {
         result: { files: data.files, chunks: data.chunks.length, results },
-        text: `eval: ${data.chunks.length} held-out chunks from ${data.files} files (rate = compressed / raw; lower is better)\n${formatEvalTable(results)}`,
+        text:
+          `eval: ${data.chunks.length} held-out chunks from ${data.files} files (rate = compressed / raw; lower is ` +
+          `better)\n${formatEvalTable(results)}`,
       };
     },
   },
@@ -212,7 +217,9 @@ export const DEMO_STEPS: DemoStep[] = [
       };
       return {
         result,
-        text: `roundtrip: ${basename(wavPath)} (${result.seconds.toFixed(2)} s, 16-bit) -> ${archive.length} bytes (${(100 * stats.rate).toFixed(1)}%; FLAC -8: ${(100 * result.flacRate).toFixed(1)}%) -> restored byte for byte`,
+        text:
+          `roundtrip: ${basename(wavPath)} (${result.seconds.toFixed(2)} s, 16-bit) -> ${archive.length} bytes ` +
+          `(${(100 * stats.rate).toFixed(1)}%; FLAC -8: ${(100 * result.flacRate).toFixed(1)}%) -> restored byte for byte`,
       };
     },
   },
@@ -235,7 +242,8 @@ export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
     .description(
-      'run the main job on the embedded default audio (CC0 Sonic Pi samples): chunks -> train -> eval against gzip/lzma/FLAC/PNG -> lossless round trip',
+      'run the main job on the embedded default audio (CC0 Sonic Pi samples): chunks -> train -> eval against gzip/lzma/FLAC/PNG ' +
+        '-> lossless round trip',
     )
     .option('--out-dir <dir>', 'where the demo writes its outputs (default: a folder in the system temp dir)')
     .option(

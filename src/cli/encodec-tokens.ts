@@ -29,7 +29,8 @@ export async function encodecTokenEncoder(request: CodecTokenRequest, opts: Enco
   const bandwidth = request.bandwidth ?? DEFAULT_BANDWIDTH;
   if (!config.targetBandwidths.includes(bandwidth)) {
     throw new ConfigError(
-      `field '${request.field}': bandwidth=${bandwidth} is not one of the target bandwidths of ${request.model} (${config.targetBandwidths.join(', ')} kbps); give one of those`,
+      `field '${request.field}': bandwidth=${bandwidth} is not one of the target bandwidths of ${request.model} ` +
+        `(${config.targetBandwidths.join(', ')} kbps); give one of those`,
       { subject: String(bandwidth) },
     );
   }

@@ -47,7 +47,8 @@ async function pick(name: string, workers: number, lmicCoder = false, bitDepth: 
     const modelBits = model.vocabSize === 65536 ? 16 : model.vocabSize === 256 ? 8 : undefined;
     if (modelBits !== undefined && modelBits !== bitDepth)
       throw new ConfigError(
-        `${name}: a ${modelBits}-bit model (vocabulary ${model.vocabSize}) cannot code ${bitDepth}-bit chunks; give --bit-depth ${modelBits}`,
+        `${name}: a ${modelBits}-bit model (vocabulary ${model.vocabSize}) cannot code ${bitDepth}-bit chunks; give --bit-depth ` +
+          `${modelBits}`,
         { subject: name },
       );
     return new LmCompressor(name, model, workers, lmicCoder);
@@ -98,7 +99,8 @@ async function mergeShards(paths: string[], flags: EvalFlags, cmd: Command): Pro
     cmd,
     merged,
     () =>
-      `${merged.chunks} chunks (${merged.files} files) from ${merged.shards} shards; unchunked rates do not add up over shards and are left out\n${formatEvalTable(merged.results)}`,
+      `${merged.chunks} chunks (${merged.files} files) from ${merged.shards} shards; unchunked rates do not add up over shards and ` +
+      `are left out\n${formatEvalTable(merged.results)}`,
   );
 }
 
@@ -106,7 +108,8 @@ export function registerEval(program: Command): void {
   const cmd = program
     .command('eval')
     .description(
-      "compression rates as LMIC's compress.py measures them: chunked (2048-byte chunks, a classical header counted once) and unchunked, with running time",
+      "compression rates as LMIC's compress.py measures them: chunked (2048-byte chunks, a classical header counted once) and " +
+        'unchunked, with running time',
     )
     .option('--files <paths...>', 'audio files or folders')
     .option('--manifest <file>', 'a `wavelm split` manifest (JSONL) instead of --files')
@@ -129,7 +132,9 @@ export function registerEval(program: Command): void {
     )
     .option(
       '--lossless',
-      "whole-file lossless instead: each file (WAV, AIFF, FLAC) compressed whole (flac at its own bit depth, wavelm[:fast|normal|max] by wavelm's codec, lm: as a .wlm archive, others on the file bytes); a file a compressor cannot take is reported and left out of its totals",
+      'whole-file lossless instead: each file (WAV, AIFF, FLAC) compressed whole (flac at its own bit depth, ' +
+        "wavelm[:fast|normal|max] by wavelm's codec, lm: as a .wlm archive, others on the file bytes); a file a compressor cannot " +
+        'take is reported and left out of its totals',
     );
   addShardOptions(addTokenOptions(cmd, { channelMode: 'pick' }))
     .addHelpText(
@@ -147,11 +152,13 @@ Sharded (docs/scaling.md): each job runs \`wavelm --json eval ... --num-shards N
 over the same inputs; \`wavelm eval --merge 0.json 1.json ...\` then gives the chunked (and --lossless)
 rates one run gives, from the byte counts; unchunked rates do not add up over shards and are left out.
 
-Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl and runs/: see wavelm split --help, wavelm train --help):
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl and \
+runs/: see wavelm split --help, wavelm train --help):
   wavelm eval --files node_modules/supersonic-scsynth-samples/samples --compressors gzip,lzma,flac,png --chart rates.html
   wavelm eval --manifest manifest.jsonl --split test --compressors flac,lm:runs/samples --csv rates.csv
   wavelm eval --lossless --files /tmp/demo --compressors flac,lm:/tmp/demo/run   # WAV files: wavelm demo --out-dir /tmp/demo writes one
-  wavelm eval --files node_modules/supersonic-scsynth-samples/samples/ambi_choir.flac --bit-depth 16 --channel-mode block --compressors gzip,lzma,flac
+  wavelm eval --files node_modules/supersonic-scsynth-samples/samples/ambi_choir.flac --bit-depth 16 --channel-mode \
+block --compressors gzip,lzma,flac
   wavelm eval --lossless --files node_modules/supersonic-scsynth-samples/samples --compressors flac,wavelm`,
     )
     .action(
@@ -247,12 +254,15 @@ Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/sa
               .filter((r) => r.extra)
               .map(
                 (r) =>
-                  `${r.compressor}: ideal ${(100 * Number(r.extra!.idealRate)).toFixed(2)}%, coder overhead ${(100 * Number(r.extra!.coderOverhead)).toFixed(3)}%` +
+                  `${r.compressor}: ideal ${(100 * Number(r.extra!.idealRate)).toFixed(2)}%, coder overhead ` +
+                  `${(100 * Number(r.extra!.coderOverhead)).toFixed(3)}%` +
                   (r.extra!.lmicCoderRate !== undefined ? `, LMIC's coder ${(100 * Number(r.extra!.lmicCoderRate)).toFixed(2)}%` : '') +
                   `, ${(Number(r.extra!.bytesPerSecond) / 1000).toFixed(1)} KB/s on ${r.extra!.workers} workers`,
               );
             const p = data.pipeline;
-            const layout = `${p.bitDepth}-bit, ${p.chunkSizeBytes}-byte chunks${data.channels > 1 ? `, ${data.channels} channels in ${p.blockingSize}-sample blocks` : ''}`;
+            const layout =
+              `${p.bitDepth}-bit, ${p.chunkSizeBytes}-byte chunks` +
+              `${data.channels > 1 ? `, ${data.channels} channels in ${p.blockingSize}-sample blocks` : ''}`;
             return [
               `${data.chunks.length} chunks (${data.files} files, ${data.sampleRate} Hz, ${layout})`,
               formatEvalTable(results),

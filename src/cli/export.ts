@@ -38,7 +38,8 @@ Example:
           sub,
           { input: m.path, output: flags.out, config: c },
           () =>
-            `${flags.out}: TransformerConfig(vocab_size=${c.vocabSize}, embedding_dim=${c.embeddingDim}, num_layers=${c.numLayers}, num_heads=${c.numHeads}, widening_factor=${c.wideningFactor})`,
+            `${flags.out}: TransformerConfig(vocab_size=${c.vocabSize}, embedding_dim=${c.embeddingDim}, ` +
+            `num_layers=${c.numLayers}, num_heads=${c.numHeads}, widening_factor=${c.wideningFactor})`,
         );
       }),
     );

@@ -251,7 +251,8 @@ async function runInvert(input: string, o: InvertCliOptions, cmd: Command): Prom
     cmd,
     result,
     () =>
-      `${input}: mel [${f.mel.shape.join(', ')}] -> ${o.output} (${(y.length / audio.sampleRate).toFixed(2)} s at ${audio.sampleRate} Hz, ${o.nIter} Griffin-Lim iterations, ${seconds.toFixed(2)} s)`,
+      `${input}: mel [${f.mel.shape.join(', ')}] -> ${o.output} (${(y.length / audio.sampleRate).toFixed(2)} s at ` +
+      `${audio.sampleRate} Hz, ${o.nIter} Griffin-Lim iterations, ${seconds.toFixed(2)} s)`,
   );
 }
 
@@ -264,7 +265,8 @@ export function registerFeatures(program: Command): void {
   spectralCommand(f, 'mfcc', 'MFCC, as librosa.feature.mfcc (shape [n_mfcc, frames])');
   f.command('invert <input>')
     .description(
-      "mel spectrogram .npy back to audio, as librosa.feature.inverse.mel_to_audio (NNLS onto the filterbank, then Griffin-Lim); reads the settings from INPUT.json as 'features mel' writes it, else librosa's defaults",
+      'mel spectrogram .npy back to audio, as librosa.feature.inverse.mel_to_audio (NNLS onto the filterbank, then Griffin-Lim); ' +
+        "reads the settings from INPUT.json as 'features mel' writes it, else librosa's defaults",
     )
     .requiredOption('-o, --output <file>', 'output WAV (mono)')
     .option('--sr <rate>', "sample rate of the features (without a sidecar: librosa's 22050)", integerOption({ min: 1 }))

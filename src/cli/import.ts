@@ -53,7 +53,8 @@ export function registerImport(program: Command): void {
     )
     .option(
       '--config <json|file>',
-      "LMIC's TransformerConfig fields (vocab_size, embedding_dim, num_layers, num_heads, widening_factor) as JSON; checked against the shapes",
+      "LMIC's TransformerConfig fields (vocab_size, embedding_dim, num_layers, num_heads, widening_factor) as JSON; checked " +
+        'against the shapes',
     )
     .option('-f, --force', 'overwrite the output file')
     .addHelpText(
@@ -85,7 +86,8 @@ Examples:
           sub,
           { input: params, output: flags.out, config, numParams: countParams(config) },
           () =>
-            `${flags.out}: ${countParams(config)} parameters (vocabulary ${config.vocabSize}, d ${config.embeddingDim}, ${config.numLayers} layers, ${config.numHeads} heads, widening ${config.wideningFactor})`,
+            `${flags.out}: ${countParams(config)} parameters (vocabulary ${config.vocabSize}, d ${config.embeddingDim}, ` +
+            `${config.numLayers} layers, ${config.numHeads} heads, widening ${config.wideningFactor})`,
         );
       }),
     );

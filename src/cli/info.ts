@@ -14,7 +14,10 @@ interface InfoError {
 function line(i: AudioInfo): string {
   const dur = i.durationSeconds < 10 ? i.durationSeconds.toFixed(3) : i.durationSeconds.toFixed(2);
   const trunc = i.declaredFrames !== undefined ? ` (truncated: the header declares ${i.declaredFrames} frames)` : '';
-  return `${i.path}: ${i.container}/${i.codec}, ${i.sampleRate} Hz, ${i.channels} ch, ${i.sampleFormat ?? `${i.bitsPerSample}-bit`}, ${i.frames} frames, ${dur} s${trunc}`;
+  return (
+    `${i.path}: ${i.container}/${i.codec}, ${i.sampleRate} Hz, ${i.channels} ch, ${i.sampleFormat ?? `${i.bitsPerSample}-bit`}, ` +
+    `${i.frames} frames, ${dur} s${trunc}`
+  );
 }
 
 function isDirectory(p: string): boolean {
@@ -35,7 +38,13 @@ export function registerInfo(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nUnreadable files get one error line each on stderr and make the exit status non-zero (3: missing, 4: malformed or unsupported).\n\nExamples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):\n  wavelm info node_modules/supersonic-scsynth-samples/samples/bd_haus.flac node_modules/supersonic-scsynth-samples/samples/bd_haus.aiff\n  wavelm info node_modules/supersonic-scsynth-samples/samples\n  wavelm --json info node_modules/supersonic-scsynth-samples/samples/bd_*.flac',
+      '\nUnreadable files get one error line each on stderr and make the exit status non-zero (3: missing, 4: malformed or ' +
+        'unsupported).\n\n' +
+        'Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):\n' +
+        '  wavelm info node_modules/supersonic-scsynth-samples/samples/bd_haus.flac ' +
+        'node_modules/supersonic-scsynth-samples/samples/bd_haus.aiff\n' +
+        '  wavelm info node_modules/supersonic-scsynth-samples/samples\n' +
+        '  wavelm --json info node_modules/supersonic-scsynth-samples/samples/bd_*.flac',
     )
     .action(
       action(async (files: string[], _opts: unknown, cmd: Command) => {

@@ -106,7 +106,8 @@ export async function shardFromFlags(flags: { numShards?: number; shardIndex?: n
   if (flags.numShards === undefined && flags.shardIndex === undefined) return undefined;
   if (flags.numShards === undefined || flags.shardIndex === undefined) {
     throw new ConfigError(
-      `--num-shards and --shard-index go together: give both (got only ${flags.numShards === undefined ? `--shard-index ${flags.shardIndex}` : `--num-shards ${flags.numShards}`})`,
+      '--num-shards and --shard-index go together: give both (got only ' +
+        `${flags.numShards === undefined ? `--shard-index ${flags.shardIndex}` : `--num-shards ${flags.numShards}`})`,
     );
   }
   const shard = { count: flags.numShards, index: flags.shardIndex };

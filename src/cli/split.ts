@@ -28,7 +28,8 @@ same assignment and adding files never moves existing ones. Manifest lines: {"pa
 
 Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout):
   wavelm split node_modules/supersonic-scsynth-samples/samples --valid 0.1 --test 0.1 --seed 1 -o manifest.jsonl
-  wavelm split node_modules/supersonic-scsynth-samples/samples --group-by '^([a-z]+)_' -o families.jsonl   # one family (ambi, bd, drum, ...) never spans splits`,
+  wavelm split node_modules/supersonic-scsynth-samples/samples --group-by '^([a-z]+)_' -o families.jsonl   # one family \
+(ambi, bd, drum, ...) never spans splits`,
     )
     .action(
       action(

@@ -33,7 +33,9 @@ const RUN_OPTIONS = {
   outDir: { flag: '--out <dir>', help: 'run directory (default runs/train-<date>-<time>)' },
   resume: {
     flag: '--resume [checkpoint]',
-    help: "continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); every setting the run recorded (data, model, --steps, the log/eval/checkpoint intervals, ...) defaults to the run's",
+    help:
+      'continue the run in --out from its latest checkpoint (or from the given checkpoint/run directory); every setting the run ' +
+      "recorded (data, model, --steps, the log/eval/checkpoint intervals, ...) defaults to the run's",
   },
   wandbProject: {
     flag: '--wandb-project <name>',
@@ -44,7 +46,9 @@ const RUN_OPTIONS = {
   wandbConfig: { flag: '--wandb-config <json>', help: 'extra W&B run config as a JSON object, or @file.json' },
   codec: {
     flag: '--codec',
-    help: "train a model for wavelm's lossless codec instead: its residual coder's starting state, learned by coding --files or --manifest; --out is then the model file (default codec-model.safetensors)",
+    help:
+      "train a model for wavelm's lossless codec instead: its residual coder's starting state, learned by coding --files or " +
+      '--manifest; --out is then the model file (default codec-model.safetensors)',
   },
   init: {
     flag: '--init <model>',
@@ -233,8 +237,11 @@ function describe(r: TrainAudioTransformerResult): string {
   const f = (x: number | null, d = 4) => (x === null ? '-' : x.toFixed(d));
   const unit = r.pipeline.bitDepth === 16 ? ' (bits per sample = 2x)' : '';
   return [
-    `${r.interrupted ? 'interrupted' : 'trained'} ${r.step}/${r.steps} steps${r.resumedFrom !== undefined ? ` (resumed at ${r.resumedFrom})` : ''}: ${r.numParams} parameters, batch ${r.training.batchSize} x ${r.training.seqLen}`,
-    `data: ${r.dataset.numFiles} files, ${r.dataset.trainChunks} train / ${r.dataset.validChunks} valid chunks (${r.dataset.validSource})${r.dataset.skippedFiles ? `, ${r.dataset.skippedFiles} skipped` : ''}`,
+    `${r.interrupted ? 'interrupted' : 'trained'} ${r.step}/${r.steps} steps` +
+      `${r.resumedFrom !== undefined ? ` (resumed at ${r.resumedFrom})` : ''}: ` +
+      `${r.numParams} parameters, batch ${r.training.batchSize} x ${r.training.seqLen}`,
+    `data: ${r.dataset.numFiles} files, ${r.dataset.trainChunks} train / ${r.dataset.validChunks} valid chunks ` +
+      `(${r.dataset.validSource})${r.dataset.skippedFiles ? `, ${r.dataset.skippedFiles} skipped` : ''}`,
     `train loss ${f(r.finalLoss, 3)} nats/seq = ${f(r.finalBitsPerByte)} bits/byte${unit}`,
     `valid loss ${f(r.validLoss, 3)} nats/seq = ${f(r.validBitsPerByte)} bits/byte (unigram entropy ${f(r.validUnigramBitsPerByte)})`,
     `${Math.round(r.tokensPerSecond)} tokens/s over ${r.trainSeconds.toFixed(1)} s of training`,
@@ -314,15 +321,16 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description(
       'Train the LMIC decoder-only transformer on audio tokens (CPU, deterministic). Writes a run directory with config.json, ' +
-        'metrics.jsonl, TensorBoard event files, loss.html and checkpoints/. Ctrl-C stops after the current step and writes a checkpoint; ' +
-        '--resume continues bit-exactly.',
+        'metrics.jsonl, TensorBoard event files, loss.html and checkpoints/. Ctrl-C stops after the current step and writes a ' +
+        'checkpoint; --resume continues bit-exactly.',
     );
   for (const option of options.values()) command.addOption(option);
   command
     .addHelpText(
       'after',
       `
-Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl: see wavelm split --help):
+Examples (the embedded samples are in node_modules/supersonic-scsynth-samples/samples of a checkout; manifest.jsonl: \
+see wavelm split --help):
   wavelm train --files node_modules/supersonic-scsynth-samples/samples --steps 300 --seq-len 256 --out runs/samples
   wavelm train --manifest manifest.jsonl --bit-depth 16 --seq-len 64 --steps 20 --out runs/s16
   wavelm train --out runs/samples --resume --steps 600     # continue to step 600 with the run's settings

@@ -1,8 +1,8 @@
 /**
- * The .wlm archive: an audio file compressed losslessly with a wavelm language model. The byte layout is
- * documented in docs/compression.md; in short: a fixed header (magic, version, SHA-256 of the model's
- * weights and config and of the original file, its size), the pipeline settings, the original
- * bytes before and after the coded samples verbatim (header, other RIFF chunks, a partial last frame), a chunk table of varint lengths, a CRC-32C over all
+ * The .wlm archive: an audio file compressed losslessly with a wavelm language model. The byte layout is documented
+ * in docs/compression.md; in short: a fixed header (magic, version, SHA-256 of the model's weights and config and
+ * of the original file, its size), the pipeline settings, the original bytes before and after the coded samples
+ * verbatim (header, other RIFF chunks, a partial last frame), a chunk table of varint lengths, a CRC-32C over all
  * of that, the range-coded chunks, and a CRC-32C of the chunks.
  *
  * Decoding checks, in order: magic and version, the header CRC, the model hashes (another model is an
@@ -38,7 +38,10 @@ export const WLM_VERSION = 3;
 /** Bytes before the verbatim prefix (see docs/compression.md). */
 const FIXED = ARCHIVE_HEADER_BYTES;
 const INPUT_KINDS = ['wav', 'raw'] as const;
-/** Longest chunk. Every chunk costs at least one chunk-table byte, so this also bounds how much output an archive can claim per byte (and so the allocation a crafted header can cause). */
+/**
+ * Longest chunk. Every chunk costs at least one chunk-table byte, so this also bounds how much output an archive can
+ * claim per byte (and so the allocation a crafted header can cause).
+ */
 const MAX_CHUNK = 1 << 16;
 const CODERS = ['range48-t24'] as const;
 
@@ -422,8 +425,10 @@ export async function decompressAudio(archive: Uint8Array, model: CompressionMod
   const s = info.settings;
   if (info.weightsSha256 !== hex(model.weightsSha256) || info.configSha256 !== hex(model.configSha256)) {
     throw new MismatchError(
-      `${name} was compressed with another model (weights ${info.weightsSha256.slice(0, 12)}…, config ${info.configSha256.slice(0, 12)}…); ` +
-        `${model.name ?? 'this model'} has weights ${hex(model.weightsSha256).slice(0, 12)}…, config ${hex(model.configSha256).slice(0, 12)}…. Use the checkpoint it was compressed with.`,
+      `${name} was compressed with another model (weights ${info.weightsSha256.slice(0, 12)}…, config ` +
+        `${info.configSha256.slice(0, 12)}…); ` +
+        `${model.name ?? 'this model'} has weights ${hex(model.weightsSha256).slice(0, 12)}…, config ` +
+        `${hex(model.configSha256).slice(0, 12)}…. Use the checkpoint it was compressed with.`,
       { subject: name },
     );
   }

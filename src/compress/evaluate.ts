@@ -128,7 +128,8 @@ export function formatEvalTable(results: EvalResult[]): string {
 /** CSV with one row per compressor. */
 export function formatEvalCsv(results: EvalResult[]): string {
   const head =
-    'compressor,kind,chunks,raw_bytes,header_bytes,chunked_rate,chunked_bytes,chunked_seconds,unchunked_rate,unchunked_bytes,unchunked_seconds';
+    'compressor,kind,chunks,raw_bytes,header_bytes,chunked_rate,chunked_bytes,chunked_seconds,' +
+    'unchunked_rate,unchunked_bytes,unchunked_seconds';
   const lines = results.map((r) =>
     [
       r.compressor,
@@ -167,13 +168,15 @@ export function evalChartHtml(results: EvalResult[], title = 'wavelm eval'): str
     parts.push(`<text x="${left - 8}" y="${y + barH + 4}" text-anchor="end">${esc(r.compressor)}</text>`);
     const c = 100 * r.chunked.rate;
     parts.push(
-      `<rect x="${left}" y="${y}" width="${scale(c).toFixed(1)}" height="${barH}" fill="#4c72b0"><title>chunked ${c.toFixed(2)}%</title></rect>`,
+      `<rect x="${left}" y="${y}" width="${scale(c).toFixed(1)}" height="${barH}" fill="#4c72b0"><title>chunked ` +
+        `${c.toFixed(2)}%</title></rect>`,
     );
     parts.push(`<text x="${left + scale(c) + 4}" y="${y + barH - 3}">${c.toFixed(1)}%</text>`);
     if (r.unchunked) {
       const u = 100 * r.unchunked.rate;
       parts.push(
-        `<rect x="${left}" y="${y + barH}" width="${scale(u).toFixed(1)}" height="${barH}" fill="#dd8452"><title>unchunked ${u.toFixed(2)}%</title></rect>`,
+        `<rect x="${left}" y="${y + barH}" width="${scale(u).toFixed(1)}" height="${barH}" fill="#dd8452"><title>unchunked ` +
+          `${u.toFixed(2)}%</title></rect>`,
       );
       parts.push(`<text x="${left + scale(u) + 4}" y="${y + 2 * barH - 3}">${u.toFixed(1)}%</text>`);
     }
@@ -181,10 +184,19 @@ export function evalChartHtml(results: EvalResult[], title = 'wavelm eval'): str
   const axisY = 30 + results.length * rowH;
   for (let t = 0; t <= maxRate; t += maxRate > 60 ? 20 : 10) {
     parts.push(
-      `<line x1="${left + scale(t)}" y1="25" x2="${left + scale(t)}" y2="${axisY}" stroke="#ddd"/><text x="${left + scale(t)}" y="${axisY + 14}" text-anchor="middle">${t}%</text>`,
+      `<line x1="${left + scale(t)}" y1="25" x2="${left + scale(t)}" y2="${axisY}" stroke="#ddd"/><text x="${left + scale(t)}" ` +
+        `y="${axisY + 14}" text-anchor="middle">${t}%</text>`,
     );
   }
-  const legend = `<rect x="${left}" y="${h - 18}" width="10" height="10" fill="#4c72b0"/><text x="${left + 14}" y="${h - 9}">chunked (2048 B, header once)</text><rect x="${left + 230}" y="${h - 18}" width="10" height="10" fill="#dd8452"/><text x="${left + 244}" y="${h - 9}">unchunked</text>`;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 80}" height="${h}" font-family="sans-serif" font-size="12">${parts.join('')}${legend}</svg>`;
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h3>${esc(title)}</h3><p>Compression rate (compressed / raw, lower is better)</p>${svg}</body></html>\n`;
+  const legend =
+    `<rect x="${left}" y="${h - 18}" width="10" height="10" fill="#4c72b0"/><text x="${left + 14}" y="${h - 9}">chunked (2048 B, ` +
+    `header once)</text><rect x="${left + 230}" y="${h - 18}" width="10" height="10" fill="#dd8452"/><text x="${left + 244}" ` +
+    `y="${h - 9}">unchunked</text>`;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 80}" height="${h}" font-family="sans-serif" ` +
+    `font-size="12">${parts.join('')}${legend}</svg>`;
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title></head><body><h3>${esc(title)}</h3><p>Compression ` +
+    `rate (compressed / raw, lower is better)</p>${svg}</body></html>\n`
+  );
 }

@@ -31,7 +31,8 @@ export const DEFAULT_CANDIDATES =
 /** The decision rule, as the CLI's help and docs/dataset.md state it. */
 export const DECISION_RULE =
   'token LMs: codec tokens; spectrogram models: mel float16; waveform models: raw int16 waveform when it fits the disk budget ' +
-  '(fastest to decode), FLAC when it does not or when space is the priority (--prefer space), Opus (lossy) only when even FLAC does not fit';
+  '(fastest to decode), FLAC when it does not or when space is the priority (--prefer space), Opus (lossy) only when even FLAC ' +
+  'does not fit';
 
 export interface StoragePlanOptions {
   /** Candidate fields, as `dataset build --fields` takes them (default DEFAULT_CANDIDATES). */
@@ -183,7 +184,8 @@ export function recommend(
     const c = pool.length ? smallest(pool) : smallest(want);
     const what =
       model === 'token-lm'
-        ? "token LMs train on codec tokens (sizes from the field's frame rate; add model=DIR|ID,bandwidth=KBPS to the spec to encode them with EnCodec during the build)"
+        ? "token LMs train on codec tokens (sizes from the field's frame rate; add model=DIR|ID,bandwidth=KBPS to the spec to encode " +
+          'them with EnCodec during the build)'
         : 'spectrogram models train on mel frames, and float16 halves float32 at no loss a model notices';
     return pick(c, `${what}: ${size(c)}${c.fitsBudget ? '' : ', over the disk budget (nothing of this kind fits)'}`);
   }
@@ -195,7 +197,8 @@ export function recommend(
     const c = fitting(raw)[0]!;
     return pick(
       c,
-      `waveform model, decode speed first and the raw int16 waveform fits the budget (${size(c)}; decodes at ${Math.round(c.decodeRealtime)}x real time)`,
+      `waveform model, decode speed first and the raw int16 waveform fits the budget (${size(c)}; decodes at ` +
+        `${Math.round(c.decodeRealtime)}x real time)`,
     );
   }
   if (fitting(flac).length) {
@@ -205,7 +208,8 @@ export function recommend(
       c,
       prefer === 'space'
         ? `waveform model, space first: FLAC is lossless at ${size(c)}${r ? ` against ${size(r)} raw` : ''}`
-        : `waveform model: the raw int16 waveform (${r ? size(r) : 'not measured'}) does not fit the budget, lossless FLAC does (${size(c)})`,
+        : `waveform model: the raw int16 waveform (${r ? size(r) : 'not measured'}) does not fit the budget, lossless FLAC does ` +
+            `(${size(c)})`,
     );
   }
   if (fitting(opus).length) {

@@ -65,7 +65,8 @@ export class DatasetReader {
     this.size = size;
     if (size < HEADER_BYTES + FOOTER_BYTES)
       throw new FormatError(
-        `${path}: ${size} bytes is too short for a wavelm dataset (header and footer alone are ${HEADER_BYTES + FOOTER_BYTES}); the file is truncated or its writer died`,
+        `${path}: ${size} bytes is too short for a wavelm dataset (header and footer alone are ${HEADER_BYTES + FOOTER_BYTES}); ` +
+          'the file is truncated or its writer died',
         { subject: path },
       );
     checkHeader(readExact(fd, 0, HEADER_BYTES, path), path);
@@ -116,7 +117,8 @@ export class DatasetReader {
         const ref = this.blob(i, k);
         if (ref.offset !== expect)
           throw new FormatError(
-            `${this.path}: sample ${i} field '${this.fields[k]!.name}' starts at byte ${ref.offset}, expected ${expect}; the table is damaged`,
+            `${this.path}: sample ${i} field '${this.fields[k]!.name}' starts at byte ${ref.offset}, expected ${expect}; the table ` +
+              'is damaged',
             { subject: this.path },
           );
         expect += ref.length;
@@ -230,7 +232,8 @@ export class DatasetReader {
     const got = crc32c(bytes);
     if (got !== want)
       throw new ChecksumError(
-        `${this.path}: sample ${i} field '${this.fields[k]!.name}' failed its checksum (stored ${want.toString(16)}, computed ${got.toString(16)}); the file is damaged, run 'wavelm dataset verify'`,
+        `${this.path}: sample ${i} field '${this.fields[k]!.name}' failed its checksum (stored ${want.toString(16)}, computed ` +
+          `${got.toString(16)}); the file is damaged, run 'wavelm dataset verify'`,
         { subject: this.path },
       );
   }

@@ -62,7 +62,8 @@ function encodedSpec(spec: FieldSpec, enc: CodecTokenEncoder): FieldSpec {
     const given = argNumber(spec.args, arg, undefined, spec.name);
     if (given !== undefined && given !== of(enc)) {
       throw new ConfigError(
-        `field '${spec.name}': ${arg}=${given} disagrees with the model ${enc.codec}, which gives ${of(enc)}; leave ${arg} out when model= is given`,
+        `field '${spec.name}': ${arg}=${given} disagrees with the model ${enc.codec}, which gives ${of(enc)}; leave ${arg} out ` +
+          'when model= is given',
         { subject: spec.name },
       );
     }
@@ -128,7 +129,8 @@ async function encodedSpecs(
       });
     if (!factory) {
       throw new ConfigError(
-        `field '${spec.name}': model=${model} encodes tokens during the build, which needs an encoder: pass codecTokenEncoder in the build options (the wavelm CLI passes EnCodec)`,
+        `field '${spec.name}': model=${model} encodes tokens during the build, which needs an encoder: pass codecTokenEncoder in ` +
+          'the build options (the wavelm CLI passes EnCodec)',
         { subject: spec.name },
       );
     }

@@ -71,7 +71,8 @@ export class DatasetWriter {
       const e = encoded[i]!;
       if (e.bytes.length > 0xffffffff)
         throw new ConfigError(
-          `field '${f.name}': a blob of ${e.bytes.length} bytes exceeds the 4 GiB limit per sample and field; split the recording (--segment-seconds)`,
+          `field '${f.name}': a blob of ${e.bytes.length} bytes exceeds the 4 GiB limit per sample and field; split the recording ` +
+            '(--segment-seconds)',
         );
       if (e.meta.length !== f.meta.length)
         throw new ConfigError(`field '${f.name}': encoder gave ${e.meta.length} metadata values, expected ${f.meta.length}`);

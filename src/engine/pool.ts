@@ -84,7 +84,9 @@ function startWorker(): Worker {
   if (!self.endsWith('.ts')) return new Worker(new URL('./pool-worker.js', import.meta.url));
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const boot = new URL('./pool-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(boot)}); }).catch((e) => { setImmediate(() => { throw e; }); });`;
+  const code =
+    `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(boot)}); }).catch((e) => { ` +
+    'setImmediate(() => { throw e; }); });';
   return new Worker(code, { eval: true });
 }
 

@@ -227,7 +227,8 @@ class Allocator {
       if (cur + pages > MAX_PAGES) {
         throw new WavelmError(
           'ECONFIG',
-          `wasm memory exhausted: ${bytes} more bytes requested with ${have} in use (4 GiB limit); use shorter sequences or a smaller batch`,
+          `wasm memory exhausted: ${bytes} more bytes requested with ${have} in use (4 GiB limit); use shorter sequences or a ` +
+            'smaller batch',
         );
       }
       // Grow by at least 1/8 of the current size so that many small allocations do not grow page by page.

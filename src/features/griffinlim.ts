@@ -100,7 +100,8 @@ export function griffinLim(S: FeatureMatrix, opts: GriffinLimOptions = {}): Floa
     const rebuilt = stft(inverse, sopts);
     if (rebuilt.re.shape[1] !== T) {
       throw new ConfigError(
-        `griffinlim: the signal of ${inverse.length} samples gives ${rebuilt.re.shape[1]} frames, not ${T}; leave length unset or match it to the spectrogram`,
+        `griffinlim: the signal of ${inverse.length} samples gives ${rebuilt.re.shape[1]} frames, not ${T}; leave length unset or ` +
+          'match it to the spectrogram',
         { subject: 'length' },
       );
     }

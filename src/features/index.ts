@@ -1,4 +1,7 @@
-/** Resampling (scipy.signal.resample_poly, and of whole files to WAV), STFT and its inverse, mel filterbanks, mel spectrograms and their inversion (Griffin-Lim), power_to_db and MFCC (librosa 0.11), and spectrogram images. */
+/**
+ * Resampling (scipy.signal.resample_poly, and of whole files to WAV), STFT and its inverse, mel filterbanks, mel
+ * spectrograms and their inversion (Griffin-Lim), power_to_db and MFCC (librosa 0.11), and spectrogram images.
+ */
 export * from './resample.js';
 export * from './fft.js';
 export * from './spectral.js';

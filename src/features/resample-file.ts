@@ -1,4 +1,7 @@
-/** A whole audio file resampled to a WAV, streaming: one StreamingResampler per channel, a WavWriter, bounded memory however long the file. */
+/**
+ * A whole audio file resampled to a WAV, streaming: one StreamingResampler per channel, a WavWriter, bounded memory
+ * however long the file.
+ */
 import { openAudio } from '../audio/index.js';
 import { interleave, toFloat32Channels } from '../audio/convert.js';
 import { WavWriter } from '../audio/wav-writer.js';
@@ -32,7 +35,10 @@ export function defaultWavBitsName(inputBits: number): WavBitsName {
   return inputBits <= 16 ? '16' : inputBits <= 24 ? '24' : 'float';
 }
 
-/** Resamples `input` (any format loadAudio reads) to a WAV at `output`, as resample_poly would the whole signal; an unfinished output is deleted. */
+/**
+ * Resamples `input` (any format loadAudio reads) to a WAV at `output`, as resample_poly would the whole signal; an
+ * unfinished output is deleted.
+ */
 export async function resampleFile(input: string, output: string, opts: ResampleFileOptions): Promise<ResampleFileResult> {
   const reader = await openAudio(input);
   const progress = opts.progress ?? silentProgress;

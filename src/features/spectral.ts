@@ -613,7 +613,10 @@ export function mfcc(y: FloatArray, opts: MfccOptions & PowerToDbOptions = {}): 
   return { data: dctColumns(M.data, nMels, T, nMfcc, basis, simd, map), shape: [nMfcc, T] };
 }
 
-/** The analysis window (a name, or coefficients of length winLength) centred in nFft zeros, as librosa.util.pad_center: lpad = (n_fft - win_length) // 2. */
+/**
+ * The analysis window (a name, or coefficients of length winLength) centred in nFft zeros, as librosa.util.pad_center:
+ * lpad = (n_fft - win_length) // 2.
+ */
 export function paddedWindow(spec: WindowName | Float64Array | Float32Array | undefined, winLength: number, nFft: number): Float64Array {
   const given = spec ?? LIBROSA_DEFAULTS.window;
   let win: Float64Array;

@@ -79,7 +79,8 @@ export function checkSeqLen(set: ChunkSet, seqLen: number, label: OptionLabel = 
     });
   if (seqLen > set.chunkTokens) {
     throw new ConfigError(
-      `${label('seqLen')} ${seqLen} is longer than a chunk (${set.chunkTokens} tokens); lower ${label('seqLen')} or raise ${label('chunkSizeBytes')}`,
+      `${label('seqLen')} ${seqLen} is longer than a chunk (${set.chunkTokens} tokens); lower ${label('seqLen')} or raise ` +
+        `${label('chunkSizeBytes')}`,
       { subject: 'seqLen' },
     );
   }

@@ -172,7 +172,8 @@ export function resolveCheckpointDir(path: string): string {
   const latest = latestCheckpoint(p);
   if (!latest)
     throw new NotFoundError(
-      `${path}: no checkpoint found (expected ${join(path, 'checkpoints', 'latest.json')}): a training run writes one at its checkpoint interval and when it finishes`,
+      `${path}: no checkpoint found (expected ${join(path, 'checkpoints', 'latest.json')}): a training run writes one at its ` +
+        'checkpoint interval and when it finishes',
       { subject: path },
     );
   return latest;
@@ -264,7 +265,8 @@ export function restoreTrainer(trainer: Trainer, ckpt: LoadedCheckpoint): void {
     const missing = names.filter((n) => !(n in ckpt.params));
     const extra = saved.filter((n) => !(n in current));
     throw new MismatchError(
-      `${ckpt.dir}: parameters do not match the model (missing: ${missing.slice(0, 3).join(', ') || 'none'}; unexpected: ${extra.slice(0, 3).join(', ') || 'none'})`,
+      `${ckpt.dir}: parameters do not match the model (missing: ${missing.slice(0, 3).join(', ') || 'none'}; unexpected: ` +
+        `${extra.slice(0, 3).join(', ') || 'none'})`,
       { subject: ckpt.dir },
     );
   }

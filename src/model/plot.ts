@@ -81,13 +81,15 @@ export function lossCurveSvg(series: Series[], opts: { width?: number; height?: 
   for (const t of niceTicks(y0, y1)) {
     const y = sy(t).toFixed(1);
     parts.push(
-      `<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${m.l - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${t}</text>`,
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${m.l - 6}" y="${y}" text-anchor="end" ` +
+        `dominant-baseline="middle">${t}</text>`,
     );
   }
   for (const t of niceTicks(x0, x1)) {
     const x = sx(t).toFixed(1);
     parts.push(
-      `<line x1="${x}" x2="${x}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${x}" y="${H - m.b + 16}" text-anchor="middle">${t}</text>`,
+      `<line x1="${x}" x2="${x}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${x}" y="${H - m.b + 16}" ` +
+        `text-anchor="middle">${t}</text>`,
     );
   }
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">step</text>`);
@@ -104,7 +106,8 @@ export function lossCurveSvg(series: Series[], opts: { width?: number; height?: 
         parts.push(`<circle cx="${sx(q.step).toFixed(1)}" cy="${sy(q.value).toFixed(1)}" r="2.5" fill="${esc(s.color)}"/>`);
     const ly = m.t + 14 + i * 16;
     parts.push(
-      `<line x1="${W - m.r - 150}" x2="${W - m.r - 130}" y1="${ly}" y2="${ly}" stroke="${esc(s.color)}" stroke-width="2"/><text x="${W - m.r - 124}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`,
+      `<line x1="${W - m.r - 150}" x2="${W - m.r - 130}" y1="${ly}" y2="${ly}" stroke="${esc(s.color)}" stroke-width="2"/><text ` +
+        `x="${W - m.r - 124}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
@@ -118,7 +121,8 @@ export function lossCurveHtml(title: string, series: Series[], facts: Record<str
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin-top:16px}th,td{text-align:left;padding:2px 12px 2px 0;font-size:13px}th{color:#555;font-weight:normal}</style>
+<style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin-top:16px}\
+th,td{text-align:left;padding:2px 12px 2px 0;font-size:13px}th{color:#555;font-weight:normal}</style>
 </head><body>
 <h1 style="font-size:18px">${esc(title)}</h1>
 ${lossCurveSvg(series, { yLabel })}

@@ -16,7 +16,10 @@ import {
   type TrainingOptionValues,
 } from './training/options.js';
 
-/** The run settings config.json records beside the checkpoint's: TRAINING_OPTIONS' 'run' section (absent in runs that did not record them). */
+/**
+ * The run settings config.json records beside the checkpoint's: TRAINING_OPTIONS' 'run' section (absent in runs that did
+ * not record them).
+ */
 export type RecordedRunSettings = Partial<Pick<TrainingOptionValues, RunOptionName>> & {
   sources?: { files?: string[]; manifest?: string; validFiles?: string[] };
 };

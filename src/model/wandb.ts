@@ -112,7 +112,8 @@ class WandbSink implements MetricsSink {
     this.queue = [];
     if (this.initTimer) clearTimeout(this.initTimer);
     this.notice(
-      `W&B logging is off for this run (${reason}); training continues with local logs (metrics.jsonl, TensorBoard files; upload later with \`${wandbSyncCommand(this.opts)}\`)`,
+      `W&B logging is off for this run (${reason}); training continues with local logs (metrics.jsonl, TensorBoard files; upload ` +
+        `later with \`${wandbSyncCommand(this.opts)}\`)`,
     );
     this.kill();
     this.finishedResolve?.();

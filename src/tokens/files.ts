@@ -102,7 +102,8 @@ export function describePassedOver(dir: string, names: readonly string[]): strin
   const nAudio = [...audio.values()].reduce((a, b) => a + b, 0);
   if (nAudio > 0)
     parts.push(
-      `${nAudio} in audio formats wavelm does not read: ${list(audio, true)} (convert them to WAV or FLAC, e.g. with sox or ffmpeg, to include them)`,
+      `${nAudio} in audio formats wavelm does not read: ${list(audio, true)} (convert them to WAV or FLAC, e.g. with sox or ` +
+        'ffmpeg, to include them)',
     );
   if (other.size > 0) parts.push(`${names.length - nAudio} that are not audio by their extension: ${list(other, false)}`);
   return `${dir}: skipped ${names.length} file(s): ${parts.join('; ')}`;
@@ -247,7 +248,8 @@ function warnEmptySplits(
   for (const name of ['train', 'valid', 'test'] as const) {
     if (shares[name] > 0 && !entries.some((e) => e.split === name)) {
       onWarning(
-        `${dir}: the ${name} split is empty: ${groups} group(s) of ${entries.length} file(s) at ${name} ${+shares[name].toFixed(4)} gave it none; raise its fraction, try another --seed, or add files`,
+        `${dir}: the ${name} split is empty: ${groups} group(s) of ${entries.length} file(s) at ${name} ` +
+          `${+shares[name].toFixed(4)} gave it none; raise its fraction, try another --seed, or add files`,
       );
     }
   }

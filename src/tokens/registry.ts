@@ -61,7 +61,8 @@ function librispeechFolder(opts: DatasetOptions): string {
   if (!root) throw new ConfigError('the librispeech dataset needs root: the folder where LibriSpeech was extracted', { subject: 'root' });
   if (!existsSync(root) || !statSync(root).isDirectory())
     throw new NotFoundError(
-      `${root}: no LibriSpeech folder here; download a subset from https://www.openslr.org/12 (e.g. train-clean-100.tar.gz), extract it and pass its folder (wavelm does not download data)`,
+      `${root}: no LibriSpeech folder here; download a subset from https://www.openslr.org/12 (e.g. train-clean-100.tar.gz), ` +
+        'extract it and pass its folder (wavelm does not download data)',
       { subject: root },
     );
   const candidates = opts.subset ? [join(root, opts.subset), join(root, 'LibriSpeech', opts.subset)] : [];

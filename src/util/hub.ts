@@ -53,7 +53,10 @@ function envPath(name: string): string | undefined {
   return env(name)?.replace(/^~(?=$|\/)/, homedir());
 }
 
-/** huggingface_hub's cache folder: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. */
+/**
+ * huggingface_hub's cache folder: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub,
+ * ~/.cache/huggingface/hub.
+ */
 export function hubCachePath(): string {
   return envPath('HF_HUB_CACHE') ?? envPath('HUGGINGFACE_HUB_CACHE') ?? join(hfHome(), 'hub');
 }
@@ -167,7 +170,8 @@ function hubError(id: HubModelId, endpoint: string, e: unknown): Error {
       cause: e,
     });
   return new NotFoundError(
-    `${id.name}@${id.revision}: cannot reach the hub at ${endpoint} (${e instanceof Error ? e.message : String(e)}) and the model is not in the cache ${hubCacheFolder(id.name)}; connect, set HF_ENDPOINT to a mirror, or give a local folder`,
+    `${id.name}@${id.revision}: cannot reach the hub at ${endpoint} (${e instanceof Error ? e.message : String(e)}) and the model ` +
+      `is not in the cache ${hubCacheFolder(id.name)}; connect, set HF_ENDPOINT to a mirror, or give a local folder`,
     { subject: id.name, cause: e },
   );
 }
@@ -238,7 +242,9 @@ export async function resolveModelPath(idOrPath: string, options: ResolveModelOp
   if (cached) return cached;
   if (offline()) {
     throw new NotFoundError(
-      `${idOrPath}: not in the Hugging Face cache (${hubCacheFolder(id.name)} lacks ${options.files.join(', ')} for ${id.revision}) and HF_HUB_OFFLINE=1 forbids downloading; run once without HF_HUB_OFFLINE, point HF_HUB_CACHE/HF_HOME at a cache that has it, or give a local folder`,
+      `${idOrPath}: not in the Hugging Face cache (${hubCacheFolder(id.name)} lacks ${options.files.join(', ')} for ` +
+        `${id.revision}) and HF_HUB_OFFLINE=1 forbids downloading; run once without HF_HUB_OFFLINE, point HF_HUB_CACHE/HF_HOME at a ` +
+        'cache that has it, or give a local folder',
       { subject: idOrPath },
     );
   }

@@ -424,7 +424,8 @@ export function unpickle(buf: Uint8Array, name = 'pickle'): PyValue {
         break; // DUP
       default:
         throw new UnsupportedError(
-          `${name}: pickle opcode 0x${op.toString(16)} at offset ${r.offset - 1} is not read; save the arrays with np.savez of plain arrays instead`,
+          `${name}: pickle opcode 0x${op.toString(16)} at offset ${r.offset - 1} is not read; save the arrays with np.savez of ` +
+            'plain arrays instead',
           { subject: name },
         );
     }

@@ -31,7 +31,8 @@ export function checkShard(shard: Shard): void {
     throw new ConfigError(`--num-shards must be a positive integer, got ${shard.count}`);
   if (!Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
     throw new ConfigError(
-      `--shard-index ${shard.index} is outside 0..${shard.count - 1} (--num-shards ${shard.count}): give an index below the number of shards`,
+      `--shard-index ${shard.index} is outside 0..${shard.count - 1} (--num-shards ${shard.count}): give an index below the number ` +
+        'of shards',
     );
   }
 }

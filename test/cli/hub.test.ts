@@ -82,7 +82,10 @@ test('codec encode/decode -m facebook/encodec_24khz: downloaded once from the hu
     assert.equal(missing.code, 3);
     assert.match(
       missing.stderr,
-      /^wavelm: facebook\/encodec_48khz: not in the Hugging Face cache .*HF_HUB_OFFLINE=1 forbids downloading; run once without HF_HUB_OFFLINE/,
+      new RegExp(
+        /^wavelm: facebook\/encodec_48khz: not in the Hugging Face cache /.source +
+          /.*HF_HUB_OFFLINE=1 forbids downloading; run once without HF_HUB_OFFLINE/.source,
+      ),
     );
     assert.equal(missing.stderr.trim().split('\n').length, 1);
   } finally {

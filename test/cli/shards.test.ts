@@ -153,7 +153,7 @@ function bytesOf(rows: RateRow[]): unknown[] {
   ]);
 }
 
-test("eval: --merge of the shards' --json gives the single run's chunked rates (4 shards over 5 files, of other rates than the first)", async () => {
+test("eval: --merge of shards' --json gives the single run's chunked rates (4 shards, 5 files, other rates than the first)", async () => {
   const args = [
     '--json',
     'eval',

@@ -63,7 +63,7 @@ test('--version loads no command and no library module', () => {
   assert.deepEqual(r.packages, ['commander']);
 });
 
-test("--help declares every command and loads no library code; a command's help loads only its file (train's: and its option table)", () => {
+test("--help declares every command, loads no library code; a command's help loads only its file (train's: and its option table)", () => {
   const all = loadedBy(['--help']);
   assert.equal(all.code, 0);
   assert.match(all.stdout, /decompress/);

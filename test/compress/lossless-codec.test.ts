@@ -181,7 +181,7 @@ test('lossless archives: the original checksum catches a restored file that diff
   assert.notEqual(crc32c(wav), 0x04030201);
 });
 
-test('codec models: the shipped one is used by default and recorded; another must be given to decode, and a wrong one is refused', async () => {
+test('codec models: the shipped one is the recorded default; another must be given to decode, and a wrong one is refused', async () => {
   const wav = toneWav(16, 1, 3000, 11);
   const shipped = defaultCodecPrior();
   const { archive } = await compressLossless(wav, { name: 'a.wav' });

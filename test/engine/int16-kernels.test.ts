@@ -185,7 +185,7 @@ function checkAttention(
   });
 }
 
-test('attend8q over the 16-bit cache matches float64 attention at every loop shape (1-3 blocks, pairs, 4-block passes, several 256-key segments)', () => {
+test('attend8q (16-bit cache) matches float64 attention in all loop shapes: 1-3 blocks, pairs, 4-block passes, 2+ 256-key segments', () => {
   const r = rng(11);
   const T = 700;
   const kB = 3;

@@ -112,7 +112,7 @@ function writeLmicNpz(f: Fixture, dir: string, mode: 'f32' | 'f64' | 'jax'): str
 }
 
 for (const name of ['d32', 'd64']) {
-  test(`fixture ${name}: LMIC's params.npz (np.savez, np.savez_compressed of float64, jax.Array pickles) imports to the fixture's log-probs`, async (t) => {
+  test(`fixture ${name}: LMIC's params.npz (savez, savez_compressed of float64, jax.Array pickles) gives its log-probs`, async (t) => {
     const dir = sharedPath(t, 'fixtures', 'lmic-transformer', name);
     if (!dir || !hasNumpy(t)) return;
     const f = loadFixture(dir);

@@ -1,8 +1,8 @@
-// The KV-cache predictor's kernel (assembly/lm.ts lm_step): agreement with the full forward pass for
-// the LMIC head size (8, the 16-bit cache of attend16.ts) and other head sizes (the generic f32 path)
-// over contexts long enough to cover every loop shape (for head size 8, more than one 256-key segment); bit-identity across reset, cache growth and engine instances; the
-// softmax and GELU of lm.ts against nn.ts; and a pinned hash of the probabilities, because archives
-// written by the LM compressor can only be decoded by a predictor that computes the same bits.
+// The KV-cache predictor's kernel (assembly/lm.ts lm_step): agreement with the full forward pass for the LMIC head
+// size (8, the 16-bit cache of attend16.ts) and other head sizes (the generic f32 path) over contexts long enough
+// to cover every loop shape (for head size 8, more than one 256-key segment); bit-identity across reset, cache
+// growth and engine instances; the softmax and GELU of lm.ts against nn.ts; and a pinned hash of the probabilities,
+// because archives written by the LM compressor can only be decoded by a predictor that computes the same bits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ParamSet, TransformerConfig } from '../../src/model/api.js';
@@ -77,7 +77,7 @@ async function checkAgainstForward(config: TransformerConfig, T: number, seed: n
   assert.ok(maxd < 1e-4, `predictor vs forward: max |dp| ${maxd}`);
 }
 
-test('head size 8 (LMIC d=64, 4 layers, 8 heads): matches the forward pass over 600 tokens, bit-identical after reset, cache growth and in another engine', async () => {
+test("LMIC's head size 8: matches the forward pass on 600 tokens, same bits after reset, cache growth, in another engine", async () => {
   await checkAgainstForward(createAudioTransformerConfig({ bitDepth: 8 }), 600, 1);
 });
 
@@ -98,7 +98,7 @@ test('other head sizes (4, 16; the generic attention path): match the forward pa
   );
 });
 
-test('lm_softmax gives the same bits as nn.ts softmax; lm_gelu is within 1e-5 of nn.ts gelu_fwd, its scalar tail equal to its SIMD body', () => {
+test('lm_softmax matches nn.ts softmax bit for bit; lm_gelu is within 1e-5 of nn.ts gelu_fwd, scalar tail equal to SIMD body', () => {
   const eng = getEngine();
   const a = eng.arena();
   try {

@@ -87,7 +87,7 @@ class RecordingSink implements MetricsSink {
   }
 }
 
-test('training run: loss falls, run directory holds config, metrics, events, plot, checkpoints; sink gets the W&B keys of docs/training.md', async (t) => {
+test("training: loss falls; run dir has config, metrics, events, plot, checkpoints; sink gets docs/training.md's W&B keys", async (t) => {
   const dir = tmp(t);
   const sink = new RecordingSink();
   const notices: string[] = [];
@@ -326,7 +326,7 @@ test('an interrupt before the first step of a new run saves nothing and says so'
   await assert.rejects(trainAudioTransformer(base(d, { validFraction: 1 })), /validFraction must be a number >= 0 and < 1, got 1/);
 });
 
-test("cosine schedule with warm-up: each logged rate is the schedule's, and an interrupted run resumes onto the same rates and parameters", async (t) => {
+test("cosine schedule with warm-up: logged rates are the schedule's; an interrupted run resumes with the same rates, params", async (t) => {
   const a = tmp(t);
   const b = tmp(t);
   const sched = { lrSchedule: 'cosine' as const, warmupSteps: 3, minLearningRate: 0.01 };
@@ -354,7 +354,7 @@ test("cosine schedule with warm-up: each logged rate is the schedule's, and an i
   assert.equal(readCheckpoint(b).state.training.scheduleSteps, 20);
 });
 
-test('a resume with other settings: the model, pipeline or batch stream is refused, an optimiser setting continues with a notice naming it', async (t) => {
+test('resume with other settings: a changed model, pipeline or batch stream is refused; optimiser changes get a notice', async (t) => {
   const d = tmp(t);
   await trainAudioTransformer(base(d, { steps: 6 }));
   const resumed = (extra: Partial<TrainAudioTransformerOptions>) => trainAudioTransformer(base(d, { steps: 8, resume: true, ...extra }));

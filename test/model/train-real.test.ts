@@ -36,7 +36,7 @@ function deterministicMetrics(dir: string): Record<string, number>[] {
   });
 }
 
-test('real transformer: 6 steps on 2 workers == 3 steps on 1 worker + resume + 3 on 2 workers (params and metrics bit-identical)', async (t) => {
+test('real transformer: 6 steps on 2 workers == 3 on 1 worker + resume + 3 on 2 workers (params and metrics bit-identical)', async (t) => {
   const train = chunkSetFromTokens(syntheticTokens(40 * 48, 5), 48);
   const valid = chunkSetFromTokens(syntheticTokens(8 * 48, 6), 48);
   const opts = (outDir: string, extra: Partial<TrainAudioTransformerOptions>): TrainAudioTransformerOptions => ({
@@ -113,7 +113,8 @@ test('real run on FSDD speech: validation loss falls clearly below the unigram e
   const first = r.evals[0]!.bitsPerByte;
   const last = r.validBitsPerByte!;
   t.diagnostic(
-    `valid bits/byte: ${first.toFixed(3)} at step ${r.evals[0]!.step} -> ${last.toFixed(3)} at 150; unigram entropy ${unigram.toFixed(3)}; ${Math.round(r.tokensPerSecond)} tokens/s`,
+    `valid bits/byte: ${first.toFixed(3)} at step ${r.evals[0]!.step} -> ${last.toFixed(3)} at 150; unigram entropy ` +
+      `${unigram.toFixed(3)}; ${Math.round(r.tokensPerSecond)} tokens/s`,
   );
   assert.ok(last < unigram - 0.75, `valid ${last} bits/byte is not clearly below the unigram entropy ${unigram}`);
   assert.ok(last <= first, 'validation loss should not rise');

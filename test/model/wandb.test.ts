@@ -218,7 +218,7 @@ function wavelm(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: numbe
 
 const SAMPLE = (): string => join(defaultAudioDir(), 'bd_gas.flac');
 
-test('wavelm train --wandb-project: the documented keys (docs/training.md) arrive in the run config, the history equals metrics.jsonl, the summary has the final row', async (t) => {
+test("train --wandb-project: the run config has docs/training.md's keys, history equals metrics.jsonl, summary the last row", async (t) => {
   const server = await fakeWandb(t);
   const out = join(tmp(t), 'run');
   const r = await wavelm(

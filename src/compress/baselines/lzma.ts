@@ -41,7 +41,8 @@ export const lzma: Compressor = {
       const probe = spawnSync('xz', ['--version']);
       if (probe.error || probe.status !== 0) {
         throw new UnsupportedError(
-          `lzma: node-liblzma has no binary for ${process.platform}-${process.arch} (${(e as Error).message.split('\n')[0]}) and no xz program is on PATH; install xz-utils`,
+          `lzma: node-liblzma has no binary for ${process.platform}-${process.arch} (${(e as Error).message.split('\n')[0]}) and ` +
+            'no xz program is on PATH; install xz-utils',
           { cause: e },
         );
       }

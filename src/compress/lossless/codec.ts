@@ -174,7 +174,8 @@ function priorFor(id: Uint8Array, opts: Omit<LosslessOptions, 'level'>, name: st
   if (!match) {
     const hex = Buffer.from(id).toString('hex');
     throw new MismatchError(
-      `${name} was made with codec model ${hex}${opts.prior ? `, not ${opts.prior.name} (${Buffer.from(opts.prior.id).toString('hex')})` : ''}: pass that model with -m`,
+      `${name} was made with codec model ${hex}` +
+        `${opts.prior ? `, not ${opts.prior.name} (${Buffer.from(opts.prior.id).toString('hex')})` : ''}: pass that model with -m`,
       { subject: name },
     );
   }
@@ -233,7 +234,8 @@ export async function decompressLossless(archiveBytes: Uint8Array, opts: Omit<Lo
   const ok = a.kind === 'flac' ? equalBytes(pcmMd5(image), a.checksum) : equalBytes(u32le(crc32c(bytes)), a.checksum);
   if (!ok)
     throw new ChecksumError(
-      `${name}: the restored ${a.kind === 'flac' ? "samples' MD5" : "file's checksum"} does not match the archive's; the archive is damaged`,
+      `${name}: the restored ${a.kind === 'flac' ? "samples' MD5" : "file's checksum"} does not match the archive's; the archive ` +
+        'is damaged',
       { subject: name },
     );
   return { bytes, kind: a.kind, frames: a.frames, seconds: (performance.now() - t0) / 1000 };

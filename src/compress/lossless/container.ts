@@ -4,10 +4,10 @@
  *
  *   magic "WLL\x1a", format version (u8), kind (u8: 0 stored, 1 WAV, 2 AIFF, 3 FLAC's PCM)
  *   stored:  CRC-32C of the original (u32), the original bytes
- *   coded:   level (u8), OLS factor index (u8), codec model id (8 bytes, zeros for none), sample rate, channels, container bits (u8), flags (u8:
- *            1 big-endian, 2 canonical WAV header), a code per channel (u8: its wasted-bits shift, or 255 for a
- *            copy of the channel before), frames,
- *            frames per segment, prefix length and bytes (absent when canonical), suffix length and bytes,
+ *   coded:   level (u8), OLS factor index (u8), codec model id (8 bytes, zeros for none), sample rate, channels,
+ *            container bits (u8), flags (u8: 1 big-endian, 2 canonical WAV header), a code per channel (u8: its
+ *            wasted-bits shift, or 255 for a copy of the channel before), frames, frames per segment, prefix
+ *            length and bytes (absent when canonical), suffix length and bytes,
  *            one payload length per segment, the original's checksum (CRC-32C of the file, u32; for FLAC
  *            the 16-byte MD5 of its samples), the payload's CRC-32C (u32), header CRC-32C (u32), payloads.
  *

@@ -237,7 +237,8 @@ export class CompressedField implements Field {
     if (this.codec === 'mp3') {
       if (!isMp3File(input.fileBytes) || !this.untouched(audio)) {
         throw new ConfigError(
-          `field '${this.name}': codec=mp3 keeps MP3 source files as they are (wavelm has no MP3 encoder), and ${input.key} is not an MP3 file used unchanged; use codec=opus or flac`,
+          `field '${this.name}': codec=mp3 keeps MP3 source files as they are (wavelm has no MP3 encoder), and ${input.key} is not ` +
+            'an MP3 file used unchanged; use codec=opus or flac',
           { subject: input.key },
         );
       }

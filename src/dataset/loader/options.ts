@@ -7,7 +7,10 @@ export interface CropOptions {
   length: number;
   /** 'random' (per sample, keyed by seed, epoch and index), 'start' or 'center'. Default 'random'. */
   mode?: 'random' | 'start' | 'center';
-  /** Field whose time axis the crop is measured on (default: the first array field). Other array fields get the same span in their own units. */
+  /**
+   * Field whose time axis the crop is measured on (default: the first array field). Other array fields get the same span
+   * in their own units.
+   */
   field?: string;
 }
 

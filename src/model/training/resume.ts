@@ -70,7 +70,8 @@ export function checkResumedSettings(run: ResumedRun, settings: RunSettings, lab
   const { schedule, options } = settings;
   if (schedule.name === 'cosine' && options.steps > schedule.totalSteps) {
     notice(
-      `the cosine schedule keeps its length of ${schedule.totalSteps} steps from the run's start: steps after it train at ${label('minLearningRate')} ${schedule.minLearningRate}`,
+      `the cosine schedule keeps its length of ${schedule.totalSteps} steps from the run's start: steps after it train at ` +
+        `${label('minLearningRate')} ${schedule.minLearningRate}`,
     );
   }
 }

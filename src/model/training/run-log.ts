@@ -84,9 +84,15 @@ function plotFacts(plan: TrainingPlan, trainer: Trainer): Record<string, string>
   const { model, pipeline, schedule } = settings;
   const unigram = data.validUnigramBitsPerByte;
   return {
-    model: `d=${model.embeddingDim} layers=${model.numLayers} heads=${model.numHeads} ${model.positionalEncoding}, ${trainer.numParams} parameters`,
-    data: `${data.train.numChunks} train / ${data.valid.numChunks} valid chunks of ${data.train.chunkTokens} tokens, ${pipeline.bitDepth}-bit ${pipeline.conversion}`,
-    training: `batch ${training.batchSize} x ${training.seqLen}, lr ${training.learningRate}${scheduleText(schedule)}, clip ${training.clipNorm || 'off'}, seed ${training.seed}`,
+    model:
+      `d=${model.embeddingDim} layers=${model.numLayers} heads=${model.numHeads} ${model.positionalEncoding}, ${trainer.numParams} ` +
+      'parameters',
+    data:
+      `${data.train.numChunks} train / ${data.valid.numChunks} valid chunks of ${data.train.chunkTokens} tokens, ` +
+      `${pipeline.bitDepth}-bit ${pipeline.conversion}`,
+    training:
+      `batch ${training.batchSize} x ${training.seqLen}, lr ${training.learningRate}${scheduleText(schedule)}, clip ` +
+      `${training.clipNorm || 'off'}, seed ${training.seed}`,
     ...(unigram !== null ? { 'valid unigram entropy (bits/byte)': unigram.toFixed(4) } : {}),
   };
 }

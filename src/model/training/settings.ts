@@ -120,7 +120,10 @@ function definedEntries<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Names the model's settings: those that are training options as `label` names them, the others (vocabSize, embInitScale) by their own names. */
+/**
+ * Names the model's settings: those that are training options as `label` names them, the others (vocabSize,
+ * embInitScale) by their own names.
+ */
 function modelSettingLabel(label: OptionLabel): SettingLabel {
   return (setting) => (isTrainingOption(setting) ? label(setting) : setting);
 }
