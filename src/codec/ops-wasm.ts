@@ -148,7 +148,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         a.dispose();
       }
     },
-    lstm(l: LstmLayer, x, t) {
+    lstm(l: LstmLayer, x, t, state) {
       const H = l.dim;
       const a = engine.arena();
       try {
@@ -167,7 +167,11 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           const rows = plainRows(a, H, t, input);
           gemm(4 * H, t, H, wih, rows, bias, gx.ptr, t);
           const out = outs[li % 2]!;
+          engine.f32(h).set(state?.h[li] ?? new Float32Array(H));
+          engine.f32(c).set(state?.c[li] ?? new Float32Array(H));
           (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, t, gx.ptr, whh, out.ptr, h.ptr, c.ptr, g.ptr);
+          state?.h[li]!.set(engine.f32(h));
+          state?.c[li]!.set(engine.f32(c));
           input = out.ptr;
         });
         const y = a.f32(H * t);
@@ -284,6 +288,8 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           k.rows(H, 1, 1, 1, input, tin, rows);
           gemm(4 * H, tin, H, upload(p.wih), rows, bias, gx, tin);
           const out = outs[li % 2]!;
+          engine.f32(h, H).fill(0);
+          engine.f32(c, H).fill(0);
           (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, tin, gx, upload(p.whh), out, h, c, g);
           input = out;
         });
