@@ -52,8 +52,8 @@ class CausalConv implements StreamStage {
   push(x: Planar): Planar {
     if (x.length === 0) return emptyPlanar(this.layer.cout);
     this.received += x.length;
-    const joined = concatTime(this.tail, x);
-    this.tail = sliceTime(joined, Math.max(0, joined.length - this.layer.stride), joined.length);
+    const s = this.layer.stride;
+    this.tail = x.length >= s ? sliceTime(x, x.length - s, x.length) : sliceTime(concatTime(this.tail, x), Math.max(0, this.tail.length + x.length - s), this.tail.length + x.length);
     this.pending = concatTime(this.pending, x);
     if (!this.started) {
       // Past max(left, stride - 1) samples the signal is longer than any padding, so encodec's short-input
@@ -89,8 +89,9 @@ class CausalConv implements StreamStage {
     const n = this.pending.length;
     const s = this.layer.stride;
     if (n < this.keff) return emptyPlanar(this.layer.cout);
+    // The convolution of all pending columns gives exactly the outputs whose windows are complete.
     const ready = Math.floor((n - this.keff) / s) + 1;
-    const y = this.convolve(sliceTime(this.pending, 0, (ready - 1) * s + this.keff));
+    const y = this.convolve(this.pending);
     this.pending = sliceTime(this.pending, ready * s, n);
     return y;
   }
