@@ -36,10 +36,12 @@ class CausalConv implements StreamStage {
   private started = false;
   private received = 0;
 
+  /** With `preElu` the layer before is an ELU, applied inside the convolution (it commutes with the padding, ELU(0) being 0). */
   constructor(
     private readonly layer: ConvLayer,
     private readonly mode: EncodecConfig['padMode'],
     private readonly ops: CodecOps,
+    private readonly preElu = false,
   ) {
     checkStreamable(layer);
     this.keff = (layer.k - 1) * layer.dilation + 1;
@@ -97,7 +99,7 @@ class CausalConv implements StreamStage {
   }
 
   private convolve(x: Planar): Planar {
-    const y = this.ops.conv1d(this.layer, x.data, x.length);
+    const y = this.ops.conv1d(this.layer, x.data, x.length, this.preElu);
     return { data: y, channels: this.layer.cout, length: y.length / this.layer.cout };
   }
 }
@@ -119,6 +121,7 @@ class CausalConvTranspose implements StreamStage {
     private readonly layer: ConvLayer,
     config: EncodecConfig,
     private readonly ops: CodecOps,
+    private readonly preElu = false,
   ) {
     checkStreamable(layer);
     this.contextFrames = Math.ceil(layer.k / layer.stride) - 1;
@@ -144,7 +147,7 @@ class CausalConvTranspose implements StreamStage {
   }
 
   private full(x: Planar): Planar {
-    const y = this.ops.convTranspose1d(this.layer, x.data, x.length);
+    const y = this.ops.convTranspose1d(this.layer, x.data, x.length, this.preElu);
     return { data: y, channels: this.layer.cout, length: y.length / this.layer.cout };
   }
 
@@ -209,7 +212,7 @@ class Residual implements StreamStage {
   private shortcutOut: Planar;
 
   constructor(l: ResBlock, config: EncodecConfig, ops: CodecOps) {
-    this.branch = new Chain(l.convs.flatMap((cv) => [new Elu(ops), new CausalConv(cv, config.padMode, ops)]));
+    this.branch = new Chain(l.convs.map((cv) => new CausalConv(cv, config.padMode, ops, true)));
     this.shortcut = l.shortcut ? new CausalConv(l.shortcut, config.padMode, ops) : undefined;
     const channels = l.convs[l.convs.length - 1]!.cout;
     this.branchOut = emptyPlanar(channels);
@@ -235,30 +238,34 @@ class Residual implements StreamStage {
     const n = Math.min(this.branchOut.length, this.shortcutOut.length);
     const b = sliceTime(this.branchOut, 0, n);
     const s = sliceTime(this.shortcutOut, 0, n);
-    const out = new Float32Array(b.data.length);
-    for (let i = 0; i < out.length; i++) out[i] = s.data[i]! + b.data[i]!;
+    // The branch's columns are this block's own (convolution outputs or copies), so the sum goes in place.
+    const out = b.data;
+    for (let i = 0; i < out.length; i++) out[i] = s.data[i]! + out[i]!;
     this.branchOut = sliceTime(this.branchOut, n, this.branchOut.length);
     this.shortcutOut = sliceTime(this.shortcutOut, n, this.shortcutOut.length);
-    return { data: out, channels: b.channels, length: n };
+    return b;
   }
 }
 
 /** The stream stage of a causal model's encoder or decoder layer list. */
 export function causalStack(layers: Layer[], config: EncodecConfig, ops: CodecOps): StreamStage {
   if (!config.useCausalConv) throw new UnsupportedError('encodec: only causal models (use_causal_conv) run block by block; segmented models stream by segment');
+  // An ELU right before a convolution is applied inside it (one pass over the block fewer).
+  const fused = (i: number): boolean => layers[i]?.kind === 'elu' && (layers[i + 1]?.kind === 'conv' || layers[i + 1]?.kind === 'convtr');
   return new Chain(
-    layers.map((l): StreamStage => {
+    layers.flatMap((l, i): StreamStage[] => {
+      if (fused(i)) return [];
       switch (l.kind) {
         case 'elu':
-          return new Elu(ops);
+          return [new Elu(ops)];
         case 'conv':
-          return new CausalConv(l, config.padMode, ops);
+          return [new CausalConv(l, config.padMode, ops, fused(i - 1))];
         case 'convtr':
-          return new CausalConvTranspose(l, config, ops);
+          return [new CausalConvTranspose(l, config, ops, fused(i - 1))];
         case 'lstm':
-          return new Lstm(l, ops);
+          return [new Lstm(l, ops)];
         case 'res':
-          return new Residual(l, config, ops);
+          return [new Residual(l, config, ops)];
       }
     }),
   );

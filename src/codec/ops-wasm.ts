@@ -78,7 +78,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
   };
 
   const ops: WasmCodecOps = {
-    conv1d(l: ConvLayer, x, tin) {
+    conv1d(l: ConvLayer, x, tin, preElu) {
       const tout = Math.floor((tin - (l.k - 1) * l.dilation - 1) / l.stride) + 1;
       const w = upload(l.w);
       const b = upload(l.b);
@@ -88,6 +88,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         const rows = a.i32(l.cin * l.k);
         const out = a.f32(l.cout * tout);
         engine.f32(xb).set(x);
+        if (preElu) k.elu(l.cin * tin, xb.ptr, xb.ptr);
         if (l.stride === 1) k.rows(l.cin, l.k, l.dilation, 1, xb.ptr, tin, rows.ptr);
         else {
           const U = Math.ceil(tin / l.stride);
@@ -101,7 +102,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         a.dispose();
       }
     },
-    convTranspose1d(l, x, t) {
+    convTranspose1d(l, x, t, preElu) {
       // W'[co*k + j, ci] = w[ci, co, j]
       const wt = upload(l.w, () => {
         const p = new Float32Array(l.w.length);
@@ -116,6 +117,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         const z = a.f32(l.cout * l.k * t);
         const y = a.f32(l.cout * L);
         engine.f32(xb).set(x);
+        if (preElu) k.elu(l.cin * t, xb.ptr, xb.ptr);
         const rows = plainRows(a, l.cin, t, xb.ptr);
         gemm(l.cout * l.k, t, l.cin, wt, rows, zeros(l.cout * l.k), z.ptr, t);
         k.col2im(l.cout, l.k, t, l.stride, z.ptr, b, y.ptr);

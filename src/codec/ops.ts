@@ -7,10 +7,13 @@ import type { EncodecConfig } from './config.js';
 import type { ConvLayer, Layer, LstmLayer } from './weights.js';
 
 export interface CodecOps {
-  /** Convolution of an already padded input x [cin, tin]; returns [cout, tout], tout = floor((tin - (k-1)*dil - 1) / stride) + 1. */
-  conv1d(layer: ConvLayer, x: Float32Array, tin: number): Float32Array;
-  /** Transposed convolution of x [cin, t]; returns the untrimmed [cout, (t-1)*stride + k]. */
-  convTranspose1d(layer: ConvLayer, x: Float32Array, t: number): Float32Array;
+  /**
+   * Convolution of an already padded input x [cin, tin]; returns [cout, tout], tout = floor((tin - (k-1)*dil - 1) / stride) + 1.
+   * With `preElu` the input goes through ELU first (x itself is left as it is).
+   */
+  conv1d(layer: ConvLayer, x: Float32Array, tin: number, preElu?: boolean): Float32Array;
+  /** Transposed convolution of x [cin, t]; returns the untrimmed [cout, (t-1)*stride + k]. With `preElu` as in conv1d. */
+  convTranspose1d(layer: ConvLayer, x: Float32Array, t: number, preElu?: boolean): Float32Array;
   /** ELU (alpha 1), out of place. */
   elu(x: Float32Array): Float32Array;
   /** GroupNorm with one group over x [c, t] (eps 1e-5) and per-channel affine, in place. */
@@ -49,7 +52,8 @@ function sigmoid(x: number): number {
 }
 
 export const jsOps: CodecOps = {
-  conv1d(l, x, tin) {
+  conv1d(l, input, tin, preElu) {
+    const x = preElu ? jsOps.elu(input) : input;
     const { cin, cout, k, stride, dilation } = l;
     const tout = Math.floor((tin - (k - 1) * dilation - 1) / stride) + 1;
     const y = new Float32Array(cout * tout);
@@ -67,7 +71,8 @@ export const jsOps: CodecOps = {
     }
     return y;
   },
-  convTranspose1d(l, x, t) {
+  convTranspose1d(l, input, t, preElu) {
+    const x = preElu ? jsOps.elu(input) : input;
     const { cin, cout, k, stride } = l;
     const tout = (t - 1) * stride + k;
     const y = new Float64Array(cout * tout);
