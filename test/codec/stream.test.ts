@@ -115,6 +115,18 @@ test('a signal shorter than the padding streams like the whole pass, and an empt
   assert.throws(() => streamingEncoder(model, 1.5).end(), /cannot encode an empty signal/);
 });
 
+test('files: a WAV read in windows of 999 frames encodes as the loaded file does, grouped windows included', async (t) => {
+  const dir = sharedPath(t, 'fixtures', 'encodec', 'encodec_24khz_tiny');
+  const wav = sharedPath(t, 'data', 'music', 'encodec', 'test_24k.wav');
+  if (!dir || !wav) return;
+  const proc = AudioProcessor.load(dir);
+  const opts = { bandwidth: 6, maxSeconds: 3.3, groupSeconds: 1 };
+  const whole = proc.audioToFeatures(await loadAudio(wav), opts, { path: wav, sha256: 'x' });
+  const streamed = await encodeFileStreaming(proc.model, wav, { ...opts, windowFrames: 999 }, 'x');
+  assert.deepEqual(streamed.sidecar, whole.sidecar);
+  assert.deepEqual(streamed.codes, whole.codes);
+});
+
 test('files: streamed encode (small read windows, resampled, mixed to mono) equals audioToFeatures of the loaded file; streamed WAV equals encodeWav', async (t) => {
   const dir = sharedPath(t, 'fixtures', 'encodec', 'encodec_24khz_tiny');
   const flac = sharedPath(t, 'data', 'encoded', 'test_48k_stereo.flac');
