@@ -5,7 +5,7 @@
  * (peer_stoi.py); and a long input (a real clip looped into a WAV) encoded and decoded by spawned
  * `wavelm codec` processes, with their peak RSS and real-time factor.
  *
- * Usage: npm run bench -- codec [SECONDS=10] [--rounds N=3] [--long S=120] [--long-model 24k|48k]
+ * Usage: npm run bench -- codec [SECONDS=10] [--rounds N=3] [--model 24k|48k] [--long S=120] [--long-model 24k|48k]
  *          [--only speed|stoi|long] [--encodec-src DIR] [--pystoi-src DIR] [--python PATH]
  * One-thread rows alternate wavelm and PyTorch N times and keep each side's best.
  * The peers need Debian's python3-torch, python3-numpy and python3-scipy and checkouts of
@@ -35,10 +35,11 @@ interface Options {
   python: string;
   /** Alternating wavelm / PyTorch rounds for the one-thread comparison. */
   rounds: number;
+  models: ('24k' | '48k')[];
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { seconds: 10, longSeconds: 120, longModel: '24k', python: '/usr/bin/python3', rounds: 3, encodecSrc: process.env.WAVELM_PEER_ENCODEC, pystoiSrc: process.env.WAVELM_PEER_PYSTOI };
+  const o: Options = { seconds: 10, longSeconds: 120, longModel: '24k', python: '/usr/bin/python3', rounds: 3, models: ['24k', '48k'], encodecSrc: process.env.WAVELM_PEER_ENCODEC, pystoiSrc: process.env.WAVELM_PEER_PYSTOI };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -53,6 +54,7 @@ function parseArgs(args: string[]): Options {
     else if (a === '--pystoi-src') o.pystoiSrc = value();
     else if (a === '--python') o.python = value();
     else if (a === '--rounds') o.rounds = Number(value());
+    else if (a === '--model') o.models = [value() === '48k' ? '48k' : '24k'];
     else o.seconds = Number(a);
   }
   if (!(o.seconds > 0) || !(o.longSeconds > 0) || !(Number.isInteger(o.rounds) && o.rounds > 0)) throw new Error('bench codec: durations must be positive numbers of seconds');
@@ -105,7 +107,7 @@ function withRatios(row: BenchResult, peer: ReturnType<typeof torchEncodec>): Be
 
 async function* speed(o: Options): AsyncGenerator<BenchResult> {
   const seconds = o.seconds;
-  for (const which of ['24k', '48k'] as const) {
+  for (const which of o.models) {
     const bandwidth = 6;
     const m = buildModel(which);
     const n = Math.round(m.sampleRate * seconds);
