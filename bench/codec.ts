@@ -49,7 +49,11 @@ function parseArgs(args: string[]): Options {
     };
     if (a === '--long') o.longSeconds = Number(value());
     else if (a === '--long-model') o.longModel = value() === '48k' ? '48k' : '24k';
-    else if (a === '--only') o.only = value() as Options['only'];
+    else if (a === '--only') {
+      const v = value();
+      if (v !== 'speed' && v !== 'stoi' && v !== 'long') throw new Error(`bench codec: --only takes speed, stoi or long, got '${v}'`);
+      o.only = v;
+    }
     else if (a === '--encodec-src') o.encodecSrc = value();
     else if (a === '--pystoi-src') o.pystoiSrc = value();
     else if (a === '--python') o.python = value();
