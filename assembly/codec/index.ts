@@ -345,13 +345,11 @@ function sigmoidv(x: v128): v128 {
 
 /**
  * One LSTM layer's recurrence (PyTorch gate order i, f, g, o). GX [4H, T] holds W_ih x_t + b_ih + b_hh
- * for every step; WHH [4H, H]. Writes h_t to OUT [H, T]. Scratch: h, c (H each), g (4H); H % 4 == 0.
+ * for every step; WHH [4H, H]. Writes h_t to OUT [H, T]. h, c (H each) hold the state before the first step
+ * (zeros at the start of a signal) and are left holding it after the last, so a signal can be run in blocks.
+ * Scratch: g (4H); H % 4 == 0.
  */
 export function codec_lstm(H: i32, T: i32, GX: usize, WHH: usize, OUT: usize, h: usize, c: usize, g: usize): void {
-  for (let i = 0; i < H; i++) {
-    store<f32>(f(h, i), 0);
-    store<f32>(f(c, i), 0);
-  }
   const G = 4 * H;
   for (let s = 0; s < T; s++) {
     // g = GX[:, s] + WHH @ h, four rows at a time
@@ -394,10 +392,6 @@ export function codec_lstm(H: i32, T: i32, GX: usize, WHH: usize, OUT: usize, h:
 
 /** Scalar LSTM step for H not divisible by 4 (tiny models): same semantics as codec_lstm. */
 export function codec_lstm_scalar(H: i32, T: i32, GX: usize, WHH: usize, OUT: usize, h: usize, c: usize, g: usize): void {
-  for (let i = 0; i < H; i++) {
-    store<f32>(f(h, i), 0);
-    store<f32>(f(c, i), 0);
-  }
   const G = 4 * H;
   for (let s = 0; s < T; s++) {
     for (let r = 0; r < G; r++) {

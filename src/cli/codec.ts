@@ -1,8 +1,7 @@
 /** `wavelm codec encode|decode`: EnCodec tokens to .npy (+ JSON sidecar) and back to WAV. */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import type { AudioData } from '../audio/index.js';
 import { ConfigError } from '../util/errors.js';
 import { action, barFor, checkWritable, emit } from './common.js';
 import { addShardOptions, integerOption, numberOption, shardFromFlags } from './options.js';
@@ -116,7 +115,7 @@ export function registerCodec(program: Command): void {
       action(async (inputs: string[], o: DecodeCliOptions, cmd: Command) => {
         const outs = outputsFor(inputs, o.output, '.wav');
         if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
-        const [{ encodeWav, fromFloat32Channels, toInt16 }, { AudioProcessor, readCodes }] = await Promise.all([import('../audio/index.js'), import('../codec/index.js')]);
+        const { AudioProcessor, decodeToWavFile, readCodes } = await import('../codec/index.js');
         const { ENCODEC_FILES, resolveModelPath } = await import('../util/hub.js');
         const proc = AudioProcessor.load(await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }), { backend: backendOf(o.backend) });
         const bar = barFor(cmd, { unit: 'files' });
@@ -125,11 +124,9 @@ export function registerCodec(program: Command): void {
         try {
           inputs.forEach((p, i) => {
             const t0 = performance.now();
-            const audio = proc.featuresToAudio(readCodes(p));
-            let data: AudioData = fromFloat32Channels(audio.channels, audio.sampleRate);
-            if (!o.float) data = { ...data, sampleType: 'int16', bitsPerSample: 16, samples: toInt16(data) };
-            writeFileSync(outs[i]!, encodeWav(data));
-            rows.push({ input: p, output: outs[i]!, sampleRate: audio.sampleRate, channels: data.channels, frames: data.frames, seconds: (performance.now() - t0) / 1000 });
+            // Decoded block by block into the WAV, so memory holds a block, not the audio.
+            const a = decodeToWavFile(proc.model, readCodes(p), outs[i]!, { float: o.float === true });
+            rows.push({ input: p, output: outs[i]!, sampleRate: a.sampleRate, channels: a.channels, frames: a.frames, seconds: (performance.now() - t0) / 1000 });
             bar.tick(1);
           });
         } finally {

@@ -6,15 +6,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { WorkerPool } from '../engine/pool.js';
 import type { ProgressSink } from '../util/progress.js';
-import { loadAudio } from '../audio/index.js';
-import { ConfigError } from '../util/errors.js';
+import { readAudioInfo } from '../audio/index.js';
 import { codebooksForBandwidth, readEncodecConfig, segmentation } from './config.js';
 import { ParallelEncodec } from './parallel.js';
 import { silentProgress } from '../util/progress.js';
-import {
-  AudioProcessor, CodesCache, encodeFile, featuresFromEncoded, modelFingerprint, prepareAudio, sha256File, sourceInfo, toPlanarAudio,
-  type CodecFeatures, type ProcessorOptions,
-} from './processor.js';
+import { AudioProcessor, CodesCache, featuresFromEncoded, modelFingerprint, sha256File, sourceRecord, type CodecFeatures, type ProcessorOptions } from './processor.js';
+import { encodeFile, modelRateBlocks, type SourceShape } from './stream-files.js';
 import type { EncodeTask, EncodeWorkerInit } from './worker.js';
 
 export interface BatchOptions {
@@ -71,18 +68,17 @@ export async function encodeFiles(paths: string[], opts: BatchOptions): Promise<
     if (todo.length === 0) {
       // all cached
     } else if (todo.length === 1 && maxWorkers > 1 && segmentation(config)) {
-      // One file, a segmented model: its segments are independent, so they are spread over the workers.
+      // One file, a segmented model: its segments are independent, so they are spread over the workers as the file is read.
       const t = todo[0]!;
       const t0 = performance.now();
-      const audio = await loadAudio(t.task.path);
-      if (audio.frames === 0) throw new ConfigError(`${t.task.path}: the file holds no audio frames`, { subject: t.task.path });
-      const planar = toPlanarAudio(audio);
-      const x = prepareAudio(config, planar, opts.maxSeconds);
-      const seg = segmentation(config)!;
-      const par = await ParallelEncodec.create({ modelDir: opts.modelDir, backend: opts.backend }, Math.min(maxWorkers, Math.ceil(x.length / seg.stride)));
+      const info = await readAudioInfo(t.task.path);
+      const seconds = Math.min(info.durationSeconds, opts.maxSeconds ?? Infinity);
+      const segments = Math.max(1, Math.ceil((seconds * config.samplingRate) / segmentation(config)!.stride));
+      const par = await ParallelEncodec.create({ modelDir: opts.modelDir, backend: opts.backend }, Math.min(maxWorkers, segments));
       try {
-        const enc = await par.encode(x, opts.bandwidth);
-        const src = sourceInfo(planar, opts.maxSeconds, { path: t.task.path, ...(t.task.sha256 ? { sha256: t.task.sha256 } : {}) });
+        const shape: SourceShape = { sampleRate: 0, channels: 0, frames: 0 };
+        const enc = await par.encodeBlocks(modelRateBlocks(config, t.task.path, { maxSeconds: opts.maxSeconds }, shape), opts.bandwidth);
+        const src = sourceRecord(shape, opts.maxSeconds, { path: t.task.path, ...(t.task.sha256 ? { sha256: t.task.sha256 } : {}) });
         store(t, featuresFromEncoded(config, enc, src), (performance.now() - t0) / 1000);
       } finally {
         await par.close();

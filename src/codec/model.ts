@@ -9,14 +9,10 @@
 import { ConfigError, MismatchError } from '../util/errors.js';
 import { codebooksForBandwidth, frameRate, hopLength, segmentation, type EncodecConfig } from './config.js';
 import type { CodecOps } from './ops.js';
+import { pad1d, type Planar } from './planar.js';
 import { convPadding, convTrTrim, type ConvLayer, type EncodecWeights, type Layer } from './weights.js';
 
-/** A planar signal [channels, time] flattened channel-major. */
-export interface Planar {
-  data: Float32Array;
-  channels: number;
-  length: number;
-}
+export type { Planar } from './planar.js';
 
 /** One encoded segment: codes [codebooks, frames] row-major, and the RMS scale when the model normalises. */
 export interface EncodedChunk {
@@ -31,29 +27,6 @@ export interface EncodedAudio {
   /** Samples per channel of the (model-rate) input. */
   length: number;
   bandwidth: number;
-}
-
-function pad1d(x: Float32Array, c: number, t: number, left: number, right: number, mode: EncodecConfig['padMode']): { data: Float32Array; t: number } {
-  const nt = t + left + right;
-  const y = new Float32Array(c * nt);
-  // torch's reflect pad needs pad < length; encodec zero-extends short inputs by `extra` first, reflects,
-  // then drops the last `extra` samples.
-  const extra = mode === 'reflect' && t <= Math.max(left, right) ? Math.max(left, right) - t + 1 : 0;
-  const te = t + extra;
-  for (let ch = 0; ch < c; ch++) {
-    const src = x.subarray(ch * t, ch * t + t);
-    const dst = y.subarray(ch * nt, ch * nt + nt);
-    dst.set(src, left);
-    if (mode === 'reflect') {
-      const at = (i: number): number => (i < t ? src[i]! : 0);
-      for (let j = 0; j < left; j++) dst[j] = at(left - j);
-      for (let j = left + t; j < nt; j++) dst[j] = j < left + te ? 0 : at(te - 2 - (j - left - te));
-    } else if (mode === 'replicate') {
-      for (let j = 0; j < left; j++) dst[j] = src[0]!;
-      for (let j = left + t; j < nt; j++) dst[j] = src[t - 1]!;
-    }
-  }
-  return { data: y, t: nt };
 }
 
 export class EncodecModel {
@@ -243,15 +216,7 @@ export class EncodecModel {
 export function linearOverlapAdd(frames: Planar[], stride: number): Planar {
   const C = frames[0]!.channels;
   const total = stride * (frames.length - 1) + frames[frames.length - 1]!.length;
-  const flen = frames[0]!.length;
-  const weight = new Float32Array(flen);
-  // torch.linspace(0, 1, n + 2)[1:-1] in float32; weight = 0.5 - |t - 0.5|
-  const steps = flen + 2;
-  const step = 1 / (steps - 1);
-  for (let i = 1; i <= flen; i++) {
-    const t = Math.fround(i < steps / 2 ? i * step : 1 - (steps - 1 - i) * step);
-    weight[i - 1] = Math.fround(0.5 - Math.abs(Math.fround(t - 0.5)));
-  }
+  const weight = overlapWeights(frames[0]!.length);
   const out = new Float32Array(C * total);
   const sum = new Float32Array(total);
   let offset = 0;
@@ -264,4 +229,16 @@ export function linearOverlapAdd(frames: Planar[], stride: number): Planar {
   }
   for (let ch = 0; ch < C; ch++) for (let i = 0; i < total; i++) out[ch * total + i] = out[ch * total + i]! / sum[i]!;
   return { data: out, channels: C, length: total };
+}
+
+/** encodec's triangular overlap-add weights for frames of `flen` samples: torch.linspace(0, 1, flen + 2)[1:-1] in float32, then 0.5 - |t - 0.5|. */
+export function overlapWeights(flen: number): Float32Array {
+  const weight = new Float32Array(flen);
+  const steps = flen + 2;
+  const step = 1 / (steps - 1);
+  for (let i = 1; i <= flen; i++) {
+    const t = Math.fround(i < steps / 2 ? i * step : 1 - (steps - 1 - i) * step);
+    weight[i - 1] = Math.fround(0.5 - Math.abs(Math.fround(t - 0.5)));
+  }
+  return weight;
 }

@@ -78,7 +78,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
   };
 
   const ops: WasmCodecOps = {
-    conv1d(l: ConvLayer, x, tin) {
+    conv1d(l: ConvLayer, x, tin, preElu) {
       const tout = Math.floor((tin - (l.k - 1) * l.dilation - 1) / l.stride) + 1;
       const w = upload(l.w);
       const b = upload(l.b);
@@ -88,6 +88,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         const rows = a.i32(l.cin * l.k);
         const out = a.f32(l.cout * tout);
         engine.f32(xb).set(x);
+        if (preElu) k.elu(l.cin * tin, xb.ptr, xb.ptr);
         if (l.stride === 1) k.rows(l.cin, l.k, l.dilation, 1, xb.ptr, tin, rows.ptr);
         else {
           const U = Math.ceil(tin / l.stride);
@@ -101,7 +102,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         a.dispose();
       }
     },
-    convTranspose1d(l, x, t) {
+    convTranspose1d(l, x, t, preElu) {
       // W'[co*k + j, ci] = w[ci, co, j]
       const wt = upload(l.w, () => {
         const p = new Float32Array(l.w.length);
@@ -116,6 +117,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         const z = a.f32(l.cout * l.k * t);
         const y = a.f32(l.cout * L);
         engine.f32(xb).set(x);
+        if (preElu) k.elu(l.cin * t, xb.ptr, xb.ptr);
         const rows = plainRows(a, l.cin, t, xb.ptr);
         gemm(l.cout * l.k, t, l.cin, wt, rows, zeros(l.cout * l.k), z.ptr, t);
         k.col2im(l.cout, l.k, t, l.stride, z.ptr, b, y.ptr);
@@ -148,7 +150,7 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         a.dispose();
       }
     },
-    lstm(l: LstmLayer, x, t) {
+    lstm(l: LstmLayer, x, t, state) {
       const H = l.dim;
       const a = engine.arena();
       try {
@@ -167,7 +169,11 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           const rows = plainRows(a, H, t, input);
           gemm(4 * H, t, H, wih, rows, bias, gx.ptr, t);
           const out = outs[li % 2]!;
+          engine.f32(h).set(state?.h[li] ?? new Float32Array(H));
+          engine.f32(c).set(state?.c[li] ?? new Float32Array(H));
           (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, t, gx.ptr, whh, out.ptr, h.ptr, c.ptr, g.ptr);
+          state?.h[li]!.set(engine.f32(h));
+          state?.c[li]!.set(engine.f32(c));
           input = out.ptr;
         });
         const y = a.f32(H * t);
@@ -284,6 +290,8 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           k.rows(H, 1, 1, 1, input, tin, rows);
           gemm(4 * H, tin, H, upload(p.wih), rows, bias, gx, tin);
           const out = outs[li % 2]!;
+          engine.f32(h, H).fill(0);
+          engine.f32(c, H).fill(0);
           (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, tin, gx, upload(p.whh), out, h, c, g);
           input = out;
         });

@@ -7,16 +7,23 @@ import type { EncodecConfig } from './config.js';
 import type { ConvLayer, Layer, LstmLayer } from './weights.js';
 
 export interface CodecOps {
-  /** Convolution of an already padded input x [cin, tin]; returns [cout, tout], tout = floor((tin - (k-1)*dil - 1) / stride) + 1. */
-  conv1d(layer: ConvLayer, x: Float32Array, tin: number): Float32Array;
-  /** Transposed convolution of x [cin, t]; returns the untrimmed [cout, (t-1)*stride + k]. */
-  convTranspose1d(layer: ConvLayer, x: Float32Array, t: number): Float32Array;
+  /**
+   * Convolution of an already padded input x [cin, tin]; returns [cout, tout], tout = floor((tin - (k-1)*dil - 1) / stride) + 1.
+   * With `preElu` the input goes through ELU first (x itself is left as it is).
+   */
+  conv1d(layer: ConvLayer, x: Float32Array, tin: number, preElu?: boolean): Float32Array;
+  /** Transposed convolution of x [cin, t]; returns the untrimmed [cout, (t-1)*stride + k]. With `preElu` as in conv1d. */
+  convTranspose1d(layer: ConvLayer, x: Float32Array, t: number, preElu?: boolean): Float32Array;
   /** ELU (alpha 1), out of place. */
   elu(x: Float32Array): Float32Array;
   /** GroupNorm with one group over x [c, t] (eps 1e-5) and per-channel affine, in place. */
   groupNorm(x: Float32Array, c: number, t: number, weight: Float32Array, bias: Float32Array): void;
-  /** Stacked LSTM over x [dim, t] plus the skip connection; returns [dim, t]. */
-  lstm(layer: LstmLayer, x: Float32Array, t: number): Float32Array;
+  /**
+   * Stacked LSTM over x [dim, t] plus the skip connection; returns [dim, t]. With `state` the recurrence starts
+   * from it (else from zeros) and leaves it holding the state after the last step, so a signal run in blocks
+   * gives the same output as in one call.
+   */
+  lstm(layer: LstmLayer, x: Float32Array, t: number, state?: LstmState): Float32Array;
   /**
    * Residual vector quantisation of x [dim, t] with the given codebooks [bins, dim] in order; returns codes [nq, t]
    * (nearest entry by squared Euclidean distance, ties to the lowest index). x is overwritten with the final residual.
@@ -29,12 +36,24 @@ export interface CodecOps {
   runLayers?(layers: Layer[], x: Float32Array, channels: number, t: number, config: EncodecConfig): { data: Float32Array; t: number };
 }
 
+/** The recurrent state of a stacked LSTM: h and c of each layer, float32 (as the kernels keep them). */
+export interface LstmState {
+  h: Float32Array[];
+  c: Float32Array[];
+}
+
+/** The zero state of `layer` (the start of a signal). */
+export function zeroLstmState(layer: LstmLayer): LstmState {
+  return { h: layer.layers.map(() => new Float32Array(layer.dim)), c: layer.layers.map(() => new Float32Array(layer.dim)) };
+}
+
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
 export const jsOps: CodecOps = {
-  conv1d(l, x, tin) {
+  conv1d(l, input, tin, preElu) {
+    const x = preElu ? jsOps.elu(input) : input;
     const { cin, cout, k, stride, dilation } = l;
     const tout = Math.floor((tin - (k - 1) * dilation - 1) / stride) + 1;
     const y = new Float32Array(cout * tout);
@@ -52,7 +71,8 @@ export const jsOps: CodecOps = {
     }
     return y;
   },
-  convTranspose1d(l, x, t) {
+  convTranspose1d(l, input, t, preElu) {
+    const x = preElu ? jsOps.elu(input) : input;
     const { cin, cout, k, stride } = l;
     const tout = (t - 1) * stride + k;
     const y = new Float64Array(cout * tout);
@@ -93,13 +113,14 @@ export const jsOps: CodecOps = {
       for (let i = ch * t; i < (ch + 1) * t; i++) x[i] = x[i]! * a + b;
     }
   },
-  lstm(l, x, t) {
+  lstm(l, x, t, state) {
     const H = l.dim;
     let input = x;
-    for (const p of l.layers) {
+    for (const [li, p] of l.layers.entries()) {
       const out = new Float32Array(H * t);
-      const h = new Float64Array(H);
-      const c = new Float64Array(H);
+      // h and c are rounded to float32 each step, so a float32 state carries them exactly.
+      const h = Float64Array.from(state?.h[li] ?? new Float32Array(H));
+      const c = Float64Array.from(state?.c[li] ?? new Float32Array(H));
       const g = new Float64Array(4 * H);
       for (let s = 0; s < t; s++) {
         for (let r = 0; r < 4 * H; r++) {
@@ -117,6 +138,8 @@ export const jsOps: CodecOps = {
           out[i * t + s] = h[i]!;
         }
       }
+      state?.h[li]!.set(h);
+      state?.c[li]!.set(c);
       input = out;
     }
     const y = new Float32Array(H * t);

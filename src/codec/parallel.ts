@@ -6,7 +6,9 @@
 import { join } from 'node:path';
 import { WorkerPool } from '../engine/pool.js';
 import { codebooksForBandwidth, readEncodecConfig, segmentation, type EncodecConfig } from './config.js';
+import { ConfigError } from '../util/errors.js';
 import { linearOverlapAdd, type EncodedAudio, type EncodedChunk, type Planar } from './model.js';
+import { SegmentCutter } from './stream.js';
 import type { ModelSource, SegmentResult, SegmentTask } from './segment-worker.js';
 
 export class ParallelEncodec {
@@ -38,6 +40,31 @@ export class ParallelEncodec {
     });
     const chunks = (await this.pool.map(tasks)) as EncodedChunk[];
     return { chunks, length: x.length, bandwidth };
+  }
+
+  /**
+   * Encodes a signal arriving in blocks: segments are cut as their samples arrive and sent to the pool a
+   * few per worker at a time, so memory holds those segments, not the signal.
+   */
+  async encodeBlocks(blocks: AsyncIterable<Planar>, bandwidth: number): Promise<EncodedAudio> {
+    const codebooks = codebooksForBandwidth(this.config, bandwidth);
+    const cutter = new SegmentCutter(this.config);
+    const chunks: EncodedChunk[] = [];
+    let waiting: Planar[] = [];
+    const batch = 2 * this.pool.size;
+    const send = async (): Promise<void> => {
+      const tasks = waiting.map((x): SegmentTask => ({ op: 'encode', x, codebooks }));
+      waiting = [];
+      chunks.push(...((await this.pool.map(tasks)) as EncodedChunk[]));
+    };
+    for await (const block of blocks) {
+      waiting.push(...cutter.push(block));
+      if (waiting.length >= batch) await send();
+    }
+    waiting.push(...cutter.end());
+    await send();
+    if (cutter.length === 0) throw new ConfigError('encodec: cannot encode an empty signal');
+    return { chunks, length: cutter.length, bandwidth };
   }
 
   async decode(enc: { chunks: EncodedChunk[]; length?: number }): Promise<Planar> {

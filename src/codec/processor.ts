@@ -4,15 +4,15 @@
  * Also the codes file format (.npy + .json sidecar) and the content-hash cache.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { loadAudio, toFloat32Channels, type AudioData } from '../audio/index.js';
+import { toFloat32Channels, type AudioData } from '../audio/index.js';
 import { melFeaturesToAudio, resample, type MelFeatures, type MelInversionOptions } from '../features/index.js';
 import { ConfigError, FormatError, MismatchError, NotFoundError } from '../util/errors.js';
 import { parseNpy, serializeNpy } from '../util/npy.js';
 import { codebooksForBandwidth, frameRate, hopLength, segmentation, type EncodecConfig } from './config.js';
-import { EncodecModel, type EncodedAudio, type Planar } from './model.js';
+import { EncodecModel, type EncodedAudio, type EncodedChunk, type Planar } from './model.js';
 import { jsOps, type CodecOps } from './ops.js';
 import { wasmOps } from './ops-wasm.js';
 import { loadEncodecWeights } from './weights.js';
@@ -160,27 +160,32 @@ export class AudioProcessor {
   }
 
   private codesToAudio(f: CodecFeatures): PlanarAudio {
-    const s = f.sidecar;
     const c = this.model.config;
-    if (s.model.sampleRate !== c.samplingRate || s.model.channels !== c.audioChannels || s.model.codebookSize !== c.codebookSize) {
-      throw new MismatchError(
-        `codes were made by a ${s.model.sampleRate} Hz, ${s.model.channels}-channel model with ${s.model.codebookSize}-entry codebooks; this model is ${c.samplingRate} Hz, ${c.audioChannels}-channel, ${c.codebookSize}: decode with the model that encoded them`,
-      );
-    }
-    const flat = ungroupFeatures(f);
-    const chunks = [];
-    let off = 0;
-    for (let k = 0; k < s.chunkFrames.length; k++) {
-      const n = s.chunkFrames[k]!;
-      const codes = new Int32Array(s.codebooks * n);
-      for (let q = 0; q < s.codebooks; q++) codes.set(flat.subarray(q * s.frames + off, q * s.frames + off + n), q * n);
-      chunks.push({ codes, codebooks: s.codebooks, frames: n, scale: s.scales ? s.scales[k]! : null });
-      off += n;
-    }
-    const y = this.model.decode({ chunks, length: s.length });
+    const y = this.model.decode({ chunks: chunksOf(f, c), length: f.sidecar.length });
     const channels = Array.from({ length: y.channels }, (_, ch) => y.data.slice(ch * y.length, (ch + 1) * y.length));
     return { sampleRate: c.samplingRate, channels };
   }
+}
+
+/** The encoded chunks that codes features hold, after checking that model `c` made them. */
+export function chunksOf(f: CodecFeatures, c: EncodecConfig): EncodedChunk[] {
+  const s = f.sidecar;
+  if (s.model.sampleRate !== c.samplingRate || s.model.channels !== c.audioChannels || s.model.codebookSize !== c.codebookSize) {
+    throw new MismatchError(
+      `codes were made by a ${s.model.sampleRate} Hz, ${s.model.channels}-channel model with ${s.model.codebookSize}-entry codebooks; this model is ${c.samplingRate} Hz, ${c.audioChannels}-channel, ${c.codebookSize}: decode with the model that encoded them`,
+    );
+  }
+  const flat = ungroupFeatures(f);
+  const chunks: EncodedChunk[] = [];
+  let off = 0;
+  for (let k = 0; k < s.chunkFrames.length; k++) {
+    const n = s.chunkFrames[k]!;
+    const codes = new Int32Array(s.codebooks * n);
+    for (let q = 0; q < s.codebooks; q++) codes.set(flat.subarray(q * s.frames + off, q * s.frames + off + n), q * n);
+    chunks.push({ codes, codebooks: s.codebooks, frames: n, scale: s.scales ? s.scales[k]! : null });
+    off += n;
+  }
+  return chunks;
 }
 
 /** AudioData (any sample type) or planar float audio as planar float audio. */
@@ -206,7 +211,12 @@ export function prepareAudio(c: EncodecConfig, audio: PlanarAudio, maxSeconds?: 
 
 /** The sidecar's source record. */
 export function sourceInfo(planar: PlanarAudio, maxSeconds: number | undefined, extra: Partial<CodesSidecar['source']>): CodesSidecar['source'] {
-  const src: CodesSidecar['source'] = { sampleRate: planar.sampleRate, channels: planar.channels.length, frames: planar.channels[0]!.length, ...extra };
+  return sourceRecord({ sampleRate: planar.sampleRate, channels: planar.channels.length, frames: planar.channels[0]!.length }, maxSeconds, extra);
+}
+
+/** The sidecar's source record from the file's rate, channels and frames. */
+export function sourceRecord(audio: { sampleRate: number; channels: number; frames: number }, maxSeconds: number | undefined, extra: Partial<CodesSidecar['source']>): CodesSidecar['source'] {
+  const src: CodesSidecar['source'] = { sampleRate: audio.sampleRate, channels: audio.channels, frames: audio.frames, ...extra };
   if (maxSeconds !== undefined) src.maxSeconds = maxSeconds;
   return src;
 }
@@ -316,8 +326,17 @@ export function modelFingerprint(modelDir: string): string {
   return h;
 }
 
+/** SHA-256 of a file, read 1 MiB at a time (inputs can be hours of audio). */
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  const hash = createHash('sha256');
+  const buf = new Uint8Array(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** The content-hash cache of ungrouped codes: key = audio bytes, model, bandwidth, max seconds, format version. */
@@ -346,11 +365,4 @@ export class CodesCache {
     renameSync(sidecarPath(tmp), sidecarPath(p));
     renameSync(tmp, p);
   }
-}
-
-/** Loads a file and encodes it (used by the CLI in the main thread and in workers). */
-export async function encodeFile(proc: AudioProcessor, path: string, opts: EncodeOptions, audioSha?: string): Promise<CodecFeatures> {
-  const audio = await loadAudio(path);
-  if (audio.frames === 0) throw new ConfigError(`${path}: the file holds no audio frames`, { subject: path });
-  return proc.audioToFeatures(audio, { bandwidth: opts.bandwidth, maxSeconds: opts.maxSeconds }, { path, ...(audioSha ? { sha256: audioSha } : {}) });
 }

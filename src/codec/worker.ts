@@ -1,6 +1,7 @@
 /** Worker-thread side of batch encoding: one model (and wasm instance) per worker, one file per task. */
 import { withTransfer, type Transferring } from '../engine/pool.js';
-import { AudioProcessor, encodeFile, type CodecFeatures, type ProcessorOptions } from './processor.js';
+import { AudioProcessor, type CodecFeatures, type ProcessorOptions } from './processor.js';
+import { encodeFile } from './stream-files.js';
 
 export interface EncodeWorkerInit {
   modelDir: string;
