@@ -17,7 +17,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAudio, toFloat32Channels, WavWriter } from '../src/audio/index.js';
-import { ENCODEC_24KHZ, ENCODEC_48KHZ, interleavedOf, ParallelEncodec, planarOf, randomTensors, type EncodecConfig } from '../src/codec/index.js';
+import {
+  ENCODEC_24KHZ,
+  ENCODEC_48KHZ,
+  interleavedOf,
+  ParallelEncodec,
+  planarOf,
+  randomTensors,
+  type EncodecConfig,
+} from '../src/codec/index.js';
 import { WorkerPool } from '../src/engine/pool.js';
 import { estoi, stoi } from '../src/metrics/index.js';
 import { parseSafetensors, toFloat64, writeSafetensors } from '../src/util/safetensors.js';
@@ -39,7 +47,16 @@ interface Options {
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { seconds: 10, longSeconds: 120, longModel: '24k', python: '/usr/bin/python3', rounds: 3, models: ['24k', '48k'], encodecSrc: process.env.WAVELM_PEER_ENCODEC, pystoiSrc: process.env.WAVELM_PEER_PYSTOI };
+  const o: Options = {
+    seconds: 10,
+    longSeconds: 120,
+    longModel: '24k',
+    python: '/usr/bin/python3',
+    rounds: 3,
+    models: ['24k', '48k'],
+    encodecSrc: process.env.WAVELM_PEER_ENCODEC,
+    pystoiSrc: process.env.WAVELM_PEER_PYSTOI,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -53,15 +70,15 @@ function parseArgs(args: string[]): Options {
       const v = value();
       if (v !== 'speed' && v !== 'stoi' && v !== 'long') throw new Error(`bench codec: --only takes speed, stoi or long, got '${v}'`);
       o.only = v;
-    }
-    else if (a === '--encodec-src') o.encodecSrc = value();
+    } else if (a === '--encodec-src') o.encodecSrc = value();
     else if (a === '--pystoi-src') o.pystoiSrc = value();
     else if (a === '--python') o.python = value();
     else if (a === '--rounds') o.rounds = Number(value());
     else if (a === '--model') o.models = [value() === '48k' ? '48k' : '24k'];
     else o.seconds = Number(a);
   }
-  if (!(o.seconds > 0) || !(o.longSeconds > 0) || !(Number.isInteger(o.rounds) && o.rounds > 0)) throw new Error('bench codec: durations must be positive numbers of seconds');
+  if (!(o.seconds > 0) || !(o.longSeconds > 0) || !(Number.isInteger(o.rounds) && o.rounds > 0))
+    throw new Error('bench codec: durations must be positive numbers of seconds');
   return o;
 }
 
@@ -80,12 +97,20 @@ async function bestCpu(repeat: number, fn: () => unknown): Promise<number> {
 type PeerResult = { ok: true; stdout: string } | { ok: false; reason: string };
 
 /** Runs a program of ../shared/peers, or says why it cannot. */
-function runPeer(o: Options, script: string, args: string[], src: string | undefined, srcName: string, env: Record<string, string> = {}): PeerResult {
+function runPeer(
+  o: Options,
+  script: string,
+  args: string[],
+  src: string | undefined,
+  srcName: string,
+  env: Record<string, string> = {},
+): PeerResult {
   const program = shared('peers', script);
   if (!program) return { ok: false, reason: `../shared/peers/${script} not found` };
   if (!src) return { ok: false, reason: `no ${srcName} checkout (give --${srcName}-src DIR or $WAVELM_PEER_${srcName.toUpperCase()})` };
   if (!existsSync(src)) return { ok: false, reason: `${src} does not exist` };
-  if (!existsSync(o.python)) return { ok: false, reason: `${o.python} not found (Debian's python3 with python3-torch, python3-numpy, python3-scipy)` };
+  if (!existsSync(o.python))
+    return { ok: false, reason: `${o.python} not found (Debian's python3 with python3-torch, python3-numpy, python3-scipy)` };
   const r = spawnSync(o.python, [program, src, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 1_800_000 });
   if (r.status !== 0) {
     const last = `${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.trim().split('\n').pop() ?? '';
@@ -99,7 +124,9 @@ function torchEncodec(o: Options, which: '24k' | '48k', threads: number): { torc
   const r = runPeer(o, 'peer_encodec.py', [which === '24k' ? '24' : '48', String(threads), String(o.seconds)], o.encodecSrc, 'encodec');
   if (!r.ok) return { peer: `peer skipped: ${r.reason}` };
   const m = /encode ([\d.]+)x, decode ([\d.]+)x/.exec(r.stdout);
-  return m ? { torchEncode: Number(m[1]), torchDecode: Number(m[2]) } : { peer: `peer skipped: unexpected output ${JSON.stringify(r.stdout.trim())}` };
+  return m
+    ? { torchEncode: Number(m[1]), torchDecode: Number(m[2]) }
+    : { peer: `peer skipped: unexpected output ${JSON.stringify(r.stdout.trim())}` };
 }
 
 function withRatios(row: BenchResult, peer: ReturnType<typeof torchEncodec>): BenchResult {
@@ -116,7 +143,8 @@ async function* speed(o: Options): AsyncGenerator<BenchResult> {
     const m = buildModel(which);
     const n = Math.round(m.sampleRate * seconds);
     const x = { data: synth(m.sampleRate, m.channels, seconds), channels: m.channels, length: n };
-    m.encode({ ...x, length: m.sampleRate, data: synth(m.sampleRate, m.channels, 1) }, bandwidth); // warm-up: weights uploaded, code compiled
+    // Warm-up: weights uploaded, code compiled.
+    m.encode({ ...x, length: m.sampleRate, data: synth(m.sampleRate, m.channels, 1) }, bandwidth);
     // wavelm and PyTorch take turns, `rounds` times, and each side keeps its best: on a shared machine a
     // single pair can land in different minutes' load.
     let enc = m.encode(x, bandwidth);
@@ -132,11 +160,23 @@ async function* speed(o: Options): AsyncGenerator<BenchResult> {
         peer = p;
         break;
       }
-      peer = peer && !('peer' in peer) ? { torchEncode: Math.max(peer.torchEncode, p.torchEncode), torchDecode: Math.max(peer.torchDecode, p.torchDecode) } : p;
+      peer =
+        peer && !('peer' in peer)
+          ? { torchEncode: Math.max(peer.torchEncode, p.torchEncode), torchDecode: Math.max(peer.torchDecode, p.torchDecode) }
+          : p;
     }
     const row1 = {
-      model: which, channels: m.channels, bandwidth, workers: 1, seconds, rounds: o.rounds, encodeXRealtime: +(seconds / best.te).toFixed(2), decodeXRealtime: +(seconds / best.td).toFixed(2),
-      encodeXRealtimeCpu: +(seconds / best.ce).toFixed(2), decodeXRealtimeCpu: +(seconds / best.cd).toFixed(2), loadAverage: +loadavg()[0]!.toFixed(1),
+      model: which,
+      channels: m.channels,
+      bandwidth,
+      workers: 1,
+      seconds,
+      rounds: o.rounds,
+      encodeXRealtime: +(seconds / best.te).toFixed(2),
+      decodeXRealtime: +(seconds / best.td).toFixed(2),
+      encodeXRealtimeCpu: +(seconds / best.ce).toFixed(2),
+      decodeXRealtimeCpu: +(seconds / best.cd).toFixed(2),
+      loadAverage: +loadavg()[0]!.toFixed(1),
     };
     yield withRatios(row1, peer!);
 
@@ -148,23 +188,42 @@ async function* speed(o: Options): AsyncGenerator<BenchResult> {
         const te2 = await bestOf(2, async () => (penc = await par.encode(x, bandwidth)));
         const td2 = await bestOf(2, () => par.decode(penc));
         const row = {
-          model: which, channels: m.channels, bandwidth, workers: 2, seconds, mode: 'one clip, segments over 2 workers',
-          encodeXRealtime: +(seconds / te2).toFixed(2), decodeXRealtime: +(seconds / td2).toFixed(2),
+          model: which,
+          channels: m.channels,
+          bandwidth,
+          workers: 2,
+          seconds,
+          mode: 'one clip, segments over 2 workers',
+          encodeXRealtime: +(seconds / te2).toFixed(2),
+          decodeXRealtime: +(seconds / td2).toFixed(2),
         };
         yield withRatios(row, torchEncodec(o, which, 2));
       } finally {
         await par.close();
       }
     }
-    const pool = await WorkerPool.create<CodecBenchTask, number, CodecBenchInit>(new URL('./_codec_worker.js', import.meta.url), { size: 2, init: { model: which } });
+    const pool = await WorkerPool.create<CodecBenchTask, number, CodecBenchInit>(new URL('./_codec_worker.js', import.meta.url), {
+      size: 2,
+      init: { model: which },
+    });
     try {
-      const both = (op: 'encode' | 'decode'): Promise<number[]> => pool.map([{ op, seconds, bandwidth }, { op, seconds, bandwidth }]);
+      const both = (op: 'encode' | 'decode'): Promise<number[]> =>
+        pool.map([
+          { op, seconds, bandwidth },
+          { op, seconds, bandwidth },
+        ]);
       await both('encode'); // warm-up, leaves codes in each worker for decode
       const te2 = await bestOf(2, () => both('encode'));
       const td2 = await bestOf(2, () => both('decode'));
       const row = {
-        model: which, channels: m.channels, bandwidth, workers: 2, seconds, mode: 'two clips in parallel (throughput; peer: one clip on 2 threads)',
-        encodeXRealtime: +((2 * seconds) / te2).toFixed(2), decodeXRealtime: +((2 * seconds) / td2).toFixed(2),
+        model: which,
+        channels: m.channels,
+        bandwidth,
+        workers: 2,
+        seconds,
+        mode: 'two clips in parallel (throughput; peer: one clip on 2 threads)',
+        encodeXRealtime: +((2 * seconds) / te2).toFixed(2),
+        decodeXRealtime: +((2 * seconds) / td2).toFixed(2),
       };
       if (which === '24k') yield withRatios(row, torchEncodec(o, which, 2));
       else yield row;
@@ -193,7 +252,9 @@ async function* stoiSpeed(o: Options): AsyncGenerator<BenchResult> {
   const tes = await bestOf(5, () => estoi(x, y, 16000));
   const cs = await bestCpu(5, () => stoi(x, y, 16000));
   const ces = await bestCpu(5, () => estoi(x, y, 16000));
-  const peer = f ? runPeer(o, 'peer_stoi.py', [sharedRoot], o.pystoiSrc, 'pystoi', { OPENBLAS_NUM_THREADS: '1' }) : { ok: false as const, reason: 'no ../shared STOI fixture pair' };
+  const peer = f
+    ? runPeer(o, 'peer_stoi.py', [sharedRoot], o.pystoiSrc, 'pystoi', { OPENBLAS_NUM_THREADS: '1' })
+    : { ok: false as const, reason: 'no ../shared STOI fixture pair' };
   const pystoi = (metric: string): Record<string, number | string> => {
     if (!peer.ok) return { peer: `peer skipped: ${peer.reason}` };
     const m = new RegExp(`pystoi ${metric} 16 kHz: ([\\d.]+)x`).exec(peer.stdout);
@@ -201,7 +262,15 @@ async function* stoiSpeed(o: Options): AsyncGenerator<BenchResult> {
   };
   const row = (metric: string, t: number, c: number, p: Record<string, number | string>): BenchResult => {
     const xr = +(dur / t).toFixed(1);
-    return { metric: metric.toLowerCase(), sampleRate: 16000, seconds: +dur.toFixed(2), xRealtime: xr, xRealtimeCpu: +(dur / c).toFixed(1), ...p, ...(typeof p.pystoi === 'number' ? { vsPystoi: +(xr / p.pystoi).toFixed(2) } : {}) };
+    return {
+      metric: metric.toLowerCase(),
+      sampleRate: 16000,
+      seconds: +dur.toFixed(2),
+      xRealtime: xr,
+      xRealtimeCpu: +(dur / c).toFixed(1),
+      ...p,
+      ...(typeof p.pystoi === 'number' ? { vsPystoi: +(xr / p.pystoi).toFixed(2) } : {}),
+    };
   };
   yield row('STOI', ts, cs, pystoi('STOI'));
   yield row('ESTOI', tes, ces, pystoi('ESTOI'));
@@ -210,20 +279,45 @@ async function* stoiSpeed(o: Options): AsyncGenerator<BenchResult> {
 /** HF config.json fields for a config (the inverse of parseEncodecConfig). */
 function hfConfig(c: EncodecConfig): Record<string, unknown> {
   return {
-    model_type: 'encodec', target_bandwidths: c.targetBandwidths, sampling_rate: c.samplingRate, audio_channels: c.audioChannels, normalize: c.normalize,
-    chunk_length_s: c.chunkLengthS, overlap: c.overlap, hidden_size: c.hiddenSize, num_filters: c.numFilters, num_residual_layers: c.numResidualLayers,
-    upsampling_ratios: c.upsamplingRatios, norm_type: c.normType, kernel_size: c.kernelSize, last_kernel_size: c.lastKernelSize,
-    residual_kernel_size: c.residualKernelSize, dilation_growth_rate: c.dilationGrowthRate, use_causal_conv: c.useCausalConv, pad_mode: c.padMode,
-    compress: c.compress, num_lstm_layers: c.numLstmLayers, trim_right_ratio: c.trimRightRatio, codebook_size: c.codebookSize,
-    codebook_dim: c.codebookDim, use_conv_shortcut: c.useConvShortcut,
+    model_type: 'encodec',
+    target_bandwidths: c.targetBandwidths,
+    sampling_rate: c.samplingRate,
+    audio_channels: c.audioChannels,
+    normalize: c.normalize,
+    chunk_length_s: c.chunkLengthS,
+    overlap: c.overlap,
+    hidden_size: c.hiddenSize,
+    num_filters: c.numFilters,
+    num_residual_layers: c.numResidualLayers,
+    upsampling_ratios: c.upsamplingRatios,
+    norm_type: c.normType,
+    kernel_size: c.kernelSize,
+    last_kernel_size: c.lastKernelSize,
+    residual_kernel_size: c.residualKernelSize,
+    dilation_growth_rate: c.dilationGrowthRate,
+    use_causal_conv: c.useCausalConv,
+    pad_mode: c.padMode,
+    compress: c.compress,
+    num_lstm_layers: c.numLstmLayers,
+    trim_right_ratio: c.trimRightRatio,
+    codebook_size: c.codebookSize,
+    codebook_dim: c.codebookDim,
+    use_conv_shortcut: c.useConvShortcut,
   };
 }
 
-/** A real clip (../shared's EnCodec test clip at the model's rate and channels, else synthetic audio) looped into a 16-bit WAV of `seconds`. */
+/**
+ * A real clip (../shared's EnCodec test clip at the model's rate and channels, else synthetic audio) looped
+ * into a 16-bit WAV of `seconds`.
+ */
 async function loopedWav(path: string, cfg: EncodecConfig, seconds: number): Promise<string> {
   const name = cfg.samplingRate === 24000 ? 'test_24k.wav' : 'test_48k.wav';
   const real = shared('data', 'music', 'encodec', name);
-  let clip = planarOf(Array.from({ length: cfg.audioChannels }, (_, c) => synth(cfg.samplingRate, 1, 5).map((v, i) => v * (c === 0 ? 1 : Math.cos(i * 1e-4)))));
+  let clip = planarOf(
+    Array.from({ length: cfg.audioChannels }, (_, c) =>
+      synth(cfg.samplingRate, 1, 5).map((v, i) => v * (c === 0 ? 1 : Math.cos(i * 1e-4))),
+    ),
+  );
   if (real) {
     const a = await loadAudio(real);
     if (a.sampleRate === cfg.samplingRate && a.channels === cfg.audioChannels) clip = planarOf(toFloat32Channels(a));
@@ -232,7 +326,13 @@ async function loopedWav(path: string, cfg: EncodecConfig, seconds: number): Pro
   const out = WavWriter.open(path, { sampleRate: cfg.samplingRate, channels: cfg.audioChannels, expectedFrames: total });
   for (let at = 0; at < total; at += clip.length) {
     const n = Math.min(clip.length, total - at);
-    out.write(interleavedOf(n === clip.length ? clip : planarOf(Array.from({ length: clip.channels }, (_, c) => clip.data.subarray(c * clip.length, c * clip.length + n)))));
+    out.write(
+      interleavedOf(
+        n === clip.length
+          ? clip
+          : planarOf(Array.from({ length: clip.channels }, (_, c) => clip.data.subarray(c * clip.length, c * clip.length + n))),
+      ),
+    );
   }
   out.close();
   return real ? `../shared/data/music/encodec/${name}, looped` : 'synthetic clip, looped';
@@ -244,7 +344,8 @@ function timedWavelm(args: string[]): { wall: number; peakRssMB: number } {
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, ...cli], { encoding: 'utf8', cwd: projectRoot, maxBuffer: 64 << 20 });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`wavelm ${args.join(' ')} failed (${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-25).join('\n')}`);
+  if (r.status !== 0)
+    throw new Error(`wavelm ${args.join(' ')} failed (${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-25).join('\n')}`);
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
   return { wall, peakRssMB: m ? +(Number(m[1]) / 1024).toFixed(1) : NaN };
 }
@@ -268,9 +369,31 @@ async function* longInput(o: Options): AsyncGenerator<BenchResult> {
     const back = join(dir, 'back.wav');
     const enc = timedWavelm(['--quiet', 'codec', 'encode', wav, '-m', modelDir, '-b', '6', '-o', codes, '--no-cache', '-w', '1']);
     const dec = timedWavelm(['--quiet', 'codec', 'decode', codes, '-m', modelDir, '-o', back]);
-    const base = { case: 'long input, spawned wavelm codec, 1 worker', model: o.longModel, bandwidth: 6, seconds: o.longSeconds, source, inputMB: +(statSync(wav).size / 2 ** 20).toFixed(1) };
-    yield { ...base, op: 'encode', wallSeconds: +enc.wall.toFixed(1), xRealtime: +(o.longSeconds / enc.wall).toFixed(2), peakRssMB: enc.peakRssMB, targetRssMB: 1024 };
-    yield { ...base, op: 'decode', wallSeconds: +dec.wall.toFixed(1), xRealtime: +(o.longSeconds / dec.wall).toFixed(2), peakRssMB: dec.peakRssMB, targetRssMB: 1024, outputMB: +(statSync(back).size / 2 ** 20).toFixed(1) };
+    const base = {
+      case: 'long input, spawned wavelm codec, 1 worker',
+      model: o.longModel,
+      bandwidth: 6,
+      seconds: o.longSeconds,
+      source,
+      inputMB: +(statSync(wav).size / 2 ** 20).toFixed(1),
+    };
+    yield {
+      ...base,
+      op: 'encode',
+      wallSeconds: +enc.wall.toFixed(1),
+      xRealtime: +(o.longSeconds / enc.wall).toFixed(2),
+      peakRssMB: enc.peakRssMB,
+      targetRssMB: 1024,
+    };
+    yield {
+      ...base,
+      op: 'decode',
+      wallSeconds: +dec.wall.toFixed(1),
+      xRealtime: +(o.longSeconds / dec.wall).toFixed(2),
+      peakRssMB: dec.peakRssMB,
+      targetRssMB: 1024,
+      outputMB: +(statSync(back).size / 2 ** 20).toFixed(1),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,7 +35,11 @@ function backendOf(v: string): 'wasm' | 'js' {
 /** Output paths: one explicit file for one input, else a folder (or next to each input) with the input's stem. */
 function outputsFor(inputs: string[], output: string | undefined, ext: string): string[] {
   const stem = (p: string): string => basename(p, extname(p));
-  const single = inputs.length === 1 && output !== undefined && extname(output).toLowerCase() === ext && !(existsSync(output) && statSync(output).isDirectory());
+  const single =
+    inputs.length === 1 &&
+    output !== undefined &&
+    extname(output).toLowerCase() === ext &&
+    !(existsSync(output) && statSync(output).isDirectory());
   if (single) return [output];
   if (output !== undefined) mkdirSync(output, { recursive: true });
   const used = new Map<string, number>();
@@ -49,27 +53,44 @@ function outputsFor(inputs: string[], output: string | undefined, ext: string): 
 }
 
 export function registerCodec(program: Command): void {
-  const codec = program.command('codec').description('EnCodec neural-codec tokens (HF-format facebook/encodec_24khz or _48khz weights; see docs/codec.md)');
+  const codec = program
+    .command('codec')
+    .description('EnCodec neural-codec tokens (HF-format facebook/encodec_24khz or _48khz weights; see docs/codec.md)');
 
   const encode = codec
     .command('encode')
     .description('encode audio files to codes .npy [codebooks, frames] with a JSON sidecar (rate, bandwidth, frame rate, scales)')
     .argument('<inputs...>', 'audio files (WAV, FLAC, Ogg Vorbis/Opus, MP3; any rate and channel count)')
-    .requiredOption('-m, --model <dir|id>', 'model folder holding config.json and model.safetensors, or a Hugging Face hub id (facebook/encodec_24khz[@revision])')
+    .requiredOption(
+      '-m, --model <dir|id>',
+      'model folder holding config.json and model.safetensors, or a Hugging Face hub id (facebook/encodec_24khz[@revision])',
+    )
     .option('-b, --bandwidth <kbps>', 'target bandwidth: 1.5/3/6/12/24 (24 kHz model), 3/6/12/24 (48 kHz)', numberOption({ above: 0 }), 6)
     .option('-o, --output <path>', 'output .npy for one input, else a folder (default: beside each input, NAME.codes.npy)')
-    .option('--group-seconds <s>', 'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1', numberOption({ above: 0 }))
+    .option(
+      '--group-seconds <s>',
+      'group frames into windows of S seconds: [windows, codebooks, frames per window], last window padded with -1',
+      numberOption({ above: 0 }),
+    )
     .option('--max-seconds <s>', 'encode at most the first S seconds of each file', numberOption({ above: 0 }))
     .option('-w, --workers <n>', 'worker threads for many files (default: cores)', integerOption({ min: 1 }))
-    .option('--cache-dir <dir>', 'content-hash cache of codes (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)')
+    .option(
+      '--cache-dir <dir>',
+      'content-hash cache of codes (default: $WAVELM_CACHE_DIR, else $XDG_CACHE_HOME/wavelm, else ~/.cache/wavelm)',
+    )
     .option('--no-cache', 'do not read or write the cache')
     .option('--backend <name>', 'kernels: wasm (SIMD) or js (reference)', 'wasm');
   addShardOptions(encode)
-    .addHelpText('after', '\nWith --num-shards N --shard-index I only shard I of the inputs is encoded (docs/scaling.md); outputs are named as in one run over all inputs.')
+    .addHelpText(
+      'after',
+      '\nWith --num-shards N --shard-index I only shard I of the inputs is encoded (docs/scaling.md); ' +
+        'outputs are named as in one run over all inputs.',
+    )
     .action(
       action(async (all: string[], o: EncodeCliOptions, cmd: Command) => {
         const shard = await shardFromFlags(o);
-        if (shard && o.output !== undefined && extname(o.output).toLowerCase() === '.npy') throw new ConfigError(`-o ${o.output} names one file; with --num-shards give -o a folder`, { subject: o.output });
+        if (shard && o.output !== undefined && extname(o.output).toLowerCase() === '.npy')
+          throw new ConfigError(`-o ${o.output} names one file; with --num-shards give -o a folder`, { subject: o.output });
         // Names are decided over all inputs (a repeated stem gets -1, -2, ...), then the shard takes its part of both lists.
         const allOuts = outputsFor(all, o.output, '.npy');
         let inputs = all;
@@ -80,9 +101,21 @@ export function registerCodec(program: Command): void {
           outs = shardItems(allOuts, shard);
         }
         if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
-        if (o.groupSeconds !== undefined && !(o.groupSeconds > 0)) throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
-        const rows: { input: string; output: string; codebooks: number; frames: number; shape: number[]; cached: boolean; seconds: number }[] = [];
-        const [{ defaultCacheDir, encodeFiles, groupFeatures, writeCodes }, { ENCODEC_FILES, resolveModelPath }] = await Promise.all([import('../codec/index.js'), import('../util/hub.js')]);
+        if (o.groupSeconds !== undefined && !(o.groupSeconds > 0))
+          throw new ConfigError(`--group-seconds must be positive, got ${o.groupSeconds}`);
+        const rows: {
+          input: string;
+          output: string;
+          codebooks: number;
+          frames: number;
+          shape: number[];
+          cached: boolean;
+          seconds: number;
+        }[] = [];
+        const [{ defaultCacheDir, encodeFiles, groupFeatures, writeCodes }, { ENCODEC_FILES, resolveModelPath }] = await Promise.all([
+          import('../codec/index.js'),
+          import('../util/hub.js'),
+        ]);
         await encodeFiles(inputs, {
           modelDir: await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }),
           bandwidth: o.bandwidth,
@@ -94,11 +127,21 @@ export function registerCodec(program: Command): void {
           onResult: (i, r) => {
             const f = o.groupSeconds !== undefined ? groupFeatures(r.features, o.groupSeconds) : r.features;
             writeCodes(outs[i]!, f);
-            rows[i] = { input: r.path, output: outs[i]!, codebooks: f.sidecar.codebooks, frames: f.sidecar.frames, shape: f.sidecar.shape, cached: r.cached, seconds: r.seconds };
+            rows[i] = {
+              input: r.path,
+              output: outs[i]!,
+              codebooks: f.sidecar.codebooks,
+              frames: f.sidecar.frames,
+              shape: f.sidecar.shape,
+              cached: r.cached,
+              seconds: r.seconds,
+            };
           },
         });
         emit(cmd, { ...(shard ? { shard } : {}), files: rows }, () =>
-          rows.map((r) => `${r.input} -> ${r.output} [${r.shape.join(', ')}] ${r.cached ? '(cached)' : `${r.seconds.toFixed(2)} s`}`).join('\n'),
+          rows
+            .map((r) => `${r.input} -> ${r.output} [${r.shape.join(', ')}] ${r.cached ? '(cached)' : `${r.seconds.toFixed(2)} s`}`)
+            .join('\n'),
         );
       }),
     );
@@ -117,7 +160,9 @@ export function registerCodec(program: Command): void {
         if (o.output !== undefined) for (const out of outs) checkWritable(out, '-o');
         const { AudioProcessor, decodeToWavFile, readCodes } = await import('../codec/index.js');
         const { ENCODEC_FILES, resolveModelPath } = await import('../util/hub.js');
-        const proc = AudioProcessor.load(await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }), { backend: backendOf(o.backend) });
+        const proc = AudioProcessor.load(await resolveModelPath(o.model, { files: ENCODEC_FILES, progress: barFor(cmd, { unit: 'B' }) }), {
+          backend: backendOf(o.backend),
+        });
         const bar = barFor(cmd, { unit: 'files' });
         const rows: { input: string; output: string; sampleRate: number; channels: number; frames: number; seconds: number }[] = [];
         bar.start(inputs.length, 'decode');
@@ -126,13 +171,28 @@ export function registerCodec(program: Command): void {
             const t0 = performance.now();
             // Decoded block by block into the WAV, so memory holds a block, not the audio.
             const a = decodeToWavFile(proc.model, readCodes(p), outs[i]!, { float: o.float === true });
-            rows.push({ input: p, output: outs[i]!, sampleRate: a.sampleRate, channels: a.channels, frames: a.frames, seconds: (performance.now() - t0) / 1000 });
+            rows.push({
+              input: p,
+              output: outs[i]!,
+              sampleRate: a.sampleRate,
+              channels: a.channels,
+              frames: a.frames,
+              seconds: (performance.now() - t0) / 1000,
+            });
             bar.tick(1);
           });
         } finally {
           bar.stop();
         }
-        emit(cmd, { files: rows }, () => rows.map((r) => `${r.input} -> ${r.output} (${r.channels} ch, ${r.sampleRate} Hz, ${(r.frames / r.sampleRate).toFixed(2)} s audio, ${r.seconds.toFixed(2)} s)`).join('\n'));
+        emit(cmd, { files: rows }, () =>
+          rows
+            .map(
+              (r) =>
+                `${r.input} -> ${r.output} (${r.channels} ch, ${r.sampleRate} Hz, ` +
+                `${(r.frames / r.sampleRate).toFixed(2)} s audio, ${r.seconds.toFixed(2)} s)`,
+            )
+            .join('\n'),
+        );
       }),
     );
 }

@@ -10,7 +10,16 @@ import { readAudioInfo } from '../audio/index.js';
 import { codebooksForBandwidth, readEncodecConfig, segmentation } from './config.js';
 import { ParallelEncodec } from './parallel.js';
 import { silentProgress } from '../util/progress.js';
-import { AudioProcessor, CodesCache, featuresFromEncoded, modelFingerprint, sha256File, sourceRecord, type CodecFeatures, type ProcessorOptions } from './processor.js';
+import {
+  AudioProcessor,
+  CodesCache,
+  featuresFromEncoded,
+  modelFingerprint,
+  sha256File,
+  sourceRecord,
+  type CodecFeatures,
+  type ProcessorOptions,
+} from './processor.js';
 import { encodeFile, modelRateBlocks, type SourceShape } from './stream-files.js';
 import type { EncodeTask, EncodeWorkerInit } from './worker.js';
 

@@ -19,7 +19,10 @@ export interface StreamStage {
 }
 
 function checkStreamable(l: ConvLayer): void {
-  if (l.norm) throw new UnsupportedError(`encodec: layer ${l.name} normalises over the whole signal (time_group_norm), so it cannot run block by block`);
+  if (l.norm)
+    throw new UnsupportedError(
+      `encodec: layer ${l.name} normalises over the whole signal (time_group_norm), so it cannot run block by block`,
+    );
 }
 
 /**
@@ -46,7 +49,8 @@ class CausalConv implements StreamStage {
     checkStreamable(layer);
     this.keff = (layer.k - 1) * layer.dilation + 1;
     this.left = this.keff - layer.stride;
-    if (this.left < 0) throw new UnsupportedError(`encodec: layer ${layer.name} has a kernel shorter than its stride, which no causal stream supports`);
+    if (this.left < 0)
+      throw new UnsupportedError(`encodec: layer ${layer.name} has a kernel shorter than its stride, which no causal stream supports`);
     this.pending = emptyPlanar(layer.cin);
     this.tail = emptyPlanar(layer.cin);
   }
@@ -55,7 +59,10 @@ class CausalConv implements StreamStage {
     if (x.length === 0) return emptyPlanar(this.layer.cout);
     this.received += x.length;
     const s = this.layer.stride;
-    this.tail = x.length >= s ? sliceTime(x, x.length - s, x.length) : sliceTime(concatTime(this.tail, x), Math.max(0, this.tail.length + x.length - s), this.tail.length + x.length);
+    this.tail =
+      x.length >= s
+        ? sliceTime(x, x.length - s, x.length)
+        : sliceTime(concatTime(this.tail, x), Math.max(0, this.tail.length + x.length - s), this.tail.length + x.length);
     this.pending = concatTime(this.pending, x);
     if (!this.started) {
       // Past max(left, stride - 1) samples the signal is longer than any padding, so encodec's short-input
@@ -249,7 +256,8 @@ class Residual implements StreamStage {
 
 /** The stream stage of a causal model's encoder or decoder layer list. */
 export function causalStack(layers: Layer[], config: EncodecConfig, ops: CodecOps): StreamStage {
-  if (!config.useCausalConv) throw new UnsupportedError('encodec: only causal models (use_causal_conv) run block by block; segmented models stream by segment');
+  if (!config.useCausalConv)
+    throw new UnsupportedError('encodec: only causal models (use_causal_conv) run block by block; segmented models stream by segment');
   // An ELU right before a convolution is applied inside it (one pass over the block fewer).
   const fused = (i: number): boolean => layers[i]?.kind === 'elu' && (layers[i + 1]?.kind === 'conv' || layers[i + 1]?.kind === 'convtr');
   return new Chain(
@@ -266,6 +274,8 @@ export function causalStack(layers: Layer[], config: EncodecConfig, ops: CodecOp
           return [new Lstm(l, ops)];
         case 'res':
           return [new Residual(l, config, ops)];
+        default:
+          throw new UnsupportedError(`encodec: no streaming stage for layer kind '${(l as { kind: string }).kind}'`);
       }
     }),
   );

@@ -36,14 +36,40 @@ export interface EncodecConfig {
 
 /** The two published models' configurations (HF defaults), for tests and benchmarks with random weights. */
 export const ENCODEC_24KHZ: EncodecConfig = {
-  targetBandwidths: [1.5, 3, 6, 12, 24], samplingRate: 24000, audioChannels: 1, normalize: false, chunkLengthS: null, overlap: null,
-  hiddenSize: 128, numFilters: 32, numResidualLayers: 1, upsamplingRatios: [8, 5, 4, 2], normType: 'weight_norm', kernelSize: 7,
-  lastKernelSize: 7, residualKernelSize: 3, dilationGrowthRate: 2, useCausalConv: true, padMode: 'reflect', compress: 2,
-  numLstmLayers: 2, trimRightRatio: 1, codebookSize: 1024, codebookDim: 128, useConvShortcut: true,
+  targetBandwidths: [1.5, 3, 6, 12, 24],
+  samplingRate: 24000,
+  audioChannels: 1,
+  normalize: false,
+  chunkLengthS: null,
+  overlap: null,
+  hiddenSize: 128,
+  numFilters: 32,
+  numResidualLayers: 1,
+  upsamplingRatios: [8, 5, 4, 2],
+  normType: 'weight_norm',
+  kernelSize: 7,
+  lastKernelSize: 7,
+  residualKernelSize: 3,
+  dilationGrowthRate: 2,
+  useCausalConv: true,
+  padMode: 'reflect',
+  compress: 2,
+  numLstmLayers: 2,
+  trimRightRatio: 1,
+  codebookSize: 1024,
+  codebookDim: 128,
+  useConvShortcut: true,
 };
 export const ENCODEC_48KHZ: EncodecConfig = {
-  ...ENCODEC_24KHZ, targetBandwidths: [3, 6, 12, 24], samplingRate: 48000, audioChannels: 2, normalize: true, chunkLengthS: 1, overlap: 0.01,
-  normType: 'time_group_norm', useCausalConv: false,
+  ...ENCODEC_24KHZ,
+  targetBandwidths: [3, 6, 12, 24],
+  samplingRate: 48000,
+  audioChannels: 2,
+  normalize: true,
+  chunkLengthS: 1,
+  overlap: 0.01,
+  normType: 'time_group_norm',
+  useCausalConv: false,
 };
 
 /** Hop length in samples (product of the ratios: 320 for both published models). */
@@ -64,7 +90,9 @@ export function numQuantizers(c: EncodecConfig): number {
 /** Codebooks used at `bandwidth` kbps: floor(bw * 1000 / (log2(bins) * frame rate)), at least 1 (encodec's rule). */
 export function codebooksForBandwidth(c: EncodecConfig, bandwidth: number): number {
   if (!c.targetBandwidths.includes(bandwidth)) {
-    throw new ConfigError(`bandwidth ${bandwidth} kbps is not one of this model's target bandwidths (${c.targetBandwidths.join(', ')})`, { subject: String(bandwidth) });
+    throw new ConfigError(`bandwidth ${bandwidth} kbps is not one of this model's target bandwidths (${c.targetBandwidths.join(', ')})`, {
+      subject: String(bandwidth),
+    });
   }
   const perQ = Math.log2(c.codebookSize) * frameRate(c);
   return Math.max(1, Math.floor((bandwidth * 1000) / perQ));
@@ -99,10 +127,22 @@ export function parseEncodecConfig(j: Json, file = 'config.json'): EncodecConfig
   const d = ENCODEC_24KHZ;
   const norm = field<string>(j, 'norm_type', (v) => v === 'weight_norm' || v === 'time_group_norm', d.normType, file);
   const pad = field<string>(j, 'pad_mode', (v) => v === 'reflect' || v === 'constant' || v === 'replicate', d.padMode, file);
-  const chunk = j.chunk_length_s === null ? null : field<number>(j, 'chunk_length_s', (v) => isNum(v) && (v as number) > 0, d.chunkLengthS ?? undefined, file) ?? null;
-  const overlap = j.overlap === null || j.overlap === undefined ? null : field<number>(j, 'overlap', (v) => isNum(v) && (v as number) >= 0 && (v as number) < 1, undefined, file);
+  const chunk =
+    j.chunk_length_s === null
+      ? null
+      : (field<number>(j, 'chunk_length_s', (v) => isNum(v) && (v as number) > 0, d.chunkLengthS ?? undefined, file) ?? null);
+  const overlap =
+    j.overlap === null || j.overlap === undefined
+      ? null
+      : field<number>(j, 'overlap', (v) => isNum(v) && (v as number) >= 0 && (v as number) < 1, undefined, file);
   const c: EncodecConfig = {
-    targetBandwidths: field<number[]>(j, 'target_bandwidths', (v) => Array.isArray(v) && v.length > 0 && v.every(isNum), d.targetBandwidths, file),
+    targetBandwidths: field<number[]>(
+      j,
+      'target_bandwidths',
+      (v) => Array.isArray(v) && v.length > 0 && v.every(isNum),
+      d.targetBandwidths,
+      file,
+    ),
     samplingRate: field<number>(j, 'sampling_rate', isPosInt, d.samplingRate, file),
     audioChannels: field<number>(j, 'audio_channels', (v) => v === 1 || v === 2, d.audioChannels, file),
     normalize: field<boolean>(j, 'normalize', isBool, d.normalize, file),
@@ -111,7 +151,13 @@ export function parseEncodecConfig(j: Json, file = 'config.json'): EncodecConfig
     hiddenSize: field<number>(j, 'hidden_size', isPosInt, d.hiddenSize, file),
     numFilters: field<number>(j, 'num_filters', isPosInt, d.numFilters, file),
     numResidualLayers: field<number>(j, 'num_residual_layers', isNonNegInt, d.numResidualLayers, file),
-    upsamplingRatios: field<number[]>(j, 'upsampling_ratios', (v) => Array.isArray(v) && v.length > 0 && v.every(isPosInt), d.upsamplingRatios, file),
+    upsamplingRatios: field<number[]>(
+      j,
+      'upsampling_ratios',
+      (v) => Array.isArray(v) && v.length > 0 && v.every(isPosInt),
+      d.upsamplingRatios,
+      file,
+    ),
     normType: norm as NormType,
     kernelSize: field<number>(j, 'kernel_size', isPosInt, d.kernelSize, file),
     lastKernelSize: field<number>(j, 'last_kernel_size', isPosInt, d.lastKernelSize, file),
@@ -123,7 +169,7 @@ export function parseEncodecConfig(j: Json, file = 'config.json'): EncodecConfig
     numLstmLayers: field<number>(j, 'num_lstm_layers', isNonNegInt, d.numLstmLayers, file),
     trimRightRatio: field<number>(j, 'trim_right_ratio', isNum, d.trimRightRatio, file),
     codebookSize: field<number>(j, 'codebook_size', isPosInt, d.codebookSize, file),
-    codebookDim: field<number>(j, 'codebook_dim', isPosInt, j.hidden_size as number ?? d.codebookDim, file),
+    codebookDim: field<number>(j, 'codebook_dim', isPosInt, (j.hidden_size as number) ?? d.codebookDim, file),
     useConvShortcut: field<boolean>(j, 'use_conv_shortcut', isBool, d.useConvShortcut, file),
   };
   if (c.codebookDim !== c.hiddenSize) {
@@ -134,7 +180,10 @@ export function parseEncodecConfig(j: Json, file = 'config.json'): EncodecConfig
 
 class UnsupportedCodebookDim extends FormatError {
   constructor(file: string, cd: number, hs: number) {
-    super(`${file}: codebook_dim ${cd} differs from hidden_size ${hs}; projected codebooks are not supported (no published EnCodec uses them)`, { subject: file });
+    super(
+      `${file}: codebook_dim ${cd} differs from hidden_size ${hs}; projected codebooks are not supported (no published EnCodec uses them)`,
+      { subject: file },
+    );
   }
 }
 
@@ -143,7 +192,10 @@ export function readEncodecConfig(path: string): EncodecConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new NotFoundError(`${path}: cannot read the EnCodec config (give --model the folder holding config.json and model.safetensors)`, { subject: path, cause: e });
+    throw new NotFoundError(`${path}: cannot read the EnCodec config (give --model the folder holding config.json and model.safetensors)`, {
+      subject: path,
+      cause: e,
+    });
   }
   let j: unknown;
   try {

@@ -9,5 +9,23 @@ export { encodeFiles, type BatchOptions, type BatchResult } from './batch.js';
 export { ParallelEncodec } from './parallel.js';
 export type { ModelSource } from './segment-worker.js';
 export * from './planar.js';
-export { streamingEncoder, streamingDecoder, codePieces, CodesCollector, SegmentCutter, type CodePiece, type StreamingEncoder, type StreamingDecoder } from './stream.js';
-export { audioWindows, modelRateBlocks, encodeFileStreaming, encodeFile, decodeToWavFile, type SourceShape, type StreamEncodeOptions, type WavDecodeOptions } from './stream-files.js';
+export {
+  streamingEncoder,
+  streamingDecoder,
+  codePieces,
+  CodesCollector,
+  SegmentCutter,
+  type CodePiece,
+  type StreamingEncoder,
+  type StreamingDecoder,
+} from './stream.js';
+export {
+  audioWindows,
+  modelRateBlocks,
+  encodeFileStreaming,
+  encodeFile,
+  decodeToWavFile,
+  type SourceShape,
+  type StreamEncodeOptions,
+  type WavDecodeOptions,
+} from './stream-files.js';

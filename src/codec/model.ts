@@ -121,13 +121,15 @@ export class EncodecModel {
   /** Sum of the codebook entries of codes [nq, frames] (the decoder input) as [dim, frames]. */
   dequantize(codes: Int32Array, codebooks: number, frames: number): Planar {
     const { codebookDim: dim, codebookSize: bins } = this.config;
-    if (codebooks > this.weights.codebooks.length) throw new MismatchError(`encodec: codes use ${codebooks} codebooks, the model has ${this.weights.codebooks.length}`);
+    if (codebooks > this.weights.codebooks.length)
+      throw new MismatchError(`encodec: codes use ${codebooks} codebooks, the model has ${this.weights.codebooks.length}`);
     const out = new Float32Array(dim * frames);
     for (let q = 0; q < codebooks; q++) {
       const cb = this.weights.codebooks[q]!;
       for (let s = 0; s < frames; s++) {
         const code = codes[q * frames + s]!;
-        if (!(code >= 0 && code < bins)) throw new MismatchError(`encodec: code ${code} at codebook ${q}, frame ${s} is outside 0..${bins - 1}`);
+        if (!(code >= 0 && code < bins))
+          throw new MismatchError(`encodec: code ${code} at codebook ${q}, frame ${s} is outside 0..${bins - 1}`);
         for (let d = 0; d < dim; d++) out[d * frames + s] = out[d * frames + s]! + cb[code * dim + d]!;
       }
     }
@@ -140,7 +142,10 @@ export class EncodecModel {
     return { data: r.data, channels: this.channels, length: r.t };
   }
 
-  /** Encodes one segment (already cut to at most the segment length) with `codebooks` codebooks, normalising it first when the model does. */
+  /**
+   * Encodes one segment (already cut to at most the segment length) with `codebooks` codebooks, normalising it
+   * first when the model does.
+   */
   encodeSegment(x: Planar, codebooks: number): EncodedChunk {
     let input = x;
     let scale: number | null = null;
@@ -222,7 +227,8 @@ export function linearOverlapAdd(frames: Planar[], stride: number): Planar {
   let offset = 0;
   for (const f of frames) {
     for (let ch = 0; ch < C; ch++) {
-      for (let i = 0; i < f.length; i++) out[ch * total + offset + i] = out[ch * total + offset + i]! + weight[i]! * f.data[ch * f.length + i]!;
+      for (let i = 0; i < f.length; i++)
+        out[ch * total + offset + i] = out[ch * total + offset + i]! + weight[i]! * f.data[ch * f.length + i]!;
     }
     for (let i = 0; i < f.length; i++) sum[offset + i] = sum[offset + i]! + weight[i]!;
     offset += stride;
@@ -231,7 +237,10 @@ export function linearOverlapAdd(frames: Planar[], stride: number): Planar {
   return { data: out, channels: C, length: total };
 }
 
-/** encodec's triangular overlap-add weights for frames of `flen` samples: torch.linspace(0, 1, flen + 2)[1:-1] in float32, then 0.5 - |t - 0.5|. */
+/**
+ * encodec's triangular overlap-add weights for frames of `flen` samples: torch.linspace(0, 1, flen + 2)[1:-1]
+ * in float32, then 0.5 - |t - 0.5|.
+ */
 export function overlapWeights(flen: number): Float32Array {
   const weight = new Float32Array(flen);
   const steps = flen + 2;

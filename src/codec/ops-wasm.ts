@@ -106,7 +106,9 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
       // W'[co*k + j, ci] = w[ci, co, j]
       const wt = upload(l.w, () => {
         const p = new Float32Array(l.w.length);
-        for (let ci = 0; ci < l.cin; ci++) for (let co = 0; co < l.cout; co++) for (let j = 0; j < l.k; j++) p[(co * l.k + j) * l.cin + ci] = l.w[(ci * l.cout + co) * l.k + j]!;
+        for (let ci = 0; ci < l.cin; ci++)
+          for (let co = 0; co < l.cout; co++)
+            for (let j = 0; j < l.k; j++) p[(co * l.k + j) * l.cin + ci] = l.w[(ci * l.cout + co) * l.k + j]!;
         return p;
       });
       const b = upload(l.b);
@@ -172,8 +174,10 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
           engine.f32(h).set(state?.h[li] ?? new Float32Array(H));
           engine.f32(c).set(state?.c[li] ?? new Float32Array(H));
           (H % 4 === 0 ? k.lstm : k.lstmScalar)(H, t, gx.ptr, whh, out.ptr, h.ptr, c.ptr, g.ptr);
-          state?.h[li]!.set(engine.f32(h));
-          state?.c[li]!.set(engine.f32(c));
+          if (state) {
+            state.h[li]!.set(engine.f32(h));
+            state.c[li]!.set(engine.f32(c));
+          }
           input = out.ptr;
         });
         const y = a.f32(H * t);
@@ -224,7 +228,10 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
         if (live.delete(p)) engine.free(p);
       };
       const padMode = cfg.padMode === 'reflect' ? 1 : cfg.padMode === 'replicate' ? 2 : 0;
-      /** encodec's SConv1d on the resident buffer xp [cin, t]; preElu applies ELU to the padded copy (ELU(0) = 0, so it commutes with padding). */
+      /**
+       * encodec's SConv1d on the resident buffer xp [cin, t]; preElu applies ELU to the padded copy (ELU(0) = 0,
+       * so it commutes with padding).
+       */
       const sconv = (l: ConvLayer, xp: number, tin: number, preElu: boolean): { ptr: number; t: number } => {
         const { left, right } = convPadding(l, tin, cfg.useCausalConv);
         const keff = (l.k - 1) * l.dilation + 1;
@@ -256,7 +263,9 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
       const sconvTr = (l: ConvLayer, xp: number, tin: number): { ptr: number; t: number } => {
         const wt = upload(l.w, () => {
           const p = new Float32Array(l.w.length);
-          for (let ci = 0; ci < l.cin; ci++) for (let co = 0; co < l.cout; co++) for (let j = 0; j < l.k; j++) p[(co * l.k + j) * l.cin + ci] = l.w[(ci * l.cout + co) * l.k + j]!;
+          for (let ci = 0; ci < l.cin; ci++)
+            for (let co = 0; co < l.cout; co++)
+              for (let j = 0; j < l.k; j++) p[(co * l.k + j) * l.cin + ci] = l.w[(ci * l.cout + co) * l.k + j]!;
           return p;
         });
         const L = (tin - 1) * l.stride + l.k;
@@ -366,6 +375,9 @@ export function wasmOps(engine: Engine = getEngine()): WasmCodecOps {
 const normKeys = new WeakMap<Float32Array, Float32Array>();
 function normKey(e: Float32Array): Float32Array {
   let k = normKeys.get(e);
-  if (!k) normKeys.set(e, (k = new Float32Array(0)));
+  if (!k) {
+    k = new Float32Array(0);
+    normKeys.set(e, k);
+  }
   return k;
 }

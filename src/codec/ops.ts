@@ -138,8 +138,10 @@ export const jsOps: CodecOps = {
           out[i * t + s] = h[i]!;
         }
       }
-      state?.h[li]!.set(h);
-      state?.c[li]!.set(c);
+      if (state) {
+        state.h[li]!.set(h);
+        state.c[li]!.set(c);
+      }
       input = out;
     }
     const y = new Float32Array(H * t);

@@ -19,7 +19,10 @@ export class ParallelEncodec {
 
   static async create(src: ModelSource, workers: number): Promise<ParallelEncodec> {
     const config = 'modelDir' in src ? readEncodecConfig(join(src.modelDir, 'config.json')) : src.random.config;
-    const pool = await WorkerPool.create<SegmentTask, SegmentResult, ModelSource>(new URL('./segment-worker.js', import.meta.url), { size: workers, init: src });
+    const pool = await WorkerPool.create<SegmentTask, SegmentResult, ModelSource>(new URL('./segment-worker.js', import.meta.url), {
+      size: workers,
+      init: src,
+    });
     return new ParallelEncodec(config, pool);
   }
 

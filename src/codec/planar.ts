@@ -39,7 +39,9 @@ export function concatTime(a: Planar, b: Planar): Planar {
 export function planarOf(chs: Float32Array[]): Planar {
   const n = chs[0]?.length ?? 0;
   const data = new Float32Array(chs.length * n);
-  chs.forEach((c, k) => data.set(c, k * n));
+  chs.forEach((c, k) => {
+    data.set(c, k * n);
+  });
   return { data, channels: chs.length, length: n };
 }
 
@@ -47,7 +49,14 @@ export function planarOf(chs: Float32Array[]): Planar {
  * encodec's pad1d on x [c, t]: reflect (torch's reflect needs pad < length, so encodec zero-extends short
  * inputs by `extra` first, reflects, then drops the last `extra` samples), replicate, or zeros.
  */
-export function pad1d(x: Float32Array, c: number, t: number, left: number, right: number, mode: EncodecConfig['padMode']): { data: Float32Array; t: number } {
+export function pad1d(
+  x: Float32Array,
+  c: number,
+  t: number,
+  left: number,
+  right: number,
+  mode: EncodecConfig['padMode'],
+): { data: Float32Array; t: number } {
   const nt = t + left + right;
   const y = new Float32Array(c * nt);
   const extra = mode === 'reflect' && t <= Math.max(left, right) ? Math.max(left, right) - t + 1 : 0;
@@ -70,5 +79,8 @@ export function pad1d(x: Float32Array, c: number, t: number, left: number, right
 
 /** The channels of x interleaved frame by frame ([L0, R0, L1, R1, ...]), as WAV stores them. */
 export function interleavedOf(x: Planar): Float32Array {
-  return interleave(Array.from({ length: x.channels }, (_, ch) => x.data.subarray(ch * x.length, (ch + 1) * x.length)), x.length);
+  return interleave(
+    Array.from({ length: x.channels }, (_, ch) => x.data.subarray(ch * x.length, (ch + 1) * x.length)),
+    x.length,
+  );
 }

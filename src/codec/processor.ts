@@ -14,6 +14,7 @@ import { parseNpy, serializeNpy } from '../util/npy.js';
 import { codebooksForBandwidth, frameRate, hopLength, segmentation, type EncodecConfig } from './config.js';
 import { EncodecModel, type EncodedAudio, type EncodedChunk, type Planar } from './model.js';
 import { jsOps, type CodecOps } from './ops.js';
+import { planarOf } from './planar.js';
 import { wasmOps } from './ops-wasm.js';
 import { loadEncodecWeights } from './weights.js';
 
@@ -24,7 +25,16 @@ export interface CodesSidecar {
   format: 'wavelm-encodec-codes';
   version: number;
   /** The model: rate, channels, frames per second, hop, codebook size, segmentation. */
-  model: { sampleRate: number; channels: number; frameRate: number; hopLength: number; codebookSize: number; segmentSeconds: number | null; overlap: number | null; normalize: boolean };
+  model: {
+    sampleRate: number;
+    channels: number;
+    frameRate: number;
+    hopLength: number;
+    codebookSize: number;
+    segmentSeconds: number | null;
+    overlap: number | null;
+    normalize: boolean;
+  };
   bandwidth: number;
   codebooks: number;
   /** Code frames in all (sum over chunks). */
@@ -83,15 +93,14 @@ export function adaptChannels(chs: Float32Array[], target: number): Float32Array
   return chs.slice(0, target);
 }
 
-function toPlanar(chs: Float32Array[]): Planar {
-  const n = chs[0]?.length ?? 0;
-  const data = new Float32Array(chs.length * n);
-  chs.forEach((c, k) => data.set(c, k * n));
-  return { data, channels: chs.length, length: n };
-}
-
 /** Splits [codebooks, frames] into windows of `framesPerWindow`, padding the last with padValue. */
-export function groupFrames(codes: Int32Array, codebooks: number, frames: number, framesPerWindow: number, padValue = -1): { data: Int32Array; windows: number } {
+export function groupFrames(
+  codes: Int32Array,
+  codebooks: number,
+  frames: number,
+  framesPerWindow: number,
+  padValue = -1,
+): { data: Int32Array; windows: number } {
   const windows = Math.max(1, Math.ceil(frames / framesPerWindow));
   const out = new Int32Array(windows * codebooks * framesPerWindow).fill(padValue);
   for (let w = 0; w < windows; w++) {
@@ -111,7 +120,11 @@ export function ungroupFrames(data: Int32Array, windows: number, codebooks: numb
     for (let q = 0; q < codebooks; q++) {
       const start = w * framesPerWindow;
       const end = Math.min(frames, start + framesPerWindow);
-      if (end > start) out.set(data.subarray((w * codebooks + q) * framesPerWindow, (w * codebooks + q) * framesPerWindow + (end - start)), q * frames + start);
+      if (end > start)
+        out.set(
+          data.subarray((w * codebooks + q) * framesPerWindow, (w * codebooks + q) * framesPerWindow + (end - start)),
+          q * frames + start,
+        );
     }
   }
   return out;
@@ -122,7 +135,10 @@ export class AudioProcessor {
   constructor(private readonly encodec?: EncodecModel) {}
 
   get model(): EncodecModel {
-    if (!this.encodec) throw new ConfigError('this AudioProcessor has no EnCodec model: create it with AudioProcessor.load(MODEL_DIR) to encode or decode codes');
+    if (!this.encodec)
+      throw new ConfigError(
+        'this AudioProcessor has no EnCodec model: create it with AudioProcessor.load(MODEL_DIR) to encode or decode codes',
+      );
     return this.encodec;
   }
 
@@ -172,7 +188,8 @@ export function chunksOf(f: CodecFeatures, c: EncodecConfig): EncodedChunk[] {
   const s = f.sidecar;
   if (s.model.sampleRate !== c.samplingRate || s.model.channels !== c.audioChannels || s.model.codebookSize !== c.codebookSize) {
     throw new MismatchError(
-      `codes were made by a ${s.model.sampleRate} Hz, ${s.model.channels}-channel model with ${s.model.codebookSize}-entry codebooks; this model is ${c.samplingRate} Hz, ${c.audioChannels}-channel, ${c.codebookSize}: decode with the model that encoded them`,
+      `codes were made by a ${s.model.sampleRate} Hz, ${s.model.channels}-channel model with ${s.model.codebookSize}-entry codebooks; ` +
+        `this model is ${c.samplingRate} Hz, ${c.audioChannels}-channel, ${c.codebookSize}: decode with the model that encoded them`,
     );
   }
   const flat = ungroupFeatures(f);
@@ -204,25 +221,42 @@ export function prepareAudio(c: EncodecConfig, audio: PlanarAudio, maxSeconds?: 
   }
   chs = adaptChannels(chs, c.audioChannels);
   if (audio.sampleRate !== c.samplingRate) chs = chs.map((ch) => resample(ch, audio.sampleRate, c.samplingRate));
-  const x = toPlanar(chs);
+  const x = planarOf(chs);
   if (x.length === 0) throw new ConfigError('encodec: the input is empty (0 samples)');
   return x;
 }
 
 /** The sidecar's source record. */
-export function sourceInfo(planar: PlanarAudio, maxSeconds: number | undefined, extra: Partial<CodesSidecar['source']>): CodesSidecar['source'] {
-  return sourceRecord({ sampleRate: planar.sampleRate, channels: planar.channels.length, frames: planar.channels[0]!.length }, maxSeconds, extra);
+export function sourceInfo(
+  planar: PlanarAudio,
+  maxSeconds: number | undefined,
+  extra: Partial<CodesSidecar['source']>,
+): CodesSidecar['source'] {
+  return sourceRecord(
+    { sampleRate: planar.sampleRate, channels: planar.channels.length, frames: planar.channels[0]!.length },
+    maxSeconds,
+    extra,
+  );
 }
 
 /** The sidecar's source record from the file's rate, channels and frames. */
-export function sourceRecord(audio: { sampleRate: number; channels: number; frames: number }, maxSeconds: number | undefined, extra: Partial<CodesSidecar['source']>): CodesSidecar['source'] {
+export function sourceRecord(
+  audio: { sampleRate: number; channels: number; frames: number },
+  maxSeconds: number | undefined,
+  extra: Partial<CodesSidecar['source']>,
+): CodesSidecar['source'] {
   const src: CodesSidecar['source'] = { sampleRate: audio.sampleRate, channels: audio.channels, frames: audio.frames, ...extra };
   if (maxSeconds !== undefined) src.maxSeconds = maxSeconds;
   return src;
 }
 
 /** Codes [codebooks, frames] (segments concatenated along time) and their sidecar, from an encoding by a model with config `c`. */
-export function featuresFromEncoded(c: EncodecConfig, enc: EncodedAudio, source: CodesSidecar['source'], groupSeconds?: number): CodecFeatures {
+export function featuresFromEncoded(
+  c: EncodecConfig,
+  enc: EncodedAudio,
+  source: CodesSidecar['source'],
+  groupSeconds?: number,
+): CodecFeatures {
   const nq = codebooksForBandwidth(c, enc.bandwidth);
   const frames = enc.chunks.reduce((a, ch) => a + ch.frames, 0);
   const codes = new Int32Array(nq * frames);
@@ -235,7 +269,16 @@ export function featuresFromEncoded(c: EncodecConfig, enc: EncodedAudio, source:
   const sidecar: CodesSidecar = {
     format: 'wavelm-encodec-codes',
     version: CODES_FORMAT_VERSION,
-    model: { sampleRate: c.samplingRate, channels: c.audioChannels, frameRate: frameRate(c), hopLength: hopLength(c), codebookSize: c.codebookSize, segmentSeconds: seg ? c.chunkLengthS : null, overlap: seg ? c.overlap : null, normalize: c.normalize },
+    model: {
+      sampleRate: c.samplingRate,
+      channels: c.audioChannels,
+      frameRate: frameRate(c),
+      hopLength: hopLength(c),
+      codebookSize: c.codebookSize,
+      segmentSeconds: seg ? c.chunkLengthS : null,
+      overlap: seg ? c.overlap : null,
+      normalize: c.normalize,
+    },
     bandwidth: enc.bandwidth,
     codebooks: nq,
     frames,
@@ -254,9 +297,13 @@ export function groupFeatures(f: CodecFeatures, seconds: number): CodecFeatures 
   const s = f.sidecar;
   if (s.group) throw new ConfigError('codes are already grouped');
   const fpw = Math.round(seconds * s.model.frameRate);
-  if (!(seconds > 0) || fpw < 1) throw new ConfigError(`--group-seconds must give at least one frame per window (frame rate ${s.model.frameRate}/s), got ${seconds}`);
+  if (!(seconds > 0) || fpw < 1)
+    throw new ConfigError(`--group-seconds must give at least one frame per window (frame rate ${s.model.frameRate}/s), got ${seconds}`);
   const g = groupFrames(f.codes, s.codebooks, s.frames, fpw);
-  return { codes: g.data, sidecar: { ...s, group: { seconds, framesPerWindow: fpw, windows: g.windows, padValue: -1 }, shape: [g.windows, s.codebooks, fpw] } };
+  return {
+    codes: g.data,
+    sidecar: { ...s, group: { seconds, framesPerWindow: fpw, windows: g.windows, padValue: -1 }, shape: [g.windows, s.codebooks, fpw] },
+  };
 }
 
 /** Codes as [codebooks, frames] whatever their grouping. */
@@ -268,34 +315,42 @@ export function ungroupFeatures(f: CodecFeatures): Int32Array {
 
 /** The sidecar path for a codes .npy path (x.npy -> x.json). */
 export function sidecarPath(npyPath: string): string {
-  return npyPath.replace(/\.npy$/i, '') + '.json';
+  return `${npyPath.replace(/\.npy$/i, '')}.json`;
 }
 
 /** Writes codes.npy (int32) and its JSON sidecar. */
 export function writeCodes(npyPath: string, f: CodecFeatures): void {
   mkdirSync(dirname(resolve(npyPath)), { recursive: true });
   writeFileSync(npyPath, serializeNpy(f.codes, f.sidecar.shape));
-  writeFileSync(sidecarPath(npyPath), JSON.stringify(f.sidecar, null, 1) + '\n');
+  writeFileSync(sidecarPath(npyPath), `${JSON.stringify(f.sidecar, null, 1)}\n`);
 }
 
 /** Reads codes.npy and its sidecar, checking that they agree. */
 export function readCodes(npyPath: string): CodecFeatures {
   if (!existsSync(npyPath)) throw new NotFoundError(`${npyPath}: no such codes file`, { subject: npyPath });
   const side = sidecarPath(npyPath);
-  if (!existsSync(side)) throw new NotFoundError(`${side}: the codes sidecar is missing (it holds the bandwidth, chunking and scales needed to decode ${npyPath})`, { subject: side });
+  if (!existsSync(side))
+    throw new NotFoundError(
+      `${side}: the codes sidecar is missing (it holds the bandwidth, chunking and scales needed to decode ${npyPath})`,
+      { subject: side },
+    );
   let s: CodesSidecar;
   try {
     s = JSON.parse(readFileSync(side, 'utf8')) as CodesSidecar;
   } catch (e) {
     throw new FormatError(`${side}: not valid JSON`, { subject: side, cause: e });
   }
-  if (s.format !== 'wavelm-encodec-codes' || !Array.isArray(s.shape) || !Array.isArray(s.chunkFrames)) throw new FormatError(`${side}: not a wavelm EnCodec codes sidecar`, { subject: side });
+  if (s.format !== 'wavelm-encodec-codes' || !Array.isArray(s.shape) || !Array.isArray(s.chunkFrames))
+    throw new FormatError(`${side}: not a wavelm EnCodec codes sidecar`, { subject: side });
   // A plain Uint8Array copy: parseNpy's .slice() would be a view (not a copy) on a Node Buffer.
   const a = parseNpy(new Uint8Array(readFileSync(npyPath)), npyPath);
   if (a.shape.length !== s.shape.length || a.shape.some((d, i) => d !== s.shape[i])) {
-    throw new MismatchError(`${npyPath}: array shape [${a.shape.join(', ')}] differs from the sidecar's [${s.shape.join(', ')}]`, { subject: npyPath });
+    throw new MismatchError(`${npyPath}: array shape [${a.shape.join(', ')}] differs from the sidecar's [${s.shape.join(', ')}]`, {
+      subject: npyPath,
+    });
   }
-  if (s.chunkFrames.reduce((x, y) => x + y, 0) !== s.frames) throw new FormatError(`${side}: chunk frame counts do not add up to ${s.frames}`, { subject: side });
+  if (s.chunkFrames.reduce((x, y) => x + y, 0) !== s.frames)
+    throw new FormatError(`${side}: chunk frame counts do not add up to ${s.frames}`, { subject: side });
   const codes = a.data instanceof Int32Array ? a.data : Int32Array.from(a.data as ArrayLike<number>);
   return { codes, sidecar: s };
 }
@@ -312,10 +367,12 @@ const modelHashes = new Map<string, string>();
 /** A hash identifying a model folder's config and weights (cached per path, size and mtime within the process). */
 export function modelFingerprint(modelDir: string): string {
   const files = ['config.json', 'model.safetensors'].map((f) => join(modelDir, f));
-  const key = files.map((p) => {
-    const st = statSync(p);
-    return `${resolve(p)}:${st.size}:${st.mtimeMs}`;
-  }).join('|');
+  const key = files
+    .map((p) => {
+      const st = statSync(p);
+      return `${resolve(p)}:${st.size}:${st.mtimeMs}`;
+    })
+    .join('|');
   let h = modelHashes.get(key);
   if (!h) {
     const hash = createHash('sha256');
@@ -332,7 +389,11 @@ export function sha256File(path: string): string {
   const buf = new Uint8Array(1 << 20);
   const fd = openSync(path, 'r');
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      hash.update(buf.subarray(0, n));
+    }
   } finally {
     closeSync(fd);
   }
@@ -343,7 +404,9 @@ export function sha256File(path: string): string {
 export class CodesCache {
   constructor(readonly dir: string) {}
   key(audioSha: string, modelSha: string, bandwidth: number, maxSeconds?: number): string {
-    return createHash('sha256').update(JSON.stringify([CODES_FORMAT_VERSION, audioSha, modelSha, bandwidth, maxSeconds ?? null])).digest('hex');
+    return createHash('sha256')
+      .update(JSON.stringify([CODES_FORMAT_VERSION, audioSha, modelSha, bandwidth, maxSeconds ?? null]))
+      .digest('hex');
   }
   private path(key: string): string {
     return join(this.dir, 'codec', key.slice(0, 2), `${key}.npy`);

@@ -5,7 +5,15 @@
  * codes (4 bytes per codebook per frame: about 35 MB for an hour at 24 kbps), not the signal.
  */
 import {
-  decodeStream as decodeAudioStream, loadAudio, openSource, parseWavLayout, readWavFrames, sliceFrames, sniffFile, toFloat32Channels, wavWindows,
+  decodeStream as decodeAudioStream,
+  loadAudio,
+  openSource,
+  parseWavLayout,
+  readWavFrames,
+  sliceFrames,
+  sniffFile,
+  toFloat32Channels,
+  wavWindows,
   type AudioData,
   WavWriter,
 } from '../audio/index.js';
@@ -14,7 +22,15 @@ import { ConfigError } from '../util/errors.js';
 import type { EncodecConfig } from './config.js';
 import type { EncodecModel } from './model.js';
 import { interleavedOf, planarOf, type Planar } from './planar.js';
-import { adaptChannels, chunksOf, featuresFromEncoded, sourceRecord, type AudioProcessor, type CodecFeatures, type EncodeOptions } from './processor.js';
+import {
+  adaptChannels,
+  chunksOf,
+  featuresFromEncoded,
+  sourceRecord,
+  type AudioProcessor,
+  type CodecFeatures,
+  type EncodeOptions,
+} from './processor.js';
 import { codePieces, CodesCollector, streamingDecoder, streamingEncoder } from './stream.js';
 
 /** Frames per read window (about 1.4 s at 48 kHz). */
@@ -62,8 +78,14 @@ export interface SourceShape {
  * A file's audio at the model's rate and channel count, block by block: the first maxSeconds, channels adapted,
  * resampled as a stream, so the blocks join to prepareAudio of the loaded file. Fills `shape` as it reads.
  */
-export async function* modelRateBlocks(config: EncodecConfig, path: string, opts: { maxSeconds?: number; windowFrames?: number }, shape: SourceShape): AsyncGenerator<Planar> {
-  if (opts.maxSeconds !== undefined && !(opts.maxSeconds > 0)) throw new ConfigError(`maxSeconds must be positive, got ${opts.maxSeconds}`, { subject: String(opts.maxSeconds) });
+export async function* modelRateBlocks(
+  config: EncodecConfig,
+  path: string,
+  opts: { maxSeconds?: number; windowFrames?: number },
+  shape: SourceShape,
+): AsyncGenerator<Planar> {
+  if (opts.maxSeconds !== undefined && !(opts.maxSeconds > 0))
+    throw new ConfigError(`maxSeconds must be positive, got ${opts.maxSeconds}`, { subject: String(opts.maxSeconds) });
   let resamplers: StreamingResampler[] | undefined;
   let limit = Infinity;
   for await (const w of audioWindows(path, opts.windowFrames)) {
@@ -71,7 +93,8 @@ export async function* modelRateBlocks(config: EncodecConfig, path: string, opts
       shape.sampleRate = w.sampleRate;
       shape.channels = w.channels;
       if (opts.maxSeconds !== undefined) limit = Math.round(opts.maxSeconds * w.sampleRate);
-      if (w.sampleRate !== config.samplingRate) resamplers = Array.from({ length: config.audioChannels }, () => new StreamingResampler(w.sampleRate, config.samplingRate));
+      if (w.sampleRate !== config.samplingRate)
+        resamplers = Array.from({ length: config.audioChannels }, () => new StreamingResampler(w.sampleRate, config.samplingRate));
     }
     const take = Math.max(0, Math.min(w.frames, limit - shape.frames));
     shape.frames += w.frames;
@@ -87,7 +110,12 @@ export async function* modelRateBlocks(config: EncodecConfig, path: string, opts
  * Encodes a file as a stream: codes and sidecar equal audioToFeatures on the loaded file, in memory bounded
  * by a window. `sha256` goes into the sidecar's source record.
  */
-export async function encodeFileStreaming(model: EncodecModel, path: string, opts: StreamEncodeOptions, sha256?: string): Promise<CodecFeatures> {
+export async function encodeFileStreaming(
+  model: EncodecModel,
+  path: string,
+  opts: StreamEncodeOptions,
+  sha256?: string,
+): Promise<CodecFeatures> {
   const encoder = streamingEncoder(model, opts.bandwidth);
   const codes = new CodesCollector();
   const shape: SourceShape = { sampleRate: 0, channels: 0, frames: 0 };
@@ -114,11 +142,21 @@ export interface WavDecodeOptions {
  * Decodes codes into a WAV file block by block: the same bytes as encodeWav(featuresToAudio(f)), with memory
  * bounded by a block. Returns the audio's shape.
  */
-export function decodeToWavFile(model: EncodecModel, f: CodecFeatures, outPath: string, opts: WavDecodeOptions = {}): { sampleRate: number; channels: number; frames: number } {
+export function decodeToWavFile(
+  model: EncodecModel,
+  f: CodecFeatures,
+  outPath: string,
+  opts: WavDecodeOptions = {},
+): { sampleRate: number; channels: number; frames: number } {
   const chunks = chunksOf(f, model.config);
   const length = f.sidecar.length;
   const decoder = streamingDecoder(model, length);
-  const out = WavWriter.open(outPath, { sampleRate: model.sampleRate, channels: model.channels, float: opts.float === true, expectedFrames: length });
+  const out = WavWriter.open(outPath, {
+    sampleRate: model.sampleRate,
+    channels: model.channels,
+    float: opts.float === true,
+    expectedFrames: length,
+  });
   try {
     for (const piece of codePieces(model, chunks, opts.framesPerBlock ?? 75)) out.write(interleavedOf(decoder.push(piece)));
     out.write(interleavedOf(decoder.end()));

@@ -35,7 +35,9 @@ function streamKind(model: EncodecModel): 'segments' | 'causal' {
   const c = model.config;
   if (segmentation(c)) return 'segments';
   if (c.useCausalConv && !c.normalize) return 'causal';
-  throw new UnsupportedError('encodec: this model normalises or pads the whole signal at once (no segments, not causal), so it cannot be streamed; encode it whole');
+  throw new UnsupportedError(
+    'encodec: this model normalises or pads the whole signal at once (no segments, not causal), so it cannot be streamed; encode it whole',
+  );
 }
 
 /** An encoder for a signal pushed in blocks of any size, at `bandwidth` kbps. */
@@ -79,7 +81,10 @@ class CausalEncode implements StreamingEncoder {
   }
 }
 
-/** Cuts a signal pushed in blocks into the model's segments (`length` samples every `stride`), each once all its samples are in (the last ones at the end). */
+/**
+ * Cuts a signal pushed in blocks into the model's segments (`length` samples every `stride`), each once all its
+ * samples are in (the last ones at the end).
+ */
 export class SegmentCutter {
   private pending: Planar;
   private readonly seg: { length: number; stride: number };
@@ -156,7 +161,8 @@ class CausalDecode implements StreamingDecoder {
     this.trim = new Trimmer(length);
   }
   push(piece: CodePiece): Planar {
-    if (piece.continues !== this.pieces++ > 0) throw new MismatchError('encodec: a causal model decodes one chunk; these codes hold several (were they made by a segmented model?)');
+    if (piece.continues !== this.pieces++ > 0)
+      throw new MismatchError('encodec: a causal model decodes one chunk; these codes hold several (were they made by a segmented model?)');
     return this.trim.take(this.decoder.push(this.model.dequantize(piece.codes, piece.codebooks, piece.frames)));
   }
   end(): Planar {
@@ -191,7 +197,8 @@ class SegmentDecode implements StreamingDecoder {
     if (piece.continues) throw new MismatchError('encodec: a segmented model decodes whole segments; got a piece that continues one');
     const f = this.model.decodeChunk(piece);
     this.weight ??= overlapWeights(f.length);
-    if (f.length > this.weight.length) throw new MismatchError(`encodec: segment of ${f.length} samples is longer than the first (${this.weight.length})`);
+    if (f.length > this.weight.length)
+      throw new MismatchError(`encodec: segment of ${f.length} samples is longer than the first (${this.weight.length})`);
     this.grow(this.nextOffset + f.length);
     const w = this.weight;
     const { acc, sum } = this;
@@ -214,7 +221,11 @@ class SegmentDecode implements StreamingDecoder {
     const span = end - this.base;
     if (span <= this.acc.length) return;
     const old = this.acc;
-    this.acc = concatTime(old, { data: new Float32Array(old.channels * (span - old.length)), channels: old.channels, length: span - old.length });
+    this.acc = concatTime(old, {
+      data: new Float32Array(old.channels * (span - old.length)),
+      channels: old.channels,
+      length: span - old.length,
+    });
     const sum = new Float32Array(span);
     sum.set(this.sum);
     this.sum = sum;
@@ -267,7 +278,10 @@ export class CodesCollector {
   }
 }
 
-/** The pieces that feed `model`'s decode stream: a causal model's chunk cut into at most `framesPerPiece` frames, a segmented model's chunks whole. */
+/**
+ * The pieces that feed `model`'s decode stream: a causal model's chunk cut into at most `framesPerPiece` frames,
+ * a segmented model's chunks whole.
+ */
 export function* codePieces(model: EncodecModel, chunks: Iterable<EncodedChunk>, framesPerPiece: number): Generator<CodePiece> {
   const step = streamKind(model) === 'causal' ? Math.max(1, Math.floor(framesPerPiece)) : Infinity;
   for (const ch of chunks) {

@@ -79,7 +79,11 @@ export interface EncodecWeights {
   codebooks: Float32Array[];
 }
 
-type LayerSpec = ConvSpec | { kind: 'res'; name: string; convs: ConvSpec[]; shortcut: ConvSpec | null } | { kind: 'lstm'; name: string; dim: number; layers: number } | EluLayer;
+type LayerSpec =
+  | ConvSpec
+  | { kind: 'res'; name: string; convs: ConvSpec[]; shortcut: ConvSpec | null }
+  | { kind: 'lstm'; name: string; dim: number; layers: number }
+  | EluLayer;
 
 function conv(name: string, cin: number, cout: number, k: number, stride = 1, dilation = 1): ConvSpec {
   return { kind: 'conv', name, cin, cout, k, stride, dilation };
@@ -89,7 +93,9 @@ function resBlock(c: EncodecConfig, name: string, dim: number, j: number): Layer
   const hidden = Math.trunc(dim / c.compress);
   const ks = [c.residualKernelSize, 1];
   const dil = [c.dilationGrowthRate ** j, 1];
-  const convs = ks.map((k, i) => conv(`${name}.block.${2 * i + 1}`, i === 0 ? dim : hidden, i === ks.length - 1 ? dim : hidden, k, 1, dil[i]!));
+  const convs = ks.map((k, i) =>
+    conv(`${name}.block.${2 * i + 1}`, i === 0 ? dim : hidden, i === ks.length - 1 ? dim : hidden, k, 1, dil[i]!),
+  );
   return { kind: 'res', name, convs, shortcut: c.useConvShortcut ? conv(`${name}.shortcut`, dim, dim, 1) : null };
 }
 
@@ -178,16 +184,24 @@ function checkTensors(c: EncodecConfig, tensors: Map<string, Tensor>, file: stri
     }
     const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
     if (!same) {
-      throw new MismatchError(`${file}: tensor ${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for this config.json; the checkpoint and config do not belong together`, { subject: file });
+      throw new MismatchError(
+        `${file}: tensor ${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for this config.json; ` +
+          'the checkpoint and config do not belong together',
+        { subject: file },
+      );
     }
     if (t.dtype !== 'F32' || !(t.data instanceof Float32Array)) {
-      throw new UnsupportedError(`${file}: tensor ${name} is ${t.dtype}; only float32 EnCodec checkpoints are supported`, { subject: file });
+      throw new UnsupportedError(`${file}: tensor ${name} is ${t.dtype}; only float32 EnCodec checkpoints are supported`, {
+        subject: file,
+      });
     }
     out.set(name, t.data);
   }
   if (missing.length > 0) {
     const list = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, ... (${missing.length} in all)` : '');
-    throw new MismatchError(`${file}: missing tensors ${list}; is this an HF-format EnCodec checkpoint matching its config.json?`, { subject: file });
+    throw new MismatchError(`${file}: missing tensors ${list}; is this an HF-format EnCodec checkpoint matching its config.json?`, {
+      subject: file,
+    });
   }
   return out;
 }
@@ -210,7 +224,10 @@ function foldWeightNorm(g: Float32Array, v: Float32Array): Float32Array {
 export function buildWeights(c: EncodecConfig, t: Map<string, Float32Array>): EncodecWeights {
   const get = (n: string): Float32Array => t.get(n)!;
   const convL = (s: ConvSpec): ConvLayer => {
-    const w = c.normType === 'weight_norm' ? foldWeightNorm(get(`${s.name}.conv.weight_g`), get(`${s.name}.conv.weight_v`)) : get(`${s.name}.conv.weight`);
+    const w =
+      c.normType === 'weight_norm'
+        ? foldWeightNorm(get(`${s.name}.conv.weight_g`), get(`${s.name}.conv.weight_v`))
+        : get(`${s.name}.conv.weight`);
     const layer: ConvLayer = { ...s, w, b: get(`${s.name}.conv.bias`) };
     if (c.normType === 'time_group_norm') layer.norm = { weight: get(`${s.name}.norm.weight`), bias: get(`${s.name}.norm.bias`) };
     return layer;
@@ -218,12 +235,18 @@ export function buildWeights(c: EncodecConfig, t: Map<string, Float32Array>): En
   const build = (list: LayerSpec[]): Layer[] =>
     list.map((l): Layer => {
       if (l.kind === 'conv' || l.kind === 'convtr') return convL(l);
-      if (l.kind === 'res') return { kind: 'res', name: l.name, convs: l.convs.map(convL), shortcut: l.shortcut ? convL(l.shortcut) : null };
+      if (l.kind === 'res')
+        return { kind: 'res', name: l.name, convs: l.convs.map(convL), shortcut: l.shortcut ? convL(l.shortcut) : null };
       if (l.kind === 'lstm') {
         const layers = [];
         for (let i = 0; i < l.layers; i++) {
           const p = `${l.name}.lstm.`;
-          layers.push({ wih: get(`${p}weight_ih_l${i}`), whh: get(`${p}weight_hh_l${i}`), bih: get(`${p}bias_ih_l${i}`), bhh: get(`${p}bias_hh_l${i}`) });
+          layers.push({
+            wih: get(`${p}weight_ih_l${i}`),
+            whh: get(`${p}weight_hh_l${i}`),
+            bih: get(`${p}bias_ih_l${i}`),
+            bhh: get(`${p}bias_hh_l${i}`),
+          });
         }
         return { kind: 'lstm', name: l.name, dim: l.dim, layers };
       }
@@ -241,7 +264,8 @@ export function loadEncodecWeights(dir: string): EncodecWeights {
   const stPath = join(dir, 'model.safetensors');
   if (!existsSync(cfgPath) || !existsSync(stPath)) {
     throw new NotFoundError(
-      `${dir}: expected config.json and model.safetensors (an HF-format EnCodec model such as facebook/encodec_24khz; see docs/codec.md for where to get the weights)`,
+      `${dir}: expected config.json and model.safetensors (an HF-format EnCodec model such as facebook/encodec_24khz; ` +
+        'see docs/codec.md for where to get the weights)',
       { subject: dir },
     );
   }

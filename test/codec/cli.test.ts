@@ -25,7 +25,8 @@ async function cli(...args: string[]): Promise<{ out: string; code: number }> {
 function wav(path: string, rate: number, channels: number, seconds: number): void {
   const n = Math.round(rate * seconds);
   const s = new Float32Array(n * channels);
-  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) s[i * channels + c] = 0.3 * Math.sin(i * 0.02 * (c + 1)) + 0.1 * Math.sin(i * 0.31);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < channels; c++) s[i * channels + c] = 0.3 * Math.sin(i * 0.02 * (c + 1)) + 0.1 * Math.sin(i * 0.31);
   writeFileSync(path, encodeWav({ sampleRate: rate, channels, frames: n, sampleType: 'float32', bitsPerSample: 32, samples: s }));
 }
 
@@ -39,10 +40,32 @@ test('codec encode/decode round trip through the CLI: sidecar, grouping, cache, 
     wav(a, 24000, 1, 1.0);
     wav(b, 44100, 2, 0.5); // resampled to 24 kHz and mixed to mono
     const cache = join(dir, 'cache');
-    const r1 = await cli('--json', 'codec', 'encode', a, b, '-m', model, '-b', '3', '-o', join(dir, 'codes'), '--cache-dir', cache, '--workers', '1');
+    const r1 = await cli(
+      '--json',
+      'codec',
+      'encode',
+      a,
+      b,
+      '-m',
+      model,
+      '-b',
+      '3',
+      '-o',
+      join(dir, 'codes'),
+      '--cache-dir',
+      cache,
+      '--workers',
+      '1',
+    );
     assert.equal(r1.code, 0, r1.out);
     const j1 = JSON.parse(r1.out) as { files: { output: string; shape: number[]; cached: boolean }[] };
-    assert.deepEqual(j1.files.map((f) => f.shape), [[4, 75], [4, 38]]);
+    assert.deepEqual(
+      j1.files.map((f) => f.shape),
+      [
+        [4, 75],
+        [4, 38],
+      ],
+    );
     assert.ok(j1.files.every((f) => !f.cached));
     const f = readCodes(j1.files[0]!.output);
     assert.equal(f.sidecar.bandwidth, 3);
@@ -58,7 +81,21 @@ test('codec encode/decode round trip through the CLI: sidecar, grouping, cache, 
     assert.equal(j2.files[0]!.cached, true);
     assert.deepEqual(Array.from(readCodes(join(dir, 'again.npy')).codes), Array.from(f.codes));
     // Grouped into 0.4 s windows (30 frames): [3, 4, 30], last window padded with -1; decodes the same as ungrouped.
-    const r3 = await cli('--json', 'codec', 'encode', a, '-m', model, '-b', '3', '-o', join(dir, 'g.npy'), '--group-seconds', '0.4', '--no-cache');
+    const r3 = await cli(
+      '--json',
+      'codec',
+      'encode',
+      a,
+      '-m',
+      model,
+      '-b',
+      '3',
+      '-o',
+      join(dir, 'g.npy'),
+      '--group-seconds',
+      '0.4',
+      '--no-cache',
+    );
     assert.equal(r3.code, 0);
     const g = parseNpy(new Uint8Array(readFileSync(join(dir, 'g.npy'))));
     assert.deepEqual(g.shape, [3, 4, 30]);
@@ -117,7 +154,19 @@ test('batch encode in 2 worker threads gives the same codes as one thread', asyn
     }
     assert.equal(readCodes(o1[1]!.output).sidecar.chunkFrames.length, 2); // 1.2 s: two 1 s segments
     // One file with 2 workers: its segments are spread over them; same codes and sidecar.
-    const single = await cli('--json', 'codec', 'encode', files[1]!, '-m', model, '-o', join(dir, 'single.npy'), '--no-cache', '--workers', '2');
+    const single = await cli(
+      '--json',
+      'codec',
+      'encode',
+      files[1]!,
+      '-m',
+      model,
+      '-o',
+      join(dir, 'single.npy'),
+      '--no-cache',
+      '--workers',
+      '2',
+    );
     assert.equal(single.code, 0, single.out);
     const s1 = readCodes(join(dir, 'single.npy'));
     const ref = readCodes(o1[1]!.output);

@@ -64,7 +64,11 @@ for (const [backend, makeOps] of backends) {
     const model = new EncodecModel(loadEncodecWeights(dir), makeOps());
     const inp = ref.get('input_f32')!;
     const x = { data: inp.data as Float32Array, channels: 2, length: 120000 };
-    assert.deepEqual(model.segments(120000), [{ offset: 0, length: 48000 }, { offset: 47520, length: 48000 }, { offset: 95040, length: 24960 }]);
+    assert.deepEqual(model.segments(120000), [
+      { offset: 0, length: 48000 },
+      { offset: 47520, length: 48000 },
+      { offset: 95040, length: 24960 },
+    ]);
     for (const bw of [3, 12]) {
       const key = `bw${bw.toFixed(1)}`;
       const enc = model.encode(x, bw);

@@ -2,8 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../../src/util/safetensors.js';
 import {
-  codebooksForBandwidth, ENCODEC_24KHZ, ENCODEC_48KHZ, EncodecModel, expectedTensors, frameRate, jsOps, numQuantizers,
-  parseEncodecConfig, randomTensors, weightsFromTensors, type EncodecConfig,
+  codebooksForBandwidth,
+  ENCODEC_24KHZ,
+  ENCODEC_48KHZ,
+  EncodecModel,
+  expectedTensors,
+  frameRate,
+  jsOps,
+  numQuantizers,
+  parseEncodecConfig,
+  randomTensors,
+  weightsFromTensors,
+  type EncodecConfig,
 } from '../../src/codec/index.js';
 import { wasmOps } from '../../src/codec/ops-wasm.js';
 
@@ -18,8 +28,14 @@ function signal(n: number, channels: number): Float32Array {
 }
 
 test('bandwidth selects 2/4/8/16/32 codebooks at 24 kHz and 2/4/8/16 at 48 kHz; others are rejected', () => {
-  assert.deepEqual([1.5, 3, 6, 12, 24].map((b) => codebooksForBandwidth(ENCODEC_24KHZ, b)), [2, 4, 8, 16, 32]);
-  assert.deepEqual([3, 6, 12, 24].map((b) => codebooksForBandwidth(ENCODEC_48KHZ, b)), [2, 4, 8, 16]);
+  assert.deepEqual(
+    [1.5, 3, 6, 12, 24].map((b) => codebooksForBandwidth(ENCODEC_24KHZ, b)),
+    [2, 4, 8, 16, 32],
+  );
+  assert.deepEqual(
+    [3, 6, 12, 24].map((b) => codebooksForBandwidth(ENCODEC_48KHZ, b)),
+    [2, 4, 8, 16],
+  );
   assert.equal(numQuantizers(ENCODEC_24KHZ), 32);
   assert.equal(numQuantizers(ENCODEC_48KHZ), 16);
   assert.equal(frameRate(ENCODEC_24KHZ), 75);
@@ -33,7 +49,10 @@ test('the loader names a missing tensor, and a mismatched one with expected and 
   assert.throws(() => weightsFromTensors(tiny24, t, 'model.safetensors'), /missing tensors encoder\.layers\.13\.lstm\.weight_hh_l1/);
   const u = randomTensors(tiny24, 1);
   u.set('decoder.layers.3.conv.weight_v', { dtype: 'F32', shape: [64, 32, 15], data: new Float32Array(64 * 32 * 15) } as Tensor);
-  assert.throws(() => weightsFromTensors(tiny24, u, 'model.safetensors'), /decoder\.layers\.3\.conv\.weight_v has shape \[64, 32, 15\], expected \[64, 32, 16\]/);
+  assert.throws(
+    () => weightsFromTensors(tiny24, u, 'model.safetensors'),
+    /decoder\.layers\.3\.conv\.weight_v has shape \[64, 32, 15\], expected \[64, 32, 16\]/,
+  );
   // Newer transformers' parametrization names are accepted as weight_g / weight_v.
   const v = randomTensors(tiny24, 1);
   const g = v.get('encoder.layers.0.conv.weight_g')!;
@@ -43,7 +62,16 @@ test('the loader names a missing tensor, and a mismatched one with expected and 
 });
 
 test('HF config parsing: fixture-style fields, defaults, and clear errors', () => {
-  const c = parseEncodecConfig({ sampling_rate: 48000, audio_channels: 2, norm_type: 'time_group_norm', chunk_length_s: 1.0, overlap: 0.01, target_bandwidths: [3, 6, 12, 24], normalize: true, use_causal_conv: false });
+  const c = parseEncodecConfig({
+    sampling_rate: 48000,
+    audio_channels: 2,
+    norm_type: 'time_group_norm',
+    chunk_length_s: 1.0,
+    overlap: 0.01,
+    target_bandwidths: [3, 6, 12, 24],
+    normalize: true,
+    use_causal_conv: false,
+  });
   assert.equal(c.samplingRate, 48000);
   assert.equal(c.chunkLengthS, 1);
   assert.equal(c.codebookDim, 128);
@@ -51,7 +79,10 @@ test('HF config parsing: fixture-style fields, defaults, and clear errors', () =
   assert.ok(expectedTensors(ENCODEC_48KHZ).has('decoder.layers.3.norm.weight'));
 });
 
-for (const [name, cfg] of [['24 kHz causal', tiny24], ['48 kHz non-causal stereo', tiny48]] as const) {
+for (const [name, cfg] of [
+  ['24 kHz causal', tiny24],
+  ['48 kHz non-causal stereo', tiny48],
+] as const) {
   const model = new EncodecModel(weightsFromTensors(cfg, randomTensors(cfg, 5)), wasmOps());
   const ref = new EncodecModel(weightsFromTensors(cfg, randomTensors(cfg, 5)), jsOps);
   const hop = model.hopLength;
@@ -64,8 +95,15 @@ for (const [name, cfg] of [['24 kHz causal', tiny24], ['48 kHz non-causal stereo
       const enc = model.encode(x, cfg.targetBandwidths[1]!);
       const segs = model.segments(n);
       assert.equal(enc.chunks.length, segs.length);
-      enc.chunks.forEach((c, k) => assert.equal(c.frames, Math.ceil(segs[k]!.length / hop), `length ${n} chunk ${k}`));
-      if (n < 4000) assert.deepEqual(Array.from(ref.encode(x, cfg.targetBandwidths[1]!).chunks[0]!.codes), Array.from(enc.chunks[0]!.codes), `length ${n}`);
+      enc.chunks.forEach((c, k) => {
+        assert.equal(c.frames, Math.ceil(segs[k]!.length / hop), `length ${n} chunk ${k}`);
+      });
+      if (n < 4000)
+        assert.deepEqual(
+          Array.from(ref.encode(x, cfg.targetBandwidths[1]!).chunks[0]!.codes),
+          Array.from(enc.chunks[0]!.codes),
+          `length ${n}`,
+        );
       const dec = model.decode(enc);
       assert.equal(dec.length, n);
       assert.equal(dec.channels, C);
@@ -76,13 +114,22 @@ for (const [name, cfg] of [['24 kHz causal', tiny24], ['48 kHz non-causal stereo
 
 test('48 kHz: an input of exactly k strides is cut into k segments, the last one stride long', () => {
   const model = new EncodecModel(weightsFromTensors(tiny48, randomTensors(tiny48, 2)), wasmOps());
-  assert.deepEqual(model.segments(47520 * 2), [{ offset: 0, length: 48000 }, { offset: 47520, length: 47520 }]);
-  assert.deepEqual(model.segments(48000), [{ offset: 0, length: 48000 }, { offset: 47520, length: 480 }]);
+  assert.deepEqual(model.segments(47520 * 2), [
+    { offset: 0, length: 48000 },
+    { offset: 47520, length: 47520 },
+  ]);
+  assert.deepEqual(model.segments(48000), [
+    { offset: 0, length: 48000 },
+    { offset: 47520, length: 480 },
+  ]);
   assert.deepEqual(model.segments(47520), [{ offset: 0, length: 47520 }]);
 });
 
 test('codes out of range and channel mismatches are reported', () => {
   const model = new EncodecModel(weightsFromTensors(tiny24, randomTensors(tiny24, 2)), jsOps);
-  assert.throws(() => model.decode({ chunks: [{ codes: new Int32Array([0, 64]), codebooks: 2, frames: 1, scale: null }] }), /code 64 at codebook 1/);
+  assert.throws(
+    () => model.decode({ chunks: [{ codes: new Int32Array([0, 64]), codebooks: 2, frames: 1, scale: null }] }),
+    /code 64 at codebook 1/,
+  );
   assert.throws(() => model.encode({ data: new Float32Array(20), channels: 2, length: 10 }, 1.5), /takes 1 channel/);
 });

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EncodecModel, ENCODEC_48KHZ, ParallelEncodec, randomTensors, wasmOps, weightsFromTensors, type EncodecConfig } from '../../src/codec/index.js';
+import {
+  EncodecModel,
+  ENCODEC_48KHZ,
+  ParallelEncodec,
+  randomTensors,
+  wasmOps,
+  weightsFromTensors,
+  type EncodecConfig,
+} from '../../src/codec/index.js';
 import { loadEncodecWeights } from '../../src/codec/weights.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -42,7 +50,10 @@ test('random-weight sources build the same model in workers as in this thread', 
     const x = { data: signal(60000, 2), channels: 2, length: 60000 };
     const a = single.encode(x, 3);
     const b = await par.encode(x, 3);
-    assert.deepEqual(b.chunks.map((c) => Array.from(c.codes)), a.chunks.map((c) => Array.from(c.codes)));
+    assert.deepEqual(
+      b.chunks.map((c) => Array.from(c.codes)),
+      a.chunks.map((c) => Array.from(c.codes)),
+    );
   } finally {
     await par.close();
   }

@@ -4,8 +4,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adaptChannels, AudioProcessor, CodesCache, ENCODEC_24KHZ, EncodecModel, groupFrames, jsOps, randomTensors, ungroupFrames,
-  weightsFromTensors, type EncodecConfig,
+  adaptChannels,
+  AudioProcessor,
+  CodesCache,
+  ENCODEC_24KHZ,
+  EncodecModel,
+  groupFrames,
+  jsOps,
+  randomTensors,
+  ungroupFrames,
+  weightsFromTensors,
+  type EncodecConfig,
 } from '../../src/codec/index.js';
 
 const tiny: EncodecConfig = { ...ENCODEC_24KHZ, numFilters: 4, hiddenSize: 16, codebookDim: 16, codebookSize: 64 };
@@ -43,7 +52,10 @@ test('AudioProcessor: resampled, channel-adapted input; features round-trip to t
   assert.equal(back.sampleRate, 24000);
   assert.equal(back.channels.length, 1);
   assert.equal(back.channels[0]!.length, 12000);
-  assert.throws(() => proc.audioToFeatures({ sampleRate: 16000, channels: [ch] }, { bandwidth: 1.5, maxSeconds: -1 }), /--max-seconds must be positive/);
+  assert.throws(
+    () => proc.audioToFeatures({ sampleRate: 16000, channels: [ch] }, { bandwidth: 1.5, maxSeconds: -1 }),
+    /--max-seconds must be positive/,
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'wavelm-cache-'));
   try {

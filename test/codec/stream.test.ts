@@ -5,8 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav, loadAudio, toInt16, type AudioData } from '../../src/audio/index.js';
 import {
-  AudioProcessor, codePieces, CodesCollector, decodeToWavFile, encodeFileStreaming, EncodecModel, jsOps, loadEncodecWeights, prepareAudio,
-  sliceTime, streamingDecoder, streamingEncoder, toPlanarAudio, type CodecOps, type EncodedAudio, type Planar,
+  AudioProcessor,
+  codePieces,
+  CodesCollector,
+  decodeToWavFile,
+  encodeFileStreaming,
+  EncodecModel,
+  jsOps,
+  loadEncodecWeights,
+  prepareAudio,
+  sliceTime,
+  streamingDecoder,
+  streamingEncoder,
+  toPlanarAudio,
+  type CodecOps,
+  type EncodedAudio,
+  type Planar,
 } from '../../src/codec/index.js';
 import { wasmOps } from '../../src/codec/ops-wasm.js';
 import { sharedPath } from '../helpers/shared.js';
@@ -59,8 +73,11 @@ async function clip(path: string, model: EncodecModel, seconds: number): Promise
   return prepareAudio(model.config, toPlanarAudio(await loadAudio(path)), seconds);
 }
 
-for (const [label, backend] of [['wasm', () => wasmOps()], ['js', () => jsOps]] as [string, () => CodecOps][]) {
-  test(`24 kHz causal model (${label}): codes and audio streamed in blocks of odd sizes equal the whole-signal pass bit for bit`, async (t) => {
+for (const [label, backend] of [
+  ['wasm', () => wasmOps()],
+  ['js', () => jsOps],
+] as [string, () => CodecOps][]) {
+  test(`24 kHz causal model (${label}): codes and audio streamed in odd blocks equal the whole-signal pass bit for bit`, async (t) => {
     const dir = sharedPath(t, 'fixtures', 'encodec', 'encodec_24khz_tiny');
     const wav = sharedPath(t, 'data', 'music', 'encodec', 'test_24k.wav');
     if (!dir || !wav) return;
@@ -82,11 +99,12 @@ for (const [label, backend] of [['wasm', () => wasmOps()], ['js', () => jsOps]] 
       assert.deepEqual(streamed.chunks[0]!.codes, whole.chunks[0]!.codes, `${what}: codes`);
     }
     const audio = model.decode(whole);
-    for (const frames of [1, 7, 75, 10_000]) sameBits(decodeInBlocks(model, whole, frames).data, audio.data, `decoded ${frames} frames at a time`);
+    for (const frames of [1, 7, 75, 10_000])
+      sameBits(decodeInBlocks(model, whole, frames).data, audio.data, `decoded ${frames} frames at a time`);
   });
 }
 
-test('48 kHz segmented stereo model: segments cut from odd blocks and overlap-added as they come equal the whole-signal pass', async (t) => {
+test('48 kHz segmented stereo model: segments cut from odd blocks, overlap-added as they come, equal the whole signal', async (t) => {
   const dir = sharedPath(t, 'fixtures', 'encodec', 'encodec_48khz_tiny');
   const wav = sharedPath(t, 'data', 'music', 'encodec', 'test_48k.wav');
   if (!dir || !wav) return;
@@ -127,7 +145,7 @@ test('files: a WAV read in windows of 999 frames encodes as the loaded file does
   assert.deepEqual(streamed.codes, whole.codes);
 });
 
-test('files: streamed encode (small read windows, resampled, mixed to mono) equals audioToFeatures of the loaded file; streamed WAV equals encodeWav', async (t) => {
+test('files: streamed encode (small windows, resampled, mixed) equals audioToFeatures; streamed WAV equals encodeWav', async (t) => {
   const dir = sharedPath(t, 'fixtures', 'encodec', 'encodec_24khz_tiny');
   const flac = sharedPath(t, 'data', 'encoded', 'test_48k_stereo.flac');
   if (!dir || !flac) return;
@@ -140,7 +158,14 @@ test('files: streamed encode (small read windows, resampled, mixed to mono) equa
   try {
     const audio = proc.featuresToAudio(whole);
     const n = audio.channels[0]!.length;
-    const data: AudioData = { sampleRate: audio.sampleRate, channels: 1, frames: n, sampleType: 'float32', bitsPerSample: 32, samples: audio.channels[0]! };
+    const data: AudioData = {
+      sampleRate: audio.sampleRate,
+      channels: 1,
+      frames: n,
+      sampleType: 'float32',
+      bitsPerSample: 32,
+      samples: audio.channels[0]!,
+    };
     for (const float of [false, true]) {
       const path = join(out, float ? 'f.wav' : 'i.wav');
       decodeToWavFile(proc.model, streamed, path, { float, framesPerBlock: 13 });
