@@ -6,41 +6,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Shard } from '../util/shards.js';
 import { ConfigError } from '../util/errors.js';
+import { describeRange, inRange, type Range } from '../util/range.js';
 
-export interface Range {
-  /** Smallest accepted value. */
-  min?: number;
-  /** Values must be strictly greater than this. */
-  above?: number;
-  /** Values must be strictly less than this. */
-  below?: number;
-  /** Largest accepted value. */
-  max?: number;
-}
-
-function describe(kind: string, r: Range): string {
-  const parts: string[] = [];
-  if (r.above !== undefined) parts.push(`> ${r.above}`);
-  if (r.min !== undefined) parts.push(`>= ${r.min}`);
-  if (r.below !== undefined) parts.push(`< ${r.below}`);
-  if (r.max !== undefined) parts.push(`<= ${r.max}`);
-  return parts.length > 0 ? `${kind} ${parts.join(' and ')}` : kind;
-}
-
-function inRange(n: number, r: Range): boolean {
-  return (
-    (r.min === undefined || n >= r.min) &&
-    (r.above === undefined || n > r.above) &&
-    (r.below === undefined || n < r.below) &&
-    (r.max === undefined || n <= r.max)
-  );
-}
+export type { Range };
 
 /** Parses a whole number (decimal digits, optional sign), e.g. `integerOption({ min: 1 })` for counts. */
 export function integerOption(range: Range = {}): (value: string) => number {
   return (value) => {
     const n = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n) || !inRange(n, range)) throw new InvalidArgumentError(`It must be ${describe('an integer', range)}.`);
+    if (!Number.isSafeInteger(n) || !inRange(n, range)) throw new InvalidArgumentError(`It must be ${describeRange('an integer', range)}.`);
     return n;
   };
 }
@@ -49,7 +23,7 @@ export function integerOption(range: Range = {}): (value: string) => number {
 export function numberOption(range: Range = {}): (value: string) => number {
   return (value) => {
     const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value.trim()) ? Number(value) : NaN;
-    if (!Number.isFinite(n) || !inRange(n, range)) throw new InvalidArgumentError(`It must be ${describe('a number', range)}.`);
+    if (!Number.isFinite(n) || !inRange(n, range)) throw new InvalidArgumentError(`It must be ${describeRange('a number', range)}.`);
     return n;
   };
 }
@@ -63,7 +37,7 @@ export function numberOrWordOption<W extends string>(range: Range, words: readon
     try {
       return number(value);
     } catch {
-      throw new InvalidArgumentError(`It must be ${describe('a number', range)}, or ${words.map((w) => `'${w}'`).join(' or ')}.`);
+      throw new InvalidArgumentError(`It must be ${describeRange('a number', range)}, or ${words.map((w) => `'${w}'`).join(' or ')}.`);
     }
   };
 }

@@ -1,3 +1,9 @@
+/**
+ * The evaluation data: files (or folders, or a split manifest) through the audio pipeline: by default
+ * LMIC's, i.e. data_loaders.py's LibriSpeech recipe (first channel, audioop 16 -> 8 bit, high byte + 128,
+ * 2048-byte chunks, each file's incomplete last chunk dropped), or any configuration `chunks` and
+ * `train` accept.
+ */
 import { readAudioInfo } from '../audio/index.js';
 import {
   collectAudioFiles,

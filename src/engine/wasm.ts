@@ -26,7 +26,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
-import { packageRoot } from '../util/paths.js';
+import { packageRoot, readBuiltWasm } from '../util/paths.js';
 import { NotFoundError, WavelmError } from '../util/errors.js';
 
 /** A block of wasm memory: byte offset and element count (f32 or i32 elements). */
@@ -176,15 +176,7 @@ export function kernelsPath(): string {
 function wasmModule(): WasmModule {
   if (compiled) return compiled;
   const path = kernelsPath();
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new NotFoundError(`${path} is missing: build the kernels with "node scripts/build-wasm.mjs" (npm ci runs it)`, {
-      subject: path,
-      cause: err,
-    });
-  }
+  const bytes = readBuiltWasm(path);
   // V8 first runs wasm in its baseline compiler (Liftoff) and swaps in optimised code only on a later
   // call; a kernel called once for seconds (attention over a long sequence) would stay 3-5x slower.
   // Compile straight to optimised code instead. This only changes speed, never results (both tiers

@@ -4,10 +4,8 @@
  * (src/features sits below src/engine); every caller gets an instance with memory of its own, so resamplers, STFT
  * plans and DCTs never share scratch space. Callers fall back to their scalar loops when this returns undefined.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError } from '../util/errors.js';
-import { packageRoot } from '../util/paths.js';
+import { packageRoot, readBuiltWasm } from '../util/paths.js';
 
 // The project's lib setting (ES2022, no DOM) carries no WebAssembly typings; these are the few members used.
 export interface WasmMemory {
@@ -50,15 +48,7 @@ let compiled: object | null | undefined;
 
 function compile(api: WasmApi): object | null {
   const path = featuresWasmPath();
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new NotFoundError(`${path} is missing: build the kernels with "node scripts/build-wasm.mjs" (npm ci runs it)`, {
-      subject: path,
-      cause: err,
-    });
-  }
+  const bytes = readBuiltWasm(path);
   try {
     return new api.Module(bytes);
   } catch (err) {

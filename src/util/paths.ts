@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NotFoundError } from './errors.js';
 
 let root: string | undefined;
 
@@ -23,4 +24,16 @@ export function packageRoot(): string {
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The bytes of a wasm module that `npm ci` builds (build/*.wasm); a missing file says how to build it. */
+export function readBuiltWasm(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new NotFoundError(`${path} is missing: build the kernels with "node scripts/build-wasm.mjs" (npm ci runs it)`, {
+      subject: path,
+      cause: err,
+    });
+  }
 }

@@ -54,6 +54,8 @@ const CORE = [
 ];
 /** The library's table of training options, which `train` declares its options from: data that imports nothing at run time. */
 const TRAIN_OPTIONS = 'src/model/training/options.ts';
+/** Numeric bounds, shared by the option parsers and the library's checks: a module with no imports. */
+const RANGE = 'src/util/range.ts';
 
 test('--version loads no command and no library module', () => {
   const r = loadedBy(['--version']);
@@ -70,14 +72,14 @@ test("--help declares every command, loads no library code; a command's help loa
   assert.ok(all.src.includes('src/cli/dataset.ts') && all.src.includes('src/cli/train.ts'), all.src.join(', '));
   assert.deepEqual(
     all.src.filter((f) => !/^src\/cli\/[a-z]+\.ts$/.test(f) && !CORE.includes(f)),
-    [TRAIN_OPTIONS],
+    [TRAIN_OPTIONS, RANGE],
   );
   const train = loadedBy(['train', '--help']);
   assert.equal(train.code, 0);
   assert.match(train.stdout, /--wandb-config <json>/);
   assert.deepEqual(
     train.src.filter((f) => !CORE.includes(f)),
-    ['src/cli/options.ts', 'src/cli/train.ts', TRAIN_OPTIONS],
+    ['src/cli/options.ts', 'src/cli/train.ts', TRAIN_OPTIONS, RANGE],
   );
   assert.deepEqual(train.packages, ['commander']);
 });

@@ -6,17 +6,10 @@
  * `wavelm train --help` reads it without loading the library.
  */
 import type { PositionalEncoding } from '../api.js';
+import type { Range } from '../../util/range.js';
 import type { LrScheduleName } from '../schedule.js';
 
-/** Bounds of a numeric setting (the shape src/cli/options.ts's parsers take). */
-export interface Range {
-  min?: number;
-  /** Values must be strictly greater than this. */
-  above?: number;
-  /** Values must be strictly less than this. */
-  below?: number;
-  max?: number;
-}
+export type { Range };
 
 export type OptionValue =
   | { type: 'integer'; range: Range }

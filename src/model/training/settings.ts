@@ -4,6 +4,7 @@
  * then checked against the values the table allows. Messages name a setting through `label`.
  */
 import { ConfigError } from '../../util/errors.js';
+import { describeRange, inRange } from '../../util/range.js';
 import type { TransformerConfig } from '../api.js';
 import type { CheckpointState, PipelineSettings } from '../checkpoint.js';
 import { createAudioTransformerConfig, type SettingLabel } from '../config.js';
@@ -15,7 +16,6 @@ import {
   TRAINING_OPTION_NAMES,
   type OptionLabel,
   type OptionValue,
-  type Range,
   type ResolvedOptions,
   type SectionOptionName,
   type TrainingOption,
@@ -54,24 +54,6 @@ export function resumedValue(run: ResumedRun | undefined, name: TrainingOptionNa
   const section = TRAINING_OPTIONS[name].section;
   const values: object | undefined = section === 'run' ? run.recorded : section === 'process' ? undefined : run.state[section];
   return values === undefined ? undefined : (values as Record<string, unknown>)[name];
-}
-
-function describeRange(kind: string, r: Range): string {
-  const parts: string[] = [];
-  if (r.above !== undefined) parts.push(`> ${r.above}`);
-  if (r.min !== undefined) parts.push(`>= ${r.min}`);
-  if (r.below !== undefined) parts.push(`< ${r.below}`);
-  if (r.max !== undefined) parts.push(`<= ${r.max}`);
-  return parts.length > 0 ? `${kind} ${parts.join(' and ')}` : kind;
-}
-
-function inRange(n: number, r: Range): boolean {
-  return (
-    (r.min === undefined || n >= r.min) &&
-    (r.above === undefined || n > r.above) &&
-    (r.below === undefined || n < r.below) &&
-    (r.max === undefined || n <= r.max)
-  );
 }
 
 /** What a value must be, or undefined when it is one of the values the table allows. */
