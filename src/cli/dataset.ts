@@ -185,9 +185,16 @@ export function registerDataset(program: Command): void {
           },
           cmd: Command,
         ) => {
-          const { DEFAULT_CANDIDATES, humanBytes, parseByteSize, parseFieldSpecs, planStorage } = await import('../dataset/index.js');
+          const { DEFAULT_CANDIDATES, encodesTokens, humanBytes, parseByteSize, parseFieldSpecs, planStorage } = await import(
+            '../dataset/index.js'
+          );
+          const candidates = parseFieldSpecs(o.fields ?? DEFAULT_CANDIDATES);
+          const { encodecTokenEncoder } = candidates.some(encodesTokens)
+            ? await import('./encodec-tokens.js')
+            : { encodecTokenEncoder: undefined };
           const plan = await planStorage(inputs, {
-            candidates: parseFieldSpecs(o.fields ?? DEFAULT_CANDIDATES),
+            candidates,
+            codecTokenEncoder: encodecTokenEncoder && ((request) => encodecTokenEncoder(request, { progress: barFor(cmd, { unit: 'B' }) })),
             sampleSize: o.sample,
             batchSize: o.batchSize,
             model: o.model as ModelFamily,

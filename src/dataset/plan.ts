@@ -16,6 +16,7 @@ import { FOOTER_BYTES, HEADER_BYTES, rowSizeOf } from './format.js';
 import { CodecTokensField } from './fields/codec-tokens.js';
 import { createField, parseFieldSpecs, type FieldSpec } from './fields/index.js';
 import type { Field } from './fields/field.js';
+import { closeEncoders, encodesTokens, resolveTokenEncoders, type CodecTokenEncoderFactory } from './token-encoder.js';
 import { Loader } from './loader.js';
 import { DatasetReader } from './reader.js';
 import { DatasetWriter } from './writer.js';
@@ -49,6 +50,11 @@ export interface StoragePlanOptions {
   segmentSeconds?: number;
   split?: string;
   progress?: ProgressSink;
+  /**
+   * Resolves `codec_tokens(model=...)` candidates (as in dataset build): their codebooks and frame rate come from
+   * the model and bandwidth. The plan encodes nothing with it; token sizes follow from those two.
+   */
+  codecTokenEncoder?: CodecTokenEncoderFactory;
 }
 
 export interface CandidateReport {
@@ -123,6 +129,14 @@ async function durations(items: PlanItem[]): Promise<number[]> {
     out.push(frames / info.rate);
   }
   return out;
+}
+
+/** Candidates with model= get the codebooks and frame rate of their model and bandwidth; the encoders are closed unused. */
+async function tokenShapesResolved(specs: FieldSpec[], factory: CodecTokenEncoderFactory | undefined): Promise<FieldSpec[]> {
+  if (!specs.some(encodesTokens)) return specs;
+  const resolved = await resolveTokenEncoders(specs, factory, 0);
+  await closeEncoders(resolved.encoders);
+  return resolved.specs;
 }
 
 /** The plan runs no codec: a codec-token sample gets zero codes of the length the field's frame rate gives (the size is what matters). */
@@ -223,7 +237,7 @@ export function recommend(
 }
 
 export async function planStorage(inputs: string[], opts: StoragePlanOptions = {}): Promise<StoragePlan> {
-  const specs = opts.candidates ?? parseFieldSpecs(DEFAULT_CANDIDATES);
+  const specs = await tokenShapesResolved(opts.candidates ?? parseFieldSpecs(DEFAULT_CANDIDATES), opts.codecTokenEncoder);
   if (specs.length === 0) throw new ConfigError('no candidate fields to measure (e.g. --fields waveform,flac)');
   const model = opts.model ?? 'waveform';
   if (!['waveform', 'spectrogram', 'token-lm'].includes(model))

@@ -121,3 +121,35 @@ test('dataset plan CLI: --json, the recommendation for a spectrogram model, bad 
   r = await runCli(['dataset', 'plan', join(rec, 'nope.wav')]);
   assert.equal(r.code, 3);
 });
+
+test('dataset plan: codec_tokens(model=...) candidates are sized for their model and bandwidth, as a real build stores them', async (t) => {
+  const model = sharedPath(t, 'fixtures', 'encodec', 'encodec_24khz_tiny');
+  const speech = sharedPath(t, 'data', 'speech', 'arctic');
+  if (!model || !speech) return;
+  const { encodecTokenEncoder } = await import('../../src/cli/encodec-tokens.js');
+  const files = readdirSync(speech)
+    .filter((f) => f.endsWith('.wav'))
+    .sort()
+    .slice(0, 3)
+    .map((f) => join(speech, f));
+  const dir = tmp('wlds-plan-codec-');
+  try {
+    const sizes: number[] = [];
+    for (const bandwidth of [3, 6]) {
+      const [spec] = parseFieldSpecs(`codes=codec_tokens(model=${model},bandwidth=${bandwidth})`);
+      const plan = await planStorage(files, { candidates: [spec!], codecTokenEncoder: encodecTokenEncoder, model: 'token-lm' });
+      const out = join(dir, `bw${bandwidth}.wlds`);
+      await buildDataset(files, { out, fields: [spec!], codecTokenEncoder: encodecTokenEncoder });
+      const real = statSync(out).size;
+      const c = plan.candidates[0]!;
+      assert.equal(c.args.bandwidth, bandwidth);
+      const err = Math.abs(c.predictedBytes - real) / real;
+      assert.ok(err < 0.05, `bandwidth ${bandwidth}: predicted ${c.predictedBytes}, built ${real} (${(100 * err).toFixed(2)} %)`);
+      sizes.push(c.bytesPerSecond);
+    }
+    // Half the bandwidth, half the codebooks: about half the bytes per second.
+    assert.ok(sizes[0]! < 0.6 * sizes[1]!, `bytes/s at 3 and 6 kbps: ${sizes.join(', ')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
