@@ -31,6 +31,7 @@ import { estoi, stoi } from '../src/metrics/index.js';
 import { parseSafetensors, toFloat64, writeSafetensors } from '../src/util/safetensors.js';
 import { bestOf, projectRoot, shared, sharedRoot } from './_util.js';
 import { buildModel, synth, type CodecBenchInit, type CodecBenchTask } from './_codec_worker.js';
+import { requireBuiltCli } from './_process.js';
 import type { BenchResult } from './run.js';
 
 interface Options {
@@ -338,9 +339,9 @@ async function loopedWav(path: string, cfg: EncodecConfig, seconds: number): Pro
   return real ? `../shared/data/music/encodec/${name}, looped` : 'synthetic clip, looped';
 }
 
-/** Runs `wavelm ARGS` as a process under /usr/bin/time -v: wall seconds and peak RSS in MB. */
+/** Runs the built `wavelm ARGS` (what a user runs) under /usr/bin/time -v: wall seconds and peak RSS in MB. */
 function timedWavelm(args: string[]): { wall: number; peakRssMB: number } {
-  const cli = ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'main.ts'), ...args];
+  const cli = [requireBuiltCli('codec'), ...args];
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, ...cli], { encoding: 'utf8', cwd: projectRoot, maxBuffer: 64 << 20 });
   const wall = (performance.now() - t0) / 1000;
