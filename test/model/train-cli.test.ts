@@ -8,22 +8,9 @@ import { join } from 'node:path';
 import { encodeWav } from '../../src/audio/index.js';
 import { readCheckpoint } from '../../src/model/checkpoint.js';
 import { projectRoot } from '../helpers/shared.js';
+import { TINY_MODEL_FLAGS } from '../helpers/training.js';
 
 const MAIN = join(projectRoot, 'src', 'cli', 'main.ts');
-const TINY = [
-  '--embedding-dim',
-  '16',
-  '--num-layers',
-  '1',
-  '--num-heads',
-  '2',
-  '--chunk-size',
-  '64',
-  '--batch-size',
-  '2',
-  '--workers',
-  '1',
-];
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const d = mkdtempSync(join(tmpdir(), 'wavelm-train-cli-'));
@@ -71,7 +58,7 @@ test('wavelm train --json, then --resume continues the run with its own settings
     'rotary',
     '--out',
     out,
-    ...TINY,
+    ...TINY_MODEL_FLAGS,
   ]);
   assert.equal(r1.status, 0, r1.stderr);
   const j1 = JSON.parse(r1.stdout) as { step: number; numParams: number; validLoss: number; dataset: { validSource: string } };
@@ -108,7 +95,7 @@ test('wavelm train --json, then --resume continues the run with its own settings
   assert.equal(j2.step, 6);
   assert.equal(j2.numParams, j1.numParams);
   // Starting again over an existing run is refused with a config error (exit 2).
-  const r3 = cli(['train', '--files', wavs[0]!, '--out', out, ...TINY]);
+  const r3 = cli(['train', '--files', wavs[0]!, '--out', out, ...TINY_MODEL_FLAGS]);
   assert.equal(r3.status, 2);
   assert.match(r3.stderr, /--resume/);
   // The library names its options; the command line names them by their flags.
@@ -140,7 +127,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         '0',
         '--out',
         out,
-        ...TINY,
+        ...TINY_MODEL_FLAGS,
       ],
       {
         cwd: projectRoot,
@@ -218,7 +205,7 @@ test('--wandb-project with W&B unreachable: training completes, one notice', (t)
       'wavelm-test',
       '--wandb-config',
       '{"note": "cli test"}',
-      ...TINY,
+      ...TINY_MODEL_FLAGS,
     ],
     env,
   );

@@ -8,6 +8,7 @@ import { latestCheckpoint, loadModel, readCheckpoint, readSafetensorsFile } from
 import { readMetrics, type MetricsSink } from '../../src/model/logging.js';
 import { readEventFile } from '../../src/model/tensorboard.js';
 import { trainAudioTransformer, type TrainAudioTransformerOptions } from '../../src/model/train.js';
+import { DOCUMENTED_WANDB_KEYS } from '../helpers/training.js';
 import { learningRateAt } from '../../src/model/schedule.js';
 
 import { ConfigError, MismatchError } from '../../src/util/errors.js';
@@ -136,18 +137,7 @@ test("training: loss falls; run dir has config, metrics, events, plot, checkpoin
   assert.equal(model.config.vocabSize, 256);
   assert.equal(model.pipeline!.bitDepth, 8);
   // The W&B keys listed in docs/training.md.
-  for (const k of [
-    'dataset/num_files',
-    'dataset/use_16bit',
-    'dataset/blocking_size',
-    'dataset/total_chunks',
-    'dataset/vocab_size',
-    'model/total_parameters',
-    'model/embedding_dim',
-    'model/num_layers',
-    'model/num_heads',
-    'optimizer/learning_rate',
-  ]) {
+  for (const k of DOCUMENTED_WANDB_KEYS) {
     assert.ok(k in sink.config_, `missing ${k}`);
   }
   assert.equal(sink.config_['dataset/total_chunks'], 72);

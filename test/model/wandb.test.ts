@@ -14,23 +14,10 @@ import { readMetrics } from '../../src/model/logging.js';
 import { createWandbSink, findWandbApiKey, wandbSyncCommand } from '../../src/model/wandb.js';
 import { FAKE_ENTITY, startFakeWandb, type FakeWandb, type FakeWandbRun } from '../helpers/fake-wandb.js';
 import { projectRoot } from '../helpers/shared.js';
+import { DOCUMENTED_WANDB_KEYS, TINY_MODEL_FLAGS } from '../helpers/training.js';
 
 const KEY = 'k'.repeat(40);
 const MAIN = join(projectRoot, 'src', 'cli', 'main.ts');
-const TINY = [
-  '--embedding-dim',
-  '16',
-  '--num-layers',
-  '1',
-  '--num-heads',
-  '2',
-  '--chunk-size',
-  '64',
-  '--batch-size',
-  '2',
-  '--workers',
-  '1',
-];
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const d = mkdtempSync(join(tmpdir(), 'wavelm-wandb-'));
@@ -240,7 +227,7 @@ test("train --wandb-project: the run config has docs/training.md's keys, history
       'cli',
       '--wandb-config',
       '{"note": "cli test"}',
-      ...TINY,
+      ...TINY_MODEL_FLAGS,
     ],
     wandbEnv(server),
   );
@@ -253,19 +240,7 @@ test("train --wandb-project: the run config has docs/training.md's keys, history
   assert.equal(run.displayName, 'cli');
   assert.equal(run.exitcode, 0);
   // The run config: docs/training.md's keys, with --wandb-config's beside them.
-  const seedKeys = [
-    'dataset/num_files',
-    'dataset/use_16bit',
-    'dataset/blocking_size',
-    'dataset/total_chunks',
-    'dataset/vocab_size',
-    'model/total_parameters',
-    'model/embedding_dim',
-    'model/num_layers',
-    'model/num_heads',
-    'optimizer/learning_rate',
-  ];
-  for (const k of seedKeys) assert.ok(k in run.config, `run config lacks ${k}: ${JSON.stringify(run.config)}`);
+  for (const k of DOCUMENTED_WANDB_KEYS) assert.ok(k in run.config, `run config lacks ${k}: ${JSON.stringify(run.config)}`);
   assert.equal(run.config.note, 'cli test');
   const expected: Record<string, unknown> = {
     'dataset/num_files': 1,
@@ -303,7 +278,7 @@ test('wavelm train under WANDB_MODE=offline: local logs only, nothing sent, and 
   const server = await fakeWandb(t);
   const out = join(tmp(t), 'run');
   const r = await wavelm(
-    ['train', '--files', SAMPLE(), '--steps', '2', '--out', out, '--wandb-project', 'wavelm-test', ...TINY],
+    ['train', '--files', SAMPLE(), '--steps', '2', '--out', out, '--wandb-project', 'wavelm-test', ...TINY_MODEL_FLAGS],
     wandbEnv(server, { WANDB_MODE: 'offline' }),
   );
   assert.equal(r.status, 0, r.stderr);
