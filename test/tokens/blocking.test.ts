@@ -14,6 +14,7 @@ import {
   type PipelineOptions,
 } from '../../src/tokens/index.js';
 import { seedFloat, seedFloatToI16, seedFloatToU8 } from '../../src/tokens/convert.js';
+import { pickI16ToU8 } from '../../src/tokens/kernels.js';
 import { ConfigError } from '../../src/util/errors.js';
 
 function rng(seed: number): () => number {
@@ -145,6 +146,24 @@ describe('conversion + blocking + chunking, end to end', () => {
           `ch=${ch} frames=${frames} B=${B} bits=${bitDepth} offset=${offset}`,
         );
       }
+    }
+  });
+
+  test('pickI16ToU8 gives the per-sample reference at every source and output offset (word path and byte path)', () => {
+    const r = rng(7);
+    for (let k = 0; k < 200; k++) {
+      const ch = int(r, 1, 3);
+      const frames = k < 40 ? k % 13 : int(r, 1, 2000);
+      const channel = int(r, 0, ch - 1);
+      const srcOffset = int(r, 0, 1);
+      const outOffset = int(r, 0, 3);
+      const src = new Int16Array(ch * frames + 1).map(() => int(r, -32768, 32767)).subarray(srcOffset, srcOffset + ch * frames);
+      const out = new Uint8Array(frames + 4).fill(0x55);
+      pickI16ToU8(src, ch, channel, frames, out.subarray(outOffset, outOffset + frames));
+      const want = Array.from({ length: frames }, (_, i) => ((src[i * ch + channel]! >> 8) + 128) & 0xff);
+      const where = `ch=${ch} channel=${channel} frames=${frames} offsets=${srcOffset}/${outOffset}`;
+      assert.deepEqual(Array.from(out.subarray(outOffset, outOffset + frames)), want, where);
+      assert.ok(out.subarray(0, outOffset).every((b) => b === 0x55) && out.subarray(outOffset + frames).every((b) => b === 0x55), where);
     }
   });
 
