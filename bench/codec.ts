@@ -30,6 +30,7 @@ import { WorkerPool } from '../src/engine/pool.js';
 import { estoi, stoi } from '../src/metrics/index.js';
 import { parseSafetensors, toFloat64, writeSafetensors } from '../src/util/safetensors.js';
 import { bestOf, projectRoot, shared, sharedRoot } from './_util.js';
+import { codecArithmetic } from './_codec_flops.js';
 import { buildModel, synth, type CodecBenchInit, type CodecBenchTask } from './_codec_worker.js';
 import { requireBuiltCli } from './_process.js';
 import type { BenchResult } from './run.js';
@@ -137,6 +138,38 @@ function withRatios(row: BenchResult, peer: ReturnType<typeof torchEncodec>): Be
   return { ...row, ...peer, encodeVsTorch: +(enc / peer.torchEncode).toFixed(2), decodeVsTorch: +(dec / peer.torchDecode).toFixed(2) };
 }
 
+/**
+ * Operations per second of audio (counted on wavelm's kernels: bench/_codec_flops.ts) times each side's
+ * multiple of real time: the rate of useful arithmetic each sustains on one thread, beside the rate of the
+ * engine's GEMM kernel alone on the model's shapes. PyTorch runs the same architecture, so the same counts
+ * apply to it. `neededFor1_5xTorch` is the whole-pass rate at which wavelm would run at 1.5x PyTorch.
+ */
+function arithmeticRow(
+  which: '24k' | '48k',
+  row: { encodeXRealtime: number; decodeXRealtime: number },
+  peer: ReturnType<typeof torchEncodec>,
+): BenchResult {
+  const a = codecArithmetic(which === '24k' ? ENCODEC_24KHZ : ENCODEC_48KHZ, 5, 6);
+  const g = (flops: number): number => +(flops / 1e9).toFixed(1);
+  const out: BenchResult = {
+    model: which,
+    workers: 1,
+    arithmetic: 'GFLOP per second of audio; GFLOP/s sustained over a whole encode / decode',
+    encodeGflopPerAudioSecond: g(a.encodeFlops),
+    decodeGflopPerAudioSecond: g(a.decodeFlops),
+    encodeGflops: g(a.encodeFlops * row.encodeXRealtime),
+    decodeGflops: g(a.decodeFlops * row.decodeXRealtime),
+    gemmKernelGflops: g(a.gemmFlops / a.gemmSeconds),
+  };
+  if ('peer' in peer) return { ...out, ...peer };
+  return {
+    ...out,
+    torchEncodeGflops: g(a.encodeFlops * peer.torchEncode),
+    torchDecodeGflops: g(a.decodeFlops * peer.torchDecode),
+    neededFor1_5xTorch: [g(1.5 * a.encodeFlops * peer.torchEncode), g(1.5 * a.decodeFlops * peer.torchDecode)],
+  };
+}
+
 async function* speed(o: Options): AsyncGenerator<BenchResult> {
   const seconds = o.seconds;
   for (const which of o.models) {
@@ -180,6 +213,7 @@ async function* speed(o: Options): AsyncGenerator<BenchResult> {
       loadAverage: +loadavg()[0]!.toFixed(1),
     };
     yield withRatios(row1, peer!);
+    yield arithmeticRow(which, row1, peer!);
 
     if (which === '48k') {
       // One clip, its 1 s segments spread over two workers (same codes as one thread).

@@ -8,7 +8,10 @@
  *   machine the wall rate mostly measures the neighbours);
  * - what a user waits for: `wavelm chunks` (dist/, so `npm run build:ts` first) and the Python peer
  *   (../shared/peers/peer_pipeline.py, with Debian's python3-numpy and python3-scipy) as whole processes,
- *   alternated in the same minute, best of each, and their ratio.
+ *   alternated in the same minute, best of each, and their ratio;
+ * - the floor under any Node program doing this work: a Node process that only reads the same files into a
+ *   reused buffer (no parsing, no conversion, no output), timed in the same rounds. peer / floor is the
+ *   largest speed-up over the peer that a Node process could show on this machine (`processSpeedupCeiling`).
  * Generated files live in os.tmpdir() and are deleted afterwards.
  */
 import { spawnSync } from 'node:child_process';
@@ -76,6 +79,28 @@ async function measure(
 const PEER = join(sharedRoot, 'peers', 'peer_pipeline.py');
 const CLI = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
 
+/**
+ * A Node program that does the least any `wavelm chunks` must: start, find the .wav files under its argument
+ * (sorted, as the peer and wavelm do) and read every byte of them into one reused 1 MiB buffer.
+ */
+const FLOOR_SCRIPT = `
+const { openSync, readSync, closeSync, readdirSync, statSync } = require('node:fs');
+const { join } = require('node:path');
+const wav = (name) => name.toLowerCase().endsWith('.wav');
+const files = (p) => statSync(p).isDirectory()
+  ? readdirSync(p, { withFileTypes: true })
+      .flatMap((e) => e.isDirectory() ? files(join(p, e.name)) : wav(e.name) ? [join(p, e.name)] : [])
+  : [p];
+const buf = Buffer.allocUnsafe(1 << 20);
+let total = 0;
+for (const f of files(process.argv[1]).sort()) {
+  const fd = openSync(f, 'r');
+  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) total += n;
+  closeSync(fd);
+}
+if (total === 0) throw new Error('no bytes read');
+`;
+
 /** Wall seconds of a whole process, or why it failed. */
 function timeProcess(command: string, args: string[]): { seconds?: number; error?: string } {
   const t0 = performance.now();
@@ -94,11 +119,15 @@ function processes(input: string, mode: Mode, out: string, repeat: number, withP
   const peerRuns = withPeer && mode.peer && existsSync(PEER);
   let cli = Infinity;
   let py = Infinity;
+  let floor = Infinity;
   let peerNote: string | undefined = withPeer && mode.peer && !existsSync(PEER) ? `missing ${PEER}` : undefined;
   for (let i = 0; i < repeat; i++) {
     const c = timeProcess(process.execPath, [CLI, 'chunks', input, ...mode.flags, '-o', out]);
     if (c.error) return { cliNote: `wavelm chunks failed: ${c.error}` };
     cli = Math.min(cli, c.seconds!);
+    const f = timeProcess(process.execPath, ['-e', FLOOR_SCRIPT, input]);
+    if (f.error) return { cliNote: `the floor process failed: ${f.error}` };
+    floor = Math.min(floor, f.seconds!);
     if (!peerRuns) continue;
     const p = timeProcess('/usr/bin/python3', ['-W', 'ignore', PEER, input, mode.peer!]);
     if (p.error) peerNote = `peer failed: ${p.error}`;
@@ -109,6 +138,8 @@ function processes(input: string, mode: Mode, out: string, repeat: number, withP
     cliProcessSeconds: +cli.toFixed(3),
     peerProcessSeconds: both ? +py.toFixed(3) : undefined,
     processSpeedup: both ? +(py / cli).toFixed(2) : undefined,
+    floorProcessSeconds: +floor.toFixed(3),
+    processSpeedupCeiling: both ? +(py / floor).toFixed(2) : undefined,
     peerMode: mode.peer,
     peerNote,
   };
