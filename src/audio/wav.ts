@@ -561,10 +561,31 @@ export function wavHeaderBytes(enc: WavEncoding, kind: WavHeaderKind = 'riff'): 
 }
 
 /**
+ * The fmt chunk's fields are 16 and 32 bits wide and DataView would store a larger value modulo 2^16 or
+ * 2^32: a header that every reader misreads. Refuse such values instead.
+ */
+function checkFmtFields(enc: WavEncoding): void {
+  const frameBytes = wavFrameBytes(enc);
+  const fields: [string, number, number][] = [
+    ['channels', enc.channels, 0xffff],
+    ['sample rate', enc.sampleRate, U32_MAX],
+    ['bytes per frame (channels x bytes per sample)', frameBytes, 0xffff],
+    ['byte rate (sample rate x channels x bytes per sample)', enc.sampleRate * frameBytes, U32_MAX],
+  ];
+  for (const [name, value, max] of fields) {
+    if (!Number.isInteger(value) || value < 1 || value > max)
+      throw new ConfigError(`a WAV header cannot hold a ${name} of ${value} (1 to ${max}); use fewer channels or a lower rate`, {
+        subject: name,
+      });
+  }
+}
+
+/**
  * The header of a little-endian WAV holding `frames` frames, up to and including the data chunk's
  * size field. Sizes that do not fit 32 bits need kind 'rf64' (else a ConfigError).
  */
 export function encodeWavHeader(enc: WavEncoding, frames: number, kind: WavHeaderKind = 'riff'): Uint8Array {
+  checkFmtFields(enc);
   const { channels: ch, bits, float, extensible } = enc;
   const bps = bits / 8;
   const fmtSize = extensible ? 40 : float ? 18 : 16;

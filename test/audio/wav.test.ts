@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -14,9 +14,10 @@ import {
   toFloat32Channels,
   toInt16,
   ULAW_TABLE,
+  WavWriter,
   type AudioData,
 } from '../../src/audio/index.js';
-import { FormatError, NotFoundError, UnsupportedError, WavelmError } from '../../src/util/errors.js';
+import { ConfigError, FormatError, NotFoundError, UnsupportedError, WavelmError } from '../../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wavelm-wav-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,6 +115,34 @@ describe('encodeWav / parseWav round trips', () => {
     s[2] = 12345;
     const back = parseWav(encodeWav(a, { bits: 32 }));
     assert.deepEqual(Array.from(back.samples), Array.from(s));
+  });
+
+  test('fmt fields that do not fit their 16 or 32 bits are refused, not wrapped (and the writer creates no file)', () => {
+    const header = (sampleRate: number, channels: number): AudioData => ({
+      sampleRate,
+      channels,
+      frames: 0,
+      sampleType: 'int16',
+      bitsPerSample: 16,
+      samples: new Int16Array(0),
+    });
+    // 2^31 Hz stereo 16-bit: a byte rate of 2^33, which a 32-bit field would store as 0.
+    assert.throws(
+      () => encodeWav(header(2 ** 31, 2)),
+      (e: unknown) => e instanceof ConfigError && /byte rate .* of 8589934592/.test(e.message),
+    );
+    // 40,000 channels of 16-bit: 80,000 bytes per frame, over the 16-bit block-align field.
+    assert.throws(
+      () => encodeWav(header(8000, 40000)),
+      (e: unknown) => e instanceof ConfigError && /bytes per frame/.test(e.message),
+    );
+    const path = join(dir, 'too-fast.wav');
+    assert.throws(() => WavWriter.open(path, { sampleRate: 2 ** 31, channels: 2, bits: 16 }), ConfigError);
+    assert.equal(existsSync(path), false);
+    // The largest byte rate that fits is written as is.
+    const rate = Math.floor(0xffffffff / 8);
+    const edge = parseWavLayout(encodeWav(header(rate, 4)));
+    assert.equal(edge.format.sampleRate * edge.format.blockAlign, rate * 8);
   });
 
   test('int16 written as 8-bit rounds to the nearest step', () => {
