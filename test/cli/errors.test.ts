@@ -28,6 +28,7 @@ const B = '1_ana_0.wav';
 // A WAV cut short (the header declares 4000 frames), and one of a dataset's two shards.
 writeFileSync(join(dir, 'cut.wav'), wav.subarray(0, wav.length - 2000));
 writeFileSync(join(dir, 'half-00000-of-00002.wlds'), '');
+mkdirSync(join(dir, 'empty-model'));
 
 // A run whose config.json is not JSON, and a model whose safetensors header is `null`.
 mkdirSync(join(dir, 'broken-run'));
@@ -103,6 +104,11 @@ const CASES: Case[] = [
     args: ['dataset', 'info', 'half.wlds'],
     code: 3,
     says: /^wavelm: half\.wlds: 1 of 2 shards are present; build the missing ones \(--shard-index\) first$/,
+  },
+  {
+    args: ['codec', 'encode', A, '-m', 'empty-model', '-o', 'x.npy'],
+    code: 3,
+    says: /^wavelm: empty-model\/config\.json: cannot read the EnCodec config \(give --model the folder holding config\.json and/,
   },
   // outputs in a missing folder (3), found before any work is done
   { args: ['dataset', 'build', A, '-o', 'nodir/x.wlds'], code: 3, says: /-o nodir\/x\.wlds: the folder nodir does not exist/ },
