@@ -136,10 +136,10 @@ export function checkFlacComplete(
     opts.onWarning?.(`${name}: damaged or cut FLAC stream${why}: kept ${count}`);
     return;
   }
-  throw new FormatError(
-    `${name}: damaged or cut FLAC stream${why}: only ${count} are readable (pass allowTruncated / --allow-truncated to keep them)`,
-    { subject: name },
-  );
+  throw new FormatError(`${name}: damaged or cut FLAC stream${why}: only ${count} are readable (pass allowTruncated to keep them)`, {
+    subject: name,
+    options: ['allowTruncated'],
+  });
 }
 
 export async function decodeFlac(

@@ -248,8 +248,8 @@ export function readSphereFrames(src: ByteSource, l: SphereLayout, opts: ReadOpt
   if (l.truncated && !opts.allowTruncated)
     throw new FormatError(
       `${name}: truncated SPHERE data: sample_count declares ${l.declaredFrames} frames but only ${l.frames} are in the file (pass ` +
-        'allowTruncated / --allow-truncated to keep them)',
-      { subject: name },
+        'allowTruncated to keep them)',
+      { subject: name, options: ['allowTruncated'] },
     );
   const start = Math.min(Math.max(0, opts.startFrame ?? 0), l.frames);
   const end = Math.max(start, Math.min(opts.endFrame ?? l.frames, l.frames));

@@ -417,8 +417,8 @@ function frameRange(layout: WavLayout, opts: ReadOptions, name: string): [number
   if (layout.truncated && !opts.allowTruncated) {
     throw new FormatError(
       `${name}: truncated WAV data: the header declares ${layout.declaredFrames} frames but only ${total} are in the file (pass ` +
-        'allowTruncated / --allow-truncated to keep them)',
-      { subject: name },
+        'allowTruncated to keep them)',
+      { subject: name, options: ['allowTruncated'] },
     );
   }
   const start = opts.startFrame ?? 0;

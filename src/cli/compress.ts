@@ -91,10 +91,10 @@ export function writeOutput(path: string, data: Uint8Array): void {
   writeFileSync(path, data);
 }
 
-/** Prints every failure of a batch and sets the exit code of the first. */
-export function reportFailures<T>(outcomes: FileOutcome<T>[]): void {
+/** Prints every failure of a batch (options named by `cmd`'s flags) and sets the exit code of the first. */
+export function reportFailures<T>(outcomes: FileOutcome<T>[], cmd: Command): void {
   const failed = outcomes.filter((o) => o.error);
-  for (const o of failed) reportError(o.error);
+  for (const o of failed) reportError(o.error, cmd);
   if (failed.length > 0) {
     process.stderr.write(`wavelm: ${failed.length} of ${outcomes.length} files failed; nothing was written for them\n`);
     process.exitCode = exitCodeFor(failed[0]!.error);
@@ -327,5 +327,5 @@ function emitBatch<T extends { originalBytes: number; archiveBytes: number }>(
           `(${(original / seconds / 1000).toFixed(1)} KB/s)`,
       ].join('\n'),
   );
-  reportFailures(outcomes);
+  reportFailures(outcomes, cmd);
 }

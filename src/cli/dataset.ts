@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { DecodedValue, ModelFamily, Priority, StoragePlan } from '../dataset/index.js';
 import { ChecksumError, ConfigError, exitCodeFor } from '../util/errors.js';
 import type { NpyData } from '../util/npy.js';
-import { action, barFor, checkWritable, emit, warn } from './common.js';
+import { action, barFor, checkWritable, emit, setsOptions, warn } from './common.js';
 import { integerOption, numberOption } from './options.js';
 
 interface FileInfo {
@@ -151,7 +151,8 @@ export function registerDataset(program: Command): void {
       ),
     );
 
-  ds.command('plan')
+  // planStorage's names for what --sample and --fields give it
+  setsOptions(ds.command('plan'), { '--sample': 'sampleSize', '--fields': 'candidates' })
     .description(
       'choose a storage layout: measure each candidate field on a sample of the inputs (bytes per second of audio, decode time per ' +
         'batch), extrapolate to all of them, and recommend one by the rule the plan prints (docs/dataset.md)',

@@ -186,7 +186,7 @@ export function registerDecompress(program: Command): void {
               `${done.length} files: ${bytes} bytes restored, ${seconds.toFixed(2)} s (${(bytes / seconds / 1000).toFixed(1)} KB/s)`,
             ].join('\n'),
         );
-        reportFailures(outcomes);
+        reportFailures(outcomes, cmd);
       }),
     );
 }

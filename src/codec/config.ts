@@ -192,8 +192,9 @@ export function readEncodecConfig(path: string): EncodecConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new NotFoundError(`${path}: cannot read the EnCodec config (give --model the folder holding config.json and model.safetensors)`, {
+    throw new NotFoundError(`${path}: cannot read the EnCodec config (give model the folder holding config.json and model.safetensors)`, {
       subject: path,
+      options: ['model'],
       cause: e,
     });
   }

@@ -215,7 +215,7 @@ export function prepareAudio(c: EncodecConfig, audio: PlanarAudio, maxSeconds?: 
   if (audio.channels.length === 0) throw new ConfigError('encodec: audio has no channels');
   let chs = audio.channels;
   if (maxSeconds !== undefined) {
-    if (!(maxSeconds > 0)) throw new ConfigError(`--max-seconds must be positive, got ${maxSeconds}`);
+    if (!(maxSeconds > 0)) throw new ConfigError(`maxSeconds must be positive, got ${maxSeconds}`, { options: ['maxSeconds'] });
     const n = Math.min(chs[0]!.length, Math.round(maxSeconds * audio.sampleRate));
     chs = chs.map((ch) => ch.subarray(0, n));
   }
@@ -298,7 +298,9 @@ export function groupFeatures(f: CodecFeatures, seconds: number): CodecFeatures 
   if (s.group) throw new ConfigError('codes are already grouped');
   const fpw = Math.round(seconds * s.model.frameRate);
   if (!(seconds > 0) || fpw < 1)
-    throw new ConfigError(`--group-seconds must give at least one frame per window (frame rate ${s.model.frameRate}/s), got ${seconds}`);
+    throw new ConfigError(`groupSeconds must give at least one frame per window (frame rate ${s.model.frameRate}/s), got ${seconds}`, {
+      options: ['groupSeconds'],
+    });
   const g = groupFrames(f.codes, s.codebooks, s.frames, fpw);
   return {
     codes: g.data,

@@ -126,7 +126,10 @@ export function planFiles(inputs: readonly string[], opts: PlanOptions): FilePla
         subject: p.output,
       });
     if (ins.has(p.output))
-      throw new ConfigError(`${p.output} is both an input and an output: choose another --out-dir`, { subject: p.output });
+      throw new ConfigError(`${p.output} is both an input and an output: choose another outDir`, {
+        subject: p.output,
+        options: ['outDir'],
+      });
     seen.set(p.output, p.input);
   }
   return plans;

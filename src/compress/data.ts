@@ -23,7 +23,7 @@ import { shardItems, type Shard } from '../util/shards.js';
 export function manifestPaths(file: string, split?: string): string[] {
   const m = readSplitManifest(file);
   if (split !== undefined && split !== 'train' && split !== 'valid' && split !== 'test')
-    throw new ConfigError(`--split must be train, valid or test, got '${split}'`, { subject: split });
+    throw new ConfigError(`split must be train, valid or test, got '${split}'`, { subject: split, options: ['split'] });
   const out = split === undefined ? [...m.train, ...m.valid, ...m.test] : m[split];
   if (out.length === 0) throw new ConfigError(`${file}: no files${split ? ` in split '${split}'` : ''}`, { subject: file });
   return out;
@@ -64,7 +64,8 @@ export async function pipelineChunks(
   if (all.length === 0) throw new NotFoundError(`no audio files in ${inputs.join(', ')}`);
   if (opts.shard && opts.maxChunks !== undefined)
     throw new ConfigError(
-      `--max-chunks ${opts.maxChunks} counts over all files and cannot be split into shards: leave it out with --num-shards`,
+      `maxChunks ${opts.maxChunks} counts over all files and cannot be split into shards: leave it out with numShards`,
+      { options: ['maxChunks', 'numShards'] },
     );
   const files = shardItems(all, opts.shard);
   const resolved = validateAudioConfig(pipeline).options;

@@ -91,7 +91,7 @@ export interface ReadPolicy {
 /** One item's encoded fields, or the error that stopped it (a WavelmError, sent as data across threads), and its warnings. */
 export interface ItemOutcome {
   encoded?: Encoded[];
-  error?: { code: ErrorCode; message: string; subject?: string };
+  error?: { code: ErrorCode; message: string; subject?: string; options?: readonly string[] };
   warnings: string[];
 }
 
@@ -279,11 +279,12 @@ export async function makePlan(
 export function shardRanges(n: number, opts: { shardSize?: number; numShards?: number }): [number, number][] {
   if (opts.numShards !== undefined) {
     const K = opts.numShards;
-    if (!Number.isInteger(K) || K < 1) throw new ConfigError(`--num-shards must be a positive integer, got ${K}`);
+    if (!Number.isInteger(K) || K < 1) throw new ConfigError(`numShards must be a positive integer, got ${K}`, { options: ['numShards'] });
     return Array.from({ length: K }, (_, s) => shardRange(n, K, s));
   }
   const size = opts.shardSize ?? Math.max(1, n);
-  if (!Number.isInteger(size) || size < 1) throw new ConfigError(`--shard-size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new ConfigError(`shardSize must be a positive integer, got ${size}`, { options: ['shardSize'] });
   const out: [number, number][] = [];
   for (let a = 0; a < n; a += size) out.push([a, Math.min(n, a + size)]);
   return out.length > 0 ? out : [[0, 0]];
@@ -394,13 +395,16 @@ export async function encodeItemOutcome(
     return { encoded: await encodeItem(fields, specs, item, read, (m) => warnings.push(m), except), warnings };
   } catch (e) {
     if (!(e instanceof WavelmError)) throw e;
-    return { error: { code: e.code, message: e.message, subject: e.subject }, warnings };
+    return { error: { code: e.code, message: e.message, subject: e.subject, options: e.options }, warnings };
   }
 }
 
 export async function buildDataset(inputs: string[], opts: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
-  if (opts.fields.length === 0) throw new ConfigError('no fields given (e.g. --fields waveform,label=int(from=regex:^(\\d+)_))');
+  if (opts.fields.length === 0)
+    throw new ConfigError('fields is empty: give at least one (e.g. fields waveform,label=int(from=regex:^(\\d+)_))', {
+      options: ['fields'],
+    });
   const warnings: string[] = [];
   const warn = (m: string): void => {
     warnings.push(m);
@@ -410,7 +414,7 @@ export async function buildDataset(inputs: string[], opts: BuildOptions): Promis
   const ranges = shardRanges(plan.length, opts);
   const K = ranges.length;
   if (opts.shardIndex !== undefined && (!Number.isInteger(opts.shardIndex) || opts.shardIndex < 0 || opts.shardIndex >= K)) {
-    throw new ConfigError(`--shard-index ${opts.shardIndex} is outside the plan's ${K} shards (0..${K - 1})`);
+    throw new ConfigError(`shardIndex ${opts.shardIndex} is outside the plan's ${K} shards (0..${K - 1})`, { options: ['shardIndex'] });
   }
   const todo = opts.shardIndex !== undefined ? [opts.shardIndex] : ranges.map((_, i) => i);
   // Models are loaded (or downloaded) only once the options have been checked.
@@ -491,11 +495,10 @@ async function buildShards(
             }
             const err = o.error!;
             if (!opts.skipUnreadable)
-              throw new WavelmError(
-                err.code,
-                `${err.message}; or skipUnreadable / --skip-unreadable leaves unreadable files out of the build`,
-                { subject: err.subject },
-              );
+              throw new WavelmError(err.code, `${err.message}; or skipUnreadable leaves unreadable files out of the build`, {
+                subject: err.subject,
+                options: [...(err.options ?? []), 'skipUnreadable'],
+              });
             left.push({ key: batch[j]!.key, reason: err.message });
             warn(`skipped ${err.message}`);
           }

@@ -18,8 +18,9 @@ export async function* datasetChunks(paths: string | string[], opts: DatasetChun
   const f = opts.field ? fields.find((x) => x.name === opts.field) : fields.find((x) => x.type === 'chunks');
   if (f?.type !== 'chunks')
     throw new ConfigError(
-      `${String(paths)}: ${opts.field ? `field '${opts.field}' is not a chunks field` : 'no chunks field'}; build with --fields ` +
+      `${String(paths)}: ${opts.field ? `field '${opts.field}' is not a chunks field` : 'no chunks field'}; build with fields ` +
         'chunks(...)',
+      { options: ['fields'] },
     );
   const size = Number(f.args.chunk_size);
   const loader = new Loader(paths, { ...opts, fields: [f.name], batchSize: 16 });

@@ -44,8 +44,9 @@ export function resolveDatasetPaths(inputs: string[]): string[] {
     if (shards.length === 0) throw new NotFoundError(`${p}: no such dataset file or shards`, { subject: p });
     const count = Number(re.exec(shards[0]!)![2]);
     if (shards.length !== count)
-      throw new NotFoundError(`${p}: ${shards.length} of ${count} shards are present; build the missing ones (--shard-index) first`, {
+      throw new NotFoundError(`${p}: ${shards.length} of ${count} shards are present; build the missing ones (shardIndex) first`, {
         subject: p,
+        options: ['shardIndex'],
       });
     out.push(...shards.map((f) => join(dir, f)));
   }

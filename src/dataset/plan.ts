@@ -238,19 +238,20 @@ export function recommend(
 
 export async function planStorage(inputs: string[], opts: StoragePlanOptions = {}): Promise<StoragePlan> {
   const specs = await tokenShapesResolved(opts.candidates ?? parseFieldSpecs(DEFAULT_CANDIDATES), opts.codecTokenEncoder);
-  if (specs.length === 0) throw new ConfigError('no candidate fields to measure (e.g. --fields waveform,flac)');
+  if (specs.length === 0)
+    throw new ConfigError('candidates is empty: no fields to measure (e.g. candidates waveform,flac)', { options: ['candidates'] });
   const model = opts.model ?? 'waveform';
   if (!['waveform', 'spectrogram', 'token-lm'].includes(model))
-    throw new ConfigError(`--model must be waveform, spectrogram or token-lm, got '${model}'`, { subject: '--model' });
+    throw new ConfigError(`model must be waveform, spectrogram or token-lm, got '${model}'`, { subject: 'model', options: ['model'] });
   const prefer = opts.prefer ?? 'speed';
   if (prefer !== 'speed' && prefer !== 'space')
-    throw new ConfigError(`--prefer must be speed or space, got '${String(prefer)}'`, { subject: '--prefer' });
+    throw new ConfigError(`prefer must be speed or space, got '${String(prefer)}'`, { subject: 'prefer', options: ['prefer'] });
   const batchSize = opts.batchSize ?? 32;
   const sampleSize = opts.sampleSize ?? 64;
   if (!Number.isInteger(sampleSize) || sampleSize < 1)
-    throw new ConfigError(`--sample must be a positive integer, got ${sampleSize}`, { subject: '--sample' });
+    throw new ConfigError(`sampleSize must be a positive integer, got ${sampleSize}`, { subject: 'sampleSize', options: ['sampleSize'] });
   if (opts.diskBudget !== undefined && !(opts.diskBudget > 0))
-    throw new ConfigError(`--disk-budget must be positive, got ${opts.diskBudget}`, { subject: '--disk-budget' });
+    throw new ConfigError(`diskBudget must be positive, got ${opts.diskBudget}`, { subject: 'diskBudget', options: ['diskBudget'] });
   const fields = specs.map((s) => createField(s.name, s.type, s.args));
   const items = await makePlan(inputs, { fields: specs, segmentSeconds: opts.segmentSeconds, split: opts.split });
   const secs = await durations(items);

@@ -189,7 +189,7 @@ export class TokenStep {
       return { encoded, warnings };
     } catch (e) {
       if (!(e instanceof WavelmError)) throw e;
-      return { error: { code: e.code, message: e.message, subject: e.subject }, warnings };
+      return { error: { code: e.code, message: e.message, subject: e.subject, options: e.options }, warnings };
     }
   }
 
@@ -212,7 +212,11 @@ async function encodeSample(encoder: CodecTokenEncoder, audio: AudioData, field:
     return await encoder.encode(audio);
   } catch (e) {
     if (!(e instanceof WavelmError)) throw e;
-    throw new WavelmError(e.code, `field '${field.name}': sample ${item.key}: ${e.message}`, { subject: item.key, cause: e });
+    throw new WavelmError(e.code, `field '${field.name}': sample ${item.key}: ${e.message}`, {
+      subject: item.key,
+      options: e.options,
+      cause: e,
+    });
   }
 }
 

@@ -72,7 +72,8 @@ export class DatasetWriter {
       if (e.bytes.length > 0xffffffff)
         throw new ConfigError(
           `field '${f.name}': a blob of ${e.bytes.length} bytes exceeds the 4 GiB limit per sample and field; split the recording ` +
-            '(--segment-seconds)',
+            '(segmentSeconds)',
+          { options: ['segmentSeconds'] },
         );
       if (e.meta.length !== f.meta.length)
         throw new ConfigError(`field '${f.name}': encoder gave ${e.meta.length} metadata values, expected ${f.meta.length}`);

@@ -249,7 +249,7 @@ function warnEmptySplits(
     if (shares[name] > 0 && !entries.some((e) => e.split === name)) {
       onWarning(
         `${dir}: the ${name} split is empty: ${groups} group(s) of ${entries.length} file(s) at ${name} ` +
-          `${+shares[name].toFixed(4)} gave it none; raise its fraction, try another --seed, or add files`,
+          `${+shares[name].toFixed(4)} gave it none; raise its fraction, try another seed, or add files`,
       );
     }
   }

@@ -15,8 +15,9 @@ export function chunkDtype(bitDepth: BitDepth, requested?: string): ChunkDtype {
   if (requested === undefined) return bitDepth === 8 ? 'uint8' : 'uint16';
   const fits = bitDepth === 8 ? ['uint8'] : ['int16', 'uint16'];
   if (!fits.includes(requested))
-    throw new ConfigError(`--npy-dtype ${requested} does not hold ${bitDepth}-bit tokens; use ${fits.join(' or ')}`, {
+    throw new ConfigError(`npyDtype ${requested} does not hold ${bitDepth}-bit tokens; use ${fits.join(' or ')}`, {
       subject: 'npyDtype',
+      options: ['npyDtype'],
     });
   return requested as ChunkDtype;
 }

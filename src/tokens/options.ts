@@ -102,7 +102,7 @@ export function validateAudioConfig(opts: PipelineOptions = {}): { options: Reso
       `blocking size ${o.blockingSize} samples (${blockBytes} bytes per channel block at ${o.bitDepth}-bit) is less than half the ` +
         `${o.chunkSizeBytes}-byte chunk, so each stereo chunk switches channel ${Math.ceil(o.chunkSizeBytes / blockBytes) - 1}+ times: ` +
         `the model sees short single-channel runs and loses the longer same-channel context a chunk could hold; ` +
-        `use --blocking-size ${Math.ceil(o.chunkSizeBytes / 2 / bytesPerSample)} or more to keep one left/right pair per chunk`,
+        `use blockingSize ${Math.ceil(o.chunkSizeBytes / 2 / bytesPerSample)} or more to keep one left/right pair per chunk`,
     );
   }
   return { options: o, warnings };

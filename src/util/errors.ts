@@ -11,58 +11,97 @@ export type ErrorCode =
   | 'EMISMATCH' // two things that must agree do not (model vs archive, tensor shapes)
   | 'EINTERRUPTED'; // the user interrupted long work
 
+/** What an error may carry besides its message. */
+export interface WavelmErrorOptions {
+  /** The file or value the error is about. */
+  subject?: string;
+  /** The options the message names (see WavelmError.options). */
+  options?: readonly string[];
+  cause?: unknown;
+}
+
 export class WavelmError extends Error {
   readonly code: ErrorCode;
   /** The file or value the error is about, when there is one. */
   readonly subject?: string;
-  constructor(code: ErrorCode, message: string, options?: { subject?: string; cause?: unknown }) {
+  /**
+   * The options the message names, by the library's own parameter names (`numShards`), the one at fault
+   * first. The message names them as they are, as words; a front end that spells options otherwise (the
+   * CLI, as its flags) shows `messageWith` instead of `message`.
+   */
+  readonly options?: readonly string[];
+  constructor(code: ErrorCode, message: string, options?: WavelmErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.subject = options?.subject;
+    if (options?.options !== undefined && options.options.length > 0) this.options = [...options.options];
   }
+
+  /** The message with each option it names spelt by `label` (an option it returns nothing for keeps its name). */
+  messageWith(label: (option: string) => string | undefined): string {
+    return this.options ? renameOptions(this.message, this.options, label) : this.message;
+  }
+}
+
+/**
+ * `text` with each of `names` spelt by `label` where it stands as a word: after the start, a space or `(`,
+ * and before the end, a space or one of `),;`. A name inside a quoted value, a path or a longer word is
+ * left as it is, and so is a name `label` returns nothing for.
+ */
+export function renameOptions(text: string, names: readonly string[], label: (option: string) => string | undefined): string {
+  const spelt = new Map<string, string>();
+  for (const name of names) {
+    const to = label(name);
+    if (to !== undefined && to !== name) spelt.set(name, to);
+  }
+  if (spelt.size === 0) return text;
+  const alternatives = [...spelt.keys()].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return text.replace(new RegExp(`(^|[\\s(])(${alternatives})(?=$|[\\s),;])`, 'g'), (_, before: string, name: string) => {
+    return before + spelt.get(name)!;
+  });
 }
 
 /** Malformed or truncated input. */
 export class FormatError extends WavelmError {
-  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+  constructor(message: string, options?: WavelmErrorOptions) {
     super('EFORMAT', message, options);
   }
 }
 
 /** Valid input in a variant that is not supported. */
 export class UnsupportedError extends WavelmError {
-  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+  constructor(message: string, options?: WavelmErrorOptions) {
     super('EUNSUPPORTED', message, options);
   }
 }
 
 /** An invalid option or configuration value. */
 export class ConfigError extends WavelmError {
-  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+  constructor(message: string, options?: WavelmErrorOptions) {
     super('ECONFIG', message, options);
   }
 }
 
 export class NotFoundError extends WavelmError {
-  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+  constructor(message: string, options?: WavelmErrorOptions) {
     super('ENOENT', message, options);
   }
 }
 
 export class ChecksumError extends WavelmError {
-  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+  constructor(message: string, options?: WavelmErrorOptions) {
     super('ECHECKSUM', message, options);
   }
 }
 
 export class MismatchError extends WavelmError {
-  constructor(message: string, options?: { subject?: string; cause?: unknown }) {
+  constructor(message: string, options?: WavelmErrorOptions) {
     super('EMISMATCH', message, options);
   }
 }
 
-const CLASS_FOR_CODE: Partial<Record<ErrorCode, new (message: string, options?: { subject?: string; cause?: unknown }) => WavelmError>> = {
+const CLASS_FOR_CODE: Partial<Record<ErrorCode, new (message: string, options?: WavelmErrorOptions) => WavelmError>> = {
   ENOENT: NotFoundError,
   EFORMAT: FormatError,
   EUNSUPPORTED: UnsupportedError,
@@ -78,6 +117,7 @@ export interface SerializedError {
   stack?: string;
   code?: ErrorCode;
   subject?: string;
+  options?: string[];
 }
 
 export function serializeError(err: unknown): SerializedError {
@@ -86,6 +126,7 @@ export function serializeError(err: unknown): SerializedError {
   if (e instanceof WavelmError) {
     out.code = e.code;
     if (e.subject !== undefined) out.subject = e.subject;
+    if (e.options !== undefined) out.options = [...e.options];
   }
   return out;
 }
@@ -96,7 +137,8 @@ export function deserializeError(s: SerializedError): Error {
   if (s.code === undefined) err = new Error(s.message);
   else {
     const Class = CLASS_FOR_CODE[s.code];
-    err = Class ? new Class(s.message, { subject: s.subject }) : new WavelmError(s.code, s.message, { subject: s.subject });
+    const options = { subject: s.subject, options: s.options };
+    err = Class ? new Class(s.message, options) : new WavelmError(s.code, s.message, options);
   }
   err.name = s.name;
   if (s.stack !== undefined) err.stack = s.stack;

@@ -28,11 +28,12 @@ export function shardItems<T>(items: readonly T[], shard: Shard | undefined): T[
 /** Refuses a shard that is not one of `count` (0..count-1). */
 export function checkShard(shard: Shard): void {
   if (!Number.isInteger(shard.count) || shard.count < 1)
-    throw new ConfigError(`--num-shards must be a positive integer, got ${shard.count}`);
+    throw new ConfigError(`numShards must be a positive integer, got ${shard.count}`, { options: ['numShards'] });
   if (!Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
     throw new ConfigError(
-      `--shard-index ${shard.index} is outside 0..${shard.count - 1} (--num-shards ${shard.count}): give an index below the number ` +
+      `shardIndex ${shard.index} is outside 0..${shard.count - 1} (numShards ${shard.count}): give an index below the number ` +
         'of shards',
+      { options: ['shardIndex', 'numShards'] },
     );
   }
 }

@@ -64,6 +64,11 @@ test('wavelm chunks: --num-chunks, the blocking warning, and bad options', async
   assert.equal(res.chunks, 2);
   assert.equal(res.warnings.length, 2);
   assert.match(res.warnings.join('\n'), /blocking size 100/);
+  // The library names its option (blockingSize); the CLI prints its flag, on stderr and in --json.
+  const hint = /; use --blocking-size 1024 or more to keep one left\/right pair per chunk$/m;
+  assert.match(res.warnings.join('\n'), hint);
+  assert.match(few.stderr, /^warning: blocking size 100 samples/m);
+  assert.match(few.stderr, hint);
   assert.match(res.warnings.join('\n'), /only 2 of the 100 requested chunks/);
 
   const odd = await runCli(['chunks', join(dir, 'c.wav'), '--bit-depth', '16', '--chunk-size', '2047']);
@@ -88,7 +93,7 @@ test('wavelm chunks: a truncated WAV is skipped with a warning, kept with --allo
   assert.match((JSON.parse(skip.stdout) as { warnings: string[] }).warnings.join('\n'), /skipped .*cut\.wav: truncated WAV data/);
   const strict = await runCli(['chunks', cut, '--strict']);
   assert.equal(strict.code, 4);
-  assert.match(strict.stderr, /cut\.wav: truncated WAV data.*--allow-truncated/);
+  assert.match(strict.stderr, /cut\.wav: truncated WAV data: .* \(pass --allow-truncated to keep them\)$/m);
   const kept = await runCli(['--json', 'chunks', cut, '--bit-depth', '16', '--chunk-size', '2', '--allow-truncated']);
   assert.equal(kept.code, 0, kept.stderr);
   const res = JSON.parse(kept.stdout) as { chunks: number; warnings: string[] };

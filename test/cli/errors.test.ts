@@ -25,6 +25,10 @@ const wav = encodeWav({
 for (const name of ['0_ana_0.wav', '1_ana_0.wav']) writeFileSync(join(dir, name), wav);
 const A = '0_ana_0.wav';
 const B = '1_ana_0.wav';
+// A WAV cut short (the header declares 4000 frames), and one of a dataset's two shards.
+writeFileSync(join(dir, 'cut.wav'), wav.subarray(0, wav.length - 2000));
+writeFileSync(join(dir, 'half-00000-of-00002.wlds'), '');
+mkdirSync(join(dir, 'empty-model'));
 
 // A run whose config.json is not JSON, and a model whose safetensors header is `null`.
 mkdirSync(join(dir, 'broken-run'));
@@ -84,6 +88,27 @@ const CASES: Case[] = [
     args: ['dataset', 'build', A, B, '-o', 'n.wlds', '--workers', '2', '--fields', 'waveform,n=int(from=stem)'],
     code: 2,
     says: /field 'n': sample [01]_ana_0\.wav has "[01]_ana_0", not a finite number/,
+  },
+  // the library names options (prefer, allowTruncated, ...); the CLI prints the command's flags, or another command's
+  {
+    args: ['dataset', 'plan', A, '--fields', 'waveform', '--prefer', 'fast'],
+    code: 2,
+    says: /^wavelm: --prefer must be speed or space, got 'fast'$/,
+  },
+  {
+    args: ['dataset', 'build', 'cut.wav', '-o', 'cut.wlds', '--workers', '2', '--fields', 'waveform'],
+    code: 4,
+    says: /cut\.wav: truncated WAV data: .* \(pass --allow-truncated to keep them\); or --skip-unreadable leaves unreadable files out/,
+  },
+  {
+    args: ['dataset', 'info', 'half.wlds'],
+    code: 3,
+    says: /^wavelm: half\.wlds: 1 of 2 shards are present; build the missing ones \(--shard-index\) first$/,
+  },
+  {
+    args: ['codec', 'encode', A, '-m', 'empty-model', '-o', 'x.npy'],
+    code: 3,
+    says: /^wavelm: empty-model\/config\.json: cannot read the EnCodec config \(give --model the folder holding config\.json and/,
   },
   // outputs in a missing folder (3), found before any work is done
   { args: ['dataset', 'build', A, '-o', 'nodir/x.wlds'], code: 3, says: /-o nodir\/x\.wlds: the folder nodir does not exist/ },

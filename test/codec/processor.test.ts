@@ -16,6 +16,9 @@ import {
   weightsFromTensors,
   type EncodecConfig,
 } from '../../src/codec/index.js';
+import { readEncodecConfig } from '../../src/codec/config.js';
+import { groupFeatures } from '../../src/codec/processor.js';
+import { ConfigError, NotFoundError } from '../../src/util/errors.js';
 
 const tiny: EncodecConfig = { ...ENCODEC_24KHZ, numFilters: 4, hiddenSize: 16, codebookDim: 16, codebookSize: 64 };
 
@@ -52,9 +55,18 @@ test('AudioProcessor: resampled, channel-adapted input; features round-trip to t
   assert.equal(back.sampleRate, 24000);
   assert.equal(back.channels.length, 1);
   assert.equal(back.channels[0]!.length, 12000);
+  // The library names its options (the CLI shows them as --max-seconds, --group-seconds).
   assert.throws(
     () => proc.audioToFeatures({ sampleRate: 16000, channels: [ch] }, { bandwidth: 1.5, maxSeconds: -1 }),
-    /--max-seconds must be positive/,
+    (e: unknown) => e instanceof ConfigError && e.message === 'maxSeconds must be positive, got -1' && e.options?.join() === 'maxSeconds',
+  );
+  const ungrouped = proc.audioToFeatures({ sampleRate: 16000, channels: [ch] }, { bandwidth: 1.5, maxSeconds: 0.1 });
+  assert.throws(
+    () => groupFeatures(ungrouped, 0.001),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message === 'groupSeconds must give at least one frame per window (frame rate 75/s), got 0.001' &&
+      e.options?.join() === 'groupSeconds',
   );
 
   const dir = mkdtempSync(join(tmpdir(), 'wavelm-cache-'));
@@ -69,6 +81,22 @@ test('AudioProcessor: resampled, channel-adapted input; features round-trip to t
     // A damaged entry reads as a miss (and is recomputed by the caller).
     writeFileSync(join(dir, 'codec', k1.slice(0, 2), `${k1}.npy`), 'garbage');
     assert.equal(cache.get(k1), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model folder without config.json is a NotFoundError naming the option model, not a flag', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wavelm-nomodel-'));
+  try {
+    const path = join(dir, 'config.json');
+    assert.throws(
+      () => readEncodecConfig(path),
+      (e: unknown) =>
+        e instanceof NotFoundError &&
+        e.message === `${path}: cannot read the EnCodec config (give model the folder holding config.json and model.safetensors)` &&
+        e.options?.join() === 'model',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

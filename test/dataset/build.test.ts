@@ -9,6 +9,7 @@ import { exportNpy, exportWebDataset, importWebDataset } from '../../src/dataset
 import { DatasetReader } from '../../src/dataset/reader.js';
 import { readTar, TarWriter } from '../../src/dataset/tar.js';
 import { loadAudio } from '../../src/audio/index.js';
+import { WavelmError } from '../../src/util/errors.js';
 import { parseNpy } from '../../src/util/npy.js';
 import { projectRoot, sharedPath } from '../helpers/shared.js';
 import { tmp } from './helpers.js';
@@ -243,8 +244,11 @@ test('real folders: a truncated WAV and a damaged FLAC stop the build, or on req
   const warnings: string[] = [];
   await assert.rejects(
     buildDataset([dir], { out: join(out, 'stop.wlds'), fields, onWarning: (m) => warnings.push(m) }),
-    (e: Error & { code?: string }) =>
-      e.code === 'EFORMAT' && /c-cut\.wav: truncated WAV data.*--allow-truncated.*--skip-unreadable/.test(e.message),
+    (e: unknown) =>
+      e instanceof WavelmError &&
+      e.code === 'EFORMAT' &&
+      /c-cut\.wav: truncated WAV data.*\(pass allowTruncated to keep them\); or skipUnreadable leaves/.test(e.message) &&
+      e.options?.join() === 'allowTruncated,skipUnreadable',
   );
   assert.match(
     warnings.join('\n'),
@@ -253,10 +257,14 @@ test('real folders: a truncated WAV and a damaged FLAC stop the build, or on req
         /1 that are not audio by their extension: 1 \.txt/.source,
     ),
   );
-  // The same typed error from a worker thread.
+  // The same typed error from a worker thread, the options it names included.
   await assert.rejects(
     buildDataset([dir], { out: join(out, 'stop2.wlds'), fields, workers: 1 }),
-    (e: Error & { code?: string }) => e.code === 'EFORMAT' && /c-cut\.wav/.test(e.message),
+    (e: unknown) =>
+      e instanceof WavelmError &&
+      e.code === 'EFORMAT' &&
+      /c-cut\.wav/.test(e.message) &&
+      e.options?.join() === 'allowTruncated,skipUnreadable',
   );
 
   const skip = await buildDataset([dir], { out: join(out, 'skip.wlds'), fields, skipUnreadable: true, workers: 1 });

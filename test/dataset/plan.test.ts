@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDataset, parseFieldSpecs, planStorage, recommend, type CandidateReport } from '../../src/dataset/index.js';
+import { ConfigError } from '../../src/util/errors.js';
 import { runCli } from '../cli/run.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tmp } from './helpers.js';
@@ -84,6 +85,23 @@ test('dataset plan: the decision rule follows model family, budget and priority'
   );
 });
 
+test('dataset plan: bad options are ConfigErrors that name the option, not the CLI flag', async () => {
+  const candidates = parseFieldSpecs('waveform');
+  const cases: [Parameters<typeof planStorage>[1], string, string][] = [
+    [{ model: 'transformer' as 'waveform' }, "model must be waveform, spectrogram or token-lm, got 'transformer'", 'model'],
+    [{ prefer: 'both' as 'speed' }, "prefer must be speed or space, got 'both'", 'prefer'],
+    [{ sampleSize: 0 }, 'sampleSize must be a positive integer, got 0', 'sampleSize'],
+    [{ diskBudget: -1 }, 'diskBudget must be positive, got -1', 'diskBudget'],
+    [{ candidates: [] }, 'candidates is empty: no fields to measure (e.g. candidates waveform,flac)', 'candidates'],
+  ];
+  for (const [opts, message, option] of cases) {
+    await assert.rejects(
+      planStorage([], { candidates, ...opts }),
+      (e: unknown) => e instanceof ConfigError && e.message === message && e.options?.join() === option,
+    );
+  }
+});
+
 test('dataset plan CLI: --json, the recommendation for a spectrogram model, bad options', async (t) => {
   const rec = sharedPath(t, 'data', 'speech', 'fsdd', 'recordings');
   if (!rec) return;
@@ -115,7 +133,7 @@ test('dataset plan CLI: --json, the recommendation for a spectrogram model, bad 
   assert.equal(plan.candidates.find((c) => c.name === 'waveform')!.bytesPerSecond, 16000);
   r = await runCli(['dataset', 'plan', one, '--model', 'transformer']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--model/);
+  assert.match(r.stderr, /^wavelm: --model must be waveform, spectrogram or token-lm, got 'transformer'$/m);
   r = await runCli(['dataset', 'plan', one, '--disk-budget', 'lots']);
   assert.equal(r.code, 2);
   r = await runCli(['dataset', 'plan', join(rec, 'nope.wav')]);

@@ -15,6 +15,7 @@ import {
 } from '../../src/tokens/index.js';
 import { seedFloat, seedFloatToI16, seedFloatToU8 } from '../../src/tokens/convert.js';
 import { pickI16ToU8 } from '../../src/tokens/kernels.js';
+import { chunkDtype } from '../../src/tokens/npy-chunks.js';
 import { ConfigError } from '../../src/util/errors.js';
 
 function rng(seed: number): () => number {
@@ -308,6 +309,17 @@ describe('validation (validate_audio_config)', () => {
     assert.throws(() => validateAudioConfig({ bitDepth: 12 as 8 }), ConfigError);
   });
 
+  test('an .npy dtype that does not hold the tokens names the option npyDtype', () => {
+    assert.throws(
+      () => chunkDtype(16, 'uint8'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message === 'npyDtype uint8 does not hold 16-bit tokens; use int16 or uint16' &&
+        e.options?.join() === 'npyDtype',
+    );
+    assert.equal(chunkDtype(16, 'int16'), 'int16');
+  });
+
   test('defaults and the blocking warning (compared in bytes)', () => {
     const d = validateAudioConfig();
     assert.deepEqual(d.options, {
@@ -324,6 +336,9 @@ describe('validation (validate_audio_config)', () => {
     const w8 = validateAudioConfig({ blockingSize: 512 });
     assert.equal(w8.warnings.length, 1);
     assert.match(w8.warnings[0]!, /loses/);
+    // It names the option, not the CLI's flag (wavelm chunks shows --blocking-size).
+    assert.match(w8.warnings[0]!, /; use blockingSize 1024 or more to keep one left\/right pair per chunk$/);
+    assert.doesNotMatch(w8.warnings[0]!, /--/);
     // 16-bit: 512 samples = 1024 bytes per block; a pair fills the 2048-byte chunk -> no warning.
     assert.deepEqual(validateAudioConfig({ blockingSize: 512, bitDepth: 16 }).warnings, []);
     assert.equal(validateAudioConfig({ blockingSize: 511, bitDepth: 16 }).warnings.length, 1);

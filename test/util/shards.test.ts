@@ -41,15 +41,19 @@ test('shardItems: no shard gives all items; the shards concatenated give them ba
   assert.deepEqual(shardItems(items, { count: 3, index: 0 }), ['a']);
 });
 
-test('checkShard refuses an index outside 0..count-1 and a count below 1, naming the values', () => {
+test('checkShard refuses an index outside 0..count-1 and a count below 1, naming the values and the options, not flags', () => {
   assert.throws(
     () => checkShard({ count: 3, index: 3 }),
-    (e: unknown) => e instanceof ConfigError && /--shard-index 3 is outside 0\.\.2/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message === 'shardIndex 3 is outside 0..2 (numShards 3): give an index below the number of shards' &&
+      e.options?.join() === 'shardIndex,numShards',
   );
   assert.throws(() => checkShard({ count: 3, index: -1 }), ConfigError);
   assert.throws(
     () => checkShard({ count: 0, index: 0 }),
-    (e: unknown) => e instanceof ConfigError && /--num-shards must be a positive integer, got 0/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError && e.message === 'numShards must be a positive integer, got 0' && e.options?.join() === 'numShards',
   );
   assert.throws(() => shardRange(4, 2, 2), ConfigError);
 });
