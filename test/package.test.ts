@@ -46,7 +46,8 @@ test('the tarball holds package.json entry points and every file the code reads 
   const entries = [...Object.values(pkg.bin), pkg.main, pkg.types].map((p) => relative('.', p));
   const runtime = filesReadAtRuntime();
   assert.ok(runtime.includes('build/kernels.wasm') && runtime.includes('build/features.wasm'), `found ${runtime.join(', ')}`);
-  for (const path of [...entries, ...runtime, 'LICENSE']) assert.ok(packed.has(path), `${path} is not in the npm tarball (package.json "files")`);
+  for (const path of [...entries, ...runtime, 'LICENSE'])
+    assert.ok(packed.has(path), `${path} is not in the npm tarball (package.json "files")`);
 });
 
 test('the tarball leaves out tests, benchmarks and sources that are only for development', () => {
