@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeWavHeader } from '../../src/audio/index.js';
 import { compressLossless, decompressLossless } from '../../src/compress/lossless/codec.js';
 import { readLossless, writeCoded, type CodedArchive } from '../../src/compress/lossless/container.js';
 import { canonicalWavHeader, packInto, readPcmImage } from '../../src/compress/lossless/pcm-image.js';
@@ -96,6 +97,65 @@ test('lossless codec: real WAV and AIFF files from other projects restore byte f
     const { restored, archive } = await roundTrip(bytes, f);
     assert.deepEqual(restored, bytes, f);
     assert.ok(archive.length < bytes.length, `${f}: ${archive.length} >= ${bytes.length}`);
+  }
+});
+
+/** `wav` (a canonical 44-byte-header PCM WAV) as RIFX: the same fields and samples, big-endian. */
+function rifxOf(wav: Uint8Array, bits: number): Uint8Array {
+  const out = wav.slice();
+  out.set(new TextEncoder().encode('RIFX'), 0);
+  const le = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
+  const be = new DataView(out.buffer);
+  for (const o of [4, 16, 24, 28, 40]) be.setUint32(o, le.getUint32(o, true), false);
+  for (const o of [20, 22, 32, 34]) be.setUint16(o, le.getUint16(o, true), false);
+  for (let i = 44; i + bits / 8 <= out.length; i += bits / 8) out.subarray(i, i + bits / 8).reverse();
+  return out;
+}
+
+/** `wav` (canonical header) as RF64: a ds64 chunk holding the sizes, 0xFFFFFFFF in the 32-bit fields. */
+function rf64Of(wav: Uint8Array, bits: number, channels: number): Uint8Array {
+  const frames = (wav.length - 44) / ((bits / 8) * channels);
+  const header = encodeWavHeader({ sampleRate: 16000, channels, bits, float: false, extensible: false }, frames, 'rf64');
+  const out = new Uint8Array(header.length + wav.length - 44);
+  out.set(header);
+  out.set(wav.subarray(44), header.length);
+  return out;
+}
+
+test('lossless codec: RIFX (big-endian) and RF64 WAV are coded as PCM and restore byte for byte', async (t) => {
+  for (const [bits, channels] of [
+    [16, 2],
+    [24, 1],
+    [8, 1],
+  ] as const) {
+    const wav = toneWav(bits, channels, 6000, bits);
+    const want = (await readPcmImage(wav, 'le.wav')).samples;
+    for (const [label, bytes] of [
+      ['RIFX', rifxOf(wav, bits)],
+      ['RF64', rf64Of(wav, bits, channels)],
+    ] as const) {
+      const where = `${label} ${bits}-bit ${channels}-channel`;
+      const image = await readPcmImage(bytes, where);
+      assert.deepEqual(image.samples, want, where);
+      const { archive, restored, kind } = await roundTrip(bytes, where);
+      assert.equal(kind, 'wav', where);
+      assert.deepEqual(restored, bytes, where);
+      assert.ok(archive.length < 0.9 * bytes.length, `${where}: ${archive.length} of ${bytes.length}`);
+    }
+  }
+  // scipy's test files: one recording as little-endian RIFF, RIFX and RF64 gives the same samples.
+  const dir = sharedPath(t, 'data', 'odd', 'scipy-wavfile', 'scipy', 'io', 'tests', 'data');
+  if (!dir) return;
+  for (const [riff, others] of [
+    ['test-44100Hz-le-1ch-4bytes.wav', ['test-44100Hz-be-1ch-4bytes.wav', 'test-44100Hz-le-1ch-4bytes-rf64.wav']],
+    ['test-8000Hz-le-3ch-5S-24bit.wav', ['test-8000Hz-be-3ch-5S-24bit.wav', 'test-8000Hz-le-3ch-5S-24bit-rf64.wav']],
+  ] as const) {
+    const want = (await readPcmImage(new Uint8Array(readFileSync(join(dir, riff))), riff)).samples;
+    for (const f of others) {
+      const bytes = new Uint8Array(readFileSync(join(dir, f)));
+      assert.deepEqual((await readPcmImage(bytes, f)).samples, want, f);
+      assert.deepEqual((await roundTrip(bytes, f)).restored, bytes, f);
+    }
   }
 });
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { decodeFlac } from '../../audio/decoders.js';
 import { isAiff, parseAiffLayout } from '../../audio/aiff.js';
 import { MemorySource } from '../../audio/source.js';
+import { isWav } from '../../audio/wav.js';
 import { ChecksumError, FormatError, UnsupportedError } from '../../util/errors.js';
 import { anyPcmLayout } from '../wav-layout.js';
 
@@ -32,7 +33,7 @@ const tag = (b: Uint8Array, o: number): string => String.fromCharCode(b[o]!, b[o
 
 /** Reads a WAV, AIFF or FLAC file's samples; anything else is an UnsupportedError naming the file. */
 export async function readPcmImage(bytes: Uint8Array, name: string): Promise<PcmImage> {
-  if (bytes.length >= 12 && tag(bytes, 0) === 'RIFF' && tag(bytes, 8) === 'WAVE') return wavImage(bytes, name);
+  if (isWav(bytes)) return wavImage(bytes, name);
   if (isAiff(bytes)) return aiffImage(bytes, name);
   if (bytes.length >= 4 && tag(bytes, 0) === 'fLaC') return flacImage(bytes, name);
   throw new UnsupportedError(
@@ -49,8 +50,8 @@ function wavImage(bytes: Uint8Array, name: string): PcmImage {
     sampleRate: l.sampleRate,
     channels: l.channels,
     bitsPerSample: l.bitsPerSample,
-    bigEndian: false,
-    samples: unpackSamples(bytes.subarray(l.dataOffset, end), l.bitsPerSample, false, true),
+    bigEndian: l.bigEndian,
+    samples: unpackSamples(bytes.subarray(l.dataOffset, end), l.bitsPerSample, l.bigEndian, true),
     frames: l.frames,
     prefix: bytes.slice(0, l.dataOffset),
     suffix: bytes.slice(end),
