@@ -194,7 +194,7 @@ export function windowSumSquare(plan: IstftPlan, frames: number): Float32Array {
   for (let t = 0; t < frames; t++) {
     const s = t * plan.hop;
     const e = Math.min(n, s + plan.nFft);
-    for (let i = s; i < e; i++) x[i] += plan.windowSq[i - s]!;
+    for (let i = s; i < e; i++) x[i] = x[i]! + plan.windowSq[i - s]!;
   }
   return x;
 }
@@ -227,7 +227,7 @@ export function istft(re: FeatureMatrix, im: FeatureMatrix, opts: IstftOptions =
     for (let u = t; u < Math.min(T, t + 2); u++) {
       const f = u === t ? frame : next;
       const s = u * hop;
-      for (let i = 0; i < nFft; i++) buf[s + i] += window[i]! * f[i]!;
+      for (let i = 0; i < nFft; i++) buf[s + i] = buf[s + i]! + window[i]! * f[i]!;
     }
   }
   const wss = windowSumSquare(p, T);

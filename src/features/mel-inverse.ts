@@ -107,14 +107,14 @@ export function melPseudoInverse(fb: MelFilterbank): { pinv: Float64Array; lambd
     for (let i = 0; i < nMels; i++) {
       const vi = vectors[i * nMels + e]! / l;
       if (vi === 0) continue;
-      for (let j = 0; j < nMels; j++) Ginv[i * nMels + j] += vi * vectors[j * nMels + e]!;
+      for (let j = 0; j < nMels; j++) Ginv[i * nMels + j] = Ginv[i * nMels + j]! + vi * vectors[j * nMels + e]!;
     }
   }
   const P = new Float64Array(bins * nMels);
   for (let m = 0; m < nMels; m++) {
     for (let k = fb.start[m]!; k < fb.end[m]!; k++) {
       const w = A[m * bins + k]!;
-      for (let j = 0; j < nMels; j++) P[k * nMels + j] += w * Ginv[m * nMels + j]!;
+      for (let j = 0; j < nMels; j++) P[k * nMels + j] = P[k * nMels + j]! + w * Ginv[m * nMels + j]!;
     }
   }
   return { pinv: P, lambdaMax: maxVal };
@@ -155,7 +155,7 @@ function applyAt(p: Packed, r: Float64Array, out: Float64Array): void {
   for (let m = 0; m < p.nMels; m++) {
     const rm = r[m]!;
     const e = off[m + 1]!;
-    for (let j = off[m]!, k = start[m]!; j < e; j++, k++) out[k] += w[j]! * rm;
+    for (let j = off[m]!, k = start[m]!; j < e; j++, k++) out[k] = out[k]! + w[j]! * rm;
   }
 }
 

@@ -84,7 +84,7 @@ export function lossAndGradients(
       if (lp && row) lp.set(row, b * T * config.vocabSize);
       if (sum) {
         const g = eng.f32(model.grads);
-        for (let i = 0; i < g.length; i++) sum[i] += g[i]!;
+        for (let i = 0; i < g.length; i++) sum[i] = sum[i]! + g[i]!;
       }
     }
     const out: { loss: number; grads?: ParamSet; logProbs?: Float32Array } = { loss: loss / B, logProbs: lp };

@@ -113,7 +113,7 @@ function rifxOf(wav: Uint8Array, bits: number): Uint8Array {
 }
 
 /** `wav` (canonical header) as RF64: a ds64 chunk holding the sizes, 0xFFFFFFFF in the 32-bit fields. */
-function rf64Of(wav: Uint8Array, bits: number, channels: number): Uint8Array {
+function rf64Of(wav: Uint8Array, bits: 8 | 16 | 24 | 32, channels: number): Uint8Array {
   const frames = (wav.length - 44) / ((bits / 8) * channels);
   const header = encodeWavHeader({ sampleRate: 16000, channels, bits, float: false, extensible: false }, frames, 'rf64');
   const out = new Uint8Array(header.length + wav.length - 44);
@@ -150,9 +150,9 @@ test('lossless codec: RIFX (big-endian) and RF64 WAV are coded as PCM and restor
     ['test-44100Hz-le-1ch-4bytes.wav', ['test-44100Hz-be-1ch-4bytes.wav', 'test-44100Hz-le-1ch-4bytes-rf64.wav']],
     ['test-8000Hz-le-3ch-5S-24bit.wav', ['test-8000Hz-be-3ch-5S-24bit.wav', 'test-8000Hz-le-3ch-5S-24bit-rf64.wav']],
   ] as const) {
-    const want = (await readPcmImage(new Uint8Array(readFileSync(join(dir, riff))), riff)).samples;
+    const want: Int32Array = (await readPcmImage(new Uint8Array(readFileSync(join(dir, riff))), riff)).samples;
     for (const f of others) {
-      const bytes = new Uint8Array(readFileSync(join(dir, f)));
+      const bytes: Uint8Array = new Uint8Array(readFileSync(join(dir, f)));
       assert.deepEqual((await readPcmImage(bytes, f)).samples, want, f);
       assert.deepEqual((await roundTrip(bytes, f)).restored, bytes, f);
     }

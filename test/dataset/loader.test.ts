@@ -219,7 +219,7 @@ test('the loader refuses a damaged blob with a checksum error (checked once by d
   const at = r.blob(3, 0).offset + 10;
   await r.close();
   const b = readFileSync(path);
-  b[at] ^= 0x10;
+  b[at] = b[at]! ^ 0x10;
   writeFileSync(path, b);
   for (const verify of [undefined, true] as const) {
     await assert.rejects(

@@ -134,7 +134,7 @@ function attnRef(q: Float32Array, keys: Float32Array[], vals: Float32Array[], po
   for (let i = 0; i <= pos; i++) {
     const w = Math.exp(s[i]! - m);
     z += w;
-    for (let c = 0; c < 8; c++) out[c] += w * vals[i]![c]!;
+    for (let c = 0; c < 8; c++) out[c] = out[c]! + w * vals[i]![c]!;
   }
   return out.map((v) => v / z);
 }

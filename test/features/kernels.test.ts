@@ -160,7 +160,7 @@ test('the polyphase kernel sums taps in four two-lane accumulators and steps pha
   const expected = new Float64Array(n);
   for (let t = 0; t < n; t++) {
     const acc = new Float64Array(8); // accumulator j, lane l at 2j + l
-    for (let i = 0; i < k8; i += 8) for (let a = 0; a < 8; a++) acc[a] += branches[ph * k8 + i + a]! * x[iLow + i + a]!;
+    for (let i = 0; i < k8; i += 8) for (let a = 0; a < 8; a++) acc[a] = acc[a]! + branches[ph * k8 + i + a]! * x[iLow + i + a]!;
     expected[t] = acc[0]! + acc[2]! + (acc[4]! + acc[6]!) + (acc[1]! + acc[3]! + (acc[5]! + acc[7]!));
     ph += dr;
     iLow += dq;

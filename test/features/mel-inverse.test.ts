@@ -150,11 +150,11 @@ test('melPseudoInverse: A pinv(A) A = A, also for a rank-deficient filterbank (n
     const B = new Float64Array(nMels * nMels);
     for (let i = 0; i < nMels; i++)
       for (let k = fb.start[i]!; k < fb.end[i]!; k++)
-        for (let j = 0; j < nMels; j++) B[i * nMels + j] += fb.data[i * bins + k]! * pinv[k * nMels + j]!;
+        for (let j = 0; j < nMels; j++) B[i * nMels + j] = B[i * nMels + j]! + fb.data[i * bins + k]! * pinv[k * nMels + j]!;
     const BA = new Float64Array(nMels * bins);
     for (let i = 0; i < nMels; i++)
       for (let j = 0; j < nMels; j++)
-        for (let k = fb.start[j]!; k < fb.end[j]!; k++) BA[i * bins + k] += B[i * nMels + j]! * fb.data[j * bins + k]!;
+        for (let k = fb.start[j]!; k < fb.end[j]!; k++) BA[i * bins + k] = BA[i * bins + k]! + B[i * nMels + j]! * fb.data[j * bins + k]!;
     assert.ok(relErr(BA, fb.data) < 1e-6, `${JSON.stringify(o)}: ${relErr(BA, fb.data)}`);
   }
 });

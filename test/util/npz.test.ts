@@ -29,7 +29,7 @@ test('zip: written members read back; deflated members inflate; bad sizes, CRCs 
   assert.deepEqual(new Uint8Array(readZip(dz, 'd.npz').get('a.npy')!), a);
 
   const crc = Uint8Array.from(zip);
-  crc[30 + 5 + 10] ^= 1; // one data byte of a.npy
+  crc[30 + 5 + 10] = crc[30 + 5 + 10]! ^ 1; // one data byte of a.npy
   assert.throws(
     () => readZip(crc, 'crc.npz'),
     (e: Error & { code?: string }) => e.code === 'ECHECKSUM' && /crc\.npz: member a\.npy/.test(e.message),

@@ -29,7 +29,7 @@ export function channelCodes(samples: Int32Array, channels: number): number[] {
   const differs = new Array<boolean>(channels).fill(false);
   for (let i = 0; i < samples.length; i++) {
     const c = i % channels;
-    or[c] |= samples[i]!;
+    or[c] = or[c]! | samples[i]!;
     if (c > 0 && samples[i] !== samples[i - 1]) differs[c] = true;
   }
   return or.map((v, c) => (c > 0 && !differs[c] ? COPY_OF_PREVIOUS : v === 0 ? 0 : 31 - Math.clz32(v & -v)));
