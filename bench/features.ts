@@ -291,7 +291,7 @@ async function* againstRevision(rev: string, seconds: number, repeat: number): A
 
 /** The CLI spawned from both trees on one WAV file, alternating; outputs compared byte for byte. */
 async function* cliAgainst(rev: string, oldRoot: string, x: Float32Array, repeat: number): AsyncGenerator<BenchResult> {
-  const { encodeWav } = await import('../src/audio/wav.js');
+  const { encodeWav } = await import('../src/audio/wav-encode.js');
   const work = join(oldRoot, 'io');
   mkdirSync(work, { recursive: true });
   const wav = join(work, 'in.wav');

@@ -29,26 +29,28 @@ export {
   parseWavLayout,
   loadWavFile,
   loadWavFileSync,
-  encodeWav,
-  encodeWavHeader,
-  wavEncodingOf,
-  wavBitsOptions,
   readWavFrames,
   wavWindows,
   decodeWavSamples,
   wavSampleType,
-  swapBytes,
   isWav,
   type WavLayout,
   type WavChunk,
   type WavFormat,
   type WavCodec,
   type ReadOptions,
+} from './wav.js';
+export {
+  encodeWav,
+  encodeWavHeader,
+  wavEncodingOf,
+  wavBitsOptions,
   type EncodeWavOptions,
   type WavEncoding,
   type WavHeaderKind,
   type WavBitsName,
-} from './wav.js';
+} from './wav-encode.js';
+export { swapBytes } from './endian.js';
 export { WavWriter, type WavWriterOptions, type WavWriterSummary } from './wav-writer.js';
 export { toFloat32Channels, interleave, fromFloat32Channels, mixToMono, toFloat32, toInt16, sliceFrames, fullScale } from './convert.js';
 export { sniffFormat, type SniffedFormat } from './sniff.js';

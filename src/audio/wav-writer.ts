@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, rmSync, writeSync } from 'node:fs';
 import { ConfigError, UnsupportedError } from '../util/errors.js';
 import type { SampleType, Samples } from './types.js';
-import { encodeWavHeader, encodeWavSamples, wavFrameBytes, wavHeaderBytes, type WavEncoding, type WavHeaderKind } from './wav.js';
+import { encodeWavHeader, encodeWavSamples, wavFrameBytes, wavHeaderBytes, type WavEncoding, type WavHeaderKind } from './wav-encode.js';
 
 export interface WavWriterOptions {
   sampleRate: number;

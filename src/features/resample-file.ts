@@ -5,7 +5,7 @@
 import { openAudio } from '../audio/index.js';
 import { interleave, toFloat32Channels } from '../audio/convert.js';
 import { WavWriter } from '../audio/wav-writer.js';
-import { wavBitsOptions, type WavBitsName } from '../audio/wav.js';
+import { wavBitsOptions, type WavBitsName } from '../audio/wav-encode.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
 import { StreamingResampler, type ResampleQuality } from './resample.js';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeWav } from '../../src/audio/wav.js';
+import { encodeWav } from '../../src/audio/wav-encode.js';
 import { readCodes } from '../../src/codec/index.js';
 import { exportLmicParams } from '../../src/model/lmic.js';
 import type { ParamSet, TransformerConfig } from '../../src/model/api.js';

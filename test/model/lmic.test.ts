@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { encodeWav } from '../../src/audio/wav.js';
+import { encodeWav } from '../../src/audio/wav-encode.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { exportLmicParams, importLmicParams } from '../../src/model/lmic.js';
 import { lossAndGradients } from '../../src/model/transformer.js';
