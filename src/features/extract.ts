@@ -4,16 +4,11 @@
  */
 import type { MelSettings } from './mel-file.js';
 import type { SpectrogramScale } from './spectrogram-image.js';
-import {
-  LIBROSA_DEFAULTS,
-  melSpectrogram,
-  mfccFromDb,
-  powerToDb,
-  spectrogram,
-  type FeatureMatrix,
-  type MelSpectrogramOptions,
-  type WindowName,
-} from './spectral.js';
+import { LIBROSA_DEFAULTS, type FeatureMatrix, type WindowName } from './defaults.js';
+import { melSpectrogram, type MelSpectrogramOptions } from './mel.js';
+import { mfccFromDb } from './mfcc.js';
+import { powerToDb } from './power-to-db.js';
+import { spectrogram } from './stft.js';
 
 export type FeatureKind = 'stft' | 'mel' | 'mfcc';
 

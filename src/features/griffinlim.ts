@@ -9,7 +9,8 @@
 import { ConfigError } from '../util/errors.js';
 import { istft, istftPlan, FLOAT32_TINY } from './istft.js';
 import { RandomState } from './mt19937.js';
-import { LIBROSA_DEFAULTS, stft, type FeatureMatrix, type PadMode, type WindowName } from './spectral.js';
+import { LIBROSA_DEFAULTS, type FeatureMatrix, type PadMode, type WindowName } from './defaults.js';
+import { stft } from './stft.js';
 
 export interface GriffinLimOptions {
   /** Iterations (librosa: 32). */

@@ -4,7 +4,11 @@
  */
 export * from './resample.js';
 export * from './fft.js';
-export * from './spectral.js';
+export * from './defaults.js';
+export * from './stft.js';
+export * from './mel.js';
+export * from './power-to-db.js';
+export * from './mfcc.js';
 export * from './istft.js';
 export * from './griffinlim.js';
 export * from './mel-inverse.js';

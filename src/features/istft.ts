@@ -6,7 +6,8 @@
 import { ConfigError } from '../util/errors.js';
 import { RealFFT } from './fft.js';
 import { PairRealFFT } from './fftsimd.js';
-import { LIBROSA_DEFAULTS, paddedWindow, type FeatureMatrix, type WindowName } from './spectral.js';
+import { LIBROSA_DEFAULTS, type FeatureMatrix, type WindowName } from './defaults.js';
+import { paddedWindow } from './stft.js';
 
 /** numpy.finfo(float32).tiny, librosa.util.tiny for float32 arrays. */
 export const FLOAT32_TINY = 1.1754943508222875e-38;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import { readNpy, writeNpy } from '../util/npy.js';
 import { melToAudio, type MelToAudioOptions } from './mel-inverse.js';
-import { LIBROSA_DEFAULTS, type FeatureMatrix, type PadMode, type WindowName } from './spectral.js';
+import { LIBROSA_DEFAULTS, type FeatureMatrix, type PadMode, type WindowName } from './defaults.js';
 
 /** How the stored values relate to mel power: as is, 10 log10(p / ref) (power_to_db), or ln(p) (the dataset's 'ln'). */
 export type MelScale = 'power' | 'db' | 'ln';

@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../util/errors.js';
 import { griffinLim, type GriffinLimOptions } from './griffinlim.js';
-import { LIBROSA_DEFAULTS, melFilterbank, type FeatureMatrix, type MelFilterbank, type MelOptions } from './spectral.js';
+import { LIBROSA_DEFAULTS, type FeatureMatrix } from './defaults.js';
+import { melFilterbank, type MelFilterbank, type MelOptions } from './mel.js';
 
 export interface MelToStftOptions extends MelOptions {
   /** FFT length of the spectrogram to recover (librosa: 2048). */

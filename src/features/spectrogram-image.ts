@@ -1,7 +1,8 @@
 /** A feature matrix drawn as a PNG: one column per frame, row 0 (lowest frequency or coefficient) at the bottom. */
 import { ConfigError } from '../util/errors.js';
 import { colormapTable, encodePng, type Colormap } from '../util/png.js';
-import { powerToDb, type FeatureMatrix } from './spectral.js';
+import type { FeatureMatrix } from './defaults.js';
+import { powerToDb } from './power-to-db.js';
 
 /** What the values are: dB already, power (|X|^2), or anything else, which is drawn as a magnitude. */
 export type SpectrogramScale = 'db' | 'power' | 'magnitude';

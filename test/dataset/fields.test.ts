@@ -6,7 +6,7 @@ import { createField, parseFieldSpecs, type ArrayBatch, type Field } from '../..
 import { floatsToHalf, halfToFloats, toHalf } from '../../src/dataset/fields/half.js';
 import { DatasetReader } from '../../src/dataset/reader.js';
 import { DatasetWriter } from '../../src/dataset/writer.js';
-import { melSpectrogram } from '../../src/features/spectral.js';
+import { melSpectrogram } from '../../src/features/mel.js';
 import { audioToChunks } from '../../src/tokens/index.js';
 import { decodedArray } from '../helpers/decoded.js';
 import { synth, tmp } from './helpers.js';

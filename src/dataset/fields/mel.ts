@@ -3,7 +3,7 @@
  * [n_mels, frames] in float16 or float32, optionally log-compressed. Audio is down-mixed to mono and
  * resampled to `sample_rate` first, so every sample shares one filterbank.
  */
-import { melSpectrogram } from '../../features/spectral.js';
+import { melSpectrogram } from '../../features/mel.js';
 import { ConfigError } from '../../util/errors.js';
 import type { MetaColumn } from '../format.js';
 import {
