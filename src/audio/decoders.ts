@@ -142,11 +142,33 @@ export function checkFlacComplete(
   });
 }
 
+/**
+ * The sample depths @wasm-audio-decoders/flac turns into floats. It scales the others (4-7, 9-15 and 17-23 bits)
+ * by zero, giving NaN and Infinity that would become silent zeros, and returns nothing for 32 bits; so a stream
+ * of another depth is refused, by its STREAMINFO, before decoding.
+ */
+const DECODABLE_FLAC_BITS: readonly number[] = [8, 16, 24];
+
+function checkFlacDepth(bits: number, name: string): void {
+  if (DECODABLE_FLAC_BITS.includes(bits)) return;
+  throw new UnsupportedError(
+    `${name}: ${bits}-bit FLAC; wavelm's FLAC decoder reads 8-, 16- and 24-bit streams (convert this one to WAV first, e.g. flac -d)`,
+    { subject: name },
+  );
+}
+
+/** checkFlacDepth on the depth STREAMINFO declares, when the header is there to read (damage is reported by decoding). */
+function checkFlacHeaderDepth(head: Uint8Array, name: string): void {
+  if (head.length < 42 || (head[4]! & 0x7f) !== 0) return;
+  checkFlacDepth(flacStreamInfo(head, name, name).bitsPerSample, name);
+}
+
 export async function decodeFlac(
   bytes: Uint8Array,
   name: string,
   opts: DamageOptions = {},
 ): Promise<{ audio: AudioData; errors: string[] }> {
+  checkFlacHeaderDepth(bytes, name);
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
   const dec = new FLACDecoder();
   await dec.ready;
@@ -158,7 +180,7 @@ export async function decodeFlac(
   }
   checkDecoded(d, name, 'FLAC');
   checkFlacComplete(name, d.samplesDecoded, flacDeclaredFrames(bytes), d.errors[0]?.message, opts);
-  const audio = flacToInt(d, d.bitDepth ?? 16);
+  const audio = flacToInt(d, d.bitDepth ?? 16, name);
   return { audio, errors: d.errors.map((e) => e.message) };
 }
 
@@ -310,17 +332,18 @@ async function openDecoder(format: CompressedFormat): Promise<{ dec: StreamingDe
 }
 
 /** Decoded output of one piece as AudioData (FLAC back to its integers), or undefined when empty. */
-function piece(d: Decoded, format: CompressedFormat, bits: number): AudioData | undefined {
+function piece(d: Decoded, format: CompressedFormat, bits: number, name: string): AudioData | undefined {
   if (d.samplesDecoded === 0 || d.channelData.length === 0) return undefined;
   if (format !== 'flac') return floatAudio(d, 32);
-  return flacToInt(d, bits);
+  return flacToInt(d, bits, name);
 }
 
 /**
  * The decoder divides each integer sample by 2^(bits-1) - 1 in float32. Adjacent integers stay at
  * least one float32 step apart up to 24 bits, so multiplying back and rounding restores them exactly.
  */
-function flacToInt(d: Decoded, bits: number): AudioData {
+function flacToInt(d: Decoded, bits: number, name: string): AudioData {
+  checkFlacDepth(bits, name);
   const frames = d.samplesDecoded;
   const ch = d.channelData.length;
   const scale = 2 ** (bits - 1) - 1;
@@ -361,6 +384,7 @@ export async function* decodeStream(
   let bits = 0;
   let shape: { rate: number; channels: number } | undefined;
   // See flacSentinel: the copied frame header goes in after the last piece so the last frame is emitted.
+  if (format === 'flac') checkFlacHeaderDepth(src.read(0, 64).slice(), name);
   const sentinel = format === 'flac' ? flacSentinel(src.read(0, Math.min(src.size, 1 << 20)).slice()) : new Uint8Array(0);
   const mp3Ch = format === 'mp3' ? mp3SourceChannels(src) : 2;
   // Opus decodes whole frames past the stream's end; cut at its length (see opusStreamFrames).
@@ -369,7 +393,7 @@ export async function* decodeStream(
     const d = format === 'mp3' ? mp3StreamOutput(raw, mp3Ch) : raw;
     if (!firstError && d.errors.length > 0) firstError = d.errors[0]!.message;
     if (format === 'flac' && bits === 0 && d.samplesDecoded > 0) bits = d.bitDepth ?? 16;
-    const whole = piece(d, format, bits);
+    const whole = piece(d, format, bits, name);
     if (!whole || room <= 0) return undefined;
     const a = whole.frames > room ? sliceFrames(whole, 0, room) : whole;
     room -= a.frames;

@@ -16,7 +16,7 @@ import { packageVersion } from '../util/paths.js';
 import { parseNpy } from '../util/npy.js';
 import { shardRange } from '../util/shards.js';
 import { silentProgress, type ProgressSink } from '../util/progress.js';
-import type { Encoded, Field } from './fields/field.js';
+import type { Encoded, Field, SampleInput } from './fields/field.js';
 import { createField, type FieldSpec } from './fields/index.js';
 import { shardPath } from './paths.js';
 import { TokenCache } from './token-cache.js';
@@ -362,7 +362,7 @@ export async function encodeItem(
     if (except.includes(i)) continue;
     const key = stemOf(i);
     if (key === undefined) {
-      out.push(await fields[i]!.encode(input));
+      out.push(await encodeField(fields[i]!, input));
       continue;
     }
     const v = item.values[key];
@@ -371,7 +371,7 @@ export async function encodeItem(
     const p = at(v);
     const stem = await loadAudio(p, range);
     out.push(
-      await fields[i]!.encode({
+      await encodeField(fields[i]!, {
         key: item.key,
         audio: stem,
         fileBytes: item.start === undefined ? new Uint8Array(readFileSync(p)) : undefined,
@@ -380,6 +380,17 @@ export async function encodeItem(
     );
   }
   return out;
+}
+
+/** One field's encoding of a sample; an error that does not say which sample and field is told both. */
+async function encodeField(field: Field, input: SampleInput): Promise<Encoded> {
+  try {
+    return await field.encode(input);
+  } catch (e) {
+    // The message is amended in place, so the error keeps its class, code and options.
+    if (e instanceof WavelmError && !e.message.includes(input.key)) e.message = `${input.key}: field '${field.name}': ${e.message}`;
+    throw e;
+  }
 }
 
 /** encodeItem with its warnings collected and a WavelmError returned as data (workers send both back). */

@@ -1,12 +1,14 @@
 /** Compressed formats: FLAC is sample-exact against its WAV source; lossy formats decode to the right shape and level. */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { defaultAudioDir, loadAudio, readAudioInfo, toFloat32Channels } from '../../src/audio/index.js';
 import { findAudioFiles } from '../../src/tokens/index.js';
-import { FormatError } from '../../src/util/errors.js';
+import { flacEncoderReady } from '../../src/audio/encoders/flac.js';
+import { FormatError, UnsupportedError } from '../../src/util/errors.js';
 import { sharedPath } from '../helpers/shared.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'wavelm-dec-test-'));
@@ -255,5 +257,52 @@ test('frame ranges of FLAC, Vorbis, Opus and MP3 files equal the same frames of 
       assert.deepEqual(part.samples, want.samples, `${name} [${s}, ${e}) samples`);
     }
     assert.equal((await loadAudio(path, { startFrame: 7 })).frames, n - 7, `${name} open-ended range`);
+  }
+});
+
+/** A FLAC stream at `bits` (12 or 20: valid FLAC, in the streamable subset) written by libFLAC itself. */
+async function libflacStream(bits: number, values: Int32Array): Promise<Uint8Array> {
+  await flacEncoderReady();
+  const lib = createRequire(import.meta.url)('libflacjs/dist/libflac.js') as {
+    create_libflac_encoder(rate: number, ch: number, bps: number, level: number, total: number, verify: boolean): number;
+    init_encoder_stream(enc: number, write: (data: Uint8Array, n: number) => void): number;
+    FLAC__stream_encoder_process_interleaved(enc: number, buf: Int32Array, frames: number): boolean;
+    FLAC__stream_encoder_finish(enc: number): boolean;
+    FLAC__stream_encoder_delete(enc: number): void;
+  };
+  const enc = lib.create_libflac_encoder(16000, 1, bits, 5, values.length, false);
+  const parts: Uint8Array[] = [];
+  assert.equal(
+    lib.init_encoder_stream(enc, (d, n) => parts.push(d.slice(0, n))),
+    0,
+  );
+  assert.ok(lib.FLAC__stream_encoder_process_interleaved(enc, values, values.length));
+  assert.ok(lib.FLAC__stream_encoder_finish(enc));
+  lib.FLAC__stream_encoder_delete(enc);
+  return Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+}
+
+test('12- and 20-bit FLAC are refused by name, never decoded to silence (the wasm decoder scales them by zero)', async () => {
+  const { decodeFlac, decodeStream } = await import('../../src/audio/decoders.js');
+  const { MemorySource } = await import('../../src/audio/index.js');
+  const { compressLossless } = await import('../../src/compress/lossless/codec.js');
+  for (const bits of [12, 20]) {
+    const values = Int32Array.from({ length: 4000 }, (_, i) => Math.round((2 ** (bits - 2) - 1) * Math.sin(i / 9)));
+    const flac = await libflacStream(bits, values);
+    const name = `tone-${bits}bit.flac`;
+    const refused = (e: unknown): boolean =>
+      e instanceof UnsupportedError && e.message.startsWith(`${name}: ${bits}-bit FLAC; wavelm's FLAC decoder reads 8-, 16- and 24-bit`);
+    await assert.rejects(decodeFlac(flac, name), refused);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of decodeStream(new MemorySource(flac, name), 'flac', 1000));
+      })(),
+      refused,
+    );
+    await assert.rejects(compressLossless(flac, { name }), refused);
+    const path = join(tmp, name);
+    writeFileSync(path, flac);
+    await assert.rejects(loadAudio(path), (e: unknown) => e instanceof UnsupportedError && e.message.includes(`${bits}-bit FLAC`));
+    assert.equal((await readAudioInfo(path)).bitsPerSample, bits, 'info still reads the header');
   }
 });

@@ -6,7 +6,7 @@ import { decodeFlac } from '../../src/audio/decoders.js';
 import { CLASSICAL_COMPRESSORS } from '../../src/compress/compressors.js';
 import { evalChartHtml, evaluateCompressor, formatEvalCsv, formatEvalTable } from '../../src/compress/evaluate.js';
 import type { Compressor } from '../../src/compress/compressor.js';
-import { encodeFlacAsync, ffmpegFlacBlockSize } from '../../src/audio/encoders/flac.js';
+import { encodeFlacAsync, ffmpegFlacBlockSize, flacStreamBits } from '../../src/audio/encoders/flac.js';
 import { toolPath } from '../helpers/tools.js';
 
 function speechLike(n: number, seed = 1): Uint8Array {
@@ -94,6 +94,32 @@ test('encodeFlac: 8-bit mono and 16-bit stereo decode back exactly (libFLAC, che
   assert.equal(ffmpegFlacBlockSize(8000), 576);
   assert.equal(ffmpegFlacBlockSize(16000), 1152);
   assert.equal(ffmpegFlacBlockSize(44100), 4608);
+});
+
+test('encodeFlac: every depth from 4 to 24 bits decodes back exactly (written at 8, 16 or 24 bits)', async () => {
+  for (let bits = 4; bits <= 24; bits++) {
+    const frames = 3000;
+    const where = `${bits}-bit`;
+    // src/audio's containers: unsigned 8-bit up to 8 bits, int16 up to 16, int32 above; samples left-justified.
+    const values = Array.from(
+      { length: frames * 2 },
+      (_, i) => Math.round((2 ** (bits - 1) - 1) * 0.8 * Math.sin(i / (i % 2 ? 7 : 11))) | 0,
+    );
+    const samples =
+      bits <= 8
+        ? Uint8Array.from(values, (v) => (v << (8 - bits)) + 128)
+        : bits <= 16
+          ? Int16Array.from(values, (v) => v << (16 - bits))
+          : Int32Array.from(values, (v) => v << (32 - bits));
+    const bytes = await encodeFlacAsync(samples, { sampleRate: 16000, channels: 2, bitsPerSample: bits });
+    const back = (await decodeFlac(bytes, `${where}.flac`)).audio;
+    assert.equal(back.bitsPerSample, flacStreamBits(bits), where);
+    assert.ok([8, 16, 24].includes(back.bitsPerSample), where);
+    const decoded = Array.from(back.samples as ArrayLike<number>, (v) =>
+      back.sampleType === 'uint8' ? (v - 128) >> (8 - bits) : back.sampleType === 'int16' ? v >> (16 - bits) : v >> (32 - bits),
+    );
+    assert.deepEqual(decoded, values, where);
+  }
 });
 
 test('evaluation follows compress.py: a classical header is counted once, LMs pay for every byte', async () => {

@@ -360,3 +360,23 @@ test('manifests: dataset build finds listed paths as train and eval do (working 
     [join(d, 'a.wav'), join(d, 'runs', 'b.wav')],
   );
 });
+
+test("a field's error names the sample and the field (encodeFlac's own message names neither), from a worker too", async () => {
+  const { encodeWav } = await import('../../src/audio/index.js');
+  const dir = tmp('nine-');
+  const frames = 100;
+  const samples = Int16Array.from({ length: frames * 9 }, (_, i) => (i * 37) % 2000);
+  writeFileSync(
+    join(dir, 'nine.wav'),
+    encodeWav({ sampleRate: 8000, channels: 9, frames, sampleType: 'int16', bitsPerSample: 16, samples }),
+  );
+  for (const workers of [0, 2]) {
+    await assert.rejects(
+      buildDataset([dir], { out: join(tmp(), 'nine.wlds'), fields: parseFieldSpecs('flac'), workers }),
+      (e: unknown) =>
+        e instanceof WavelmError &&
+        e.code === 'ECONFIG' &&
+        e.message.startsWith("nine.wav: field 'flac': encodeFlac: 9 channels; FLAC holds 1 to 8"),
+    );
+  }
+});

@@ -10,7 +10,10 @@ import { ConfigError, WavelmError } from '../../util/errors.js';
 export interface FlacEncodeOptions {
   sampleRate: number;
   channels: number;
-  /** Bits per sample of the stream, 4..24 (libFLAC's limit). */
+  /**
+   * Significant bits of the samples, 4..24 (libFLAC's limit). The stream is written at 8, 16 or 24 bits, the next
+   * at or above these (see STREAM_BITS), the extra low bits zero.
+   */
   bitsPerSample: number;
   /** libFLAC compression level 0..8 (default 8, the maximum). */
   compressionLevel?: number;
@@ -59,6 +62,20 @@ export function flacEncoderReady(): Promise<void> {
   return ready;
 }
 
+/**
+ * The depths streams are written at. libFLAC refuses depths outside FLAC's streamable subset (8, 12, 16, 20, 24)
+ * while the subset is on (init status 11, NOT_STREAMABLE), and libflacjs does not export the call that turns it
+ * off; of the subset's depths, the decoder src/audio uses (@wasm-audio-decoders/flac) reads back only 8, 16 and
+ * 24 bits. So 5-bit or 12-in-16-bit sources are written at the next of these, the added low bits zero, which FLAC
+ * codes as "wasted bits" in a few bits per frame.
+ */
+const STREAM_BITS = [8, 16, 24] as const;
+
+/** The stream depth for samples of `bits` significant bits. */
+export function flacStreamBits(bits: number): number {
+  return STREAM_BITS.find((b) => b >= bits) ?? bits;
+}
+
 /** Samples as signed integers right-justified to `bits`. */
 function toInt32(samples: Int16Array | Int32Array | Uint8Array, bits: number): Int32Array {
   const out = new Int32Array(samples.length);
@@ -105,9 +122,9 @@ export function encodeFlac(samples: Int16Array | Int32Array | Uint8Array, opts: 
   const blockSize = opts.blockSize ?? 0;
   if (!Number.isInteger(blockSize) || blockSize < 0 || (blockSize > 0 && blockSize < 16) || blockSize > 65535)
     throw new ConfigError(`encodeFlac: block size ${blockSize}; FLAC blocks hold 16 to 65535 samples`);
-  const enc = flac.create_libflac_encoder(sampleRate, channels, bitsPerSample, level, frames, opts.verify ?? false, blockSize);
-  if (!enc)
-    throw new WavelmError('EUNSUPPORTED', `encodeFlac: libFLAC refused ${channels} channels, ${bitsPerSample} bits, ${sampleRate} Hz`);
+  const streamBits = flacStreamBits(bitsPerSample);
+  const enc = flac.create_libflac_encoder(sampleRate, channels, streamBits, level, frames, opts.verify ?? false, blockSize);
+  if (!enc) throw new WavelmError('EUNSUPPORTED', `encodeFlac: libFLAC refused ${channels} channels, ${streamBits} bits, ${sampleRate} Hz`);
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
@@ -115,8 +132,12 @@ export function encodeFlac(samples: Int16Array | Int32Array | Uint8Array, opts: 
       parts.push(data.slice(0, bytes));
       size += bytes;
     });
-    if (status !== 0) throw new WavelmError('EUNSUPPORTED', `encodeFlac: libFLAC init failed with status ${status}`);
-    const pcm = toInt32(samples, bitsPerSample);
+    if (status !== 0)
+      throw new WavelmError(
+        'EUNSUPPORTED',
+        `encodeFlac: libFLAC refused ${channels} channels of ${streamBits} bits at ${sampleRate} Hz (init status ${status})`,
+      );
+    const pcm = toInt32(samples, streamBits);
     // Feed in blocks so libFLAC's heap copy stays small for long inputs.
     const step = 1 << 16;
     for (let f = 0; f < frames; f += step) {
