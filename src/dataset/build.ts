@@ -356,7 +356,7 @@ export async function encodeItem(
   for (const [i, f] of fields.entries())
     if (f.type === 'codec_tokens' && !except.includes(i) && typeof values[f.name] === 'string')
       values[f.name] = parseNpy(new Uint8Array(readFileSync(at(values[f.name] as string))), values[f.name] as string);
-  const input = { key: item.key, audio, fileBytes, values };
+  const input = { key: item.key, audio, fileBytes, values, onWarning };
   const out: Encoded[] = [];
   for (let i = 0; i < fields.length; i++) {
     if (except.includes(i)) continue;
@@ -376,6 +376,7 @@ export async function encodeItem(
         audio: stem,
         fileBytes: item.start === undefined ? new Uint8Array(readFileSync(p)) : undefined,
         values,
+        onWarning,
       }),
     );
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildDataset, makePlan, shardRanges } from '../../src/dataset/build.js';
@@ -379,4 +379,34 @@ test("a field's error names the sample and the field (encodeFlac's own message n
         e.message.startsWith("nine.wav: field 'flac': encodeFlac: 9 channels; FLAC holds 1 to 8"),
     );
   }
+});
+
+test('a 32-bit source in a flac field is stored at 24 bits with a warning naming the sample; 24 bits are stored without one', async () => {
+  const { encodeWav } = await import('../../src/audio/index.js');
+  const dir = tmp('deep-');
+  const frames = 2000;
+  const deep = Int32Array.from({ length: frames }, (_, i) => Math.round(2 ** 30 * Math.sin(i / 5)) | 0x5a);
+  writeFileSync(
+    join(dir, 'deep.wav'),
+    encodeWav({ sampleRate: 8000, channels: 1, frames, sampleType: 'int32', bitsPerSample: 32, samples: deep }),
+  );
+  const warnings: string[] = [];
+  const out = join(tmp(), 'deep.wlds');
+  await buildDataset([dir], { out, fields: parseFieldSpecs('flac(dtype=float32)'), onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(warnings, [
+    "deep.wav: field 'flac': 32-bit samples are stored at their top 24 bits (libFLAC's limit); the low 8 bits are dropped",
+  ]);
+  const r = await DatasetReader.open(out);
+  const got = decodedArray(await r.get(0), 'flac').data;
+  for (let i = 0; i < frames; i++) assert.equal(got[i], Math.fround((deep[i]! >> 8) / 2 ** 23), `frame ${i}`);
+  await r.close();
+  rmSync(join(dir, 'deep.wav'));
+  const s24 = Int32Array.from({ length: frames }, (_, i) => Math.round(2 ** 22 * Math.sin(i / 5)) * 256);
+  writeFileSync(
+    join(dir, 's24.wav'),
+    encodeWav({ sampleRate: 8000, channels: 1, frames, sampleType: 'int32', bitsPerSample: 24, samples: s24 }),
+  );
+  warnings.length = 0;
+  await buildDataset([dir], { out: join(tmp(), 's24.wlds'), fields: parseFieldSpecs('flac'), onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(warnings, []);
 });

@@ -266,6 +266,11 @@ export class CompressedField implements Field {
         };
       }
       const samples = a.samples as Int16Array | Int32Array | Uint8Array;
+      if (a.bitsPerSample > 24)
+        input.onWarning?.(
+          `${input.key}: field '${this.name}': ${a.bitsPerSample}-bit samples are stored at their top 24 bits (libFLAC's limit); ` +
+            `the low ${a.bitsPerSample - 24} bits are dropped`,
+        );
       const bytes = await encodeFlacAsync(samples, {
         sampleRate: a.sampleRate,
         channels: a.channels,

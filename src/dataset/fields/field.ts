@@ -61,6 +61,8 @@ export interface SampleInput {
   fileBytes?: Uint8Array;
   /** Values for non-audio fields, by field name (labels, text, token arrays). */
   values: Record<string, unknown>;
+  /** Told what a field had to change in the sample that its options did not ask for (precision it cannot store). */
+  onWarning?: (message: string) => void;
 }
 
 export interface Encoded {
