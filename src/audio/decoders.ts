@@ -157,9 +157,12 @@ function checkFlacDepth(bits: number, name: string): void {
   );
 }
 
-/** checkFlacDepth on the depth STREAMINFO declares, when the header is there to read (damage is reported by decoding). */
+/**
+ * checkFlacDepth on the depth STREAMINFO declares, when the header is there to read (damage is reported by
+ * decoding). `head` starts at "fLaC", after any ID3v2 tag.
+ */
 function checkFlacHeaderDepth(head: Uint8Array, name: string): void {
-  if (head.length < 42 || (head[4]! & 0x7f) !== 0) return;
+  if (head.length < 42 || String.fromCharCode(...head.subarray(0, 4)) !== 'fLaC' || (head[4]! & 0x7f) !== 0) return;
   checkFlacDepth(flacStreamInfo(head, name, name).bitsPerSample, name);
 }
 
@@ -168,7 +171,7 @@ export async function decodeFlac(
   name: string,
   opts: DamageOptions = {},
 ): Promise<{ audio: AudioData; errors: string[] }> {
-  checkFlacHeaderDepth(bytes, name);
+  checkFlacHeaderDepth(bytes.subarray(id3Length(bytes)), name);
   const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
   const dec = new FLACDecoder();
   await dec.ready;
@@ -384,7 +387,7 @@ export async function* decodeStream(
   let bits = 0;
   let shape: { rate: number; channels: number } | undefined;
   // See flacSentinel: the copied frame header goes in after the last piece so the last frame is emitted.
-  if (format === 'flac') checkFlacHeaderDepth(src.read(0, 64).slice(), name);
+  if (format === 'flac') checkFlacHeaderDepth(src.read(id3Length(src.read(0, 10).slice()), 64).slice(), name);
   const sentinel = format === 'flac' ? flacSentinel(src.read(0, Math.min(src.size, 1 << 20)).slice()) : new Uint8Array(0);
   const mp3Ch = format === 'mp3' ? mp3SourceChannels(src) : 2;
   // Opus decodes whole frames past the stream's end; cut at its length (see opusStreamFrames).

@@ -306,3 +306,39 @@ test('12- and 20-bit FLAC are refused by name, never decoded to silence (the was
     assert.equal((await readAudioInfo(path)).bitsPerSample, bits, 'info still reads the header');
   }
 });
+
+/** `flac` behind an ID3v2.3 tag (one TIT2 frame), as some taggers write FLAC files. */
+function withId3(flac: Uint8Array): Uint8Array {
+  const frame = [...'TIT2'].map((c) => c.charCodeAt(0)).concat([0, 0, 0, 6, 0, 0, 0, ...[...'hello'].map((c) => c.charCodeAt(0))]);
+  const n = frame.length;
+  const header = [0x49, 0x44, 0x33, 3, 0, 0, (n >> 21) & 0x7f, (n >> 14) & 0x7f, (n >> 7) & 0x7f, n & 0x7f];
+  return Uint8Array.from([...header, ...frame, ...flac]);
+}
+
+test('FLAC behind an ID3v2 tag decodes as the bare stream (whole, streamed, info), and its depth is still checked', async () => {
+  const { encodeFlacAsync } = await import('../../src/audio/encoders/flac.js');
+  const { decodeStream } = await import('../../src/audio/decoders.js');
+  const { MemorySource } = await import('../../src/audio/index.js');
+  const pcm = Int16Array.from({ length: 9000 }, (_, i) => Math.round(9000 * Math.sin(i / 13)));
+  const bare = await encodeFlacAsync(pcm, { sampleRate: 8000, channels: 1, bitsPerSample: 16 });
+  const path = join(tmp, 'tagged.flac');
+  writeFileSync(path, withId3(bare));
+  assert.deepEqual(Array.from((await loadAudio(path)).samples as Int16Array), Array.from(pcm));
+  const streamed: number[] = [];
+  for await (const p of decodeStream(new MemorySource(withId3(bare), 'tagged.flac'), 'flac', 700))
+    streamed.push(...(p.samples as Int16Array));
+  assert.deepEqual(streamed, Array.from(pcm));
+  const info = await readAudioInfo(path);
+  assert.deepEqual([info.sampleRate, info.frames, info.bitsPerSample], [8000, 9000, 16]);
+  const twelve = join(tmp, 'tagged-12bit.flac');
+  writeFileSync(
+    twelve,
+    withId3(
+      await libflacStream(
+        12,
+        Int32Array.from(pcm, (v) => v >> 4),
+      ),
+    ),
+  );
+  await assert.rejects(loadAudio(twelve), (e: unknown) => e instanceof UnsupportedError && e.message.includes('12-bit FLAC'));
+});
