@@ -174,6 +174,19 @@ test('lossless codec: FLAC input restores its samples exactly (MD5 as FLAC recor
   assert.ok(archive.length < bytes.length, 'smaller than the FLAC file itself (its two channels are equal)');
 });
 
+test('lossless codec: a FLAC behind an ID3v2 tag is coded as the bare stream and restores the same WAV', async () => {
+  const { encodeFlacAsync } = await import('../../src/audio/encoders/flac.js');
+  const pcm = Int16Array.from({ length: 12000 }, (_, i) => Math.round(8000 * Math.sin(i / 17) + 500 * Math.sin(i / 3)));
+  const bare = await encodeFlacAsync(pcm, { sampleRate: 16000, channels: 1, bitsPerSample: 16 });
+  const tag = Uint8Array.from([0x49, 0x44, 0x33, 3, 0, 0, 0, 0, 0, 12, ...new Uint8Array(12)]); // ID3v2.3, 12 bytes of padding
+  const tagged = Uint8Array.from([...tag, ...bare]);
+  const a = await roundTrip(bare, 'bare.flac');
+  const b = await roundTrip(tagged, 'tagged.flac');
+  assert.equal(b.kind, 'flac');
+  assert.deepEqual(b.restored, a.restored);
+  assert.deepEqual((await readPcmImage(b.restored, 'restored.wav')).samples, Int32Array.from(pcm));
+});
+
 test('lossless codec: what cannot be coded is stored (10 bytes over) or refused with a typed error', async (t) => {
   const noise = toneWav(16, 1, 200);
   const rnd = lcg(9);

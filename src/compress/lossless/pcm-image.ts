@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { decodeFlac } from '../../audio/decoders.js';
 import { isAiff, parseAiffLayout } from '../../audio/aiff.js';
 import { MemorySource } from '../../audio/source.js';
+import { id3Length } from '../../audio/sniff.js';
 import { isWav } from '../../audio/wav.js';
 import { ChecksumError, FormatError, UnsupportedError } from '../../util/errors.js';
 import { anyPcmLayout } from '../wav-layout.js';
@@ -35,7 +36,9 @@ const tag = (b: Uint8Array, o: number): string => String.fromCharCode(b[o]!, b[o
 export async function readPcmImage(bytes: Uint8Array, name: string): Promise<PcmImage> {
   if (isWav(bytes)) return wavImage(bytes, name);
   if (isAiff(bytes)) return aiffImage(bytes, name);
-  if (bytes.length >= 4 && tag(bytes, 0) === 'fLaC') return flacImage(bytes, name);
+  // Some taggers put an ID3v2 tag before a FLAC stream; the restored WAV holds the samples either way.
+  const id3 = id3Length(bytes);
+  if (bytes.length >= id3 + 4 && tag(bytes, id3) === 'fLaC') return flacImage(bytes.subarray(id3), name);
   throw new UnsupportedError(
     `${name}: not a WAV, AIFF or FLAC file; the lossless codec reads those (other formats are lossy or unsupported)`,
     { subject: name },
