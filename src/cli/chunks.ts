@@ -1,7 +1,8 @@
 /** `wavelm chunks INPUT...`: audio files or folders to fixed-size byte-token chunks, written back to back. */
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option } from './commander.js';
+import type { Command } from 'commander';
 import type { ChannelMode, Conversion, IteratorOptions, IteratorStats, TailMode } from '../tokens/index.js';
 import type { ChunkDtype } from '../tokens/npy-chunks.js';
 import { ConfigError, exitCodeFor, FormatError, WavelmError } from '../util/errors.js';

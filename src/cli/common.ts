@@ -1,7 +1,7 @@
 /** What every command shares: global flags, output in text or JSON, and error-to-exit-code mapping. */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { exitCodeFor, NotFoundError, renameOptions, WavelmError } from '../util/errors.js';
 import { progressBar, type BarOptions, type ProgressSink } from '../util/progress.js';
 

@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option } from './commander.js';
+import type { Command } from 'commander';
 import type { CompressStats } from '../compress/archive.js';
 import type { LoadedCompressionModel } from '../compress/model.js';
 import type { CodecPrior } from '../compress/lossless/prior.js';

@@ -1,6 +1,7 @@
 /** `wavelm features stft|mel|mfcc|invert|resample`: librosa-style features to .npy (and PNG), mel back to audio, and resampling to WAV. */
 import { writeFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import { Option } from './commander.js';
+import type { Command } from 'commander';
 import type { WavBitsName } from '../audio/index.js';
 import type { FeatureKind, PadMode, ResampleQuality, WindowName } from '../features/index.js';
 import { ConfigError } from '../util/errors.js';

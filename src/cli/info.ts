@@ -49,7 +49,7 @@ export function registerInfo(program: Command): void {
     .action(
       action(async (files: string[], _opts: unknown, cmd: Command) => {
         if (files.length === 0) throw new ConfigError('give at least one file');
-        const { readAudioInfo } = await import('../audio/index.js');
+        const { readAudioInfo } = await import('../audio/load.js');
         // Folders are walked by src/tokens, loaded only when one is given.
         const folderFiles = async (f: string): Promise<string[]> =>
           (await import('../tokens/index.js')).findAudioFiles(f, (m) => warn(cmd, m));

@@ -4,7 +4,7 @@
  * Only the commands this command line needs are declared, and a command's action imports the library
  * modules it runs, so start-up reads little more than Node itself (bench/startup.ts measures it).
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { packageVersion } from '../util/paths.js';
 import { exitCodeFor } from '../util/errors.js';
 import { reportError, reportUsageErrors, typedSystemError } from './common.js';

@@ -3,7 +3,8 @@
  * line is parsed (commander reports it as a usage error, exit code 2), never clamped or passed on.
  * They throw commander's InvalidArgumentError, the one error type commander turns into a usage error.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError } from './commander.js';
+import type { Command } from 'commander';
 import type { Shard } from '../util/shards.js';
 import { ConfigError } from '../util/errors.js';
 import { describeRange, inRange, type Range } from '../util/range.js';

@@ -1,7 +1,8 @@
 /** `wavelm train`: trains the LMIC transformer on audio (src/model/train.ts does the work). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option } from './commander.js';
+import type { Command } from 'commander';
 import { ConfigError, FormatError, NotFoundError } from '../util/errors.js';
 import type { TrainAudioTransformerOptions, TrainAudioTransformerResult } from '../model/train.js';
 // The run settings' table imports nothing at run time, so declaring the options loads no library code.
