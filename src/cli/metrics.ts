@@ -43,6 +43,7 @@ export function registerMetrics(program: Command): void {
           deg = deg.map((c) => c.subarray(0, n));
         }
         const r = compareAudio(ref, deg, ra.sampleRate, { skipStoi: !o.stoi });
+        for (const w of r.warnings) warn(cmd, w);
         const f = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : String(v));
         const json = { reference: refPath, degraded: degPath, ...r, stoi: o.stoi ? r.stoi : null, estoi: o.stoi ? r.estoi : null };
         emit(cmd, json, () =>

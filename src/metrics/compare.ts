@@ -1,7 +1,7 @@
 /** All metrics of one degraded recording against its reference, as `wavelm metrics` reports them. */
 import { MismatchError } from '../util/errors.js';
 import { logSpectralDistance, segmentalSnr, siSdr, snr } from './basic.js';
-import { stoi } from './stoi.js';
+import { STOI_TOO_SHORT, stoi } from './stoi.js';
 
 export interface MetricReport {
   sampleRate: number;
@@ -15,6 +15,8 @@ export interface MetricReport {
   /** STOI and ESTOI on the mono mix (they are speech-intelligibility measures, defined on one channel). */
   stoi: number;
   estoi: number;
+  /** What a reader of the numbers must know (STOI that could not be measured). */
+  warnings: string[];
 }
 
 export interface CompareOptions {
@@ -55,6 +57,14 @@ export function compareAudio(ref: Float32Array[], deg: Float32Array[], sampleRat
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   const mx = opts.skipStoi ? undefined : mono(ref);
   const my = opts.skipStoi ? undefined : mono(deg);
+  const intelligibility = mx && my ? stoi(mx, my, sampleRate) : NaN;
+  const warnings =
+    intelligibility === STOI_TOO_SHORT
+      ? [
+          `STOI and ESTOI need 30 non-silent frames (about 0.4 s of speech at 10 kHz once frames 40 dB below the loudest are ` +
+            `dropped) and the reference has fewer: both are pystoi's placeholder ${STOI_TOO_SHORT}, not a measurement`,
+        ]
+      : [];
   return {
     sampleRate,
     channels: ref.length,
@@ -63,7 +73,8 @@ export function compareAudio(ref: Float32Array[], deg: Float32Array[], sampleRat
     segmentalSnrDb: mean(seg),
     siSdrDb: mean(si),
     lsdDb: mean(lsd),
-    stoi: mx && my ? stoi(mx, my, sampleRate) : NaN,
+    stoi: intelligibility,
     estoi: mx && my ? stoi(mx, my, sampleRate, { extended: true }) : NaN,
+    warnings,
   };
 }

@@ -166,8 +166,14 @@ function prepare(
 }
 
 /**
+ * What stoi returns, as pystoi does, when fewer than 30 non-silent frames remain (about 0.4 s of speech at
+ * 10 kHz once frames 40 dB below the loudest are dropped): a placeholder, not a measurement.
+ */
+export const STOI_TOO_SHORT = 1e-5;
+
+/**
  * STOI (or ESTOI with `extended`) of `degraded` against `clean`, both mono at `sampleRate`.
- * Returns 1e-5 when fewer than 30 non-silent frames remain, as pystoi does.
+ * Returns STOI_TOO_SHORT when fewer than 30 non-silent frames remain, as pystoi does.
  */
 export function stoi(
   clean: Float64Array | Float32Array,
@@ -179,7 +185,7 @@ export function stoi(
   const X = thirdOctaveSpectrogram(x);
   const Y = thirdOctaveSpectrogram(y);
   const T = X.frames;
-  if (T < N) return 1e-5;
+  if (T < N) return STOI_TOO_SHORT;
   const J = T - N + 1;
   const xd = X.data;
   const yd = Y.data;

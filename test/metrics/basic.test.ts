@@ -78,6 +78,14 @@ test('compareAudio reports every metric and rejects mismatched inputs', () => {
   assert.ok(Math.abs(r.snrDb - 10) < 1e-3);
   assert.ok(r.stoi > 0 && r.stoi <= 1);
   assert.ok(Number.isFinite(r.estoi));
+  assert.deepEqual(r.warnings, []);
+  // 0.2 s is too short for STOI: pystoi's placeholder, said so instead of passing as "unintelligible".
+  const short = compareAudio([x.subarray(0, 3200)], [x.subarray(0, 3200)], 16000);
+  assert.equal(short.stoi, 1e-5);
+  assert.equal(short.estoi, 1e-5);
+  assert.equal(short.warnings.length, 1);
+  assert.match(short.warnings[0]!, /^STOI and ESTOI need 30 non-silent frames .* placeholder 0\.00001, not a measurement$/);
+  assert.deepEqual(compareAudio([x.subarray(0, 3200)], [x.subarray(0, 3200)], 16000, { skipStoi: true }).warnings, []);
   assert.throws(() => compareAudio([x], [y, y], 16000), /channels/);
   assert.throws(() => snr(x, y.subarray(1)), /differ in length/);
 });
