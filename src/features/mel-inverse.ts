@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../util/errors.js';
 import { griffinLim, type GriffinLimOptions } from './griffinlim.js';
 import { LIBROSA_DEFAULTS, type FeatureMatrix } from './defaults.js';
-import { melFilterbank, type MelFilterbank, type MelOptions } from './mel.js';
+import { melFilterbank, packMel, type MelFilterbank, type MelOptions, type PackedMel } from './mel.js';
 
 export interface MelToStftOptions extends MelOptions {
   /** FFT length of the spectrogram to recover (librosa: 2048). */
@@ -121,25 +121,8 @@ export function melPseudoInverse(fb: MelFilterbank): { pinv: Float64Array; lambd
   return { pinv: P, lambdaMax: maxVal };
 }
 
-/** A filterbank's nonzero weights packed filter by filter: filter m's weights w[off[m] ..) start at bin start[m]. */
-interface Packed {
-  nMels: number;
-  start: Int32Array;
-  off: Int32Array;
-  w: Float64Array;
-}
-
-function pack(fb: MelFilterbank): Packed {
-  const [nMels, bins] = fb.shape;
-  const off = new Int32Array(nMels + 1);
-  for (let m = 0; m < nMels; m++) off[m + 1] = off[m]! + (fb.end[m]! - fb.start[m]!);
-  const w = new Float64Array(off[nMels]!);
-  for (let m = 0; m < nMels; m++) for (let k = fb.start[m]!; k < fb.end[m]!; k++) w[off[m]! + k - fb.start[m]!] = fb.data[m * bins + k]!;
-  return { nMels, start: fb.start, off, w };
-}
-
 /** out = A x. */
-function applyA(p: Packed, x: Float64Array, out: Float64Array): void {
+function applyA(p: PackedMel, x: Float64Array, out: Float64Array): void {
   const { start, off, w } = p;
   for (let m = 0; m < p.nMels; m++) {
     let acc = 0;
@@ -150,7 +133,7 @@ function applyA(p: Packed, x: Float64Array, out: Float64Array): void {
 }
 
 /** out = A^T r. */
-function applyAt(p: Packed, r: Float64Array, out: Float64Array): void {
+function applyAt(p: PackedMel, r: Float64Array, out: Float64Array): void {
   const { start, off, w } = p;
   out.fill(0);
   for (let m = 0; m < p.nMels; m++) {
@@ -164,14 +147,14 @@ function applyAt(p: Packed, r: Float64Array, out: Float64Array): void {
  * The pseudo-inverse costs more than inverting a few seconds of audio (an eigen-decomposition of n_mels^2), so the
  * last few filterbanks' are kept, keyed by the filterbank's content.
  */
-const solverCache = new Map<string, { pinv: Float64Array; lambdaMax: number; A: Packed }>();
+const solverCache = new Map<string, { pinv: Float64Array; lambdaMax: number; A: PackedMel }>();
 
-function solverFor(fb: MelFilterbank): { pinv: Float64Array; lambdaMax: number; A: Packed } {
+function solverFor(fb: MelFilterbank): { pinv: Float64Array; lambdaMax: number; A: PackedMel } {
   const bytes = new Uint8Array(fb.data.buffer, fb.data.byteOffset, fb.data.byteLength);
   const key = `${fb.shape.join('x')}:${createHash('sha1').update(bytes).digest('hex')}`;
   const hit = solverCache.get(key);
   if (hit) return hit;
-  const made = { ...melPseudoInverse(fb), A: pack(fb) };
+  const made = { ...melPseudoInverse(fb), A: packMel(fb) };
   solverCache.set(key, made);
   if (solverCache.size > 4) solverCache.delete(solverCache.keys().next().value as string);
   return made;

@@ -101,7 +101,7 @@ export function melFilterbank(opts: MelOptions & { nFft?: number } = {}): MelFil
 }
 
 /** A filterbank's nonzero weights packed filter by filter (a few KiB instead of n_mels x bins doubles). */
-interface PackedMel {
+export interface PackedMel {
   nMels: number;
   start: Int32Array;
   /** Offsets into `w` per filter; filter m's weights are w[off[m] .. off[m+1]). */
@@ -109,7 +109,7 @@ interface PackedMel {
   w: Float64Array;
 }
 
-function packMel(fb: MelFilterbank): PackedMel {
+export function packMel(fb: MelFilterbank): PackedMel {
   const [nMels, bins] = fb.shape;
   const off = new Int32Array(nMels + 1);
   for (let m = 0; m < nMels; m++) off[m + 1] = off[m]! + (fb.end[m]! - fb.start[m]!);
